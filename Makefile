@@ -1,0 +1,45 @@
+# Thin front end over CMake. The README's two commands are `make demo` and
+# `make check`; both set up what they need (scripts/deps.sh).
+JOBS  ?= $(shell nproc)
+BUILD ?= build/host
+
+.PHONY: all deps build check demo soak bench format format-check cross package clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+check:
+	@scripts/check.sh
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+soak: build
+	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure -L soak
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+format:
+	@scripts/format.sh
+
+format-check:
+	@scripts/format.sh --check
+
+cross: deps
+	@cmake -S . -B build/mingw -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
+	       -DVFO_TESTS=OFF >/dev/null
+	@cmake --build build/mingw -j $(JOBS)
+
+package: cross
+	@test -x scripts/package.sh || { echo 'package: scripts/package.sh is not in this tree yet (vfo.sys packaging)' >&2; exit 1; }
+	@scripts/package.sh build/mingw
+
+clean:
+	rm -rf build dist

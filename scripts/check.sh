@@ -1,0 +1,36 @@
+#!/bin/sh
+# make check: everything CI verifies, in the order a failure is cheapest to see.
+#   1. Debian packages present (installed when root)
+#   2. formatting matches .clang-format
+#   3. host build with AddressSanitizer + UndefinedBehaviorSanitizer; every ctest test
+#   4. lib/ alone with clang (portability)
+#   5. Windows cross-build with mingw-w64: lib/, vfo.sys, vfosvc.exe (+ their import checks)
+set -eu
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-$(nproc)}
+step() { printf '\n=== check: %s\n' "$*"; }
+
+step "dependencies"
+scripts/deps.sh
+
+step "format"
+scripts/format.sh --check
+
+step "host build with ASan+UBSan, all tests"
+cmake -S . -B build/check -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1 -g" \
+      -DVFO_SANITIZE=address,undefined >/dev/null
+cmake --build build/check -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/check -j "$jobs" --output-on-failure -LE soak
+
+step "lib/ with clang"
+cmake -S . -B build/clang-lib -DCMAKE_C_COMPILER=clang -DVFO_LIB_ONLY=ON >/dev/null
+cmake --build build/clang-lib -j "$jobs"
+
+step "Windows cross-build with mingw-w64"
+cmake -S . -B build/mingw -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake \
+      -DVFO_TESTS=OFF >/dev/null
+cmake --build build/mingw -j "$jobs"
+
+printf '\n=== check: all passed\n'
