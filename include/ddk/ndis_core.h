@@ -1,0 +1,330 @@
+/*
+ * ndis_core.h - NDIS base types, status codes, object headers and the
+ * general-purpose services (memory, locks, events, timers, work items,
+ * configuration, time, control devices). Part of the clean-room ndis.h.
+ */
+#ifndef VFO_DDK_NDIS_CORE_H
+#define VFO_DDK_NDIS_CORE_H
+
+#if defined(_WIN32)
+#define NDISAPI __declspec(dllimport)
+#else
+#define NDISAPI
+#endif
+#define EXPORT
+
+/* ---- base types ---- */
+typedef int NDIS_STATUS, *PNDIS_STATUS;
+typedef PVOID NDIS_HANDLE, *PNDIS_HANDLE;
+typedef ULONG NDIS_OID, *PNDIS_OID;
+typedef ULONG NDIS_PORT_NUMBER, *PNDIS_PORT_NUMBER;
+typedef UNICODE_STRING NDIS_STRING, *PNDIS_STRING;
+typedef PHYSICAL_ADDRESS NDIS_PHYSICAL_ADDRESS, *PNDIS_PHYSICAL_ADDRESS;
+typedef USHORT NET_FRAME_TYPE, *PNET_FRAME_TYPE;
+typedef ULONG NDIS_RECEIVE_QUEUE_ID;
+typedef CM_PARTIAL_RESOURCE_LIST NDIS_RESOURCE_LIST, *PNDIS_RESOURCE_LIST;
+
+#if defined(_WIN32)
+#include <ifdef.h>
+typedef unsigned int UINT, *PUINT;
+#else
+typedef enum _NET_IF_MEDIA_CONNECT_STATE {
+    MediaConnectStateUnknown,
+    MediaConnectStateConnected,
+    MediaConnectStateDisconnected
+} NET_IF_MEDIA_CONNECT_STATE,
+    *PNET_IF_MEDIA_CONNECT_STATE;
+typedef enum _NET_IF_MEDIA_DUPLEX_STATE {
+    MediaDuplexStateUnknown,
+    MediaDuplexStateHalf,
+    MediaDuplexStateFull
+} NET_IF_MEDIA_DUPLEX_STATE,
+    *PNET_IF_MEDIA_DUPLEX_STATE;
+typedef union _NET_LUID {
+    ULONG64 Value;
+    struct {
+        ULONG64 Reserved : 24;
+        ULONG64 NetLuidIndex : 24;
+        ULONG64 IfType : 16;
+    } Info;
+} NET_LUID, *PNET_LUID;
+typedef ULONG NET_IFINDEX, *PNET_IFINDEX;
+typedef USHORT NET_IFTYPE, *PNET_IFTYPE;
+typedef ULONG NET_IF_COMPARTMENT_ID;
+typedef enum _NET_IF_ACCESS_TYPE {
+    NET_IF_ACCESS_LOOPBACK = 1,
+    NET_IF_ACCESS_BROADCAST = 2,
+    NET_IF_ACCESS_POINT_TO_POINT = 3,
+    NET_IF_ACCESS_POINT_TO_MULTI_POINT = 4,
+    NET_IF_ACCESS_MAXIMUM = 5
+} NET_IF_ACCESS_TYPE;
+typedef enum _NET_IF_DIRECTION_TYPE {
+    NET_IF_DIRECTION_SENDRECEIVE,
+    NET_IF_DIRECTION_SENDONLY,
+    NET_IF_DIRECTION_RECEIVEONLY,
+    NET_IF_DIRECTION_MAXIMUM
+} NET_IF_DIRECTION_TYPE;
+typedef enum _NET_IF_CONNECTION_TYPE {
+    NET_IF_CONNECTION_DEDICATED = 1,
+    NET_IF_CONNECTION_PASSIVE = 2,
+    NET_IF_CONNECTION_DEMAND = 3,
+    NET_IF_CONNECTION_MAXIMUM = 4
+} NET_IF_CONNECTION_TYPE;
+#endif
+#define IF_TYPE_ETHERNET_CSMACD  6
+#define NDIS_DEFAULT_PORT_NUMBER ((NDIS_PORT_NUMBER)0)
+
+/* ---- status codes ---- */
+#define NDIS_STATUS_SUCCESS        ((NDIS_STATUS)STATUS_SUCCESS)
+#define NDIS_STATUS_PENDING        ((NDIS_STATUS)STATUS_PENDING)
+#define NDIS_STATUS_NOT_RECOGNIZED ((NDIS_STATUS)0x00010001L)
+#define NDIS_STATUS_NOT_COPIED     ((NDIS_STATUS)0x00010002L)
+#define NDIS_STATUS_NOT_ACCEPTED   ((NDIS_STATUS)0x00010003L)
+#ifndef STATUS_NDIS_INDICATION_REQUIRED
+#define STATUS_NDIS_INDICATION_REQUIRED ((NTSTATUS)0x40230001L)
+#endif
+#define NDIS_STATUS_INDICATION_REQUIRED         ((NDIS_STATUS)STATUS_NDIS_INDICATION_REQUIRED)
+#define NDIS_STATUS_MEDIA_CONNECT               ((NDIS_STATUS)0x4001000BL)
+#define NDIS_STATUS_MEDIA_DISCONNECT            ((NDIS_STATUS)0x4001000CL)
+#define NDIS_STATUS_LINK_STATE                  ((NDIS_STATUS)0x40010017L)
+#define NDIS_STATUS_PACKET_FILTER               ((NDIS_STATUS)0x40010023L)
+#define NDIS_STATUS_OPER_STATUS                 ((NDIS_STATUS)0x40010027L)
+#define NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG ((NDIS_STATUS)0x40020002L)
+#define NDIS_STATUS_BUFFER_OVERFLOW             ((NDIS_STATUS)0x80000005L)
+#define NDIS_STATUS_FAILURE                     ((NDIS_STATUS)0xC0000001L)
+#define NDIS_STATUS_RESOURCES                   ((NDIS_STATUS)0xC000009AL)
+#define NDIS_STATUS_NOT_SUPPORTED               ((NDIS_STATUS)0xC00000BBL)
+#define NDIS_STATUS_CLOSING                     ((NDIS_STATUS)0xC0010002L)
+#define NDIS_STATUS_BAD_VERSION                 ((NDIS_STATUS)0xC0010004L)
+#define NDIS_STATUS_BAD_CHARACTERISTICS         ((NDIS_STATUS)0xC0010005L)
+#define NDIS_STATUS_ADAPTER_NOT_FOUND           ((NDIS_STATUS)0xC0010006L)
+#define NDIS_STATUS_OPEN_FAILED                 ((NDIS_STATUS)0xC0010007L)
+#define NDIS_STATUS_DEVICE_FAILED               ((NDIS_STATUS)0xC0010008L)
+#define NDIS_STATUS_MULTICAST_FULL              ((NDIS_STATUS)0xC0010009L)
+#define NDIS_STATUS_MULTICAST_EXISTS            ((NDIS_STATUS)0xC001000AL)
+#define NDIS_STATUS_MULTICAST_NOT_FOUND         ((NDIS_STATUS)0xC001000BL)
+#define NDIS_STATUS_REQUEST_ABORTED             ((NDIS_STATUS)0xC001000CL)
+#define NDIS_STATUS_RESET_IN_PROGRESS           ((NDIS_STATUS)0xC001000DL)
+#define NDIS_STATUS_INVALID_PACKET              ((NDIS_STATUS)0xC001000FL)
+#define NDIS_STATUS_INVALID_LENGTH              ((NDIS_STATUS)0xC0010014L)
+#define NDIS_STATUS_INVALID_DATA                ((NDIS_STATUS)0xC0010015L)
+#define NDIS_STATUS_BUFFER_TOO_SHORT            ((NDIS_STATUS)0xC0010016L)
+#define NDIS_STATUS_INVALID_OID                 ((NDIS_STATUS)0xC0010017L)
+#define NDIS_STATUS_ADAPTER_REMOVED             ((NDIS_STATUS)0xC0010018L)
+#define NDIS_STATUS_UNSUPPORTED_MEDIA           ((NDIS_STATUS)0xC0010019L)
+#define NDIS_STATUS_FILE_NOT_FOUND              ((NDIS_STATUS)0xC001001BL)
+#define NDIS_STATUS_RESOURCE_CONFLICT           ((NDIS_STATUS)0xC001001EL)
+#define NDIS_STATUS_INVALID_PARAMETER           ((NDIS_STATUS)STATUS_INVALID_PARAMETER)
+#define NDIS_STATUS_LOW_POWER_STATE             ((NDIS_STATUS)0xC0010025L)
+#define NDIS_STATUS_PAUSED                      ((NDIS_STATUS)0xC023002AL)
+#define NDIS_STATUS_SEND_ABORTED                ((NDIS_STATUS)0xC023000CL)
+#define NDIS_STATUS_MEDIA_DISCONNECTED          ((NDIS_STATUS)0xC023001FL)
+#define NDIS_STATUS_INVALID_STATE               ((NDIS_STATUS)0xC000000AL)
+
+/* ---- object header ---- */
+typedef struct _NDIS_OBJECT_HEADER {
+    UCHAR Type;
+    UCHAR Revision;
+    USHORT Size;
+} NDIS_OBJECT_HEADER, *PNDIS_OBJECT_HEADER;
+
+#define NDIS_OBJECT_TYPE_DEFAULT                                  0x80
+#define NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS                 0x81
+#define NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION                       0x83
+#define NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT                       0x84
+#define NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES                 0x85
+#define NDIS_OBJECT_TYPE_BIND_PARAMETERS                          0x86
+#define NDIS_OBJECT_TYPE_OPEN_PARAMETERS                          0x87
+#define NDIS_OBJECT_TYPE_RSS_CAPABILITIES                         0x88
+#define NDIS_OBJECT_TYPE_RSS_PARAMETERS                           0x89
+#define NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS          0x8A
+#define NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS          0x95
+#define NDIS_OBJECT_TYPE_OID_REQUEST                              0x96
+#define NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS                    0x97
+#define NDIS_OBJECT_TYPE_STATUS_INDICATION                        0x98
+#define NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES 0x9E
+#define NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES      0x9F
+#define NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES      0xA0
+#define NDIS_OBJECT_TYPE_RESTART_GENERAL_ATTRIBUTES               0xA2
+#define NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS              0xA3
+#define NDIS_OBJECT_TYPE_OFFLOAD                                  0xA7
+#define NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT                     0xA9
+
+#define NDIS_OBJECT_REVISION_1 1
+
+#define NDIS_INIT_OBJECT_HEADER(h, t, r, s) \
+    do {                                    \
+        (h)->Type = (t);                    \
+        (h)->Revision = (r);                \
+        (h)->Size = (USHORT)(s);            \
+    } while (0)
+
+/* ---- strings ---- */
+#if defined(_WIN32)
+#define NDIS_STRING_CONST(x)                        \
+    {                                               \
+        sizeof(L##x) - 2, sizeof(L##x), (PWSTR)L##x \
+    }
+#else
+/* WCHAR is UTF-16 on every Windows target; C11 u"" literals are 16-bit here. */
+#define NDIS_STRING_CONST(x)                        \
+    {                                               \
+        sizeof(u##x) - 2, sizeof(u##x), (PWSTR)u##x \
+    }
+#endif
+NDISAPI void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source);
+
+/* ---- memory ---- */
+#define NDIS_TAG_SIZE_MIN 1
+NDISAPI PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
+                                                EX_POOL_PRIORITY Priority);
+NDISAPI void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag);
+NDISAPI void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
+#define NdisMoveMemory(d, s, n)  RtlCopyMemory((d), (s), (n))
+#define NdisZeroMemory(d, n)     RtlZeroMemory((d), (n))
+#define NdisFillMemory(d, n, v)  RtlFillMemory((d), (n), (v))
+#define NdisEqualMemory(a, b, n) RtlEqualMemory((a), (b), (n))
+
+/* ---- interlocked (macros over the kernel's Interlocked functions) ---- */
+#define NdisInterlockedIncrement(p)   InterlockedIncrement((LONG volatile *)(p))
+#define NdisInterlockedDecrement(p)   InterlockedDecrement((LONG volatile *)(p))
+#define NdisInterlockedExchange(p, v) InterlockedExchange((LONG volatile *)(p), (v))
+#define NdisInterlockedAddLargeStatistic(p, v) \
+    InterlockedExchangeAdd64((LONG64 volatile *)(p), (LONG64)(v))
+
+/* ---- spin locks ---- */
+typedef struct _NDIS_SPIN_LOCK {
+    KSPIN_LOCK SpinLock;
+    KIRQL OldIrql;
+} NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
+
+NDISAPI void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDISAPI void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDISAPI void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDISAPI void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDISAPI void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDISAPI void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+
+/* ---- reader/writer locks ---- */
+typedef struct _NDIS_RW_LOCK_EX NDIS_RW_LOCK_EX, *PNDIS_RW_LOCK_EX;
+typedef struct _LOCK_STATE_EX {
+    KIRQL OldIrql;
+    UCHAR LockState;
+    UCHAR Flags;
+} LOCK_STATE_EX, *PLOCK_STATE_EX;
+#define NDIS_RWL_AT_DISPATCH_LEVEL 1
+NDISAPI PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
+NDISAPI void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
+NDISAPI void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDISAPI void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDISAPI void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
+
+/* ---- events ---- */
+typedef struct _NDIS_EVENT {
+    KEVENT Event;
+} NDIS_EVENT, *PNDIS_EVENT;
+NDISAPI void NdisInitializeEvent(PNDIS_EVENT Event);
+NDISAPI void NdisSetEvent(PNDIS_EVENT Event);
+NDISAPI void NdisResetEvent(PNDIS_EVENT Event);
+NDISAPI BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
+
+/* ---- time ---- */
+NDISAPI void NdisMSleep(ULONG MicrosecondsToSleep);
+NDISAPI void NdisStallExecution(UINT MicrosecondsToStall);
+NDISAPI void NdisGetCurrentSystemTime(PLARGE_INTEGER SystemTime);
+NDISAPI void NdisGetSystemUpTimeEx(PLARGE_INTEGER SystemUpTime);
+
+/* ---- timers ---- */
+typedef void NDIS_TIMER_FUNCTION(PVOID SystemSpecific1, PVOID FunctionContext,
+                                 PVOID SystemSpecific2, PVOID SystemSpecific3);
+typedef NDIS_TIMER_FUNCTION *PNDIS_TIMER_FUNCTION;
+typedef struct _NDIS_TIMER_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG AllocationTag;
+    PNDIS_TIMER_FUNCTION TimerFunction;
+    PVOID FunctionContext;
+} NDIS_TIMER_CHARACTERISTICS, *PNDIS_TIMER_CHARACTERISTICS;
+#define NDIS_TIMER_CHARACTERISTICS_REVISION_1 1
+#define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_TIMER_CHARACTERISTICS, FunctionContext)
+NDISAPI NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
+                                            PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+                                            PNDIS_HANDLE pTimerObject);
+/* DueTime: negative = relative, in 100 ns units; MillisecondsPeriod 0 = one-shot. */
+NDISAPI BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime,
+                                   LONG MillisecondsPeriod, PVOID FunctionContext);
+NDISAPI BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject);
+NDISAPI void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
+
+/* ---- work items ---- */
+typedef void NDIS_IO_WORKITEM_FUNCTION(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
+typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
+NDISAPI NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle);
+NDISAPI void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
+                                 PVOID WorkItemContext);
+NDISAPI void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle);
+
+/* ---- configuration (registry) ---- */
+typedef enum _NDIS_PARAMETER_TYPE {
+    NdisParameterInteger,
+    NdisParameterHexInteger,
+    NdisParameterString,
+    NdisParameterMultiString,
+    NdisParameterBinary
+} NDIS_PARAMETER_TYPE,
+    *PNDIS_PARAMETER_TYPE;
+typedef struct {
+    USHORT Length;
+    PVOID Buffer;
+} BINARY_DATA;
+typedef struct _NDIS_CONFIGURATION_PARAMETER {
+    NDIS_PARAMETER_TYPE ParameterType;
+    union {
+        ULONG IntegerData;
+        NDIS_STRING StringData;
+        BINARY_DATA BinaryData;
+    } ParameterData;
+} NDIS_CONFIGURATION_PARAMETER, *PNDIS_CONFIGURATION_PARAMETER;
+typedef struct _NDIS_CONFIGURATION_OBJECT {
+    NDIS_OBJECT_HEADER Header;
+    NDIS_HANDLE NdisHandle;
+    ULONG Flags;
+} NDIS_CONFIGURATION_OBJECT, *PNDIS_CONFIGURATION_OBJECT;
+#define NDIS_CONFIGURATION_OBJECT_REVISION_1 1
+#define NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_CONFIGURATION_OBJECT, Flags)
+#define NDIS_CONFIG_FLAG_FILTER_INSTANCE_CONFIGURATION 0x00000001
+NDISAPI NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
+                                            PNDIS_HANDLE ConfigurationHandle);
+NDISAPI void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle);
+NDISAPI void NdisReadConfiguration(PNDIS_STATUS Status,
+                                   PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
+                                   NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
+                                   NDIS_PARAMETER_TYPE ParameterType);
+NDISAPI void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle,
+                                    PNDIS_STRING Keyword,
+                                    PNDIS_CONFIGURATION_PARAMETER ParameterValue);
+NDISAPI void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress,
+                                    PUINT NetworkAddressLength, NDIS_HANDLE ConfigurationHandle);
+
+/* ---- control device objects ---- */
+typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
+    NDIS_OBJECT_HEADER Header;
+    PNDIS_STRING DeviceName;
+    PNDIS_STRING SymbolicName;
+    PDRIVER_DISPATCH *MajorFunctions;
+    ULONG ExtensionSize;
+    PCUNICODE_STRING DefaultSDDLString;
+    LPCGUID DeviceClassGuid;
+} NDIS_DEVICE_OBJECT_ATTRIBUTES, *PNDIS_DEVICE_OBJECT_ATTRIBUTES;
+#define NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 1
+#define NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_DEVICE_OBJECT_ATTRIBUTES, DeviceClassGuid)
+NDISAPI NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
+                                         PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
+                                         PDEVICE_OBJECT *pDeviceObject,
+                                         PNDIS_HANDLE NdisDeviceHandle);
+NDISAPI void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
+NDISAPI PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
+
+#endif /* VFO_DDK_NDIS_CORE_H */

@@ -1,0 +1,243 @@
+/*
+ * ndis_protocol.h - the protocol driver interface: characteristics, bind and
+ * open parameters, PnP event notifications and the protocol-side NDIS
+ * functions. Part of the clean-room ndis.h.
+ */
+#ifndef VFO_DDK_NDIS_PROTOCOL_H
+#define VFO_DDK_NDIS_PROTOCOL_H
+
+typedef enum _NET_PNP_EVENT_CODE {
+    NetEventSetPower,
+    NetEventQueryPower,
+    NetEventQueryRemoveDevice,
+    NetEventCancelRemoveDevice,
+    NetEventReconfigure,
+    NetEventBindList,
+    NetEventBindsComplete,
+    NetEventPnPCapabilities,
+    NetEventPause,
+    NetEventRestart,
+    NetEventPortActivation,
+    NetEventPortDeactivation,
+    NetEventIMReEnableDevice,
+    NetEventNDKEnable,
+    NetEventNDKDisable,
+    NetEventFilterPreDetach,
+    NetEventBindFailed,
+    NetEventSwitchActivate,
+    NetEventAllowBindsAbove,
+    NetEventInhibitBindsAbove,
+    NetEventAllowStart,
+    NetEventRequirePause,
+    NetEventUploadGftFlowEntries,
+    NetEventMaximum
+} NET_PNP_EVENT_CODE,
+    *PNET_PNP_EVENT_CODE;
+
+typedef enum _NET_DEVICE_POWER_STATE {
+    NetDeviceStateUnspecified,
+    NetDeviceStateD0,
+    NetDeviceStateD1,
+    NetDeviceStateD2,
+    NetDeviceStateD3,
+    NetDeviceStateMaximum
+} NET_DEVICE_POWER_STATE,
+    *PNET_DEVICE_POWER_STATE;
+
+typedef struct _NET_PNP_EVENT {
+    NET_PNP_EVENT_CODE NetEvent;
+    PVOID Buffer;
+    ULONG BufferLength;
+    ULONG_PTR NdisReserved[4];
+    ULONG_PTR TransportReserved[4];
+    ULONG_PTR TdiReserved[4];
+    ULONG_PTR TdiClientReserved[4];
+} NET_PNP_EVENT, *PNET_PNP_EVENT;
+
+typedef struct _NET_PNP_EVENT_NOTIFICATION {
+    NDIS_OBJECT_HEADER Header;
+    NDIS_PORT_NUMBER PortNumber;
+    NET_PNP_EVENT NetPnPEvent;
+} NET_PNP_EVENT_NOTIFICATION, *PNET_PNP_EVENT_NOTIFICATION;
+#define NET_PNP_EVENT_NOTIFICATION_REVISION_1 1
+
+typedef struct _NDIS_PROTOCOL_PAUSE_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+    ULONG PauseReason;
+} NDIS_PROTOCOL_PAUSE_PARAMETERS, *PNDIS_PROTOCOL_PAUSE_PARAMETERS;
+#define NDIS_PROTOCOL_PAUSE_PARAMETERS_REVISION_1 1
+
+typedef struct _NDIS_PROTOCOL_RESTART_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    PUCHAR FilterModuleNameBuffer;
+    ULONG FilterModuleNameBufferLength;
+    PNDIS_RESTART_ATTRIBUTES RestartAttributes;
+    NET_IFINDEX BoundIfIndex;
+    NET_LUID BoundIfNetluid;
+    ULONG Flags;
+} NDIS_PROTOCOL_RESTART_PARAMETERS, *PNDIS_PROTOCOL_RESTART_PARAMETERS;
+#define NDIS_PROTOCOL_RESTART_PARAMETERS_REVISION_1 1
+
+typedef struct _NDIS_BIND_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    PNDIS_STRING ProtocolSection;
+    PNDIS_STRING AdapterName;
+    PDEVICE_OBJECT PhysicalDeviceObject;
+    NDIS_MEDIUM MediaType;
+    ULONG MtuSize;
+    ULONG64 MaxXmitLinkSpeed;
+    ULONG64 XmitLinkSpeed;
+    ULONG64 MaxRcvLinkSpeed;
+    ULONG64 RcvLinkSpeed;
+    NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+    NDIS_MEDIA_DUPLEX_STATE MediaDuplexState;
+    ULONG LookaheadSize;
+    PNDIS_PNP_CAPABILITIES PowerManagementCapabilities;
+    ULONG SupportedPacketFilters;
+    ULONG MaxMulticastListSize;
+    USHORT MacAddressLength;
+    UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+    NDIS_PHYSICAL_MEDIUM PhysicalMediumType;
+    PNDIS_RECEIVE_SCALE_CAPABILITIES RcvScaleCapabilities;
+    NET_LUID BoundIfNetluid;
+    NET_IFINDEX BoundIfIndex;
+    NET_LUID LowestIfNetluid;
+    NET_IFINDEX LowestIfIndex;
+    NET_IF_ACCESS_TYPE AccessType;
+    NET_IF_DIRECTION_TYPE DirectionType;
+    NET_IF_CONNECTION_TYPE ConnectionType;
+    NET_IFTYPE IfType;
+    BOOLEAN IfConnectorPresent;
+    PNDIS_PORT ActivePorts;
+    ULONG DataBackFillSize;
+    ULONG ContextBackFillSize;
+    ULONG MacOptions;
+    NET_IF_COMPARTMENT_ID CompartmentId;
+    PNDIS_OFFLOAD DefaultOffloadConfiguration;
+    PNDIS_TCP_CONNECTION_OFFLOAD TcpConnectionOffloadCapabilities;
+    PNDIS_STRING BoundAdapterName;
+    PNDIS_HD_SPLIT_CURRENT_CONFIG HDSplitCurrentConfig;
+    PNDIS_RECEIVE_FILTER_CAPABILITIES ReceiveFilterCapabilities;
+    PNDIS_PM_CAPABILITIES PowerManagementCapabilitiesEx;
+    PNDIS_NIC_SWITCH_CAPABILITIES NicSwitchCapabilities;
+    BOOLEAN NDKEnabled;
+    PNDIS_NDK_CAPABILITIES NDKCapabilities;
+    PNDIS_SRIOV_CAPABILITIES SriovCapabilities;
+    PNDIS_NIC_SWITCH_INFO_ARRAY NicSwitchArray;
+} NDIS_BIND_PARAMETERS, *PNDIS_BIND_PARAMETERS;
+#define NDIS_BIND_PARAMETERS_REVISION_1 1
+#define NDIS_BIND_PARAMETERS_REVISION_2 2
+#define NDIS_BIND_PARAMETERS_REVISION_3 3
+#define NDIS_BIND_PARAMETERS_REVISION_4 4
+#define NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, NicSwitchArray)
+
+typedef struct _NDIS_OPEN_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    PNDIS_STRING AdapterName;
+    PNDIS_MEDIUM MediumArray;
+    UINT MediumArraySize;
+    PUINT SelectedMediumIndex;
+    PNET_FRAME_TYPE FrameTypeArray;
+    UINT FrameTypeArraySize;
+} NDIS_OPEN_PARAMETERS, *PNDIS_OPEN_PARAMETERS;
+#define NDIS_OPEN_PARAMETERS_REVISION_1 1
+#define NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_OPEN_PARAMETERS, FrameTypeArraySize)
+
+/* ---- protocol callbacks ---- */
+typedef NDIS_STATUS PROTOCOL_BIND_ADAPTER_EX(NDIS_HANDLE ProtocolDriverContext,
+                                             NDIS_HANDLE BindContext,
+                                             PNDIS_BIND_PARAMETERS BindParameters);
+typedef PROTOCOL_BIND_ADAPTER_EX *BIND_HANDLER_EX;
+typedef NDIS_STATUS PROTOCOL_UNBIND_ADAPTER_EX(NDIS_HANDLE UnbindContext,
+                                               NDIS_HANDLE ProtocolBindingContext);
+typedef PROTOCOL_UNBIND_ADAPTER_EX *UNBIND_HANDLER_EX;
+typedef void PROTOCOL_OPEN_ADAPTER_COMPLETE_EX(NDIS_HANDLE ProtocolBindingContext,
+                                               NDIS_STATUS Status);
+typedef PROTOCOL_OPEN_ADAPTER_COMPLETE_EX *OPEN_ADAPTER_COMPLETE_HANDLER_EX;
+typedef void PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX(NDIS_HANDLE ProtocolBindingContext);
+typedef PROTOCOL_CLOSE_ADAPTER_COMPLETE_EX *CLOSE_ADAPTER_COMPLETE_HANDLER_EX;
+typedef NDIS_STATUS PROTOCOL_NET_PNP_EVENT(NDIS_HANDLE ProtocolBindingContext,
+                                           PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+typedef PROTOCOL_NET_PNP_EVENT *NET_PNP_EVENT_HANDLER;
+typedef void PROTOCOL_UNINSTALL(void);
+typedef PROTOCOL_UNINSTALL *UNINSTALL_PROTOCOL_HANDLER;
+typedef void PROTOCOL_OID_REQUEST_COMPLETE(NDIS_HANDLE ProtocolBindingContext,
+                                           PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef PROTOCOL_OID_REQUEST_COMPLETE *OID_REQUEST_COMPLETE_HANDLER;
+typedef void PROTOCOL_STATUS_EX(NDIS_HANDLE ProtocolBindingContext,
+                                PNDIS_STATUS_INDICATION StatusIndication);
+typedef PROTOCOL_STATUS_EX *STATUS_HANDLER_EX;
+typedef void PROTOCOL_RECEIVE_NET_BUFFER_LISTS(NDIS_HANDLE ProtocolBindingContext,
+                                               PNET_BUFFER_LIST NetBufferLists,
+                                               NDIS_PORT_NUMBER PortNumber,
+                                               ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
+typedef PROTOCOL_RECEIVE_NET_BUFFER_LISTS *RECEIVE_NET_BUFFER_LISTS_HANDLER;
+typedef void PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE(NDIS_HANDLE ProtocolBindingContext,
+                                                     PNET_BUFFER_LIST NetBufferList,
+                                                     ULONG SendCompleteFlags);
+typedef PROTOCOL_SEND_NET_BUFFER_LISTS_COMPLETE *SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER;
+typedef void PROTOCOL_DIRECT_OID_REQUEST_COMPLETE(NDIS_HANDLE ProtocolBindingContext,
+                                                  PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef PROTOCOL_DIRECT_OID_REQUEST_COMPLETE *DIRECT_OID_REQUEST_COMPLETE_HANDLER;
+
+typedef struct _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    UCHAR MajorNdisVersion;
+    UCHAR MinorNdisVersion;
+    UCHAR MajorDriverVersion;
+    UCHAR MinorDriverVersion;
+    ULONG Flags;
+    NDIS_STRING Name;
+    SET_OPTIONS_HANDLER SetOptionsHandler;
+    BIND_HANDLER_EX BindAdapterHandlerEx;
+    UNBIND_HANDLER_EX UnbindAdapterHandlerEx;
+    OPEN_ADAPTER_COMPLETE_HANDLER_EX OpenAdapterCompleteHandlerEx;
+    CLOSE_ADAPTER_COMPLETE_HANDLER_EX CloseAdapterCompleteHandlerEx;
+    NET_PNP_EVENT_HANDLER NetPnPEventHandler;
+    UNINSTALL_PROTOCOL_HANDLER UninstallHandler;
+    OID_REQUEST_COMPLETE_HANDLER OidRequestCompleteHandler;
+    STATUS_HANDLER_EX StatusHandlerEx;
+    RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+    SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+    DIRECT_OID_REQUEST_COMPLETE_HANDLER DirectOidRequestCompleteHandler;
+} NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, *PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS;
+#define NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 1
+#define NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 2
+#define NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1     \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, \
+                             SendNetBufferListsCompleteHandler)
+#define NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_PROTOCOL_DRIVER_CHARACTERISTICS, DirectOidRequestCompleteHandler)
+#define NDIS_PROTOCOL_MAJOR_VERSION 6
+#define NDIS_PROTOCOL_MINOR_VERSION 30
+
+/* ---- protocol-side functions ---- */
+NDISAPI NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
+                                               PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS Chars,
+                                               PNDIS_HANDLE NdisProtocolHandle);
+NDISAPI void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle);
+NDISAPI NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle,
+                                      NDIS_HANDLE ProtocolBindingContext,
+                                      PNDIS_OPEN_PARAMETERS OpenParameters, NDIS_HANDLE BindContext,
+                                      PNDIS_HANDLE NdisBindingHandle);
+NDISAPI void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext, NDIS_STATUS Status);
+NDISAPI NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle);
+NDISAPI void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext);
+NDISAPI NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+NDISAPI void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
+                                     PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification,
+                                     NDIS_STATUS Status);
+NDISAPI NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest);
+NDISAPI void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
+#define NDIS_SEND_FLAGS_DISPATCH_LEVEL     0x00000001
+#define NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK 0x00000002
+#define NDIS_SEND_FLAGS_SINGLE_QUEUE       0x00000004
+NDISAPI void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                                    NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+NDISAPI void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle,
+                                      PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+
+#endif /* VFO_DDK_NDIS_PROTOCOL_H */
