@@ -4,7 +4,9 @@
 #   2. formatting matches .clang-format
 #   3. host build with AddressSanitizer + UndefinedBehaviorSanitizer; every ctest test
 #   4. lib/ alone with clang (portability)
-#   5. Windows cross-build with mingw-w64: lib/, vfo.sys, vfosvc.exe (+ their import checks)
+#   4b. ndisemu's real-time scheduler self-test under ThreadSanitizer
+#   5. Windows cross-build with mingw-w64: lib/, vfo.sys, vfosvc.exe (+ their import checks),
+#      and the ndisemu test drivers linked as native PE images (imports checked)
 set -eu
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
@@ -23,6 +25,14 @@ cmake --build build/check -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/check -j "$jobs" --output-on-failure -LE soak
+
+step "ndisemu real-time scheduler under ThreadSanitizer"
+# Only what the real-time self-test needs, built with clang's TSan runtime.
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+      -DCMAKE_C_FLAGS="-O1 -g" -DVFO_SANITIZE=thread >/dev/null
+cmake --build build/tsan -j "$jobs" --target test_ndisemu_realtime
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build/tsan -R '^test_ndisemu_realtime$' --output-on-failure
 
 step "lib/ with clang"
 cmake -S . -B build/clang-lib -DCMAKE_C_COMPILER=clang -DVFO_LIB_ONLY=ON >/dev/null

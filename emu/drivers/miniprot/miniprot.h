@@ -1,0 +1,27 @@
+/*
+ * miniprot.h - the minimal test protocol's control-device interface: what a
+ * test sends through emu_ctl_ioctl (the way a user-mode tool would use
+ * DeviceIoControl on a protocol's control device).
+ */
+#ifndef MINIPROT_H
+#define MINIPROT_H
+
+#define MINIPROT_DEVICE "MiniProt"
+
+#define MINIPROT_IOCTL(n) \
+    CTL_CODE(FILE_DEVICE_NETWORK, 0x800 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_MINIPROT_SEND       MINIPROT_IOCTL(1) /* in: frame; sends on the first running binding */
+#define IOCTL_MINIPROT_STATS      MINIPROT_IOCTL(2) /* out: miniprot_stats */
+#define IOCTL_MINIPROT_SET_FILTER MINIPROT_IOCTL(3) /* in: ULONG; OID set, completes when done */
+#define IOCTL_MINIPROT_QUERY_MAC  MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
+#define IOCTL_MINIPROT_VETO       MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
+
+typedef struct miniprot_stats {
+    unsigned long long sent, send_ok, send_failed, received, rx_bytes;
+    unsigned long long binds, unbinds, pauses, restarts, power_events, status_events;
+    unsigned int bound; /* bindings currently open */
+    unsigned int last_len;
+    unsigned char last_frame[64];
+} miniprot_stats;
+
+#endif /* MINIPROT_H */

@@ -1,0 +1,172 @@
+/*
+ * emu.h - ndisemu, a user-mode NDIS 6.30 runtime for Linux.
+ *
+ * Loads NDIS drivers built against include/ddk as shared objects (each with
+ * its own DriverEntry), plugs emulated devices in, and runs every lifecycle
+ * the real NDIS does (initialize, restart, pause, halt, bind, unbind, PnP,
+ * power) under a verifier that stops the run on the first broken NDIS rule.
+ *
+ * One runtime may exist per process at a time (NDIS entry points have no
+ * runtime argument). Every function here is called from the thread that
+ * created the runtime, except where noted.
+ */
+#ifndef NDISEMU_EMU_H
+#define NDISEMU_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "emu_device.h"
+#include "emu_netcfg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct emu_runtime emu_runtime;
+typedef struct emu_driver emu_driver;
+typedef struct emu_adapter emu_adapter;
+typedef struct emu_ctl emu_ctl;
+
+enum {
+    EMU_OK = 0,
+    EMU_ERR_INVAL = -1, /* bad argument */
+    EMU_ERR_NOMEM = -2,
+    EMU_ERR_NOTFOUND = -3, /* no such driver, adapter, path, device name */
+    EMU_ERR_LOAD = -4,     /* dlopen/DriverEntry/description file failed */
+    EMU_ERR_DRIVER = -5,   /* the driver failed the operation (status returned) */
+    EMU_ERR_VETOED = -6,   /* query-remove vetoed by a protocol */
+    EMU_ERR_STOPPED = -7,  /* the verifier stopped the run */
+    EMU_ERR_BUSY = -8,     /* state does not allow it (adapter in D3, still bound...) */
+    EMU_ERR_TIMEOUT = -9   /* run_until_idle did not reach idle within its bound */
+};
+const char *emu_strerror(int err);
+
+typedef enum emu_sched_kind {
+    EMU_SCHED_DETERMINISTIC, /* virtual time, seeded interleaving, one thread */
+    EMU_SCHED_REALTIME       /* wall clock, worker threads */
+} emu_sched_kind;
+
+typedef struct emu_config {
+    emu_sched_kind sched;
+    uint64_t seed;    /* deterministic: same seed, same run */
+    unsigned workers; /* real-time worker threads; 0 = 3 */
+    FILE *report;     /* verifier reports; NULL = stderr */
+    bool quiet;       /* no verifier report printed (tests of broken drivers) */
+} emu_config;
+
+int emu_create(const emu_config *cfg, emu_runtime **out);
+/* Orderly teardown: removes every device (halt), unloads every driver, then
+ * checks for leaks. Returns EMU_OK or EMU_ERR_STOPPED if a rule tripped. */
+int emu_shutdown(emu_runtime *rt);
+/* Frees everything (calls no driver code if the run was stopped). */
+void emu_destroy(emu_runtime *rt);
+
+/* ---- drivers ---- */
+/* desc_path: the driver's description file (INF-style ranges, pnp ids,
+ * default registry values; see docs/ndisemu.md). NULL = next to so_path with
+ * the extension replaced by ".desc". */
+int emu_load_driver(emu_runtime *rt, const char *so_path, const char *desc_path, emu_driver **out);
+/* Fails with EMU_ERR_BUSY while the driver has adapters. */
+int emu_unload_driver(emu_runtime *rt, emu_driver *drv);
+const char *emu_driver_service(const emu_driver *drv);
+
+/* ---- devices / adapters (synchronous: run the PnP sequence to its end) ---- */
+int emu_add_device(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out);
+/* Query-remove (a protocol may veto: EMU_ERR_VETOED) then remove. */
+int emu_remove_device(emu_runtime *rt, emu_adapter *ad);
+int emu_surprise_remove(emu_runtime *rt, emu_adapter *ad);
+/* 0 = D0, 3 = D3. */
+int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate);
+/* Asynchronous forms for device/bus models running inside the scheduler:
+ * queue the PnP operation; done(ctx, status) runs when it finished. */
+typedef void (*emu_done_fn)(void *ctx, int status);
+int emu_request_add_device(emu_runtime *rt, const emu_device_desc *desc, emu_done_fn done,
+                           void *ctx);
+int emu_request_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, emu_done_fn done,
+                       void *ctx);
+int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn done, void *ctx);
+
+emu_adapter *emu_find_adapter(emu_runtime *rt, const char *instance);
+const char *emu_adapter_instance(const emu_adapter *ad);
+uint32_t emu_adapter_id(const emu_adapter *ad);
+/* "halted", "initializing", "paused", "restarting", "running", "pausing" */
+const char *emu_adapter_state(const emu_adapter *ad);
+
+/* ---- running ---- */
+/* Runs until nothing but periodic timers is left (deterministic: advancing
+ * virtual time as needed, at most 1 hour of it; real-time: until queues drain). */
+int emu_run_until_idle(emu_runtime *rt);
+/* Deterministic: advances virtual time by ns, running what falls due.
+ * Real-time: sleeps ns while workers run. */
+int emu_run_for(emu_runtime *rt, uint64_t ns);
+uint64_t emu_now_ns(emu_runtime *rt);
+
+/* ---- verifier ---- */
+typedef struct emu_violation {
+    const char *rule; /* e.g. "NblReturnOnce", "DoubleComplete" */
+    const char *call; /* the NDIS call (or callback) that broke it */
+    const char *detail;
+    uint64_t time_ns;
+} emu_violation;
+bool emu_failed(emu_runtime *rt);
+size_t emu_violation_count(emu_runtime *rt);
+const emu_violation *emu_violation_get(emu_runtime *rt, size_t i);
+
+/* ---- counters ---- */
+typedef struct emu_counters {
+    uint64_t ndis_calls;
+    uint64_t sends; /* NBLs sent by protocols */
+    uint64_t send_completes;
+    uint64_t receives; /* NBLs indicated by miniports */
+    uint64_t returns;  /* NBLs returned to miniports */
+    uint64_t oids;
+    uint64_t status_indications;
+    uint64_t interrupts;
+    uint64_t dpcs;
+    uint64_t tasks_run;
+    uint64_t bad_dma;         /* device DMA outside a live mapping */
+    uint64_t lost_interrupts; /* signalled with nothing connected */
+    uint64_t bad_input;       /* invalid arguments rejected with an error status */
+} emu_counters;
+void emu_get_counters(emu_runtime *rt, emu_counters *out);
+
+/* ---- memory accounting (NdisAllocateMemoryWithTagPriority, pools, NBLs,
+ *      shared memory, timers, ... everything NDIS allocates for a driver) ---- */
+typedef struct emu_mem_usage {
+    uint64_t bytes;
+    uint64_t allocations;
+} emu_mem_usage;
+int emu_adapter_mem(emu_runtime *rt, const emu_adapter *ad, emu_mem_usage *out);
+int emu_driver_mem(emu_runtime *rt, const emu_driver *drv, emu_mem_usage *out);
+/* Per pool tag of a driver: bytes currently allocated with that tag. */
+uint64_t emu_driver_mem_tag(emu_runtime *rt, const emu_driver *drv, uint32_t tag);
+
+/* ---- tracing ---- */
+typedef enum emu_trace_format { EMU_TRACE_OFF, EMU_TRACE_TEXT, EMU_TRACE_JSON } emu_trace_format;
+/* One line per NDIS call and per callback into a driver. */
+void emu_trace(emu_runtime *rt, emu_trace_format fmt, FILE *out);
+
+/* ---- control devices (NdisRegisterDeviceEx) ---- */
+/* name: the device's symbolic link or device name, e.g. "\\DosDevices\\Vfo"
+ * or just "Vfo". Sends IRP_MJ_CREATE. */
+int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out);
+/* METHOD_BUFFERED IOCTL; waits when the driver pends the IRP. *ntstatus is
+ * the IRP's final status, *returned its Information. */
+int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
+                  size_t out_len, size_t *returned, int32_t *ntstatus);
+typedef void (*emu_ioctl_done_fn)(void *ctx, int32_t ntstatus, const void *out, size_t returned);
+/* Asynchronous form (inverted-call notifications): done runs when the
+ * driver completes the IRP. */
+int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len, size_t out_len,
+                        emu_ioctl_done_fn done, void *ctx);
+/* Sends IRP_MJ_CLEANUP and IRP_MJ_CLOSE. */
+void emu_ctl_close(emu_ctl *h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NDISEMU_EMU_H */

@@ -1,0 +1,385 @@
+/*
+ * datapath.c - sends, send completions, receive indications, returns and
+ * status indications, with the NBL ownership rules.
+ *
+ * Each NBL carries a stack of ownership frames. NdisSendNetBufferLists
+ * pushes a SEND frame (the miniport owns it); NdisMSendNetBufferListsComplete
+ * pops it and routes the NBL by its SourceHandle. NdisMIndicateReceive...
+ * pushes a RECV frame held by every binding it was delivered to;
+ * NdisReturnNetBufferLists clears the returning binding and the last return
+ * pops the frame and gives the NBL back to the miniport. Frames nest, so an
+ * intermediate driver may forward a sent NBL down its own binding, or
+ * indicate a received NBL up its own miniport (the NDIS mux pattern).
+ */
+#include "emu_internal.h"
+
+static nbl_frame *top(emu_nbl_ext *x)
+{
+    return x->depth ? &x->fr[x->depth - 1] : NULL;
+}
+
+static bool push(emu_runtime *rt, emu_nbl_ext *x, nbl_frame f, const char *call)
+{
+    if (x->depth == EMU_MAX_FRAMES) {
+        emu_violate(rt, "NblSendCompleteOnce", call, "NBL %p passed through too many drivers",
+                    (void *)&x->nbl);
+        return false;
+    }
+    x->fr[x->depth++] = f;
+    return true;
+}
+
+/* ---- send ---- */
+
+static void complete_to_protocol(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain,
+                                 ULONG flags)
+{
+    emu_cb_scope s;
+    KIRQL irql = emu_self()->irql;
+    emu_cb_begin(&s, "ProtocolSendNetBufferListsComplete", b->prot->drv, NULL, irql);
+    b->prot->ch.SendNetBufferListsCompleteHandler(b->ctx, chain, flags);
+    emu_cb_end(&s);
+    (void)rt;
+}
+
+void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                            NDIS_PORT_NUMBER PortNumber, ULONG SendFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisSendNetBufferLists";
+    if (!emu_enter(call, "Irql_Protocol_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
+                   (void *)NetBufferLists, SendFlags))
+        return;
+    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
+    if (!b)
+        return;
+    emu_adapter *ad = b->ad;
+    emu_lock(rt);
+    b_state bs = b->state;
+    emu_unlock(rt);
+    if (bs != B_RUNNING) {
+        emu_violate(rt, "PausedNoSend", call,
+                    "binding %s-%s is not running (state %d): a protocol must not send on a "
+                    "paused or pausing binding",
+                    b->prot->name, ad->instance, (int)bs);
+        return;
+    }
+    unsigned n = 0;
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
+        if (!x)
+            return;
+        if (nbl->SourceHandle != (NDIS_HANDLE)b) {
+            emu_violate(rt, "NblSourceHandle", call,
+                        "NBL %p SourceHandle is %p; a sender must set it to its binding "
+                        "handle %p",
+                        (void *)nbl, nbl->SourceHandle, (void *)b);
+            return;
+        }
+        nbl_frame *t = top(x);
+        if (t && t->kind == F_SEND && t->ad->drv != b->prot->drv) {
+            emu_violate(rt, "NblSendCompleteOnce", call,
+                        "NBL %p is still owned by miniport %s (sent and not completed)",
+                        (void *)nbl, t->ad->instance);
+            return;
+        }
+        n++;
+    }
+    emu_lock(rt);
+    bool running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+        nbl_frame f = { .kind = F_SEND, .ad = ad, .b = b };
+        push(rt, x, f, call);
+    }
+    b->sends_out += n;
+    ad->sends_out += n;
+    rt->cnt.sends += n;
+    emu_unlock(rt);
+    if (!running) {
+        /* NDIS fails sends to a miniport that is not running itself. */
+        for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next)
+            nbl->Status = NDIS_STATUS_PAUSED;
+        NdisMSendNetBufferListsComplete(
+            ad, NetBufferLists,
+            emu_self()->irql == DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+        return;
+    }
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportSendNetBufferLists", ad->drv, ad, emu_self()->irql);
+    ad->drv->mp->ch.SendNetBufferListsHandler(ad->ctx, NetBufferLists, PortNumber, SendFlags);
+    emu_cb_end(&s);
+}
+
+void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                     PNET_BUFFER_LIST NetBufferLists, ULONG SendCompleteFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisMSendNetBufferListsComplete";
+    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
+                   (void *)NetBufferLists, SendCompleteFlags))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
+    if (!ad)
+        return;
+    /* Validate the whole chain before changing anything. */
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblSendCompleteOnce");
+        if (!x)
+            return;
+        nbl_frame *t = top(x);
+        if (!t || t->kind != F_SEND || t->ad != ad) {
+            emu_violate(rt, "NblSendCompleteOnce", call,
+                        "%s: NBL %p is not outstanding at this miniport (completed twice, or "
+                        "never sent to it)",
+                        ad->instance, (void *)nbl);
+            return;
+        }
+        if (nbl->SourceHandle != (NDIS_HANDLE)t->b) {
+            emu_violate(rt, "NblSourceHandle", call,
+                        "%s: NBL %p completes with SourceHandle %p but was sent on binding %p "
+                        "(an intermediate driver must restore SourceHandle)",
+                        ad->instance, (void *)nbl, nbl->SourceHandle, (void *)t->b);
+            return;
+        }
+    }
+    /* Pop and hand each run of NBLs from one binding back to it, in order. */
+    PNET_BUFFER_LIST nbl = NetBufferLists;
+    while (nbl) {
+        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+        emu_binding *b = top(x)->b;
+        PNET_BUFFER_LIST head = nbl, last = nbl;
+        unsigned n = 0;
+        emu_lock(rt);
+        while (nbl && top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl))->b == b) {
+            CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
+            last = nbl;
+            nbl = nbl->Next;
+            n++;
+        }
+        last->Next = NULL;
+        b->sends_out -= n;
+        ad->sends_out -= n;
+        rt->cnt.send_completes += n;
+        emu_broadcast(rt);
+        emu_unlock(rt);
+        complete_to_protocol(rt, b, head, SendCompleteFlags);
+    }
+}
+
+/* ---- receive ---- */
+
+void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
+                                        PNET_BUFFER_LIST NetBufferLists,
+                                        NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
+                                        ULONG ReceiveFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisMIndicateReceiveNetBufferLists";
+    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "nbl=%p n=%u flags=%#x",
+                   (void *)NetBufferLists, NumberOfNetBufferLists, ReceiveFlags))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
+    if (!ad)
+        return;
+    emu_lock(rt);
+    ad_state st = ad->state;
+    emu_unlock(rt);
+    if (st != AD_RUNNING) {
+        emu_violate(rt, "PausedNoIndicate", call,
+                    "%s: receive indicated while the miniport is %s (only a running miniport "
+                    "may indicate)",
+                    ad->instance, emu_adapter_state(ad));
+        return;
+    }
+    PNET_BUFFER_LIST list[256];
+    unsigned n = 0;
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
+        if (!x)
+            return;
+        for (int i = 0; i < x->depth; i++) {
+            if (x->fr[i].kind == F_RECV && x->fr[i].ad == ad) {
+                emu_violate(rt, "NblReturnOnce", call,
+                            "%s: NBL %p indicated again before it was returned", ad->instance,
+                            (void *)nbl);
+                return;
+            }
+        }
+        if (n == 256 || x->depth == EMU_MAX_FRAMES) {
+            emu_violate(rt, "NblReturnOnce", call, "too many NBLs in one indication");
+            return;
+        }
+        list[n++] = nbl;
+    }
+    if (n != NumberOfNetBufferLists) {
+        emu_violate(rt, "NblReturnOnce", call,
+                    "NumberOfNetBufferLists is %u but the chain has %u NBLs",
+                    NumberOfNetBufferLists, n);
+        return;
+    }
+    bool resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
+    emu_binding *targets[EMU_MAX_BINDINGS];
+    unsigned nt = 0;
+    uint64_t holders = 0;
+    emu_lock(rt);
+    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+        emu_binding *b = ad->bindings[i];
+        if (b && b->state == B_RUNNING) {
+            targets[nt++] = b;
+            holders |= 1ull << i;
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
+        nbl_frame f = { .kind = F_RECV, .ad = ad, .holders = holders, .resources = resources };
+        x->fr[x->depth++] = f;
+        for (unsigned k = 0; k < nt; k++)
+            targets[k]->recvs_held++;
+    }
+    ad->recvs_out += n;
+    rt->cnt.receives += n;
+    emu_unlock(rt);
+
+    KIRQL irql = emu_self()->irql;
+    for (unsigned k = 0; k < nt && !rt->stopped; k++) {
+        /* Each protocol gets the chain as the miniport built it. */
+        for (unsigned i = 0; i < n; i++)
+            list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
+        emu_binding *b = targets[k];
+        emu_cb_scope s;
+        emu_cb_begin(&s, "ProtocolReceiveNetBufferLists", b->prot->drv, NULL, irql);
+        b->prot->ch.ReceiveNetBufferListsHandler(b->ctx, list[0], PortNumber, n, ReceiveFlags);
+        emu_cb_end(&s);
+    }
+    for (unsigned i = 0; i < n; i++)
+        list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
+    /* Pop frames that every holder already gave back, or that were lent
+     * only for the duration of the call (NDIS_RECEIVE_FLAGS_RESOURCES). */
+    PNET_BUFFER_LIST ret_head = NULL, *ret_tail = &ret_head;
+    emu_lock(rt);
+    for (unsigned i = 0; i < n; i++) {
+        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
+        nbl_frame *t = top(x);
+        if (!t || t->kind != F_RECV || t->ad != ad)
+            continue;
+        if (resources || t->holders == 0) {
+            for (unsigned k = 0; k < nt; k++) {
+                if (t->holders & (1ull << targets[k]->slot))
+                    targets[k]->recvs_held--;
+            }
+            x->depth--;
+            ad->recvs_out--;
+            if (!resources) {
+                *ret_tail = list[i];
+                ret_tail = &list[i]->Next;
+                rt->cnt.returns++;
+            }
+        }
+    }
+    *ret_tail = NULL;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    if (ret_head && !resources) {
+        /* Nobody kept them (no binding, or all returned synchronously). */
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportReturnNetBufferLists", ad->drv, ad, irql);
+        ad->drv->mp->ch.ReturnNetBufferListsHandler(
+            ad->ctx, ret_head, irql == DISPATCH_LEVEL ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+        emu_cb_end(&s);
+    }
+}
+
+void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                              ULONG ReturnFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisReturnNetBufferLists";
+    if (!emu_enter(call, "Irql_Protocol_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
+                   (void *)NetBufferLists, ReturnFlags))
+        return;
+    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
+    if (!b)
+        return;
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
+        if (!x)
+            return;
+        nbl_frame *t = top(x);
+        if (!t || t->kind != F_RECV || t->ad != b->ad || !(t->holders & (1ull << b->slot))) {
+            emu_violate(rt, "NblReturnOnce", call,
+                        "binding %s-%s returned NBL %p that it does not hold (returned twice, "
+                        "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
+                        b->prot->name, b->ad->instance, (void *)nbl);
+            return;
+        }
+    }
+    emu_adapter *ad = b->ad;
+    PNET_BUFFER_LIST back = NULL, *tail = &back;
+    unsigned nback = 0;
+    emu_lock(rt);
+    for (PNET_BUFFER_LIST nbl = NetBufferLists, next; nbl; nbl = next) {
+        next = nbl->Next;
+        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+        nbl_frame *t = top(x);
+        t->holders &= ~(1ull << b->slot);
+        b->recvs_held--;
+        if (t->holders == 0 && !t->resources) {
+            x->depth--;
+            ad->recvs_out--;
+            *tail = nbl;
+            tail = &nbl->Next;
+            nback++;
+        }
+    }
+    *tail = NULL;
+    rt->cnt.returns += nback;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    if (back) {
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportReturnNetBufferLists", ad->drv, ad, emu_self()->irql);
+        ad->drv->mp->ch.ReturnNetBufferListsHandler(ad->ctx, back, ReturnFlags);
+        emu_cb_end(&s);
+    }
+}
+
+/* ---- status ---- */
+
+void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
+                           PNDIS_STATUS_INDICATION StatusIndication)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisMIndicateStatusEx";
+    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "status=%#x",
+                   StatusIndication ? (unsigned)StatusIndication->StatusCode : 0u))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
+    if (!ad)
+        return;
+    if (!StatusIndication || StatusIndication->Header.Type != NDIS_OBJECT_TYPE_STATUS_INDICATION) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    emu_binding *targets[EMU_MAX_BINDINGS];
+    unsigned nt = 0;
+    emu_lock(rt);
+    if (StatusIndication->StatusCode == NDIS_STATUS_LINK_STATE &&
+        StatusIndication->StatusBufferSize >= sizeof(NDIS_LINK_STATE) &&
+        StatusIndication->StatusBuffer)
+        ad->link = *(NDIS_LINK_STATE *)StatusIndication->StatusBuffer;
+    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+        emu_binding *b = ad->bindings[i];
+        if (b && b->state != B_OPENING && b->state != B_CLOSED)
+            targets[nt++] = b;
+    }
+    rt->cnt.status_indications++;
+    emu_unlock(rt);
+    StatusIndication->SourceHandle = ad;
+    for (unsigned k = 0; k < nt; k++) {
+        emu_cb_scope s;
+        emu_cb_begin(&s, "ProtocolStatusEx", targets[k]->prot->drv, NULL, emu_self()->irql);
+        targets[k]->prot->ch.StatusHandlerEx(targets[k]->ctx, StatusIndication);
+        emu_cb_end(&s);
+    }
+}

@@ -1,0 +1,690 @@
+/*
+ * device.c - where a miniport meets its (emulated) hardware: BAR mapping and
+ * register access, PCI configuration space, DMA memory with guest-physical
+ * addresses, scatter/gather lists and interrupts; plus the emu_host services
+ * device models use.
+ */
+#include "emu_internal.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+
+/* ---- MMIO ---- */
+
+NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHandle,
+                            NDIS_PHYSICAL_ADDRESS PhysicalAddress, UINT Length)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMMapIoSpace", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "pa=%#llx len=%u", (unsigned long long)PhysicalAddress.QuadPart, Length))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad =
+        (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, "NdisMMapIoSpace");
+    if (!ad || !VirtualAddress)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    uint64_t pa = (uint64_t)PhysicalAddress.QuadPart;
+    for (unsigned bar = 0; bar < EMU_PCI_BARS; bar++) {
+        uint64_t base = ad->bar_pa[bar], size = ad->desc.bar_size[bar];
+        if (!size || pa < base || pa + Length > base + size)
+            continue;
+        /* An inaccessible range: drivers must use READ/WRITE_REGISTER_*; a
+         * direct dereference faults loudly instead of reading garbage. */
+        void *va = mmap(NULL, Length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        emu_mmio_map *m = calloc(1, sizeof(*m));
+        if (va == MAP_FAILED || !m) {
+            if (va != MAP_FAILED)
+                munmap(va, Length);
+            free(m);
+            return NDIS_STATUS_RESOURCES;
+        }
+        m->ad = ad;
+        m->bar = bar;
+        m->va = (uintptr_t)va;
+        m->len = Length;
+        m->bar_offset = pa - base;
+        emu_lock(rt);
+        m->next = rt->mmio;
+        rt->mmio = m;
+        emu_unlock(rt);
+        *VirtualAddress = va;
+        return NDIS_STATUS_SUCCESS;
+    }
+    __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+    return NDIS_STATUS_RESOURCE_CONFLICT;
+}
+
+void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle, PVOID VirtualAddress, UINT Length)
+{
+    emu_runtime *rt = emu_rt;
+    (void)MiniportAdapterHandle;
+    if (!emu_enter("NdisMUnmapIoSpace", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "va=%p",
+                   VirtualAddress))
+        return;
+    emu_lock(rt);
+    for (emu_mmio_map **pp = &rt->mmio; *pp; pp = &(*pp)->next) {
+        emu_mmio_map *m = *pp;
+        if (m->va == (uintptr_t)VirtualAddress) {
+            *pp = m->next;
+            emu_unlock(rt);
+            munmap(VirtualAddress, m->len ? m->len : Length);
+            free(m);
+            return;
+        }
+    }
+    emu_unlock(rt);
+    emu_violate(rt, "HandleAfterClose", "NdisMUnmapIoSpace", "%p is not mapped I/O space",
+                VirtualAddress);
+}
+
+static emu_mmio_map *find_map(emu_runtime *rt, uintptr_t addr, unsigned size)
+{
+    emu_mmio_map *found = NULL;
+    emu_lock(rt);
+    for (emu_mmio_map *m = rt->mmio; m; m = m->next) {
+        if (addr >= m->va && addr + size <= m->va + m->len) {
+            found = m;
+            break;
+        }
+    }
+    emu_unlock(rt);
+    return found;
+}
+
+static uint64_t reg_read(volatile void *r, unsigned size, const char *call)
+{
+    emu_runtime *rt = emu_rt;
+    emu_mmio_map *m = find_map(rt, (uintptr_t)r, size);
+    if (!m) {
+        emu_violate(rt, "HandleAfterClose", call, "register %p is not in mapped I/O space",
+                    (void *)(uintptr_t)r);
+        return ~0ull;
+    }
+    emu_adapter *ad = m->ad;
+    uint64_t v = ~0ull; /* what a removed PCI device reads as */
+    pthread_mutex_lock(&ad->dev_lock);
+    if (ad->dev_attached && ad->desc.ops->mmio_read)
+        v = ad->desc.ops->mmio_read(ad->desc.dev, m->bar, m->bar_offset + ((uintptr_t)r - m->va),
+                                    size);
+    pthread_mutex_unlock(&ad->dev_lock);
+    return size == 8 ? v : v & ((1ull << (size * 8)) - 1);
+}
+
+static void reg_write(volatile void *r, unsigned size, uint64_t v, const char *call)
+{
+    emu_runtime *rt = emu_rt;
+    emu_mmio_map *m = find_map(rt, (uintptr_t)r, size);
+    if (!m) {
+        emu_violate(rt, "HandleAfterClose", call, "register %p is not in mapped I/O space",
+                    (void *)(uintptr_t)r);
+        return;
+    }
+    emu_adapter *ad = m->ad;
+    pthread_mutex_lock(&ad->dev_lock);
+    if (ad->dev_attached && ad->desc.ops->mmio_write)
+        ad->desc.ops->mmio_write(ad->desc.dev, m->bar, m->bar_offset + ((uintptr_t)r - m->va), size,
+                                 v);
+    pthread_mutex_unlock(&ad->dev_lock);
+}
+
+UCHAR READ_REGISTER_UCHAR(volatile UCHAR *Register)
+{
+    return (UCHAR)reg_read(Register, 1, "READ_REGISTER_UCHAR");
+}
+USHORT READ_REGISTER_USHORT(volatile USHORT *Register)
+{
+    return (USHORT)reg_read(Register, 2, "READ_REGISTER_USHORT");
+}
+ULONG READ_REGISTER_ULONG(volatile ULONG *Register)
+{
+    return (ULONG)reg_read(Register, 4, "READ_REGISTER_ULONG");
+}
+ULONG64 READ_REGISTER_ULONG64(volatile ULONG64 *Register)
+{
+    return reg_read(Register, 8, "READ_REGISTER_ULONG64");
+}
+void WRITE_REGISTER_UCHAR(volatile UCHAR *Register, UCHAR Value)
+{
+    reg_write(Register, 1, Value, "WRITE_REGISTER_UCHAR");
+}
+void WRITE_REGISTER_USHORT(volatile USHORT *Register, USHORT Value)
+{
+    reg_write(Register, 2, Value, "WRITE_REGISTER_USHORT");
+}
+void WRITE_REGISTER_ULONG(volatile ULONG *Register, ULONG Value)
+{
+    reg_write(Register, 4, Value, "WRITE_REGISTER_ULONG");
+}
+void WRITE_REGISTER_ULONG64(volatile ULONG64 *Register, ULONG64 Value)
+{
+    reg_write(Register, 8, Value, "WRITE_REGISTER_ULONG64");
+}
+
+/* ---- PCI configuration space ---- */
+
+static ULONG bus_data(NDIS_HANDLE h, ULONG space, ULONG off, PVOID buf, ULONG len, bool write)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = write ? "NdisMSetBusData" : "NdisMGetBusData";
+    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "off=%u len=%u", off,
+                   len))
+        return 0;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, h, K_ADAPTER, call);
+    if (!ad || space != PCI_WHICHSPACE_CONFIG || off >= 4096 || len > 4096 - off)
+        return 0;
+    UCHAR *p = buf;
+    ULONG done = 0;
+    pthread_mutex_lock(&ad->dev_lock);
+    while (done < len) {
+        unsigned sz = ((off + done) % 4 == 0 && len - done >= 4)   ? 4
+                      : ((off + done) % 2 == 0 && len - done >= 2) ? 2
+                                                                   : 1;
+        uint32_t v = 0xFFFFFFFFu;
+        if (write) {
+            memcpy(&v, p + done, sz);
+            if (ad->dev_attached && ad->desc.ops->cfg_write)
+                ad->desc.ops->cfg_write(ad->desc.dev, off + done, sz, v);
+        } else {
+            if (ad->dev_attached && ad->desc.ops->cfg_read)
+                v = ad->desc.ops->cfg_read(ad->desc.dev, off + done, sz);
+            memcpy(p + done, &v, sz);
+        }
+        done += sz;
+    }
+    pthread_mutex_unlock(&ad->dev_lock);
+    return done;
+}
+
+ULONG NdisMGetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset, PVOID Buffer,
+                      ULONG Length)
+{
+    return bus_data(NdisMiniportHandle, WhichSpace, Offset, Buffer, Length, false);
+}
+
+ULONG NdisMSetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset, PVOID Buffer,
+                      ULONG Length)
+{
+    return bus_data(NdisMiniportHandle, WhichSpace, Offset, Buffer, Length, true);
+}
+
+/* ---- DMA memory ---- */
+
+static emu_dma_region *dma_add(emu_runtime *rt, emu_adapter *ad, void *host, size_t len,
+                               bool shared)
+{
+    emu_dma_region *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->ad = ad;
+    r->host = host;
+    r->len = len;
+    r->shared = shared;
+    /* Physical addresses are never reused, so a stale one cannot alias. */
+    r->pa = rt->next_pa + ((uintptr_t)host & (PAGE_SIZE - 1));
+    rt->next_pa += (len + 2 * PAGE_SIZE) & ~(uint64_t)(PAGE_SIZE - 1);
+    r->next = rt->dma;
+    rt->dma = r;
+    return r;
+}
+
+void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
+                               PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress)
+{
+    emu_runtime *rt = emu_rt;
+    (void)Cached;
+    *VirtualAddress = NULL;
+    PhysicalAddress->QuadPart = 0;
+    if (!emu_enter("NdisMAllocateSharedMemory", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "len=%u", Length))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
+                                                   "NdisMAllocateSharedMemory");
+    if (!ad || Length == 0)
+        return;
+    void *va = aligned_alloc(PAGE_SIZE, (Length + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
+    if (!va)
+        return;
+    memset(va, 0, Length);
+    emu_lock(rt);
+    emu_dma_region *r = dma_add(rt, ad, va, Length, true);
+    if (r)
+        emu_charge(rt, ad->drv, ad, 'mhsN', (int64_t)Length, 1);
+    emu_unlock(rt);
+    if (!r) {
+        free(va);
+        return;
+    }
+    *VirtualAddress = va;
+    PhysicalAddress->QuadPart = (LONGLONG)r->pa;
+}
+
+void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
+                           PVOID VirtualAddress, NDIS_PHYSICAL_ADDRESS PhysicalAddress)
+{
+    emu_runtime *rt = emu_rt;
+    (void)Cached;
+    (void)MiniportAdapterHandle;
+    if (!emu_enter("NdisMFreeSharedMemory", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "va=%p",
+                   VirtualAddress))
+        return;
+    emu_lock(rt);
+    for (emu_dma_region **pp = &rt->dma; *pp; pp = &(*pp)->next) {
+        emu_dma_region *r = *pp;
+        if (r->shared && r->host == VirtualAddress && r->pa == (uint64_t)PhysicalAddress.QuadPart &&
+            r->len == Length) {
+            *pp = r->next;
+            emu_charge(rt, r->ad->drv, r->ad, 'mhsN', -(int64_t)r->len, -1);
+            emu_unlock(rt);
+            free(r->host);
+            free(r);
+            return;
+        }
+    }
+    emu_unlock(rt);
+    emu_violate(rt, "HandleAfterClose", "NdisMFreeSharedMemory",
+                "va %p / pa %#llx / length %u is not a live shared memory block", VirtualAddress,
+                (unsigned long long)PhysicalAddress.QuadPart, Length);
+}
+
+/* ---- scatter/gather ---- */
+
+NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle,
+                                          PNDIS_SG_DMA_DESCRIPTION DmaDescription,
+                                          PNDIS_HANDLE NdisMiniportDmaHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMRegisterScatterGatherDma", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "-"))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
+                                                   "NdisMRegisterScatterGatherDma");
+    if (!ad || !DmaDescription || !DmaDescription->ProcessSGListHandler || !NdisMiniportDmaHandle)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_lock(rt);
+    emu_dma *d = emu_obj_new(rt, sizeof(*d), K_DMA, ad->drv, ad, 0);
+    if (d) {
+        d->d = *DmaDescription;
+        ad->dma = d;
+        /* Enough room for a list of up to 64 elements. */
+        DmaDescription->ScatterGatherListSize =
+            (ULONG)(sizeof(SCATTER_GATHER_LIST) + 64 * sizeof(SCATTER_GATHER_ELEMENT));
+    }
+    emu_unlock(rt);
+    if (!d)
+        return NDIS_STATUS_RESOURCES;
+    *NdisMiniportDmaHandle = d;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMDeregisterScatterGatherDma", "Irql_Miniport_Driver_Function",
+                   PASSIVE_LEVEL, "-"))
+        return;
+    emu_dma *d = (emu_dma *)emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA,
+                                          "NdisMDeregisterScatterGatherDma");
+    if (!d)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &d->obj);
+    emu_unlock(rt);
+}
+
+NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET_BUFFER NetBuffer,
+                                         PVOID Context, ULONG Flags, PVOID ScatterGatherListBuffer,
+                                         ULONG ScatterGatherListBufferSize)
+{
+    emu_runtime *rt = emu_rt;
+    (void)Flags;
+    if (!emu_enter("NdisMAllocateNetBufferSGList", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
+                   "nb=%p", (void *)NetBuffer))
+        return NDIS_STATUS_FAILURE;
+    emu_dma *d =
+        (emu_dma *)emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA, "NdisMAllocateNetBufferSGList");
+    if (!d || !NetBuffer)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    unsigned n = 0;
+    ULONG left = NetBuffer->DataLength, off = NetBuffer->CurrentMdlOffset;
+    for (PMDL m = NetBuffer->CurrentMdl; m && left; m = m->Next, off = 0) {
+        n++;
+        left -= m->ByteCount - off < left ? m->ByteCount - off : left;
+    }
+    size_t need = sizeof(SCATTER_GATHER_LIST) + n * sizeof(SCATTER_GATHER_ELEMENT);
+    PSCATTER_GATHER_LIST sgl = ScatterGatherListBuffer;
+    bool own = !sgl || ScatterGatherListBufferSize < need;
+    if (own)
+        sgl = emu_talloc(need);
+    if (!sgl)
+        return NDIS_STATUS_RESOURCES;
+    sgl->NumberOfElements = n;
+    sgl->Reserved = own ? 1 : 0;
+    left = NetBuffer->DataLength;
+    off = NetBuffer->CurrentMdlOffset;
+    unsigned i = 0;
+    emu_lock(rt);
+    for (PMDL m = NetBuffer->CurrentMdl; m && left; m = m->Next, off = 0) {
+        ULONG len = m->ByteCount - off < left ? m->ByteCount - off : left;
+        emu_dma_region *r = dma_add(rt, d->obj.ad, (UCHAR *)m->MappedSystemVa + off, len, false);
+        sgl->Elements[i].Address.QuadPart = r ? (LONGLONG)r->pa : 0;
+        sgl->Elements[i].Length = len;
+        i++;
+        left -= len;
+    }
+    emu_unlock(rt);
+    NetBuffer->ScatterGatherList = sgl;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportProcessSGList", d->obj.ad->drv, d->obj.ad, DISPATCH_LEVEL);
+    d->d.ProcessSGListHandler(NULL, NULL, sgl, Context);
+    emu_cb_end(&s);
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER_LIST pSGL,
+                              PNET_BUFFER NetBuffer)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMFreeNetBufferSGList", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
+                   "sgl=%p", (void *)pSGL))
+        return;
+    if (!emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA, "NdisMFreeNetBufferSGList") || !pSGL)
+        return;
+    emu_lock(rt);
+    for (ULONG i = 0; i < pSGL->NumberOfElements; i++) {
+        for (emu_dma_region **pp = &rt->dma; *pp; pp = &(*pp)->next) {
+            emu_dma_region *r = *pp;
+            if (!r->shared && r->pa == (uint64_t)pSGL->Elements[i].Address.QuadPart) {
+                *pp = r->next;
+                free(r);
+                break;
+            }
+        }
+    }
+    emu_unlock(rt);
+    if (NetBuffer)
+        NetBuffer->ScatterGatherList = NULL;
+    if (pSGL->Reserved == 1)
+        emu_tfree(pSGL);
+}
+
+void emu_dma_drop_adapter(emu_runtime *rt, emu_adapter *ad)
+{
+    for (emu_dma_region **pp = &rt->dma; *pp;) {
+        emu_dma_region *r = *pp;
+        if (r->ad == ad && !r->shared) {
+            *pp = r->next;
+            free(r);
+        } else {
+            pp = &r->next;
+        }
+    }
+}
+
+/* ---- interrupts ---- */
+
+NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
+                                     NDIS_HANDLE MiniportInterruptContext,
+                                     PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars,
+                                     PNDIS_HANDLE NdisInterruptHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMRegisterInterruptEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
+                                                   "NdisMRegisterInterruptEx");
+    if (!ad || !Chars || !NdisInterruptHandle ||
+        Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    bool msg = Chars->MsiSupported && ad->desc.msix_vectors > 0;
+    if ((msg && (!Chars->MessageInterruptHandler || !Chars->MessageInterruptDpcHandler)) ||
+        (!msg && (!Chars->InterruptHandler || !Chars->InterruptDpcHandler)))
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_lock(rt);
+    if (ad->intr && !ad->intr->obj.dead) {
+        emu_unlock(rt);
+        return NDIS_STATUS_RESOURCE_CONFLICT;
+    }
+    emu_interrupt *in = emu_obj_new(rt, sizeof(*in), K_INTERRUPT, ad->drv, ad, 0);
+    if (!in) {
+        emu_unlock(rt);
+        return NDIS_STATUS_RESOURCES;
+    }
+    in->ch = *Chars;
+    in->ctx = MiniportInterruptContext;
+    in->message_based = msg;
+    pthread_mutex_init(&in->sync, NULL);
+    if (msg) {
+        unsigned n = ad->desc.msix_vectors;
+        in->info = calloc(1, sizeof(IO_INTERRUPT_MESSAGE_INFO) +
+                                 n * sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY));
+        if (in->info) {
+            in->info->UnifiedIrql = EMU_DIRQL;
+            in->info->MessageCount = n;
+            for (unsigned i = 0; i < n; i++) {
+                in->info->MessageInfo[i].MessageAddress.QuadPart = 0xFEE00000;
+                in->info->MessageInfo[i].MessageData = 0x60 + i;
+                in->info->MessageInfo[i].Vector = 0x60 + i;
+                in->info->MessageInfo[i].Irql = EMU_DIRQL;
+                in->info->MessageInfo[i].Mode = Latched;
+                in->info->MessageInfo[i].TargetProcessorSet = 1;
+            }
+        }
+        Chars->InterruptType = NDIS_CONNECT_MESSAGE_BASED;
+        Chars->MessageInfoTable = in->info;
+    } else {
+        Chars->InterruptType = NDIS_CONNECT_LINE_BASED;
+    }
+    ad->intr = in;
+    emu_unlock(rt);
+    *NdisInterruptHandle = in;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMDeregisterInterruptEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "-"))
+        return;
+    emu_interrupt *in = (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT,
+                                                       "NdisMDeregisterInterruptEx");
+    if (!in)
+        return;
+    /* Wait for a running ISR to finish before the handle dies. */
+    pthread_mutex_lock(&in->sync);
+    emu_lock(rt);
+    emu_obj_kill(rt, &in->obj);
+    emu_unlock(rt);
+    pthread_mutex_unlock(&in->sync);
+}
+
+static void dpc_task(emu_runtime *rt, emu_task *t)
+{
+    emu_interrupt *in = t->a;
+    ULONG msg = (ULONG)t->u;
+    emu_lock(rt);
+    bool live = !in->obj.dead;
+    if (live)
+        rt->cnt.dpcs++;
+    emu_unlock(rt);
+    if (!live)
+        return;
+    emu_adapter *ad = in->obj.ad;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportInterruptDPC", ad->drv, ad, DISPATCH_LEVEL);
+    if (in->message_based)
+        in->ch.MessageInterruptDpcHandler(in->ctx, msg, NULL, NULL);
+    else
+        in->ch.InterruptDpcHandler(in->ctx, t->b, NULL, NULL);
+    emu_cb_end(&s);
+}
+
+static void isr_task(emu_runtime *rt, emu_task *t)
+{
+    emu_interrupt *in = t->a;
+    ULONG msg = (ULONG)t->u;
+    pthread_mutex_lock(&in->sync);
+    emu_lock(rt);
+    bool live = !in->obj.dead;
+    if (live)
+        rt->cnt.interrupts++;
+    emu_unlock(rt);
+    if (!live) {
+        pthread_mutex_unlock(&in->sync);
+        return;
+    }
+    emu_adapter *ad = in->obj.ad;
+    BOOLEAN queue_dpc = FALSE, claimed;
+    ULONG targets = 0;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportInterrupt", ad->drv, ad, EMU_DIRQL);
+    if (in->message_based)
+        claimed = in->ch.MessageInterruptHandler(in->ctx, msg, &queue_dpc, &targets);
+    else
+        claimed = in->ch.InterruptHandler(in->ctx, &queue_dpc, &targets);
+    emu_cb_end(&s);
+    pthread_mutex_unlock(&in->sync);
+    if (claimed && queue_dpc) {
+        emu_lock(rt);
+        emu_task_post(rt, T_DPC, 0, dpc_task, in, NULL, msg);
+        emu_unlock(rt);
+    }
+}
+
+ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                      PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
+{
+    emu_runtime *rt = emu_rt;
+    (void)TargetProcessors;
+    if (!emu_enter("NdisMQueueDpcEx", "Irql_Miniport_Driver_Function", HIGH_LEVEL, "msg=%u",
+                   MessageId))
+        return 0;
+    emu_interrupt *in =
+        (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT, "NdisMQueueDpcEx");
+    if (!in)
+        return 0;
+    emu_lock(rt);
+    emu_task_post(rt, T_DPC, 0, dpc_task, in, MiniportDpcContext, MessageId);
+    emu_unlock(rt);
+    return 1;
+}
+
+BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                        MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER Routine,
+                                        PVOID SynchronizeContext)
+{
+    emu_runtime *rt = emu_rt;
+    (void)MessageId;
+    if (!emu_enter("NdisMSynchronizeWithInterruptEx", "Irql_Miniport_Driver_Function", EMU_DIRQL,
+                   "msg=%u", MessageId))
+        return FALSE;
+    emu_interrupt *in = (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT,
+                                                       "NdisMSynchronizeWithInterruptEx");
+    if (!in)
+        return FALSE;
+    emu_thread *t = emu_self();
+    KIRQL old = t->irql;
+    pthread_mutex_lock(&in->sync);
+    t->irql = EMU_DIRQL;
+    BOOLEAN r = Routine(SynchronizeContext);
+    t->irql = old;
+    pthread_mutex_unlock(&in->sync);
+    return r;
+}
+
+/* ---- the device model's side ---- */
+
+uint64_t emu_host_now_ns(emu_host *host)
+{
+    return emu_time(host->ad->rt);
+}
+
+void *emu_host_dma_ptr(emu_host *host, uint64_t pa, size_t len)
+{
+    emu_runtime *rt = host->ad->rt;
+    void *p = NULL;
+    emu_lock(rt);
+    for (emu_dma_region *r = rt->dma; r; r = r->next) {
+        if (r->ad == host->ad && pa >= r->pa && len <= r->len && pa - r->pa <= r->len - len) {
+            p = (UCHAR *)r->host + (pa - r->pa);
+            break;
+        }
+    }
+    if (!p)
+        rt->cnt.bad_dma++;
+    emu_unlock(rt);
+    return p;
+}
+
+int emu_host_dma_read(emu_host *host, uint64_t pa, void *buf, size_t len)
+{
+    void *p = emu_host_dma_ptr(host, pa, len);
+    if (!p)
+        return -1;
+    memcpy(buf, p, len);
+    return 0;
+}
+
+int emu_host_dma_write(emu_host *host, uint64_t pa, const void *buf, size_t len)
+{
+    void *p = emu_host_dma_ptr(host, pa, len);
+    if (!p)
+        return -1;
+    memcpy(p, buf, len);
+    return 0;
+}
+
+int emu_host_msix_signal(emu_host *host, unsigned vector)
+{
+    emu_adapter *ad = host->ad;
+    emu_runtime *rt = ad->rt;
+    emu_lock(rt);
+    emu_interrupt *in = ad->intr;
+    bool ok = in && !in->obj.dead && ad->dev_attached &&
+              (in->message_based ? vector < ad->desc.msix_vectors : vector == 0);
+    if (ok)
+        emu_task_post(rt, T_ISR, 0, isr_task, in, NULL, vector);
+    else
+        rt->cnt.lost_interrupts++;
+    emu_unlock(rt);
+    return ok ? 0 : -1;
+}
+
+static void device_work_task(emu_runtime *rt, emu_task *t)
+{
+    emu_adapter *ad = t->a;
+    emu_device_work_fn fn;
+    (void)rt;
+    *(void **)&fn = t->b;
+    pthread_mutex_lock(&ad->dev_lock);
+    if (ad->dev_attached)
+        fn((void *)(uintptr_t)t->u);
+    pthread_mutex_unlock(&ad->dev_lock);
+}
+
+uint64_t emu_host_schedule(emu_host *host, uint64_t delay_ns, emu_device_work_fn fn, void *arg)
+{
+    emu_runtime *rt = host->ad->rt;
+    void *fp;
+    *(emu_device_work_fn *)&fp = fn;
+    emu_lock(rt);
+    emu_task *t = emu_task_post(rt, T_DEVICE, delay_ns, device_work_task, host->ad, fp,
+                                (uint64_t)(uintptr_t)arg);
+    uint64_t id = t ? t->id : 0;
+    emu_unlock(rt);
+    return id;
+}
+
+bool emu_host_cancel(emu_host *host, uint64_t id)
+{
+    emu_runtime *rt = host->ad->rt;
+    bool ok = false;
+    emu_lock(rt);
+    for (emu_task *t = rt->tasks; t; t = t->next) {
+        if (t->id == id && t->kind == T_DEVICE) {
+            ok = emu_task_cancel(rt, t);
+            break;
+        }
+    }
+    emu_unlock(rt);
+    return ok;
+}

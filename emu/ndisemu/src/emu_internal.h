@@ -1,0 +1,496 @@
+/*
+ * emu_internal.h - ndisemu's private state. Not for drivers or tests.
+ *
+ * Locking: rt->mu protects every runtime structure. It is never held while
+ * the runtime calls into a driver or a device model (those call back into
+ * NDIS), so NDIS entry points take it briefly and drop it before callbacks.
+ */
+#ifndef NDISEMU_EMU_INTERNAL_H
+#define NDISEMU_EMU_INTERNAL_H
+
+#include <ndis.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ndisemu/emu.h"
+
+#define EMU_MAGIC        0x454d554fu /* "EMUO" */
+#define EMU_DIRQL        12
+#define EMU_MAX_FRAMES   6
+#define EMU_MAX_BINDINGS 32
+#define EMU_WAIT_NS      (30ull * 1000 * 1000 * 1000) /* pended NDIS operations must finish by then */
+#define EMU_RING         48
+
+typedef enum emu_kind {
+    K_FREE = 0,
+    K_MP_DRIVER,
+    K_PROTOCOL,
+    K_ADAPTER,
+    K_BINDING,
+    K_BIND_CTX,
+    K_UNBIND_CTX,
+    K_NBL_POOL,
+    K_NB_POOL,
+    K_TIMER,
+    K_WORKITEM,
+    K_INTERRUPT,
+    K_DMA,
+    K_CONFIG,
+    K_CTLDEV,
+    K_RWLOCK,
+} emu_kind;
+
+/* Header of every object the runtime hands out as an NDIS_HANDLE. Objects
+ * are never freed before the runtime is destroyed: a closed handle stays a
+ * tombstone (dead), so later use is reported instead of corrupting memory. */
+typedef struct emu_obj {
+    uint32_t magic;
+    emu_kind kind;
+    bool dead;
+    struct emu_obj *all_next;
+    struct emu_driver *drv; /* owning driver (for leak checks) */
+    struct emu_adapter *ad; /* adapter the object was created for, if any */
+    size_t charge;          /* bytes charged to drv/ad while alive */
+    uint32_t tag;
+} emu_obj;
+
+typedef struct emu_range_set {
+    char names[8][32];
+    int n;
+} emu_range_set;
+
+typedef struct emu_kv {
+    char key[64];
+    char value[160];
+} emu_kv;
+
+typedef struct emu_desc {
+    char service[EMU_NAME_MAX];
+    bool has_miniport;
+    emu_range_set mp_upper, mp_lower;
+    char pnpids[8][EMU_NAME_MAX];
+    int n_pnpids;
+    struct {
+        char name[64];
+        emu_range_set lower, upper;
+    } prot[4];
+    int n_prot;
+    emu_kv reg[32];
+    int n_reg;
+} emu_desc;
+
+typedef struct emu_memacct {
+    uint64_t bytes;
+    uint64_t allocs;
+} emu_memacct;
+
+struct emu_driver {
+    DRIVER_OBJECT drvobj; /* first: DriverEntry gets &drvobj */
+    uint32_t magic;
+    emu_runtime *rt;
+    struct emu_driver *next;
+    void *dl;
+    emu_desc desc;
+    WCHAR regpath_buf[128];
+    UNICODE_STRING regpath;
+    struct emu_mp_driver *mp;
+    emu_memacct mem;
+    emu_memacct tags[16]; /* per-tag accounting, small open table */
+    uint32_t tag_ids[16];
+    bool unloaded;
+};
+
+typedef struct emu_mp_driver {
+    emu_obj obj;
+    struct emu_driver *drv;
+    NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+} emu_mp_driver;
+
+typedef struct emu_protocol {
+    emu_obj obj;
+    struct emu_protocol *next;
+    struct emu_driver *drv;
+    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+    char name[64];
+    emu_range_set lower;
+} emu_protocol;
+
+typedef enum ad_state {
+    AD_HALTED,
+    AD_INITIALIZING,
+    AD_PAUSED,
+    AD_RESTARTING,
+    AD_RUNNING,
+    AD_PAUSING,
+} ad_state;
+
+typedef enum b_state {
+    B_OPENING,
+    B_PAUSED,
+    B_RESTARTING,
+    B_RUNNING,
+    B_PAUSING,
+    B_CLOSING,
+    B_CLOSED,
+} b_state;
+
+typedef struct emu_mmio_map {
+    struct emu_mmio_map *next;
+    struct emu_adapter *ad;
+    unsigned bar;
+    uintptr_t va;
+    size_t len;
+    uint64_t bar_offset;
+} emu_mmio_map;
+
+typedef struct emu_dma_region {
+    struct emu_dma_region *next;
+    struct emu_adapter *ad;
+    uint64_t pa;
+    size_t len;
+    void *host;
+    bool shared; /* shared memory (else: a live scatter/gather mapping) */
+} emu_dma_region;
+
+typedef struct emu_oid_slot {
+    PNDIS_OID_REQUEST req;
+    struct emu_binding *from; /* NULL: the runtime's own request */
+    bool queued_async;        /* the originator already got PENDING */
+    bool done;
+    NDIS_STATUS status;
+    struct emu_oid_slot *next;
+} emu_oid_slot;
+
+typedef struct emu_interrupt {
+    emu_obj obj;
+    NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+    bool message_based;
+    pthread_mutex_t sync;
+    PIO_INTERRUPT_MESSAGE_INFO info;
+} emu_interrupt;
+
+typedef struct emu_dma {
+    emu_obj obj;
+    NDIS_SG_DMA_DESCRIPTION d;
+} emu_dma;
+
+struct emu_host {
+    struct emu_adapter *ad;
+};
+
+struct emu_adapter {
+    emu_obj obj;
+    struct emu_adapter *next;
+    emu_runtime *rt;
+    struct emu_driver *drv;
+    uint32_t id;
+    char instance[EMU_NAME_MAX];
+    char pnp_id[EMU_NAME_MAX];
+    emu_kv reg[32];
+    int n_reg;
+    emu_device_desc desc;
+    emu_host host;
+    pthread_mutex_t dev_lock;
+    bool dev_attached;
+    bool surprise_removed;
+    bool removed;
+    uint64_t bar_pa[EMU_PCI_BARS];
+    CM_PARTIAL_RESOURCE_LIST *res;
+
+    ad_state state;
+    int power; /* 0 or 3 */
+    NDIS_HANDLE ctx;
+    bool have_reg_attrs, have_gen_attrs;
+    ULONG attr_flags;
+    UINT hang_secs;
+    NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
+    NDIS_RECEIVE_SCALE_CAPABILITIES rss;
+    bool have_rss;
+    NDIS_OFFLOAD offload;
+    bool have_offload;
+    NDIS_LINK_STATE link;
+    WCHAR name_buf[EMU_NAME_MAX + 16];
+    NDIS_STRING name;
+
+    bool pause_done, restart_done, reset_done;
+    NDIS_STATUS restart_status;
+    uint64_t sends_out; /* NBLs at the miniport */
+    uint64_t recvs_out; /* NBLs indicated, not yet returned */
+
+    emu_oid_slot *oid_head, *oid_tail; /* head = in progress */
+    bool oid_busy;
+
+    emu_interrupt *intr;
+    emu_dma *dma;
+    struct emu_binding *bindings[EMU_MAX_BINDINGS];
+    emu_memacct mem;
+    struct emu_task *hang_task;
+};
+
+struct emu_binding {
+    emu_obj obj;
+    emu_protocol *prot;
+    struct emu_adapter *ad;
+    int slot;
+    NDIS_HANDLE ctx;
+    b_state state;
+    bool opened, open_done, close_done, bind_done, unbind_done, pnp_done;
+    NDIS_STATUS open_status, bind_status, pnp_status;
+    uint64_t sends_out;
+    uint64_t recvs_held;
+    emu_obj bind_ctx, unbind_ctx;
+    NDIS_BIND_PARAMETERS bp;
+};
+typedef struct emu_binding emu_binding;
+
+/* ---- NBL ownership ---- */
+typedef enum frame_kind { F_SEND = 1, F_RECV = 2 } frame_kind;
+typedef struct nbl_frame {
+    frame_kind kind;
+    struct emu_adapter *ad;
+    emu_binding *b;   /* F_SEND: the sending binding */
+    uint64_t holders; /* F_RECV: binding slots still holding it */
+    bool resources;   /* F_RECV with NDIS_RECEIVE_FLAGS_RESOURCES */
+} nbl_frame;
+
+typedef struct emu_nbl_pool {
+    emu_obj obj;
+    NET_BUFFER_LIST_POOL_PARAMETERS p;
+    bool is_nb_pool;
+    uint64_t live;
+} emu_nbl_pool;
+
+typedef struct emu_nbl_ext {
+    uint32_t magic;
+    bool live;
+    emu_nbl_pool *pool;
+    nbl_frame fr[EMU_MAX_FRAMES];
+    int depth;
+    PNET_BUFFER_LIST_CONTEXT first_ctx; /* preallocated with the NBL */
+    void *data;                         /* the NB allocated with the NBL, if any */
+    USHORT alloc_ctx;                   /* context size given at allocation */
+    bool is_clone;
+    DECLSPEC_ALIGN(16) NET_BUFFER_LIST nbl;
+} emu_nbl_ext;
+
+typedef struct emu_nb_ext {
+    uint32_t magic;
+    bool live;
+    emu_nbl_pool *pool;
+    void *data;
+    PMDL own_mdl;
+    DECLSPEC_ALIGN(16) NET_BUFFER nb;
+} emu_nb_ext;
+
+/* ---- scheduler ---- */
+typedef enum task_kind {
+    T_DPC,
+    T_ISR,
+    T_TIMER,
+    T_WORKITEM,
+    T_DEVICE,
+    T_PNP,
+    T_COMPLETION,
+} task_kind;
+
+struct emu_task;
+typedef void (*emu_task_fn)(emu_runtime *rt, struct emu_task *t);
+typedef struct emu_task {
+    struct emu_task *next;
+    uint64_t id, due, seq, period;
+    task_kind kind;
+    emu_task_fn fn;
+    void *a, *b;
+    uint64_t u;
+    bool cancelled, running;
+} emu_task;
+
+typedef struct emu_timer {
+    emu_obj obj;
+    NDIS_TIMER_CHARACTERISTICS ch;
+    PVOID ctx;
+    emu_task *task;
+} emu_timer;
+
+typedef struct emu_workitem {
+    emu_obj obj;
+    emu_task *task;
+} emu_workitem;
+
+typedef struct emu_ctldev {
+    emu_obj obj;
+    struct emu_ctldev *next;
+    char name[EMU_NAME_MAX], link[EMU_NAME_MAX];
+    PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
+    void *ext;
+    ULONG ext_size;
+    uint64_t open_handles;
+} emu_ctldev;
+
+typedef struct emu_trace_line {
+    char text[240];
+} emu_trace_line;
+
+struct emu_runtime {
+    emu_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t rng;
+    uint64_t now; /* deterministic virtual ns */
+    uint64_t t0_real;
+    uint64_t seq, next_task_id;
+    emu_task *tasks;
+    bool pnp_active;
+    int running_tasks;
+    pthread_t *workers;
+    unsigned n_workers;
+    bool quit;
+
+    emu_obj *objects;
+    struct emu_driver *drivers;
+    emu_protocol *protocols;
+    struct emu_adapter *adapters;
+    uint32_t next_adapter_id;
+    emu_mmio_map *mmio;
+    emu_dma_region *dma;
+    uint64_t next_pa, next_bar_pa;
+    emu_ctldev *ctldevs;
+
+    struct {
+        char prot[64];
+        char instance[EMU_NAME_MAX];
+        bool enabled;
+    } paths[128];
+    int n_paths;
+    emu_nc_watch_fn watch;
+    void *watch_ctx;
+
+    emu_violation viol[16];
+    char viol_text[16][3][200];
+    size_t n_viol;
+    bool stopped;
+
+    emu_counters cnt;
+    pthread_mutex_t trace_mu; /* the trace ring and output; never held across calls */
+    emu_trace_format trace_fmt;
+    FILE *trace_out;
+    emu_trace_line ring[EMU_RING];
+    unsigned ring_pos;
+};
+
+/* ---- thread state ---- */
+typedef struct emu_thread {
+    KIRQL irql;
+    int locks_held;
+    uint32_t tid;
+    struct emu_adapter *cur_ad;
+    struct emu_driver *cur_drv;
+    int depth;
+} emu_thread;
+
+extern emu_runtime *emu_rt;
+emu_thread *emu_self(void);
+
+/* ---- runtime core (rt.c) ---- */
+void emu_lock(emu_runtime *rt);
+void emu_unlock(emu_runtime *rt);
+void emu_broadcast(emu_runtime *rt);
+uint64_t emu_time(emu_runtime *rt);
+uint64_t emu_rand(emu_runtime *rt);
+void *emu_obj_new(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv,
+                  struct emu_adapter *ad, uint32_t tag);
+void *emu_obj_new_runtime(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv);
+void emu_obj_kill(emu_runtime *rt, emu_obj *o);
+emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char *call);
+emu_obj *emu_obj_peek(NDIS_HANDLE h);
+void emu_charge(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, uint32_t tag,
+                int64_t bytes, int64_t count);
+struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
+
+/* ---- verifier + trace (verifier.c) ---- */
+void emu_violate(emu_runtime *rt, const char *rule, const char *call, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void emu_tracef(emu_runtime *rt, const char *kind, const char *fn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Entry check of an NDIS function: traces it and checks the caller's IRQL.
+ * Returns false (after reporting) when the IRQL is above max_irql. */
+bool emu_enter(const char *fn, const char *rule, KIRQL max_irql, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- callbacks into drivers (callback.c) ---- */
+typedef struct emu_cb_scope {
+    emu_thread saved;
+    const char *name;
+    KIRQL irql;
+} emu_cb_scope;
+void emu_cb_begin(emu_cb_scope *s, const char *name, struct emu_driver *drv, struct emu_adapter *ad,
+                  KIRQL irql);
+void emu_cb_end(emu_cb_scope *s);
+
+/* ---- scheduler (sched.c) ---- */
+emu_task *emu_task_post(emu_runtime *rt, task_kind kind, uint64_t delay_ns, emu_task_fn fn, void *a,
+                        void *b, uint64_t u);            /* rt->mu held */
+bool emu_task_cancel(emu_runtime *rt, emu_task *t);      /* rt->mu held */
+typedef bool (*emu_pred_fn)(emu_runtime *rt, void *arg); /* called with rt->mu held */
+bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns);
+bool emu_wait_flag(emu_runtime *rt, bool *flag, const char *what);
+int emu_sched_start(emu_runtime *rt);
+void emu_sched_stop(emu_runtime *rt);
+int emu_sched_run_until_idle(emu_runtime *rt);
+int emu_sched_run_for(emu_runtime *rt, uint64_t ns);
+void emu_sched_free_all(emu_runtime *rt);
+/* Runs a PnP operation on the PnP "thread" and waits for it (synchronous API). */
+int emu_pnp_run(emu_runtime *rt, int (*op)(emu_runtime *rt, void *arg), void *arg);
+int emu_pnp_post(emu_runtime *rt, int (*op)(emu_runtime *rt, void *arg), void *arg,
+                 emu_done_fn done, void *ctx);
+
+/* ---- memory (mem.c) ---- */
+/* Runtime memory held on a driver's behalf (NBLs, NBs, MDLs, contexts, IRPs):
+ * tracked so that a run the verifier stopped mid-flight still frees it all. */
+void *emu_talloc(size_t size);
+void emu_tfree(void *p);
+void emu_mem_free_all(emu_runtime *rt);
+bool emu_leak_check(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad,
+                    const char *rule, const char *when);
+
+/* ---- NBL (nbl.c) ---- */
+emu_nbl_ext *emu_nbl_ext_of(emu_runtime *rt, PNET_BUFFER_LIST nbl, const char *call);
+emu_nbl_ext *emu_nbl_ext_rule(emu_runtime *rt, PNET_BUFFER_LIST nbl, const char *call,
+                              const char *freed_rule);
+void emu_nbl_quarantine_free(void);
+
+/* ---- adapters, bindings, data path (miniport.c, protocol.c, datapath.c) ---- */
+int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out);
+int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool failed);
+int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate);
+int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad);
+int emu_unbind(emu_runtime *rt, emu_binding *b);
+int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, void *buf, ULONG len);
+bool emu_path_enabled(emu_runtime *rt, const char *prot, const char *instance);
+bool emu_ranges_meet(const emu_range_set *a, const emu_range_set *b);
+void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad);
+void emu_bind_all_for_protocol(emu_runtime *rt, emu_protocol *p);
+void emu_netcfg_notify(emu_runtime *rt, emu_nc_event ev, uint32_t id, const char *prot);
+NDIS_STATUS emu_oid_internal(emu_runtime *rt, emu_adapter *ad, NDIS_REQUEST_TYPE type, NDIS_OID oid,
+                             void *buf, ULONG len);
+void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad);
+void emu_device_detach(emu_runtime *rt, emu_adapter *ad);
+void emu_dma_drop_adapter(emu_runtime *rt, emu_adapter *ad);
+
+/* ---- loader (loader.c) ---- */
+void emu_loader_close(void *dl);
+int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen);
+void emu_wstr_to_ascii(const UNICODE_STRING *s, char *out, size_t n);
+void emu_ascii_to_wstr(const char *s, WCHAR *buf, size_t cap, UNICODE_STRING *out);
+
+static inline const char *emu_adapter_label(const struct emu_adapter *ad)
+{
+    return ad ? ad->instance : "-";
+}
+
+#endif /* NDISEMU_EMU_INTERNAL_H */

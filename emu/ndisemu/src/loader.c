@@ -1,0 +1,265 @@
+/*
+ * loader.c - loading driver shared objects, their description files, and
+ * DriverEntry / unload.
+ *
+ * Description file (one per driver, INF-like):
+ *   service = minimp
+ *   [miniport]
+ *   upper = ndis5          # Ndi\Interfaces UpperRange
+ *   lower = ethernet       # Ndi\Interfaces LowerRange
+ *   pnpid = PCI\VEN_1AF4&DEV_7FFF
+ *   [protocol MINIPROT]    # the Name passed to NdisRegisterProtocolDriver
+ *   lower = ndis5
+ *   upper = noupper
+ *   [registry]             # default configuration (NdisReadConfiguration)
+ *   Keyword = value
+ */
+#include "emu_internal.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+
+void emu_wstr_to_ascii(const UNICODE_STRING *s, char *out, size_t n)
+{
+    size_t k = 0;
+    if (s && s->Buffer) {
+        for (size_t i = 0; i < s->Length / 2 && k + 1 < n; i++)
+            out[k++] = s->Buffer[i] < 128 ? (char)s->Buffer[i] : '?';
+    }
+    out[k] = 0;
+}
+
+void emu_ascii_to_wstr(const char *s, WCHAR *buf, size_t cap, UNICODE_STRING *out)
+{
+    size_t n = 0;
+    while (s[n] && n + 1 < cap) {
+        buf[n] = (WCHAR)(unsigned char)s[n];
+        n++;
+    }
+    buf[n] = 0;
+    out->Buffer = buf;
+    out->Length = (USHORT)(n * 2);
+    out->MaximumLength = (USHORT)(cap * 2);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+static void parse_ranges(const char *v, emu_range_set *r)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", v);
+    r->n = 0;
+    for (char *tok = strtok(buf, ","); tok && r->n < 8; tok = strtok(NULL, ",")) {
+        snprintf(r->names[r->n], sizeof(r->names[0]), "%s", trim(tok));
+        r->n++;
+    }
+}
+
+int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open description file %s", path);
+        return EMU_ERR_LOAD;
+    }
+    memset(d, 0, sizeof(*d));
+    enum { S_TOP, S_MP, S_PROT, S_REG } sec = S_TOP;
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *h = strchr(line, '#');
+        if (h)
+            *h = 0;
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        if (*s == '[') {
+            char *e = strchr(s, ']');
+            if (!e)
+                goto bad;
+            *e = 0;
+            s = trim(s + 1);
+            if (strcmp(s, "miniport") == 0) {
+                sec = S_MP;
+                d->has_miniport = true;
+            } else if (strncmp(s, "protocol", 8) == 0 && d->n_prot < 4) {
+                sec = S_PROT;
+                snprintf(d->prot[d->n_prot].name, sizeof(d->prot[0].name), "%s", trim(s + 8));
+                d->n_prot++;
+            } else if (strcmp(s, "registry") == 0) {
+                sec = S_REG;
+            } else {
+                goto bad;
+            }
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq)
+            goto bad;
+        *eq = 0;
+        char *k = trim(s), *v = trim(eq + 1);
+        if (sec == S_TOP && strcmp(k, "service") == 0) {
+            snprintf(d->service, sizeof(d->service), "%s", v);
+        } else if (sec == S_MP && strcmp(k, "upper") == 0) {
+            parse_ranges(v, &d->mp_upper);
+        } else if (sec == S_MP && strcmp(k, "lower") == 0) {
+            parse_ranges(v, &d->mp_lower);
+        } else if (sec == S_MP && strcmp(k, "pnpid") == 0 && d->n_pnpids < 8) {
+            snprintf(d->pnpids[d->n_pnpids++], sizeof(d->pnpids[0]), "%s", v);
+        } else if (sec == S_PROT && strcmp(k, "lower") == 0) {
+            parse_ranges(v, &d->prot[d->n_prot - 1].lower);
+        } else if (sec == S_PROT && strcmp(k, "upper") == 0) {
+            parse_ranges(v, &d->prot[d->n_prot - 1].upper);
+        } else if (sec == S_REG && d->n_reg < 32) {
+            snprintf(d->reg[d->n_reg].key, sizeof(d->reg[0].key), "%s", k);
+            snprintf(d->reg[d->n_reg].value, sizeof(d->reg[0].value), "%s", v);
+            d->n_reg++;
+        } else {
+            goto bad;
+        }
+    }
+    fclose(f);
+    if (!d->service[0]) {
+        snprintf(err, errlen, "%s: no 'service =' line", path);
+        return EMU_ERR_LOAD;
+    }
+    return EMU_OK;
+bad:
+    snprintf(err, errlen, "%s:%d: cannot parse this line", path, lineno);
+    fclose(f);
+    return EMU_ERR_LOAD;
+}
+
+void emu_loader_close(void *dl)
+{
+    dlclose(dl);
+}
+
+typedef NTSTATUS driver_entry_fn(PDRIVER_OBJECT, PUNICODE_STRING);
+
+int emu_load_driver(emu_runtime *rt, const char *so_path, const char *desc_path, emu_driver **out)
+{
+    if (!so_path)
+        return EMU_ERR_INVAL;
+    char dpath[512], err[512];
+    if (!desc_path) {
+        snprintf(dpath, sizeof(dpath), "%s", so_path);
+        char *dot = strrchr(dpath, '.');
+        char *slash = strrchr(dpath, '/');
+        if (dot && (!slash || dot > slash))
+            *dot = 0;
+        strncat(dpath, ".desc", sizeof(dpath) - strlen(dpath) - 1);
+        desc_path = dpath;
+    }
+    emu_driver *drv = calloc(1, sizeof(*drv));
+    if (!drv)
+        return EMU_ERR_NOMEM;
+    if (emu_desc_parse(desc_path, &drv->desc, err, sizeof(err)) != EMU_OK) {
+        FILE *f = rt->cfg.report ? rt->cfg.report : stderr;
+        fprintf(f, "ndisemu: %s\n", err);
+        free(drv);
+        return EMU_ERR_LOAD;
+    }
+    drv->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (!drv->dl) {
+        FILE *f = rt->cfg.report ? rt->cfg.report : stderr;
+        fprintf(f, "ndisemu: dlopen %s: %s\n", so_path, dlerror());
+        free(drv);
+        return EMU_ERR_LOAD;
+    }
+    driver_entry_fn *entry;
+    *(void **)&entry = dlsym(drv->dl, "DriverEntry");
+    if (!entry) {
+        dlclose(drv->dl);
+        free(drv);
+        return EMU_ERR_LOAD;
+    }
+    drv->magic = EMU_MAGIC;
+    drv->rt = rt;
+    drv->drvobj.Type = 4;
+    drv->drvobj.Size = (CSHORT)sizeof(DRIVER_OBJECT);
+    char reg[160];
+    snprintf(reg, sizeof(reg), "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\%s",
+             drv->desc.service);
+    emu_ascii_to_wstr(reg, drv->regpath_buf, 128, &drv->regpath);
+    emu_ascii_to_wstr(drv->desc.service, drv->regpath_buf + 100, 28, &drv->drvobj.DriverName);
+    emu_lock(rt);
+    drv->next = rt->drivers;
+    rt->drivers = drv;
+    emu_unlock(rt);
+
+    emu_cb_scope s;
+    emu_cb_begin(&s, "DriverEntry", drv, NULL, PASSIVE_LEVEL);
+    NTSTATUS st = entry(&drv->drvobj, &drv->regpath);
+    emu_cb_end(&s);
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    if (!NT_SUCCESS(st)) {
+        drv->unloaded = true;
+        return EMU_ERR_LOAD;
+    }
+    if (out)
+        *out = drv;
+    return EMU_OK;
+}
+
+static bool driver_has_adapters(emu_runtime *rt, emu_driver *drv)
+{
+    for (emu_adapter *ad = rt->adapters; ad; ad = ad->next) {
+        if (ad->drv == drv && ad->state != AD_HALTED)
+            return true;
+    }
+    return false;
+}
+
+static int unload_op(emu_runtime *rt, void *arg)
+{
+    emu_driver *drv = arg;
+    emu_cb_scope s;
+    if (drv->mp && !drv->mp->obj.dead && drv->mp->ch.UnloadHandler) {
+        emu_cb_begin(&s, "MiniportDriverUnload", drv, NULL, PASSIVE_LEVEL);
+        drv->mp->ch.UnloadHandler(&drv->drvobj);
+        emu_cb_end(&s);
+    } else if (drv->drvobj.DriverUnload) {
+        emu_cb_begin(&s, "DriverUnload", drv, NULL, PASSIVE_LEVEL);
+        drv->drvobj.DriverUnload(&drv->drvobj);
+        emu_cb_end(&s);
+    }
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    drv->unloaded = true;
+    bool registered = (drv->mp && !drv->mp->obj.dead);
+    for (emu_protocol *p = rt->protocols; p; p = p->next)
+        registered |= p->drv == drv && !p->obj.dead;
+    if (registered) {
+        emu_violate(rt, "LeakAtUnload", "unload",
+                    "%s: unloaded without deregistering its miniport or protocol driver",
+                    drv->desc.service);
+        return EMU_ERR_STOPPED;
+    }
+    if (!emu_leak_check(rt, drv, NULL, "LeakAtUnload", "driver unload"))
+        return EMU_ERR_STOPPED;
+    return EMU_OK;
+}
+
+int emu_unload_driver(emu_runtime *rt, emu_driver *drv)
+{
+    if (!drv || drv->magic != EMU_MAGIC || drv->unloaded)
+        return EMU_ERR_INVAL;
+    emu_lock(rt);
+    bool busy = driver_has_adapters(rt, drv);
+    emu_unlock(rt);
+    if (busy)
+        return EMU_ERR_BUSY;
+    return emu_pnp_run(rt, unload_op, drv);
+}

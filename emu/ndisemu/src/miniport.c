@@ -1,0 +1,792 @@
+/*
+ * miniport.c - miniport driver registration, adapter attributes and the
+ * adapter lifecycle: add (initialize, restart, bind), remove (query-remove,
+ * unbind, pause, halt), surprise removal and power transitions, in the
+ * order Microsoft documents for each sequence.
+ */
+#include "emu_internal.h"
+
+#include <stdlib.h>
+
+NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath,
+                                        NDIS_HANDLE MiniportDriverContext,
+                                        PNDIS_MINIPORT_DRIVER_CHARACTERISTICS Chars,
+                                        PNDIS_HANDLE NdisMiniportDriverHandle)
+{
+    emu_runtime *rt = emu_rt;
+    (void)RegistryPath;
+    if (!emu_enter("NdisMRegisterMiniportDriver", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "%p", (void *)DriverObject))
+        return NDIS_STATUS_FAILURE;
+    emu_driver *drv = (emu_driver *)DriverObject;
+    if (!drv || drv->magic != EMU_MAGIC || !Chars || !NdisMiniportDriverHandle)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS ||
+        Chars->Header.Size < NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 ||
+        Chars->MajorNdisVersion != 6) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return NDIS_STATUS_BAD_VERSION;
+    }
+    if (!Chars->InitializeHandlerEx || !Chars->HaltHandlerEx || !Chars->PauseHandler ||
+        !Chars->RestartHandler || !Chars->OidRequestHandler || !Chars->SendNetBufferListsHandler ||
+        !Chars->ReturnNetBufferListsHandler || !Chars->CancelSendHandler ||
+        !Chars->DevicePnPEventNotifyHandler || !Chars->ShutdownHandlerEx ||
+        !Chars->CancelOidRequestHandler || !Chars->UnloadHandler) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return NDIS_STATUS_BAD_CHARACTERISTICS;
+    }
+    emu_lock(rt);
+    if (drv->mp && !drv->mp->obj.dead) {
+        emu_unlock(rt);
+        return NDIS_STATUS_FAILURE;
+    }
+    emu_mp_driver *mp = emu_obj_new_runtime(rt, sizeof(*mp), K_MP_DRIVER, drv);
+    if (!mp) {
+        emu_unlock(rt);
+        return NDIS_STATUS_RESOURCES;
+    }
+    mp->drv = drv;
+    mp->ch = *Chars;
+    if (Chars->Header.Size < sizeof(mp->ch))
+        memset((char *)&mp->ch + Chars->Header.Size, 0, sizeof(mp->ch) - Chars->Header.Size);
+    mp->ctx = MiniportDriverContext;
+    drv->mp = mp;
+    emu_unlock(rt);
+    *NdisMiniportDriverHandle = mp;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMDeregisterMiniportDriver", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "%p", NdisMiniportDriverHandle))
+        return;
+    emu_mp_driver *mp = (emu_mp_driver *)emu_obj_check(rt, NdisMiniportDriverHandle, K_MP_DRIVER,
+                                                       "NdisMDeregisterMiniportDriver");
+    if (!mp)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &mp->obj);
+    emu_unlock(rt);
+}
+
+static emu_adapter *adapter_of(NDIS_HANDLE h, const char *call)
+{
+    return (emu_adapter *)emu_obj_check(emu_rt, h, K_ADAPTER, call);
+}
+
+NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
+                                       PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMSetMiniportAttributes", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
+                   "type=%#x", Attributes ? Attributes->RegistrationAttributes.Header.Type : 0))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad = adapter_of(NdisMiniportHandle, "NdisMSetMiniportAttributes");
+    if (!ad || !Attributes)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_lock(rt);
+    NDIS_STATUS st = NDIS_STATUS_SUCCESS;
+    switch (Attributes->RegistrationAttributes.Header.Type) {
+    case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES:
+        ad->ctx = Attributes->RegistrationAttributes.MiniportAdapterContext;
+        ad->attr_flags = Attributes->RegistrationAttributes.AttributeFlags;
+        ad->hang_secs = Attributes->RegistrationAttributes.CheckForHangTimeInSeconds;
+        ad->have_reg_attrs = true;
+        break;
+    case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES: {
+        const NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES *g = &Attributes->GeneralAttributes;
+        if (!ad->have_reg_attrs) {
+            st = NDIS_STATUS_INVALID_PARAMETER; /* registration attributes come first */
+            break;
+        }
+        ad->gen = *g;
+        if (g->RecvScaleCapabilities) {
+            ad->rss = *g->RecvScaleCapabilities;
+            ad->have_rss = true;
+        }
+        ad->gen.RecvScaleCapabilities = ad->have_rss ? &ad->rss : NULL;
+        ad->gen.SupportedOidList = NULL; /* not kept: the caller's memory */
+        ad->gen.PowerManagementCapabilities = NULL;
+        ad->gen.PowerManagementCapabilitiesEx = NULL;
+        ad->link.MediaConnectState = g->MediaConnectState;
+        ad->link.MediaDuplexState = g->MediaDuplexState;
+        ad->link.XmitLinkSpeed = g->XmitLinkSpeed;
+        ad->link.RcvLinkSpeed = g->RcvLinkSpeed;
+        ad->have_gen_attrs = true;
+        break;
+    }
+    case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES:
+        if (Attributes->OffloadAttributes.DefaultOffloadConfiguration) {
+            ad->offload = *Attributes->OffloadAttributes.DefaultOffloadConfiguration;
+            ad->have_offload = true;
+        }
+        break;
+    default:
+        st = NDIS_STATUS_NOT_SUPPORTED;
+        break;
+    }
+    emu_unlock(rt);
+    if (st != NDIS_STATUS_SUCCESS)
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
+void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMPauseComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+        return;
+    emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMPauseComplete");
+    if (!ad)
+        return;
+    emu_lock(rt);
+    if (ad->state != AD_PAUSING || ad->pause_done) {
+        emu_unlock(rt);
+        emu_violate(rt, "MiniportPause_Return", "NdisMPauseComplete",
+                    "%s: pause completed while no pause was pending", ad->instance);
+        return;
+    }
+    uint64_t s = ad->sends_out, r = ad->recvs_out;
+    emu_unlock(rt);
+    if (s || r) {
+        emu_violate(rt, "PauseWithOutstanding", "NdisMPauseComplete",
+                    "%s: pause completed with %llu send(s) not completed and %llu receive(s) "
+                    "not returned",
+                    ad->instance, (unsigned long long)s, (unsigned long long)r);
+        return;
+    }
+    emu_lock(rt);
+    ad->pause_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMRestartComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
+                   "status=%#x", (unsigned)Status))
+        return;
+    emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMRestartComplete");
+    if (!ad)
+        return;
+    emu_lock(rt);
+    bool ok = ad->state == AD_RESTARTING && !ad->restart_done && Status != NDIS_STATUS_PENDING;
+    if (ok) {
+        ad->restart_status = Status;
+        ad->restart_done = true;
+        emu_broadcast(rt);
+    }
+    emu_unlock(rt);
+    if (!ok)
+        emu_violate(rt, "DoubleComplete", "NdisMRestartComplete",
+                    "%s: restart completed while none was pending (or with PENDING)", ad->instance);
+}
+
+void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
+                        BOOLEAN AddressingReset)
+{
+    emu_runtime *rt = emu_rt;
+    (void)Status;
+    (void)AddressingReset;
+    if (!emu_enter("NdisMResetComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+        return;
+    emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMResetComplete");
+    if (!ad)
+        return;
+    emu_lock(rt);
+    ad->reset_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+static int remove_failed_op(emu_runtime *rt, void *arg)
+{
+    emu_adapter *ad = arg;
+    return ad->state == AD_HALTED ? EMU_OK : emu_adapter_remove(rt, ad, false, true);
+}
+
+void NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle)
+{
+    if (!emu_enter("NdisMRemoveMiniport", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return;
+    emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMRemoveMiniport");
+    if (ad)
+        emu_pnp_post(emu_rt, remove_failed_op, ad, NULL, NULL);
+}
+
+/* ---- adapter lifecycle ---- */
+
+static emu_driver *driver_for(emu_runtime *rt, const emu_device_desc *desc)
+{
+    for (emu_driver *d = rt->drivers; d; d = d->next) {
+        if (d->unloaded || !d->mp || d->mp->obj.dead)
+            continue;
+        if (desc->service && strcmp(desc->service, d->desc.service) == 0)
+            return d;
+        for (int i = 0; !desc->service && desc->pnp_id && i < d->desc.n_pnpids; i++) {
+            if (strcasecmp(desc->pnp_id, d->desc.pnpids[i]) == 0)
+                return d;
+        }
+    }
+    return NULL;
+}
+
+static int build_resources(emu_runtime *rt, emu_adapter *ad)
+{
+    ULONG n = 0;
+    for (int i = 0; i < EMU_PCI_BARS; i++)
+        n += ad->desc.bar_size[i] != 0;
+    n += 1; /* interrupt */
+    ad->res =
+        calloc(1, sizeof(CM_PARTIAL_RESOURCE_LIST) + n * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR));
+    if (!ad->res)
+        return EMU_ERR_NOMEM;
+    ad->res->Version = 1;
+    ad->res->Revision = 1;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR *d = ad->res->PartialDescriptors;
+    for (int i = 0; i < EMU_PCI_BARS; i++) {
+        uint64_t sz = (ad->desc.bar_size[i] + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+        if (!sz)
+            continue;
+        ad->desc.bar_size[i] = sz;
+        ad->bar_pa[i] = rt->next_bar_pa;
+        rt->next_bar_pa += (sz + 0xFFFFF) & ~0xFFFFFull;
+        d->Type = CmResourceTypeMemory;
+        d->ShareDisposition = CmResourceShareDeviceExclusive;
+        d->u.Memory.Start.QuadPart = (LONGLONG)ad->bar_pa[i];
+        d->u.Memory.Length = (ULONG)sz;
+        d++;
+    }
+    d->Type = CmResourceTypeInterrupt;
+    d->ShareDisposition = CmResourceShareDeviceExclusive;
+    if (ad->desc.msix_vectors) {
+        d->Flags = CM_RESOURCE_INTERRUPT_MESSAGE | CM_RESOURCE_INTERRUPT_LATCHED;
+        d->u.MessageInterrupt.Raw.MessageCount = (USHORT)ad->desc.msix_vectors;
+        d->u.MessageInterrupt.Raw.Vector = 0x60;
+        d->u.MessageInterrupt.Raw.Affinity = 1;
+    } else {
+        d->u.Interrupt.Level = 10;
+        d->u.Interrupt.Vector = 0x50;
+        d->u.Interrupt.Affinity = 1;
+    }
+    ad->res->Count = n;
+    return EMU_OK;
+}
+
+static void hang_check_task(emu_runtime *rt, emu_task *t);
+
+static int mp_restart(emu_runtime *rt, emu_adapter *ad)
+{
+    NDIS_MINIPORT_RESTART_PARAMETERS rp;
+    memset(&rp, 0, sizeof(rp));
+    NDIS_INIT_OBJECT_HEADER(&rp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                            NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1, sizeof(rp));
+    emu_lock(rt);
+    ad->state = AD_RESTARTING;
+    ad->restart_done = false;
+    emu_unlock(rt);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportRestart", ad->drv, ad, PASSIVE_LEVEL);
+    NDIS_STATUS st = ad->drv->mp->ch.RestartHandler(ad->ctx, &rp);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_PENDING) {
+        if (!emu_wait_flag(rt, &ad->restart_done, "MiniportRestart (pending)"))
+            return EMU_ERR_STOPPED;
+        st = ad->restart_status;
+    }
+    emu_lock(rt);
+    ad->state = st == NDIS_STATUS_SUCCESS ? AD_RUNNING : AD_PAUSED;
+    emu_unlock(rt);
+    return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
+}
+
+static int mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
+{
+    if (ad->state != AD_RUNNING)
+        return EMU_OK;
+    NDIS_MINIPORT_PAUSE_PARAMETERS pp;
+    memset(&pp, 0, sizeof(pp));
+    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                            NDIS_MINIPORT_PAUSE_PARAMETERS_REVISION_1, sizeof(pp));
+    pp.PauseReason = reason;
+    emu_lock(rt);
+    ad->state = AD_PAUSING;
+    ad->pause_done = false;
+    emu_unlock(rt);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportPause", ad->drv, ad, PASSIVE_LEVEL);
+    NDIS_STATUS st = ad->drv->mp->ch.PauseHandler(ad->ctx, &pp);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_SUCCESS) {
+        emu_lock(rt);
+        uint64_t so = ad->sends_out, ro = ad->recvs_out;
+        emu_unlock(rt);
+        if (so || ro) {
+            emu_violate(rt, "PauseWithOutstanding", "MiniportPause",
+                        "%s: pause returned SUCCESS with %llu send(s) not completed and %llu "
+                        "receive(s) not returned",
+                        ad->instance, (unsigned long long)so, (unsigned long long)ro);
+            return EMU_ERR_STOPPED;
+        }
+    } else if (st == NDIS_STATUS_PENDING) {
+        if (!emu_wait_flag(rt, &ad->pause_done, "MiniportPause (pending)"))
+            return EMU_ERR_STOPPED;
+    } else {
+        emu_violate(rt, "MiniportPause_Return", "MiniportPause",
+                    "%s: MiniportPause returned %#x; only SUCCESS or PENDING are allowed",
+                    ad->instance, (unsigned)st);
+        return EMU_ERR_STOPPED;
+    }
+    emu_lock(rt);
+    ad->state = AD_PAUSED;
+    emu_unlock(rt);
+    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+}
+
+static int mp_init(emu_runtime *rt, emu_adapter *ad)
+{
+    NDIS_MINIPORT_INIT_PARAMETERS ip;
+    memset(&ip, 0, sizeof(ip));
+    NDIS_INIT_OBJECT_HEADER(&ip.Header, NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
+                            NDIS_MINIPORT_INIT_PARAMETERS_REVISION_1, sizeof(ip));
+    ip.AllocatedResources = ad->res;
+    ip.IfIndex = ad->id;
+    ip.NetLuid.Info.NetLuidIndex = ad->id;
+    ip.NetLuid.Info.IfType = IF_TYPE_ETHERNET_CSMACD;
+    ad->state = AD_INITIALIZING;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportInitializeEx", ad->drv, ad, PASSIVE_LEVEL);
+    NDIS_STATUS st = ad->drv->mp->ch.InitializeHandlerEx(ad, ad->drv->mp->ctx, &ip);
+    emu_cb_end(&s);
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    if (st != NDIS_STATUS_SUCCESS)
+        return EMU_ERR_DRIVER;
+    if (!ad->have_reg_attrs || !ad->have_gen_attrs) {
+        emu_violate(rt, "MiniportAttributes", "MiniportInitializeEx",
+                    "%s: returned SUCCESS without registration and general attributes",
+                    ad->instance);
+        return EMU_ERR_STOPPED;
+    }
+    emu_lock(rt);
+    ad->state = AD_PAUSED;
+    if (ad->drv->mp->ch.CheckForHangHandlerEx) {
+        uint64_t secs = ad->hang_secs ? ad->hang_secs : 2;
+        ad->hang_task =
+            emu_task_post(rt, T_TIMER, secs * 1000000000ull, hang_check_task, ad, NULL, 0);
+        if (ad->hang_task)
+            ad->hang_task->period = secs * 1000000000ull;
+    }
+    emu_unlock(rt);
+    return EMU_OK;
+}
+
+static void hang_check_task(emu_runtime *rt, emu_task *t)
+{
+    emu_adapter *ad = t->a;
+    emu_lock(rt);
+    bool run = ad->state == AD_RUNNING && ad->power == 0 && !ad->surprise_removed;
+    emu_unlock(rt);
+    if (!run)
+        return;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportCheckForHangEx", ad->drv, ad, PASSIVE_LEVEL);
+    BOOLEAN hung = ad->drv->mp->ch.CheckForHangHandlerEx(ad->ctx);
+    emu_cb_end(&s);
+    if (!hung || !ad->drv->mp->ch.ResetHandlerEx)
+        return;
+    BOOLEAN addressing = FALSE;
+    emu_lock(rt);
+    ad->reset_done = false;
+    emu_unlock(rt);
+    emu_cb_begin(&s, "MiniportResetEx", ad->drv, ad, DISPATCH_LEVEL);
+    NDIS_STATUS st = ad->drv->mp->ch.ResetHandlerEx(ad->ctx, &addressing);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_PENDING)
+        emu_wait_flag(rt, &ad->reset_done, "MiniportResetEx (pending)");
+}
+
+static int add_op(emu_runtime *rt, void *arg)
+{
+    emu_adapter *ad = arg;
+    int err = mp_init(rt, ad);
+    if (err) {
+        emu_device_detach(rt, ad);
+        emu_lock(rt);
+        ad->state = AD_HALTED;
+        emu_obj_kill(rt, &ad->obj);
+        emu_unlock(rt);
+        return err;
+    }
+    emu_netcfg_notify(rt, EMU_NC_ADAPTER_ARRIVAL, ad->id, NULL);
+    err = mp_restart(rt, ad);
+    if (err)
+        return err;
+    emu_bind_all_for_adapter(rt, ad);
+    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+}
+
+int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out)
+{
+    if (!desc || !desc->instance || !desc->ops)
+        return EMU_ERR_INVAL;
+    emu_lock(rt);
+    emu_driver *drv = driver_for(rt, desc);
+    bool dup = false;
+    for (emu_adapter *a = rt->adapters; a; a = a->next)
+        dup |= a->state != AD_HALTED && !a->obj.dead && strcmp(a->instance, desc->instance) == 0;
+    if (!drv || dup) {
+        emu_unlock(rt);
+        return drv ? EMU_ERR_BUSY : EMU_ERR_NOTFOUND;
+    }
+    emu_adapter *ad = emu_obj_new_runtime(rt, sizeof(*ad), K_ADAPTER, NULL);
+    if (!ad) {
+        emu_unlock(rt);
+        return EMU_ERR_NOMEM;
+    }
+    ad->rt = rt;
+    ad->drv = drv;
+    ad->id = rt->next_adapter_id++;
+    ad->desc = *desc;
+    ad->host.ad = ad;
+    snprintf(ad->instance, sizeof(ad->instance), "%s", desc->instance);
+    snprintf(ad->pnp_id, sizeof(ad->pnp_id), "%s", desc->pnp_id ? desc->pnp_id : "");
+    for (int i = 0; desc->registry && desc->registry[i] && ad->n_reg < 32; i++) {
+        const char *eq = strchr(desc->registry[i], '=');
+        if (!eq)
+            continue;
+        snprintf(ad->reg[ad->n_reg].key, sizeof(ad->reg[0].key), "%.*s",
+                 (int)(eq - desc->registry[i]), desc->registry[i]);
+        snprintf(ad->reg[ad->n_reg].value, sizeof(ad->reg[0].value), "%s", eq + 1);
+        ad->n_reg++;
+    }
+    ad->desc.registry = NULL;
+    ad->desc.instance = ad->instance;
+    ad->desc.pnp_id = ad->pnp_id;
+    ad->desc.service = NULL;
+    char name[EMU_NAME_MAX + 16];
+    snprintf(name, sizeof(name), "\\DEVICE\\%s", ad->instance);
+    emu_ascii_to_wstr(name, ad->name_buf, EMU_NAME_MAX + 16, &ad->name);
+    NDIS_INIT_OBJECT_HEADER(&ad->link.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
+                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
+    pthread_mutex_init(&ad->dev_lock, NULL);
+    int err = build_resources(rt, ad);
+    ad->next = rt->adapters;
+    rt->adapters = ad;
+    emu_unlock(rt);
+    if (err)
+        return err;
+    if (ad->desc.ops->attach) {
+        pthread_mutex_lock(&ad->dev_lock);
+        ad->desc.ops->attach(ad->desc.dev, &ad->host);
+        pthread_mutex_unlock(&ad->dev_lock);
+    }
+    ad->dev_attached = true;
+    if (out)
+        *out = ad;
+    return add_op(rt, ad);
+}
+
+void emu_device_detach(emu_runtime *rt, emu_adapter *ad)
+{
+    (void)rt;
+    if (!ad->dev_attached)
+        return;
+    pthread_mutex_lock(&ad->dev_lock);
+    ad->dev_attached = false;
+    if (ad->desc.ops->detach)
+        ad->desc.ops->detach(ad->desc.dev);
+    pthread_mutex_unlock(&ad->dev_lock);
+}
+
+static bool query_remove(emu_runtime *rt, emu_adapter *ad)
+{
+    int vetoed_at = -1;
+    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+        emu_binding *b = ad->bindings[i];
+        if (!b)
+            continue;
+        if (emu_binding_pnp(rt, b, NetEventQueryRemoveDevice, NULL, 0) != EMU_OK) {
+            vetoed_at = i;
+            break;
+        }
+    }
+    if (vetoed_at < 0)
+        return true;
+    for (int i = 0; i < vetoed_at; i++) {
+        if (ad->bindings[i])
+            emu_binding_pnp(rt, ad->bindings[i], NetEventCancelRemoveDevice, NULL, 0);
+    }
+    return false;
+}
+
+int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool failed)
+{
+    if (ad->state == AD_HALTED || ad->obj.dead)
+        return EMU_ERR_INVAL;
+    if (!surprise && !failed && !query_remove(rt, ad))
+        return rt->stopped ? EMU_ERR_STOPPED : EMU_ERR_VETOED;
+    if (surprise) {
+        /* The hardware is gone first; then NDIS tells the miniport. */
+        emu_lock(rt);
+        ad->surprise_removed = true;
+        emu_unlock(rt);
+        emu_device_detach(rt, ad);
+        NET_DEVICE_PNP_EVENT ev;
+        memset(&ev, 0, sizeof(ev));
+        NDIS_INIT_OBJECT_HEADER(&ev.Header, NDIS_OBJECT_TYPE_DEFAULT, 1, sizeof(ev));
+        ev.DevicePnPEvent = NdisDevicePnPEventSurpriseRemoved;
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportDevicePnPEventNotify", ad->drv, ad, PASSIVE_LEVEL);
+        ad->drv->mp->ch.DevicePnPEventNotifyHandler(ad->ctx, &ev);
+        emu_cb_end(&s);
+    }
+    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+        if (ad->bindings[i])
+            emu_unbind(rt, ad->bindings[i]);
+    }
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    if (ad->power == 0) {
+        int err = mp_pause(rt, ad, NDIS_PAUSE_MINIPORT_DEVICE_REMOVE);
+        if (err)
+            return err;
+    }
+    emu_lock(rt);
+    if (ad->hang_task) {
+        emu_task_cancel(rt, ad->hang_task);
+        ad->hang_task = NULL;
+    }
+    emu_unlock(rt);
+    NDIS_HALT_ACTION action = surprise ? NdisHaltDeviceSurpriseRemoved
+                              : failed ? NdisHaltDeviceFailed
+                                       : NdisHaltDeviceDisabled;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportHaltEx", ad->drv, ad, PASSIVE_LEVEL);
+    ad->drv->mp->ch.HaltHandlerEx(ad->ctx, action);
+    emu_cb_end(&s);
+    emu_device_detach(rt, ad);
+    emu_lock(rt);
+    ad->state = AD_HALTED;
+    ad->removed = true;
+    emu_unlock(rt);
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    bool clean = emu_leak_check(rt, ad->drv, ad, "LeakAtHalt", "MiniportHaltEx");
+    emu_lock(rt);
+    /* Whatever the driver still charges to the adapter now counts against
+     * the driver only (and is caught again at unload). */
+    emu_obj_kill(rt, &ad->obj);
+    emu_unlock(rt);
+    emu_netcfg_notify(rt, EMU_NC_ADAPTER_REMOVAL, ad->id, NULL);
+    return clean ? EMU_OK : EMU_ERR_STOPPED;
+}
+
+/* Sleep: pause the bindings, tell the protocols, pause the miniport, then
+ * OID_PNP_SET_POWER. Wake: OID_PNP_SET_POWER D0, restart the miniport, tell
+ * the protocols, restart the bindings. */
+int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
+{
+    if (ad->state == AD_HALTED || ad->obj.dead || (dstate != 0 && dstate != 3))
+        return EMU_ERR_INVAL;
+    if ((dstate == 3) == (ad->power == 3))
+        return EMU_OK;
+    if (dstate == 3) {
+        for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+            if (ad->bindings[i])
+                emu_binding_pnp(rt, ad->bindings[i], NetEventPause, NULL, NDIS_PAUSE_LOW_POWER);
+        }
+        NET_DEVICE_POWER_STATE ps = NetDeviceStateD3;
+        for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+            if (ad->bindings[i])
+                emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
+        }
+        int err = mp_pause(rt, ad, NDIS_PAUSE_LOW_POWER);
+        if (err)
+            return err;
+        NDIS_DEVICE_POWER_STATE d = NdisDeviceStateD3;
+        NDIS_STATUS st =
+            emu_oid_internal(rt, ad, NdisRequestSetInformation, OID_PNP_SET_POWER, &d, sizeof(d));
+        if (rt->stopped)
+            return EMU_ERR_STOPPED;
+        ad->power = 3;
+        return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
+    }
+    NDIS_DEVICE_POWER_STATE d = NdisDeviceStateD0;
+    NDIS_STATUS st =
+        emu_oid_internal(rt, ad, NdisRequestSetInformation, OID_PNP_SET_POWER, &d, sizeof(d));
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    if (st != NDIS_STATUS_SUCCESS)
+        return EMU_ERR_DRIVER;
+    ad->power = 0;
+    int err = mp_restart(rt, ad);
+    if (err)
+        return err;
+    NET_DEVICE_POWER_STATE ps = NetDeviceStateD0;
+    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+        if (ad->bindings[i])
+            emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
+    }
+    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+        if (ad->bindings[i])
+            emu_binding_pnp(rt, ad->bindings[i], NetEventRestart, NULL, 0);
+    }
+    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+}
+
+/* ---- the synchronous and asynchronous public entry points ---- */
+
+typedef struct add_req {
+    emu_device_desc desc;
+    char instance[EMU_NAME_MAX], pnp[EMU_NAME_MAX], service[EMU_NAME_MAX];
+    emu_adapter *ad;
+} add_req;
+
+static int add_req_op(emu_runtime *rt, void *arg)
+{
+    add_req *r = arg;
+    return emu_adapter_add(rt, &r->desc, &r->ad);
+}
+
+static add_req *add_req_new(const emu_device_desc *desc)
+{
+    add_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->desc = *desc;
+    snprintf(r->instance, sizeof(r->instance), "%s", desc->instance ? desc->instance : "");
+    snprintf(r->pnp, sizeof(r->pnp), "%s", desc->pnp_id ? desc->pnp_id : "");
+    snprintf(r->service, sizeof(r->service), "%s", desc->service ? desc->service : "");
+    r->desc.instance = desc->instance ? r->instance : NULL;
+    r->desc.pnp_id = desc->pnp_id ? r->pnp : NULL;
+    r->desc.service = desc->service ? r->service : NULL;
+    return r;
+}
+
+int emu_add_device(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out)
+{
+    if (!desc)
+        return EMU_ERR_INVAL;
+    add_req r = { .desc = *desc };
+    int err = emu_pnp_run(rt, add_req_op, &r);
+    if (out)
+        *out = err == EMU_OK ? r.ad : NULL;
+    return err;
+}
+
+typedef struct async_add {
+    add_req *r;
+    emu_done_fn done;
+    void *ctx;
+} async_add;
+
+static void async_add_done(void *ctx, int status)
+{
+    async_add *a = ctx;
+    if (a->done)
+        a->done(a->ctx, status);
+    free(a->r);
+    free(a);
+}
+
+int emu_request_add_device(emu_runtime *rt, const emu_device_desc *desc, emu_done_fn done,
+                           void *ctx)
+{
+    if (!desc)
+        return EMU_ERR_INVAL;
+    async_add *a = calloc(1, sizeof(*a));
+    if (!a)
+        return EMU_ERR_NOMEM;
+    a->r = add_req_new(desc);
+    a->done = done;
+    a->ctx = ctx;
+    if (!a->r) {
+        free(a);
+        return EMU_ERR_NOMEM;
+    }
+    int err = emu_pnp_post(rt, add_req_op, a->r, async_add_done, a);
+    if (err) {
+        free(a->r);
+        free(a);
+    }
+    return err;
+}
+
+static int remove_op(emu_runtime *rt, void *arg)
+{
+    return emu_adapter_remove(rt, arg, false, false);
+}
+
+static int surprise_op(emu_runtime *rt, void *arg)
+{
+    return emu_adapter_remove(rt, arg, true, false);
+}
+
+static bool adapter_ok(emu_runtime *rt, emu_adapter *ad)
+{
+    emu_obj *o = emu_obj_peek(ad);
+    (void)rt;
+    return o && o->kind == K_ADAPTER && !o->dead && ad->state != AD_HALTED;
+}
+
+int emu_remove_device(emu_runtime *rt, emu_adapter *ad)
+{
+    return adapter_ok(rt, ad) ? emu_pnp_run(rt, remove_op, ad) : EMU_ERR_INVAL;
+}
+
+int emu_surprise_remove(emu_runtime *rt, emu_adapter *ad)
+{
+    return adapter_ok(rt, ad) ? emu_pnp_run(rt, surprise_op, ad) : EMU_ERR_INVAL;
+}
+
+int emu_request_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, emu_done_fn done, void *ctx)
+{
+    if (!adapter_ok(rt, ad))
+        return EMU_ERR_INVAL;
+    return emu_pnp_post(rt, surprise ? surprise_op : remove_op, ad, done, ctx);
+}
+
+typedef struct power_req {
+    emu_adapter *ad;
+    int d;
+} power_req;
+
+static int power_op(emu_runtime *rt, void *arg)
+{
+    power_req *p = arg;
+    return emu_adapter_power(rt, p->ad, p->d);
+}
+
+static int power_op_owned(emu_runtime *rt, void *arg)
+{
+    int st = power_op(rt, arg);
+    free(arg);
+    return st;
+}
+
+int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate)
+{
+    if (!adapter_ok(rt, ad))
+        return EMU_ERR_INVAL;
+    power_req p = { ad, dstate };
+    return emu_pnp_run(rt, power_op, &p);
+}
+
+int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn done, void *ctx)
+{
+    if (!adapter_ok(rt, ad))
+        return EMU_ERR_INVAL;
+    power_req *p = malloc(sizeof(*p));
+    if (!p)
+        return EMU_ERR_NOMEM;
+    p->ad = ad;
+    p->d = dstate;
+    int err = emu_pnp_post(rt, power_op_owned, p, done, ctx);
+    if (err)
+        free(p);
+    return err;
+}

@@ -1,0 +1,212 @@
+/*
+ * oid.c - OID requests. NDIS serializes OID requests to a miniport: one is
+ * in the miniport at a time, the rest queue. A request that pends is
+ * finished by NdisMOidRequestComplete, exactly once.
+ */
+#include "emu_internal.h"
+
+#include <stdlib.h>
+
+static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st);
+
+static void dispatch_task(emu_runtime *rt, emu_task *t)
+{
+    emu_oid_dispatch_next(rt, t->a);
+}
+
+/* Hands the head request to the miniport if none is in progress. */
+void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
+{
+    emu_lock(rt);
+    emu_oid_slot *sl = ad->oid_head;
+    if (!sl || ad->oid_busy || ad->state == AD_HALTED) {
+        emu_unlock(rt);
+        return;
+    }
+    ad->oid_busy = true;
+    rt->cnt.oids++;
+    emu_unlock(rt);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportOidRequest", ad->drv, ad, PASSIVE_LEVEL);
+    NDIS_STATUS st = ad->drv->mp->ch.OidRequestHandler(ad->ctx, sl->req);
+    emu_cb_end(&s);
+    if (st != NDIS_STATUS_PENDING)
+        finish(rt, ad, sl, st);
+}
+
+static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
+{
+    emu_oid_slot *sl = t->a;
+    emu_binding *b = sl->from;
+    (void)rt;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolOidRequestComplete", b->prot->drv, NULL, PASSIVE_LEVEL);
+    b->prot->ch.OidRequestCompleteHandler(b->ctx, sl->req, sl->status);
+    emu_cb_end(&s);
+    emu_tfree(sl);
+}
+
+/* The head request is done: report it to its originator, start the next. */
+static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st)
+{
+    emu_lock(rt);
+    ad->oid_head = sl->next;
+    if (!ad->oid_head)
+        ad->oid_tail = NULL;
+    ad->oid_busy = false;
+    sl->status = st;
+    sl->done = true;
+    bool async = sl->queued_async && sl->from;
+    if (async)
+        emu_task_post(rt, T_COMPLETION, 0, complete_to_protocol_task, sl, NULL, 0);
+    if (ad->oid_head)
+        emu_task_post(rt, T_COMPLETION, 0, dispatch_task, ad, NULL, 0);
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUEST OidRequest,
+                             NDIS_STATUS Status)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisMOidRequestComplete";
+    if (!emu_enter(call, "Irql_OID_Function", DISPATCH_LEVEL, "req=%p status=%#x",
+                   (void *)OidRequest, (unsigned)Status))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
+    if (!ad)
+        return;
+    emu_lock(rt);
+    emu_oid_slot *sl = ad->oid_head;
+    bool pending = sl && ad->oid_busy && sl->req == OidRequest;
+    emu_unlock(rt);
+    if (!pending) {
+        emu_violate(rt, "DoubleComplete", call,
+                    "%s: OID request %p is not pending at this miniport (completed twice, or "
+                    "completed after MiniportOidRequest returned a final status)",
+                    ad->instance, (void *)OidRequest);
+        return;
+    }
+    if (Status == NDIS_STATUS_PENDING) {
+        emu_violate(rt, "NdisOidComplete", call, "%s: OID %#x completed with NDIS_STATUS_PENDING",
+                    ad->instance, (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid);
+        return;
+    }
+    finish(rt, ad, sl, Status);
+}
+
+static bool slot_done(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return ((emu_oid_slot *)arg)->done;
+}
+
+/* Queues a request and, when the adapter is free, dispatches it at once.
+ * Returns the final status when it finished synchronously, else PENDING. */
+static NDIS_STATUS submit(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl)
+{
+    emu_lock(rt);
+    bool idle = ad->oid_head == NULL;
+    if (ad->oid_tail)
+        ad->oid_tail->next = sl;
+    else
+        ad->oid_head = sl;
+    ad->oid_tail = sl;
+    emu_unlock(rt);
+    if (idle)
+        emu_oid_dispatch_next(rt, ad);
+    emu_lock(rt);
+    bool done = sl->done;
+    if (!done)
+        sl->queued_async = true;
+    emu_unlock(rt);
+    return done ? sl->status : NDIS_STATUS_PENDING;
+}
+
+NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisOidRequest";
+    if (!emu_enter(call, "Irql_OID_Function", DISPATCH_LEVEL, "req=%p oid=%#x", (void *)OidRequest,
+                   OidRequest ? (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid : 0u))
+        return NDIS_STATUS_FAILURE;
+    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
+    if (!b)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (!OidRequest || OidRequest->Header.Type != NDIS_OBJECT_TYPE_OID_REQUEST) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    emu_adapter *ad = b->ad;
+    if (ad->state == AD_HALTED || ad->surprise_removed)
+        return NDIS_STATUS_CLOSING;
+    if (ad->power == 3)
+        return NDIS_STATUS_LOW_POWER_STATE;
+    emu_oid_slot *sl = emu_talloc(sizeof(*sl));
+    if (!sl)
+        return NDIS_STATUS_RESOURCES;
+    sl->req = OidRequest;
+    sl->from = b;
+    NDIS_STATUS st = submit(rt, ad, sl);
+    if (st != NDIS_STATUS_PENDING)
+        emu_tfree(sl); /* finished synchronously: the caller gets the status */
+    return st;
+}
+
+void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCancelOidRequest", "Irql_OID_Function", DISPATCH_LEVEL, "id=%p", RequestId))
+        return;
+    emu_binding *b =
+        (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
+    if (!b)
+        return;
+    emu_adapter *ad = b->ad;
+    emu_lock(rt);
+    bool in_miniport = ad->oid_head && ad->oid_busy && ad->oid_head->from == b &&
+                       ad->oid_head->req->RequestId == RequestId;
+    emu_unlock(rt);
+    if (in_miniport) {
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportCancelOidRequest", ad->drv, ad, PASSIVE_LEVEL);
+        ad->drv->mp->ch.CancelOidRequestHandler(ad->ctx, RequestId);
+        emu_cb_end(&s);
+    }
+}
+
+/* The runtime's own request (OID_PNP_SET_POWER): waits for it. */
+NDIS_STATUS emu_oid_internal(emu_runtime *rt, emu_adapter *ad, NDIS_REQUEST_TYPE type, NDIS_OID oid,
+                             void *buf, ULONG len)
+{
+    NDIS_OID_REQUEST *req = emu_talloc(sizeof(*req));
+    emu_oid_slot *sl = emu_talloc(sizeof(*sl));
+    if (!req || !sl) {
+        emu_tfree(req);
+        emu_tfree(sl);
+        return NDIS_STATUS_RESOURCES;
+    }
+    NDIS_INIT_OBJECT_HEADER(&req->Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                            NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+    req->RequestType = type;
+    req->DATA.SET_INFORMATION.Oid = oid;
+    req->DATA.SET_INFORMATION.InformationBuffer = buf;
+    req->DATA.SET_INFORMATION.InformationBufferLength = len;
+    sl->req = req;
+    NDIS_STATUS st = submit(rt, ad, sl);
+    if (st == NDIS_STATUS_PENDING) {
+        if (emu_wait(rt, slot_done, sl, EMU_WAIT_NS)) {
+            st = sl->status;
+        } else {
+            if (!rt->stopped)
+                emu_violate(rt, "OperationNotCompleted", "MiniportOidRequest",
+                            "%s: OID %#x pended and was never completed", ad->instance,
+                            (unsigned)oid);
+            /* the request stays queued; freed with the adapter */
+            return NDIS_STATUS_FAILURE;
+        }
+    }
+    emu_tfree(req);
+    emu_tfree(sl);
+    return st;
+}

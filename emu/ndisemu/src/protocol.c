@@ -1,0 +1,525 @@
+/*
+ * protocol.c - protocol registration and bindings: bind (BindAdapterEx,
+ * NdisOpenAdapterEx), PnP events on a binding (pause, restart, power,
+ * query-remove), unbind (UnbindAdapterEx, NdisCloseAdapterEx).
+ */
+#include "emu_internal.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+static emu_binding *binding_of_ctx(emu_obj *ctx_obj, bool unbind)
+{
+    return unbind ? CONTAINING_RECORD(ctx_obj, emu_binding, unbind_ctx)
+                  : CONTAINING_RECORD(ctx_obj, emu_binding, bind_ctx);
+}
+
+static void bind_all_op_done(void *ctx, int status)
+{
+    (void)ctx;
+    (void)status;
+}
+
+static int bind_protocol_op(emu_runtime *rt, void *arg)
+{
+    emu_protocol *p = arg;
+    if (!p->obj.dead)
+        emu_bind_all_for_protocol(rt, p);
+    return EMU_OK;
+}
+
+NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
+                                       PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS Chars,
+                                       PNDIS_HANDLE NdisProtocolHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisRegisterProtocolDriver", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
+                   "-"))
+        return NDIS_STATUS_FAILURE;
+    emu_driver *drv = emu_self()->cur_drv;
+    if (!drv || !Chars || !NdisProtocolHandle)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    if (Chars->Header.Type != NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS ||
+        Chars->Header.Size < NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 ||
+        Chars->MajorNdisVersion != 6) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return NDIS_STATUS_BAD_VERSION;
+    }
+    if (!Chars->BindAdapterHandlerEx || !Chars->UnbindAdapterHandlerEx ||
+        !Chars->OpenAdapterCompleteHandlerEx || !Chars->CloseAdapterCompleteHandlerEx ||
+        !Chars->NetPnPEventHandler || !Chars->OidRequestCompleteHandler ||
+        !Chars->StatusHandlerEx || !Chars->ReceiveNetBufferListsHandler ||
+        !Chars->SendNetBufferListsCompleteHandler) {
+        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        return NDIS_STATUS_BAD_CHARACTERISTICS;
+    }
+    emu_lock(rt);
+    emu_protocol *p = emu_obj_new_runtime(rt, sizeof(*p), K_PROTOCOL, drv);
+    if (!p) {
+        emu_unlock(rt);
+        return NDIS_STATUS_RESOURCES;
+    }
+    p->drv = drv;
+    p->ch = *Chars;
+    if (Chars->Header.Size < sizeof(p->ch))
+        memset((char *)&p->ch + Chars->Header.Size, 0, sizeof(p->ch) - Chars->Header.Size);
+    p->ctx = ProtocolDriverContext;
+    emu_wstr_to_ascii(&Chars->Name, p->name, sizeof(p->name));
+    for (int i = 0; i < drv->desc.n_prot; i++) {
+        if (strcasecmp(drv->desc.prot[i].name, p->name) == 0)
+            p->lower = drv->desc.prot[i].lower;
+    }
+    p->next = rt->protocols;
+    rt->protocols = p;
+    emu_unlock(rt);
+    *NdisProtocolHandle = p;
+    /* Like NDIS, bind to the adapters that exist after registration returns. */
+    emu_pnp_post(rt, bind_protocol_op, p, bind_all_op_done, NULL);
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisDeregisterProtocolDriver", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
+                   "%p", NdisProtocolHandle))
+        return;
+    emu_protocol *p = (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL,
+                                                    "NdisDeregisterProtocolDriver");
+    if (!p)
+        return;
+    /* NDIS unbinds every binding of the protocol before this returns. */
+    for (emu_adapter *ad = rt->adapters; ad && !rt->stopped; ad = ad->next) {
+        for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+            if (ad->bindings[i] && ad->bindings[i]->prot == p)
+                emu_unbind(rt, ad->bindings[i]);
+        }
+    }
+    emu_lock(rt);
+    emu_obj_kill(rt, &p->obj);
+    emu_unlock(rt);
+}
+
+static void fill_bind_params(emu_binding *b)
+{
+    emu_adapter *ad = b->ad;
+    NDIS_BIND_PARAMETERS *bp = &b->bp;
+    memset(bp, 0, sizeof(*bp));
+    NDIS_INIT_OBJECT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+                            NDIS_BIND_PARAMETERS_REVISION_4,
+                            NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4);
+    bp->AdapterName = &ad->name;
+    bp->BoundAdapterName = &ad->name;
+    bp->MediaType = ad->gen.MediaType;
+    bp->MtuSize = ad->gen.MtuSize;
+    bp->MaxXmitLinkSpeed = ad->gen.MaxXmitLinkSpeed;
+    bp->XmitLinkSpeed = ad->link.XmitLinkSpeed;
+    bp->MaxRcvLinkSpeed = ad->gen.MaxRcvLinkSpeed;
+    bp->RcvLinkSpeed = ad->link.RcvLinkSpeed;
+    bp->MediaConnectState = ad->link.MediaConnectState;
+    bp->MediaDuplexState = ad->link.MediaDuplexState;
+    bp->LookaheadSize = ad->gen.LookaheadSize;
+    bp->SupportedPacketFilters = ad->gen.SupportedPacketFilters;
+    bp->MaxMulticastListSize = ad->gen.MaxMulticastListSize;
+    bp->MacAddressLength = ad->gen.MacAddressLength;
+    memcpy(bp->CurrentMacAddress, ad->gen.CurrentMacAddress, sizeof(bp->CurrentMacAddress));
+    bp->PhysicalMediumType = ad->gen.PhysicalMediumType;
+    bp->RcvScaleCapabilities = ad->have_rss ? &ad->rss : NULL;
+    bp->BoundIfIndex = ad->id;
+    bp->BoundIfNetluid.Info.NetLuidIndex = ad->id;
+    bp->BoundIfNetluid.Info.IfType = IF_TYPE_ETHERNET_CSMACD;
+    bp->LowestIfIndex = ad->id;
+    bp->LowestIfNetluid = bp->BoundIfNetluid;
+    bp->AccessType = ad->gen.AccessType;
+    bp->DirectionType = ad->gen.DirectionType;
+    bp->ConnectionType = ad->gen.ConnectionType;
+    bp->IfType = ad->gen.IfType;
+    bp->IfConnectorPresent = ad->gen.IfConnectorPresent;
+    bp->DataBackFillSize = ad->gen.DataBackFillSize;
+    bp->ContextBackFillSize = ad->gen.ContextBackFillSize;
+    bp->MacOptions = ad->gen.MacOptions;
+    bp->DefaultOffloadConfiguration = ad->have_offload ? &ad->offload : NULL;
+}
+
+static void init_ctx_obj(emu_obj *o, emu_kind kind, emu_driver *drv)
+{
+    memset(o, 0, sizeof(*o));
+    o->magic = EMU_MAGIC;
+    o->kind = kind;
+    o->drv = drv;
+}
+
+int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad)
+{
+    emu_lock(rt);
+    int slot = -1;
+    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+        if (ad->bindings[i] && ad->bindings[i]->prot == p) {
+            emu_unlock(rt);
+            return EMU_OK; /* already bound */
+        }
+        if (!ad->bindings[i] && slot < 0)
+            slot = i;
+    }
+    emu_binding *b = slot < 0 ? NULL : emu_obj_new_runtime(rt, sizeof(*b), K_BINDING, NULL);
+    if (!b) {
+        emu_unlock(rt);
+        return EMU_ERR_NOMEM;
+    }
+    b->prot = p;
+    b->ad = ad;
+    b->slot = slot;
+    b->state = B_OPENING;
+    init_ctx_obj(&b->bind_ctx, K_BIND_CTX, p->drv);
+    init_ctx_obj(&b->unbind_ctx, K_UNBIND_CTX, p->drv);
+    ad->bindings[slot] = b;
+    fill_bind_params(b);
+    emu_unlock(rt);
+
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolBindAdapterEx", p->drv, NULL, PASSIVE_LEVEL);
+    NDIS_STATUS st = p->ch.BindAdapterHandlerEx(p->ctx, &b->bind_ctx, &b->bp);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_PENDING) {
+        if (!emu_wait_flag(rt, &b->bind_done, "ProtocolBindAdapterEx (pending)"))
+            return EMU_ERR_STOPPED;
+        st = b->bind_status;
+    } else if (b->opened && !b->open_done) {
+        /* The open pended; the bind returned without waiting for it. */
+        emu_wait_flag(rt, &b->open_done, "NdisOpenAdapterEx (pending)");
+    }
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    emu_lock(rt);
+    b->bind_ctx.dead = true;
+    bool ok = st == NDIS_STATUS_SUCCESS && b->opened && b->state != B_CLOSED;
+    if (!ok) {
+        ad->bindings[slot] = NULL;
+        emu_obj_kill(rt, &b->obj);
+    } else {
+        b->state = B_PAUSED;
+    }
+    emu_unlock(rt);
+    if (!ok)
+        return EMU_ERR_DRIVER;
+    int err = emu_binding_pnp(rt, b, NetEventRestart, NULL, 0);
+    if (err == EMU_OK)
+        emu_netcfg_notify(rt, EMU_NC_PATH_BOUND, ad->id, p->name);
+    return err;
+}
+
+static void open_complete_task(emu_runtime *rt, emu_task *t)
+{
+    emu_binding *b = t->a;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolOpenAdapterCompleteEx", b->prot->drv, NULL, PASSIVE_LEVEL);
+    b->prot->ch.OpenAdapterCompleteHandlerEx(b->ctx, NDIS_STATUS_SUCCESS);
+    emu_cb_end(&s);
+    emu_lock(rt);
+    b->open_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle, NDIS_HANDLE ProtocolBindingContext,
+                              PNDIS_OPEN_PARAMETERS OpenParameters, NDIS_HANDLE BindContext,
+                              PNDIS_HANDLE NdisBindingHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisOpenAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "-"))
+        return NDIS_STATUS_FAILURE;
+    emu_protocol *p =
+        (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL, "NdisOpenAdapterEx");
+    emu_obj *bc = emu_obj_check(rt, BindContext, K_BIND_CTX, "NdisOpenAdapterEx");
+    if (!p || !bc || !OpenParameters || !NdisBindingHandle)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_binding *b = binding_of_ctx(bc, false);
+    if (b->prot != p || b->opened)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    UINT sel = OpenParameters->MediumArraySize;
+    for (UINT i = 0; i < OpenParameters->MediumArraySize; i++) {
+        if (OpenParameters->MediumArray[i] == b->ad->gen.MediaType) {
+            sel = i;
+            break;
+        }
+    }
+    if (sel == OpenParameters->MediumArraySize)
+        return NDIS_STATUS_UNSUPPORTED_MEDIA;
+    if (OpenParameters->SelectedMediumIndex)
+        *OpenParameters->SelectedMediumIndex = sel;
+    emu_lock(rt);
+    b->ctx = ProtocolBindingContext;
+    b->opened = true;
+    *NdisBindingHandle = b;
+    /* NDIS may complete an open asynchronously; the seed decides. */
+    bool pend = rt->cfg.sched == EMU_SCHED_DETERMINISTIC && (emu_rand(rt) & 1);
+    if (pend)
+        emu_task_post(rt, T_COMPLETION, 0, open_complete_task, b, NULL, 0);
+    else
+        b->open_done = true;
+    emu_unlock(rt);
+    return pend ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
+}
+
+void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext, NDIS_STATUS Status)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCompleteBindAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
+                   "status=%#x", (unsigned)Status))
+        return;
+    emu_obj *bc = emu_obj_check(rt, BindAdapterContext, K_BIND_CTX, "NdisCompleteBindAdapterEx");
+    if (!bc)
+        return;
+    emu_binding *b = binding_of_ctx(bc, false);
+    emu_lock(rt);
+    if (b->bind_done) {
+        emu_unlock(rt);
+        emu_violate(rt, "DoubleComplete", "NdisCompleteBindAdapterEx", "bind completed twice");
+        return;
+    }
+    b->bind_status = Status;
+    b->bind_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+static void close_complete_task(emu_runtime *rt, emu_task *t)
+{
+    emu_binding *b = t->a;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolCloseAdapterCompleteEx", b->prot->drv, NULL, PASSIVE_LEVEL);
+    b->prot->ch.CloseAdapterCompleteHandlerEx(b->ctx);
+    emu_cb_end(&s);
+    emu_lock(rt);
+    b->close_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCloseAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "%p",
+                   NdisBindingHandle))
+        return NDIS_STATUS_FAILURE;
+    emu_binding *b =
+        (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCloseAdapterEx");
+    if (!b)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_lock(rt);
+    uint64_t so = b->sends_out, rh = b->recvs_held;
+    emu_unlock(rt);
+    if (so || rh) {
+        emu_violate(rt, "PauseWithOutstanding", "NdisCloseAdapterEx",
+                    "binding %s-%s closed with %llu send(s) not completed and %llu received "
+                    "NBL(s) not returned",
+                    b->prot->name, b->ad->instance, (unsigned long long)so, (unsigned long long)rh);
+        return NDIS_STATUS_FAILURE;
+    }
+    emu_lock(rt);
+    b->state = B_CLOSED;
+    emu_obj_kill(rt, &b->obj); /* the binding handle is invalid from now on */
+    bool pend = rt->cfg.sched == EMU_SCHED_DETERMINISTIC && (emu_rand(rt) & 1);
+    if (pend)
+        emu_task_post(rt, T_COMPLETION, 0, close_complete_task, b, NULL, 0);
+    else
+        b->close_done = true;
+    emu_unlock(rt);
+    return pend ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
+}
+
+void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCompleteUnbindAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
+                   "-"))
+        return;
+    emu_obj *uc = emu_obj_check(rt, UnbindContext, K_UNBIND_CTX, "NdisCompleteUnbindAdapterEx");
+    if (!uc)
+        return;
+    emu_binding *b = binding_of_ctx(uc, true);
+    emu_lock(rt);
+    bool twice = b->unbind_done;
+    b->unbind_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    if (twice)
+        emu_violate(rt, "DoubleComplete", "NdisCompleteUnbindAdapterEx", "unbind completed twice");
+}
+
+static void pnp_params(NET_PNP_EVENT_NOTIFICATION *n, NET_PNP_EVENT_CODE code, void *buf, ULONG len,
+                       NDIS_PROTOCOL_PAUSE_PARAMETERS *pp, NDIS_PROTOCOL_RESTART_PARAMETERS *rp,
+                       emu_binding *b)
+{
+    memset(n, 0, sizeof(*n));
+    NDIS_INIT_OBJECT_HEADER(&n->Header, NDIS_OBJECT_TYPE_DEFAULT,
+                            NET_PNP_EVENT_NOTIFICATION_REVISION_1, sizeof(*n));
+    n->NetPnPEvent.NetEvent = code;
+    n->NetPnPEvent.Buffer = buf;
+    n->NetPnPEvent.BufferLength = buf ? len : 0;
+    if (code == NetEventPause) {
+        memset(pp, 0, sizeof(*pp));
+        NDIS_INIT_OBJECT_HEADER(&pp->Header, NDIS_OBJECT_TYPE_DEFAULT,
+                                NDIS_PROTOCOL_PAUSE_PARAMETERS_REVISION_1, sizeof(*pp));
+        pp->PauseReason = len;
+        n->NetPnPEvent.Buffer = pp;
+        n->NetPnPEvent.BufferLength = sizeof(*pp);
+    } else if (code == NetEventRestart) {
+        memset(rp, 0, sizeof(*rp));
+        NDIS_INIT_OBJECT_HEADER(&rp->Header, NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS,
+                                NDIS_PROTOCOL_RESTART_PARAMETERS_REVISION_1, sizeof(*rp));
+        rp->BoundIfIndex = b->ad->id;
+        rp->BoundIfNetluid = b->bp.BoundIfNetluid;
+        n->NetPnPEvent.Buffer = rp;
+        n->NetPnPEvent.BufferLength = sizeof(*rp);
+    }
+}
+
+/* Sends one PnP event to a binding and waits for it. For NetEventPause,
+ * len carries the pause reason. EMU_ERR_VETOED when a query is refused. */
+int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, void *buf, ULONG len)
+{
+    emu_lock(rt);
+    if (code == NetEventPause && b->state != B_RUNNING) {
+        emu_unlock(rt);
+        return EMU_OK;
+    }
+    if (code == NetEventRestart && b->state != B_PAUSED) {
+        emu_unlock(rt);
+        return EMU_OK;
+    }
+    if (code == NetEventPause)
+        b->state = B_PAUSING;
+    else if (code == NetEventRestart)
+        b->state = B_RESTARTING;
+    b->pnp_done = false;
+    emu_unlock(rt);
+    NET_PNP_EVENT_NOTIFICATION n;
+    NDIS_PROTOCOL_PAUSE_PARAMETERS pp;
+    NDIS_PROTOCOL_RESTART_PARAMETERS rp;
+    pnp_params(&n, code, buf, len, &pp, &rp, b);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolNetPnPEvent", b->prot->drv, NULL, PASSIVE_LEVEL);
+    NDIS_STATUS st = b->prot->ch.NetPnPEventHandler(b->ctx, &n);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_PENDING) {
+        if (!emu_wait_flag(rt, &b->pnp_done, "ProtocolNetPnPEvent (pending)"))
+            return EMU_ERR_STOPPED;
+        st = b->pnp_status;
+    }
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    emu_lock(rt);
+    uint64_t so = b->sends_out;
+    if (code == NetEventPause)
+        b->state = B_PAUSED;
+    else if (code == NetEventRestart)
+        b->state = st == NDIS_STATUS_SUCCESS ? B_RUNNING : B_PAUSED;
+    emu_unlock(rt);
+    if (code == NetEventPause && so) {
+        emu_violate(rt, "PauseWithOutstanding", "ProtocolNetPnPEvent(NetEventPause)",
+                    "binding %s-%s completed its pause with %llu send(s) outstanding",
+                    b->prot->name, b->ad->instance, (unsigned long long)so);
+        return EMU_ERR_STOPPED;
+    }
+    if (code == NetEventQueryRemoveDevice && st != NDIS_STATUS_SUCCESS)
+        return EMU_ERR_VETOED;
+    return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
+}
+
+void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
+                             PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification,
+                             NDIS_STATUS Status)
+{
+    emu_runtime *rt = emu_rt;
+    (void)NetPnPEventNotification;
+    if (!emu_enter("NdisCompleteNetPnPEvent", "Irql_Protocol_Driver_Function", DISPATCH_LEVEL,
+                   "status=%#x", (unsigned)Status))
+        return;
+    emu_binding *b =
+        (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCompleteNetPnPEvent");
+    if (!b)
+        return;
+    emu_lock(rt);
+    bool twice = b->pnp_done;
+    b->pnp_status = Status;
+    b->pnp_done = true;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    if (twice)
+        emu_violate(rt, "DoubleComplete", "NdisCompleteNetPnPEvent",
+                    "PnP event completed twice (or completed after returning a status)");
+}
+
+int emu_unbind(emu_runtime *rt, emu_binding *b)
+{
+    int err = emu_binding_pnp(rt, b, NetEventPause, NULL, NDIS_PAUSE_UNBIND_PROTOCOL);
+    if (err == EMU_ERR_STOPPED)
+        return err;
+    emu_lock(rt);
+    b->unbind_done = false;
+    emu_unlock(rt);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolUnbindAdapterEx", b->prot->drv, NULL, PASSIVE_LEVEL);
+    NDIS_STATUS st = b->prot->ch.UnbindAdapterHandlerEx(&b->unbind_ctx, b->ctx);
+    emu_cb_end(&s);
+    if (st == NDIS_STATUS_PENDING &&
+        !emu_wait_flag(rt, &b->unbind_done, "ProtocolUnbindAdapterEx (pending)"))
+        return EMU_ERR_STOPPED;
+    if (b->state == B_CLOSED && !b->close_done &&
+        !emu_wait_flag(rt, &b->close_done, "NdisCloseAdapterEx (pending)"))
+        return EMU_ERR_STOPPED;
+    if (rt->stopped)
+        return EMU_ERR_STOPPED;
+    if (b->state != B_CLOSED) {
+        emu_violate(rt, "OperationNotCompleted", "ProtocolUnbindAdapterEx",
+                    "binding %s-%s: unbind completed without NdisCloseAdapterEx", b->prot->name,
+                    b->ad->instance);
+        return EMU_ERR_STOPPED;
+    }
+    emu_lock(rt);
+    b->unbind_ctx.dead = true;
+    b->ad->bindings[b->slot] = NULL;
+    emu_unlock(rt);
+    emu_netcfg_notify(rt, EMU_NC_PATH_UNBOUND, b->ad->id, b->prot->name);
+    return EMU_OK;
+}
+
+static int unbind_op(emu_runtime *rt, void *arg)
+{
+    emu_binding *b = arg;
+    return b->state == B_CLOSED ? EMU_OK : emu_unbind(rt, b);
+}
+
+NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisUnbindAdapter", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "%p",
+                   NdisBindingHandle))
+        return NDIS_STATUS_FAILURE;
+    emu_binding *b =
+        (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisUnbindAdapter");
+    if (!b)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    return emu_pnp_post(rt, unbind_op, b, NULL, NULL) == EMU_OK ? NDIS_STATUS_SUCCESS
+                                                                : NDIS_STATUS_RESOURCES;
+}
+
+void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad)
+{
+    for (emu_protocol *p = rt->protocols; p && !rt->stopped; p = p->next) {
+        if (!p->obj.dead && emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) &&
+            emu_path_enabled(rt, p->name, ad->instance))
+            emu_bind(rt, p, ad);
+    }
+}
+
+void emu_bind_all_for_protocol(emu_runtime *rt, emu_protocol *p)
+{
+    for (emu_adapter *ad = rt->adapters; ad && !rt->stopped; ad = ad->next) {
+        if (ad->state == AD_RUNNING && ad->power == 0 && !ad->obj.dead &&
+            emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) &&
+            emu_path_enabled(rt, p->name, ad->instance))
+            emu_bind(rt, p, ad);
+    }
+}

@@ -1,0 +1,349 @@
+/*
+ * services.c - timers, work items and configuration (registry) access.
+ */
+#include "emu_internal.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+/* ---- timers ---- */
+
+NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
+                                    PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+                                    PNDIS_HANDLE pTimerObject)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateTimerObject", "Irql_Timer_Function", PASSIVE_LEVEL, "-"))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad;
+    emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
+    if (!drv || !TimerCharacteristics || !TimerCharacteristics->TimerFunction || !pTimerObject ||
+        TimerCharacteristics->Header.Type != NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_obj *h = emu_obj_peek(NdisHandle);
+    emu_lock(rt);
+    emu_timer *t = emu_obj_new(rt, sizeof(*t), K_TIMER, drv, h && h->kind == K_ADAPTER ? ad : NULL,
+                               TimerCharacteristics->AllocationTag);
+    if (t) {
+        t->ch = *TimerCharacteristics;
+        t->ctx = TimerCharacteristics->FunctionContext;
+    }
+    emu_unlock(rt);
+    if (!t)
+        return NDIS_STATUS_RESOURCES;
+    *pTimerObject = t;
+    return NDIS_STATUS_SUCCESS;
+}
+
+static void timer_task(emu_runtime *rt, emu_task *task)
+{
+    emu_timer *t = task->a;
+    emu_lock(rt);
+    if (t->obj.dead || t->task != task) {
+        emu_unlock(rt);
+        return;
+    }
+    if (!task->period)
+        t->task = NULL;
+    PVOID ctx = t->ctx;
+    emu_unlock(rt);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
+    t->ch.TimerFunction(NULL, ctx, NULL, NULL);
+    emu_cb_end(&s);
+}
+
+BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG MillisecondsPeriod,
+                           PVOID FunctionContext)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisSetTimerObject", "Irql_Timer_Function", DISPATCH_LEVEL,
+                   "due=%lld period=%d", (long long)DueTime.QuadPart, MillisecondsPeriod))
+        return FALSE;
+    emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisSetTimerObject");
+    if (!t)
+        return FALSE;
+    uint64_t delay;
+    if (DueTime.QuadPart < 0) {
+        delay = (uint64_t)(-DueTime.QuadPart) * 100ull;
+    } else {
+        LARGE_INTEGER now;
+        NdisGetCurrentSystemTime(&now);
+        delay =
+            DueTime.QuadPart > now.QuadPart ? (uint64_t)(DueTime.QuadPart - now.QuadPart) * 100 : 0;
+    }
+    emu_lock(rt);
+    bool was_queued = emu_task_cancel(rt, t->task) || (t->task && t->task->running);
+    if (t->task && t->task->running)
+        t->task->cancelled = true;
+    if (FunctionContext)
+        t->ctx = FunctionContext;
+    t->task = emu_task_post(rt, T_TIMER, delay, timer_task, t, NULL, 0);
+    if (t->task && MillisecondsPeriod > 0)
+        t->task->period = (uint64_t)MillisecondsPeriod * 1000000ull;
+    emu_unlock(rt);
+    return was_queued ? TRUE : FALSE;
+}
+
+BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCancelTimerObject", "Irql_Timer_Function", DISPATCH_LEVEL, "-"))
+        return FALSE;
+    emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisCancelTimerObject");
+    if (!t)
+        return FALSE;
+    emu_lock(rt);
+    bool cancelled = false;
+    if (t->task) {
+        if (t->task->running)
+            t->task->cancelled = true; /* periodic: no further runs */
+        else
+            cancelled = emu_task_cancel(rt, t->task);
+        t->task = NULL;
+    }
+    emu_unlock(rt);
+    return cancelled ? TRUE : FALSE;
+}
+
+void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisFreeTimerObject", "Irql_Timer_Function", PASSIVE_LEVEL, "-"))
+        return;
+    emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisFreeTimerObject");
+    if (!t)
+        return;
+    emu_lock(rt);
+    if (t->task) {
+        if (t->task->running)
+            t->task->cancelled = true;
+        else
+            emu_task_cancel(rt, t->task);
+        t->task = NULL;
+    }
+    emu_obj_kill(rt, &t->obj);
+    emu_unlock(rt);
+}
+
+/* ---- work items ---- */
+
+NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+        return NULL;
+    emu_adapter *ad;
+    emu_driver *drv = emu_handle_driver(NdisObjectHandle, &ad);
+    if (!drv)
+        return NULL;
+    emu_obj *h = emu_obj_peek(NdisObjectHandle);
+    emu_lock(rt);
+    emu_workitem *w =
+        emu_obj_new(rt, sizeof(*w), K_WORKITEM, drv, h && h->kind == K_ADAPTER ? ad : NULL, 0);
+    emu_unlock(rt);
+    return w;
+}
+
+static void workitem_task(emu_runtime *rt, emu_task *task)
+{
+    emu_workitem *w = task->a;
+    NDIS_IO_WORKITEM_ROUTINE fn;
+    *(void **)&fn = task->b;
+    emu_lock(rt);
+    bool live = !w->obj.dead;
+    w->task = NULL;
+    emu_unlock(rt);
+    if (!live) {
+        emu_violate(rt, "HandleAfterClose", "NdisIoWorkItem",
+                    "work item was freed while it was still queued");
+        return;
+    }
+    emu_cb_scope s;
+    emu_cb_begin(&s, "NdisIoWorkItemRoutine", w->obj.drv, w->obj.ad, PASSIVE_LEVEL);
+    fn((PVOID)(uintptr_t)task->u, w);
+    emu_cb_end(&s);
+}
+
+void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
+                         PVOID WorkItemContext)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisQueueIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+        return;
+    emu_workitem *w =
+        (emu_workitem *)emu_obj_check(rt, NdisIoWorkItemHandle, K_WORKITEM, "NdisQueueIoWorkItem");
+    if (!w || !Routine)
+        return;
+    void *fp;
+    *(NDIS_IO_WORKITEM_ROUTINE *)&fp = Routine;
+    emu_lock(rt);
+    w->task = emu_task_post(rt, T_WORKITEM, 0, workitem_task, w, fp,
+                            (uint64_t)(uintptr_t)WorkItemContext);
+    emu_unlock(rt);
+}
+
+void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisFreeIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+        return;
+    emu_workitem *w =
+        (emu_workitem *)emu_obj_check(rt, NdisIoWorkItemHandle, K_WORKITEM, "NdisFreeIoWorkItem");
+    if (!w)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &w->obj);
+    emu_unlock(rt);
+}
+
+/* ---- configuration ---- */
+
+typedef struct emu_config_h {
+    emu_obj obj;
+    emu_adapter *ad;
+    NDIS_CONFIGURATION_PARAMETER param;
+    WCHAR str[160];
+    UCHAR mac[6];
+} emu_config_h;
+
+NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
+                                    PNDIS_HANDLE ConfigurationHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisOpenConfigurationEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return NDIS_STATUS_FAILURE;
+    if (!ConfigObject || !ConfigurationHandle ||
+        ConfigObject->Header.Type != NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_adapter *ad;
+    emu_driver *drv = emu_handle_driver(ConfigObject->NdisHandle, &ad);
+    if (!drv)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    emu_obj *h = emu_obj_peek(ConfigObject->NdisHandle);
+    emu_lock(rt);
+    emu_config_h *c =
+        emu_obj_new(rt, sizeof(*c), K_CONFIG, drv, h && h->kind == K_ADAPTER ? ad : NULL, 0);
+    if (c)
+        c->ad = h && h->kind == K_ADAPTER ? ad : NULL;
+    emu_unlock(rt);
+    if (!c)
+        return NDIS_STATUS_RESOURCES;
+    *ConfigurationHandle = c;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisCloseConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return;
+    emu_config_h *c =
+        (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisCloseConfiguration");
+    if (!c)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &c->obj);
+    emu_unlock(rt);
+}
+
+/* Adapter (device) values first, then the driver's description defaults. */
+static const char *lookup(emu_config_h *c, const char *key)
+{
+    if (c->ad) {
+        for (int i = c->ad->n_reg - 1; i >= 0; i--) {
+            if (strcasecmp(c->ad->reg[i].key, key) == 0)
+                return c->ad->reg[i].value;
+        }
+    }
+    for (int i = 0; i < c->obj.drv->desc.n_reg; i++) {
+        if (strcasecmp(c->obj.drv->desc.reg[i].key, key) == 0)
+            return c->obj.drv->desc.reg[i].value;
+    }
+    return NULL;
+}
+
+void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
+                           NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
+                           NDIS_PARAMETER_TYPE ParameterType)
+{
+    emu_runtime *rt = emu_rt;
+    char key[64];
+    emu_wstr_to_ascii(Keyword, key, sizeof(key));
+    *Status = NDIS_STATUS_FAILURE;
+    if (!emu_enter("NdisReadConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "%s",
+                   key))
+        return;
+    emu_config_h *c =
+        (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadConfiguration");
+    if (!c)
+        return;
+    const char *v = lookup(c, key);
+    if (!v)
+        return;
+    c->param.ParameterType = ParameterType;
+    if (ParameterType == NdisParameterInteger || ParameterType == NdisParameterHexInteger) {
+        char *end;
+        unsigned long x = strtoul(v, &end, ParameterType == NdisParameterHexInteger ? 16 : 10);
+        if (*end || end == v) {
+            __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        c->param.ParameterData.IntegerData = (ULONG)x;
+    } else if (ParameterType == NdisParameterString) {
+        emu_ascii_to_wstr(v, c->str, 160, &c->param.ParameterData.StringData);
+    } else {
+        return;
+    }
+    *ParameterValue = &c->param;
+    *Status = NDIS_STATUS_SUCCESS;
+}
+
+void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle,
+                            PNDIS_STRING Keyword, PNDIS_CONFIGURATION_PARAMETER ParameterValue)
+{
+    emu_runtime *rt = emu_rt;
+    *Status = NDIS_STATUS_FAILURE;
+    if (!emu_enter("NdisWriteConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return;
+    emu_config_h *c =
+        (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisWriteConfiguration");
+    if (!c || !c->ad || c->ad->n_reg >= 32)
+        return;
+    emu_kv *kv = &c->ad->reg[c->ad->n_reg];
+    emu_wstr_to_ascii(Keyword, kv->key, sizeof(kv->key));
+    if (ParameterValue->ParameterType == NdisParameterString)
+        emu_wstr_to_ascii(&ParameterValue->ParameterData.StringData, kv->value, sizeof(kv->value));
+    else
+        snprintf(kv->value, sizeof(kv->value), "%u", ParameterValue->ParameterData.IntegerData);
+    c->ad->n_reg++;
+    *Status = NDIS_STATUS_SUCCESS;
+}
+
+void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT NetworkAddressLength,
+                            NDIS_HANDLE ConfigurationHandle)
+{
+    emu_runtime *rt = emu_rt;
+    *Status = NDIS_STATUS_FAILURE;
+    if (!emu_enter("NdisReadNetworkAddress", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+        return;
+    emu_config_h *c =
+        (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadNetworkAddress");
+    if (!c)
+        return;
+    const char *v = lookup(c, "NetworkAddress");
+    if (!v || strlen(v) != 12)
+        return;
+    for (int i = 0; i < 6; i++) {
+        char b[3] = { v[2 * i], v[2 * i + 1], 0 };
+        char *end;
+        c->mac[i] = (UCHAR)strtoul(b, &end, 16);
+        if (*end) {
+            __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    *NetworkAddress = c->mac;
+    *NetworkAddressLength = 6;
+    *Status = NDIS_STATUS_SUCCESS;
+}

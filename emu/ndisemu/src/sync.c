@@ -1,0 +1,410 @@
+/*
+ * sync.c - IRQL, spin locks, reader/writer locks, events, time and the
+ * small kernel services drivers call directly.
+ *
+ * A spin lock word holds 0 (free) or the owner thread's id. Deterministic
+ * runs have one thread, so a held lock can only be re-acquired by its holder:
+ * that is reported (SpinLock rule) instead of spinning forever.
+ */
+#include "emu_internal.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+KIRQL KeGetCurrentIrql(void)
+{
+    return emu_self()->irql;
+}
+
+void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
+{
+    emu_thread *t = emu_self();
+    if (NewIrql < t->irql)
+        emu_violate(emu_rt, "Irql_Gen_Function", "KeRaiseIrql", "raising to %u from %u", NewIrql,
+                    t->irql);
+    *OldIrql = t->irql;
+    t->irql = NewIrql;
+}
+
+void KeLowerIrql(KIRQL NewIrql)
+{
+    emu_thread *t = emu_self();
+    if (NewIrql > t->irql)
+        emu_violate(emu_rt, "Irql_Gen_Function", "KeLowerIrql", "lowering to %u from %u", NewIrql,
+                    t->irql);
+    t->irql = NewIrql;
+}
+
+static uint64_t spin_owner_id(void)
+{
+    return (uint64_t)emu_self()->tid;
+}
+
+static void spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
+{
+    emu_runtime *rt = emu_rt;
+    uint64_t me = spin_owner_id();
+    uint64_t cur = __atomic_load_n(&l->SpinLock, __ATOMIC_SEQ_CST);
+    if (cur == me) {
+        emu_violate(rt, "SpinLock", call, "spin lock %p acquired again by its holder", (void *)l);
+        return;
+    }
+    for (;;) {
+        uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&l->SpinLock, &expected, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            break;
+        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || rt->stopped) {
+            emu_violate(rt, "SpinLock", call,
+                        "spin lock %p is held by a context that is not running (left held "
+                        "after a handler returned?)",
+                        (void *)l);
+            return;
+        }
+        sched_yield();
+    }
+    emu_self()->locks_held++;
+}
+
+static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
+{
+    uint64_t me = spin_owner_id();
+    uint64_t cur = __atomic_load_n(&l->SpinLock, __ATOMIC_SEQ_CST);
+    if (cur != me) {
+        emu_violate(emu_rt, "SpinLock", call,
+                    cur ? "spin lock %p released by a thread that does not hold it"
+                        : "spin lock %p released but it is not held",
+                    (void *)l);
+        return false;
+    }
+    __atomic_store_n(&l->SpinLock, 0, __ATOMIC_RELEASE);
+    emu_self()->locks_held--;
+    return true;
+}
+
+void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    emu_enter("NdisAllocateSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
+              (void *)SpinLock);
+    SpinLock->SpinLock = 0;
+    SpinLock->OldIrql = 0;
+}
+
+void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    emu_enter("NdisFreeSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)SpinLock);
+    if (SpinLock->SpinLock != 0)
+        emu_violate(emu_rt, "SpinLock", "NdisFreeSpinLock", "freeing held spin lock %p",
+                    (void *)SpinLock);
+}
+
+void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    if (!emu_enter("NdisAcquireSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
+                   (void *)SpinLock))
+        return;
+    emu_thread *t = emu_self();
+    KIRQL old = t->irql;
+    spin_acquire(SpinLock, "NdisAcquireSpinLock");
+    t->irql = DISPATCH_LEVEL;
+    SpinLock->OldIrql = old;
+}
+
+void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    if (!emu_enter("NdisReleaseSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
+                   (void *)SpinLock))
+        return;
+    KIRQL old = SpinLock->OldIrql;
+    if (spin_release(SpinLock, "NdisReleaseSpinLock"))
+        emu_self()->irql = old;
+}
+
+void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    if (!emu_enter("NdisDprAcquireSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
+                   (void *)SpinLock))
+        return;
+    if (emu_self()->irql != DISPATCH_LEVEL) {
+        emu_violate(emu_rt, "Irql_Synch_Function", "NdisDprAcquireSpinLock",
+                    "called at IRQL %u; must be called at DISPATCH_LEVEL", emu_self()->irql);
+        return;
+    }
+    spin_acquire(SpinLock, "NdisDprAcquireSpinLock");
+}
+
+void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
+{
+    if (!emu_enter("NdisDprReleaseSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
+                   (void *)SpinLock))
+        return;
+    spin_release(SpinLock, "NdisDprReleaseSpinLock");
+}
+
+/* ---- reader/writer locks ---- */
+
+typedef struct emu_rwlock {
+    emu_obj obj;
+    pthread_rwlock_t rw;
+    uint32_t writer;  /* thread id of the writer */
+    uint32_t readers; /* count */
+} emu_rwlock;
+
+PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", NdisHandle))
+        return NULL;
+    emu_adapter *ad;
+    emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
+    emu_lock(rt);
+    emu_rwlock *l = emu_obj_new(rt, sizeof(*l), K_RWLOCK, drv, ad, 0);
+    if (l)
+        pthread_rwlock_init(&l->rw, NULL);
+    emu_unlock(rt);
+    return (PNDIS_RW_LOCK_EX)l;
+}
+
+void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisFreeRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+        return;
+    emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, "NdisFreeRWLock");
+    if (!l)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &l->obj);
+    emu_unlock(rt);
+}
+
+static void rw_acquire(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX st, UCHAR flags, bool write)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = write ? "NdisAcquireRWLockWrite" : "NdisAcquireRWLockRead";
+    if (!emu_enter(call, "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+        return;
+    emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, call);
+    if (!l)
+        return;
+    emu_thread *t = emu_self();
+    if ((flags & NDIS_RWL_AT_DISPATCH_LEVEL) && t->irql != DISPATCH_LEVEL) {
+        emu_violate(rt, "Irql_Synch_Function", call, "NDIS_RWL_AT_DISPATCH_LEVEL passed at IRQL %u",
+                    t->irql);
+        return;
+    }
+    if (__atomic_load_n(&l->writer, __ATOMIC_SEQ_CST) == t->tid) {
+        emu_violate(rt, "SpinLock", call, "RW lock %p acquired again by its writer", (void *)Lock);
+        return;
+    }
+    int busy = write ? pthread_rwlock_trywrlock(&l->rw) : pthread_rwlock_tryrdlock(&l->rw);
+    if (busy) {
+        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
+            emu_violate(rt, "SpinLock", call, "RW lock %p is held by a context that is not running",
+                        (void *)Lock);
+            return;
+        }
+        if (write)
+            pthread_rwlock_wrlock(&l->rw);
+        else
+            pthread_rwlock_rdlock(&l->rw);
+    }
+    if (write)
+        __atomic_store_n(&l->writer, t->tid, __ATOMIC_SEQ_CST);
+    else
+        __atomic_add_fetch(&l->readers, 1, __ATOMIC_SEQ_CST);
+    st->OldIrql = t->irql;
+    st->LockState = write ? 2 : 1;
+    st->Flags = flags;
+    t->irql = DISPATCH_LEVEL;
+    t->locks_held++;
+}
+
+void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags)
+{
+    rw_acquire(Lock, LockState, Flags, false);
+}
+
+void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags)
+{
+    rw_acquire(Lock, LockState, Flags, true);
+}
+
+void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisReleaseRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+        return;
+    emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, "NdisReleaseRWLock");
+    if (!l)
+        return;
+    emu_thread *t = emu_self();
+    if (LockState->LockState == 2) {
+        if (__atomic_load_n(&l->writer, __ATOMIC_SEQ_CST) != t->tid) {
+            emu_violate(rt, "SpinLock", "NdisReleaseRWLock",
+                        "write lock released by a thread that does not hold it");
+            return;
+        }
+        __atomic_store_n(&l->writer, 0, __ATOMIC_SEQ_CST);
+    } else if (LockState->LockState == 1) {
+        __atomic_sub_fetch(&l->readers, 1, __ATOMIC_SEQ_CST);
+    } else {
+        emu_violate(rt, "SpinLock", "NdisReleaseRWLock", "lock state does not hold the lock");
+        return;
+    }
+    LockState->LockState = 0;
+    pthread_rwlock_unlock(&l->rw);
+    t->locks_held--;
+    t->irql = LockState->OldIrql;
+}
+
+/* ---- events: Header[0] = magic, Header[1] = signalled ---- */
+
+#define EVENT_MAGIC 0x45564e54u
+
+void NdisInitializeEvent(PNDIS_EVENT Event)
+{
+    emu_enter("NdisInitializeEvent", "Irql_Synch_Function", PASSIVE_LEVEL, "%p", (void *)Event);
+    __atomic_store_n(&Event->Event.Header[1], 0, __ATOMIC_SEQ_CST);
+    Event->Event.Header[0] = EVENT_MAGIC;
+}
+
+static bool event_ok(PNDIS_EVENT e, const char *call)
+{
+    if (e->Event.Header[0] != EVENT_MAGIC) {
+        emu_violate(emu_rt, "HandleAfterClose", call, "event %p was not initialized", (void *)e);
+        return false;
+    }
+    return true;
+}
+
+void NdisSetEvent(PNDIS_EVENT Event)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisSetEvent", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Event) ||
+        !event_ok(Event, "NdisSetEvent"))
+        return;
+    emu_lock(rt);
+    __atomic_store_n(&Event->Event.Header[1], 1, __ATOMIC_SEQ_CST);
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+void NdisResetEvent(PNDIS_EVENT Event)
+{
+    if (!emu_enter("NdisResetEvent", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Event) ||
+        !event_ok(Event, "NdisResetEvent"))
+        return;
+    __atomic_store_n(&Event->Event.Header[1], 0, __ATOMIC_SEQ_CST);
+}
+
+static bool event_signalled(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return __atomic_load_n(&((PNDIS_EVENT)arg)->Event.Header[1], __ATOMIC_SEQ_CST) != 0;
+}
+
+static bool may_wait(const char *call)
+{
+    KIRQL irql = emu_self()->irql;
+    if (irql > PASSIVE_LEVEL) {
+        emu_violate(emu_rt, "NoWaitAtDispatch", call,
+                    "waiting or sleeping at IRQL %u; only PASSIVE_LEVEL may wait", irql);
+        return false;
+    }
+    return true;
+}
+
+BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait)
+{
+    emu_runtime *rt = emu_rt;
+    emu_tracef(rt, "call", "NdisWaitEvent", "%p ms=%u", (void *)Event, MsToWait);
+    if (!may_wait("NdisWaitEvent") || !event_ok(Event, "NdisWaitEvent"))
+        return FALSE;
+    uint64_t timeout = MsToWait ? (uint64_t)MsToWait * 1000000ull : EMU_WAIT_NS;
+    bool ok = emu_wait(rt, event_signalled, Event, timeout);
+    if (!ok && MsToWait == 0 && !rt->stopped)
+        emu_violate(rt, "OperationNotCompleted", "NdisWaitEvent",
+                    "infinite wait on event %p that nothing will signal", (void *)Event);
+    return ok ? TRUE : FALSE;
+}
+
+/* ---- time ---- */
+
+static bool never(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    (void)arg;
+    return false;
+}
+
+void NdisMSleep(ULONG MicrosecondsToSleep)
+{
+    emu_tracef(emu_rt, "call", "NdisMSleep", "us=%u", MicrosecondsToSleep);
+    if (!may_wait("NdisMSleep"))
+        return;
+    emu_wait(emu_rt, never, NULL, (uint64_t)MicrosecondsToSleep * 1000ull);
+}
+
+void NdisStallExecution(UINT MicrosecondsToStall)
+{
+    KeStallExecutionProcessor(MicrosecondsToStall);
+}
+
+void KeStallExecutionProcessor(ULONG MicroSeconds)
+{
+    emu_runtime *rt = emu_rt;
+    emu_tracef(rt, "call", "KeStallExecutionProcessor", "us=%u", MicroSeconds);
+    if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
+        /* A busy wait: time passes, nothing else runs on this "CPU". */
+        __atomic_add_fetch(&rt->now, (uint64_t)MicroSeconds * 1000ull, __ATOMIC_SEQ_CST);
+    } else {
+        struct timespec ts = { 0, (long)MicroSeconds * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* 100 ns units since 1601-01-01; the emulated machine boots at 2024-01-01. */
+#define EMU_BOOT_SYSTIME 133485408000000000ll
+
+void NdisGetCurrentSystemTime(PLARGE_INTEGER SystemTime)
+{
+    SystemTime->QuadPart = EMU_BOOT_SYSTIME + (LONGLONG)(emu_time(emu_rt) / 100);
+}
+
+void NdisGetSystemUpTimeEx(PLARGE_INTEGER SystemUpTime)
+{
+    SystemUpTime->QuadPart = (LONGLONG)(emu_time(emu_rt) / 1000000ull);
+}
+
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
+{
+    LARGE_INTEGER v;
+    if (PerformanceFrequency)
+        PerformanceFrequency->QuadPart = 10000000;
+    v.QuadPart = (LONGLONG)(emu_time(emu_rt) / 100);
+    return v;
+}
+
+ULONG DbgPrint(const char *Format, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, Format);
+    vsnprintf(buf, sizeof(buf), Format, ap);
+    va_end(ap);
+    emu_tracef(emu_rt, "dbg", "DbgPrint", "%s", buf);
+    return 0;
+}
+
+void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source)
+{
+    size_t n = 0;
+    while (Source && Source[n])
+        n++;
+    Destination->Buffer = (PWSTR)Source;
+    Destination->Length = (USHORT)(n * 2);
+    Destination->MaximumLength = (USHORT)(n * 2 + 2);
+}

@@ -1,0 +1,165 @@
+/*
+ * harness.c - the full lifecycle scenario every self-test runs: bind,
+ * traffic, OIDs, D3/D0, unbind/rebind through netcfg, surprise removal,
+ * re-add, graceful removal. Returns the first failing step's line (0 = ok)
+ * so callers can report which step broke for which seed.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t k_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
+            bool quiet)
+{
+    memset(h, 0, sizeof(*h));
+    emu_config cfg = { .sched = kind, .seed = seed, .quiet = quiet };
+    int err = emu_create(&cfg, &h->rt);
+    if (err)
+        return err;
+    h->nic = loopnic_create(k_mac, true);
+    if ((err = emu_load_driver(h->rt, mp_so, NULL, &h->mp)))
+        return err;
+    if ((err = emu_load_driver(h->rt, pt_so, NULL, &h->pt)))
+        return err;
+    return emu_run_until_idle(h->rt);
+}
+
+int h_add_nic(harness *h)
+{
+    loopnic_device_desc(h->nic, "loopnic0", &h->desc);
+    h->desc.service = emu_driver_service(h->mp);
+    int err = emu_add_device(h->rt, &h->desc, &h->ad);
+    if (err)
+        return err;
+    err = emu_run_until_idle(h->rt);
+    if (err)
+        return err;
+    if (!h->ctl)
+        err = emu_ctl_open(h->rt, MINIPROT_DEVICE, &h->ctl);
+    return err;
+}
+
+int h_send(harness *h, unsigned n, unsigned len)
+{
+    uint8_t frame[1514];
+    for (unsigned i = 0; i < n; i++) {
+        memset(frame, 0, sizeof(frame));
+        memcpy(frame, k_mac, 6);
+        memcpy(frame + 6, k_mac, 6);
+        frame[12] = 0x88;
+        frame[13] = 0xB5; /* local experimental ethertype */
+        frame[14] = (uint8_t)i;
+        int32_t nt;
+        size_t ret;
+        int err = emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, len, NULL, 0, &ret, &nt);
+        if (err)
+            return err;
+        if (nt != 0)
+            return EMU_ERR_DRIVER;
+    }
+    return emu_run_until_idle(h->rt);
+}
+
+int h_stats(harness *h, miniprot_stats *st)
+{
+    int32_t nt;
+    size_t ret;
+    int err = emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_STATS, NULL, 0, st, sizeof(*st), &ret, &nt);
+    return err ? err : (nt == 0 && ret == sizeof(*st)) ? EMU_OK : EMU_ERR_DRIVER;
+}
+
+#define STEP(cond)           \
+    do {                     \
+        if (!(cond))         \
+            return __LINE__; \
+    } while (0)
+
+/* Frames sent in loopback come back: sent == send_ok == received. */
+static int traffic(harness *h, unsigned n, miniprot_stats *before)
+{
+    miniprot_stats s;
+    STEP(h_send(h, n, 60 + n) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK);
+    STEP(s.send_ok == before->send_ok + n);
+    STEP(s.received == before->received + n);
+    STEP(s.last_len == 60 + n);
+    STEP(s.last_frame[14] == (uint8_t)(n - 1));
+    *before = s;
+    return 0;
+}
+
+int h_scenario(harness *h)
+{
+    miniprot_stats s;
+    int r;
+    STEP(h_add_nic(h) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK && s.bound == 1 && s.restarts == 1);
+    if ((r = traffic(h, 8, &s)))
+        return r;
+
+    /* OIDs: a query answered synchronously, a set the miniport pends. */
+    uint8_t mac[6];
+    int32_t nt;
+    size_t ret;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_QUERY_MAC, NULL, 0, mac, 6, &ret, &nt) == EMU_OK);
+    STEP(nt == 0 && ret == 6 && memcmp(mac, k_mac, 6) == 0);
+    uint32_t filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SET_FILTER, &filter, 4, NULL, 0, &ret, &nt) ==
+         EMU_OK);
+    STEP(nt == 0);
+
+    /* D3 and back, with a send still in flight when the pause starts: the
+     * protocol's pause must wait for it. */
+    uint8_t f0[60] = { 0 };
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, f0, 60, NULL, 0, &ret, &nt) == EMU_OK);
+    STEP(emu_set_power(h->rt, h->ad, 3) == EMU_OK);
+    STEP(strcmp(emu_adapter_state(h->ad), "paused") == 0);
+    STEP(emu_set_power(h->rt, h->ad, 0) == EMU_OK);
+    STEP(strcmp(emu_adapter_state(h->ad), "running") == 0);
+    STEP(h_stats(h, &s) == EMU_OK && s.power_events == 2 && s.pauses == 1 && s.restarts == 2);
+    STEP(s.sent == s.send_ok + s.send_failed);
+    if ((r = traffic(h, 5, &s)))
+        return r;
+
+    /* Unbind and rebind through the netcfg model. */
+    STEP(emu_netcfg_set_path(h->rt, "MINIPROT", emu_adapter_id(h->ad), false) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK && s.bound == 0 && s.unbinds == 1);
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, "x", 1, NULL, 0, &ret, &nt) == EMU_OK);
+    STEP(nt != 0); /* nothing bound: the protocol refuses */
+    STEP(emu_netcfg_set_path(h->rt, "MINIPROT", emu_adapter_id(h->ad), true) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK && s.bound == 1);
+    if ((r = traffic(h, 3, &s)))
+        return r;
+
+    /* A protocol may veto a graceful removal. */
+    uint32_t veto = 1;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_VETO, &veto, 4, NULL, 0, &ret, &nt) == EMU_OK);
+    STEP(emu_remove_device(h->rt, h->ad) == EMU_ERR_VETOED);
+    veto = 0;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_VETO, &veto, 4, NULL, 0, &ret, &nt) == EMU_OK);
+
+    /* Surprise removal with sends in flight, then the device comes back. */
+    uint8_t frame[64] = { 0 };
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, 64, NULL, 0, &ret, &nt) == EMU_OK);
+    STEP(emu_surprise_remove(h->rt, h->ad) == EMU_OK);
+    STEP(emu_run_until_idle(h->rt) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK && s.bound == 0 && s.sent == s.send_ok + s.send_failed);
+    STEP(h_add_nic(h) == EMU_OK);
+    if ((r = traffic(h, 4, &s)))
+        return r;
+
+    STEP(emu_remove_device(h->rt, h->ad) == EMU_OK);
+    STEP(h_stats(h, &s) == EMU_OK && s.bound == 0);
+    return 0;
+}
+
+void h_finish(harness *h)
+{
+    if (h->ctl)
+        emu_ctl_close(h->ctl);
+    emu_destroy(h->rt);
+    loopnic_destroy(h->nic);
+}

@@ -1,0 +1,31 @@
+/*
+ * harness.h - shared setup for the ndisemu self-tests: a runtime with the
+ * minimal miniport + protocol and one loopnic, driven through public APIs.
+ */
+#ifndef NDISEMU_TEST_HARNESS_H
+#define NDISEMU_TEST_HARNESS_H
+
+#include <ndis.h>
+
+#include "loopnic.h"
+#include "miniprot.h"
+#include "ndisemu/emu.h"
+
+typedef struct harness {
+    emu_runtime *rt;
+    emu_driver *mp, *pt;
+    loopnic *nic;
+    emu_adapter *ad;
+    emu_ctl *ctl;
+    emu_device_desc desc;
+} harness;
+
+int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
+            bool quiet);
+int h_add_nic(harness *h);
+int h_send(harness *h, unsigned n, unsigned len);
+int h_stats(harness *h, miniprot_stats *st);
+int h_scenario(harness *h);
+void h_finish(harness *h);
+
+#endif
