@@ -226,6 +226,10 @@ static inline PVOID InterlockedCompareExchangePointer(PVOID volatile *p, PVOID x
     return cmp;
 }
 #define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+static inline ULONG ReadULongAcquire(ULONG const volatile *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
 
 /* ---- doubly linked lists ---- */
 static inline void InitializeListHead(PLIST_ENTRY h)

@@ -417,6 +417,15 @@ NDISAPI void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Leng
 #define NdisWriteRegisterUshort(r, d) WRITE_REGISTER_USHORT((volatile USHORT *)(r), (d))
 #define NdisWriteRegisterUlong(r, d)  WRITE_REGISTER_ULONG((volatile ULONG *)(r), (d))
 
+#if defined(_WIN32) && !defined(ReadULongAcquire)
+static inline ULONG ReadULongAcquire(ULONG const volatile *p)
+{
+    ULONG v = *p;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return v;
+}
+#endif
+
 #if defined(_WIN32)
 /* mingw-w64's wdm.h has no register accessors; on x64 the WDK's are volatile accesses. */
 static inline UCHAR READ_REGISTER_UCHAR(volatile UCHAR *r)

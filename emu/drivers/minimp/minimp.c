@@ -14,7 +14,7 @@ static NDIS_HANDLE g_driver;
 /* The device sets DONE after writing the rest of the descriptor. */
 static BOOLEAN desc_is_done(loopnic_desc *d)
 {
-    return (InterlockedOr((LONG volatile *)&d->flags, 0) & LOOPNIC_DESC_DONE) != 0;
+    return (ReadULongAcquire((ULONG const volatile *)&d->flags) & LOOPNIC_DESC_DONE) != 0;
 }
 
 static ULONG reg_rd(mp_adapter *a, ULONG off)
