@@ -7,38 +7,42 @@
 
 #include "fo_harness.h"
 
+h_ctx H;
+fo_adapter_desc VF;
+
+/* Every checksum offload and LSOv2 up to 64 KiB for both IP versions, full RSS. */
+static void full_caps(fo_caps *c, uint16_t rss_queues)
+{
+    c->offload = (fo_offload){ FO_OFL_ALL, 65535, 2, 65535, 2 };
+    c->rss = (fo_rss_caps){ FO_RSS_HASH_ALL, 128, rss_queues };
+}
+
+static void test_mac(uint8_t *mac, int i)
+{
+    const uint8_t m[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, (uint8_t)(i + 1) };
+    memcpy(mac, m, 6);
+}
+
 void h_standby_desc(fo_standby_desc *d, int i)
 {
     memset(d, 0, sizeof(*d));
-    const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, (uint8_t)(i + 1) };
-    memcpy(d->mac, mac, 6);
+    test_mac(d->mac, i);
     d->net_luid = 0x100 + (uint64_t)i;
     d->mtu = 1500;
     d->standby_negotiated = true;
-    d->caps.offload.flags = FO_OFL_ALL;
-    d->caps.offload.lso4_max_size = 65535;
-    d->caps.offload.lso4_min_segs = 2;
-    d->caps.offload.lso6_max_size = 65535;
-    d->caps.offload.lso6_min_segs = 2;
-    d->caps.rss = (fo_rss_caps){ FO_RSS_HASH_ALL, 128, 8 };
+    full_caps(&d->caps, 8);
     d->link = (fo_link){ true, 1000000000ull };
 }
 
 void h_candidate_desc(fo_adapter_desc *d, int i)
 {
     memset(d, 0, sizeof(*d));
-    const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, (uint8_t)(i + 1) };
-    memcpy(d->permanent_mac, mac, 6);
-    memcpy(d->current_mac, mac, 6);
+    test_mac(d->permanent_mac, i);
+    test_mac(d->current_mac, i);
     d->net_luid = 0x200 + (uint64_t)i;
     d->media = FO_MEDIA_ETHERNET;
     d->mtu = 1500;
-    d->caps.offload.flags = FO_OFL_ALL;
-    d->caps.offload.lso4_max_size = 65535;
-    d->caps.offload.lso4_min_segs = 2;
-    d->caps.offload.lso6_max_size = 65535;
-    d->caps.offload.lso6_min_segs = 2;
-    d->caps.rss = (fo_rss_caps){ FO_RSS_HASH_ALL, 128, 4 };
+    full_caps(&d->caps, 4);
     d->link = (fo_link){ true, 10000000000ull };
 }
 
@@ -209,4 +213,39 @@ fo_state h_state(h_ctx *h, int i)
     fo_pair_info info;
     fo_pair_get_info(h_p(h, i), &info);
     return info.state;
+}
+
+int h_setup(void **state)
+{
+    (void)state;
+    h_init(&H);
+    h_add_pair(&H, 0, NULL);
+    h_candidate_desc(&VF, 0);
+    return 0;
+}
+
+int h_setup_active(void **state)
+{
+    h_setup(state);
+    h_attach(&H, 0, &VF);
+    assert_int_equal(h_state(&H, 0), FO_ACTIVE);
+    h_clear_log(&H);
+    return 0;
+}
+
+fo_pair *P(void)
+{
+    return h_p(&H, 0);
+}
+
+fo_reason ev(fo_reason r)
+{
+    return h_after(&H, 0, r);
+}
+
+fo_reason h_why(void)
+{
+    fo_pair_info i;
+    fo_pair_get_info(P(), &i);
+    return i.why;
 }

@@ -73,4 +73,15 @@ void h_detach(h_ctx *h, int i);
 
 fo_state h_state(h_ctx *h, int i);
 
+/* The single-pair fixture the tests share: H holds pair 0, registered with the
+ * default configuration and its upper edge running; VF is the candidate that
+ * matches it (h_candidate_desc(0)). */
+extern h_ctx H;
+extern fo_adapter_desc VF;
+int h_setup(void **state);        /* cmocka setup: a fresh H and VF */
+int h_setup_active(void **state); /* ... with VF attached and ACTIVE, log cleared */
+fo_pair *P(void);                 /* pair 0 of H */
+fo_reason ev(fo_reason r);        /* drains pair 0's actions after an event; returns r */
+fo_reason h_why(void);            /* pair 0's fo_pair_info.why */
+
 #endif /* FO_HARNESS_H */

@@ -8,28 +8,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static fo_reason ev(fo_reason r)
-{
-    return h_after(&H, 0, r);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    return 0;
-}
-
 static void intersection_rules(void **state)
 {
     (void)state;
@@ -212,12 +190,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(intersection_rules),
         cmocka_unit_test(can_send_checks_flags_and_lso_limits),
-        cmocka_unit_test_setup(advertises_the_standby_capabilities, setup),
-        cmocka_unit_test_setup(narrower_primary_reindicates_around_the_switch, setup),
-        cmocka_unit_test_setup(equal_primary_needs_no_reindication, setup),
-        cmocka_unit_test_setup(reindication_can_be_turned_off, setup),
-        cmocka_unit_test_setup(upper_offload_change_is_indicated_and_replayed, setup),
-        cmocka_unit_test_setup(per_packet_check_uses_what_the_primary_confirmed, setup),
+        cmocka_unit_test_setup(advertises_the_standby_capabilities, h_setup),
+        cmocka_unit_test_setup(narrower_primary_reindicates_around_the_switch, h_setup),
+        cmocka_unit_test_setup(equal_primary_needs_no_reindication, h_setup),
+        cmocka_unit_test_setup(reindication_can_be_turned_off, h_setup),
+        cmocka_unit_test_setup(upper_offload_change_is_indicated_and_replayed, h_setup),
+        cmocka_unit_test_setup(per_packet_check_uses_what_the_primary_confirmed, h_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,30 +8,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static fo_reason ev(fo_reason r)
-{
-    return h_after(&H, 0, r);
-}
-
-static int setup_active(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    h_attach(&H, 0, &VF);
-    h_clear_log(&H);
-    return 0;
-}
-
 /* What the glue does with a primary send completion: resend on virtio or
  * complete upwards, then release the reference. Returns "resent". */
 static bool complete_primary_send(fo_tx_status st, bool *drained)
@@ -166,12 +142,12 @@ static void nothing_is_sent_to_a_paused_binding(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(surprise_removal_under_traffic_loses_nothing, setup_active),
-        cmocka_unit_test_setup(close_waits_for_every_lent_nbl, setup_active),
-        cmocka_unit_test_setup(plain_failure_while_active_is_completed_not_resent, setup_active),
-        cmocka_unit_test_setup(receives_accepted_while_not_active, setup_active),
-        cmocka_unit_test_setup(underflow_is_refused_and_counted, setup_active),
-        cmocka_unit_test_setup(nothing_is_sent_to_a_paused_binding, setup_active),
+        cmocka_unit_test_setup(surprise_removal_under_traffic_loses_nothing, h_setup_active),
+        cmocka_unit_test_setup(close_waits_for_every_lent_nbl, h_setup_active),
+        cmocka_unit_test_setup(plain_failure_while_active_is_completed_not_resent, h_setup_active),
+        cmocka_unit_test_setup(receives_accepted_while_not_active, h_setup_active),
+        cmocka_unit_test_setup(underflow_is_refused_and_counted, h_setup_active),
+        cmocka_unit_test_setup(nothing_is_sent_to_a_paused_binding, h_setup_active),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,28 +7,7 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
 static const uint64_t GBIT = 1000000000ull;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static fo_reason ev(fo_reason r)
-{
-    return h_after(&H, 0, r);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    return 0;
-}
 
 static void link_stays_up_through_every_switch(void **state)
 {
@@ -192,15 +171,15 @@ static void no_announce_without_a_link_or_while_paused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(link_stays_up_through_every_switch, setup),
-        cmocka_unit_test_setup(speed_is_the_active_paths, setup),
-        cmocka_unit_test_setup(goes_down_only_without_a_usable_path, setup),
-        cmocka_unit_test_setup(no_duplicate_link_indications, setup),
-        cmocka_unit_test_setup(announce_train_after_switch, setup),
-        cmocka_unit_test_setup(new_train_makes_the_old_timer_stale, setup),
-        cmocka_unit_test_setup(standby_announce_without_primary, setup),
-        cmocka_unit_test_setup(configurable_train, setup),
-        cmocka_unit_test_setup(no_announce_without_a_link_or_while_paused, setup),
+        cmocka_unit_test_setup(link_stays_up_through_every_switch, h_setup),
+        cmocka_unit_test_setup(speed_is_the_active_paths, h_setup),
+        cmocka_unit_test_setup(goes_down_only_without_a_usable_path, h_setup),
+        cmocka_unit_test_setup(no_duplicate_link_indications, h_setup),
+        cmocka_unit_test_setup(announce_train_after_switch, h_setup),
+        cmocka_unit_test_setup(new_train_makes_the_old_timer_stale, h_setup),
+        cmocka_unit_test_setup(standby_announce_without_primary, h_setup),
+        cmocka_unit_test_setup(configurable_train, h_setup),
+        cmocka_unit_test_setup(no_announce_without_a_link_or_while_paused, h_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,16 +7,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-
-static int setup(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    return 0;
-}
-
 static fo_reason bind(const fo_adapter_desc *d, fo_pair **out)
 {
     fo_pair *dummy;
@@ -208,15 +198,30 @@ static void refusals_are_recorded(void **state)
 {
     (void)state;
     fo_adapter_desc d;
+    fo_refusal r[FO_REFUSALS_KEPT];
+    uint64_t total;
+    assert_int_equal(fo_registry_refusals(&H.reg, r, FO_REFUSALS_KEPT, &total), 0);
     h_candidate_desc(&d, 0);
     d.media = FO_MEDIA_OTHER;
     assert_int_equal(bind(&d, NULL), FO_R_NOT_ETHERNET);
     h_candidate_desc(&d, 3);
     assert_int_equal(bind(&d, NULL), FO_R_NO_MATCHING_STANDBY);
-    assert_int_equal(H.reg.n_refusals, 2);
-    assert_int_equal(H.reg.refusals[0].reason, FO_R_NOT_ETHERNET);
-    assert_int_equal(H.reg.refusals[1].reason, FO_R_NO_MATCHING_STANDBY);
-    assert_memory_equal(H.reg.refusals[1].mac, d.permanent_mac, 6);
+    assert_int_equal(fo_registry_refusals(&H.reg, r, FO_REFUSALS_KEPT, &total), 2);
+    assert_int_equal(total, 2);
+    assert_int_equal(r[0].reason, FO_R_NOT_ETHERNET);
+    assert_int_equal(r[1].reason, FO_R_NO_MATCHING_STANDBY);
+    assert_memory_equal(r[1].mac, d.permanent_mac, 6);
+    /* the ring keeps the most recent ones, oldest first */
+    for (int i = 0; i < 10; i++) {
+        h_candidate_desc(&d, 10 + i);
+        assert_int_equal(bind(&d, NULL), FO_R_NO_MATCHING_STANDBY);
+    }
+    assert_int_equal(fo_registry_refusals(&H.reg, r, FO_REFUSALS_KEPT, &total), FO_REFUSALS_KEPT);
+    assert_int_equal(total, 12);
+    assert_int_equal(r[0].mac[5], 10 + 2 + 1);
+    assert_int_equal(r[FO_REFUSALS_KEPT - 1].mac[5], 10 + 9 + 1);
+    assert_int_equal(fo_registry_refusals(&H.reg, r, 3, NULL), 3);
+    assert_int_equal(r[2].mac[5], 10 + 4 + 1);
 }
 
 static void invalid_arguments(void **state)
@@ -285,21 +290,21 @@ static void every_reason_has_a_distinct_name(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(pairs_on_permanent_mac, setup),
-        cmocka_unit_test_setup(refuses_other_mac, setup),
-        cmocka_unit_test_setup(current_mac_fallback_needs_policy, setup),
-        cmocka_unit_test_setup(refuses_vfo_adapters, setup),
-        cmocka_unit_test_setup(refuses_non_ethernet, setup),
-        cmocka_unit_test_setup(standby_feature_required_by_default, setup),
-        cmocka_unit_test_setup(refuses_when_disabled, setup),
-        cmocka_unit_test_setup(mtu_rules, setup),
-        cmocka_unit_test_setup(one_primary_per_standby, setup),
-        cmocka_unit_test_setup(pairs_coexist, setup),
-        cmocka_unit_test_setup(refuses_ambiguous_mac, setup),
-        cmocka_unit_test_setup(refuses_halting_standby, setup),
-        cmocka_unit_test_setup(refusals_are_recorded, setup),
-        cmocka_unit_test_setup(invalid_arguments, setup),
-        cmocka_unit_test_setup(registry_remove_needs_absent_primary, setup),
+        cmocka_unit_test_setup(pairs_on_permanent_mac, h_setup),
+        cmocka_unit_test_setup(refuses_other_mac, h_setup),
+        cmocka_unit_test_setup(current_mac_fallback_needs_policy, h_setup),
+        cmocka_unit_test_setup(refuses_vfo_adapters, h_setup),
+        cmocka_unit_test_setup(refuses_non_ethernet, h_setup),
+        cmocka_unit_test_setup(standby_feature_required_by_default, h_setup),
+        cmocka_unit_test_setup(refuses_when_disabled, h_setup),
+        cmocka_unit_test_setup(mtu_rules, h_setup),
+        cmocka_unit_test_setup(one_primary_per_standby, h_setup),
+        cmocka_unit_test_setup(pairs_coexist, h_setup),
+        cmocka_unit_test_setup(refuses_ambiguous_mac, h_setup),
+        cmocka_unit_test_setup(refuses_halting_standby, h_setup),
+        cmocka_unit_test_setup(refusals_are_recorded, h_setup),
+        cmocka_unit_test_setup(invalid_arguments, h_setup),
+        cmocka_unit_test_setup(registry_remove_needs_absent_primary, h_setup),
         cmocka_unit_test(every_reason_has_a_distinct_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

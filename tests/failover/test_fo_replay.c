@@ -7,28 +7,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static fo_reason ev(fo_reason r)
-{
-    return h_after(&H, 0, r);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    return 0;
-}
-
 static const uint8_t MCAST[2][6] = { { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 },
                                      { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 } };
 static const uint8_t NLADDR[20] = { 1, 0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 1 };
@@ -328,7 +306,7 @@ static void advisory_settings(void **state)
     assert_int_equal(h_state(&H, 0), FO_STANDBY_ONLY);
 
     /* advisory NOT_SUPPORTED alone leaves the pair ACTIVE */
-    setup(state);
+    h_setup(state);
     uint32_t im = 5;
     assert_int_equal(ev(fo_record_setting(P(), FO_SET_INTERRUPT_MODERATION, &im, 4)), FO_R_OK);
     bind_and_open();
@@ -411,19 +389,19 @@ static void invalid_settings_are_refused_and_counted(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(replays_in_fixed_order_packet_filter_last, setup),
-        cmocka_unit_test_setup(only_recorded_settings_are_replayed, setup),
-        cmocka_unit_test_setup(payloads_are_what_was_recorded, setup),
-        cmocka_unit_test_setup(offload_payload_is_the_intersection, setup),
-        cmocka_unit_test_setup(rss_is_fitted_to_the_primary, setup),
-        cmocka_unit_test_setup(rss_step_skipped_for_primary_without_rss, setup),
-        cmocka_unit_test_setup(change_during_replay_is_replayed_again, setup),
-        cmocka_unit_test_setup(change_of_the_step_in_flight_is_sent_again, setup),
-        cmocka_unit_test_setup(change_while_active_is_forwarded_without_leaving_active, setup),
-        cmocka_unit_test_setup(rejected_then_accepted_setting, setup),
-        cmocka_unit_test_setup(advisory_settings, setup),
-        cmocka_unit_test_setup(aborted_step_is_retried, setup),
-        cmocka_unit_test_setup(invalid_settings_are_refused_and_counted, setup),
+        cmocka_unit_test_setup(replays_in_fixed_order_packet_filter_last, h_setup),
+        cmocka_unit_test_setup(only_recorded_settings_are_replayed, h_setup),
+        cmocka_unit_test_setup(payloads_are_what_was_recorded, h_setup),
+        cmocka_unit_test_setup(offload_payload_is_the_intersection, h_setup),
+        cmocka_unit_test_setup(rss_is_fitted_to_the_primary, h_setup),
+        cmocka_unit_test_setup(rss_step_skipped_for_primary_without_rss, h_setup),
+        cmocka_unit_test_setup(change_during_replay_is_replayed_again, h_setup),
+        cmocka_unit_test_setup(change_of_the_step_in_flight_is_sent_again, h_setup),
+        cmocka_unit_test_setup(change_while_active_is_forwarded_without_leaving_active, h_setup),
+        cmocka_unit_test_setup(rejected_then_accepted_setting, h_setup),
+        cmocka_unit_test_setup(advisory_settings, h_setup),
+        cmocka_unit_test_setup(aborted_step_is_retried, h_setup),
+        cmocka_unit_test_setup(invalid_settings_are_refused_and_counted, h_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

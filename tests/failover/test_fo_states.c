@@ -7,44 +7,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static fo_reason ev(fo_reason r)
-{
-    return h_after(&H, 0, r);
-}
-
-static fo_reason why(void)
-{
-    fo_pair_info i;
-    fo_pair_get_info(P(), &i);
-    return i.why;
-}
-
-static int setup_absent(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    return 0;
-}
-
-static int setup_active(void **state)
-{
-    setup_absent(state);
-    h_attach(&H, 0, &VF);
-    assert_int_equal(h_state(&H, 0), FO_ACTIVE);
-    h_clear_log(&H);
-    return 0;
-}
-
 /* TX is on virtio, the reported link never went down, and TX_PATH said so. */
 static void assert_on_standby(void)
 {
@@ -70,7 +32,7 @@ static void attach_walks_opening_replaying_active(void **state)
     assert_int_equal(fo_bind_candidate(&H.reg, &VF, &out), FO_R_OK);
     h_drain(&H, 0);
     assert_int_equal(h_state(&H, 0), FO_OPENING);
-    assert_int_equal(why(), FO_R_OPENING);
+    assert_int_equal(h_why(), FO_R_OPENING);
     assert_int_equal(fo_select_tx(P(), NULL), FO_TX_STANDBY);
 
     assert_int_equal(ev(fo_primary_open_complete(P(), true)), FO_R_OK);
@@ -89,7 +51,7 @@ static void attach_walks_opening_replaying_active(void **state)
     /* ACTIVE as soon as the last step completes: no delay, no timer. */
     assert_true(h_answer_replay(&H, 0, FO_OID_OK));
     assert_int_equal(h_state(&H, 0), FO_ACTIVE);
-    assert_int_equal(why(), FO_R_OK);
+    assert_int_equal(h_why(), FO_R_OK);
     assert_on_primary();
     const fo_action *l = h_last(&H, FO_ACT_INDICATE_LINK);
     assert_non_null(l);
@@ -103,7 +65,7 @@ static void link_down_vf_waits_then_activates_on_link_up(void **state)
     VF.link.up = false;
     h_attach(&H, 0, &VF);
     assert_int_equal(h_state(&H, 0), FO_STANDBY_ONLY);
-    assert_int_equal(why(), FO_R_PRIMARY_LINK_DOWN);
+    assert_int_equal(h_why(), FO_R_PRIMARY_LINK_DOWN);
     assert_int_equal(fo_select_tx(P(), NULL), FO_TX_STANDBY);
     assert_int_equal(ev(fo_primary_link(P(), (fo_link){ true, 25000000000ull })), FO_R_OK);
     assert_on_primary();
@@ -127,7 +89,7 @@ static void graceful_removal(void **state)
     (void)state;
     assert_int_equal(ev(fo_primary_query_remove(P())), FO_R_OK);
     assert_int_equal(h_state(&H, 0), FO_STANDBY_ONLY);
-    assert_int_equal(why(), FO_R_PRIMARY_REMOVING);
+    assert_int_equal(h_why(), FO_R_PRIMARY_REMOVING);
     assert_on_standby();
     assert_int_equal(ev(fo_primary_pause(P())), FO_R_OK);
     assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 1);
@@ -154,7 +116,7 @@ static void surprise_removal(void **state)
 {
     (void)state;
     assert_int_equal(ev(fo_primary_surprise_removed(P())), FO_R_OK);
-    assert_int_equal(why(), FO_R_PRIMARY_SURPRISE_REMOVED);
+    assert_int_equal(h_why(), FO_R_PRIMARY_SURPRISE_REMOVED);
     assert_on_standby();
     h_detach(&H, 0);
     assert_on_standby();
@@ -177,7 +139,7 @@ static void binding_pause_and_restart(void **state)
     (void)state;
     assert_int_equal(ev(fo_primary_pause(P())), FO_R_OK);
     assert_int_equal(h_state(&H, 0), FO_STANDBY_ONLY);
-    assert_int_equal(why(), FO_R_PRIMARY_PAUSED);
+    assert_int_equal(h_why(), FO_R_PRIMARY_PAUSED);
     assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 1);
     assert_on_standby();
     assert_false(fo_rx_accept(P(), 1));
@@ -191,7 +153,7 @@ static void vf_link_down_and_up(void **state)
 {
     (void)state;
     assert_int_equal(ev(fo_primary_link(P(), (fo_link){ false, 0 })), FO_R_OK);
-    assert_int_equal(why(), FO_R_PRIMARY_LINK_DOWN);
+    assert_int_equal(h_why(), FO_R_PRIMARY_LINK_DOWN);
     assert_on_standby();
     assert_true(fo_upper_link(P()).speed_bps == 1000000000ull); /* virtio's */
     assert_int_equal(ev(fo_primary_link(P(), VF.link)), FO_R_OK);
@@ -206,7 +168,7 @@ static void vf_reset_replays_again(void **state)
     h_answer_all_replays(&H, 0);
     h_clear_log(&H);
     assert_int_equal(ev(fo_primary_reset(P(), true)), FO_R_OK);
-    assert_int_equal(why(), FO_R_PRIMARY_RESET);
+    assert_int_equal(h_why(), FO_R_PRIMARY_RESET);
     assert_on_standby();
     assert_int_equal(h_count(&H, FO_ACT_REPLAY), 0); /* nothing is sent into a reset */
     assert_int_equal(ev(fo_primary_reset(P(), false)), FO_R_OK);
@@ -219,7 +181,7 @@ static void vf_reset_replays_again(void **state)
 static void replay_failure_stays_on_standby(void **state)
 {
     (void)state;
-    setup_absent(state);
+    h_setup(state);
     uint32_t vlan = 7;
     assert_int_equal(ev(fo_record_setting(P(), FO_SET_VLAN_ID, &vlan, 4)), FO_R_OK);
     fo_pair *out;
@@ -229,7 +191,7 @@ static void replay_failure_stays_on_standby(void **state)
     assert_true(h_answer_replay(&H, 0, FO_OID_OK));            /* offload */
     assert_true(h_answer_replay(&H, 0, FO_OID_NOT_SUPPORTED)); /* VLAN: required */
     assert_int_equal(h_state(&H, 0), FO_STANDBY_ONLY);
-    assert_int_equal(why(), FO_R_REPLAY_REJECTED);
+    assert_int_equal(h_why(), FO_R_REPLAY_REJECTED);
     const fo_action *rep = h_last(&H, FO_ACT_REPORT);
     assert_int_equal(rep->u.report.reason, FO_R_REPLAY_REJECTED);
     assert_int_equal(rep->u.report.setting, FO_SET_VLAN_ID);
@@ -241,7 +203,7 @@ static void standby_halt_releases_primary(void **state)
     (void)state;
     assert_int_equal(ev(fo_standby_halt(P())), FO_R_OK);
     assert_int_equal(h_count(&H, FO_ACT_REQUEST_UNBIND), 1);
-    assert_int_equal(why(), FO_R_STANDBY_HALTING);
+    assert_int_equal(h_why(), FO_R_STANDBY_HALTING);
     assert_int_equal(fo_select_tx(P(), NULL), FO_TX_STANDBY);
     assert_int_equal(ev(fo_standby_halt(P())), FO_R_BAD_STATE);
     assert_int_equal(ev(fo_upper_pause(P())), FO_R_OK);
@@ -282,7 +244,7 @@ static void primary_power_cycle(void **state)
     (void)state;
     assert_int_equal(fo_select_tx(P(), NULL), FO_TX_PRIMARY); /* one send in flight */
     assert_int_equal(ev(fo_primary_set_power(P(), true)), FO_R_OK);
-    assert_int_equal(why(), FO_R_PRIMARY_LOW_POWER);
+    assert_int_equal(h_why(), FO_R_PRIMARY_LOW_POWER);
     assert_on_standby();
     assert_int_equal(h_count(&H, FO_ACT_START_DRAIN), 1);
     assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_POWER), 0); /* drains first */
@@ -302,7 +264,7 @@ static void standby_power_cycle(void **state)
     (void)state;
     assert_int_equal(ev(fo_upper_pause(P())), FO_R_OK);
     assert_int_equal(ev(fo_standby_set_power(P(), true)), FO_R_OK);
-    assert_int_equal(why(), FO_R_STANDBY_LOW_POWER);
+    assert_int_equal(h_why(), FO_R_STANDBY_LOW_POWER);
     assert_int_equal(ev(fo_standby_set_power(P(), true)), FO_R_BAD_STATE);
     assert_int_equal(ev(fo_standby_set_power(P(), false)), FO_R_OK);
     assert_int_equal(ev(fo_upper_restart(P())), FO_R_OK);
@@ -393,27 +355,27 @@ static void reattach_after_detach(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(attach_walks_opening_replaying_active, setup_absent),
-        cmocka_unit_test_setup(link_down_vf_waits_then_activates_on_link_up, setup_absent),
-        cmocka_unit_test_setup(open_failure_returns_to_absent, setup_absent),
-        cmocka_unit_test_setup(graceful_removal, setup_active),
-        cmocka_unit_test_setup(cancelled_removal_returns_to_active, setup_active),
-        cmocka_unit_test_setup(surprise_removal, setup_active),
-        cmocka_unit_test_setup(unbind_without_pause, setup_active),
-        cmocka_unit_test_setup(binding_pause_and_restart, setup_active),
-        cmocka_unit_test_setup(vf_link_down_and_up, setup_active),
-        cmocka_unit_test_setup(vf_reset_replays_again, setup_active),
+        cmocka_unit_test_setup(attach_walks_opening_replaying_active, h_setup),
+        cmocka_unit_test_setup(link_down_vf_waits_then_activates_on_link_up, h_setup),
+        cmocka_unit_test_setup(open_failure_returns_to_absent, h_setup),
+        cmocka_unit_test_setup(graceful_removal, h_setup_active),
+        cmocka_unit_test_setup(cancelled_removal_returns_to_active, h_setup_active),
+        cmocka_unit_test_setup(surprise_removal, h_setup_active),
+        cmocka_unit_test_setup(unbind_without_pause, h_setup_active),
+        cmocka_unit_test_setup(binding_pause_and_restart, h_setup_active),
+        cmocka_unit_test_setup(vf_link_down_and_up, h_setup_active),
+        cmocka_unit_test_setup(vf_reset_replays_again, h_setup_active),
         cmocka_unit_test(replay_failure_stays_on_standby),
-        cmocka_unit_test_setup(standby_halt_releases_primary, setup_active),
-        cmocka_unit_test_setup(standby_halt_while_opening, setup_absent),
-        cmocka_unit_test_setup(standby_halt_while_open_fails, setup_absent),
-        cmocka_unit_test_setup(primary_power_cycle, setup_active),
-        cmocka_unit_test_setup(standby_power_cycle, setup_active),
-        cmocka_unit_test_setup(upper_pause_drains_primary_share, setup_active),
-        cmocka_unit_test_setup(upper_pause_without_primary_completes_at_once, setup_absent),
-        cmocka_unit_test_setup(out_of_order_events_are_refused, setup_absent),
-        cmocka_unit_test_setup(stale_replay_token_is_ignored, setup_active),
-        cmocka_unit_test_setup(reattach_after_detach, setup_active),
+        cmocka_unit_test_setup(standby_halt_releases_primary, h_setup_active),
+        cmocka_unit_test_setup(standby_halt_while_opening, h_setup),
+        cmocka_unit_test_setup(standby_halt_while_open_fails, h_setup),
+        cmocka_unit_test_setup(primary_power_cycle, h_setup_active),
+        cmocka_unit_test_setup(standby_power_cycle, h_setup_active),
+        cmocka_unit_test_setup(upper_pause_drains_primary_share, h_setup_active),
+        cmocka_unit_test_setup(upper_pause_without_primary_completes_at_once, h_setup),
+        cmocka_unit_test_setup(out_of_order_events_are_refused, h_setup),
+        cmocka_unit_test_setup(stale_replay_token_is_ignored, h_setup_active),
+        cmocka_unit_test_setup(reattach_after_detach, h_setup_active),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,23 +8,6 @@
 
 #include "fo_harness.h"
 
-static h_ctx H;
-static fo_adapter_desc VF;
-
-static fo_pair *P(void)
-{
-    return h_p(&H, 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    h_init(&H);
-    h_add_pair(&H, 0, NULL);
-    h_candidate_desc(&VF, 0);
-    return 0;
-}
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next_rand(void)
 {
@@ -185,11 +168,11 @@ static void bad_samples_are_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(monotonic_across_1000_cycles_with_wraps, setup),
-        cmocka_unit_test_setup(same_vf_reattached_is_not_counted_twice, setup),
-        cmocka_unit_test_setup(counter_reset_counts_from_zero, setup),
-        cmocka_unit_test_setup(standby_first_sample_counts_whole, setup),
-        cmocka_unit_test_setup(bad_samples_are_refused, setup),
+        cmocka_unit_test_setup(monotonic_across_1000_cycles_with_wraps, h_setup),
+        cmocka_unit_test_setup(same_vf_reattached_is_not_counted_twice, h_setup),
+        cmocka_unit_test_setup(counter_reset_counts_from_zero, h_setup),
+        cmocka_unit_test_setup(standby_first_sample_counts_whole, h_setup),
+        cmocka_unit_test_setup(bad_samples_are_refused, h_setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,7 +191,6 @@ typedef struct fo_pair {
     vfo_atomic64 release_underflows;
 
     /* Control path. */
-    fo_registry *reg;
     struct fo_pair *next;
     fo_config cfg;
     fo_standby_desc standby;
@@ -273,6 +272,10 @@ fo_reason fo_bind_candidate(fo_registry *reg, const fo_adapter_desc *cand, fo_pa
 
 /* The pairing rules for one standby, without side effects. */
 fo_reason fo_pair_check(const fo_pair *p, const fo_adapter_desc *cand);
+
+/* The most recent pairing refusals, oldest first (at most FO_REFUSALS_KEPT);
+ * returns how many were copied. *total (if not NULL) counts every refusal. */
+size_t fo_registry_refusals(const fo_registry *reg, fo_refusal *out, size_t max, uint64_t *total);
 
 /* ------------------------------------------------------------------------ */
 /* Events: standby (vfo miniport) side                                      */

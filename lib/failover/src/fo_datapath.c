@@ -5,7 +5,8 @@
  */
 #include "fo_internal.h"
 
-static bool primary_can_send(fo_pair *p, const fo_tx_meta *m)
+/* The rare path: a packet asking for offloads while the primary is active. */
+static fo_tx_decision select_tx_offload(fo_pair *p, const fo_tx_meta *m)
 {
     fo_offload o;
     o.flags = (uint32_t)vfo_atomic32_load(&p->tx_ofl_flags);
@@ -13,17 +14,19 @@ static bool primary_can_send(fo_pair *p, const fo_tx_meta *m)
     o.lso4_min_segs = (uint32_t)vfo_atomic32_load(&p->lso4_min_segs);
     o.lso6_max_size = (uint32_t)vfo_atomic32_load(&p->lso6_max);
     o.lso6_min_segs = (uint32_t)vfo_atomic32_load(&p->lso6_min_segs);
-    return fo_offload_can_send(&o, m);
+    if (!fo_offload_can_send(&o, m)) {
+        vfo_atomic64_add(&p->tx_offload_fallbacks, 1);
+        return FO_TX_STANDBY_OFFLOAD;
+    }
+    return fo_rundown_acquire(&p->rd, FO_RD_TX, 1) ? FO_TX_PRIMARY : FO_TX_STANDBY;
 }
 
 fo_tx_decision fo_select_tx(fo_pair *p, const fo_tx_meta *meta)
 {
     if (!(fo_rundown_gate(&p->rd) & FO_RD_TX))
         return FO_TX_STANDBY;
-    if (meta && meta->offloads && !primary_can_send(p, meta)) {
-        vfo_atomic64_add(&p->tx_offload_fallbacks, 1);
-        return FO_TX_STANDBY_OFFLOAD;
-    }
+    if (VFO_UNLIKELY(meta && meta->offloads))
+        return select_tx_offload(p, meta);
     /* The gate may close between the look above and here: the CAS decides. */
     return fo_rundown_acquire(&p->rd, FO_RD_TX, 1) ? FO_TX_PRIMARY : FO_TX_STANDBY;
 }

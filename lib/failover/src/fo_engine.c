@@ -12,9 +12,15 @@
 
 #include "fo_internal.h"
 
+/* Opened and not detaching: the states in which the binding can be used. */
+static bool state_bound(fo_state s)
+{
+    return s == FO_REPLAYING || s == FO_ACTIVE || s == FO_STANDBY_ONLY;
+}
+
 bool fo_primary_bound(const fo_pair *p)
 {
-    return p->state == FO_REPLAYING || p->state == FO_ACTIVE || p->state == FO_STANDBY_ONLY;
+    return state_bound(p->state);
 }
 
 fo_path fo_logical_path(const fo_pair *p)
@@ -70,8 +76,7 @@ static fo_state derived_state(const fo_pair *p)
 /* Receives may be lent up while both edges run; TX only while ACTIVE. */
 static uint32_t gate_bits(const fo_pair *p, fo_state state)
 {
-    bool bound = state == FO_REPLAYING || state == FO_ACTIVE || state == FO_STANDBY_ONLY;
-    if (!bound || !p->bind_running || !p->upper_running || p->primary_low_power ||
+    if (!state_bound(state) || !p->bind_running || !p->upper_running || p->primary_low_power ||
         p->standby_low_power)
         return 0;
     return state == FO_ACTIVE ? (uint32_t)(FO_RD_TX | FO_RD_OPEN) : (uint32_t)FO_RD_OPEN;
@@ -279,19 +284,14 @@ fo_reason fo_record_setting(fo_pair *p, fo_setting s, const void *data, size_t l
 
 /* ------------------------------------------------------------------------ */
 
-static void publish_tx_offloads(fo_pair *p, const fo_offload *o)
+/* What fo_select_tx checks packets against: the offloads the primary confirmed. */
+void fo_publish_tx_offloads(fo_pair *p, const fo_offload *o)
 {
     vfo_atomic32_store(&p->lso4_max, (int32_t)(o->lso4_max_size & INT32_MAX));
     vfo_atomic32_store(&p->lso4_min_segs, (int32_t)(o->lso4_min_segs & INT32_MAX));
     vfo_atomic32_store(&p->lso6_max, (int32_t)(o->lso6_max_size & INT32_MAX));
     vfo_atomic32_store(&p->lso6_min_segs, (int32_t)(o->lso6_min_segs & INT32_MAX));
     vfo_atomic32_store(&p->tx_ofl_flags, (int32_t)(o->flags & FO_OFL_TX_MASK));
-}
-
-/* The primary confirmed offload configuration o: packets may now use it. */
-void fo_primary_offload_applied(fo_pair *p, const fo_offload *o)
-{
-    publish_tx_offloads(p, o);
 }
 
 static void forget_primary(fo_pair *p)
@@ -308,7 +308,7 @@ static void forget_primary(fo_pair *p)
     p->close_issued = false;
     p->unbind_requested = false;
     fo_replay_forget(p);
-    publish_tx_offloads(p, &none);
+    fo_publish_tx_offloads(p, &none);
     fo_stats_path_rebase(&p->stats.primary);
 }
 

@@ -37,7 +37,7 @@ fo_path fo_logical_path(const fo_pair *p);
 bool fo_primary_bound(const fo_pair *p);
 fo_reason fo_pair_blocker(const fo_pair *p);
 void fo_primary_offload(const fo_pair *p, fo_offload *out);
-void fo_primary_offload_applied(fo_pair *p, const fo_offload *o);
+void fo_publish_tx_offloads(fo_pair *p, const fo_offload *o);
 void fo_primary_attach(fo_pair *p, const fo_adapter_desc *cand);
 
 #endif /* FO_INTERNAL_H */

@@ -74,7 +74,6 @@ fo_reason fo_pair_init(fo_pair *p, fo_registry *reg, const fo_config *cfg,
     p->shown_link = fo_upper_link(p);
     fo_upper_offload(p, &p->shown_offload);
 
-    p->reg = reg;
     fo_pair **tail = &reg->head;
     while (*tail)
         tail = &(*tail)->next;
@@ -98,7 +97,6 @@ fo_reason fo_registry_remove(fo_registry *reg, fo_pair *p)
         link = &(*link)->next;
     *link = p->next;
     p->next = NULL;
-    p->reg = NULL;
     return FO_R_OK;
 }
 
@@ -158,6 +156,19 @@ static fo_reason refuse(fo_registry *reg, const fo_adapter_desc *cand, fo_reason
     reg->refusal_next = (reg->refusal_next + 1) % FO_REFUSALS_KEPT;
     reg->n_refusals++;
     return why;
+}
+
+size_t fo_registry_refusals(const fo_registry *reg, fo_refusal *out, size_t max, uint64_t *total)
+{
+    uint64_t kept = reg->n_refusals < FO_REFUSALS_KEPT ? reg->n_refusals : FO_REFUSALS_KEPT;
+    size_t n = kept < max ? (size_t)kept : max;
+    /* the ring's oldest kept entry, then forwards */
+    uint32_t first = (uint32_t)((reg->refusal_next + FO_REFUSALS_KEPT - kept) % FO_REFUSALS_KEPT);
+    for (size_t i = 0; i < n; i++)
+        out[i] = reg->refusals[(first + i) % FO_REFUSALS_KEPT];
+    if (total)
+        *total = reg->n_refusals;
+    return n;
 }
 
 /* One of our own adapters, recognised by the glue's flag or by its LUID. */

@@ -89,7 +89,7 @@ fo_reason fo_primary_replay_complete(fo_pair *p, uint32_t token, fo_oid_status s
     case FO_OID_OK:
         p->rejected &= ~FO_SET_BIT(s);
         if (s == FO_SET_OFFLOAD)
-            fo_primary_offload_applied(p, &p->offload_sent);
+            fo_publish_tx_offloads(p, &p->offload_sent);
         break;
     case FO_OID_ABORTED:
         p->dirty |= FO_SET_BIT(s); /* it never ran: send it again when possible */
