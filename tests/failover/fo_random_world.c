@@ -196,6 +196,9 @@ static void execute(sim_pair *s, const fo_action *a)
     case FO_ACT_QUERY_PRIMARY_STATS:
         CHECK(s->b == B_OPEN || s->b == B_UNBINDING);
         break;
+    case FO_ACT_REENUMERATE_BINDINGS:
+        CHECK(s->b == B_NONE && !s->halting); /* only a free standby invites candidates */
+        break;
     case FO_ACT_TX_PATH:
     case FO_ACT_INDICATE_OFFLOAD:
     case FO_ACT_REPORT:

@@ -24,10 +24,10 @@ void rnd_seed(uint64_t seed, uint64_t seq);
 void note(const char *what);
 void trace_start(uint64_t seed, uint64_t seq);
 void fail(const char *why, const char *file, int line);
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            fail(#cond, __FILE__, __LINE__);                                                                \
+#define CHECK(cond)                          \
+    do {                                     \
+        if (!(cond))                         \
+            fail(#cond, __FILE__, __LINE__); \
     } while (0)
 
 typedef enum bind_state {

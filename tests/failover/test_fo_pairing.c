@@ -224,6 +224,50 @@ static void refusals_are_recorded(void **state)
     assert_int_equal(r[2].mac[5], 10 + 4 + 1);
 }
 
+static void vf_bound_before_its_standby_is_offered_again(void **state)
+{
+    (void)state;
+    h_init(&H); /* no vfo adapter yet */
+    fo_adapter_desc d, other;
+    h_candidate_desc(&d, 0);
+    h_candidate_desc(&other, 4);
+    assert_int_equal(bind(&d, NULL), FO_R_NO_MATCHING_STANDBY);
+    assert_int_equal(bind(&other, NULL), FO_R_NO_MATCHING_STANDBY);
+    h_add_pair(&H, 0, NULL);
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 1);
+    fo_refusal r[FO_REFUSALS_KEPT];
+    assert_int_equal(fo_registry_refusals(&H.reg, r, FO_REFUSALS_KEPT, NULL), 2);
+    assert_true(r[0].retried);
+    assert_false(r[1].retried);                /* not ours */
+    assert_int_equal(bind(&d, NULL), FO_R_OK); /* NDIS offers it again */
+    h_add_pair(&H, 1, NULL);                   /* nothing was refused for this one */
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 1);
+}
+
+static void candidate_refused_while_busy_is_offered_after_detach(void **state)
+{
+    (void)state;
+    fo_adapter_desc second;
+    h_candidate_desc(&second, 0);
+    second.net_luid = 0x999;
+    h_attach(&H, 0, &VF);
+    assert_int_equal(bind(&second, NULL), FO_R_STANDBY_HAS_PRIMARY);
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 0);
+    h_detach(&H, 0);
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 1);
+    h_attach(&H, 0, &second);
+    h_detach(&H, 0); /* that refusal was retried already: asked once */
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 1);
+    /* a halting standby is released, not offered candidates */
+    h_attach(&H, 0, &VF);
+    assert_int_equal(bind(&second, NULL), FO_R_STANDBY_HAS_PRIMARY);
+    assert_int_equal(h_after(&H, 0, fo_upper_pause(P())), FO_R_OK);
+    assert_int_equal(h_after(&H, 0, fo_standby_halt(P())), FO_R_OK);
+    h_detach(&H, 0);
+    assert_int_equal(h_count(&H, FO_ACT_REENUMERATE_BINDINGS), 1);
+    assert_int_equal(h_count(&H, FO_ACT_STANDBY_RELEASED), 1);
+}
+
 static void invalid_arguments(void **state)
 {
     (void)state;
@@ -283,7 +327,7 @@ static void every_reason_has_a_distinct_name(void **state)
         assert_string_not_equal(fo_setting_name((fo_setting)s), "unknown");
     for (int s = FO_ABSENT; s <= FO_DETACHING; s++)
         assert_string_not_equal(fo_state_name((fo_state)s), "unknown");
-    for (int k = FO_ACT_OPEN_PRIMARY; k <= FO_ACT_REPORT; k++)
+    for (int k = FO_ACT_OPEN_PRIMARY; k <= FO_ACT_REENUMERATE_BINDINGS; k++)
         assert_string_not_equal(fo_action_name((fo_action_kind)k), "unknown");
 }
 
@@ -303,6 +347,8 @@ int main(void)
         cmocka_unit_test_setup(refuses_ambiguous_mac, h_setup),
         cmocka_unit_test_setup(refuses_halting_standby, h_setup),
         cmocka_unit_test_setup(refusals_are_recorded, h_setup),
+        cmocka_unit_test_setup(vf_bound_before_its_standby_is_offered_again, h_setup),
+        cmocka_unit_test_setup(candidate_refused_while_busy_is_offered_after_detach, h_setup),
         cmocka_unit_test_setup(invalid_arguments, h_setup),
         cmocka_unit_test_setup(registry_remove_needs_absent_primary, h_setup),
         cmocka_unit_test(every_reason_has_a_distinct_name),

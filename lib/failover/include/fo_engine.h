@@ -143,6 +143,8 @@ typedef enum fo_action_kind {
     FO_ACT_COMPLETE_UNBIND,        /* finish ProtocolUnbindAdapterEx */
     FO_ACT_STANDBY_RELEASED,       /* no primary is left: MiniportHalt may finish */
     FO_ACT_REPORT,                 /* .report: a refusal or failure worth a log line */
+    FO_ACT_REENUMERATE_BINDINGS,   /* NdisReEnumerateProtocolBindings: a candidate refused
+                                    earlier for this standby may pair now */
 } fo_action_kind;
 
 const char *fo_action_name(fo_action_kind k);
@@ -191,6 +193,7 @@ typedef struct fo_pair {
     vfo_atomic64 release_underflows;
 
     /* Control path. */
+    fo_registry *reg;
     struct fo_pair *next;
     fo_config cfg;
     fo_standby_desc standby;
@@ -242,6 +245,7 @@ typedef struct fo_pair {
 typedef struct fo_refusal {
     uint8_t mac[FO_MAC_LEN]; /* the candidate's permanent MAC */
     fo_reason reason;
+    bool retried; /* a re-enumeration was requested for it */
 } fo_refusal;
 
 struct fo_registry {
@@ -257,7 +261,9 @@ struct fo_registry {
 void fo_registry_init(fo_registry *reg);
 
 /* MiniportInitialize of a vfo adapter: the pair starts with no primary and the
- * upper edge paused (NDIS restarts it). */
+ * upper edge paused (NDIS restarts it). If a candidate with this standby's MAC
+ * was refused for lack of a standby (the VF bound first), the pair's queue
+ * holds FO_ACT_REENUMERATE_BINDINGS. */
 fo_reason fo_pair_init(fo_pair *p, fo_registry *reg, const fo_config *cfg,
                        const fo_standby_desc *standby);
 

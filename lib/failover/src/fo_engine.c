@@ -312,6 +312,16 @@ static void forget_primary(fo_pair *p)
     fo_stats_path_rebase(&p->stats.primary);
 }
 
+/* The pair has no primary any more: a halt may finish, or another candidate
+ * refused meanwhile may pair now. */
+static void primary_gone(fo_pair *p)
+{
+    if (p->halting)
+        fo_emit_kind(p, FO_ACT_STANDBY_RELEASED);
+    else
+        fo_retry_refused(p, FO_R_STANDBY_HAS_PRIMARY);
+}
+
 void fo_primary_attach(fo_pair *p, const fo_adapter_desc *cand)
 {
     forget_primary(p);
@@ -329,8 +339,7 @@ fo_reason fo_primary_open_complete(fo_pair *p, bool ok)
         p->state = FO_ABSENT;
         a.u.reason = FO_R_OPEN_FAILED;
         fo_emit(p, &a);
-        if (p->halting)
-            fo_emit_kind(p, FO_ACT_STANDBY_RELEASED);
+        primary_gone(p);
         return done(p);
     }
     p->state = FO_REPLAYING;
@@ -438,8 +447,7 @@ fo_reason fo_primary_close_complete(fo_pair *p)
     p->state = FO_ABSENT;
     p->n_detach++;
     fo_emit_kind(p, FO_ACT_COMPLETE_UNBIND);
-    if (p->halting)
-        fo_emit_kind(p, FO_ACT_STANDBY_RELEASED);
+    primary_gone(p);
     return done(p);
 }
 

@@ -18,6 +18,11 @@ fo_reason fo_settings_payload(const fo_settings *st, fo_setting s,
                               const fo_offload *primary_offload, const fo_caps *primary, void *buf,
                               size_t cap, size_t *len);
 
+/* fo_pairing.c */
+/* Asks for a re-enumeration when a refusal for `why` of a candidate with this
+ * standby's MAC is on record (and marks those refusals retried). */
+void fo_retry_refused(fo_pair *p, fo_reason why);
+
 /* fo_actions.c */
 void fo_emit(fo_pair *p, const fo_action *a);
 void fo_emit_kind(fo_pair *p, fo_action_kind k);

@@ -72,6 +72,7 @@ static const char *const action_names[] = {
     [FO_ACT_COMPLETE_UNBIND] = "complete_unbind",
     [FO_ACT_STANDBY_RELEASED] = "standby_released",
     [FO_ACT_REPORT] = "report",
+    [FO_ACT_REENUMERATE_BINDINGS] = "reenumerate_bindings",
 };
 
 const char *fo_action_name(fo_action_kind k)

@@ -74,10 +74,12 @@ fo_reason fo_pair_init(fo_pair *p, fo_registry *reg, const fo_config *cfg,
     p->shown_link = fo_upper_link(p);
     fo_upper_offload(p, &p->shown_offload);
 
+    p->reg = reg;
     fo_pair **tail = &reg->head;
     while (*tail)
         tail = &(*tail)->next;
     *tail = p;
+    fo_retry_refused(p, FO_R_NO_MATCHING_STANDBY);
     return FO_R_OK;
 }
 
@@ -97,6 +99,7 @@ fo_reason fo_registry_remove(fo_registry *reg, fo_pair *p)
         link = &(*link)->next;
     *link = p->next;
     p->next = NULL;
+    p->reg = NULL;
     return FO_R_OK;
 }
 
@@ -153,6 +156,7 @@ static fo_reason refuse(fo_registry *reg, const fo_adapter_desc *cand, fo_reason
     fo_refusal *slot = &reg->refusals[reg->refusal_next % FO_REFUSALS_KEPT];
     memcpy(slot->mac, cand->permanent_mac, FO_MAC_LEN);
     slot->reason = why;
+    slot->retried = false;
     reg->refusal_next = (reg->refusal_next + 1) % FO_REFUSALS_KEPT;
     reg->n_refusals++;
     return why;
@@ -169,6 +173,26 @@ size_t fo_registry_refusals(const fo_registry *reg, fo_refusal *out, size_t max,
     if (total)
         *total = reg->n_refusals;
     return n;
+}
+
+/* NDIS offers a binding once; a refused VF only comes back when the protocol
+ * asks NDIS to re-enumerate. That is worth it when the refusal was about this
+ * standby's state rather than about the candidate: it had not registered yet,
+ * or it still had a primary. */
+void fo_retry_refused(fo_pair *p, fo_reason why)
+{
+    fo_registry *reg = p->reg;
+    uint64_t kept = reg->n_refusals < FO_REFUSALS_KEPT ? reg->n_refusals : FO_REFUSALS_KEPT;
+    bool any = false;
+    for (uint64_t i = 0; i < kept; i++) {
+        fo_refusal *r = &reg->refusals[i];
+        if (r->reason == why && !r->retried && memcmp(r->mac, p->standby.mac, FO_MAC_LEN) == 0) {
+            r->retried = true;
+            any = true;
+        }
+    }
+    if (any)
+        fo_emit_kind(p, FO_ACT_REENUMERATE_BINDINGS);
 }
 
 /* One of our own adapters, recognised by the glue's flag or by its LUID. */
