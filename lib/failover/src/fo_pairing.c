@@ -162,12 +162,18 @@ static fo_reason refuse(fo_registry *reg, const fo_adapter_desc *cand, fo_reason
     return why;
 }
 
+/* How many entries of the refusal ring hold a refusal. */
+static uint32_t refusals_kept(const fo_registry *reg)
+{
+    return reg->n_refusals < FO_REFUSALS_KEPT ? (uint32_t)reg->n_refusals : FO_REFUSALS_KEPT;
+}
+
 size_t fo_registry_refusals(const fo_registry *reg, fo_refusal *out, size_t max, uint64_t *total)
 {
-    uint64_t kept = reg->n_refusals < FO_REFUSALS_KEPT ? reg->n_refusals : FO_REFUSALS_KEPT;
+    uint32_t kept = refusals_kept(reg);
     size_t n = kept < max ? (size_t)kept : max;
     /* the ring's oldest kept entry, then forwards */
-    uint32_t first = (uint32_t)((reg->refusal_next + FO_REFUSALS_KEPT - kept) % FO_REFUSALS_KEPT);
+    uint32_t first = (reg->refusal_next + FO_REFUSALS_KEPT - kept) % FO_REFUSALS_KEPT;
     for (size_t i = 0; i < n; i++)
         out[i] = reg->refusals[(first + i) % FO_REFUSALS_KEPT];
     if (total)
@@ -182,9 +188,9 @@ size_t fo_registry_refusals(const fo_registry *reg, fo_refusal *out, size_t max,
 void fo_retry_refused(fo_pair *p, fo_reason why)
 {
     fo_registry *reg = p->reg;
-    uint64_t kept = reg->n_refusals < FO_REFUSALS_KEPT ? reg->n_refusals : FO_REFUSALS_KEPT;
+    uint32_t kept = refusals_kept(reg);
     bool any = false;
-    for (uint64_t i = 0; i < kept; i++) {
+    for (uint32_t i = 0; i < kept; i++) {
         fo_refusal *r = &reg->refusals[i];
         if (r->reason == why && !r->retried && memcmp(r->mac, p->standby.mac, FO_MAC_LEN) == 0) {
             r->retried = true;
