@@ -12,6 +12,31 @@
     ((1ull << EMU_VDEV_F_VERSION_1) | (1ull << EMU_VDEV_F_INDIRECT_DESC) | \
      (1ull << EMU_VDEV_F_EVENT_IDX))
 
+/* Everything a reset returns to its initial value. */
+static void reset_state(emu_vdev *dev)
+{
+    uint16_t i;
+
+    dev->status = 0;
+    dev->isr = 0;
+    dev->reset_pending = false;
+    dev->driver_features = 0;
+    dev->event_idx = false;
+    dev->indirect = false;
+    dev->dfselect = 0;
+    dev->gfselect = 0;
+    dev->config_msix = EMU_VDEV_NO_VECTOR;
+    dev->queue_select = 0;
+    dev->epoch++;
+    for (i = 0; i < dev->pers.num_queues; i++) {
+        emu_vdev_queue *q = &dev->queues[i];
+        memset(q, 0, sizeof(*q));
+        q->max_size = dev->pers.queues[i].max_size;
+        q->size = q->max_size;
+        q->msix_vector = EMU_VDEV_NO_VECTOR;
+    }
+}
+
 static bool personality_usable(const emu_vdev_personality *p)
 {
     uint16_t q;
@@ -54,8 +79,7 @@ emu_vdev *emu_vdev_create(const emu_vdev_params *params)
     for (uint16_t v = 0; v < vectors; v++)
         dev->msix_table[v][3] = 1;
     emu_vdev_cfg_init(dev);
-    emu_vdev_do_reset(dev);
-    dev->stats.resets = 0;
+    reset_state(dev);
     return dev;
 }
 
@@ -66,39 +90,22 @@ void emu_vdev_destroy(emu_vdev *dev)
 
 void emu_vdev_do_reset(emu_vdev *dev)
 {
-    uint16_t i;
-
     if (dev->pers.reset)
         dev->pers.reset(dev, dev->pers_ctx);
-    dev->status = 0;
-    dev->isr = 0;
-    dev->reset_pending = false;
-    dev->driver_features = 0;
-    dev->dfselect = 0;
-    dev->gfselect = 0;
-    dev->config_msix = EMU_VDEV_NO_VECTOR;
-    dev->queue_select = 0;
-    dev->epoch++;
-    for (i = 0; i < dev->pers.num_queues; i++) {
-        emu_vdev_queue *q = &dev->queues[i];
-        memset(q, 0, sizeof(*q));
-        q->max_size = dev->pers.queues[i].max_size;
-        q->size = q->max_size;
-        q->msix_vector = EMU_VDEV_NO_VECTOR;
-    }
+    reset_state(dev);
     if (dev->host->set_intx)
         dev->host->set_intx(dev->host_ctx, false);
     dev->stats.resets++;
 }
 
-bool emu_vdev_fault_fires(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue)
+bool emu_vdev_fault_consume(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue)
 {
     emu_vdev_fault_state *f = &dev->faults[fault];
 
     if (f->count == 0 || f->queue != queue)
         return false;
-    if (f->count != EMU_VDEV_FOREVER)
-        f->count--;
+    if (f->count != EMU_VDEV_FOREVER && --f->count == 0)
+        dev->faults_armed &= ~(1u << fault);
     return true;
 }
 
@@ -110,6 +117,10 @@ void emu_vdev_inject_fault(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue, 
     dev->faults[fault].queue = queue;
     dev->faults[fault].value = value;
     dev->faults[fault].count = count;
+    if (count)
+        dev->faults_armed |= 1u << fault;
+    else
+        dev->faults_armed &= ~(1u << fault);
 }
 
 /* ---- interrupts ---------------------------------------------------------- */
@@ -147,11 +158,10 @@ void emu_vdev_msix_deliver_pending(emu_vdev *dev)
     }
 }
 
-static void intx_raise(emu_vdev *dev, uint8_t isr_bit)
+static void intx_assert(emu_vdev *dev)
 {
     uint16_t command = emu_vdev_le16(&dev->cfg[0x04]);
 
-    dev->isr |= isr_bit;
     if (dev->host->set_intx && !(command & 0x0400))
         dev->host->set_intx(dev->host_ctx, true);
 }
@@ -159,21 +169,24 @@ static void intx_raise(emu_vdev *dev, uint8_t isr_bit)
 void emu_vdev_queue_irq(emu_vdev *dev, uint16_t queue)
 {
     dev->stats.queue_irqs++;
-    if (emu_vdev_msix_enabled(dev))
+    if (emu_vdev_msix_enabled(dev)) {
         msix_send(dev, dev->queues[queue].msix_vector);
-    else
-        intx_raise(dev, 0x1);
+        return;
+    }
+    dev->isr |= 0x1;
+    intx_assert(dev);
 }
 
 static void config_irq(emu_vdev *dev)
 {
     dev->stats.config_irqs++;
-    /* The config bit is set even with MSI-X, so a driver polling ISR sees it. */
+    /* The spec sets the configuration bit before any notification, MSI-X
+     * or not, so a driver that reads ISR sees it either way. */
     dev->isr |= 0x2;
     if (emu_vdev_msix_enabled(dev))
         msix_send(dev, dev->config_msix);
     else
-        intx_raise(dev, 0x2);
+        intx_assert(dev);
 }
 
 /* ---- errors ------------------------------------------------------------ */

@@ -44,22 +44,23 @@ typedef struct emu_vdev_host_ops {
     void (*raise_msix)(void *host, uint16_t vector);
     /* Optional: level of the INTx line, used while MSI-X is disabled. */
     void (*set_intx)(void *host, bool asserted);
-    /* The driver wrote queue `queue`'s notify register. */
+    /* The driver wrote queue `queue`'s notify register. Also called once
+     * for every enabled queue when the driver sets DRIVER_OK, because
+     * buffers made available before that were not looked at. */
     void (*queue_notify)(void *host, emu_vdev *dev, uint16_t queue);
 } emu_vdev_host_ops;
 
 /* Per-queue part of a personality. */
 typedef struct emu_vdev_queue_info {
-    const char *name;
     uint16_t max_size; /* power of two, at most 32768 */
     /* Runs the queue: pop, handle, push, signal. */
     void (*process)(emu_vdev *dev, void *ctx, uint16_t queue);
 } emu_vdev_queue_info;
 
 /* What makes the model a particular device. Hooks other than the queue
- * handlers are optional. */
+ * handlers are optional. The model copies this struct but keeps using the
+ * `queues` array, which must outlive the device. */
 typedef struct emu_vdev_personality {
-    const char *name;
     uint16_t device_type; /* virtio device type: 1 = network, ... */
     uint32_t pci_class;   /* 24-bit PCI class code, e.g. 0x020000 (Ethernet) */
     uint64_t features;    /* device-specific feature bits offered */
@@ -99,8 +100,11 @@ void emu_vdev_destroy(emu_vdev *dev);
 /* PCI configuration space, 256 bytes; size 1, 2 or 4. */
 uint32_t emu_vdev_cfg_read(emu_vdev *dev, uint32_t offset, unsigned size);
 void emu_vdev_cfg_write(emu_vdev *dev, uint32_t offset, unsigned size, uint32_t value);
-/* Memory BAR access; size 1, 2, 4 or 8. Only BAR 0 is implemented; other
- * BARs read as all ones and ignore writes. */
+/* Memory BAR access; size 1, 2, 4 or 8 (an 8-byte access is two 4-byte
+ * ones, low half first). Only BAR 0 is implemented; other BARs read as all
+ * ones and ignore writes. Common-configuration writes must use the field's
+ * natural width; device-specific configuration is read-only. Accesses that
+ * break these rules are ignored and counted in bad_accesses. */
 uint64_t emu_vdev_mmio_read(emu_vdev *dev, unsigned bar, uint64_t offset, unsigned size);
 void emu_vdev_mmio_write(emu_vdev *dev, unsigned bar, uint64_t offset, unsigned size,
                          uint64_t value);

@@ -132,7 +132,7 @@ uint32_t emu_vdev_cfg_read(emu_vdev *dev, uint32_t offset, unsigned size)
     unsigned i;
 
     if (!access_ok(dev, offset, size))
-        return 0xFFFFFFFFu >> (32 - 8 * (size >= 1 && size <= 4 ? size : 4));
+        return (uint32_t)emu_vdev_all_ones(size);
     if (offset == EMU_VDEV_CFG_CAP_DATA) {
         uint8_t bar;
         uint32_t off, len;

@@ -113,6 +113,8 @@ struct emu_vdev {
     uint64_t msix_pending; /* the pending bit array, one bit per vector */
 
     uint64_t offered;
+    bool event_idx; /* negotiated ring features, cached for the data path */
+    bool indirect;
     uint32_t dfselect;
     uint32_t gfselect;
     uint64_t driver_features;
@@ -127,25 +129,36 @@ struct emu_vdev {
     uint8_t config[EMU_VDEV_MAX_CONFIG];
     emu_vdev_queue queues[EMU_VDEV_MAX_QUEUES];
     emu_vdev_fault_state faults[EMU_VDEV_FAULT_COUNT];
+    uint32_t faults_armed; /* bit per fault with a non-zero count */
     emu_vdev_stats stats;
 };
 
 /* virtio_dev.c */
 void emu_vdev_do_reset(emu_vdev *dev);
 void emu_vdev_driver_error(emu_vdev *dev, emu_vdev_queue *q, emu_vdev_error err);
-/* Consumes one shot of an armed fault; true if it fires. */
-bool emu_vdev_fault_fires(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue);
+bool emu_vdev_fault_consume(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue);
+
+/* Consumes one shot of an armed fault; true if it fires. Cheap when none is
+ * armed, because the data path asks on every buffer. */
+static inline bool emu_vdev_fault_fires(emu_vdev *dev, emu_vdev_fault fault, uint16_t queue)
+{
+    return (dev->faults_armed >> fault) & 1 ? emu_vdev_fault_consume(dev, fault, queue) : false;
+}
 void emu_vdev_queue_irq(emu_vdev *dev, uint16_t queue);
 void emu_vdev_msix_deliver_pending(emu_vdev *dev);
 
 /* virtio_dev_cfg.c: configuration space */
 void emu_vdev_cfg_init(emu_vdev *dev);
-
-/* virtio_dev_mmio.c: BAR 0 */
 bool emu_vdev_msix_enabled(const emu_vdev *dev);
 
 /* virtio_dev_ring.c */
 bool emu_vdev_queue_attach(emu_vdev *dev, emu_vdev_queue *q);
+
+/* What a read of `size` bytes returns when nothing answers it. */
+static inline uint64_t emu_vdev_all_ones(unsigned size)
+{
+    return size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+}
 
 static inline uint16_t emu_vdev_le16(const uint8_t *p)
 {

@@ -6,11 +6,6 @@
 
 #include "virtio_dev_internal.h"
 
-static uint64_t all_ones(unsigned size)
-{
-    return size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
-}
-
 static emu_vdev_queue *selected_queue(emu_vdev *dev)
 {
     return dev->queue_select < dev->pers.num_queues ? &dev->queues[dev->queue_select] : NULL;
@@ -53,9 +48,14 @@ static void status_write(emu_vdev *dev, uint8_t v)
             emu_vdev_do_reset(dev);
         return;
     }
-    if ((v & EMU_VDEV_S_FEATURES_OK) && !(old & EMU_VDEV_S_FEATURES_OK) &&
-        !features_acceptable(dev))
-        v &= (uint8_t)~EMU_VDEV_S_FEATURES_OK;
+    if ((v & EMU_VDEV_S_FEATURES_OK) && !(old & EMU_VDEV_S_FEATURES_OK)) {
+        if (features_acceptable(dev)) {
+            dev->event_idx = (dev->driver_features >> EMU_VDEV_F_EVENT_IDX) & 1;
+            dev->indirect = (dev->driver_features >> EMU_VDEV_F_INDIRECT_DESC) & 1;
+        } else {
+            v &= (uint8_t)~EMU_VDEV_S_FEATURES_OK;
+        }
+    }
     dev->status = (uint8_t)(v | (old & EMU_VDEV_S_NEEDS_RESET));
     if (dev->pers.status_changed)
         dev->pers.status_changed(dev, dev->pers_ctx, old, dev->status);
@@ -412,7 +412,7 @@ uint64_t emu_vdev_mmio_read(emu_vdev *dev, unsigned bar, uint64_t offset, unsign
         return emu_vdev_mmio_read(dev, bar, offset, 4) |
                (emu_vdev_mmio_read(dev, bar, offset + 4, 4) << 32);
     if (!mmio_access_ok(dev, bar, offset, size))
-        return all_ones(size);
+        return emu_vdev_all_ones(size);
     return mmio_read32(dev, (uint32_t)offset, size);
 }
 

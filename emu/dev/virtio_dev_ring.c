@@ -12,11 +12,6 @@
 
 #include "virtio_dev_internal.h"
 
-static bool has_feature(const emu_vdev *dev, unsigned bit)
-{
-    return (emu_vdev_driver_features(dev) >> bit) & 1;
-}
-
 static bool queue_ready(const emu_vdev *dev, const emu_vdev_queue *q)
 {
     return q->enabled && !q->stopped && (dev->status & EMU_VDEV_S_DRIVER_OK) &&
@@ -84,8 +79,8 @@ static emu_vdev_error add_segment(emu_vdev *dev, emu_vdev_req *req, const emu_vd
 static emu_vdev_error enter_indirect(emu_vdev *dev, const emu_vdev_vring_desc *d,
                                      const void **table, uint32_t *entries)
 {
-    if (!has_feature(dev, EMU_VDEV_F_INDIRECT_DESC) || (d->flags & EMU_VDEV_DESC_NEXT) ||
-        d->len == 0 || d->len % sizeof(emu_vdev_vring_desc))
+    if (!dev->indirect || (d->flags & EMU_VDEV_DESC_NEXT) || d->len == 0 ||
+        d->len % sizeof(emu_vdev_vring_desc))
         return EMU_VDEV_ERR_INDIRECT;
     *table = dev->host->translate(dev->host_ctx, d->addr, d->len);
     if (!*table)
@@ -135,7 +130,7 @@ static uint16_t avail_index(emu_vdev *dev, emu_vdev_queue *q)
 {
     uint16_t idx = q->avail[1];
 
-    if (idx == q->last_avail && has_feature(dev, EMU_VDEV_F_EVENT_IDX)) {
+    if (idx == q->last_avail && dev->event_idx) {
         *q->avail_event = q->last_avail;
         atomic_thread_fence(memory_order_seq_cst);
         idx = q->avail[1];
@@ -174,7 +169,7 @@ emu_vdev_pop_result emu_vdev_pop(emu_vdev *dev, uint16_t queue, emu_vdev_req *re
         return EMU_VDEV_POP_ERROR;
     }
     q->last_avail++;
-    if (has_feature(dev, EMU_VDEV_F_EVENT_IDX))
+    if (dev->event_idx)
         *q->avail_event = q->last_avail;
     dev->stats.popped++;
     return EMU_VDEV_POP_OK;
@@ -223,7 +218,7 @@ void emu_vdev_signal(emu_vdev *dev, uint16_t queue)
         return;
     /* Our used idx store before the driver's suppression state (store-load). */
     atomic_thread_fence(memory_order_seq_cst);
-    if (has_feature(dev, EMU_VDEV_F_EVENT_IDX)) {
+    if (dev->event_idx) {
         uint16_t used_event = q->avail[2 + q->size];
         need =
             (uint16_t)(q->used_idx - used_event - 1) < (uint16_t)(q->used_idx - q->signalled_used);

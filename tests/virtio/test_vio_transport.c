@@ -188,15 +188,17 @@ static void negotiates_all_64_feature_bits(void **state)
     vh_params p = { .features = F(0) | F(5) | F(23) | F(62) };
     vio_harness *h = vh_create(&p);
     uint64_t offered, accepted = 0;
-    uint64_t wanted = F(5) | F(62) | F(63) | F(VIO_F_EVENT_IDX) | F(VIO_F_RING_PACKED) |
-                      F(VIO_F_IN_ORDER) | F(VIO_F_NOTIFICATION_DATA);
-    uint64_t expect = F(5) | F(62) | F(VIO_F_EVENT_IDX) | F(VIO_F_VERSION_1);
+    uint64_t wanted = F(5) | F(62) | F(63) | F(VIO_F_EVENT_IDX) | F(VIO_F_ACCESS_PLATFORM) |
+                      F(VIO_F_RING_PACKED) | F(VIO_F_IN_ORDER) | F(VIO_F_NOTIFICATION_DATA);
+    uint64_t expect =
+        F(5) | F(62) | F(VIO_F_EVENT_IDX) | F(VIO_F_ACCESS_PLATFORM) | F(VIO_F_VERSION_1);
     vio_dev *dev = NULL;
 
     (void)state;
     /* The device also offers transport features this library does not do. */
     offered = p.features | F(VIO_F_VERSION_1) | F(VIO_F_EVENT_IDX) | F(VIO_F_INDIRECT_DESC) |
-              F(VIO_F_RING_PACKED) | F(VIO_F_IN_ORDER) | F(VIO_F_NOTIFICATION_DATA);
+              F(VIO_F_ACCESS_PLATFORM) | F(VIO_F_RING_PACKED) | F(VIO_F_IN_ORDER) |
+              F(VIO_F_NOTIFICATION_DATA);
     emu_vdev_offer_features(h->dev, offered);
     assert_int_equal(vio_dev_create(&h->ops, h, NULL, &dev), VIO_OK);
     assert_int_equal(vio_dev_begin_init(dev), VIO_OK);

@@ -123,15 +123,24 @@ static void gm_free(vio_harness *h, vio_dma *dma)
     h->bad_frees++;
 }
 
+static bool alloc_covers(const struct vh_alloc *a, uint64_t gpa, uint64_t len)
+{
+    return a->live && gpa >= a->gpa && len <= a->size && gpa - a->gpa <= a->size - len;
+}
+
 static void *host_translate(void *ctx, uint64_t gpa, uint64_t len)
 {
     vio_harness *h = ctx;
     uint32_t i;
 
+    /* Buffers cluster in a few allocations: try the last hit first. */
+    if (h->last_hit < h->nallocs && alloc_covers(&h->allocs[h->last_hit], gpa, len))
+        return h->allocs[h->last_hit].block + VH_GUARD + (gpa - h->allocs[h->last_hit].gpa);
     for (i = 0; i < h->nallocs; i++) {
-        struct vh_alloc *a = &h->allocs[i];
-        if (a->live && gpa >= a->gpa && len <= a->size && gpa - a->gpa <= a->size - len)
-            return a->block + VH_GUARD + (gpa - a->gpa);
+        if (alloc_covers(&h->allocs[i], gpa, len)) {
+            h->last_hit = i;
+            return h->allocs[i].block + VH_GUARD + (gpa - h->allocs[i].gpa);
+        }
     }
     return NULL;
 }
@@ -542,11 +551,10 @@ vio_harness *vh_create(const vh_params *params)
     h->next_gpa = VH_GPA_BASE;
     h->maps = calloc(VH_MAX_MAPS, sizeof(*h->maps));
     for (q = 0; q < h->params.num_queues; q++) {
-        h->qinfo[q] = (emu_vdev_queue_info){ "test", h->params.queue_size, vh_process };
+        h->qinfo[q] = (emu_vdev_queue_info){ h->params.queue_size, vh_process };
         h->held[q] = calloc(h->params.queue_size, sizeof(emu_vdev_req));
     }
     h->pers = (emu_vdev_personality){
-        .name = "vio-test",
         .device_type = VH_DEVICE_TYPE,
         .pci_class = 0xFF0000,
         .features = h->params.features,
@@ -567,7 +575,6 @@ vio_harness *vh_create(const vh_params *params)
         vh_destroy(h);
         return NULL;
     }
-    h->resets_seen = 0;
     os_enable_device(h);
     return h;
 }

@@ -88,6 +88,7 @@ struct vio_harness {
     struct vh_alloc *allocs;
     uint32_t nallocs;
     uint32_t alloc_cap;
+    uint32_t last_hit;
     uint64_t next_gpa;
     struct vh_map *maps;
     uint64_t mem_live;
