@@ -241,14 +241,17 @@ void emu_vdev_process_queue(emu_vdev *dev, uint16_t queue)
 
 /* ---- request payload helpers --------------------------------------------- */
 
-size_t emu_vdev_req_read(const emu_vdev_req *req, size_t offset, void *buf, size_t len)
+/* Copies between `buf` and segments [first, end) of a request, starting
+ * `offset` bytes into them. */
+static size_t copy_segments(const emu_vdev_req *req, uint16_t first, uint16_t end, size_t offset,
+                            uint8_t *buf, size_t len, bool to_guest)
 {
-    uint8_t *out = buf;
     size_t done = 0;
     uint16_t i;
 
-    for (i = 0; i < req->n_readable && done < len; i++) {
+    for (i = first; i < end && done < len; i++) {
         const emu_vdev_seg *s = &req->seg[i];
+        uint8_t *host = (uint8_t *)s->host;
         size_t n;
 
         if (offset >= s->len) {
@@ -256,31 +259,24 @@ size_t emu_vdev_req_read(const emu_vdev_req *req, size_t offset, void *buf, size
             continue;
         }
         n = s->len - offset < len - done ? s->len - offset : len - done;
-        memcpy(out + done, (const uint8_t *)s->host + offset, n);
+        if (to_guest)
+            memcpy(host + offset, buf + done, n);
+        else
+            memcpy(buf + done, host + offset, n);
         done += n;
         offset = 0;
     }
     return done;
 }
 
+size_t emu_vdev_req_read(const emu_vdev_req *req, size_t offset, void *buf, size_t len)
+{
+    return copy_segments(req, 0, req->n_readable, offset, buf, len, false);
+}
+
 size_t emu_vdev_req_write(const emu_vdev_req *req, size_t offset, const void *data, size_t len)
 {
-    const uint8_t *in = data;
-    size_t done = 0;
-    uint16_t i;
-
-    for (i = req->n_readable; i < req->nseg && done < len; i++) {
-        const emu_vdev_seg *s = &req->seg[i];
-        size_t n;
-
-        if (offset >= s->len) {
-            offset -= s->len;
-            continue;
-        }
-        n = s->len - offset < len - done ? s->len - offset : len - done;
-        memcpy((uint8_t *)s->host + offset, in + done, n);
-        done += n;
-        offset = 0;
-    }
-    return done;
+    /* copy_segments only reads `data` when copying towards the guest. */
+    return copy_segments(req, req->n_readable, req->nseg, offset, (uint8_t *)(uintptr_t)data, len,
+                         true);
 }

@@ -156,11 +156,7 @@ static void expect_rejected(rig *r, vio_status expect)
 
 static void rig_down(rig *r)
 {
-    assert_int_equal(vio_dev_reset(r->dev), VIO_OK);
-    while (vio_vq_detach_unused(r->vq))
-        ;
-    vio_vq_destroy(r->vq);
-    vio_dev_destroy(r->dev);
+    vh_driver_teardown(r->h, r->dev, &r->vq, 1);
     vh_dma_free(r->h, &r->buf);
     assert_int_equal(r->h->bad_register_accesses, 0);
     assert_true(vh_destroy(r->h));
@@ -172,23 +168,30 @@ static void arm(rig *r, emu_vdev_fault fault, uint32_t value)
     emu_vdev_inject_fault(r->h->dev, fault, 0, value, 1);
 }
 
+/* Three buffers of different shapes in flight; the device completes one
+ * with `fault` armed (`value`), and get_used must say `expect`. */
+static void reject_faulty_completion(emu_vdev_fault fault, uint32_t value, vio_status expect)
+{
+    rig *r = rig_up(16);
+
+    add(r, 1, 1, VIO_ADD_DIRECT);
+    add(r, 2, 1, VIO_ADD_INDIRECT);
+    add(r, 1, 0, VIO_ADD_DIRECT);
+    post(r);
+    arm(r, fault, value);
+    vh_complete_held(r->h, 0, 1, 0);
+    expect_rejected(r, expect);
+    rig_down(r);
+}
+
 static void used_id_out_of_range(void **state)
 {
     const uint32_t ids[] = { 16, 17, 0x8000, 0xFFFFFFFFu };
     unsigned k;
 
     (void)state;
-    for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
-        rig *r = rig_up(16);
-        add(r, 1, 1, VIO_ADD_DIRECT);
-        add(r, 2, 1, VIO_ADD_INDIRECT);
-        add(r, 1, 0, VIO_ADD_DIRECT);
-        post(r);
-        arm(r, EMU_VDEV_FAULT_USED_ID, ids[k]);
-        vh_complete_held(r->h, 0, 1, 0);
-        expect_rejected(r, VIO_E_USED_ID_RANGE);
-        rig_down(r);
-    }
+    for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
+        reject_faulty_completion(EMU_VDEV_FAULT_USED_ID, ids[k], VIO_E_USED_ID_RANGE);
 }
 
 static void used_id_of_a_free_descriptor(void **state)
@@ -305,18 +308,9 @@ static void used_index_jumps_past_buffers_in_flight(void **state)
     unsigned k;
 
     (void)state;
-    for (k = 0; k < sizeof(jumps) / sizeof(jumps[0]); k++) {
-        rig *r = rig_up(16);
-        add(r, 1, 1, VIO_ADD_DIRECT);
-        add(r, 1, 1, VIO_ADD_INDIRECT);
-        add(r, 1, 0, VIO_ADD_DIRECT);
-        post(r);
-        /* One entry plus a jump: claims more used buffers than are in flight. */
-        arm(r, EMU_VDEV_FAULT_USED_IDX_JUMP, jumps[k]);
-        vh_complete_held(r->h, 0, 1, 0);
-        expect_rejected(r, VIO_E_USED_IDX_JUMP);
-        rig_down(r);
-    }
+    /* One entry plus a jump: claims more used buffers than are in flight. */
+    for (k = 0; k < sizeof(jumps) / sizeof(jumps[0]); k++)
+        reject_faulty_completion(EMU_VDEV_FAULT_USED_IDX_JUMP, jumps[k], VIO_E_USED_IDX_JUMP);
 }
 
 static void used_index_may_reach_every_buffer_in_flight(void **state)

@@ -42,11 +42,7 @@ static rig rig_up(const vh_params *p, uint64_t wanted, uint16_t max_size, uint16
 
 static void rig_down(rig *r)
 {
-    assert_int_equal(vio_dev_reset(r->dev), VIO_OK);
-    while (vio_vq_detach_unused(r->vq))
-        ;
-    vio_vq_destroy(r->vq);
-    vio_dev_destroy(r->dev);
+    vh_driver_teardown(r->h, r->dev, &r->vq, 1);
     vh_dma_free(r->h, &r->buf);
     assert_int_equal(r->h->bad_register_accesses, 0);
     assert_int_equal(vh_check_guards(r->h), 0);

@@ -618,6 +618,22 @@ vio_status vh_driver_init(vio_harness *h, uint64_t wanted, vio_dev **out)
     return st;
 }
 
+uint32_t vh_driver_teardown(vio_harness *h, vio_dev *dev, vio_vq **vqs, unsigned nvq)
+{
+    uint32_t detached = 0;
+    unsigned i;
+
+    (void)h;
+    vio_dev_reset(dev);
+    for (i = 0; i < nvq; i++) {
+        while (vio_vq_detach_unused(vqs[i]))
+            detached++;
+        vio_vq_destroy(vqs[i]);
+    }
+    vio_dev_destroy(dev);
+    return detached;
+}
+
 bool vh_dma_alloc(vio_harness *h, size_t size, vio_dma *out)
 {
     return gm_alloc(h, size, 16, out);

@@ -104,6 +104,10 @@ bool vh_destroy(vio_harness *h);
 /* vio_dev_create + begin_init + negotiate(wanted). */
 vio_status vh_driver_init(vio_harness *h, uint64_t wanted, vio_dev **out);
 
+/* Resets the device, detaches every buffer still in flight, destroys the
+ * queues and the driver's device. Returns the number of buffers detached. */
+uint32_t vh_driver_teardown(vio_harness *h, vio_dev *dev, vio_vq **vqs, unsigned nvq);
+
 /* A DMA buffer for test payloads (through the same ops the driver uses). */
 bool vh_dma_alloc(vio_harness *h, size_t size, vio_dma *out);
 void vh_dma_free(vio_harness *h, vio_dma *dma);
