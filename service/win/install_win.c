@@ -164,18 +164,14 @@ static int change_vfoprot(struct evlog *log, bool install)
 
 static DWORD start_service(void)
 {
-    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE svc = scm ? OpenServiceW(scm, VFOSVC_NAME_W, SERVICE_START) : NULL;
+    SC_HANDLE scm, svc = service_open(SERVICE_START, &scm);
     DWORD err = ERROR_SUCCESS;
 
     if (svc == NULL)
         err = GetLastError();
     else if (!StartServiceW(svc, 0, NULL) && GetLastError() != ERROR_SERVICE_ALREADY_RUNNING)
         err = GetLastError();
-    if (svc != NULL)
-        CloseServiceHandle(svc);
-    if (scm != NULL)
-        CloseServiceHandle(scm);
+    service_close(scm, svc);
     return err;
 }
 
@@ -232,9 +228,7 @@ int cmd_install(const struct vsvc_cli *cli)
 /* Stops the service and waits (bounded); true when it was running. */
 static bool stop_service(void)
 {
-    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE svc =
-        scm ? OpenServiceW(scm, VFOSVC_NAME_W, SERVICE_STOP | SERVICE_QUERY_STATUS) : NULL;
+    SC_HANDLE scm, svc = service_open(SERVICE_STOP | SERVICE_QUERY_STATUS, &scm);
     SERVICE_STATUS st;
     bool was_running = false;
     ULONGLONG until = GetTickCount64() + STOP_WAIT_MS;
@@ -245,10 +239,7 @@ static bool stop_service(void)
                GetTickCount64() < until)
             Sleep(200);
     }
-    if (svc != NULL)
-        CloseServiceHandle(svc);
-    if (scm != NULL)
-        CloseServiceHandle(scm);
+    service_close(scm, svc);
     return was_running;
 }
 
@@ -291,18 +282,14 @@ static int restore_bindings(struct evlog *log, uint32_t *leftovers)
 
 static DWORD delete_service(void)
 {
-    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE svc = scm ? OpenServiceW(scm, VFOSVC_NAME_W, DELETE) : NULL;
+    SC_HANDLE scm, svc = service_open(DELETE, &scm);
     DWORD err = ERROR_SUCCESS;
 
     if (svc == NULL)
         err = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST ? ERROR_SUCCESS : GetLastError();
     else if (!DeleteService(svc) && GetLastError() != ERROR_SERVICE_MARKED_FOR_DELETE)
         err = GetLastError();
-    if (svc != NULL)
-        CloseServiceHandle(svc);
-    if (scm != NULL)
-        CloseServiceHandle(scm);
+    service_close(scm, svc);
     return err;
 }
 

@@ -436,6 +436,16 @@ const struct vsvc_bg_ops netcfg_ops = {
     .last_error = nc_last_error,
 };
 
+/* Installs and removals are made on the user's behalf (not for another
+ * component), so Windows reference-counts them as such. */
+static OBO_TOKEN user_token(void)
+{
+    OBO_TOKEN obo;
+    memset(&obo, 0, sizeof(obo));
+    obo.Type = OBO_USER;
+    return obo;
+}
+
 static int class_setup(struct netcfg_win *n, INetCfgClassSetup **setup)
 {
     HRESULT hr = INetCfg_QueryNetCfgClass(n->nc, &GUID_DEVCLASS_NETTRANS, &IID_INetCfgClassSetup,
@@ -460,8 +470,7 @@ int netcfg_install_vfoprot(struct netcfg_win *n, bool *changed)
     }
     if ((rc = class_setup(n, &setup)) != VSVC_OK)
         return rc;
-    memset(&obo, 0, sizeof(obo));
-    obo.Type = OBO_USER;
+    obo = user_token();
     hr = INetCfgClassSetup_Install(setup, L"" VSVC_VFOPROT_ID, &obo, 0, 0, NULL, NULL, &c);
     INetCfgClassSetup_Release(setup);
     if (FAILED(hr))
@@ -487,8 +496,7 @@ int netcfg_remove_vfoprot(struct netcfg_win *n, bool *changed)
         return VSVC_OK;
     rc = class_setup(n, &setup);
     if (rc == VSVC_OK) {
-        memset(&obo, 0, sizeof(obo));
-        obo.Type = OBO_USER;
+        obo = user_token();
         hr = INetCfgClassSetup_DeInstall(setup, c, &obo, NULL);
         INetCfgClassSetup_Release(setup);
         if (FAILED(hr))

@@ -13,40 +13,35 @@
 #include "vfosvc_win.h"
 #include "vsvc_status.h"
 
+static const char *state_name(DWORD state)
+{
+    switch (state) {
+    case SERVICE_RUNNING:
+        return "running";
+    case SERVICE_STOPPED:
+        return "stopped";
+    case SERVICE_START_PENDING:
+        return "starting";
+    case SERVICE_STOP_PENDING:
+        return "stopping";
+    default:
+        return "paused or changing state";
+    }
+}
+
 const char *service_state_text(void)
 {
-    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-    SC_HANDLE svc;
+    SC_HANDLE scm, svc = service_open(SERVICE_QUERY_STATUS, &scm);
     SERVICE_STATUS st;
     const char *text = "unknown";
 
     if (scm == NULL)
-        return "unknown (cannot open the Service Control Manager)";
-    svc = OpenServiceW(scm, VFOSVC_NAME_W, SERVICE_QUERY_STATUS);
-    if (svc == NULL) {
+        text = "unknown (cannot open the Service Control Manager)";
+    else if (svc == NULL)
         text = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST ? "not installed" : "unknown";
-    } else if (QueryServiceStatus(svc, &st)) {
-        switch (st.dwCurrentState) {
-        case SERVICE_RUNNING:
-            text = "running";
-            break;
-        case SERVICE_STOPPED:
-            text = "stopped";
-            break;
-        case SERVICE_START_PENDING:
-            text = "starting";
-            break;
-        case SERVICE_STOP_PENDING:
-            text = "stopping";
-            break;
-        default:
-            text = "paused or changing state";
-            break;
-        }
-    }
-    if (svc != NULL)
-        CloseServiceHandle(svc);
-    CloseServiceHandle(scm);
+    else if (QueryServiceStatus(svc, &st))
+        text = state_name(st.dwCurrentState);
+    service_close(scm, svc);
     return text;
 }
 

@@ -87,6 +87,22 @@ void con_err(const char *fmt, ...)
     fputs("\n", stderr);
 }
 
+SC_HANDLE service_open(DWORD access, SC_HANDLE *scm)
+{
+    *scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    return *scm ? OpenServiceW(*scm, VFOSVC_NAME_W, access) : NULL;
+}
+
+void service_close(SC_HANDLE scm, SC_HANDLE svc)
+{
+    DWORD err = GetLastError(); /* callers report it after closing */
+    if (svc != NULL)
+        CloseServiceHandle(svc);
+    if (scm != NULL)
+        CloseServiceHandle(scm);
+    SetLastError(err);
+}
+
 bool exe_path(wchar_t *out, size_t cap)
 {
     DWORD n = GetModuleFileNameW(NULL, out, (DWORD)cap);

@@ -32,6 +32,11 @@ void con_line(const char *utf8);
 /* Prints a formatted line to stderr. */
 void con_err(const char *fmt, ...);
 
+/* Opens the vfosvc service with `access` (NULL on failure, GetLastError()
+ * says why); service_close() closes both handles. */
+SC_HANDLE service_open(DWORD access, SC_HANDLE *scm);
+void service_close(SC_HANDLE scm, SC_HANDLE svc);
+
 /* Full path of vfosvc.exe; false on failure. */
 bool exe_path(wchar_t *out, size_t cap);
 
