@@ -368,10 +368,6 @@ static int apply_plan(struct vsvc_policy *p, uint32_t *failures)
                    "Applying the binding changes failed (%s); nothing was changed and vfosvc "
                    "retries in %u s",
                    bg_error(p, rc), (unsigned)(p->cfg.retry_ms / 1000));
-        for (i = 0; i < p->plan.n; i++) {
-            if (p->plan.items[i].act != ACT_FORGET)
-                p->plan.items[i].done = false;
-        }
     } else if (rc == VSVC_OK_REBOOT) {
         policy_say(p, VSVC_EV_REBOOT_REQUIRED,
                    "Windows needs a reboot to finish the binding changes vfosvc applied");
@@ -441,7 +437,7 @@ static int write_pass(struct vsvc_policy *p, const struct vsvc_pairs *pairs, enu
         }
     }
     if (rc < 0)
-        p->plan.n = 0;
+        p->plan.n = 0; /* nothing was applied: nothing to report or forget */
     return rc;
 }
 
