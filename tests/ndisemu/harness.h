@@ -12,6 +12,7 @@
 #include "ndisemu/emu.h"
 
 typedef struct harness {
+    emu_sched_kind kind;
     emu_runtime *rt;
     emu_driver *mp, *pt;
     loopnic *nic;
@@ -26,6 +27,7 @@ int h_add_nic(harness *h);
 int h_send(harness *h, unsigned n, unsigned len);
 int h_stats(harness *h, miniprot_stats *st);
 int h_scenario(harness *h);
+int h_burst_scenario(harness *h, unsigned frames);
 void h_finish(harness *h);
 
 #endif

@@ -45,6 +45,25 @@ static void lifecycle_many_seeds(void **state)
     }
 }
 
+static void bursts_many_seeds(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds / 4; seed++) {
+        harness h;
+        assert_int_equal(h_start(&h, EMU_SCHED_DETERMINISTIC, seed, MINIMP_SO, MINIPROT_SO, false),
+                         EMU_OK);
+        int line = h_burst_scenario(&h, 100);
+        if (line)
+            report_failure(&h, seed, line);
+        assert_int_equal(line, 0);
+        emu_ctl_close(h.ctl);
+        h.ctl = NULL;
+        assert_int_equal(emu_shutdown(h.rt), EMU_OK);
+        assert_int_equal(emu_violation_count(h.rt), 0);
+        h_finish(&h);
+    }
+}
+
 static char *trace_of_run(uint64_t seed, size_t *len)
 {
     char *buf = NULL;
@@ -158,6 +177,7 @@ int main(int argc, char **argv)
         g_seeds = (unsigned)strtoul(argv[1], NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lifecycle_many_seeds),
+        cmocka_unit_test(bursts_many_seeds),
         cmocka_unit_test(same_seed_same_run),
         cmocka_unit_test(memory_per_adapter_is_accounted_and_stable),
         cmocka_unit_test(netcfg_lists_components_and_paths),
