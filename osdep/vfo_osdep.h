@@ -85,7 +85,7 @@ static __forceinline void vfo_mb(void)
 
 #elif defined(__GNUC__) || defined(__clang__)
 
-#define VFO_SEQ         __ATOMIC_SEQ_CST
+#define VFO_SEQ __ATOMIC_SEQ_CST
 
 static inline int32_t vfo_atomic32_load(const vfo_atomic32 *a)
 {
