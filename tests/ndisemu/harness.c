@@ -193,8 +193,9 @@ void h_finish(harness *h)
  * counted twice: every send completes once, every transmitted frame is
  * either received or dropped by the device, nothing is indicated that the
  * device did not receive. */
-int h_burst_scenario(harness *h, unsigned frames)
+int h_burst_scenario(harness *h)
 {
+    const unsigned frames = 100; /* three times a ring */
     miniprot_stats s;
     loopnic_stats ns;
     STEP(h_add_nic(h) == EMU_OK);
@@ -218,4 +219,28 @@ int h_burst_scenario(harness *h, unsigned frames)
     emu_get_counters(h->rt, &c);
     STEP(c.bad_dma == 0 && c.sends == c.send_completes);
     return 0;
+}
+
+int h_run_clean(emu_sched_kind kind, uint64_t seed, int (*scenario)(harness *h))
+{
+    harness h;
+    int err = h_start(&h, kind, seed, MINIMP_SO, MINIPROT_SO, false);
+    if (!h.rt) {
+        fprintf(stderr, "emu_create: %s\n", emu_strerror(err));
+        return -1;
+    }
+    int line = err ? 0 : scenario(&h);
+    if (!err && !line) {
+        emu_ctl_close(h.ctl);
+        h.ctl = NULL;
+        err = emu_shutdown(h.rt);
+    }
+    const emu_violation *v = emu_violation_get(h.rt, 0);
+    bool clean = !err && !line && !v;
+    if (!clean)
+        fprintf(stderr, "seed %llu: %s (step at harness.c:%d); violation: %s %s %s\n",
+                (unsigned long long)seed, emu_strerror(err), line, v ? v->rule : "-",
+                v ? v->call : "", v ? v->detail : "");
+    h_finish(&h);
+    return clean ? 0 : line ? line : -1;
 }

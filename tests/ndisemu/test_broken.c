@@ -120,15 +120,7 @@ static void trips_exactly_its_rule(void **state)
 static void the_correct_drivers_trip_nothing(void **state)
 {
     (void)state;
-    harness h;
-    assert_int_equal(h_start(&h, EMU_SCHED_DETERMINISTIC, 1, MINIMP_SO, MINIPROT_SO, false),
-                     EMU_OK);
-    assert_int_equal(h_scenario(&h), 0);
-    emu_ctl_close(h.ctl);
-    h.ctl = NULL;
-    assert_int_equal(emu_shutdown(h.rt), EMU_OK);
-    assert_int_equal(emu_violation_count(h.rt), 0);
-    h_finish(&h);
+    assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_scenario), 0);
 }
 
 int main(void)

@@ -239,7 +239,6 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
         free(h);
         return err;
     }
-    found->open_handles++;
     *out = h;
     return EMU_OK;
 }
@@ -309,6 +308,5 @@ void emu_ctl_close(emu_ctl *h)
         simple_irp(h, IRP_MJ_CLEANUP);
         simple_irp(h, IRP_MJ_CLOSE);
     }
-    h->dev->open_handles--;
     free(h);
 }

@@ -222,7 +222,6 @@ struct emu_adapter {
     pthread_mutex_t dev_lock; /* held around every call into the device model */
     bool dev_attached;        /* dev_lock */
     bool surprise_removed;
-    bool removed;
     uint64_t bar_pa[EMU_PCI_BARS];
     CM_PARTIAL_RESOURCE_LIST *res;
 
@@ -230,7 +229,6 @@ struct emu_adapter {
     int power; /* 0 or 3 */
     NDIS_HANDLE ctx;
     bool have_reg_attrs, have_gen_attrs;
-    ULONG attr_flags;
     UINT hang_secs;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
     NDIS_RECEIVE_SCALE_CAPABILITIES rss;
@@ -299,7 +297,6 @@ typedef struct emu_nbl_ext {
     PNET_BUFFER_LIST_CONTEXT first_ctx; /* preallocated with the NBL */
     void *data;                         /* the NB allocated with the NBL, if any */
     USHORT alloc_ctx;                   /* context size given at allocation */
-    bool is_clone;
     DECLSPEC_ALIGN(16) NET_BUFFER_LIST nbl;
 } emu_nbl_ext;
 
@@ -355,7 +352,6 @@ typedef struct emu_ctldev {
     PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     void *ext;
     ULONG ext_size;
-    uint64_t open_handles;
 } emu_ctldev;
 
 typedef struct emu_trace_line {

@@ -89,7 +89,6 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
     switch (Attributes->RegistrationAttributes.Header.Type) {
     case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES:
         ad->ctx = Attributes->RegistrationAttributes.MiniportAdapterContext;
-        ad->attr_flags = Attributes->RegistrationAttributes.AttributeFlags;
         ad->hang_secs = Attributes->RegistrationAttributes.CheckForHangTimeInSeconds;
         ad->have_reg_attrs = true;
         break;
@@ -550,7 +549,6 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
     emu_device_detach(rt, ad);
     emu_lock(rt);
     ad->state = AD_HALTED;
-    ad->removed = true;
     emu_unlock(rt);
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;

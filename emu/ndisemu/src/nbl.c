@@ -117,14 +117,14 @@ static void pool_free(NDIS_HANDLE PoolHandle, emu_kind kind, const char *call)
     emu_nbl_pool *p = (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, kind, call);
     if (!p)
         return;
-    if (p->live) {
-        emu_violate(rt, "LeakAtUnload", call, "pool freed with %llu NBL/NB still allocated",
-                    (unsigned long long)p->live);
-        return;
-    }
     emu_lock(rt);
-    emu_obj_kill(rt, &p->obj);
+    uint64_t live = p->live;
+    if (!live)
+        emu_obj_kill(rt, &p->obj);
     emu_unlock(rt);
+    if (live)
+        emu_violate(rt, "LeakAtUnload", call, "pool freed with %llu NBL/NB still allocated",
+                    (unsigned long long)live);
 }
 
 void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle)
@@ -636,7 +636,6 @@ PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBuff
     PNET_BUFFER_LIST c = nbl_new(rt, p, 0, 0);
     if (!c)
         return NULL;
-    CONTAINING_RECORD(c, emu_nbl_ext, nbl)->is_clone = true;
     PNET_BUFFER *tail = &c->FirstNetBuffer;
     for (PNET_BUFFER nb = OriginalNetBufferList->FirstNetBuffer; nb; nb = nb->Next) {
         PNET_BUFFER n = nb_new(rt, nbp, nb->MdlChain, nb->DataOffset, nb->DataLength);
