@@ -72,7 +72,9 @@ bool emu_op_complete(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS st, const 
 bool emu_op_finish(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS *st, const char *handler)
 {
     if (*st == NDIS_STATUS_PENDING) {
-        bool ok = emu_wait_flag(rt, &op->done, handler);
+        char what[96];
+        snprintf(what, sizeof(what), "%s (pending)", handler);
+        bool ok = emu_wait_flag(rt, &op->done, what);
         emu_lock(rt);
         op->active = false;
         *st = op->status;
