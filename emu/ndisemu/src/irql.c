@@ -79,7 +79,8 @@ static const emu_irql_rule k_rules[] = {
     { "NdisFreeSpinLock", MISC, P, H }, /* any level */
     { "NdisFreeTimerObject", TIMER, P, D },
     { "NdisGetDataBuffer", NB, P, D },
-    { "NdisInitializeEvent", SYNCH, P, H }, /* any level */
+    { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
+    { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
     { "NdisMAllocateNetBufferSGList", GATHER, D, D },
     { "NdisMAllocateSharedMemory", MINI, P, P }, /* (family) */
     { "NdisMDeregisterInterruptEx", INTR, P, P },

@@ -379,6 +379,8 @@ ULONG DbgPrint(const char *Format, ...)
 
 void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source)
 {
+    if (!emu_enter("NdisInitUnicodeString", "%p", (void *)Destination))
+        return;
     size_t n = 0;
     while (Source && Source[n])
         n++;
