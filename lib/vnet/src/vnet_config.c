@@ -91,13 +91,13 @@ static vnet_status read_snapshot(vnet *n, uint8_t raw[VNET_CFG_SIZE_USED])
     return VNET_OK;
 }
 
-static uint32_t apply_status(vnet *n, uint16_t status)
+static uint32_t apply_status(vnet *n, uint16_t status, bool fresh)
 {
     vnet_link_info *link = &n->cfg.link;
     uint32_t changes = 0;
     bool up = (status & VNET_S_LINK_UP) != 0;
 
-    if (status & ~(VNET_S_LINK_UP | VNET_S_ANNOUNCE))
+    if (fresh && (status & ~(VNET_S_LINK_UP | VNET_S_ANNOUNCE)))
         vnet_cfg_error(n, VNET_E_CFG_STATUS); /* unknown bits: the known ones still count */
     if (up != link->link_up) {
         link->link_up = up;
@@ -107,7 +107,8 @@ static uint32_t apply_status(vnet *n, uint16_t status)
     if (!(status & VNET_S_ANNOUNCE)) {
         link->announce = false;
     } else if (!vnet_feat(n, VNET_F_GUEST_ANNOUNCE)) {
-        vnet_cfg_error(n, VNET_E_CFG_ANNOUNCE);
+        if (fresh)
+            vnet_cfg_error(n, VNET_E_CFG_ANNOUNCE);
     } else if (!link->announce) {
         link->announce = true;
         n->cfg.stats.announces++;
@@ -116,7 +117,7 @@ static uint32_t apply_status(vnet *n, uint16_t status)
     return changes;
 }
 
-static uint32_t apply_speed_duplex(vnet *n, const uint8_t *raw)
+static uint32_t apply_speed_duplex(vnet *n, const uint8_t *raw, bool fresh)
 {
     vnet_link_info *link = &n->cfg.link;
     uint32_t speed;
@@ -126,11 +127,13 @@ static uint32_t apply_speed_duplex(vnet *n, const uint8_t *raw)
     /* The spec makes any speed above 0x7fffffff and any other duplex
      * value "unknown"; only the reserved all-ones speed is legitimate. */
     if (speed > VNET_SPEED_MAX && speed != VNET_SPEED_UNKNOWN) {
-        vnet_cfg_error(n, VNET_E_CFG_SPEED);
+        if (fresh)
+            vnet_cfg_error(n, VNET_E_CFG_SPEED);
         speed = VNET_SPEED_UNKNOWN;
     }
     if (duplex != VNET_DUPLEX_HALF && duplex != VNET_DUPLEX_FULL && duplex != VNET_DUPLEX_UNKNOWN) {
-        vnet_cfg_error(n, VNET_E_CFG_DUPLEX);
+        if (fresh)
+            vnet_cfg_error(n, VNET_E_CFG_DUPLEX);
         duplex = VNET_DUPLEX_UNKNOWN;
     }
     if (speed == link->speed_mbps && duplex == link->duplex)
@@ -140,10 +143,10 @@ static uint32_t apply_speed_duplex(vnet *n, const uint8_t *raw)
     return VNET_CHG_SPEED;
 }
 
-static void check_mtu_unchanged(vnet *n, const uint8_t *raw)
+/* Whether bytes [off, off + len) differ from the previous snapshot. */
+static bool changed_since_last(const vnet *n, const uint8_t *raw, uint32_t off, uint32_t len)
 {
-    if (vnet_le16(raw + VNET_CFG_MTU) != n->cfg.link.mtu)
-        vnet_cfg_error(n, VNET_E_CFG_MTU_CHANGED); /* the spec forbids it: keep ours */
+    return memcmp(raw + off, n->cfg.last_raw + off, len) != 0;
 }
 
 static uint32_t apply_snapshot(vnet *n, const uint8_t *raw)
@@ -151,9 +154,15 @@ static uint32_t apply_snapshot(vnet *n, const uint8_t *raw)
     uint32_t changes = 0;
 
     if (vnet_feat(n, VNET_F_STATUS))
-        changes |= apply_status(n, vnet_le16(raw + VNET_CFG_STATUS));
+        changes |= apply_status(n, vnet_le16(raw + VNET_CFG_STATUS),
+                                changed_since_last(n, raw, VNET_CFG_STATUS, 2));
     if (vnet_feat(n, VNET_F_SPEED_DUPLEX))
-        changes |= apply_speed_duplex(n, raw);
+        changes |= apply_speed_duplex(n, raw, changed_since_last(n, raw, VNET_CFG_SPEED, 5));
+    /* The spec forbids a new MTU: keep ours. */
+    if (vnet_feat(n, VNET_F_MTU) && vnet_le16(raw + VNET_CFG_MTU) != n->cfg.link.mtu &&
+        changed_since_last(n, raw, VNET_CFG_MTU, 2))
+        vnet_cfg_error(n, VNET_E_CFG_MTU_CHANGED);
+    memcpy(n->cfg.last_raw, raw, VNET_CFG_SIZE_USED);
     return changes;
 }
 
@@ -164,6 +173,7 @@ vnet_status vnet_config_initial(vnet *n)
     vnet_status st;
 
     memset(link, 0, sizeof(*link));
+    memset(n->cfg.last_raw, 0, sizeof(n->cfg.last_raw));
     link->link_up = true; /* without STATUS the spec says: assume it is up */
     link->speed_mbps = VNET_SPEED_UNKNOWN;
     link->duplex = VNET_DUPLEX_UNKNOWN;
@@ -195,11 +205,8 @@ vnet_status vnet_config_refresh(vnet *n, uint32_t *changes)
     if (vio_dev_needs_reset(n->dev))
         found |= VNET_CHG_NEEDS_RESET;
     st = read_snapshot(n, raw);
-    if (st == VNET_OK) {
+    if (st == VNET_OK)
         found |= apply_snapshot(n, raw);
-        if (vnet_feat(n, VNET_F_MTU))
-            check_mtu_unchanged(n, raw);
-    }
     if (changes)
         *changes = found;
     return st;

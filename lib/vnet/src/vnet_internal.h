@@ -130,6 +130,7 @@ typedef struct vnet_ctrlq {
 
 typedef struct vnet_cfg {
     vnet_link_info link;
+    uint8_t last_raw[VNET_CFG_SIZE_USED]; /* a bad value is counted once, when it appears */
     vnet_status last_error;
     vnet_cfg_stats stats;
 } vnet_cfg;
