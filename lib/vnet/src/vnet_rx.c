@@ -114,7 +114,9 @@ static vnet_status check_frame(const vnet_rxq *q, const vnet_hdr *h, uint32_t le
     } else if (len > q->max_frame) {
         return VNET_E_RX_FRAME_LONG;
     }
-    if ((h->flags & VNET_HDR_F_NEEDS_CSUM) && (uint32_t)h->csum_start + h->csum_offset + 2u > len)
+    /* A transport checksum never starts inside the Ethernet header. */
+    if ((h->flags & VNET_HDR_F_NEEDS_CSUM) &&
+        (h->csum_start < VNET_ETH_HLEN || (uint32_t)h->csum_start + h->csum_offset + 2u > len))
         return VNET_E_RX_CSUM;
     return VNET_OK;
 }
