@@ -23,12 +23,12 @@
 
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t v4[6][4] = {
-    { 192, 0, 2, 10 }, { 0, 0, 0, 0 },       { 224, 0, 0, 1 },
+    { 192, 0, 2, 10 }, { 0, 0, 0, 0 },         { 224, 0, 0, 1 },
     { 127, 0, 0, 1 },  { 255, 255, 255, 255 }, { 198, 51, 100, 7 },
 };
 static const uint8_t v6[4][16] = {
     { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42 },
-    { 0 },                                               /* :: */
+    { 0 },                                              /* :: */
     { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, /* ::1 */
     { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56 },
 };
@@ -36,28 +36,27 @@ static const uint8_t v6[4][16] = {
 /* ---- the frames, written out from the RFCs -------------------------------- */
 
 static const uint8_t garp_192_0_2_10[60] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,             /* broadcast */
-    0x52, 0x54, 0x00, 0x12, 0x34, 0x56,             /* our MAC */
-    0x08, 0x06,                                     /* ARP */
-    0x00, 0x01,                                     /* ar$hrd: Ethernet */
-    0x08, 0x00,                                     /* ar$pro: IPv4 */
-    0x06, 0x04,                                     /* ar$hln, ar$pln */
-    0x00, 0x01,                                     /* ar$op: request */
-    0x52, 0x54, 0x00, 0x12, 0x34, 0x56,             /* ar$sha */
-    192,  0,    2,    10,                           /* ar$spa */
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00,             /* ar$tha: unknown */
-    192,  0,    2,    10,                           /* ar$tpa: the same address */
-    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* pad */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* broadcast */
+    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, /* our MAC */
+    0x08, 0x06,                         /* ARP */
+    0x00, 0x01,                         /* ar$hrd: Ethernet */
+    0x08, 0x00,                         /* ar$pro: IPv4 */
+    0x06, 0x04,                         /* ar$hln, ar$pln */
+    0x00, 0x01,                         /* ar$op: request */
+    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, /* ar$sha */
+    192,  0,    2,    10,               /* ar$spa */
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* ar$tha: unknown */
+    192,  0,    2,    10,               /* ar$tpa: the same address */
+    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* pad */
 };
 
 static const uint8_t rarp[60] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
-    0x80, 0x35,                         /* RARP */
-    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, /* Ethernet, IPv4, 6, 4 */
-    0x00, 0x03,                         /* request reverse */
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x80, 0x35, /* RARP */
+    0x00, 0x01, 0x08, 0x00, 0x06, 0x04,                      /* Ethernet, IPv4, 6, 4 */
+    0x00, 0x03,                                              /* request reverse */
     0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0,    0,    0,    0, /* sha, spa unknown */
     0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0,    0,    0,    0, /* tha = our MAC, tpa */
-    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0,
 };
 
 /* Unsolicited NA for `target`: everything but the checksum, which
@@ -66,10 +65,9 @@ static void expected_na(uint8_t f[86], const uint8_t target[16])
 {
     static const uint8_t head[] = {
         0x33, 0x33, 0x00, 0x00, 0x00, 0x01, /* all-nodes multicast MAC */
-        0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x86, 0xdd,
-        0x60, 0x00, 0x00, 0x00, /* version 6 */
-        0x00, 0x20,             /* payload length 32 */
-        58,   255,              /* ICMPv6, hop limit 255 */
+        0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, /* version 6 */
+        0x00, 0x20, /* payload length 32 */
+        58,   255,  /* ICMPv6, hop limit 255 */
     };
     static const uint8_t all_nodes[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
     uint8_t *icmp = f + 54;
@@ -377,9 +375,9 @@ static void tshark_agrees(void **state)
     }
     memcpy(src.mac, mac, 6);
     for (i = 0; i < 4; i++)
-        assert_int_equal(vnet_announce_frame(&src, (uint32_t)i, frames[i], sizeof(frames[i]),
-                                             &lens[i]),
-                         VNET_OK);
+        assert_int_equal(
+            vnet_announce_frame(&src, (uint32_t)i, frames[i], sizeof(frames[i]), &lens[i]),
+            VNET_OK);
     lens[4] = vnet_build_rarp(frames[4], sizeof(frames[4]), mac);
     fd = mkstemp(path);
     assert_true(fd >= 0);

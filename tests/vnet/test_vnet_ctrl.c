@@ -163,8 +163,7 @@ static void slots_held_by_a_dead_device(void **state)
     vnet_stop(r->n);
     assert_int_equal(r->ctrl.calls, VNET_CTRL_SLOTS); /* no second completion */
     assert_int_equal(vnet_start(r->n), VNET_OK);
-    expect_done(r, vnet_ctrl_vlan(r->n, 9, true, rig_ctrl_done, r), VNET_CTRL_OP_VLAN_ADD,
-                VNET_OK);
+    expect_done(r, vnet_ctrl_vlan(r->n, 9, true, rig_ctrl_done, r), VNET_CTRL_OP_VLAN_ADD, VNET_OK);
     rig_down(r);
 }
 

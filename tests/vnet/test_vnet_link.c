@@ -13,7 +13,7 @@
 
 #include "vnet_rig.h"
 
-#define F(bit)         VIO_FEATURE(bit)
+#define F(bit)        VIO_FEATURE(bit)
 #define CONFIG_VECTOR 3
 
 static uint32_t refresh(vnet_rig *r)

@@ -26,8 +26,8 @@ typedef struct bad_case {
     uint64_t features_off;
     emu_vnet_fault fault;
     uint32_t value;
-    size_t len;       /* of the frame offered (a TCP frame when gso) */
-    bool gso;         /* offered as a GSO frame */
+    size_t len; /* of the frame offered (a TCP frame when gso) */
+    bool gso;   /* offered as a GSO frame */
     vnet_status verdict;
 } bad_case;
 
@@ -67,8 +67,11 @@ static void run_bad_case(const bad_case *c)
     if (c->gso) {
         uint16_t cs, co;
         len = rig_make_tcp(frame, sizeof(frame), false, c->len, true, &cs, &co);
-        m = (emu_vnet_meta){ .flags = EMU_VNET_META_CSUM_PARTIAL, .gso_type = EMU_VNET_GSO_TCPV4,
-                             .gso_size = 1000, .hdr_len = (uint16_t)(cs + 20), .csum_start = cs,
+        m = (emu_vnet_meta){ .flags = EMU_VNET_META_CSUM_PARTIAL,
+                             .gso_type = EMU_VNET_GSO_TCPV4,
+                             .gso_size = 1000,
+                             .hdr_len = (uint16_t)(cs + 20),
+                             .csum_start = cs,
                              .csum_offset = co };
     } else {
         rig_make_frame(frame, len, rig_mac, 1);
@@ -96,8 +99,7 @@ static void bad_receive_headers(void **state)
           VNET_E_RX_RUNT },
         { "frame shorter than an Ethernet header", 0, EMU_VNET_FAULT_RX_USED_LEN, 12 + 13, 100,
           false, VNET_E_RX_FRAME_SHORT },
-        { "num_buffers 0", 0, EMU_VNET_FAULT_RX_NUM_BUFFERS, 0, 100, false,
-          VNET_E_RX_NUM_BUFFERS },
+        { "num_buffers 0", 0, EMU_VNET_FAULT_RX_NUM_BUFFERS, 0, 100, false, VNET_E_RX_NUM_BUFFERS },
         { "num_buffers beyond any frame", 0, EMU_VNET_FAULT_RX_NUM_BUFFERS, 37, 100, false,
           VNET_E_RX_NUM_BUFFERS },
         { "num_buffers 2 without MRG_RXBUF", F(VNET_F_MRG_RXBUF), EMU_VNET_FAULT_RX_NUM_BUFFERS, 2,
@@ -107,16 +109,16 @@ static void bad_receive_headers(void **state)
         { "ECN GSO, never negotiated", 0, EMU_VNET_FAULT_RX_GSO_TYPE, 0x81, 3000, true,
           VNET_E_RX_GSO },
         { "unknown GSO type", 0, EMU_VNET_FAULT_RX_GSO_TYPE, 9, 3000, true, VNET_E_RX_GSO },
-        { "TCPv4 GSO without GUEST_TSO4", F(VNET_F_GUEST_TSO4), EMU_VNET_FAULT_RX_GSO_TYPE, 1,
-          1000, false, VNET_E_RX_GSO },
+        { "TCPv4 GSO without GUEST_TSO4", F(VNET_F_GUEST_TSO4), EMU_VNET_FAULT_RX_GSO_TYPE, 1, 1000,
+          false, VNET_E_RX_GSO },
         { "GSO with gso_size 0", 0, EMU_VNET_FAULT_RX_GSO_SIZE, 0, 3000, true, VNET_E_RX_GSO },
         { "GSO without NEEDS_CSUM", 0, EMU_VNET_FAULT_RX_FLAGS, 0, 3000, true, VNET_E_RX_GSO },
         { "checksum offset beyond the frame", 0, EMU_VNET_FAULT_RX_CSUM_START, 90, 100, false,
           VNET_E_RX_CSUM },
         { "checksum inside the Ethernet header", 0, EMU_VNET_FAULT_RX_CSUM_START, 2, 100, false,
           VNET_E_RX_CSUM },
-        { "checksum flags without GUEST_CSUM, bad offsets", NO_CSUM,
-          EMU_VNET_FAULT_RX_CSUM_START, 5000, 100, false, VNET_E_RX_CSUM },
+        { "checksum flags without GUEST_CSUM, bad offsets", NO_CSUM, EMU_VNET_FAULT_RX_CSUM_START,
+          5000, 100, false, VNET_E_RX_CSUM },
     };
     size_t i;
 
@@ -224,8 +226,7 @@ static void broken_transmit_queue(void **state)
     (void)state;
     rig_make_frame(frame, 100, rig_mac, 1);
     /* A transmit buffer has nothing to write: any used length is a lie. */
-    emu_vdev_inject_fault(emu_vnet_vdev(r->dev), EMU_VDEV_FAULT_USED_LEN, EMU_VNET_QUEUE_TX, 64,
-                          1);
+    emu_vdev_inject_fault(emu_vnet_vdev(r->dev), EMU_VDEV_FAULT_USED_LEN, EMU_VNET_QUEUE_TX, 64, 1);
     assert_int_equal(rig_send(r, frame, 100, 1, NULL, frame), VNET_OK);
     assert_int_equal(vnet_tx_reap(r->n, 4), 0);
     assert_true(vnet_tx_broken(r->n));

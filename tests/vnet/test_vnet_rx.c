@@ -25,8 +25,8 @@ static void receive_one(vnet_rig *r, size_t len, const emu_vnet_meta *m, vnet_rx
 
 static void single_buffer_frames(void **state)
 {
-    rig_opts o = { .params.features_off = F(VNET_F_MRG_RXBUF) | F(VNET_F_GUEST_TSO4) |
-                                          F(VNET_F_GUEST_TSO6) };
+    rig_opts o = { .params.features_off =
+                       F(VNET_F_MRG_RXBUF) | F(VNET_F_GUEST_TSO4) | F(VNET_F_GUEST_TSO6) };
     vnet_rig *r = rig_up(&o);
     vnet_rx_frame f;
     size_t len;
@@ -76,7 +76,8 @@ static void big_buffers_without_mergeable(void **state)
 {
     rig_opts o = { .params.features_off = F(VNET_F_MRG_RXBUF) };
     vnet_rig *r = rig_up(&o);
-    emu_vnet_meta m = { .flags = EMU_VNET_META_CSUM_PARTIAL, .gso_type = EMU_VNET_GSO_TCPV4,
+    emu_vnet_meta m = { .flags = EMU_VNET_META_CSUM_PARTIAL,
+                        .gso_type = EMU_VNET_GSO_TCPV4,
                         .gso_size = 1448 };
     uint16_t cs, co;
     vnet_rx_frame f;
@@ -228,8 +229,8 @@ static void gso_frames_translate(void **state)
 
     (void)state;
     for (v6 = 0; v6 < 2; v6++) {
-        len = rig_make_tcp(frame, sizeof(frame), v6, 65000 - (v6 ? 40u : 20u) - 20u, true, &cs,
-                           &co);
+        len =
+            rig_make_tcp(frame, sizeof(frame), v6, 65000 - (v6 ? 40u : 20u) - 20u, true, &cs, &co);
         m.gso_type = v6 ? EMU_VNET_GSO_TCPV6 : EMU_VNET_GSO_TCPV4;
         m.csum_start = cs;
         m.csum_offset = co;

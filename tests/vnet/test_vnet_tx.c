@@ -162,10 +162,12 @@ static void bad_requests_are_refused(void **state)
     vnet_stats s;
 
     (void)state;
-    off = (vnet_tx_offload){ .flags = VNET_TXO_CSUM, .csum_start = (uint16_t)len, .csum_offset = 16 };
+    off =
+        (vnet_tx_offload){ .flags = VNET_TXO_CSUM, .csum_start = (uint16_t)len, .csum_offset = 16 };
     assert_int_equal(rig_send(r, frame, len, 1, &off, frame), VNET_E_TX_OFFLOAD);
-    off = (vnet_tx_offload){ .flags = VNET_TXO_TSO4, .csum_start = cs, .csum_offset = co,
-                             .hdr_len = (uint16_t)(cs + 20) };
+    off = (vnet_tx_offload){
+        .flags = VNET_TXO_TSO4, .csum_start = cs, .csum_offset = co, .hdr_len = (uint16_t)(cs + 20)
+    };
     assert_int_equal(rig_send(r, frame, len, 1, &off, frame), VNET_E_TX_OFFLOAD); /* mss 0 */
     off.mss = 1000;
     off.hdr_len = cs; /* must reach past the checksum start */
