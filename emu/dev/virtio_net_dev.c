@@ -40,14 +40,14 @@ bool emu_vnet_hold(emu_vnet_held *h, const emu_vdev_req *req, uint32_t written)
     return true;
 }
 
-bool emu_vnet_fault_take(emu_vnet *d, emu_vnet_fault f, uint32_t *value)
+bool emu_vnet_fault_consume(emu_vnet *d, emu_vnet_fault f, uint32_t *value)
 {
     emu_vnet_fault_state *s = &d->faults[f];
 
     if (s->count == 0)
         return false;
-    if (s->count != EMU_VDEV_FOREVER)
-        s->count--;
+    if (s->count != EMU_VDEV_FOREVER && --s->count == 0)
+        d->faults_armed &= ~(1u << f);
     if (value)
         *value = s->value;
     d->stats.faults_fired++;
@@ -374,6 +374,10 @@ void emu_vnet_inject(emu_vnet *d, emu_vnet_fault fault, uint32_t value, uint32_t
         return;
     d->faults[fault].value = value;
     d->faults[fault].count = count;
+    if (count)
+        d->faults_armed |= 1u << fault;
+    else
+        d->faults_armed &= ~(1u << fault);
 }
 
 static bool held_pop(emu_vnet_held *h, emu_vdev_req *req, uint32_t *written)

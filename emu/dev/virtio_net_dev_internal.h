@@ -89,6 +89,7 @@ struct emu_vnet {
     emu_vnet_held held[3];  /* buffers held back by faults, per queue */
     uint8_t *staging;       /* a transmitted frame gathered, or a received one patched */
     emu_vnet_fault_state faults[EMU_VNET_FAULT_COUNT];
+    uint32_t faults_armed; /* bit per fault with a non-zero count: the data path asks often */
     emu_vnet_stats stats;
 };
 
@@ -114,7 +115,13 @@ static inline void emu_vnet_put_be16(uint8_t *p, uint16_t v)
 }
 
 /* virtio_net_dev.c */
-bool emu_vnet_fault_take(emu_vnet *d, emu_vnet_fault f, uint32_t *value);
+bool emu_vnet_fault_consume(emu_vnet *d, emu_vnet_fault f, uint32_t *value);
+
+/* Consumes one shot of fault `f` if it is armed; *value gets its value. */
+static inline bool emu_vnet_fault_take(emu_vnet *d, emu_vnet_fault f, uint32_t *value)
+{
+    return (d->faults_armed >> f) & 1u ? emu_vnet_fault_consume(d, f, value) : false;
+}
 bool emu_vnet_hold(emu_vnet_held *h, const emu_vdev_req *req, uint32_t written);
 void emu_vnet_store_status(emu_vnet *d, bool notify);
 

@@ -219,6 +219,41 @@ static void broken_receive_queue(void **state)
     rig_down(r);
 }
 
+/* The ring breaks in the middle of a merged frame: after recovery the
+ * buffers it had collected must not still be chained to each other. */
+static void ring_breaks_inside_a_merged_frame(void **state)
+{
+    /* Fewer buffers than ring entries, so a double post would not be
+     * masked by a full ring. */
+    rig_opts o = { .params.rx_buf_size = 256,
+                   .params.rx_mem_budget = 64 * 256,
+                   .params.features_off = NO_GSO };
+    vnet_rig *r = rig_up(&o);
+    vnet_rx_frame f;
+    int i;
+
+    (void)state;
+    rig_make_frame(frame, 700, rig_mac, 1); /* 3 buffers */
+    emu_vnet_inject(r->dev, EMU_VNET_FAULT_RX_HOLD_TAIL, 0, 1);
+    assert_int_equal(emu_vnet_receive(r->dev, frame, 700, NULL), EMU_VNET_RX_DELIVERED);
+    assert_int_equal(vnet_rx_next(r->n, &f), VNET_E_EMPTY);
+    emu_vdev_inject_fault(emu_vnet_vdev(r->dev), EMU_VDEV_FAULT_USED_ID, EMU_VNET_QUEUE_RX, 9999,
+                          1);
+    emu_vnet_release_held(r->dev);
+    assert_int_equal(vnet_rx_next(r->n, &f), VNET_E_BROKEN);
+    vnet_stop(r->n);
+    assert_int_equal(vnet_start(r->n), VNET_OK);
+    assert_int_equal(vnet_rx_posted(r->n), vnet_rx_buffer_count(r->n));
+    for (i = 0; i < 4; i++) {
+        rig_make_frame(frame, 100, rig_mac, (uint8_t)i);
+        assert_int_equal(emu_vnet_receive(r->dev, frame, 100, NULL), EMU_VNET_RX_DELIVERED);
+        assert_int_equal(rig_recv(r, got, sizeof(got), &f), 100);
+        assert_int_equal(f.nseg, 1);
+        assert_int_equal(vnet_rx_posted(r->n), vnet_rx_buffer_count(r->n));
+    }
+    rig_down(r);
+}
+
 static void broken_transmit_queue(void **state)
 {
     vnet_rig *r = rig_up(NULL);
@@ -267,6 +302,7 @@ int main(void)
         cmocka_unit_test(frame_longer_than_the_mtu),
         cmocka_unit_test(checksum_verdicts_not_negotiated),
         cmocka_unit_test(broken_receive_queue),
+        cmocka_unit_test(ring_breaks_inside_a_merged_frame),
         cmocka_unit_test(broken_transmit_queue),
         cmocka_unit_test(broken_control_queue),
     };

@@ -86,6 +86,7 @@ static vnet_status take_used(vnet *n, uint32_t *buf, uint32_t *len)
     }
     *buf = (uint32_t)((vnet_rx_buf *)token - q->bufs);
     q->bufs[*buf].state = VNET_RXB_IDLE;
+    q->bufs[*buf].next = VNET_NONE; /* a frame cut short by a broken ring left links */
     q->posted--;
     q->stats.buffers++;
     return VNET_OK;
@@ -170,8 +171,12 @@ static void parse_vlan(const vnet_rxq *q, vnet_rx_frame *f, bool needs_csum)
 
     if (f->len < VNET_ETH_HLEN + VNET_VLAN_HLEN)
         return;
-    for (i = 0; i < 4; i++)
-        tag[i] = *frame_byte(f, 12 + i);
+    if (VFO_LIKELY(f->seg[0].len >= 16)) {
+        memcpy(tag, f->seg[0].va + 12, 4);
+    } else {
+        for (i = 0; i < 4; i++)
+            tag[i] = *frame_byte(f, 12 + i);
+    }
     if (vnet_be16(tag) != VNET_ETHERTYPE_VLAN)
         return;
     f->vlan_tci = vnet_be16(tag + 2);
@@ -371,10 +376,11 @@ bool vnet_rx_kick(vnet *n)
 
 void vnet_rx_disable_intr(vnet *n)
 {
-    vio_vq_disable_cb(n->rx.vq);
+    if (n->rx.vq)
+        vio_vq_disable_cb(n->rx.vq);
 }
 
 bool vnet_rx_enable_intr(vnet *n)
 {
-    return vio_vq_enable_cb(n->rx.vq);
+    return !n->rx.vq || vio_vq_enable_cb(n->rx.vq);
 }

@@ -396,10 +396,11 @@ uint32_t vnet_tx_pending(const vnet *n)
 
 void vnet_tx_disable_intr(vnet *n)
 {
-    vio_vq_disable_cb(n->tx.vq);
+    if (n->tx.vq)
+        vio_vq_disable_cb(n->tx.vq);
 }
 
 bool vnet_tx_enable_intr(vnet *n)
 {
-    return vio_vq_enable_cb(n->tx.vq);
+    return !n->tx.vq || vio_vq_enable_cb(n->tx.vq);
 }
