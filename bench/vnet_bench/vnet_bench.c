@@ -30,8 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "vio_harness.h"
 #include "virtio_net_dev.h"
 #include "vnet.h"
@@ -47,7 +47,7 @@ static const struct {
     uint32_t len;
     bool rx;
 } cases[CASE_COUNT] = {
-    [TX64] = { "tx64", 64, false },       [TX1500] = { "tx1500", 1500, false },
+    [TX64] = { "tx64", 64, false },          [TX1500] = { "tx1500", 1500, false },
     [TSO64K] = { "tso64k", TSO_LEN, false }, [RX64] = { "rx64", 64, true },
     [RX1500] = { "rx1500", 1500, true },
 };
@@ -149,8 +149,9 @@ static void bench_down(bench *b)
 
 static void send_one(bench *b, uint32_t i)
 {
-    static const vnet_tx_offload tso = { .flags = VNET_TXO_TSO4, .csum_start = 34,
-                                         .csum_offset = 16, .mss = 1448, .hdr_len = 54 };
+    static const vnet_tx_offload tso = {
+        .flags = VNET_TXO_TSO4, .csum_start = 34, .csum_offset = 16, .mss = 1448, .hdr_len = 54
+    };
     uint64_t pa = b->payload.pa + (uint64_t)i * TSO_LEN;
     uint8_t *va = (uint8_t *)b->payload.va + (size_t)i * TSO_LEN;
     vnet_tx_seg segs[TSO_SEGS];
@@ -210,13 +211,6 @@ __attribute__((noinline)) static uint64_t run_batches(bench *b, uint64_t batches
     return done;
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void run_case(bench_case which, uint32_t batch, uint64_t frames)
 {
     uint64_t batches = (frames + batch - 1) / batch, done;
@@ -227,28 +221,15 @@ static void run_case(bench_case which, uint32_t batch, uint64_t frames)
         die("malloc", "no memory");
     bench_up(b, which, batch);
     run_batches(b, batches / 10 + 1); /* warm caches and branch predictors */
-    t0 = now_ns();
+    t0 = bench_now_ns();
     done = run_batches(b, batches);
-    ns = now_ns() - t0;
+    ns = bench_now_ns() - t0;
     if (done != batches * batch)
         die(cases[which].name, "frames went missing");
-    printf("%-7s  %5u  %7u  %10.1f  %10.2f M  %8.2f\n", cases[which].name, cases[which].len,
-           batch, ns / (double)done, (double)done / ns * 1e3,
-           (double)done * cases[which].len * 8 / ns);
+    printf("%-7s  %5u  %7u  %10.1f  %10.2f M  %8.2f\n", cases[which].name, cases[which].len, batch,
+           ns / (double)done, (double)done / ns * 1e3, (double)done * cases[which].len * 8 / ns);
     bench_down(b);
     free(b);
-}
-
-static uint64_t parse_number(const char *s)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-
-    if (*s == '\0' || *end != '\0' || v == 0) {
-        fprintf(stderr, "vnet_bench: not a positive number: %s\n", s);
-        exit(2);
-    }
-    return v;
 }
 
 static int parse_case(const char *s)
@@ -270,9 +251,9 @@ int main(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--frames") && i + 1 < argc)
-            frames = parse_number(argv[++i]);
+            frames = bench_parse_count("vnet_bench", argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
-            batch = (uint32_t)parse_number(argv[++i]);
+            batch = (uint32_t)bench_parse_count("vnet_bench", argv[++i]);
         else if (!strcmp(argv[i], "--case") && i + 1 < argc)
             only = parse_case(argv[++i]);
         else {

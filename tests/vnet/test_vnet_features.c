@@ -262,12 +262,20 @@ static void restart_reuses_memory(void **state)
 static void layout_change_rebuilds(void **state)
 {
     vnet_rig *r = rig_up(NULL);
+    uint8_t frame[100];
+    vnet_rx_frame f;
 
     (void)state;
     assert_int_equal(vnet_rx_slot_count(r->n), 256);
-    /* The device stops offering mergeable buffers: big buffers now. */
+    rig_make_frame(frame, sizeof(frame), rig_mac, 1);
+    assert_int_equal(emu_vnet_receive(r->dev, frame, sizeof(frame), NULL), EMU_VNET_RX_DELIVERED);
+    assert_int_equal(vnet_rx_next(r->n, &f), VNET_OK);
+    /* The device stops offering mergeable buffers: big buffers now, but
+     * not while the OS still reads from the old ones. */
     emu_vnet_offer_features(r->dev, all_device_bits & ~F(VNET_F_MRG_RXBUF));
     vnet_stop(r->n);
+    assert_int_equal(vnet_start(r->n), VNET_E_BUSY);
+    assert_int_equal(vnet_rx_return(r->n, f.handle), VNET_OK);
     assert_int_equal(vnet_start(r->n), VNET_OK);
     assert_false(vnet_has_feature(r->n, VNET_F_MRG_RXBUF));
     assert_int_equal(vnet_rx_slot_count(r->n), vnet_rx_buffer_count(r->n) * 17);

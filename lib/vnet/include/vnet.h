@@ -122,7 +122,9 @@ void vnet_destroy(vnet *n);
 /* Resets and initialises the device: negotiates features, validates and
  * reads the configuration, creates (or restarts) the queues, posts every
  * receive buffer and sets DRIVER_OK. On failure the device is left reset or
- * FAILED and vnet_start may be retried. */
+ * FAILED and vnet_start may be retried. If the device now negotiates a
+ * different buffer layout (it changed its features), receive memory is
+ * rebuilt: VNET_E_BUSY while the OS still holds received frames. */
 vnet_status vnet_start(vnet *n);
 
 /* Resets the device and takes every buffer back: transmitted frames

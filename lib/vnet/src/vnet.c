@@ -291,8 +291,12 @@ static vnet_status build_or_restart(vnet *n)
     vnet_layout l;
 
     plan_layout(n, &l);
-    if (n->built && !same_layout(&l, &n->layout))
+    if (n->built && !same_layout(&l, &n->layout)) {
+        /* New receive memory: the old must no longer be lent to the OS. */
+        if (vnet_rx_os_holds_frames(n))
+            return VNET_E_BUSY;
         free_queues(n);
+    }
     if (!n->built) {
         n->layout = l;
         return create_queues(n);

@@ -142,7 +142,6 @@ typedef struct vnet_layout {
     bool ctrl;
     uint32_t slot_size;
     uint32_t slots_per_buf;
-    uint32_t nbufs;
     uint32_t rx_max_frame;
 } vnet_layout;
 
@@ -206,6 +205,7 @@ void vnet_rx_configure(vnet *n);
 vnet_status vnet_rx_post_all(vnet *n);
 void vnet_rx_detach(vnet *n);
 vnet_status vnet_rx_post(vnet *n, uint32_t buf);
+bool vnet_rx_os_holds_frames(const vnet *n);
 
 /* vnet_tx.c */
 vnet_status vnet_tx_build(vnet *n);

@@ -181,6 +181,16 @@ void vnet_rx_detach(vnet *n)
     q->posted = 0;
 }
 
+bool vnet_rx_os_holds_frames(const vnet *n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n->rx.nbufs; i++)
+        if (n->rx.bufs[i].state == VNET_RXB_OS)
+            return true;
+    return false;
+}
+
 uint32_t vnet_rx_slot_count(const vnet *n)
 {
     return n->rx.nslots;
