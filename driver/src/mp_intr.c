@@ -53,9 +53,10 @@ static BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULO
 }
 
 static MINIPORT_MESSAGE_INTERRUPT_DPC MpMessageDpc;
-static void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID throttle, PVOID reserved)
+static void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vfo_adapter *ad = ctx;
+    (void)dpc_ctx;
     (void)throttle;
     (void)reserved;
     if (ad->os.msix_granted < VFO_MSG_PER_QUEUE) {

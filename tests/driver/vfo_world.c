@@ -60,7 +60,7 @@ int vw_remove_virtio(vfo_world *w)
 int vw_add_vf(vfo_world *w, const uint8_t mac[6])
 {
     if (!w->vf)
-        w->vf = loopnic_create(mac, true);
+        w->vf = loopnic_create(mac);
     if (!w->vf)
         return EMU_ERR_NOMEM;
     loopnic_device_desc(w->vf, VW_VF_INSTANCE, &w->vf_desc);

@@ -83,8 +83,7 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
 void NdisReEnumerateProtocolBindings(NDIS_HANDLE NdisProtocolHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisReEnumerateProtocolBindings", "Irql_Protocol_Driver_Function",
-                   PASSIVE_LEVEL, "%p", NdisProtocolHandle))
+    if (!emu_enter("NdisReEnumerateProtocolBindings", "%p", NdisProtocolHandle))
         return;
     emu_protocol *p = (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL,
                                                     "NdisReEnumerateProtocolBindings");
