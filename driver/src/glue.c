@@ -9,8 +9,8 @@
  * driver and produce more events on the same CPU, so exactly one thread at a
  * time drains an adapter's ring: whoever finds it idle. A re-entrant event
  * only appends; the drainer further up the stack executes it next. Actions
- * whose NDIS calls are PASSIVE_LEVEL-only (open/close/unbind completions,
- * re-enumeration) move the draining to a work item when the event arrived at
+ * whose NDIS calls are PASSIVE_LEVEL-only (open/close/unbind and PnP-event
+ * completions, re-enumeration) move the draining to a work item when the event arrived at
  * DISPATCH_LEVEL; the ring keeps everything behind them waiting.
  */
 #include "vfo.h"
@@ -27,6 +27,8 @@ static bool needs_passive(fo_action_kind k)
     case FO_ACT_REQUEST_UNBIND:
     case FO_ACT_CLOSE_PRIMARY:
     case FO_ACT_COMPLETE_UNBIND:
+    case FO_ACT_COMPLETE_PRIMARY_PAUSE: /* NdisCompleteNetPnPEvent */
+    case FO_ACT_COMPLETE_PRIMARY_POWER:
     case FO_ACT_REENUMERATE_BINDINGS:
         return true;
     default:
@@ -53,22 +55,36 @@ void vfo_generation_bump_locked(void)
 }
 
 /* g_vfo.lock held. */
+static void queue_one(vfo_adapter *ad, const fo_action *a)
+{
+    if (ad->aq.len == VFO_ACTION_RING) {
+        /* Cannot happen with a drained ring: each event queues at most
+         * FO_ACTION_QUEUE actions. Counted so a test sees it. */
+        ad->aq.overflows++;
+        VFO_ERR("action ring full: %s dropped", fo_action_name(a->kind));
+        return;
+    }
+    ad->aq.q[(ad->aq.head + ad->aq.len) % VFO_ACTION_RING] = *a;
+    ad->aq.len++;
+}
+
+/* g_vfo.lock held. */
+void vfo_queue_primary_restart_locked(vfo_adapter *ad)
+{
+    fo_action a;
+    NdisZeroMemory(&a, sizeof(a));
+    a.kind = VFO_ACT_PRIMARY_RESTART;
+    queue_one(ad, &a);
+}
+
+/* g_vfo.lock held. */
 static void queue_actions(vfo_adapter *ad)
 {
     fo_action tmp[FO_ACTION_QUEUE];
     size_t n;
     while ((n = fo_take_actions(&ad->pair, tmp, FO_ACTION_QUEUE)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            if (ad->aq.len == VFO_ACTION_RING) {
-                /* Cannot happen with a drained ring: each event queues at most
-                 * FO_ACTION_QUEUE actions. Counted so a test sees it. */
-                ad->aq.overflows++;
-                VFO_ERR("action ring full: %s dropped", fo_action_name(tmp[i].kind));
-                continue;
-            }
-            ad->aq.q[(ad->aq.head + ad->aq.len) % VFO_ACTION_RING] = tmp[i];
-            ad->aq.len++;
-        }
+        for (size_t i = 0; i < n; i++)
+            queue_one(ad, &tmp[i]);
     }
 }
 
@@ -98,6 +114,8 @@ void vfo_event_end(vfo_adapter *ad, fo_reason r, const char *what)
     vfo_ctl_flush();
 }
 
+static void run_actions(vfo_adapter *ad, bool from_work);
+
 static void action_work(PVOID ctx, NDIS_HANDLE work)
 {
     vfo_adapter *ad = ctx;
@@ -105,8 +123,22 @@ static void action_work(PVOID ctx, NDIS_HANDLE work)
     vfo_lock();
     ad->aq.work_queued = false;
     vfo_unlock();
-    vfo_run_actions(ad);
+    run_actions(ad, true);
     vfo_work_end(ad);
+}
+
+/* VFO_ACT_PRIMARY_RESTART: the binding still runs (no pause overtook the
+ * restart) and is still the pair's. */
+static void primary_restart(vfo_adapter *ad)
+{
+    vfo_lock();
+    vfo_binding *b = ad->bind;
+    if (!b || !b->running || b->orphan) {
+        vfo_unlock();
+        return;
+    }
+    fo_reason r = fo_primary_restart(&ad->pair);
+    vfo_event_end(ad, r, "VF restart");
 }
 
 static void arm_timer(vfo_adapter *ad, const fo_action *a)
@@ -209,10 +241,15 @@ static void execute(vfo_adapter *ad, const fo_action *a)
         VFO_INFO("asking NDIS to offer refused VFs again");
         NdisReEnumerateProtocolBindings(g_vfo.protocol);
         break;
+    default:
+        if (a->kind == VFO_ACT_PRIMARY_RESTART)
+            primary_restart(ad);
+        break;
     }
 }
 
-void vfo_run_actions(vfo_adapter *ad)
+/* from_work: the adapter's action work item runs it (deferred actions may go). */
+static void run_actions(vfo_adapter *ad, bool from_work)
 {
     bool passive = KeGetCurrentIrql() == PASSIVE_LEVEL; /* before the lock raises it */
     vfo_lock();
@@ -223,7 +260,8 @@ void vfo_run_actions(vfo_adapter *ad)
     ad->aq.running = true;
     while (ad->aq.len) {
         fo_action a = ad->aq.q[ad->aq.head];
-        if (needs_passive(a.kind) && !passive) {
+        if ((needs_passive(a.kind) && !passive) ||
+            (a.kind == VFO_ACT_PRIMARY_RESTART && !from_work)) {
             bool queue = !ad->aq.work_queued;
             ad->aq.work_queued = true;
             ad->aq.running = false;
@@ -242,6 +280,11 @@ void vfo_run_actions(vfo_adapter *ad)
     }
     ad->aq.running = false;
     vfo_unlock();
+}
+
+void vfo_run_actions(vfo_adapter *ad)
+{
+    run_actions(ad, false);
 }
 
 void vfo_drained(vfo_adapter *ad)

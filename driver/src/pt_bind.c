@@ -291,7 +291,9 @@ static vfo_adapter *matching_adapter_locked(const vfo_binding *b)
 static void refused(vfo_binding *b, fo_reason why)
 {
     vfo_adapter *match = matching_adapter_locked(b);
-    if (match && why != FO_R_NO_MATCHING_STANDBY) {
+    if (match && match->luid.Value == b->desc.net_luid) {
+        /* vfoprot was offered vfo's own adapter (its MAC is its own): no candidate. */
+    } else if (match && why != FO_R_NO_MATCHING_STANDBY) {
         vfo_refusal_record_locked(match, b, why);
         vfo_count(&match->ctr.refusals, 1);
     } else {

@@ -81,13 +81,23 @@ NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
         return NDIS_STATUS_INVALID_PARAMETER;
     switch (n->NetPnPEvent.NetEvent) {
     case NetEventPause:
-        b->running = false;
         ad = vfo_binding_pair_locked(b);
-        return ad ? drain_event(b, ad, &b->pause_pend, &b->pause_ev, n, false)
-                  : NDIS_STATUS_SUCCESS;
+        if (!ad) {
+            b->running = false;
+            return NDIS_STATUS_SUCCESS;
+        }
+        b->running = false;
+        return drain_event(b, ad, &b->pause_pend, &b->pause_ev, n, false);
     case NetEventRestart:
+        ad = vfo_binding_pair_locked(b);
+        if (!ad) {
+            b->running = true;
+            return NDIS_STATUS_SUCCESS;
+        }
         b->running = true;
-        return simple_event(b, fo_primary_restart, "VF restart");
+        vfo_queue_primary_restart_locked(ad); /* fed to the engine once NDIS runs us */
+        vfo_event_end(ad, FO_R_OK, "VF restart");
+        return NDIS_STATUS_SUCCESS;
     case NetEventSetPower:
         return set_power(b, n);
     case NetEventQueryRemoveDevice:

@@ -373,6 +373,12 @@ static inline void vfo_count(LONG64 *c, LONG64 n)
 }
 
 /* ---- glue.c: engine events and actions ---- */
+/* A glue-only entry of the action ring, never emitted by lib/failover: feed
+ * NetEventRestart to the engine from the action work item, i.e. only after
+ * the restart handler returned and NDIS runs the binding (a protocol may
+ * send only then, and going ACTIVE sends announcements at once). */
+#define VFO_ACT_PRIMARY_RESTART ((fo_action_kind)0x100)
+void vfo_queue_primary_restart_locked(vfo_adapter *ad);
 /* Under g_vfo.lock after an engine call: queues its actions, bumps the
  * control device's generation when what it shows changed, unlocks, runs the
  * actions. `r` and `what` go to the trace when the event was refused. */

@@ -28,8 +28,8 @@ static void run_seed(uint64_t seed)
     struct vfo_ctl_pairs p;
     miniprot_stats st;
     assert_int_equal(vw_start(&w, seed), EMU_OK);
-    assert_int_equal(vw_add_virtio(&w, NULL, NULL), EMU_OK);
-    assert_string_equal(emu_adapter_state(w.vfo_ad), "running");
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_string_equal(emu_adapter_state(w.vfo_ad[0]), "running");
 
     /* Alone: no VF, standby negotiated, link up on virtio. */
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
@@ -38,13 +38,15 @@ static void run_seed(uint64_t seed)
     assert_true(a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED);
     assert_true(a->flags & VFO_CTL_ADAPTER_FAILOVER_ENABLED);
     assert_true(a->flags & VFO_CTL_ADAPTER_LINK_UP);
-    assert_memory_equal(a->vfo.permanent_mac, vw_mac, 6);
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_memory_equal(a->vfo.permanent_mac, mac, 6);
     assert_int_equal(a->vfo.guid.data1, 0x0E5B2C41u);
     assert_int_equal(vw_pt_filter(&w, NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST),
                      EMU_OK);
 
     /* The VF arrives: paired, replayed, TX on it. */
-    assert_int_equal(vw_add_vf(&w, vw_mac), EMU_OK);
+    assert_int_equal(vw_add_vf(&w, 0, mac), EMU_OK);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
     a = only_adapter(&p);
     assert_int_equal(a->pair_state, VFO_CTL_PAIR_ACTIVE);
@@ -54,32 +56,32 @@ static void run_seed(uint64_t seed)
     assert_int_equal(a->counters.switches_to_primary, 1);
 
     /* Frames to our own MAC go out the VF, come back on it and up. */
-    uint64_t virtio_before = w.vn->tx_frames;
+    uint64_t virtio_before = w.vn[0]->tx_frames;
     assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
     uint64_t rx_before = st.received;
-    assert_int_equal(vw_pt_send(&w, 10, 100), EMU_OK);
+    assert_int_equal(vw_pt_send(&w, 10, 100, true), EMU_OK);
     assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
     assert_int_equal(st.send_ok, 10);
     assert_int_equal(st.received - rx_before, 10);
-    assert_int_equal(w.vn->tx_frames, virtio_before);
+    assert_int_equal(w.vn[0]->tx_frames, virtio_before);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
     a = only_adapter(&p);
     assert_int_equal(a->counters.tx_primary_packets, 10);
     assert_true(a->counters.rx_primary_packets >= 10);
 
     /* The VF leaves gracefully: TX back on virtio, the link stays up. */
-    assert_int_equal(vw_remove_vf(&w, false), EMU_OK);
+    assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
     a = only_adapter(&p);
     assert_int_equal(a->pair_state, VFO_CTL_PAIR_ABSENT);
     assert_false(a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY);
     assert_true(a->flags & VFO_CTL_ADAPTER_LINK_UP);
     assert_int_equal(a->counters.detaches, 1);
-    virtio_before = w.vn->tx_frames;
-    assert_int_equal(vw_pt_send(&w, 5, 80), EMU_OK);
+    virtio_before = w.vn[0]->tx_frames;
+    assert_int_equal(vw_pt_send(&w, 5, 80, true), EMU_OK);
     assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
     assert_int_equal(st.send_ok, 15);
-    assert_int_equal(w.vn->tx_frames - virtio_before, 5);
+    assert_int_equal(w.vn[0]->tx_frames - virtio_before, 5);
 
     assert_int_equal(vw_finish(&w), EMU_OK);
     vw_destroy(&w);

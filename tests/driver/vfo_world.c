@@ -3,19 +3,20 @@
  */
 #include "vfo_world.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const uint8_t vw_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
-static const char *const k_vfo_registry[] = {
-    "NetCfgInstanceId={0E5B2C41-9D3A-4F7B-8C12-6A4E1B9D3C70}", NULL
-};
+void vw_mac(unsigned i, uint8_t mac[6])
+{
+    static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    memcpy(mac, base, 6);
+    mac[5] = (uint8_t)(mac[5] + i);
+}
 
 int vw_start(vfo_world *w, uint64_t seed)
 {
     memset(w, 0, sizeof(*w));
-    memcpy(w->mac, vw_mac, 6);
     emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed };
     int err = emu_create(&cfg, &w->rt);
     if (!err && getenv("VW_TRACE"))
@@ -35,46 +36,58 @@ int vw_start(vfo_world *w, uint64_t seed)
     return err;
 }
 
-int vw_add_virtio(vfo_world *w, const vnet_pci_opts *o, const char *const *registry)
+int vw_add_virtio(vfo_world *w, unsigned i, const vnet_pci_opts *o, const char *const *extra_reg)
 {
-    vnet_pci_opts def = { .standby = true };
+    vnet_pci_opts def = { .standby = true, .loopback = true };
+    unsigned n = 0;
     if (!o) {
-        memcpy(def.mac, w->mac, 6);
+        vw_mac(i, def.mac);
         o = &def;
     }
-    w->vn = vnet_pci_create(o);
-    if (!w->vn)
+    if (!w->vn[i])
+        w->vn[i] = vnet_pci_create(o);
+    if (!w->vn[i])
         return EMU_ERR_NOMEM;
-    vnet_pci_desc(w->vn, "virtio0", registry ? registry : k_vfo_registry, &w->vn_desc);
-    int err = emu_add_device(w->rt, &w->vn_desc, &w->vfo_ad);
+    snprintf(w->vn_name[i], sizeof(w->vn_name[i]), "virtio%u", i);
+    snprintf(w->vn_reg[i], sizeof(w->vn_reg[i]),
+             "NetCfgInstanceId={0E5B2C41-9D3A-4F7B-8C12-6A4E1B9D3C7%u}", i);
+    w->vn_regs[i][n++] = w->vn_reg[i];
+    for (unsigned k = 0; extra_reg && extra_reg[k] && n < 3; k++)
+        w->vn_regs[i][n++] = extra_reg[k];
+    w->vn_regs[i][n] = NULL;
+    vnet_pci_desc(w->vn[i], w->vn_name[i], w->vn_regs[i], &w->vn_desc[i]);
+    int err = emu_add_device(w->rt, &w->vn_desc[i], &w->vfo_ad[i]);
     return err ? err : emu_run_until_idle(w->rt);
 }
 
-int vw_remove_virtio(vfo_world *w)
+int vw_remove_virtio(vfo_world *w, unsigned i, bool surprise)
 {
-    int err = emu_remove_device(w->rt, w->vfo_ad);
-    w->vfo_ad = NULL;
+    int err = surprise ? emu_surprise_remove(w->rt, w->vfo_ad[i])
+                       : emu_remove_device(w->rt, w->vfo_ad[i]);
+    w->vfo_ad[i] = NULL;
     return err ? err : emu_run_until_idle(w->rt);
 }
 
-int vw_add_vf(vfo_world *w, const uint8_t mac[6])
+int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
 {
-    if (!w->vf)
-        w->vf = loopnic_create(mac);
-    if (!w->vf)
+    if (!w->vf[i])
+        w->vf[i] = loopnic_create(mac);
+    if (!w->vf[i])
         return EMU_ERR_NOMEM;
-    loopnic_device_desc(w->vf, VW_VF_INSTANCE, &w->vf_desc);
-    w->vf_desc.service = emu_driver_service(w->mp);
-    int err = emu_add_device(w->rt, &w->vf_desc, &w->vf_ad);
+    snprintf(w->vf_name[i], sizeof(w->vf_name[i]), "{5A1F0C3E-7B2D-4E8A-9C61-0D4B3A2E1F0%u}", i);
+    loopnic_device_desc(w->vf[i], w->vf_name[i], &w->vf_desc[i]);
+    w->vf_desc[i].service = emu_driver_service(w->mp);
+    int err = emu_add_device(w->rt, &w->vf_desc[i], &w->vf_ad[i]);
     if (!err)
-        err = emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad), false);
+        err = emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad[i]), false);
     return err ? err : emu_run_until_idle(w->rt);
 }
 
-int vw_remove_vf(vfo_world *w, bool surprise)
+int vw_remove_vf(vfo_world *w, unsigned i, bool surprise)
 {
-    int err = surprise ? emu_surprise_remove(w->rt, w->vf_ad) : emu_remove_device(w->rt, w->vf_ad);
-    w->vf_ad = NULL;
+    int err =
+        surprise ? emu_surprise_remove(w->rt, w->vf_ad[i]) : emu_remove_device(w->rt, w->vf_ad[i]);
+    w->vf_ad[i] = NULL;
     return err ? err : emu_run_until_idle(w->rt);
 }
 
@@ -103,15 +116,15 @@ int vw_pt_filter(vfo_world *w, uint32_t filter)
     return err ? err : emu_run_until_idle(w->rt);
 }
 
-int vw_pt_send(vfo_world *w, unsigned n, unsigned len)
+int vw_pt_send(vfo_world *w, unsigned n, unsigned len, bool run)
 {
     uint8_t frame[1514];
     if (len < 60 || len > sizeof(frame))
         return EMU_ERR_INVAL;
     for (unsigned i = 0; i < n; i++) {
         memset(frame, 0, sizeof(frame));
-        memcpy(frame, w->mac, 6);
-        memcpy(frame + 6, w->mac, 6);
+        vw_mac(0, frame);
+        vw_mac(0, frame + 6);
         frame[12] = 0x88;
         frame[13] = 0xB5; /* local experimental ethertype */
         frame[14] = (uint8_t)i;
@@ -123,7 +136,7 @@ int vw_pt_send(vfo_world *w, unsigned n, unsigned len)
         if (nt != 0)
             return EMU_ERR_DRIVER;
     }
-    return emu_run_until_idle(w->rt);
+    return run ? emu_run_until_idle(w->rt) : EMU_OK;
 }
 
 int vw_pt_stats(vfo_world *w, miniprot_stats *st)
@@ -149,8 +162,10 @@ void vw_destroy(vfo_world *w)
 {
     if (w->rt)
         emu_destroy(w->rt);
-    vnet_pci_destroy(w->vn);
-    if (w->vf)
-        loopnic_destroy(w->vf);
+    for (unsigned i = 0; i < VW_MAX; i++) {
+        vnet_pci_destroy(w->vn[i]);
+        if (w->vf[i])
+            loopnic_destroy(w->vf[i]);
+    }
     memset(w, 0, sizeof(*w));
 }

@@ -236,6 +236,7 @@ struct emu_adapter {
     NDIS_OFFLOAD offload;
     bool have_offload;
     NDIS_LINK_STATE link;
+    uint64_t link_ups, link_downs; /* indicated transitions, for emu_adapter_link */
     WCHAR name_buf[EMU_NAME_MAX + 16];
     NDIS_STRING name;
 
