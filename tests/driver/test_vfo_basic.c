@@ -94,12 +94,44 @@ static void attach_traffic_detach(void **state)
         run_seed(seed);
 }
 
+/* vfo's nonpaged memory per adapter at default queue sizes (256 entries),
+ * as ndisemu accounts it: target at most 4 MiB, and printed for the README. */
+static void memory_per_adapter(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint32_t tag;
+    } tags[] = { { "adapter", 'Aofv' },
+                 { "virtio rings and buffers", 'Vofv' },
+                 { "transmit requests", 'Tofv' },
+                 { "misc", 'Mofv' } };
+    vfo_world w;
+    emu_mem_usage ad;
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_add_vf(&w, 0, mac), EMU_OK);
+    assert_int_equal(emu_adapter_mem(w.rt, w.vfo_ad[0], &ad), EMU_OK);
+    printf("vfo adapter, 256-entry queues, VF paired: %llu bytes in %llu allocations\n",
+           (unsigned long long)ad.bytes, (unsigned long long)ad.allocations);
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+        printf("  %-26s %llu bytes\n", tags[i].name,
+               (unsigned long long)emu_driver_mem_tag(w.rt, w.vfo, tags[i].tag));
+    assert_true(ad.bytes > 0);
+    assert_true(ad.bytes <= 4u * 1024 * 1024);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
         g_seeds = (unsigned)strtoul(argv[1], NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_traffic_detach),
+        cmocka_unit_test(memory_per_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
