@@ -301,6 +301,7 @@ void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     vfo_adapter *ad = ctx;
     VFO_INFO("halt (action %d)", (int)action);
+    ad->halting = true;
     if (action == NdisHaltDeviceSurpriseRemoved)
         ad->surprise_removed = true;
     vfo_lock();

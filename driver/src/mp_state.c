@@ -222,7 +222,7 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
 
 void vfo_request_reset(vfo_adapter *ad)
 {
-    if (InterlockedExchange(&ad->needs_reset, 1) != 0)
+    if (ad->halting || InterlockedExchange(&ad->needs_reset, 1) != 0)
         return;
     vfo_work_begin(ad);
     NdisQueueIoWorkItem(ad->reset_work, reset_work, ad);

@@ -364,7 +364,6 @@ void vfo_binding_open_done(vfo_binding *b)
 void vfo_binding_complete_bind(vfo_binding *b, fo_reason reason)
 {
     if (reason == FO_R_OK) {
-        vfo_count(&b->ad->ctr.attaches, 1);
         bind_finish(b, NDIS_STATUS_SUCCESS);
         return;
     }

@@ -271,6 +271,7 @@ struct vfo_adapter {
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
     bool surprise_removed;
+    bool halting; /* MiniportHaltEx began: no new device recovery */
     bool resetting;
     LONG isr_bits;    /* INTx: ISR status bits for the DPC */
     LONG needs_reset; /* DEVICE_NEEDS_RESET or a broken queue: recover at PASSIVE */

@@ -157,6 +157,8 @@ static void leave_under_traffic(bool surprise)
         uint64_t wire = wire_frames(w);
         assert_int_equal(vw_pt_send(w, 32, 200, false), EMU_OK);
         assert_int_equal(vw_remove_vf(w, 0, surprise), EMU_OK);
+        /* QEMU waits on the eject: it completes within 50 ms (virtual). */
+        assert_true(vw_last_pnp_ns <= 50000000ull);
         assert_int_equal(vw_pt_stats(w, &after), EMU_OK);
         assert_int_equal(after.send_ok - before.send_ok, 32);
         assert_int_equal(after.send_failed, before.send_failed);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint64_t vw_last_pnp_ns;
+
 void vw_mac(unsigned i, uint8_t mac[6])
 {
     static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -77,7 +79,9 @@ int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
     snprintf(w->vf_name[i], sizeof(w->vf_name[i]), "{5A1F0C3E-7B2D-4E8A-9C61-0D4B3A2E1F0%u}", i);
     loopnic_device_desc(w->vf[i], w->vf_name[i], &w->vf_desc[i]);
     w->vf_desc[i].service = emu_driver_service(w->mp);
+    uint64_t t0 = emu_now_ns(w->rt);
     int err = emu_add_device(w->rt, &w->vf_desc[i], &w->vf_ad[i]);
+    vw_last_pnp_ns = emu_now_ns(w->rt) - t0;
     if (!err)
         err = emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad[i]), false);
     return err ? err : emu_run_until_idle(w->rt);
@@ -85,8 +89,10 @@ int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
 
 int vw_remove_vf(vfo_world *w, unsigned i, bool surprise)
 {
+    uint64_t t0 = emu_now_ns(w->rt);
     int err =
         surprise ? emu_surprise_remove(w->rt, w->vf_ad[i]) : emu_remove_device(w->rt, w->vf_ad[i]);
+    vw_last_pnp_ns = emu_now_ns(w->rt) - t0;
     w->vf_ad[i] = NULL;
     return err ? err : emu_run_until_idle(w->rt);
 }

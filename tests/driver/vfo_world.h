@@ -43,6 +43,9 @@ int vw_remove_virtio(vfo_world *w, unsigned i, bool surprise);
  * binding service would. run: run until idle afterwards. */
 int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6]);
 int vw_remove_vf(vfo_world *w, unsigned i, bool surprise);
+/* Virtual nanoseconds the last vw_add_vf / vw_remove_vf PnP operation took
+ * (bind, or query-remove to close), before running on until idle. */
+extern uint64_t vw_last_pnp_ns;
 int vw_pairs(vfo_world *w, struct vfo_ctl_pairs *p);
 int vw_pt_filter(vfo_world *w, uint32_t filter);
 /* n frames of len bytes to pair 0's MAC, through the test protocol; run
