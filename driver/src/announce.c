@@ -13,16 +13,7 @@
 
 bool vfo_announce_init(vfo_adapter *ad)
 {
-    NET_BUFFER_LIST_POOL_PARAMETERS pp;
-    NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
-    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
-    pp.fAllocateNetBuffer = TRUE;
-    pp.PoolTag = VFO_TAG_MISC;
-    pp.DataSize = VNET_ANNOUNCE_FRAME_MAX;
-    ad->own_pool = NdisAllocateNetBufferListPool(ad->handle, &pp);
+    ad->own_pool = vfo_nbl_pool(ad->handle, VFO_TAG_MISC, VNET_ANNOUNCE_FRAME_MAX);
     return ad->own_pool != NULL;
 }
 
@@ -83,8 +74,7 @@ static PNET_BUFFER_LIST build(vfo_adapter *ad, ULONG *count)
         PNET_BUFFER_LIST nbl = frame_nbl(ad, frame, (ULONG)len);
         if (!nbl)
             break;
-        *tail = nbl;
-        tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+        vfo_nbl_append(&tail, nbl);
         (*count)++;
     }
     return head;
@@ -100,11 +90,9 @@ static void send_on_primary(vfo_adapter *ad, PNET_BUFFER_LIST frames)
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         if (fo_select_tx(&ad->pair, NULL) == FO_TX_PRIMARY) {
             nbl->SourceHandle = ad->bind->handle;
-            *vf_tail = nbl;
-            vf_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&vf_tail, nbl);
         } else {
-            *sb_tail = nbl;
-            sb_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&sb_tail, nbl);
         }
     }
     if (vf)

@@ -314,21 +314,13 @@ static void announce_timer_fired(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 
 bool vfo_glue_init(vfo_adapter *ad)
 {
-    NDIS_TIMER_CHARACTERISTICS tc;
     NdisInitializeEvent(&ad->released);
     NdisInitializeEvent(&ad->work_idle);
     NdisSetEvent(&ad->work_idle);
     ad->action_work = NdisAllocateIoWorkItem(ad->handle);
     if (!ad->action_work)
         return false;
-    NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
-    tc.AllocationTag = VFO_TAG_MISC;
-    tc.TimerFunction = announce_timer_fired;
-    tc.FunctionContext = ad;
-    return NdisAllocateTimerObject(ad->handle, &tc, &ad->announce_timer) == NDIS_STATUS_SUCCESS;
+    return vfo_timer_alloc(ad->handle, announce_timer_fired, ad, &ad->announce_timer);
 }
 
 /* After the pair left the registry: no event can arm the timer again. */

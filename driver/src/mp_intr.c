@@ -170,19 +170,6 @@ void vfo_ctrl_timer_arm(vfo_adapter *ad)
     NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL);
 }
 
-static bool alloc_ctrl_timer(vfo_adapter *ad)
-{
-    NDIS_TIMER_CHARACTERISTICS tc;
-    NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
-    tc.AllocationTag = VFO_TAG_MISC;
-    tc.TimerFunction = ctrl_tick;
-    tc.FunctionContext = ad;
-    return NdisAllocateTimerObject(ad->handle, &tc, &ad->ctrl_timer) == NDIS_STATUS_SUCCESS;
-}
-
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad)
 {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
@@ -200,7 +187,7 @@ NDIS_STATUS vfo_intr_register(vfo_adapter *ad)
     ic.MessageInterruptDpcHandler = MpMessageDpc;
     ic.DisableMessageInterruptHandler = MpDisableMessage;
     ic.EnableMessageInterruptHandler = MpEnableMessage;
-    if (!alloc_ctrl_timer(ad))
+    if (!vfo_timer_alloc(ad->handle, ctrl_tick, ad, &ad->ctrl_timer))
         return NDIS_STATUS_RESOURCES;
     ad->reset_work = NdisAllocateIoWorkItem(ad->handle);
     if (!ad->reset_work)

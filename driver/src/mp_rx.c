@@ -15,15 +15,7 @@
 
 bool vfo_rx_init(vfo_adapter *ad)
 {
-    NET_BUFFER_LIST_POOL_PARAMETERS pp;
-    NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
-    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
-    pp.fAllocateNetBuffer = TRUE;
-    pp.PoolTag = VFO_TAG_RX;
-    ad->rx_pool = NdisAllocateNetBufferListPool(ad->handle, &pp);
+    ad->rx_pool = vfo_nbl_pool(ad->handle, VFO_TAG_RX, 0);
     return ad->rx_pool != NULL;
 }
 
@@ -145,8 +137,7 @@ void vfo_rx_poll(vfo_adapter *ad)
                 vfo_count(&ad->ctr.rx_dropped, 1);
                 continue;
             }
-            *tail = nbl;
-            tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&tail, nbl);
             n++;
         }
         low = vnet_rx_posted(ad->vn) < vnet_rx_buffer_count(ad->vn) / VFO_RX_LOW_DIVSOR;
@@ -173,12 +164,10 @@ void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         if (nbl->NdisPoolHandle == ad->rx_pool) {
-            *own_tail = nbl;
-            own_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&own_tail, nbl);
         } else {
             vfo_primary_unwrap(nbl);
-            *vf_tail = nbl;
-            vf_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&vf_tail, nbl);
             nvf++;
         }
     }
@@ -211,8 +200,7 @@ void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls,
         if ((!resources || nup < VFO_RX_BUDGET) && vfo_primary_wrap(nbl, ad->handle)) {
             if (resources)
                 lent[nup] = nbl;
-            *tail = nbl;
-            tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            vfo_nbl_append(&tail, nbl);
             nup++;
             continue;
         }

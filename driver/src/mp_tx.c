@@ -285,8 +285,7 @@ void vfo_tx_complete_done(vfo_adapter *ad)
             continue;
         }
         ok += NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS;
-        *tail = nbl;
-        tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+        vfo_nbl_append(&tail, nbl);
     }
     vfo_count(&ad->ctr.tx_standby, ok);
     if (up)
@@ -384,12 +383,6 @@ static void fail_now(vfo_adapter *ad, PNET_BUFFER_LIST nbls, NDIS_STATUS st, boo
     vfo_tx_complete_up(ad, nbls, at_dispatch);
 }
 
-static void append(PNET_BUFFER_LIST **tail, PNET_BUFFER_LIST nbl)
-{
-    **tail = nbl;
-    *tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
-}
-
 void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
                           ULONG flags)
 {
@@ -408,21 +401,21 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         if (!vfo_tx_meta(nbl, &meta)) {
-            append(&bad_tail, nbl);
+            vfo_nbl_append(&bad_tail, nbl);
             continue;
         }
         fo_tx_decision d = fo_select_tx(&ad->pair, meta.offloads ? &meta : NULL);
         if (d == FO_TX_PRIMARY) {
             /* The reference keeps the binding open: ad->bind is stable. */
             if (vfo_primary_wrap(nbl, ad->bind->handle)) {
-                append(&vf_tail, nbl);
+                vfo_nbl_append(&vf_tail, nbl);
                 nvf++;
                 continue;
             }
             if (fo_primary_release(&ad->pair, 1))
                 vfo_drained(ad);
         }
-        append(&sb_tail, nbl);
+        vfo_nbl_append(&sb_tail, nbl);
     }
     if (vf) {
         vfo_count(&ad->ctr.tx_primary, nvf);

@@ -71,12 +71,6 @@ static fo_tx_status map_tx_status(NDIS_STATUS st)
     }
 }
 
-static void append(PNET_BUFFER_LIST **tail, PNET_BUFFER_LIST nbl)
-{
-    **tail = nbl;
-    *tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
-}
-
 void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     vfo_binding *b = ctx;
@@ -101,7 +95,7 @@ void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG 
         vfo_primary_unwrap(nbl);
         NDIS_STATUS st = NET_BUFFER_LIST_STATUS(nbl);
         if (st == NDIS_STATUS_SUCCESS) {
-            append(&done_tail, nbl);
+            vfo_nbl_append(&done_tail, nbl);
             continue;
         }
         fo_tx_status fs = map_tx_status(st);
@@ -109,9 +103,9 @@ void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG 
         if (fo_tx_resend(&ad->pair, fs)) {
             NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_SUCCESS;
             vfo_count(&ad->ctr.resent, 1);
-            append(&resend_tail, nbl);
+            vfo_nbl_append(&resend_tail, nbl);
         } else {
-            append(&done_tail, nbl);
+            vfo_nbl_append(&done_tail, nbl);
         }
     }
     if (removed)

@@ -64,41 +64,35 @@ void vfo_binding_replay_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status
     replay_answer(b, s->token, fs);
 }
 
-/* Builds the OID for one replay step into the slot; 0 when vfo never records
- * that setting (nothing to send). */
+/* The OID each replay step sets on the VF; 0 for the settings vfo never
+ * records (it does not offer RSS or interrupt moderation upwards). */
+static const NDIS_OID k_replay_oid[FO_SET_COUNT] = {
+    [FO_SET_MULTICAST_LIST] = OID_802_3_MULTICAST_LIST,
+    [FO_SET_OFFLOAD] = OID_TCP_OFFLOAD_PARAMETERS,
+    [FO_SET_ENCAPSULATION] = OID_OFFLOAD_ENCAPSULATION,
+    [FO_SET_VLAN_ID] = OID_GEN_VLAN_ID,
+    [FO_SET_NETWORK_ADDRESSES] = OID_GEN_NETWORK_LAYER_ADDRESSES,
+    [FO_SET_PM_PARAMETERS] = OID_PM_PARAMETERS,
+    [FO_SET_PACKET_FILTER] = OID_GEN_CURRENT_PACKET_FILTER,
+};
+
+/* Builds the OID for one replay step into the slot; 0 when there is none.
+ * Every payload is the OID's buffer as recorded, except the offloads, which
+ * the engine keeps as fo_offload. */
 static NDIS_OID replay_oid(vfo_oid_slot *s, const UCHAR *payload, size_t len, ULONG *out_len)
 {
+    NDIS_OID oid = (unsigned)s->setting < FO_SET_COUNT ? k_replay_oid[s->setting] : 0;
     *out_len = (ULONG)len;
-    switch (s->setting) {
-    case FO_SET_MULTICAST_LIST:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_802_3_MULTICAST_LIST;
-    case FO_SET_OFFLOAD: {
+    if (oid == OID_TCP_OFFLOAD_PARAMETERS) {
         fo_offload o;
         NdisMoveMemory(&o, payload, sizeof(o));
         s->zero_payload = (o.flags & FO_OFL_ALL) == 0;
         vfo_offload_params_to_ndis(&o, (NDIS_OFFLOAD_PARAMETERS *)s->buf);
         *out_len = NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2;
-        return OID_TCP_OFFLOAD_PARAMETERS;
+    } else if (oid) {
+        NdisMoveMemory(s->buf, payload, len);
     }
-    case FO_SET_ENCAPSULATION:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_OFFLOAD_ENCAPSULATION;
-    case FO_SET_VLAN_ID:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_GEN_VLAN_ID;
-    case FO_SET_NETWORK_ADDRESSES:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_GEN_NETWORK_LAYER_ADDRESSES;
-    case FO_SET_PM_PARAMETERS:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_PM_PARAMETERS;
-    case FO_SET_PACKET_FILTER:
-        NdisMoveMemory(s->buf, payload, len);
-        return OID_GEN_CURRENT_PACKET_FILTER;
-    default:
-        return 0; /* RSS, interrupt moderation: vfo does not offer them upwards */
-    }
+    return oid;
 }
 
 /* REPLAY: send one recorded setting to the VF. */
@@ -132,43 +126,49 @@ void vfo_binding_replay(vfo_adapter *ad, vfo_binding *b, const fo_action *a)
 /* ------------------------------------------------------------------------ */
 /* Statistics                                                               */
 
+/* g_vfo.lock held: claims the statistics slot (its OID pins the binding
+ * open); false when the binding is going away or the slot is busy. */
+static bool claim_stats_locked(vfo_binding *b)
+{
+    if (b->orphan || b->closing || b->step != VFO_BS_BOUND)
+        return false;
+    if (b->stats.use != VFO_OID_FREE) {
+        b->stats_again = true; /* asked again when the slot frees */
+        return false;
+    }
+    b->stats.use = VFO_OID_STATS;
+    b->oids_out++;
+    return true;
+}
+
+static void issue_stats(vfo_binding *b)
+{
+    vfo_binding_oid_issue(b, &b->stats, NdisRequestQueryInformation, OID_GEN_STATISTICS,
+                          sizeof(NDIS_STATISTICS_INFO));
+}
+
 /* QUERY_PRIMARY_STATS (the action drainer: ad->bind is stable). */
 void vfo_binding_query_stats(vfo_binding *b)
 {
     if (!b)
         return;
     vfo_lock();
-    if (b->orphan || b->closing) {
-        vfo_unlock();
-        return;
-    }
-    if (b->stats.use != VFO_OID_FREE) {
-        b->stats_again = true;
-        vfo_unlock();
-        return;
-    }
-    b->stats.use = VFO_OID_STATS;
-    b->oids_out++;
+    bool claimed = claim_stats_locked(b);
     vfo_unlock();
-    vfo_binding_oid_issue(b, &b->stats, NdisRequestQueryInformation, OID_GEN_STATISTICS,
-                          sizeof(NDIS_STATISTICS_INFO));
+    if (claimed)
+        issue_stats(b);
 }
 
 /* CheckForHang's periodic sample: any thread, so the binding is taken from
- * the adapter under the lock and pinned by its OID. */
+ * the adapter under the lock. */
 void vfo_adapter_sample_primary(vfo_adapter *ad)
 {
     vfo_lock();
     vfo_binding *b = ad->bind;
-    if (!b || b->orphan || b->closing || b->step != VFO_BS_BOUND || b->stats.use != VFO_OID_FREE) {
-        vfo_unlock();
-        return;
-    }
-    b->stats.use = VFO_OID_STATS;
-    b->oids_out++;
+    bool claimed = b && claim_stats_locked(b);
     vfo_unlock();
-    vfo_binding_oid_issue(b, &b->stats, NdisRequestQueryInformation, OID_GEN_STATISTICS,
-                          sizeof(NDIS_STATISTICS_INFO));
+    if (claimed)
+        issue_stats(b);
 }
 
 void vfo_binding_stats_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)

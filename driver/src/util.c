@@ -24,6 +24,36 @@ void vfo_free(NDIS_HANDLE h, PVOID p, ULONG tag)
         NdisFreeMemoryWithTagPriority(h, p, tag);
 }
 
+/* An NBL pool whose NBLs come with one NET_BUFFER (and, with data_size,
+ * a data buffer of that size). */
+NDIS_HANDLE vfo_nbl_pool(NDIS_HANDLE h, ULONG tag, ULONG data_size)
+{
+    NET_BUFFER_LIST_POOL_PARAMETERS pp;
+    NdisZeroMemory(&pp, sizeof(pp));
+    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
+    pp.fAllocateNetBuffer = TRUE;
+    pp.PoolTag = tag;
+    pp.DataSize = data_size;
+    return NdisAllocateNetBufferListPool(h, &pp);
+}
+
+/* A one-shot timer object calling fn(ctx). */
+bool vfo_timer_alloc(NDIS_HANDLE h, PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HANDLE *out)
+{
+    NDIS_TIMER_CHARACTERISTICS tc;
+    NdisZeroMemory(&tc, sizeof(tc));
+    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    tc.AllocationTag = VFO_TAG_MISC;
+    tc.TimerFunction = fn;
+    tc.FunctionContext = ctx;
+    return NdisAllocateTimerObject(h, &tc, out) == NDIS_STATUS_SUCCESS;
+}
+
 /* Runs fn now when the caller is at PASSIVE_LEVEL, else on the work item.
  * Returns false when it was queued. */
 bool vfo_run_passive(NDIS_HANDLE work, NDIS_IO_WORKITEM_ROUTINE fn, PVOID ctx)

@@ -542,5 +542,14 @@ bool vfo_guid_parse(const WCHAR *s, USHORT chars, struct vfo_ctl_guid *out);
 PVOID vfo_alloc(NDIS_HANDLE h, SIZE_T size, ULONG tag);
 void vfo_free(NDIS_HANDLE h, PVOID p, ULONG tag);
 bool vfo_run_passive(NDIS_HANDLE work, NDIS_IO_WORKITEM_ROUTINE fn, PVOID ctx);
+NDIS_HANDLE vfo_nbl_pool(NDIS_HANDLE h, ULONG tag, ULONG data_size);
+bool vfo_timer_alloc(NDIS_HANDLE h, PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HANDLE *out);
+
+/* Appends one NBL to a chain being built (tail points at the last Next). */
+static inline void vfo_nbl_append(PNET_BUFFER_LIST **tail, PNET_BUFFER_LIST nbl)
+{
+    **tail = nbl;
+    *tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+}
 
 #endif /* VFO_H */
