@@ -1,18 +1,14 @@
 /*
  * ndis_ext.h - the rest of what a full NDIS 6.30 Ethernet miniport and an
- * intermediate-style protocol touch: more OIDs and status codes, the offload
- * parameter and per-packet offload structures, statistics, network-layer
- * addresses, interrupt moderation, power-management capabilities and
+ * intermediate-style protocol touch beyond ndis_oid.h: more OIDs, per-packet
+ * offload information, statistics flags, IPv6 network-layer addresses,
+ * interrupt moderation, power-management capabilities and
  * NdisReEnumerateProtocolBindings. Part of the clean-room ndis.h; names,
  * values and layouts from the NDIS reference on learn.microsoft.com
  * (Windows x64).
  */
 #ifndef VFO_DDK_NDIS_EXT_H
 #define VFO_DDK_NDIS_EXT_H
-
-/* ---- status codes ---- */
-#define NDIS_STATUS_RESET_START ((NDIS_STATUS)0x40010004L)
-#define NDIS_STATUS_RESET_END   ((NDIS_STATUS)0x40010005L)
 
 /* ---- more OID codes ---- */
 #define OID_GEN_SUPPORTED_GUIDS          0x00010117
@@ -49,8 +45,6 @@
 #define OID_PM_ADD_WOL_PATTERN           0xFD010110
 #define OID_PM_REMOVE_WOL_PATTERN        0xFD010111
 
-#define NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION 0xA8
-
 /* ---- NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES.SupportedStatistics ---- */
 #define NDIS_STATISTICS_XMIT_ERROR_SUPPORTED            0x00000004
 #define NDIS_STATISTICS_RCV_ERROR_SUPPORTED             0x00000008
@@ -83,70 +77,11 @@ typedef enum _NDIS_HARDWARE_STATUS {
 } NDIS_HARDWARE_STATUS,
     *PNDIS_HARDWARE_STATUS;
 
-/* ---- OID_TCP_OFFLOAD_PARAMETERS ---- */
-typedef struct _NDIS_OFFLOAD_PARAMETERS {
-    NDIS_OBJECT_HEADER Header;
-    UCHAR IPv4Checksum;
-    UCHAR TCPIPv4Checksum;
-    UCHAR UDPIPv4Checksum;
-    UCHAR TCPIPv6Checksum;
-    UCHAR UDPIPv6Checksum;
-    UCHAR LsoV1;
-    UCHAR IPsecV1;
-    UCHAR LsoV2IPv4;
-    UCHAR LsoV2IPv6;
-    UCHAR TcpConnectionIPv4;
-    UCHAR TcpConnectionIPv6;
-    ULONG Flags;
-    UCHAR IPsecV2;
-    UCHAR IPsecV2IPv4;
-    struct {
-        UCHAR RscIPv4;
-        UCHAR RscIPv6;
-    };
-    struct {
-        UCHAR EncapsulatedPacketTaskOffload;
-        UCHAR EncapsulationTypes;
-    };
-} NDIS_OFFLOAD_PARAMETERS, *PNDIS_OFFLOAD_PARAMETERS;
-#define NDIS_OFFLOAD_PARAMETERS_REVISION_1 1
-#define NDIS_OFFLOAD_PARAMETERS_REVISION_2 2
-#define NDIS_OFFLOAD_PARAMETERS_REVISION_3 3
-#define NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1 \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD_PARAMETERS, Flags)
+/* ---- OID_TCP_OFFLOAD_PARAMETERS (the structure is in ndis_oid.h) ---- */
 #define NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD_PARAMETERS, IPsecV2IPv4)
-#define NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3 \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD_PARAMETERS, EncapsulationTypes)
-/* Checksum members. */
-#define NDIS_OFFLOAD_PARAMETERS_NO_CHANGE              0
-#define NDIS_OFFLOAD_PARAMETERS_TX_RX_DISABLED         1
-#define NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED 2
-#define NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED 3
-#define NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED          4
-/* LsoV1, LsoV2IPv4, LsoV2IPv6. */
 #define NDIS_OFFLOAD_PARAMETERS_LSOV1_DISABLED 1
 #define NDIS_OFFLOAD_PARAMETERS_LSOV1_ENABLED  2
-#define NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED 1
-#define NDIS_OFFLOAD_PARAMETERS_LSOV2_ENABLED  2
-
-/* ---- OID_OFFLOAD_ENCAPSULATION ---- */
-typedef struct _NDIS_OFFLOAD_ENCAPSULATION {
-    NDIS_OBJECT_HEADER Header;
-    struct {
-        ULONG Enabled;
-        ULONG EncapsulationType;
-        ULONG HeaderSize;
-    } IPv4;
-    struct {
-        ULONG Enabled;
-        ULONG EncapsulationType;
-        ULONG HeaderSize;
-    } IPv6;
-} NDIS_OFFLOAD_ENCAPSULATION, *PNDIS_OFFLOAD_ENCAPSULATION;
-#define NDIS_OFFLOAD_ENCAPSULATION_REVISION_1 1
-#define NDIS_SIZEOF_OFFLOAD_ENCAPSULATION_REVISION_1 \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_OFFLOAD_ENCAPSULATION, IPv6.HeaderSize)
 
 /* ---- per-packet offload information (NET_BUFFER_LIST_INFO) ---- */
 typedef struct _NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO {
@@ -213,19 +148,12 @@ typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
 } NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO,
     *PNDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO;
 
-/* ---- OID_GEN_STATISTICS ---- */
-#define NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV   0x00000001
+/* ---- OID_GEN_STATISTICS: the rest of the validity flags (ndis_oid.h has the structure) ---- */
 #define NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_RCV  0x00000002
 #define NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_RCV  0x00000004
-#define NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV             0x00000008
-#define NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS          0x00000010
 #define NDIS_STATISTICS_FLAGS_VALID_RCV_ERROR             0x00000020
-#define NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT  0x00000040
 #define NDIS_STATISTICS_FLAGS_VALID_MULTICAST_FRAMES_XMIT 0x00000080
 #define NDIS_STATISTICS_FLAGS_VALID_BROADCAST_FRAMES_XMIT 0x00000100
-#define NDIS_STATISTICS_FLAGS_VALID_BYTES_XMIT            0x00000200
-#define NDIS_STATISTICS_FLAGS_VALID_XMIT_ERROR            0x00000400
-#define NDIS_STATISTICS_FLAGS_VALID_XMIT_DISCARDS         0x00008000
 #define NDIS_STATISTICS_FLAGS_VALID_DIRECTED_BYTES_RCV    0x00010000
 #define NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_RCV   0x00020000
 #define NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_RCV   0x00040000
@@ -233,55 +161,13 @@ typedef struct _NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO {
 #define NDIS_STATISTICS_FLAGS_VALID_MULTICAST_BYTES_XMIT  0x00100000
 #define NDIS_STATISTICS_FLAGS_VALID_BROADCAST_BYTES_XMIT  0x00200000
 
-typedef struct _NDIS_STATISTICS_INFO {
-    NDIS_OBJECT_HEADER Header;
-    ULONG SupportedStatistics;
-    ULONG64 ifInDiscards;
-    ULONG64 ifInErrors;
-    ULONG64 ifHCInOctets;
-    ULONG64 ifHCInUcastPkts;
-    ULONG64 ifHCInMulticastPkts;
-    ULONG64 ifHCInBroadcastPkts;
-    ULONG64 ifHCOutOctets;
-    ULONG64 ifHCOutUcastPkts;
-    ULONG64 ifHCOutMulticastPkts;
-    ULONG64 ifHCOutBroadcastPkts;
-    ULONG64 ifOutErrors;
-    ULONG64 ifOutDiscards;
-    ULONG64 ifHCInUcastOctets;
-    ULONG64 ifHCInMulticastOctets;
-    ULONG64 ifHCInBroadcastOctets;
-    ULONG64 ifHCOutUcastOctets;
-    ULONG64 ifHCOutMulticastOctets;
-    ULONG64 ifHCOutBroadcastOctets;
-} NDIS_STATISTICS_INFO, *PNDIS_STATISTICS_INFO;
-#define NDIS_STATISTICS_INFO_REVISION_1 1
-#define NDIS_SIZEOF_STATISTICS_INFO_REVISION_1 \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_STATISTICS_INFO, ifHCOutBroadcastOctets)
-
 /* ---- OID_GEN_NETWORK_LAYER_ADDRESSES ---- */
-typedef struct _NETWORK_ADDRESS {
-    USHORT AddressLength;
-    USHORT AddressType;
-    UCHAR Address[1];
-} NETWORK_ADDRESS, *PNETWORK_ADDRESS;
-typedef struct _NETWORK_ADDRESS_LIST {
-    LONG AddressCount;
-    USHORT AddressType;
-    NETWORK_ADDRESS Address[1];
-} NETWORK_ADDRESS_LIST, *PNETWORK_ADDRESS_LIST;
-typedef struct _NETWORK_ADDRESS_IP {
-    USHORT sin_port;
-    ULONG in_addr;
-    UCHAR sin_zero[8];
-} NETWORK_ADDRESS_IP, *PNETWORK_ADDRESS_IP;
 typedef struct _NETWORK_ADDRESS_IP6 {
     USHORT sin6_port;
     ULONG sin6_flowinfo;
     USHORT sin6_addr[8];
     ULONG sin6_scope_id;
 } NETWORK_ADDRESS_IP6, *PNETWORK_ADDRESS_IP6;
-#define NETWORK_ADDRESS_LENGTH_IP  sizeof(NETWORK_ADDRESS_IP)
 #define NETWORK_ADDRESS_LENGTH_IP6 sizeof(NETWORK_ADDRESS_IP6)
 #define NDIS_PROTOCOL_ID_IP6       0x03
 
