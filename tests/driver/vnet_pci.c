@@ -2,17 +2,14 @@
  * vnet_pci.c - the emu/dev virtio-net model plugged into ndisemu as a PCI
  * device, doing what a PCI bus and the OS's interrupt layer do for it:
  * configuration and BAR 0 traps go to the model, guest-physical addresses are
- * ndisemu's DMA mappings, MSI-X is enabled and its table programmed and
- * unmasked at attach (Windows does that before MiniportInitializeEx), and a
- * queue notification runs the queue as device work.
+ * ndisemu's DMA mappings (ndisemu enables MSI-X when the driver connects
+ * its message interrupts), and a queue notification runs the queue as
+ * device work.
  */
 #include "vnet_pci.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define PCI_CAP_PTR     0x34
-#define PCI_CAP_ID_MSIX 0x11
 
 static void *translate(void *ctx, uint64_t gpa, uint64_t len)
 {
@@ -76,38 +73,10 @@ static void mmio_write(void *dev, unsigned bar, uint64_t off, unsigned size, uin
     emu_vdev_mmio_write(emu_vnet_vdev(p->dev), bar, off, size, value);
 }
 
-/* What the OS does before the driver sees an MSI-X interrupt resource:
- * program every table entry, unmask it, enable MSI-X. */
-static void enable_msix(vnet_pci *p)
-{
-    emu_vdev *v = emu_vnet_vdev(p->dev);
-    uint32_t cap = emu_vdev_cfg_read(v, PCI_CAP_PTR, 1);
-    for (int hops = 0; cap && hops < 48; hops++) {
-        if (emu_vdev_cfg_read(v, cap, 1) == PCI_CAP_ID_MSIX)
-            break;
-        cap = emu_vdev_cfg_read(v, cap + 1, 1);
-    }
-    if (!cap)
-        return;
-    uint32_t control = emu_vdev_cfg_read(v, cap + 2, 2);
-    uint32_t table = emu_vdev_cfg_read(v, cap + 4, 4);
-    unsigned n = (control & 0x7FF) + 1, bar = table & 7;
-    uint64_t base = table & ~7u;
-    for (unsigned i = 0; i < n; i++) {
-        emu_vdev_mmio_write(v, bar, base + 16 * i, 4, 0xFEE00000u);
-        emu_vdev_mmio_write(v, bar, base + 16 * i + 4, 4, 0);
-        emu_vdev_mmio_write(v, bar, base + 16 * i + 8, 4, 0x60 + i);
-        emu_vdev_mmio_write(v, bar, base + 16 * i + 12, 4, 0); /* unmasked */
-    }
-    emu_vdev_cfg_write(v, cap + 2, 2, (control & 0x3FFF) | 0x8000);
-}
-
 static void attach(void *dev, emu_host *host)
 {
     vnet_pci *p = dev;
     p->host = host;
-    if (p->msix)
-        enable_msix(p);
 }
 
 static void detach(void *dev)
