@@ -20,17 +20,21 @@
 
 static void ctrl_poll(vfo_adapter *ad)
 {
-    bool idle = false;
+    bool idle = false, arm = false;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
     if (ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
+        vfo_rx_filter_retry(ad);
         idle = ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) == 0;
         if (idle)
             ad->ctrl_timer_armed = false;
+        arm = vfo_ctrl_tick_needed(ad);
     }
     NdisDprReleaseSpinLock(&ad->ctrl_lock);
     if (idle) /* every command answered: the timeout tick has nothing to age */
         NdisCancelTimerObject(ad->ctrl_timer);
+    if (arm)
+        vfo_ctrl_timer_arm(ad);
 }
 
 static void service_all(vfo_adapter *ad, bool config)
@@ -150,6 +154,7 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     if (ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
         timed_out = vnet_ctrl_tick(ad->vn, VFO_CTRL_TICK_MS);
+        vfo_rx_filter_retry(ad);
         again = vnet_ctrl_pending(ad->vn) > 0;
     }
     ad->ctrl_timer_armed = again;
@@ -162,7 +167,16 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     }
 }
 
-/* ctrl_lock held or not: arms the tick if commands are outstanding. */
+/* ctrl_lock held: true when commands are outstanding and the timeout tick
+ * is not running; the caller arms it once the lock is dropped. */
+bool vfo_ctrl_tick_needed(vfo_adapter *ad)
+{
+    bool arm = !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
+    ad->ctrl_timer_armed |= arm;
+    return arm;
+}
+
+/* ctrl_lock held or not: starts the timeout tick (vfo_ctrl_tick_needed said so). */
 void vfo_ctrl_timer_arm(vfo_adapter *ad)
 {
     LARGE_INTEGER due;
@@ -252,8 +266,7 @@ void vfo_config_changed(vfo_adapter *ad)
         vfo_event_end(ad, r, "virtio announce");
         NdisDprAcquireSpinLock(&ad->ctrl_lock);
         vnet_status as = vnet_ctrl_announce_ack(ad->vn, NULL, NULL);
-        bool arm = !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
-        ad->ctrl_timer_armed |= arm;
+        bool arm = vfo_ctrl_tick_needed(ad);
         NdisDprReleaseSpinLock(&ad->ctrl_lock);
         if (arm)
             vfo_ctrl_timer_arm(ad);

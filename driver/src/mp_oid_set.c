@@ -16,34 +16,74 @@ static void record(vfo_adapter *ad, fo_setting s, const void *data, size_t len)
     vfo_event_end(ad, r, fo_setting_name(s));
 }
 
-/* The device's receive filter from the packet filter and multicast list:
- * promiscuous and all-multicast modes, the current MAC when it is not the
- * permanent one, and the multicast table (all-multicast past its size). */
-void vfo_rx_filter_apply(vfo_adapter *ad)
+/* ctrl_lock held. Submits the receive filter as three commands: promiscuous
+ * and all-multicast modes, then the MAC table (the current MAC when it is not
+ * the permanent one, the multicast list unless all-multicast). */
+static void filter_done(void *ctx, void *cookie, vnet_ctrl_op op, vnet_status st);
+
+static void filter_submit(vfo_adapter *ad)
 {
     ULONG f = ad->packet_filter;
     bool mc = (f & NDIS_PACKET_TYPE_MULTICAST) != 0;
     ULONG n_mc = mc ? ad->mcast_count : 0;
     bool allmulti = (f & NDIS_PACKET_TYPE_ALL_MULTICAST) || n_mc > VNET_MAC_TABLE_MAX;
     bool own_mac = !NdisEqualMemory(ad->cur_mac, ad->perm_mac, 6);
-    vnet_status s1, s2, s3;
+    vnet_status st[3];
+    ad->filter_dirty = false;
+    st[0] = vnet_ctrl_set_promisc(ad->vn, (f & NDIS_PACKET_TYPE_PROMISCUOUS) != 0, filter_done, ad);
+    st[1] = vnet_ctrl_set_allmulti(ad->vn, allmulti, filter_done, ad);
+    st[2] = vnet_ctrl_set_mac_table(ad->vn, ad->cur_mac, own_mac ? 1 : 0, &ad->mcast[0][0],
+                                    allmulti ? 0 : n_mc, filter_done, ad);
+    for (int i = 0; i < 3; i++) {
+        if (st[i] == VNET_OK)
+            ad->filter_inflight++;
+        else if (st[i] == VNET_E_BUSY) /* every slot taken: again after a completion */
+            ad->filter_dirty = true;
+        else
+            VFO_WARN("receive filter command %d refused: %s", i, vnet_status_name(st[i]));
+    }
+}
+
+/* A filter command completed (ctrl_lock held): a change that arrived while
+ * the filter was in flight is submitted now, so the device ends with the
+ * latest one. */
+static void filter_done(void *ctx, void *cookie, vnet_ctrl_op op, vnet_status st)
+{
+    vfo_adapter *ad = cookie;
+    (void)ctx;
+    if (st != VNET_OK && st != VNET_E_CANCELLED) /* counted by lib/vnet */
+        VFO_WARN("receive filter command %d: %s", (int)op, vnet_status_name(st));
+    ad->filter_inflight--;
+    if (st != VNET_E_CANCELLED)
+        vfo_rx_filter_retry(ad);
+}
+
+/* ctrl_lock held, after control-queue completions: a filter change that
+ * found no free slot or arrived while one was in flight goes out now. */
+void vfo_rx_filter_retry(vfo_adapter *ad)
+{
+    if (ad->filter_dirty && ad->filter_inflight == 0 && vnet_is_started(ad->vn))
+        filter_submit(ad);
+}
+
+/* The device's receive filter from the packet filter and multicast list.
+ * One programming is in flight at a time; a change meanwhile is coalesced
+ * into the next. */
+void vfo_rx_filter_apply(vfo_adapter *ad)
+{
     NdisAcquireSpinLock(&ad->ctrl_lock);
     if (!ad->vn || !vnet_is_started(ad->vn) || !vnet_has_feature(ad->vn, VNET_F_CTRL_RX)) {
         NdisReleaseSpinLock(&ad->ctrl_lock);
         return;
     }
-    s1 = vnet_ctrl_set_promisc(ad->vn, (f & NDIS_PACKET_TYPE_PROMISCUOUS) != 0, NULL, NULL);
-    s2 = vnet_ctrl_set_allmulti(ad->vn, allmulti, NULL, NULL);
-    s3 = vnet_ctrl_set_mac_table(ad->vn, ad->cur_mac, own_mac ? 1 : 0, &ad->mcast[0][0],
-                                 allmulti ? 0 : n_mc, NULL, NULL);
-    bool arm = !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
-    ad->ctrl_timer_armed |= arm;
+    if (ad->filter_inflight)
+        ad->filter_dirty = true;
+    else
+        filter_submit(ad);
+    bool arm = vfo_ctrl_tick_needed(ad);
     NdisReleaseSpinLock(&ad->ctrl_lock);
     if (arm)
         vfo_ctrl_timer_arm(ad);
-    if (s1 != VNET_OK || s2 != VNET_OK || s3 != VNET_OK)
-        VFO_WARN("receive filter not fully programmed: %s/%s/%s", vnet_status_name(s1),
-                 vnet_status_name(s2), vnet_status_name(s3));
 }
 
 static NDIS_STATUS set_packet_filter(vfo_adapter *ad, const ULONG *v, ULONG len)

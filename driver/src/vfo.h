@@ -270,6 +270,8 @@ struct vfo_adapter {
     NDIS_SPIN_LOCK tx_lock, rx_lock, ctrl_lock;
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
+    ULONG filter_inflight; /* receive filter commands the device has not answered */
+    bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
     bool halting; /* MiniportHaltEx began: no new device recovery */
     bool resetting;
@@ -468,6 +470,7 @@ void vfo_request_reset(vfo_adapter *ad);
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad);
 void vfo_intr_deregister(vfo_adapter *ad);
 void vfo_config_changed(vfo_adapter *ad);
+bool vfo_ctrl_tick_needed(vfo_adapter *ad);
 void vfo_ctrl_timer_arm(vfo_adapter *ad);
 
 /* mp_tx.c */
@@ -514,6 +517,7 @@ void vfo_stats_total(vfo_adapter *ad, fo_counters *out);
 NDIS_STATUS vfo_oid_query(vfo_adapter *ad, PNDIS_OID_REQUEST r);
 NDIS_STATUS vfo_oid_set(vfo_adapter *ad, PNDIS_OID_REQUEST r);
 void vfo_rx_filter_apply(vfo_adapter *ad);
+void vfo_rx_filter_retry(vfo_adapter *ad);
 
 /* announce.c */
 void vfo_announce_send(vfo_adapter *ad, fo_path path);

@@ -135,6 +135,41 @@ static void memory_per_adapter(void **state)
     vw_destroy(&w);
 }
 
+/* Packet-filter changes faster than the device answers its control queue
+ * (more commands than it has slots): the device ends with the last one. */
+static void filter_burst_ends_with_the_last(void **state)
+{
+    (void)state;
+    static const uint32_t k_filters[] = {
+        NDIS_PACKET_TYPE_DIRECTED,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_PROMISCUOUS,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_ALL_MULTICAST,
+        NDIS_PACKET_TYPE_DIRECTED,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_PROMISCUOUS,
+    };
+    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
+        vfo_world w;
+        emu_vnet_filter f;
+        assert_int_equal(vw_start(&w, seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        for (size_t i = 0; i < sizeof(k_filters) / sizeof(k_filters[0]); i++) {
+            size_t ret;
+            int32_t nt;
+            uint32_t v = k_filters[i];
+            assert_int_equal(emu_ctl_ioctl(w.pt_ctl, IOCTL_MINIPROT_SET_FILTER, &v, sizeof(v), NULL,
+                                           0, &ret, &nt),
+                             EMU_OK);
+            assert_int_equal(nt, 0);
+        }
+        assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+        emu_vnet_get_filter(w.vn[0]->dev, &f);
+        assert_true(f.promisc);
+        assert_false(f.allmulti);
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -142,6 +177,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_traffic_detach),
         cmocka_unit_test(memory_per_adapter),
+        cmocka_unit_test(filter_burst_ends_with_the_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
