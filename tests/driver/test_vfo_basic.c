@@ -170,6 +170,38 @@ static void filter_burst_ends_with_the_last(void **state)
     }
 }
 
+/* The VF leaves 10 ms after pairing, while the announcement train it
+ * started is still pending: the train restarts on virtio (its timer is set
+ * again while queued) and everything ends clean. */
+static void vf_leaves_during_its_announcements(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
+        vfo_world w;
+        struct vfo_ctl_pairs p;
+        uint8_t mac[6];
+        vw_mac(0, mac);
+        assert_int_equal(vw_start(&w, seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        w.vf[0] = loopnic_create(mac);
+        loopnic_device_desc(w.vf[0], "{5A1F0C3E-7B2D-4E8A-9C61-0D4B3A2E1F00}", &w.vf_desc[0]);
+        w.vf_desc[0].service = emu_driver_service(w.mp);
+        assert_int_equal(emu_add_device(w.rt, &w.vf_desc[0], &w.vf_ad[0]), EMU_OK);
+        assert_int_equal(emu_netcfg_set_path(w.rt, "MINIPROT", emu_adapter_id(w.vf_ad[0]), false),
+                         EMU_OK);
+        assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ACTIVE);
+        uint64_t announced = p.adapters[0].counters.announces;
+        assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ABSENT);
+        assert_true(p.adapters[0].counters.announces >= announced + 3); /* a train on virtio */
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -178,6 +210,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(attach_traffic_detach),
         cmocka_unit_test(memory_per_adapter),
         cmocka_unit_test(filter_burst_ends_with_the_last),
+        cmocka_unit_test(vf_leaves_during_its_announcements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

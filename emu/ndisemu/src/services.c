@@ -78,9 +78,11 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
             DueTime.QuadPart > now.QuadPart ? (uint64_t)(DueTime.QuadPart - now.QuadPart) * 100 : 0;
     }
     emu_lock(rt);
-    bool was_queued = emu_task_cancel(rt, t->task) || (t->task && t->task->running);
-    if (t->task && t->task->running)
-        t->task->cancelled = true;
+    /* A queued task is unlinked and freed; a running one is marked cancelled
+     * (a periodic timer is not re-armed from it). */
+    emu_task *old = t->task;
+    bool running = old && old->running;
+    bool was_queued = emu_task_cancel(rt, old) || running;
     if (FunctionContext)
         t->ctx = FunctionContext;
     t->task = emu_task_post(rt, T_TIMER, delay, timer_task, t, NULL, 0);
