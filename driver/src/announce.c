@@ -24,15 +24,14 @@ void vfo_announce_free(vfo_adapter *ad)
     ad->own_pool = NULL;
 }
 
-bool vfo_is_own_nbl(const vfo_adapter *ad, PNET_BUFFER_LIST nbl)
+/* A completed send: vfo's own announcement frame is freed here (true);
+ * anything else belongs to the upper stack (false). */
+bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl)
 {
-    return nbl->NdisPoolHandle == ad->own_pool;
-}
-
-void vfo_own_nbl_free(vfo_adapter *ad, PNET_BUFFER_LIST nbl)
-{
-    (void)ad;
+    if (nbl->NdisPoolHandle != ad->own_pool)
+        return false;
     NdisFreeNetBufferList(nbl);
+    return true;
 }
 
 static PNET_BUFFER_LIST frame_nbl(vfo_adapter *ad, const UCHAR *frame, ULONG len)

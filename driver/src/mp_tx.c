@@ -280,10 +280,8 @@ void vfo_tx_complete_done(vfo_adapter *ad)
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         n++;
-        if (vfo_is_own_nbl(ad, nbl)) {
-            vfo_own_nbl_free(ad, nbl);
+        if (vfo_own_nbl_done(ad, nbl))
             continue;
-        }
         ok += NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS;
         vfo_nbl_append(&tail, nbl);
     }

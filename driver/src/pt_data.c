@@ -88,10 +88,8 @@ void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG 
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         n++;
-        if (vfo_is_own_nbl(ad, nbl)) {
-            vfo_own_nbl_free(ad, nbl);
+        if (vfo_own_nbl_done(ad, nbl))
             continue;
-        }
         vfo_primary_unwrap(nbl);
         NDIS_STATUS st = NET_BUFFER_LIST_STATUS(nbl);
         if (st == NDIS_STATUS_SUCCESS) {

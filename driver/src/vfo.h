@@ -523,8 +523,7 @@ void vfo_rx_filter_retry(vfo_adapter *ad);
 void vfo_announce_send(vfo_adapter *ad, fo_path path);
 bool vfo_announce_init(vfo_adapter *ad);
 void vfo_announce_free(vfo_adapter *ad);
-bool vfo_is_own_nbl(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
-void vfo_own_nbl_free(vfo_adapter *ad, PNET_BUFFER_LIST nbl);
+bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
 NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv);

@@ -47,12 +47,7 @@ static void run_seed(uint64_t seed)
 
     /* The VF arrives: paired, replayed, TX on it, within 10 ms (virtual) of
      * the bind: no sleep, no user-mode round trip. */
-    w.vf[0] = loopnic_create(mac);
-    loopnic_device_desc(w.vf[0], "{5A1F0C3E-7B2D-4E8A-9C61-0D4B3A2E1F00}", &w.vf_desc[0]);
-    w.vf_desc[0].service = emu_driver_service(w.mp);
-    assert_int_equal(emu_add_device(w.rt, &w.vf_desc[0], &w.vf_ad[0]), EMU_OK);
-    assert_int_equal(emu_netcfg_set_path(w.rt, "MINIPROT", emu_adapter_id(w.vf_ad[0]), false),
-                     EMU_OK);
+    assert_int_equal(vw_plug_vf(&w, 0, mac), EMU_OK);
     assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
     assert_int_equal(only_adapter(&p)->pair_state, VFO_CTL_PAIR_ACTIVE);
@@ -183,12 +178,7 @@ static void vf_leaves_during_its_announcements(void **state)
         vw_mac(0, mac);
         assert_int_equal(vw_start(&w, seed), EMU_OK);
         assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
-        w.vf[0] = loopnic_create(mac);
-        loopnic_device_desc(w.vf[0], "{5A1F0C3E-7B2D-4E8A-9C61-0D4B3A2E1F00}", &w.vf_desc[0]);
-        w.vf_desc[0].service = emu_driver_service(w.mp);
-        assert_int_equal(emu_add_device(w.rt, &w.vf_desc[0], &w.vf_ad[0]), EMU_OK);
-        assert_int_equal(emu_netcfg_set_path(w.rt, "MINIPROT", emu_adapter_id(w.vf_ad[0]), false),
-                         EMU_OK);
+        assert_int_equal(vw_plug_vf(&w, 0, mac), EMU_OK);
         assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
         assert_int_equal(vw_pairs(&w, &p), EMU_OK);
         assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ACTIVE);

@@ -70,7 +70,7 @@ int vw_remove_virtio(vfo_world *w, unsigned i, bool surprise)
     return err ? err : emu_run_until_idle(w->rt);
 }
 
-int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
+int vw_plug_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
 {
     if (!w->vf[i])
         w->vf[i] = loopnic_create(mac);
@@ -84,6 +84,12 @@ int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
     vw_last_pnp_ns = emu_now_ns(w->rt) - t0;
     if (!err)
         err = emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad[i]), false);
+    return err;
+}
+
+int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6])
+{
+    int err = vw_plug_vf(w, i, mac);
     return err ? err : emu_run_until_idle(w->rt);
 }
 

@@ -42,6 +42,8 @@ int vw_remove_virtio(vfo_world *w, unsigned i, bool surprise);
 /* VF i with this MAC; the test protocol's binding to it is disabled, as the
  * binding service would. run: run until idle afterwards. */
 int vw_add_vf(vfo_world *w, unsigned i, const uint8_t mac[6]);
+/* The same, without running on afterwards (the bind has completed). */
+int vw_plug_vf(vfo_world *w, unsigned i, const uint8_t mac[6]);
 int vw_remove_vf(vfo_world *w, unsigned i, bool surprise);
 /* Virtual nanoseconds the last vw_add_vf / vw_remove_vf PnP operation took
  * (bind, or query-remove to close), before running on until idle. */
