@@ -9,7 +9,8 @@
  *   - MSVC (WDK release build): the _Interlocked intrinsics, which are what
  *     the kernel's InterlockedXxx macros expand to.
  * All read-modify-write operations are sequentially consistent, as the
- * Windows Interlocked functions are.
+ * Windows Interlocked functions are. vfo_mb is a full fence; vfo_rmb and
+ * vfo_wmb order only loads against loads and stores against stores.
  */
 #ifndef VFO_OSDEP_H
 #define VFO_OSDEP_H
@@ -80,6 +81,25 @@ static __forceinline void vfo_mb(void)
     _ReadWriteBarrier();
     __faststorefence();
 }
+/* Load-load and store-store ordering for memory shared with a device or
+ * another CPU (virtqueues). x64 keeps both orders itself, so only the
+ * compiler must be stopped; ARM64 needs a data memory barrier. */
+static __forceinline void vfo_rmb(void)
+{
+#if defined(_M_ARM64)
+    __dmb(_ARM64_BARRIER_ISHLD);
+#else
+    _ReadWriteBarrier();
+#endif
+}
+static __forceinline void vfo_wmb(void)
+{
+#if defined(_M_ARM64)
+    __dmb(_ARM64_BARRIER_ISHST);
+#else
+    _ReadWriteBarrier();
+#endif
+}
 #define VFO_LIKELY(x)   (x)
 #define VFO_UNLIKELY(x) (x)
 
@@ -136,6 +156,17 @@ static inline int64_t vfo_atomic64_cas(vfo_atomic64 *a, int64_t expected, int64_
 static inline void vfo_mb(void)
 {
     __atomic_thread_fence(VFO_SEQ);
+}
+/* Load-load (acquire fence) and store-store (release fence) ordering for
+ * memory shared with a device or another CPU (virtqueues): free on x86,
+ * one dmb on ARM64, unlike the full fence of vfo_mb. */
+static inline void vfo_rmb(void)
+{
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+static inline void vfo_wmb(void)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 #define VFO_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define VFO_UNLIKELY(x) __builtin_expect(!!(x), 0)
