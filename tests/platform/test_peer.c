@@ -85,7 +85,7 @@ static void arp_resolves_before_sending(void **state)
     emu_seqstat_compute(tx->sent_ns, tx->n_sent, rx->arr, rx->n_arr, &st);
     assert_int_equal(st.received, tx->n_sent);
     assert_int_equal(st.lost, 0);
-    assert_int_equal(rx->arr[0].path, emu_port_index(n->pa));
+    assert_int_equal(rx->arr[0].path, emu_port_id(n->pa));
     assert_int_equal(emu_peer_start(n->a, 0), EMU_ERR_INVAL);
 }
 

@@ -67,16 +67,21 @@ static void notify(slot *s, emu_slot_event ev, int status)
         s->bus->fn(s->bus->ctx, s->index, ev, status);
 }
 
+/* A device no driver claims stays in its slot (as on real hardware), with
+ * no adapter: ADDED with status EMU_ERR_NOTFOUND. */
 static void added(void *ctx, int status)
 {
     slot *s = ctx;
     emu_pcibus *bus = s->bus;
     pthread_mutex_lock(&bus->mu);
     s->ad = status == EMU_OK ? emu_find_adapter(bus->rt, s->instance) : NULL;
-    bool ok = s->ad != NULL;
-    s->state = ok ? EMU_SLOT_PRESENT : EMU_SLOT_EMPTY;
+    bool present = s->ad != NULL || status == EMU_ERR_NOTFOUND;
+    s->state = present ? EMU_SLOT_PRESENT : EMU_SLOT_EMPTY;
     pthread_mutex_unlock(&bus->mu);
-    notify(s, ok ? EMU_SLOT_ADDED : EMU_SLOT_ADD_FAILED, ok ? EMU_OK : status);
+    if (s->ad)
+        notify(s, EMU_SLOT_ADDED, EMU_OK);
+    else
+        notify(s, present ? EMU_SLOT_ADDED : EMU_SLOT_ADD_FAILED, status);
 }
 
 static void copy_desc(slot *s, const emu_device_desc *d)
@@ -156,13 +161,21 @@ static void eject_now(void *arg)
     pthread_mutex_lock(&bus->mu);
     int err = EMU_OK;
     if (s->state == EMU_SLOT_EJECTING)
-        err = emu_request_remove(bus->rt, s->ad, false, ejected, s);
+        err = s->ad ? emu_request_remove(bus->rt, s->ad, false, ejected, s) : EMU_ERR_NOTFOUND;
     pthread_mutex_unlock(&bus->mu);
     if (err)
-        ejected(s, err);
+        ejected(s, err); /* no adapter (driverless card): gone at once */
 }
 
 int emu_pcibus_eject(emu_pcibus *bus, unsigned slot_no)
+{
+    pthread_mutex_lock(&bus->mu);
+    uint64_t delay = bus->eject_delay_ns;
+    pthread_mutex_unlock(&bus->mu);
+    return emu_pcibus_eject_after(bus, slot_no, delay);
+}
+
+int emu_pcibus_eject_after(emu_pcibus *bus, unsigned slot_no, uint64_t delay_ns)
 {
     if (slot_no >= bus->n)
         return EMU_ERR_INVAL;
@@ -171,7 +184,7 @@ int emu_pcibus_eject(emu_pcibus *bus, unsigned slot_no)
     int err = EMU_OK;
     if (s->state == EMU_SLOT_PRESENT) {
         s->state = EMU_SLOT_EJECTING;
-        if (!emu_schedule(bus->rt, bus->eject_delay_ns, eject_now, s)) {
+        if (!emu_schedule(bus->rt, delay_ns, eject_now, s)) {
             s->state = EMU_SLOT_PRESENT;
             err = EMU_ERR_NOMEM;
         }
@@ -189,6 +202,12 @@ int emu_pcibus_surprise(emu_pcibus *bus, unsigned slot_no)
     slot *s = &bus->slots[slot_no];
     pthread_mutex_lock(&bus->mu);
     int err = EMU_ERR_BUSY;
+    if ((s->state == EMU_SLOT_PRESENT || s->state == EMU_SLOT_EJECTING) && !s->ad) {
+        s->state = EMU_SLOT_EMPTY; /* driverless card: nothing in the guest to tear down */
+        pthread_mutex_unlock(&bus->mu);
+        notify(s, EMU_SLOT_REMOVED, EMU_OK);
+        return EMU_OK;
+    }
     if (s->state == EMU_SLOT_PRESENT || s->state == EMU_SLOT_EJECTING) {
         err = emu_request_remove(bus->rt, s->ad, true, surprise_done, s);
         if (!err)

@@ -34,7 +34,7 @@ typedef enum emu_slot_state {
 } emu_slot_state;
 
 typedef enum emu_slot_event {
-    EMU_SLOT_ADDED,
+    EMU_SLOT_ADDED,      /* status EMU_ERR_NOTFOUND: present, but no driver claimed it */
     EMU_SLOT_ADD_FAILED, /* status says why (EMU_ERR_DRIVER, EMU_ERR_NOTFOUND...) */
     EMU_SLOT_EJECTED,
     EMU_SLOT_EJECT_REFUSED, /* vetoed in query-remove; the device stays */
@@ -50,6 +50,8 @@ void emu_pcibus_set_eject_delay(emu_pcibus *bus, uint64_t ns);
 /* EMU_OK, EMU_ERR_INVAL (no such slot, bad desc) or EMU_ERR_BUSY (state). */
 int emu_pcibus_plug(emu_pcibus *bus, unsigned slot, const emu_device_desc *desc);
 int emu_pcibus_eject(emu_pcibus *bus, unsigned slot);
+/* The same, with this eject's own guest reaction time. */
+int emu_pcibus_eject_after(emu_pcibus *bus, unsigned slot, uint64_t delay_ns);
 int emu_pcibus_surprise(emu_pcibus *bus, unsigned slot);
 
 emu_slot_state emu_pcibus_state(emu_pcibus *bus, unsigned slot);

@@ -18,7 +18,7 @@
 
 struct emu_port {
     emu_switch *sw;
-    unsigned index;
+    unsigned id;
     char name[NAME_MAX_LEN];
     bool up;
     emu_port_rx_fn rx;
@@ -93,6 +93,8 @@ static emu_port *find_port(emu_switch *sw, const char *name)
     return NULL;
 }
 
+static unsigned g_next_port_id = 1;
+
 emu_port *emu_switch_add_port(emu_switch *sw, const char *name)
 {
     if (!name || strlen(name) >= NAME_MAX_LEN)
@@ -103,7 +105,7 @@ emu_port *emu_switch_add_port(emu_switch *sw, const char *name)
         p = calloc(1, sizeof(*p));
     if (p) {
         p->sw = sw;
-        p->index = (unsigned)sw->n_ports;
+        p->id = __atomic_fetch_add(&g_next_port_id, 1, __ATOMIC_RELAXED);
         strcpy(p->name, name);
         p->up = true;
         sw->ports[sw->n_ports++] = p;
@@ -141,9 +143,9 @@ const char *emu_port_name(const emu_port *p)
     return p->name;
 }
 
-unsigned emu_port_index(const emu_port *p)
+unsigned emu_port_id(const emu_port *p)
 {
-    return p->index;
+    return p->id;
 }
 
 void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx)
@@ -390,14 +392,14 @@ static void forward(emu_switch *sw, plan *pl, emu_port *in, const uint8_t *frame
         flood(sw, pl, in, frame, len);
 }
 
-unsigned emu_port_send(emu_port *in, const uint8_t *frame, size_t len)
+static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsigned origin)
 {
     emu_switch *sw = in->sw;
     plan *pl = malloc(sizeof(*pl));
     if (!pl)
         return 0;
     pl->n = pl->ports = 0;
-    pl->from = in->index;
+    pl->from = origin;
     pthread_mutex_lock(&sw->mu);
     if (!frame || len < NF_ETH_HLEN || len > NF_ETH_MAX)
         in->st.drop_bad++;
@@ -413,4 +415,25 @@ unsigned emu_port_send(emu_port *in, const uint8_t *frame, size_t len)
     unsigned ports = pl->ports;
     free(pl);
     return ports;
+}
+
+unsigned emu_port_send(emu_port *in, const uint8_t *frame, size_t len)
+{
+    return port_send(in, frame, len, in->id);
+}
+
+emu_switch *emu_port_switch(const emu_port *p)
+{
+    return p->sw;
+}
+
+static void cable_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
+{
+    port_send(ctx, frame, len, from_port);
+}
+
+void emu_port_link(emu_port *a, emu_port *b)
+{
+    emu_port_connect(a, cable_rx, b);
+    emu_port_connect(b, cable_rx, a);
 }

@@ -36,7 +36,8 @@
 typedef struct emu_switch emu_switch;
 typedef struct emu_port emu_port;
 
-/* from_port: emu_port_index() of the port the frame entered the switch on. */
+/* from_port: emu_port_id() of the port the frame first entered a switch on
+ * (kept across cables between switches: the sender's own port). */
 typedef void (*emu_port_rx_fn)(void *ctx, const uint8_t *frame, size_t len, unsigned from_port);
 
 typedef struct emu_port_stats {
@@ -71,8 +72,8 @@ emu_port *emu_switch_port(emu_switch *sw, const char *name);
 size_t emu_switch_port_count(emu_switch *sw);
 emu_port *emu_switch_port_at(emu_switch *sw, size_t i);
 const char *emu_port_name(const emu_port *p);
-/* Stable small number for the port (its index), used to tag paths. */
-unsigned emu_port_index(const emu_port *p);
+/* A number unique to the port in the process (never reused), tagging paths. */
+unsigned emu_port_id(const emu_port *p);
 
 /* Connects the station's receive function (NULL disconnects). */
 void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx);
@@ -87,6 +88,12 @@ void emu_port_get_stats(emu_port *p, emu_port_stats *out);
  * was delivered to. */
 unsigned emu_port_send(emu_port *p, const uint8_t *frame, size_t len);
 
+/* The switch a port belongs to. */
+emu_switch *emu_port_switch(const emu_port *p);
+/* A cable between ports of two switches: what either receives, the other
+ * sends into its switch. */
+void emu_port_link(emu_port *a, emu_port *b);
+
 void emu_switch_set_learning(emu_switch *sw, bool on);
 /* A configured FDB entry (replaces a learned one). -1 when the table is full. */
 int emu_switch_fdb_set(emu_switch *sw, const uint8_t mac[6], emu_port *p);
@@ -96,5 +103,31 @@ emu_port *emu_switch_fdb_lookup(emu_switch *sw, const uint8_t mac[6]);
  * NULL or all zeros clears it, as `ip link set PF vf N mac 00:00:00:00:00:00`. */
 void emu_switch_set_vf_mac(emu_switch *sw, emu_port *p, const uint8_t mac[6]);
 void emu_switch_set_flood_paths(emu_switch *sw, bool on);
+
+/* ---- a fabric: a top-of-rack switch joining one switch per host ----
+ * Each host's switch stands for that host's NIC embedded switch and bridge
+ * (its VF ports "<host>-vf<N>", the guest's tap "<host>-tap<N>", its uplink
+ * "<host>-uplink"); the top-of-rack switch ("tor") has a port "tor-<host>"
+ * per host and the peers' ports. So VF MAC steering and anti-spoofing act
+ * per host, and the top-of-rack switch learns which host a MAC is on. */
+typedef struct emu_fabric emu_fabric;
+
+#define EMU_FABRIC_MAX_HOSTS 8
+
+emu_fabric *emu_fabric_create(void);
+void emu_fabric_destroy(emu_fabric *f);
+emu_switch *emu_fabric_tor(emu_fabric *f);
+/* The host's switch, created and cabled to the top of rack on first use. */
+emu_switch *emu_fabric_host(emu_fabric *f, const char *host);
+/* A port by name, or by emu_port_id, on any switch of the fabric; NULL if none. */
+emu_port *emu_fabric_port(emu_fabric *f, const char *name);
+emu_port *emu_fabric_port_by_id(emu_fabric *f, unsigned id);
+/* "<host>-<kind><index>" on the host's switch, created on first use. */
+emu_port *emu_fabric_host_port(emu_fabric *f, const char *host, const char *kind, unsigned index);
+/* Every switch: the top of rack first, then the hosts in creation order. */
+size_t emu_fabric_switch_count(emu_fabric *f);
+emu_switch *emu_fabric_switch_at(emu_fabric *f, size_t i);
+void emu_fabric_set_learning(emu_fabric *f, bool on);
+void emu_fabric_set_flood_paths(emu_fabric *f, bool on);
 
 #endif /* EMU_VSWITCH_H */

@@ -26,7 +26,9 @@
 #define TCPIP_MAX_ADAPTERS 16
 #define TCPIP_NAME_LEN     64
 
-#define TCPIP_IOCTL(n)         CTL_CODE(FILE_DEVICE_NETWORK, 0x880 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
+/* CTL_CODE(FILE_DEVICE_NETWORK, 0x880 + n, METHOD_BUFFERED, FILE_ANY_ACCESS), spelled
+ * out so that user-mode tools need no DDK header. */
+#define TCPIP_IOCTL(n)         ((0x12u << 16) | ((0x880u + (n)) << 2))
 #define IOCTL_TCPIP_CONFIG     TCPIP_IOCTL(1) /* in: tcpip_config; resets logs and counters */
 #define IOCTL_TCPIP_START      TCPIP_IOCTL(2) /* in: uint32_t datagrams per second */
 #define IOCTL_TCPIP_STOP       TCPIP_IOCTL(3)
