@@ -122,13 +122,18 @@ static int tcpip_subject(world *w, char p[4][64], unsigned n, cval *v, char *err
                 return 0;
             }
         }
-    } else if (n == 3) {
+    } else if (n == 3 || n == 4) {
+        /* tcpip.<id>.<field> (every instance of the device) or
+         * tcpip.<id>.<host>.<field> (the instance "<id>.<host>") */
+        char which[130];
+        snprintf(which, sizeof(which), n == 4 ? "%s.%s" : "%s", p[1], p[2]);
+        const char *field = p[n - 1];
         uint64_t total = 0, x;
         for (uint32_t i = 0; i < s.n_adapters; i++) {
-            if (!adapter_matches(s.adapter[i].name, p[1]))
+            if (!adapter_matches(s.adapter[i].name, which))
                 continue;
-            if (!adapter_field(&s.adapter[i], p[2], &x)) {
-                snprintf(err, errlen, "no adapter field '%s'", p[2]);
+            if (!adapter_field(&s.adapter[i], field, &x)) {
+                snprintf(err, errlen, "no adapter field '%s'", field);
                 return -1;
             }
             total += x;
@@ -344,11 +349,28 @@ static int compare(uint64_t a, const char *op, uint64_t b)
 int cond_check(world *w, const char *subject, const char *op, const char *value, char *seen,
                size_t seenlen, char *err, size_t errlen)
 {
-    cval v;
+    cval v, ref;
     if (cond_subject(w, subject, &v, err, errlen))
         return -1;
     snprintf(seen, seenlen, "%s", v.str);
     uint64_t want;
+    if (value[0] == '@') {
+        /* another subject's value */
+        if (cond_subject(w, value + 1, &ref, err, errlen))
+            return -1;
+        if (ref.is_num != v.is_num) {
+            snprintf(err, errlen, "'%s' and '%s' are not comparable", subject, value + 1);
+            return -1;
+        }
+        snprintf(seen + strlen(seen), seenlen - strlen(seen), " (%s = %s)", value + 1, ref.str);
+        value = ref.str;
+        if (v.is_num) {
+            int r = compare(v.num, op, ref.num);
+            if (r < 0)
+                snprintf(err, errlen, "unknown operator '%s'", op);
+            return r;
+        }
+    }
     if (v.is_num) {
         if (!scn_duration(value, &want)) {
             snprintf(err, errlen, "'%s' is not a number or a duration", value);

@@ -142,6 +142,15 @@ static void reset_function(emu_vfdev *vf)
 
 /* ---- device work ---- */
 
+/* vf->mu held. */
+static void schedule(emu_vfdev *vf, emu_device_work_fn fn, bool *queued)
+{
+    if (!vf->host || (queued && *queued))
+        return;
+    if (emu_host_schedule(vf->host, DEV_DELAY, fn, vf) && queued)
+        *queued = true;
+}
+
 static bool running(emu_vfdev *vf)
 {
     return vf->host && vf->present && (vf->ctrl & VFDEV_CTRL_ENABLE) && vf->ring_size &&
@@ -183,6 +192,8 @@ static uint32_t take_tx(emu_vfdev *vf, uint8_t *buf)
     return len;
 }
 
+/* Transmission stalls while the link is down (descriptors wait, they are
+ * not completed), as on a NIC whose MAC has no carrier. */
 static void tx_work(void *arg)
 {
     emu_vfdev *vf = arg;
@@ -190,7 +201,7 @@ static void tx_work(void *arg)
     bool did = false;
     pthread_mutex_lock(&vf->mu);
     vf->tx_work_queued = false;
-    while (running(vf) && vf->tx_head != vf->tx_tail) {
+    while (running(vf) && vf->link_up && vf->tx_head != vf->tx_tail) {
         uint32_t len = take_tx(vf, buf);
         did = true;
         if (!len)
@@ -259,6 +270,8 @@ static void link_work(void *arg)
         vf->status ^= VFDEV_STATUS_LINK_UP;
         raise_irq(vf, VFDEV_INT_LINK);
     }
+    if (vf->link_up && vf->tx_head != vf->tx_tail)
+        schedule(vf, tx_work, &vf->tx_work_queued);
     pthread_mutex_unlock(&vf->mu);
 }
 
@@ -272,15 +285,6 @@ static void pf_reset_work(void *arg)
     vf->status |= VFDEV_STATUS_RESET_PENDING;
     raise_irq(vf, VFDEV_INT_RESET);
     pthread_mutex_unlock(&vf->mu);
-}
-
-/* vf->mu held. */
-static void schedule(emu_vfdev *vf, emu_device_work_fn fn, bool *queued)
-{
-    if (!vf->host || (queued && *queued))
-        return;
-    if (emu_host_schedule(vf->host, DEV_DELAY, fn, vf) && queued)
-        *queued = true;
 }
 
 /* ---- the switch's side ---- */

@@ -7,7 +7,8 @@
  * link, capabilities, a PF-imposed reset, statistics; frames go to and come
  * from its switch port. The host side (a hypervisor model or a test) plugs
  * it into a guest through the PCI bus, and can:
- *  - set the link up or down (the PF's per-VF link state),
+ *  - set the link up or down (the PF's per-VF link state; transmission
+ *    stalls while it is down),
  *  - reset it (a PF or VF FLR: the rings stop and the driver must start
  *    over; frames queued on it are lost),
  *  - pull it out (host-side surprise removal: registers read all ones at
