@@ -4,15 +4,23 @@
 # imported (proof that a hand-written declaration resolved to the right
 # import library).
 #
-# Usage: scripts/check-pe-imports.sh IMAGE ALLOWED.dll... [-- DLL!function...]
+# Usage: scripts/check-pe-imports.sh [--native] IMAGE ALLOWED.dll... [-- DLL!function...]
+# --native: the image must also be a native-subsystem image (a driver).
 # DLL names compare case-insensitively. Needs x86_64-w64-mingw32-objdump
 # (Debian package binutils-mingw-w64-x86-64, part of mingw-w64).
 set -eu
 
-[ $# -ge 2 ] || { echo "usage: $0 IMAGE ALLOWED.dll... [-- DLL!function...]" >&2; exit 2; }
+native=no
+[ "${1:-}" = "--native" ] && { native=yes; shift; }
+[ $# -ge 2 ] || { echo "usage: $0 [--native] IMAGE ALLOWED.dll... [-- DLL!function...]" >&2; exit 2; }
 image=$1
 shift
 objdump=${OBJDUMP:-x86_64-w64-mingw32-objdump}
+
+if [ $native = yes ] && ! "$objdump" -p "$image" | grep -q 'Subsystem.*(NT native)'; then
+    echo "check-pe-imports: $image is not a native-subsystem image" >&2
+    exit 1
+fi
 
 allowed=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do

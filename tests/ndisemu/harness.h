@@ -12,6 +12,7 @@
 #include "ndisemu/emu.h"
 
 typedef struct harness {
+    emu_sched_kind kind;
     emu_runtime *rt;
     emu_driver *mp, *pt;
     loopnic *nic;
@@ -25,7 +26,14 @@ int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, c
 int h_add_nic(harness *h);
 int h_send(harness *h, unsigned n, unsigned len);
 int h_stats(harness *h, miniprot_stats *st);
+/* Scenarios: 0 when every step passed, else the failing step's line in
+ * harness.c. */
 int h_scenario(harness *h);
+int h_burst_scenario(harness *h);
+/* One scenario with the minimal drivers on a fresh runtime, then shutdown
+ * (leak checks) and teardown. 0 when it ran and ended verifier clean; else
+ * non-zero, after printing the failing step and violation to stderr. */
+int h_run_clean(emu_sched_kind kind, uint64_t seed, int (*scenario)(harness *h));
 void h_finish(harness *h);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * Each deliberately broken driver trips exactly its verifier rule: the run
- * stops with one violation, and it names that rule.
+ * Each deliberately broken driver trips exactly its verifier check: the run
+ * stops with one violation, naming the expected rule and the NDIS call (or
+ * driver callback) that broke it. The broken variants are built from the
+ * minimal drivers' sources (emu/drivers/minimp/minimp_break.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,24 +15,62 @@
 #include "harness.h"
 
 typedef struct broken_case {
-    const char *rule;
-    bool protocol_side; /* the protocol is the broken one */
+    const char *name; /* broken_mp_<name> or broken_pt_<name> */
+    bool protocol;    /* the protocol is the broken one (else the miniport) */
+    const char *rule; /* the rule it must trip */
+    const char *call; /* the NDIS call or driver callback that trips it */
 } broken_case;
 
 static const broken_case k_cases[] = {
-    { "NblSendCompleteOnce", false },  { "PausedNoIndicate", false },
-    { "DoubleComplete", false },       { "NdisOidComplete", false },
-    { "MiniportPause_Return", false }, { "Irql_Miniport_Driver_Function", false },
-    { "NoWaitAtDispatch", false },     { "SpinLock", false },
-    { "SpinlockRelease", false },      { "IrqlRestored", false },
-    { "LeakAtHalt", false },           { "OperationNotCompleted", false },
-    { "MiniportAttributes", false },   { "LeakAtUnload", false },
-    { "NblReturnOnce", true },         { "NblSourceHandle", true },
-    { "PausedNoSend", true },          { "HandleAfterClose", true },
-    { "NblContextBalanced", true },    { "PauseWithOutstanding", true },
+    /* NBL ownership, states and completions */
+    { "send_complete_twice", false, "NblSendCompleteOnce", "NdisMSendNetBufferListsComplete" },
+    { "indicate_while_paused", false, "PausedNoIndicate", "NdisMIndicateReceiveNetBufferLists" },
+    { "oid_complete_twice", false, "DoubleComplete", "NdisMOidRequestComplete" },
+    { "oid_complete_pending", false, "NdisOidComplete", "NdisMOidRequestComplete" },
+    { "pause_returns_failure", false, "MiniportPause_Return", "MiniportPause" },
+    { "pause_complete_unpended", false, "MiniportPause_Return", "MiniportPause" },
+    { "restart_complete_unpended", false, "DoubleComplete", "MiniportRestart" },
+    { "reset_complete_unpended", false, "DoubleComplete", "MiniportResetEx" },
+    { "pause_with_receives", false, "PauseWithOutstanding", "MiniportPause" },
+    { "never_complete_pause", false, "OperationNotCompleted", "MiniportPause (pending)" },
+    { "no_attributes", false, "MiniportAttributes", "MiniportInitializeEx" },
+    { "leak_at_halt", false, "LeakAtHalt", "MiniportHaltEx" },
+    { "leak_at_unload", false, "LeakAtUnload", "driver unload" },
+    { "return_twice", true, "NblReturnOnce", "NdisReturnNetBufferLists" },
+    { "no_source_handle", true, "NblSourceHandle", "NdisSendNetBufferLists" },
+    { "send_while_paused", true, "PausedNoSend", "NdisSendNetBufferLists" },
+    { "use_after_close", true, "HandleAfterClose", "NdisOidRequest" },
+    { "context_leak", true, "NblContextBalanced", "NdisFreeNetBufferList" },
+    { "pause_with_outstanding", true, "PauseWithOutstanding",
+      "ProtocolNetPnPEvent(NetEventPause)" },
+    { "bind_complete_twice", true, "DoubleComplete", "NdisCompleteBindAdapterEx" },
+    { "unbind_complete_unpended", true, "DoubleComplete", "ProtocolUnbindAdapterEx" },
+    { "pnp_complete_unpended", true, "DoubleComplete", "ProtocolNetPnPEvent" },
+    { "irp_complete_twice", true, "DoubleCompletion", "IoCompleteRequest" },
+    /* IRQL: each function against its documented range and rule */
+    { "config_in_dpc", false, "Irql_Miscellaneous_Function", "NdisOpenConfigurationEx" },
+    { "sleep_in_dpc", false, "Irql_Miniport_Driver_Function", "NdisMSleep" },
+    { "wait_under_lock", false, "Irql_Miscellaneous_Function", "NdisWaitEvent" },
+    { "register_intr_under_lock", false, "Irql_Interrupt_Function", "NdisMRegisterInterruptEx" },
+    { "nbl_alloc_in_isr", false, "Irql_NetBuffer_Function", "NdisAllocateNetBufferList" },
+    { "dpr_lock_at_passive", false, "Irql_Synch_Function", "NdisDprAcquireSpinLock" },
+    { "sg_list_at_passive", false, "Irql_Gather_DMA_Function", "NdisMAllocateNetBufferSGList" },
+    { "status_in_isr", false, "Irql_StatusIndication_Function", "NdisMIndicateStatusEx" },
+    { "indicate_in_isr", false, "Irql_SendRcv_Function", "NdisMIndicateReceiveNetBufferLists" },
+    { "timer_in_isr", false, "Irql_Timer_Function", "NdisSetTimerObject" },
+    { "oid_complete_raised", false, "Irql_OID_Function", "NdisMOidRequestComplete" },
+    { "open_under_lock", true, "Irql_Protocol_Driver_Function", "NdisOpenAdapterEx" },
+    { "raise_without_lower", false, "IrqlKeRaiseLower2", "MiniportInterruptDPC" },
+    { "lower_above_current", false, "IrqlKeRaiseLower", "KeLowerIrql" },
+    /* spin locks */
+    { "lock_twice", false, "SpinLock", "NdisAcquireSpinLock" },
+    { "release_not_held", false, "SpinLock", "NdisReleaseSpinLock" },
+    { "return_holding_lock", false, "SpinlockRelease", "MiniportInterruptDPC" },
 };
 
-static harness *g_live; /* freed by the teardown when an assertion jumps out */
+/* Not on the stack: the teardown frees it when an assertion jumps out. */
+static harness g_h;
+static harness *g_live;
 
 static int teardown(void **state)
 {
@@ -48,53 +88,46 @@ static void trips_exactly_its_rule(void **state)
     char mp[512], pt[512];
     snprintf(mp, sizeof(mp), "%s", MINIMP_SO);
     snprintf(pt, sizeof(pt), "%s", MINIPROT_SO);
-    if (c->protocol_side)
-        snprintf(pt, sizeof(pt), "%s/broken_%s.so", DRIVER_DIR_PT, c->rule);
+    if (c->protocol)
+        snprintf(pt, sizeof(pt), "%s/broken_pt_%s.so", DRIVER_DIR_PT, c->name);
     else
-        snprintf(mp, sizeof(mp), "%s/broken_%s.so", DRIVER_DIR_MP, c->rule);
+        snprintf(mp, sizeof(mp), "%s/broken_mp_%s.so", DRIVER_DIR_MP, c->name);
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        harness h;
-        g_live = &h;
-        int err = h_start(&h, EMU_SCHED_DETERMINISTIC, seed, mp, pt, true);
+        harness *h = &g_h;
+        g_live = h;
+        int err = h_start(h, EMU_SCHED_DETERMINISTIC, seed, mp, pt, true);
         if (err == EMU_OK) {
-            h_scenario(&h);
-            if (h.ctl && !emu_failed(h.rt)) {
-                emu_ctl_close(h.ctl);
-                h.ctl = NULL;
+            h_scenario(h);
+            if (h->ctl && !emu_failed(h->rt)) {
+                emu_ctl_close(h->ctl);
+                h->ctl = NULL;
             }
-            emu_shutdown(h.rt);
+            emu_shutdown(h->rt);
         }
-        assert_true(emu_failed(h.rt));
-        assert_int_equal(emu_violation_count(h.rt), 1);
-        const emu_violation *v = emu_violation_get(h.rt, 0);
-        if (strcmp(v->rule, c->rule) != 0)
-            print_error("broken_%s (seed %llu) tripped %s in %s: %s\n", c->rule,
+        assert_true(emu_failed(h->rt));
+        assert_int_equal(emu_violation_count(h->rt), 1);
+        const emu_violation *v = emu_violation_get(h->rt, 0);
+        if (strcmp(v->rule, c->rule) != 0 || strcmp(v->call, c->call) != 0)
+            print_error("broken %s (seed %llu) tripped %s in %s: %s\n", c->name,
                         (unsigned long long)seed, v->rule, v->call, v->detail);
         assert_string_equal(v->rule, c->rule);
-        h_finish(&h); /* a stopped run calls no driver code: no IRP_MJ_CLOSE */
+        assert_string_equal(v->call, c->call);
         g_live = NULL;
+        h_finish(h); /* a stopped run calls no driver code: no IRP_MJ_CLOSE */
     }
 }
 
 static void the_correct_drivers_trip_nothing(void **state)
 {
     (void)state;
-    harness h;
-    assert_int_equal(h_start(&h, EMU_SCHED_DETERMINISTIC, 1, MINIMP_SO, MINIPROT_SO, false),
-                     EMU_OK);
-    assert_int_equal(h_scenario(&h), 0);
-    emu_ctl_close(h.ctl);
-    h.ctl = NULL;
-    assert_int_equal(emu_shutdown(h.rt), EMU_OK);
-    assert_int_equal(emu_violation_count(h.rt), 0);
-    h_finish(&h);
+    assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_scenario), 0);
 }
 
 int main(void)
 {
     struct CMUnitTest tests[ARRAYSIZE(k_cases) + 1];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
-        struct CMUnitTest t = { k_cases[i].rule, trips_exactly_its_rule, NULL, teardown,
+        struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
         tests[i] = t;
     }

@@ -16,33 +16,18 @@
 
 static unsigned g_seeds = 200;
 
-static void report_failure(harness *h, uint64_t seed, int line)
-{
-    const emu_violation *v = emu_violation_get(h->rt, 0);
-    print_error("seed %llu: scenario step at harness.c:%d failed; violation: %s %s %s\n",
-                (unsigned long long)seed, line, v ? v->rule : "-", v ? v->call : "",
-                v ? v->detail : "");
-}
-
 static void lifecycle_many_seeds(void **state)
 {
     (void)state;
-    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
-        harness h;
-        assert_int_equal(h_start(&h, EMU_SCHED_DETERMINISTIC, seed, MINIMP_SO, MINIPROT_SO, false),
-                         EMU_OK);
-        int line = h_scenario(&h);
-        if (line)
-            report_failure(&h, seed, line);
-        assert_int_equal(line, 0);
-        if (h.ctl) {
-            emu_ctl_close(h.ctl);
-            h.ctl = NULL;
-        }
-        assert_int_equal(emu_shutdown(h.rt), EMU_OK);
-        assert_int_equal(emu_violation_count(h.rt), 0);
-        h_finish(&h);
-    }
+    for (uint64_t seed = 1; seed <= g_seeds; seed++)
+        assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, seed, h_scenario), 0);
+}
+
+static void bursts_many_seeds(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds / 4; seed++)
+        assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, seed, h_burst_scenario), 0);
 }
 
 static char *trace_of_run(uint64_t seed, size_t *len)
@@ -158,6 +143,7 @@ int main(int argc, char **argv)
         g_seeds = (unsigned)strtoul(argv[1], NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lifecycle_many_seeds),
+        cmocka_unit_test(bursts_many_seeds),
         cmocka_unit_test(same_seed_same_run),
         cmocka_unit_test(memory_per_adapter_is_accounted_and_stable),
         cmocka_unit_test(netcfg_lists_components_and_paths),

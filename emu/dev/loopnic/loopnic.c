@@ -10,25 +10,19 @@
 
 #define MAX_FRAME 2048
 
+/* Device state is touched only from the emu_device_ops callbacks and
+ * scheduled work, which the runtime serializes (the device lock); only the
+ * statistics are read from outside, under stats_lock. */
 struct loopnic {
     uint8_t mac[6];
-    bool loopback;
     emu_host *host; /* NULL while unplugged */
     uint32_t ctrl, isr, imr, ring_size;
     uint64_t tx_ring, rx_ring;
     uint32_t tx_tail, tx_head, rx_tail, rx_head;
     bool tx_scheduled;
-    loopnic_wire_fn wire;
-    void *wire_ctx;
     pthread_mutex_t stats_lock;
     loopnic_stats stats;
 };
-
-typedef struct frame_msg {
-    loopnic *n;
-    uint32_t len;
-    uint8_t data[];
-} frame_msg;
 
 /* Writes a finished descriptor: address and length first, then DONE with
  * release semantics, as a device's ordered DMA writes would land; the driver
@@ -41,15 +35,19 @@ static void desc_done(loopnic *n, uint64_t dpa, const loopnic_desc *d)
         __atomic_store_n(flags, LOOPNIC_DESC_DONE, __ATOMIC_RELEASE);
 }
 
+static void signal_irq(loopnic *n)
+{
+    emu_host_msix_signal(n->host, 0);
+    pthread_mutex_lock(&n->stats_lock);
+    n->stats.interrupts++;
+    pthread_mutex_unlock(&n->stats_lock);
+}
+
 static void raise_irq(loopnic *n, uint32_t cause)
 {
     n->isr |= cause;
-    if (n->imr & cause) {
-        emu_host_msix_signal(n->host, 0);
-        pthread_mutex_lock(&n->stats_lock);
-        n->stats.interrupts++;
-        pthread_mutex_unlock(&n->stats_lock);
-    }
+    if (n->imr & cause)
+        signal_irq(n);
 }
 
 static void count(loopnic *n, uint64_t *field)
@@ -103,21 +101,11 @@ static void tx_work(void *arg)
         did = true;
         if (len) {
             count(n, &n->stats.tx_frames);
-            if (n->loopback)
-                deliver(n, buf, len);
-            else if (n->wire)
-                n->wire(n->wire_ctx, buf, len);
+            deliver(n, buf, len);
         }
     }
     if (did)
         raise_irq(n, LOOPNIC_INT_TX);
-}
-
-static void inject_work(void *arg)
-{
-    frame_msg *m = arg;
-    deliver(m->n, m->data, m->len);
-    free(m);
 }
 
 static uint32_t cfg_read(void *dev, uint32_t off, unsigned size)
@@ -134,6 +122,16 @@ static void cfg_write(void *dev, uint32_t off, unsigned size, uint32_t v)
     (void)off;
     (void)size;
     (void)v;
+}
+
+/* A doorbell may only hand the device up to one ring of descriptors past
+ * what it consumed (free-running 32-bit counters). */
+static bool tail_valid(loopnic *n, uint32_t head, uint32_t tail)
+{
+    if (tail - head <= n->ring_size)
+        return true;
+    count(n, &n->stats.bad_doorbells);
+    return false;
 }
 
 static uint64_t mmio_read(void *dev, unsigned bar, uint64_t off, unsigned size)
@@ -182,8 +180,8 @@ static void mmio_write(void *dev, unsigned bar, uint64_t off, unsigned size, uin
         break;
     case LOOPNIC_IMR:
         n->imr = (uint32_t)v;
-        if (n->isr & n->imr)
-            raise_irq(n, 0);
+        if ((n->isr & n->imr) && n->host)
+            signal_irq(n); /* causes that were masked */
         break;
     case LOOPNIC_TX_RING:
         n->tx_ring = v;
@@ -195,6 +193,8 @@ static void mmio_write(void *dev, unsigned bar, uint64_t off, unsigned size, uin
         n->ring_size = (uint32_t)v;
         break;
     case LOOPNIC_TX_TAIL:
+        if (!tail_valid(n, n->tx_head, (uint32_t)v))
+            break;
         n->tx_tail = (uint32_t)v;
         if (!n->tx_scheduled && n->host) {
             n->tx_scheduled = true;
@@ -202,7 +202,8 @@ static void mmio_write(void *dev, unsigned bar, uint64_t off, unsigned size, uin
         }
         break;
     case LOOPNIC_RX_TAIL:
-        n->rx_tail = (uint32_t)v;
+        if (tail_valid(n, n->rx_head, (uint32_t)v))
+            n->rx_tail = (uint32_t)v;
         break;
     default:
         break;
@@ -232,13 +233,12 @@ static const emu_device_ops loopnic_ops = {
     .detach = detach,
 };
 
-loopnic *loopnic_create(const uint8_t mac[6], bool loopback)
+loopnic *loopnic_create(const uint8_t mac[6])
 {
     loopnic *n = calloc(1, sizeof(*n));
     if (!n)
         return NULL;
     memcpy(n->mac, mac, 6);
-    n->loopback = loopback;
     pthread_mutex_init(&n->stats_lock, NULL);
     return n;
 }
@@ -260,30 +260,6 @@ void loopnic_device_desc(loopnic *n, const char *instance, emu_device_desc *desc
     desc->msix_vectors = 1;
     desc->ops = &loopnic_ops;
     desc->dev = n;
-}
-
-void loopnic_set_wire(loopnic *n, loopnic_wire_fn fn, void *ctx)
-{
-    n->wire = fn;
-    n->wire_ctx = ctx;
-}
-
-int loopnic_inject(loopnic *n, const uint8_t *frame, uint32_t len)
-{
-    emu_host *h = __atomic_load_n(&n->host, __ATOMIC_SEQ_CST);
-    if (!h || len > MAX_FRAME)
-        return -1;
-    frame_msg *m = malloc(sizeof(*m) + len);
-    if (!m)
-        return -1;
-    m->n = n;
-    m->len = len;
-    memcpy(m->data, frame, len);
-    if (emu_host_schedule(h, 1000, inject_work, m) == 0) {
-        free(m);
-        return -1;
-    }
-    return 0;
 }
 
 void loopnic_get_stats(loopnic *n, loopnic_stats *out)

@@ -2,10 +2,10 @@
  * loopnic.h - a minimal emulated PCI NIC for ndisemu's self-tests.
  *
  * One BAR of registers, one TX and one RX descriptor ring in guest memory,
- * one MSI-X vector. Frames the driver transmits go to a "wire" callback or,
- * in loopback mode, straight back into its receive ring; a test can inject
- * frames from the wire. Not a model of real hardware: just enough device for
- * a real miniport (DMA, doorbells, interrupts, surprise removal).
+ * one MSI-X vector. Every frame the driver transmits comes straight back
+ * into its receive ring (loopback). Not a model of real hardware: just
+ * enough device for a real miniport (DMA, doorbells, interrupts, surprise
+ * removal).
  *
  * Register map (BAR0, little endian):
  *   0x00 MAC_LO (ro)  0x04 MAC_HI (ro, 16 bit)   0x08 CTRL (bit0 enable)
@@ -46,19 +46,18 @@ typedef struct loopnic_desc {
 } loopnic_desc;
 
 typedef struct loopnic loopnic;
-typedef void (*loopnic_wire_fn)(void *ctx, const uint8_t *frame, uint32_t len);
 
+/* What the device saw; bad_doorbells counts tail writes that would move a
+ * ring backwards or past its size (ignored, as a device must). */
 typedef struct loopnic_stats {
-    uint64_t tx_frames, rx_frames, rx_dropped, dma_errors, interrupts;
+    uint64_t tx_frames, rx_frames, rx_dropped, dma_errors, bad_doorbells, interrupts;
 } loopnic_stats;
 
-loopnic *loopnic_create(const uint8_t mac[6], bool loopback);
+loopnic *loopnic_create(const uint8_t mac[6]);
 void loopnic_destroy(loopnic *n);
 /* Fills desc for emu_add_device; instance must outlive the call. */
 void loopnic_device_desc(loopnic *n, const char *instance, emu_device_desc *desc);
-void loopnic_set_wire(loopnic *n, loopnic_wire_fn fn, void *ctx);
-/* Delivers a frame from the wire (when attached); 0 or -1. */
-int loopnic_inject(loopnic *n, const uint8_t *frame, uint32_t len);
+/* Callable from any thread. */
 void loopnic_get_stats(loopnic *n, loopnic_stats *out);
 
 #endif /* LOOPNIC_H */

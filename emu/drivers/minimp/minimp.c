@@ -1,321 +1,13 @@
 /*
- * minimp.c - ndisemu's minimal NDIS 6.30 miniport, for the loopnic device.
- *
- * A real (if small) bus-master miniport: BAR registers through
- * NdisMMapIoSpace, descriptor rings in shared memory, scatter/gather DMA for
- * sends, MSI-X ISR + DPC, pause/restart with outstanding-I/O accounting,
- * OIDs (one completed asynchronously from a work item), D3/D0 and surprise
- * removal. Built unmodified for ndisemu and, as a PE link check, for Windows.
+ * minimp.c - ndisemu's minimal NDIS 6.30 miniport, for the loopnic device:
+ * driver and adapter lifecycle (initialize, halt, pause, restart, hang
+ * check, reset, surprise removal) and OIDs. The data path (rings, sends,
+ * ISR/DPC, receives) is in minimp_datapath.c; minimp.h describes the
+ * adapter state and its locking.
  */
 #include "minimp.h"
 
 static NDIS_HANDLE g_driver;
-
-/* The device sets DONE after writing the rest of the descriptor. */
-static BOOLEAN desc_is_done(loopnic_desc *d)
-{
-    return (ReadULongAcquire((ULONG const volatile *)&d->flags) & LOOPNIC_DESC_DONE) != 0;
-}
-
-static ULONG reg_rd(mp_adapter *a, ULONG off)
-{
-    return READ_REGISTER_ULONG((volatile ULONG *)(a->regs + off));
-}
-
-static void reg_wr(mp_adapter *a, ULONG off, ULONG v)
-{
-    WRITE_REGISTER_ULONG((volatile ULONG *)(a->regs + off), v);
-}
-
-static void reg_wr64(mp_adapter *a, ULONG off, ULONG64 v)
-{
-    WRITE_REGISTER_ULONG64((volatile ULONG64 *)(a->regs + off), v);
-}
-
-static void post_rx(mp_adapter *a, ULONG slot)
-{
-    loopnic_desc *d = &a->rx_ring[slot];
-    d->addr = (ULONG64)a->rx_bufs_pa.QuadPart + (ULONG64)slot * MP_BUF_SIZE;
-    d->len = MP_BUF_SIZE;
-    d->flags = 0;
-}
-
-static void hw_start(mp_adapter *a)
-{
-    reg_wr(a, LOOPNIC_CTRL, 0);
-    reg_wr64(a, LOOPNIC_TX_RING, (ULONG64)a->tx_ring_pa.QuadPart);
-    reg_wr64(a, LOOPNIC_RX_RING, (ULONG64)a->rx_ring_pa.QuadPart);
-    reg_wr(a, LOOPNIC_RING_SIZE, a->ring);
-    NdisZeroMemory(a->tx_ring, a->ring * sizeof(loopnic_desc));
-    a->tx_tail = a->tx_clean = 0;
-    a->rx_tail = a->rx_clean = 0;
-    reg_wr(a, LOOPNIC_CTRL, 1);
-    /* Keep one RX slot back so a full ring is distinguishable from an empty one. */
-    for (ULONG i = 0; i + 1 < a->ring; i++)
-        post_rx(a, i);
-    a->rx_tail = a->ring - 1;
-    reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
-    reg_wr(a, LOOPNIC_IMR, LOOPNIC_INT_TX | LOOPNIC_INT_RX);
-}
-
-static void hw_stop(mp_adapter *a)
-{
-    if (!a->removed)
-        reg_wr(a, LOOPNIC_CTRL, 0);
-}
-
-/* ---- send ---- */
-
-static void complete_nbls(mp_adapter *a, PNET_BUFFER_LIST list, BOOLEAN dispatch)
-{
-    LONG n = 0;
-    for (PNET_BUFFER_LIST nbl = list; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
-        n++;
-    if (!list)
-        return;
-    NdisMSendNetBufferListsComplete(a->handle, list,
-                                    dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
-    if (BROKEN(BRK_SEND_COMPLETE_TWICE))
-        NdisMSendNetBufferListsComplete(a->handle, list, 0);
-    InterlockedExchangeAdd(&a->sends_out, -n);
-}
-
-static void fail_nbls(mp_adapter *a, PNET_BUFFER_LIST list, NDIS_STATUS st, BOOLEAN dispatch)
-{
-    for (PNET_BUFFER_LIST nbl = list; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
-        NET_BUFFER_LIST_STATUS(nbl) = st;
-    complete_nbls(a, list, dispatch);
-}
-
-/* Outstanding NBs of an NBL live in MiniportReserved[0]; the adapter
- * lock protects the count. The NB's owner NBL is in its MiniportReserved[0]. */
-#define NB_NBL(nb) ((PNET_BUFFER_LIST)NET_BUFFER_MINIPORT_RESERVED(nb)[0])
-
-static BOOLEAN nbl_put_locked(PNET_BUFFER_LIST nbl)
-{
-    ULONG_PTR n = (ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] - 1;
-    NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = (PVOID)n;
-    return n == 0;
-}
-
-static void MpProcessSGList(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST sgl,
-                            PVOID Context)
-{
-    PNET_BUFFER nb = Context;
-    PNET_BUFFER_LIST nbl = NB_NBL(nb);
-    mp_adapter *a = (mp_adapter *)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[1];
-    UNREFERENCED_PARAMETER(pDO);
-    UNREFERENCED_PARAMETER(Reserved);
-    NdisDprAcquireSpinLock(&a->lock);
-    ULONG slot = a->tx_tail % a->ring;
-    a->tx_nb[slot] = nb;
-    a->tx_sgl[slot] = sgl;
-    a->tx_ring[slot].addr = (ULONG64)sgl->Elements[0].Address.QuadPart;
-    a->tx_ring[slot].len = NET_BUFFER_DATA_LENGTH(nb);
-    a->tx_ring[slot].flags = 0;
-    a->tx_tail++;
-    ULONG tail = a->tx_tail;
-    NdisDprReleaseSpinLock(&a->lock);
-    reg_wr(a, LOOPNIC_TX_TAIL, tail);
-}
-
-static void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
-                                 ULONG flags)
-{
-    mp_adapter *a = ctx;
-    BOOLEAN dispatch = (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) != 0;
-    UNREFERENCED_PARAMETER(port);
-    LONG n = 0;
-    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
-        n++;
-    InterlockedExchangeAdd(&a->sends_out, n);
-    KIRQL old;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    NdisDprAcquireSpinLock(&a->lock);
-    BOOLEAN ok = a->running && !a->removed && !a->low_power;
-    ULONG room = a->ring - 1 - (a->tx_tail - a->tx_clean);
-    NdisDprReleaseSpinLock(&a->lock);
-    PNET_BUFFER_LIST next;
-    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = next) {
-        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
-        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
-        ULONG nbs = 0;
-        for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = NET_BUFFER_NEXT_NB(nb))
-            nbs++;
-        if (!ok || nbs == 0 || nbs > room) {
-            fail_nbls(a, nbl,
-                      a->removed ? NDIS_STATUS_ADAPTER_REMOVED
-                      : ok       ? NDIS_STATUS_RESOURCES
-                                 : NDIS_STATUS_PAUSED,
-                      TRUE);
-            continue;
-        }
-        room -= nbs;
-        NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = (PVOID)(ULONG_PTR)nbs;
-        NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[1] = a;
-        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_SUCCESS;
-        /* Once an NB is handed to the device, the DPC on another CPU may
-         * complete and free the whole NBL: read the next NB first. */
-        PNET_BUFFER nb_next;
-        for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = nb_next) {
-            nb_next = NET_BUFFER_NEXT_NB(nb);
-            NET_BUFFER_MINIPORT_RESERVED(nb)[0] = nbl;
-            if (NdisMAllocateNetBufferSGList(a->dma, nb, nb, NDIS_SG_LIST_WRITE_TO_DEVICE, NULL,
-                                             0) != NDIS_STATUS_SUCCESS) {
-                NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_RESOURCES;
-                NdisDprAcquireSpinLock(&a->lock);
-                BOOLEAN last = nbl_put_locked(nbl);
-                NdisDprReleaseSpinLock(&a->lock);
-                if (last)
-                    complete_nbls(a, nbl, TRUE);
-            }
-        }
-    }
-    KeLowerIrql(old);
-    UNREFERENCED_PARAMETER(dispatch);
-}
-
-static void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
-{
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(id);
-}
-
-/* ---- interrupt, DPC, receive ---- */
-
-static BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
-{
-    mp_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(msg);
-    *targets = 0;
-    ULONG cause = reg_rd(a, LOOPNIC_ISR);
-    if (cause == 0 || cause == 0xFFFFFFFF) {
-        *queue_dpc = FALSE;
-        return FALSE;
-    }
-    InterlockedOr(&a->isr_cause, (LONG)cause);
-    *queue_dpc = TRUE;
-    return TRUE;
-}
-
-static BOOLEAN io_idle(mp_adapter *a)
-{
-    return InterlockedOr(&a->sends_out, 0) == 0 && InterlockedOr(&a->recvs_out, 0) == 0;
-}
-
-static void maybe_finish_pause(mp_adapter *a)
-{
-    if (a->pausing && io_idle(a)) {
-        a->pausing = FALSE;
-        NdisMPauseComplete(a->handle);
-    }
-}
-
-static void tx_clean(mp_adapter *a)
-{
-    PNET_BUFFER_LIST done = NULL, *tail = &done;
-    NdisDprAcquireSpinLock(&a->lock);
-    while (a->tx_clean != a->tx_tail) {
-        ULONG slot = a->tx_clean % a->ring;
-        if (!a->removed && !desc_is_done(&a->tx_ring[slot]))
-            break;
-        PNET_BUFFER nb = a->tx_nb[slot];
-        PNET_BUFFER_LIST nbl = NB_NBL(nb);
-        NdisMFreeNetBufferSGList(a->dma, a->tx_sgl[slot], nb);
-        a->tx_clean++;
-        if (a->removed)
-            NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_ADAPTER_REMOVED;
-        if (nbl_put_locked(nbl)) {
-            *tail = nbl;
-            tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
-            a->xmit_ok++;
-        }
-    }
-    NdisDprReleaseSpinLock(&a->lock);
-    *tail = NULL;
-    complete_nbls(a, done, TRUE);
-}
-
-static void rx_indicate(mp_adapter *a)
-{
-    PNET_BUFFER_LIST head = NULL, *tail = &head;
-    ULONG n = 0;
-    NdisDprAcquireSpinLock(&a->lock);
-    while (a->running && !a->removed && a->rx_clean != a->rx_tail) {
-        ULONG slot = a->rx_clean % a->ring;
-        loopnic_desc *d = &a->rx_ring[slot];
-        if (!desc_is_done(d))
-            break;
-        PNET_BUFFER_LIST nbl = a->rx_nbl[slot];
-        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = d->len;
-        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
-        *tail = nbl;
-        tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
-        a->rx_clean++;
-        n++;
-        a->rcv_ok++;
-    }
-    NdisDprReleaseSpinLock(&a->lock);
-    if (!n)
-        return;
-    InterlockedExchangeAdd(&a->recvs_out, (LONG)n);
-    NdisMIndicateReceiveNetBufferLists(a->handle, head, NDIS_DEFAULT_PORT_NUMBER, n,
-                                       NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
-}
-
-static void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID throttle, PVOID reserved)
-{
-    mp_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(msg);
-    UNREFERENCED_PARAMETER(throttle);
-    UNREFERENCED_PARAMETER(reserved);
-    LONG cause = InterlockedExchange(&a->isr_cause, 0);
-    if (BROKEN(BRK_PASSIVE_CALL_IN_DPC)) {
-        NDIS_CONFIGURATION_OBJECT co;
-        NDIS_HANDLE cfg;
-        NdisZeroMemory(&co, sizeof(co));
-        NdisOpenConfigurationEx(&co, &cfg); /* PASSIVE_LEVEL only */
-    }
-    if (BROKEN(BRK_SLEEP_UNDER_LOCK))
-        NdisMSleep(10); /* a DPC runs at DISPATCH_LEVEL */
-    if (cause & LOOPNIC_INT_TX)
-        tx_clean(a);
-    if (cause & LOOPNIC_INT_RX)
-        rx_indicate(a);
-    NdisDprAcquireSpinLock(&a->lock);
-    maybe_finish_pause(a);
-    NdisDprReleaseSpinLock(&a->lock);
-    if (BROKEN(BRK_RETURN_HOLDING_LOCK))
-        NdisDprAcquireSpinLock(&a->lock);
-    if (BROKEN(BRK_RAISE_WITHOUT_LOWER)) {
-        KIRQL old;
-        KeRaiseIrql(HIGH_LEVEL, &old);
-    }
-}
-
-static void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
-{
-    mp_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(flags);
-    KIRQL old;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    NdisDprAcquireSpinLock(&a->lock);
-    LONG n = 0;
-    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
-        ULONG slot = (ULONG)(ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0];
-        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = MP_BUF_SIZE;
-        post_rx(a, slot);
-        n++;
-    }
-    InterlockedExchangeAdd(&a->recvs_out, -n);
-    /* Buffers come back in any order; the device only needs a count. */
-    a->rx_tail += (ULONG)n;
-    if (a->running && !a->removed && !a->low_power)
-        reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
-    maybe_finish_pause(a);
-    NdisDprReleaseSpinLock(&a->lock);
-    KeLowerIrql(old);
-}
 
 /* ---- OIDs ---- */
 
@@ -356,9 +48,13 @@ static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
     case OID_802_3_MAXIMUM_LIST_SIZE:
         return query_ulong(r, 32);
     case OID_GEN_XMIT_OK:
-        return query_bytes(r, &a->xmit_ok, sizeof(a->xmit_ok));
-    case OID_GEN_RCV_OK:
-        return query_bytes(r, &a->rcv_ok, sizeof(a->rcv_ok));
+    case OID_GEN_RCV_OK: {
+        /* Counted by the DPC on another CPU: read under the lock. */
+        NdisAcquireSpinLock(&a->lock);
+        ULONG64 v = r->DATA.QUERY_INFORMATION.Oid == OID_GEN_XMIT_OK ? a->xmit_ok : a->rcv_ok;
+        NdisReleaseSpinLock(&a->lock);
+        return query_bytes(r, &v, sizeof(v));
+    }
     default:
         return NDIS_STATUS_NOT_SUPPORTED;
     }
@@ -366,12 +62,17 @@ static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
 
 static void set_power(mp_adapter *a, NDIS_DEVICE_POWER_STATE d)
 {
-    if (d == NdisDeviceStateD0) {
-        a->low_power = FALSE;
-        hw_start(a);
-    } else {
-        a->low_power = TRUE;
-        hw_stop(a);
+    NdisAcquireSpinLock(&a->lock);
+    a->low_power = d != NdisDeviceStateD0;
+    if (a->low_power)
+        mp_hw_stop_locked(a);
+    else
+        mp_hw_start_locked(a);
+    NdisReleaseSpinLock(&a->lock);
+    if (a->low_power && BROKEN(BRK_INDICATE_WHILE_PAUSED)) {
+        /* The adapter is Paused (NDIS paused it before OID_PNP_SET_POWER). */
+        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(a->rx_nbl[0])) = 60;
+        NdisMIndicateReceiveNetBufferLists(a->handle, a->rx_nbl[0], 0, 1, 0);
     }
 }
 
@@ -415,8 +116,13 @@ static void MpOidWork(PVOID ctx, NDIS_HANDLE wi)
     PNDIS_OID_REQUEST r = a->pending_oid;
     a->pending_oid = NULL;
     NDIS_STATUS st = oid_set(a, r);
+    KIRQL old = PASSIVE_LEVEL;
+    if (BROKEN(BRK_OID_COMPLETE_RAISED))
+        KeRaiseIrql(HIGH_LEVEL, &old);
     NdisMOidRequestComplete(a->handle, r,
                             BROKEN(BRK_OID_COMPLETE_PENDING) ? NDIS_STATUS_PENDING : st);
+    if (BROKEN(BRK_OID_COMPLETE_RAISED))
+        KeLowerIrql(old);
     if (BROKEN(BRK_OID_COMPLETE_TWICE))
         NdisMOidRequestComplete(a->handle, r, st);
 }
@@ -446,7 +152,7 @@ static void MpCancelOidRequest(NDIS_HANDLE ctx, PVOID id)
     UNREFERENCED_PARAMETER(id);
 }
 
-/* ---- pause / restart ---- */
+/* ---- pause / restart / hang check ---- */
 
 static NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
 {
@@ -454,18 +160,22 @@ static NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
     UNREFERENCED_PARAMETER(p);
     if (BROKEN(BRK_PAUSE_RETURNS_FAILURE))
         return NDIS_STATUS_FAILURE;
+    if (BROKEN(BRK_DPR_LOCK_AT_PASSIVE))
+        NdisDprAcquireSpinLock(&a->lock); /* DISPATCH_LEVEL only; MiniportPause is PASSIVE */
     NdisAcquireSpinLock(&a->lock);
     a->running = FALSE;
-    BOOLEAN idle = io_idle(a);
+    BOOLEAN idle = (a->sends_out == 0 && a->recvs_out == 0) || BROKEN(BRK_PAUSE_WITH_RECEIVES);
     a->pausing = !idle && !BROKEN(BRK_NEVER_COMPLETE_PAUSE);
     NdisReleaseSpinLock(&a->lock);
-    if (BROKEN(BRK_INDICATE_WHILE_PAUSED)) {
-        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(a->rx_nbl[0])) = 60;
-        NdisMIndicateReceiveNetBufferLists(a->handle, a->rx_nbl[0], 0, 1, 0);
-    }
     if (BROKEN(BRK_LOCK_TWICE)) {
         NdisAcquireSpinLock(&a->lock);
         NdisAcquireSpinLock(&a->lock);
+    }
+    if (BROKEN(BRK_RELEASE_NOT_HELD))
+        NdisReleaseSpinLock(&a->lock);
+    if (BROKEN(BRK_PAUSE_COMPLETE_UNPENDED) && idle) {
+        NdisMPauseComplete(a->handle); /* only for a pause that returns PENDING */
+        return NDIS_STATUS_SUCCESS;
     }
     if (BROKEN(BRK_NEVER_COMPLETE_PAUSE))
         return NDIS_STATUS_PENDING;
@@ -478,14 +188,49 @@ static NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS 
     UNREFERENCED_PARAMETER(p);
     NdisAcquireSpinLock(&a->lock);
     a->running = TRUE;
+    if (BROKEN(BRK_WAIT_UNDER_LOCK)) {
+        NDIS_EVENT ev;
+        NdisInitializeEvent(&ev);
+        NdisWaitEvent(&ev, 1); /* PASSIVE_LEVEL only; the lock raised us to DISPATCH */
+    }
     NdisReleaseSpinLock(&a->lock);
+    if (BROKEN(BRK_RESTART_COMPLETE_UNPENDED))
+        NdisMRestartComplete(a->handle, NDIS_STATUS_SUCCESS); /* only after PENDING */
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* loopnic never hangs; the broken variant claims it did once. */
+static BOOLEAN MpCheckForHang(NDIS_HANDLE ctx)
+{
+    mp_adapter *a = ctx;
+    if (BROKEN(BRK_RESET_COMPLETE_UNPENDED) && !a->hang_once) {
+        a->hang_once = TRUE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static NDIS_STATUS MpReset(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
+{
+    mp_adapter *a = ctx;
+    *addressing_reset = FALSE;
+    if (BROKEN(BRK_RESET_COMPLETE_UNPENDED))
+        NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE); /* only after PENDING */
     return NDIS_STATUS_SUCCESS;
 }
 
 /* ---- initialize / halt ---- */
 
+/* Interrupts first: once NdisMDeregisterInterruptEx returns no ISR or DPC
+ * runs, so nothing below races with one. */
 static void free_adapter(mp_adapter *a)
 {
+    if (a->intr)
+        NdisMDeregisterInterruptEx(a->intr);
+    if (a->timer) {
+        NdisCancelTimerObject(a->timer);
+        NdisFreeTimerObject(a->timer);
+    }
     for (ULONG i = 0; i < a->ring; i++) {
         if (a->rx_nbl[i])
             NdisFreeNetBufferList(a->rx_nbl[i]);
@@ -494,6 +239,8 @@ static void free_adapter(mp_adapter *a)
     }
     if (a->nbl_pool)
         NdisFreeNetBufferListPool(a->nbl_pool);
+    if (a->dma)
+        NdisMDeregisterScatterGatherDma(a->dma);
     if (a->rx_bufs)
         NdisMFreeSharedMemory(a->handle, a->ring * MP_BUF_SIZE, TRUE, a->rx_bufs, a->rx_bufs_pa);
     if (a->rx_ring)
@@ -502,10 +249,6 @@ static void free_adapter(mp_adapter *a)
     if (a->tx_ring)
         NdisMFreeSharedMemory(a->handle, a->ring * sizeof(loopnic_desc), FALSE, a->tx_ring,
                               a->tx_ring_pa);
-    if (a->dma)
-        NdisMDeregisterScatterGatherDma(a->dma);
-    if (a->intr)
-        NdisMDeregisterInterruptEx(a->intr);
     if (a->work)
         NdisFreeIoWorkItem(a->work);
     if (a->regs)
@@ -572,6 +315,7 @@ static NDIS_STATUS set_attributes(mp_adapter *a)
                         NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER |
                         NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK;
     ra.InterfaceType = NdisInterfacePci;
+    ra.CheckForHangTimeInSeconds = 1;
     NDIS_STATUS st = NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ra);
     if (st != NDIS_STATUS_SUCCESS)
         return st;
@@ -603,7 +347,7 @@ static NDIS_STATUS set_attributes(mp_adapter *a)
     return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ga);
 }
 
-static NDIS_STATUS setup_dma(mp_adapter *a)
+static NDIS_STATUS register_interrupt(mp_adapter *a)
 {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
     NdisZeroMemory(&ic, sizeof(ic));
@@ -613,7 +357,17 @@ static NDIS_STATUS setup_dma(mp_adapter *a)
     ic.MsiSupported = TRUE;
     ic.MessageInterruptHandler = MpMessageIsr;
     ic.MessageInterruptDpcHandler = MpMessageDpc;
+    if (BROKEN(BRK_REGISTER_INTR_UNDER_LOCK))
+        NdisAcquireSpinLock(&a->lock);
     NDIS_STATUS st = NdisMRegisterInterruptEx(a->handle, a, &ic, &a->intr);
+    if (BROKEN(BRK_REGISTER_INTR_UNDER_LOCK))
+        NdisReleaseSpinLock(&a->lock);
+    return st;
+}
+
+static NDIS_STATUS setup_dma(mp_adapter *a)
+{
+    NDIS_STATUS st = register_interrupt(a);
     if (st != NDIS_STATUS_SUCCESS)
         return st;
     NDIS_SG_DMA_DESCRIPTION dd;
@@ -662,6 +416,30 @@ static NDIS_STATUS setup_rx(mp_adapter *a)
     return NDIS_STATUS_SUCCESS;
 }
 
+static void MpTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
+{
+    UNREFERENCED_PARAMETER(s1);
+    UNREFERENCED_PARAMETER(ctx);
+    UNREFERENCED_PARAMETER(s2);
+    UNREFERENCED_PARAMETER(s3);
+}
+
+/* Only the variant that misuses a timer has one. */
+static NDIS_STATUS setup_timer(mp_adapter *a)
+{
+    if (!BROKEN(BRK_TIMER_IN_ISR))
+        return NDIS_STATUS_SUCCESS;
+    NDIS_TIMER_CHARACTERISTICS tc;
+    NdisZeroMemory(&tc, sizeof(tc));
+    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    tc.AllocationTag = MP_TAG;
+    tc.TimerFunction = MpTimer;
+    tc.FunctionContext = a;
+    return NdisAllocateTimerObject(a->handle, &tc, &a->timer);
+}
+
 static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
                                   PNDIS_MINIPORT_INIT_PARAMETERS ip)
 {
@@ -675,7 +453,7 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     NdisAllocateSpinLock(&a->lock);
     NDIS_STATUS st = find_resources(a, ip->AllocatedResources);
     if (st == NDIS_STATUS_SUCCESS) {
-        ULONG lo = reg_rd(a, LOOPNIC_MAC_LO), hi = reg_rd(a, LOOPNIC_MAC_HI);
+        ULONG lo = mp_reg_rd(a, LOOPNIC_MAC_LO), hi = mp_reg_rd(a, LOOPNIC_MAC_HI);
         for (int i = 0; i < 4; i++)
             a->mac[i] = (UCHAR)(lo >> (8 * i));
         a->mac[4] = (UCHAR)hi;
@@ -690,6 +468,8 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     }
     if (st == NDIS_STATUS_SUCCESS)
         st = setup_rx(a);
+    if (st == NDIS_STATUS_SUCCESS)
+        st = setup_timer(a);
     if (st != NDIS_STATUS_SUCCESS) {
         free_adapter(a);
         return st;
@@ -698,7 +478,9 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
         a->leak = NdisAllocateMemoryWithTagPriority(handle, 64, 'kaeL', NormalPoolPriority);
     if (BROKEN(BRK_LEAK_AT_UNLOAD))
         a->leak = NdisAllocateMemoryWithTagPriority(g_driver, 64, 'kaeL', NormalPoolPriority);
-    hw_start(a);
+    NdisAcquireSpinLock(&a->lock);
+    mp_hw_start_locked(a);
+    NdisReleaseSpinLock(&a->lock);
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -706,14 +488,17 @@ static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     mp_adapter *a = ctx;
     UNREFERENCED_PARAMETER(action);
-    hw_stop(a);
+    NdisAcquireSpinLock(&a->lock);
+    mp_hw_stop_locked(a);
+    NdisReleaseSpinLock(&a->lock);
     free_adapter(a);
 }
 
+/* May run at any IRQL (bug check): no locks, just stop the device. */
 static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
-    hw_stop(ctx);
+    mp_reg_wr(ctx, LOOPNIC_CTRL, 0);
 }
 
 static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
@@ -727,7 +512,7 @@ static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
     NdisDprAcquireSpinLock(&a->lock);
     a->removed = TRUE;
     NdisDprReleaseSpinLock(&a->lock);
-    tx_clean(a);
+    mp_tx_clean(a);
     KeLowerIrql(old);
 }
 
@@ -761,6 +546,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.DevicePnPEventNotifyHandler = MpDevicePnPEventNotify;
     ch.ShutdownHandlerEx = MpShutdownEx;
     ch.CancelOidRequestHandler = MpCancelOidRequest;
+    ch.CheckForHangHandlerEx = MpCheckForHang;
+    ch.ResetHandlerEx = MpReset;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
     return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }

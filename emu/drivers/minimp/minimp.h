@@ -1,6 +1,6 @@
 /*
  * minimp.h - the minimal test miniport's adapter state. The same source
- * also builds the deliberately broken drivers: MINIMP_BREAK selects one
+ * also builds the deliberately broken drivers: DRIVER_BREAK selects one
  * contract violation (see minimp_break.h).
  */
 #ifndef MINIMP_H
@@ -15,6 +15,9 @@
 #define MP_BUF_SIZE 2048
 #define MP_MAX_RING 256
 
+/* Concurrency: `lock` protects everything below it. The send path, the
+ * DPC, returns, pause and OIDs run concurrently on several CPUs; the ISR
+ * only reads the device's cause register into isr_cause (an atomic). */
 typedef struct mp_adapter {
     NDIS_HANDLE handle;
     NDIS_HANDLE intr;
@@ -26,7 +29,11 @@ typedef struct mp_adapter {
     NDIS_PHYSICAL_ADDRESS regs_pa;
     UCHAR mac[6];
     ULONG ring;
+    LONG isr_cause;
 
+    /* Descriptor rings and receive buffers in shared memory. Buffer i
+     * belongs to rx_nbl[i] (its NET_BUFFER_LIST_MINIPORT_RESERVED[0] = i);
+     * which buffer sits at which ring position is rx_pos_nbl[]. */
     loopnic_desc *tx_ring, *rx_ring;
     NDIS_PHYSICAL_ADDRESS tx_ring_pa, rx_ring_pa;
     UCHAR *rx_bufs;
@@ -35,20 +42,40 @@ typedef struct mp_adapter {
     PMDL rx_mdl[MP_MAX_RING];
 
     NDIS_SPIN_LOCK lock;
-    ULONG tx_tail, tx_clean;
+    ULONG tx_tail, tx_clean; /* free-running; slot = value % ring */
+    ULONG tx_reserved;       /* slots promised to sends still mapping their NBs */
     PNET_BUFFER tx_nb[MP_MAX_RING];
     PSCATTER_GATHER_LIST tx_sgl[MP_MAX_RING];
-    ULONG rx_tail, rx_clean;
-    LONG sends_out; /* NBLs at the miniport */
-    LONG recvs_out; /* NBLs indicated, not returned */
-    LONG isr_cause;
+    ULONG rx_tail, rx_clean; /* positions given to the device / consumed */
+    PNET_BUFFER_LIST rx_pos_nbl[MP_MAX_RING];
+    ULONG sends_out; /* NBLs at the miniport */
+    ULONG recvs_out; /* NBLs indicated, not yet returned */
     BOOLEAN running, pausing, removed, low_power;
+    ULONG64 xmit_ok, rcv_ok;
+
+    /* OID state: NDIS sends one OID at a time. */
     ULONG packet_filter;
     UCHAR mcast[32][6];
     ULONG n_mcast;
-    ULONG64 xmit_ok, rcv_ok;
     PNDIS_OID_REQUEST pending_oid;
-    PVOID leak;
+
+    PVOID leak;        /* BRK_LEAK_AT_* */
+    NDIS_HANDLE timer; /* BRK_TIMER_IN_ISR */
+    BOOLEAN hang_once; /* BRK_RESET_COMPLETE_UNPENDED */
 } mp_adapter;
+
+/* minimp_datapath.c */
+ULONG mp_reg_rd(mp_adapter *a, ULONG off);
+void mp_reg_wr(mp_adapter *a, ULONG off, ULONG v);
+void mp_hw_start_locked(mp_adapter *a);
+void mp_hw_stop_locked(mp_adapter *a);
+BOOLEAN mp_pause_done_locked(mp_adapter *a);
+void mp_tx_clean(mp_adapter *a);
+MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
+MINIPORT_CANCEL_SEND MpCancelSend;
+MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;
+MINIPORT_MESSAGE_INTERRUPT MpMessageIsr;
+MINIPORT_MESSAGE_INTERRUPT_DPC MpMessageDpc;
+MINIPORT_PROCESS_SG_LIST MpProcessSGList;
 
 #endif /* MINIMP_H */

@@ -1,32 +1,58 @@
 /*
  * minimp_break.h - the contract violations the broken variants of the
- * minimal drivers commit, one per verifier rule. 0 = a correct driver.
+ * minimal drivers commit: one per verifier check. 0 = a correct driver.
+ * emu/drivers/minimp/CMakeLists.txt and emu/drivers/miniprot/CMakeLists.txt
+ * build one variant per code; tests/ndisemu/test_broken.c names the rule
+ * and the NDIS call each one must trip.
  */
 #ifndef MINIMP_BREAK_H
 #define MINIMP_BREAK_H
 
-#define BRK_NONE                  0
-#define BRK_SEND_COMPLETE_TWICE   1  /* NblSendCompleteOnce */
-#define BRK_INDICATE_WHILE_PAUSED 2  /* PausedNoIndicate */
-#define BRK_OID_COMPLETE_TWICE    4  /* DoubleComplete */
-#define BRK_OID_COMPLETE_PENDING  5  /* NdisOidComplete */
-#define BRK_PAUSE_RETURNS_FAILURE 6  /* MiniportPause_Return */
-#define BRK_PASSIVE_CALL_IN_DPC   7  /* Irql_Miniport_Driver_Function */
-#define BRK_SLEEP_UNDER_LOCK      8  /* NoWaitAtDispatch */
-#define BRK_LOCK_TWICE            9  /* SpinLock */
-#define BRK_RETURN_HOLDING_LOCK   10 /* SpinlockRelease */
-#define BRK_RAISE_WITHOUT_LOWER   11 /* IrqlRestored */
-#define BRK_LEAK_AT_HALT          12 /* LeakAtHalt */
-#define BRK_NEVER_COMPLETE_PAUSE  13 /* OperationNotCompleted */
-#define BRK_NO_ATTRIBUTES         14 /* MiniportAttributes */
-#define BRK_LEAK_AT_UNLOAD        15 /* LeakAtUnload */
+#define BRK_NONE 0
+
+/* miniport side (minimp) */
+#define BRK_SEND_COMPLETE_TWICE       1  /* NblSendCompleteOnce */
+#define BRK_INDICATE_WHILE_PAUSED     2  /* PausedNoIndicate: indicates in D3 (Paused) */
+#define BRK_OID_COMPLETE_TWICE        3  /* DoubleComplete: NdisMOidRequestComplete twice */
+#define BRK_OID_COMPLETE_PENDING      4  /* NdisOidComplete */
+#define BRK_PAUSE_RETURNS_FAILURE     5  /* MiniportPause_Return: returns FAILURE */
+#define BRK_PAUSE_COMPLETE_UNPENDED   6  /* MiniportPause_Return: NdisMPauseComplete + SUCCESS */
+#define BRK_RESTART_COMPLETE_UNPENDED 7  /* DoubleComplete: NdisMRestartComplete + SUCCESS */
+#define BRK_RESET_COMPLETE_UNPENDED   8  /* DoubleComplete: NdisMResetComplete + SUCCESS */
+#define BRK_PAUSE_WITH_RECEIVES       9  /* PauseWithOutstanding: SUCCESS with receives held */
+#define BRK_NEVER_COMPLETE_PAUSE      10 /* OperationNotCompleted */
+#define BRK_NO_ATTRIBUTES             11 /* MiniportAttributes */
+#define BRK_LEAK_AT_HALT              12 /* LeakAtHalt */
+#define BRK_LEAK_AT_UNLOAD            13 /* LeakAtUnload */
+#define BRK_CONFIG_IN_DPC             14 /* Irql_Miscellaneous_Function: NdisOpenConfigurationEx */
+#define BRK_SLEEP_IN_DPC              15 /* Irql_Miniport_Driver_Function: NdisMSleep */
+#define BRK_WAIT_UNDER_LOCK           16 /* Irql_Miscellaneous_Function: NdisWaitEvent */
+#define BRK_REGISTER_INTR_UNDER_LOCK  17 /* Irql_Interrupt_Function: NdisMRegisterInterruptEx */
+#define BRK_NBL_ALLOC_IN_ISR          18 /* Irql_NetBuffer_Function: NdisAllocateNetBufferList */
+#define BRK_DPR_LOCK_AT_PASSIVE       19 /* Irql_Synch_Function: NdisDprAcquireSpinLock */
+#define BRK_SG_LIST_AT_PASSIVE        20 /* Irql_Gather_DMA_Function */
+#define BRK_LOCK_TWICE                21 /* SpinLock: acquired again by its holder */
+#define BRK_RELEASE_NOT_HELD          22 /* SpinLock: released by a non-holder */
+#define BRK_RETURN_HOLDING_LOCK       23 /* SpinlockRelease */
+#define BRK_RAISE_WITHOUT_LOWER       24 /* IrqlKeRaiseLower2 */
+#define BRK_LOWER_ABOVE_CURRENT       25 /* IrqlKeRaiseLower */
+#define BRK_STATUS_IN_ISR             26 /* Irql_StatusIndication_Function */
+#define BRK_INDICATE_IN_ISR           27 /* Irql_SendRcv_Function */
+#define BRK_TIMER_IN_ISR              28 /* Irql_Timer_Function: NdisSetTimerObject at DIRQL */
+#define BRK_OID_COMPLETE_RAISED       29 /* Irql_OID_Function: NdisMOidRequestComplete at HIGH */
+
 /* protocol side (miniprot) */
-#define BRK_RETURN_TWICE           21 /* NblReturnOnce */
-#define BRK_NO_SOURCE_HANDLE       22 /* NblSourceHandle */
-#define BRK_SEND_WHILE_PAUSED      23 /* PausedNoSend */
-#define BRK_USE_AFTER_CLOSE        24 /* HandleAfterClose */
-#define BRK_CONTEXT_LEAK           25 /* NblContextBalanced */
-#define BRK_PAUSE_WITH_OUTSTANDING 26 /* PauseWithOutstanding */
+#define BRK_RETURN_TWICE             41 /* NblReturnOnce */
+#define BRK_NO_SOURCE_HANDLE         42 /* NblSourceHandle */
+#define BRK_SEND_WHILE_PAUSED        43 /* PausedNoSend */
+#define BRK_USE_AFTER_CLOSE          44 /* HandleAfterClose */
+#define BRK_CONTEXT_LEAK             45 /* NblContextBalanced */
+#define BRK_PAUSE_WITH_OUTSTANDING   46 /* PauseWithOutstanding: binding pause with sends out */
+#define BRK_BIND_COMPLETE_TWICE      47 /* DoubleComplete: NdisCompleteBindAdapterEx twice */
+#define BRK_UNBIND_COMPLETE_UNPENDED 48 /* DoubleComplete: NdisCompleteUnbindAdapterEx + SUCCESS */
+#define BRK_PNP_COMPLETE_UNPENDED    49 /* DoubleComplete: NdisCompleteNetPnPEvent + SUCCESS */
+#define BRK_IRP_COMPLETE_TWICE       50 /* DoubleCompletion: IoCompleteRequest twice */
+#define BRK_OPEN_UNDER_LOCK          51 /* Irql_Protocol_Driver_Function: NdisOpenAdapterEx */
 
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE

@@ -2,9 +2,17 @@
  * miniprot.c - ndisemu's minimal NDIS 6.30 protocol driver.
  *
  * Binds to every adapter its LowerRange meets, pauses and restarts with
- * its bindings (pending the pause until its sends are back), sends frames
- * and issues OIDs on request from its control device, counts what it
- * receives. The same source builds the broken protocol variants.
+ * its bindings (pending the pause until its sends are back, and completing
+ * it at PASSIVE_LEVEL from a work item), sends frames and issues OIDs on
+ * request from its control device, and counts what it receives. Like a
+ * protocol that queues its receives, it holds received NBLs and returns
+ * them in batches from a timer a moment later; the miniport's pause has to
+ * wait for them. The same source builds the broken protocol variants.
+ *
+ * Concurrency: g_lock protects the bindings' state, the statistics and the
+ * veto flag. A binding's pool, timer and work item live from a successful
+ * open to its unbind; the unbind first waits until no return timer and no
+ * OID of the binding is in progress ("users").
  */
 #include <ndis.h>
 
@@ -13,15 +21,22 @@
 
 #define PT_TAG          'torP'
 #define PT_MAX_BINDINGS 8
+#define PT_RETURN_DELAY (-500) /* 50 us, relative, in 100 ns units */
 
 typedef struct pt_binding {
     NDIS_HANDLE handle;
     NDIS_HANDLE bind_ctx, unbind_ctx;
     NDIS_HANDLE pool;
-    NDIS_SPIN_LOCK lock;
-    LONG sends_out;
-    BOOLEAN running, pausing, in_use;
+    NDIS_HANDLE timer; /* returns held receives */
+    NDIS_HANDLE work;  /* completes a pended pause at PASSIVE_LEVEL */
+    NDIS_EVENT idle;   /* users reached 0 while closing */
+    /* g_lock */
+    BOOLEAN in_use, running, pausing, closing, timer_armed, oid_busy;
+    ULONG sends_out;
+    ULONG users;
+    PNET_BUFFER_LIST held;
     PNET_PNP_EVENT_NOTIFICATION pause_event;
+    /* the one OID in progress (oid_busy) */
     NDIS_OID_REQUEST oid;
     NDIS_EVENT oid_done;
     NDIS_STATUS oid_status;
@@ -35,16 +50,37 @@ static NDIS_SPIN_LOCK g_lock;
 static miniprot_stats g_stats;
 static ULONG g_veto;
 
-static pt_binding *running_binding(void)
+static void count(unsigned long long *field, unsigned long long n)
+{
+    NdisAcquireSpinLock(&g_lock);
+    *field += n;
+    NdisReleaseSpinLock(&g_lock);
+}
+
+/* g_lock held. */
+static pt_binding *running_binding_locked(void)
 {
     for (int i = 0; i < PT_MAX_BINDINGS; i++) {
-        if (g_bind[i].in_use && g_bind[i].running)
+        if (g_bind[i].in_use && g_bind[i].running && !g_bind[i].closing)
             return &g_bind[i];
     }
     return NULL;
 }
 
-static NDIS_STATUS open_pool(pt_binding *b)
+/* g_lock held: one user of the binding left. */
+static void put_user_locked(pt_binding *b)
+{
+    if (--b->users == 0 && b->closing)
+        NdisSetEvent(&b->idle);
+}
+
+/* ---- bind / unbind ---- */
+
+static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3);
+static void PtCompletePause(PVOID ctx, NDIS_HANDLE wi);
+
+/* After a successful open: the binding's pool, return timer and work item. */
+static NDIS_STATUS open_resources(pt_binding *b)
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
@@ -56,34 +92,84 @@ static NDIS_STATUS open_pool(pt_binding *b)
     pp.PoolTag = PT_TAG;
     pp.DataSize = 2048;
     b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
-    return b->pool ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+    NDIS_TIMER_CHARACTERISTICS tc;
+    NdisZeroMemory(&tc, sizeof(tc));
+    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    tc.AllocationTag = PT_TAG;
+    tc.TimerFunction = PtReturnTimer;
+    tc.FunctionContext = b;
+    if (NdisAllocateTimerObject(g_proto, &tc, &b->timer) != NDIS_STATUS_SUCCESS)
+        b->timer = NULL;
+    b->work = NdisAllocateIoWorkItem(b->handle);
+    return b->pool && b->timer && b->work ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+}
+
+static void free_resources(pt_binding *b)
+{
+    if (b->timer)
+        NdisFreeTimerObject(b->timer);
+    if (b->work)
+        NdisFreeIoWorkItem(b->work);
+    if (b->pool)
+        NdisFreeNetBufferListPool(b->pool);
+    b->timer = b->work = b->pool = NULL;
+}
+
+static void release_slot(pt_binding *b)
+{
+    NdisAcquireSpinLock(&g_lock);
+    b->in_use = FALSE;
+    b->running = FALSE;
+    NdisReleaseSpinLock(&g_lock);
+}
+
+/* The open finished with status: set the binding up or give the slot back. */
+static NDIS_STATUS finish_open(pt_binding *b, NDIS_STATUS status)
+{
+    if (status == NDIS_STATUS_SUCCESS)
+        status = open_resources(b);
+    if (status != NDIS_STATUS_SUCCESS) {
+        free_resources(b);
+        release_slot(b);
+    }
+    return status;
 }
 
 static void PtOpenAdapterComplete(NDIS_HANDLE ctx, NDIS_STATUS status)
 {
     pt_binding *b = ctx;
-    if (status == NDIS_STATUS_SUCCESS)
-        status = open_pool(b);
-    if (status != NDIS_STATUS_SUCCESS)
-        b->in_use = FALSE;
-    NdisCompleteBindAdapterEx(b->bind_ctx, status);
+    NdisCompleteBindAdapterEx(b->bind_ctx, finish_open(b, status));
+}
+
+static pt_binding *claim_slot(void)
+{
+    pt_binding *b = NULL;
+    NdisAcquireSpinLock(&g_lock);
+    for (int i = 0; i < PT_MAX_BINDINGS && !b; i++) {
+        if (!g_bind[i].in_use) {
+            b = &g_bind[i];
+            NdisZeroMemory(b, sizeof(*b));
+            b->in_use = TRUE;
+        }
+    }
+    NdisReleaseSpinLock(&g_lock);
+    return b;
 }
 
 static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS_BIND_PARAMETERS bp)
 {
     UNREFERENCED_PARAMETER(drvctx);
-    pt_binding *b = NULL;
-    for (int i = 0; i < PT_MAX_BINDINGS && !b; i++) {
-        if (!g_bind[i].in_use)
-            b = &g_bind[i];
-    }
-    if (!b || bp->MediaType != NdisMedium802_3)
+    if (bp->MediaType != NdisMedium802_3)
+        return NDIS_STATUS_UNSUPPORTED_MEDIA;
+    pt_binding *b = claim_slot();
+    if (!b)
         return NDIS_STATUS_RESOURCES;
-    NdisZeroMemory(b, sizeof(*b));
-    b->in_use = TRUE;
     b->bind_ctx = bind_ctx;
-    NdisAllocateSpinLock(&b->lock);
+    NdisInitializeEvent(&b->idle);
     NdisInitializeEvent(&b->oid_done);
+    count(&g_stats.binds, 1);
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
     UINT sel;
     NDIS_OPEN_PARAMETERS op;
@@ -95,22 +181,56 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     op.MediumArray = media;
     op.MediumArraySize = 1;
     op.SelectedMediumIndex = &sel;
-    g_stats.binds++;
+    if (BROKEN(BRK_OPEN_UNDER_LOCK))
+        NdisAcquireSpinLock(&g_lock); /* NdisOpenAdapterEx: PASSIVE_LEVEL only */
     NDIS_STATUS st = NdisOpenAdapterEx(g_proto, b, &op, bind_ctx, &b->handle);
+    if (BROKEN(BRK_OPEN_UNDER_LOCK))
+        NdisReleaseSpinLock(&g_lock);
+    if (BROKEN(BRK_BIND_COMPLETE_TWICE)) {
+        NdisCompleteBindAdapterEx(bind_ctx, NDIS_STATUS_SUCCESS);
+        NdisCompleteBindAdapterEx(bind_ctx, NDIS_STATUS_SUCCESS);
+    }
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING; /* finished in PtOpenAdapterComplete */
-    if (st == NDIS_STATUS_SUCCESS)
-        st = open_pool(b);
-    if (st != NDIS_STATUS_SUCCESS)
-        b->in_use = FALSE;
-    return st;
+    return finish_open(b, st);
+}
+
+static void return_nbls(pt_binding *b, PNET_BUFFER_LIST list, ULONG flags)
+{
+    if (list)
+        NdisReturnNetBufferLists(b->handle, list, flags);
+}
+
+/* Gives back what b holds; afterwards no return timer or OID of b runs,
+ * and none starts any more. */
+static void rundown(pt_binding *b)
+{
+    NdisAcquireSpinLock(&g_lock);
+    b->closing = TRUE; /* no more holding, no more OIDs */
+    PNET_BUFFER_LIST held = b->held;
+    b->held = NULL;
+    NdisReleaseSpinLock(&g_lock);
+    return_nbls(b, held, 0);
+    if (NdisCancelTimerObject(b->timer)) {
+        NdisAcquireSpinLock(&g_lock);
+        b->timer_armed = FALSE;
+        put_user_locked(b); /* the reference of the timer that will not fire */
+        NdisReleaseSpinLock(&g_lock);
+    }
+    NdisAcquireSpinLock(&g_lock);
+    BOOLEAN busy = b->users != 0;
+    if (busy)
+        NdisResetEvent(&b->idle);
+    NdisReleaseSpinLock(&g_lock);
+    if (busy)
+        NdisWaitEvent(&b->idle, 0);
 }
 
 static void PtCloseAdapterComplete(NDIS_HANDLE ctx)
 {
     pt_binding *b = ctx;
     NDIS_HANDLE u = b->unbind_ctx;
-    b->in_use = FALSE;
+    release_slot(b);
     NdisCompleteUnbindAdapterEx(u);
 }
 
@@ -118,10 +238,9 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
 {
     pt_binding *b = ctx;
     b->unbind_ctx = unbind_ctx;
-    g_stats.unbinds++;
-    if (b->pool)
-        NdisFreeNetBufferListPool(b->pool);
-    b->pool = NULL;
+    count(&g_stats.unbinds, 1);
+    rundown(b);
+    free_resources(b);
     NDIS_HANDLE h = b->handle;
     NDIS_STATUS st = NdisCloseAdapterEx(h);
     if (BROKEN(BRK_USE_AFTER_CLOSE)) {
@@ -131,85 +250,184 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
                                 NDIS_OID_REQUEST_REVISION_1, NDIS_SIZEOF_OID_REQUEST_REVISION_1);
         NdisOidRequest(h, &r);
     }
+    if (BROKEN(BRK_UNBIND_COMPLETE_UNPENDED)) {
+        NdisCompleteUnbindAdapterEx(unbind_ctx); /* only after returning PENDING */
+        return NDIS_STATUS_SUCCESS;
+    }
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING; /* finished in PtCloseAdapterComplete */
-    b->in_use = FALSE;
+    release_slot(b);
     return NDIS_STATUS_SUCCESS;
+}
+
+/* ---- PnP ---- */
+
+static NDIS_STATUS pause_binding(pt_binding *b, PNET_PNP_EVENT_NOTIFICATION n)
+{
+    NdisAcquireSpinLock(&g_lock);
+    g_stats.pauses++;
+    b->running = FALSE;
+    BOOLEAN idle = b->sends_out == 0 || BROKEN(BRK_PAUSE_WITH_OUTSTANDING);
+    if (!idle) {
+        b->pausing = TRUE;
+        b->pause_event = n;
+    }
+    NdisReleaseSpinLock(&g_lock);
+    if (BROKEN(BRK_SEND_WHILE_PAUSED)) {
+        PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, 60);
+        if (nbl) {
+            nbl->SourceHandle = b->handle;
+            NdisSendNetBufferLists(b->handle, nbl, 0, 0);
+        }
+    }
+    return idle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PENDING;
 }
 
 static NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
 {
     pt_binding *b = ctx;
     switch (n->NetPnPEvent.NetEvent) {
-    case NetEventPause: {
-        g_stats.pauses++;
-        NdisAcquireSpinLock(&b->lock);
-        b->running = FALSE;
-        BOOLEAN idle = b->sends_out == 0 || BROKEN(BRK_PAUSE_WITH_OUTSTANDING);
-        if (!idle) {
-            b->pausing = TRUE;
-            b->pause_event = n;
-        }
-        NdisReleaseSpinLock(&b->lock);
-        if (BROKEN(BRK_SEND_WHILE_PAUSED)) {
-            PNET_BUFFER_LIST nbl =
-                NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, 60);
-            if (nbl) {
-                nbl->SourceHandle = b->handle;
-                NdisSendNetBufferLists(b->handle, nbl, 0, 0);
-            }
-        }
-        return idle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PENDING;
-    }
+    case NetEventPause:
+        return pause_binding(b, n);
     case NetEventRestart:
+        NdisAcquireSpinLock(&g_lock);
         g_stats.restarts++;
         b->running = TRUE;
+        NdisReleaseSpinLock(&g_lock);
+        if (BROKEN(BRK_PNP_COMPLETE_UNPENDED))
+            NdisCompleteNetPnPEvent(b->handle, n, NDIS_STATUS_SUCCESS); /* only after PENDING */
         return NDIS_STATUS_SUCCESS;
     case NetEventSetPower:
-        g_stats.power_events++;
+        count(&g_stats.power_events, 1);
         return NDIS_STATUS_SUCCESS;
-    case NetEventQueryRemoveDevice:
-        return g_veto ? NDIS_STATUS_FAILURE : NDIS_STATUS_SUCCESS;
+    case NetEventQueryRemoveDevice: {
+        NdisAcquireSpinLock(&g_lock);
+        ULONG veto = g_veto;
+        NdisReleaseSpinLock(&g_lock);
+        return veto ? NDIS_STATUS_FAILURE : NDIS_STATUS_SUCCESS;
+    }
     default:
         return NDIS_STATUS_SUCCESS;
     }
+}
+
+/* NdisCompleteNetPnPEvent is PASSIVE_LEVEL only: the last send completion
+ * (at DISPATCH_LEVEL) hands the pended pause to this work item. */
+static void PtCompletePause(PVOID ctx, NDIS_HANDLE wi)
+{
+    pt_binding *b = ctx;
+    UNREFERENCED_PARAMETER(wi);
+    NdisAcquireSpinLock(&g_lock);
+    PNET_PNP_EVENT_NOTIFICATION ev = b->pause_event;
+    b->pause_event = NULL;
+    NdisReleaseSpinLock(&g_lock);
+    NdisCompleteNetPnPEvent(b->handle, ev, NDIS_STATUS_SUCCESS);
+}
+
+/* ---- send ---- */
+
+/* n of b's sends are back; the last one may finish a pended pause. */
+static void sends_done(pt_binding *b, ULONG n)
+{
+    NdisAcquireSpinLock(&g_lock);
+    b->sends_out -= n;
+    BOOLEAN finish_pause = b->pausing && b->sends_out == 0;
+    if (finish_pause)
+        b->pausing = FALSE;
+    NdisReleaseSpinLock(&g_lock);
+    if (finish_pause)
+        NdisQueueIoWorkItem(b->work, PtCompletePause, b);
 }
 
 static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     pt_binding *b = ctx;
     UNREFERENCED_PARAMETER(flags);
-    LONG n = 0;
+    ULONG n = 0, ok = 0;
     for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
-            InterlockedIncrement64((LONG64 *)&g_stats.send_ok);
-        else
-            InterlockedIncrement64((LONG64 *)&g_stats.send_failed);
+            ok++;
         if (!BROKEN(BRK_CONTEXT_LEAK))
             NdisFreeNetBufferListContext(nbl, 16);
         NdisFreeNetBufferList(nbl);
         n++;
     }
-    NdisAcquireSpinLock(&b->lock);
-    b->sends_out -= n;
-    PNET_PNP_EVENT_NOTIFICATION ev = NULL;
-    if (b->pausing && b->sends_out == 0) {
-        b->pausing = FALSE;
-        ev = b->pause_event;
-    }
-    NdisReleaseSpinLock(&b->lock);
-    if (ev)
-        NdisCompleteNetPnPEvent(b->handle, ev, NDIS_STATUS_SUCCESS);
+    NdisAcquireSpinLock(&g_lock);
+    g_stats.send_ok += ok;
+    g_stats.send_failed += n - ok;
+    NdisReleaseSpinLock(&g_lock);
+    sends_done(b, n);
 }
 
-static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG n,
-                      ULONG flags)
+/* The frame as one NBL with a context area (as a filter or mux would keep
+ * per-NBL state). */
+static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len)
+{
+    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
+    if (!nbl)
+        return NULL;
+    if (NdisAllocateNetBufferListContext(nbl, 16, 0, PT_TAG) != NDIS_STATUS_SUCCESS) {
+        NdisFreeNetBufferList(nbl);
+        return NULL;
+    }
+    *(ULONG *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl) = len;
+    PVOID va;
+    ULONG mlen;
+    NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
+                 NormalPagePriority);
+    NdisMoveMemory(va, frame, len);
+    if (!BROKEN(BRK_NO_SOURCE_HANDLE))
+        nbl->SourceHandle = b->handle;
+    return nbl;
+}
+
+static NTSTATUS send_frame(const UCHAR *frame, ULONG len)
+{
+    if (len == 0 || len > 2048)
+        return STATUS_INVALID_PARAMETER;
+    /* Counted before the binding is let go of: its pause now waits for us. */
+    NdisAcquireSpinLock(&g_lock);
+    pt_binding *b = running_binding_locked();
+    if (b) {
+        b->sends_out++;
+        g_stats.sent++;
+    }
+    NdisReleaseSpinLock(&g_lock);
+    if (!b)
+        return STATUS_DEVICE_NOT_READY;
+    PNET_BUFFER_LIST nbl = build_frame(b, frame, len);
+    if (!nbl) {
+        count(&g_stats.send_failed, 1);
+        sends_done(b, 1);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER, 0);
+    return STATUS_SUCCESS;
+}
+
+/* ---- receive ---- */
+
+static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 {
     pt_binding *b = ctx;
-    UNREFERENCED_PARAMETER(port);
-    UNREFERENCED_PARAMETER(n);
-    NdisDprAcquireSpinLock(&g_lock);
+    UNREFERENCED_PARAMETER(s1);
+    UNREFERENCED_PARAMETER(s2);
+    UNREFERENCED_PARAMETER(s3);
+    NdisAcquireSpinLock(&g_lock);
+    b->timer_armed = FALSE;
+    PNET_BUFFER_LIST held = b->held;
+    b->held = NULL;
+    NdisReleaseSpinLock(&g_lock);
+    return_nbls(b, held, NDIS_RETURN_FLAGS_DISPATCH_LEVEL);
+    NdisAcquireSpinLock(&g_lock);
+    put_user_locked(b);
+    NdisReleaseSpinLock(&g_lock);
+}
+
+static void record_frames(PNET_BUFFER_LIST nbls)
+{
+    NdisAcquireSpinLock(&g_lock);
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
         PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl);
         ULONG len = NET_BUFFER_DATA_LENGTH(nb);
@@ -222,14 +440,49 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
         g_stats.received++;
         g_stats.rx_bytes += len;
     }
-    NdisDprReleaseSpinLock(&g_lock);
-    if (!(flags & NDIS_RECEIVE_FLAGS_RESOURCES)) {
-        ULONG rf =
-            (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
-        NdisReturnNetBufferLists(b->handle, nbls, rf);
-        if (BROKEN(BRK_RETURN_TWICE))
-            NdisReturnNetBufferLists(b->handle, nbls, rf);
+    NdisReleaseSpinLock(&g_lock);
+}
+
+/* Keeps the NBLs and (re)arms the return timer; false when the binding is
+ * closing and they must go back now. */
+static BOOLEAN hold_nbls(pt_binding *b, PNET_BUFFER_LIST nbls)
+{
+    NdisAcquireSpinLock(&g_lock);
+    BOOLEAN hold = !b->closing;
+    if (hold) {
+        PNET_BUFFER_LIST *tail = &b->held;
+        while (*tail)
+            tail = &NET_BUFFER_LIST_NEXT_NBL(*tail);
+        *tail = nbls;
+        if (!b->timer_armed) {
+            LARGE_INTEGER due;
+            due.QuadPart = PT_RETURN_DELAY;
+            b->timer_armed = TRUE;
+            b->users++; /* dropped by the timer callback, or by rundown() if cancelled */
+            NdisSetTimerObject(b->timer, due, 0, b);
+        }
     }
+    NdisReleaseSpinLock(&g_lock);
+    return hold;
+}
+
+static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG n,
+                      ULONG flags)
+{
+    pt_binding *b = ctx;
+    UNREFERENCED_PARAMETER(port);
+    UNREFERENCED_PARAMETER(n);
+    record_frames(nbls);
+    if (flags & NDIS_RECEIVE_FLAGS_RESOURCES)
+        return; /* lent for this call only: never kept, never returned */
+    ULONG rf = (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
+    if (BROKEN(BRK_RETURN_TWICE)) {
+        NdisReturnNetBufferLists(b->handle, nbls, rf);
+        NdisReturnNetBufferLists(b->handle, nbls, rf);
+        return;
+    }
+    if (!hold_nbls(b, nbls))
+        NdisReturnNetBufferLists(b->handle, nbls, rf);
 }
 
 static void PtOidComplete(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r, NDIS_STATUS st)
@@ -244,43 +497,38 @@ static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(s);
-    g_stats.status_events++;
+    count(&g_stats.status_events, 1);
 }
 
-/* ---- control device ---- */
+/* ---- OIDs (from the control device, at PASSIVE_LEVEL) ---- */
 
-static NTSTATUS send_frame(const UCHAR *frame, ULONG len)
+static pt_binding *get_oid_binding(void)
 {
-    pt_binding *b = running_binding();
-    if (!b || len == 0 || len > 2048)
-        return STATUS_DEVICE_NOT_READY;
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
-    if (!nbl)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    /* A context area, as a filter or mux would keep per-NBL state. */
-    if (NdisAllocateNetBufferListContext(nbl, 16, 0, PT_TAG) != NDIS_STATUS_SUCCESS) {
-        NdisFreeNetBufferList(nbl);
-        return STATUS_INSUFFICIENT_RESOURCES;
+    NdisAcquireSpinLock(&g_lock);
+    pt_binding *b = running_binding_locked();
+    if (b && b->oid_busy)
+        b = NULL;
+    if (b) {
+        b->oid_busy = TRUE;
+        b->users++;
     }
-    *(ULONG *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl) = len;
-    PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl);
-    PVOID va;
-    ULONG mlen;
-    NdisQueryMdl(NET_BUFFER_FIRST_MDL(nb), &va, &mlen, NormalPagePriority);
-    NdisMoveMemory(va, frame, len);
-    if (!BROKEN(BRK_NO_SOURCE_HANDLE))
-        nbl->SourceHandle = b->handle;
-    NdisAcquireSpinLock(&b->lock);
-    b->sends_out++;
-    NdisReleaseSpinLock(&b->lock);
-    g_stats.sent++;
-    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER, 0);
-    return STATUS_SUCCESS;
+    NdisReleaseSpinLock(&g_lock);
+    return b;
+}
+
+static void put_oid_binding(pt_binding *b)
+{
+    NdisAcquireSpinLock(&g_lock);
+    b->oid_busy = FALSE;
+    put_user_locked(b);
+    NdisReleaseSpinLock(&g_lock);
 }
 
 static NTSTATUS do_oid(NDIS_REQUEST_TYPE type, NDIS_OID oid, PVOID buf, ULONG len, ULONG *done)
 {
-    pt_binding *b = running_binding();
+    if (len > sizeof(((pt_binding *)0)->oid_buf))
+        return STATUS_INVALID_PARAMETER;
+    pt_binding *b = get_oid_binding();
     if (!b)
         return STATUS_DEVICE_NOT_READY;
     NdisZeroMemory(&b->oid, sizeof(b->oid));
@@ -298,13 +546,56 @@ static NTSTATUS do_oid(NDIS_REQUEST_TYPE type, NDIS_OID oid, PVOID buf, ULONG le
         NdisWaitEvent(&b->oid_done, 0);
         st = b->oid_status;
     }
-    if (st != NDIS_STATUS_SUCCESS)
-        return STATUS_UNSUCCESSFUL;
-    if (type == NdisRequestQueryInformation) {
+    if (st == NDIS_STATUS_SUCCESS && type == NdisRequestQueryInformation) {
         NdisMoveMemory(buf, b->oid_buf, len);
         *done = b->oid.DATA.QUERY_INFORMATION.BytesWritten;
     }
+    put_oid_binding(b);
+    return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
+}
+
+/* ---- control device ---- */
+
+static NTSTATUS get_stats(PUCHAR buf, ULONG out, ULONG *info)
+{
+    if (out < sizeof(g_stats))
+        return STATUS_BUFFER_TOO_SMALL;
+    NdisAcquireSpinLock(&g_lock);
+    unsigned int bound = 0;
+    for (int i = 0; i < PT_MAX_BINDINGS; i++)
+        bound += g_bind[i].in_use;
+    g_stats.bound = bound;
+    NdisMoveMemory(buf, &g_stats, sizeof(g_stats));
+    NdisReleaseSpinLock(&g_lock);
+    *info = sizeof(g_stats);
     return STATUS_SUCCESS;
+}
+
+static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
+{
+    ULONG in = sp->Parameters.DeviceIoControl.InputBufferLength;
+    ULONG out = sp->Parameters.DeviceIoControl.OutputBufferLength;
+    switch (sp->Parameters.DeviceIoControl.IoControlCode) {
+    case IOCTL_MINIPROT_SEND:
+        return send_frame(buf, in);
+    case IOCTL_MINIPROT_STATS:
+        return get_stats(buf, out, info);
+    case IOCTL_MINIPROT_SET_FILTER:
+        return in < sizeof(ULONG) ? STATUS_INVALID_PARAMETER
+                                  : do_oid(NdisRequestSetInformation, OID_GEN_CURRENT_PACKET_FILTER,
+                                           buf, sizeof(ULONG), info);
+    case IOCTL_MINIPROT_QUERY_MAC:
+        return out < 6
+                   ? STATUS_BUFFER_TOO_SMALL
+                   : do_oid(NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, buf, 6, info);
+    case IOCTL_MINIPROT_VETO:
+        NdisAcquireSpinLock(&g_lock);
+        g_veto = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
+        NdisReleaseSpinLock(&g_lock);
+        return STATUS_SUCCESS;
+    default:
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
 }
 
 static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
@@ -313,49 +604,13 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
     NTSTATUS st = STATUS_SUCCESS;
     ULONG info = 0;
-    if (sp->MajorFunction == IRP_MJ_DEVICE_CONTROL) {
-        PUCHAR buf = irp->AssociatedIrp.SystemBuffer;
-        ULONG in = sp->Parameters.DeviceIoControl.InputBufferLength;
-        ULONG out = sp->Parameters.DeviceIoControl.OutputBufferLength;
-        switch (sp->Parameters.DeviceIoControl.IoControlCode) {
-        case IOCTL_MINIPROT_SEND:
-            st = send_frame(buf, in);
-            break;
-        case IOCTL_MINIPROT_STATS: {
-            unsigned int bound = 0;
-            for (int i = 0; i < PT_MAX_BINDINGS; i++)
-                bound += g_bind[i].in_use;
-            g_stats.bound = bound;
-            if (out < sizeof(g_stats)) {
-                st = STATUS_BUFFER_TOO_SMALL;
-                break;
-            }
-            NdisMoveMemory(buf, &g_stats, sizeof(g_stats));
-            info = sizeof(g_stats);
-            break;
-        }
-        case IOCTL_MINIPROT_SET_FILTER:
-            st = in < sizeof(ULONG)
-                     ? STATUS_INVALID_PARAMETER
-                     : do_oid(NdisRequestSetInformation, OID_GEN_CURRENT_PACKET_FILTER, buf,
-                              sizeof(ULONG), &info);
-            info = 0;
-            break;
-        case IOCTL_MINIPROT_QUERY_MAC:
-            st = out < 6 ? STATUS_BUFFER_TOO_SMALL
-                         : do_oid(NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, buf, 6,
-                                  &info);
-            break;
-        case IOCTL_MINIPROT_VETO:
-            g_veto = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
-            break;
-        default:
-            st = STATUS_INVALID_DEVICE_REQUEST;
-        }
-    }
+    if (sp->MajorFunction == IRP_MJ_DEVICE_CONTROL)
+        st = device_control(sp, irp->AssociatedIrp.SystemBuffer, &info);
     irp->IoStatus.Status = st;
     irp->IoStatus.Information = info;
     IoCompleteRequest(irp, IO_NO_INCREMENT);
+    if (BROKEN(BRK_IRP_COMPLETE_TWICE) && sp->MajorFunction == IRP_MJ_DEVICE_CONTROL)
+        IoCompleteRequest(irp, IO_NO_INCREMENT);
     return st;
 }
 
@@ -366,6 +621,26 @@ static void PtUnload(PDRIVER_OBJECT drv)
     if (g_dev_handle)
         NdisDeregisterDeviceEx(g_dev_handle);
     NdisFreeSpinLock(&g_lock);
+}
+
+static NDIS_STATUS register_device(void)
+{
+    static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
+    major[IRP_MJ_CREATE] = PtDispatch;
+    major[IRP_MJ_CLOSE] = PtDispatch;
+    major[IRP_MJ_CLEANUP] = PtDispatch;
+    major[IRP_MJ_DEVICE_CONTROL] = PtDispatch;
+    NDIS_STRING dev = NDIS_STRING_CONST("\\Device\\MiniProt");
+    NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\MiniProt");
+    NDIS_DEVICE_OBJECT_ATTRIBUTES da;
+    NdisZeroMemory(&da, sizeof(da));
+    NDIS_INIT_OBJECT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                            NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                            NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    da.DeviceName = &dev;
+    da.SymbolicName = &link;
+    da.MajorFunctions = major;
+    return NdisRegisterDeviceEx(g_proto, &da, &g_dev, &g_dev_handle);
 }
 
 NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
@@ -398,23 +673,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     NDIS_STATUS st = NdisRegisterProtocolDriver(NULL, &ch, &g_proto);
     if (st != NDIS_STATUS_SUCCESS)
         return STATUS_UNSUCCESSFUL;
-    static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
-    major[IRP_MJ_CREATE] = PtDispatch;
-    major[IRP_MJ_CLOSE] = PtDispatch;
-    major[IRP_MJ_CLEANUP] = PtDispatch;
-    major[IRP_MJ_DEVICE_CONTROL] = PtDispatch;
-    NDIS_STRING dev = NDIS_STRING_CONST("\\Device\\MiniProt");
-    NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\MiniProt");
-    NDIS_DEVICE_OBJECT_ATTRIBUTES da;
-    NdisZeroMemory(&da, sizeof(da));
-    NDIS_INIT_OBJECT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
-                            NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
-    da.DeviceName = &dev;
-    da.SymbolicName = &link;
-    da.MajorFunctions = major;
-    st = NdisRegisterDeviceEx(g_proto, &da, &g_dev, &g_dev_handle);
-    if (st != NDIS_STATUS_SUCCESS) {
+    if (register_device() != NDIS_STATUS_SUCCESS) {
         NdisDeregisterProtocolDriver(g_proto);
         return STATUS_UNSUCCESSFUL;
     }

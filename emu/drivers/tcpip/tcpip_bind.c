@@ -197,7 +197,8 @@ static void bind_finished(tc_binding *b, NDIS_STATUS st)
         st = open_pool(b);
     if (st == NDIS_STATUS_SUCCESS) {
         b->work = NdisAllocateIoWorkItem(b->handle);
-        if (!b->work)
+        b->pause_work = NdisAllocateIoWorkItem(b->handle);
+        if (!b->work || !b->pause_work)
             st = NDIS_STATUS_RESOURCES;
     }
     NdisAcquireSpinLock(&g_tc.lock);
@@ -303,7 +304,9 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
     NdisWaitEvent(&b->oid_idle, 0); /* no OID of ours may be pending at close */
     if (b->work)
         NdisFreeIoWorkItem(b->work);
-    b->work = NULL;
+    if (b->pause_work)
+        NdisFreeIoWorkItem(b->pause_work);
+    b->work = b->pause_work = NULL;
     if (b->pool)
         NdisFreeNetBufferListPool(b->pool);
     b->pool = NULL;
@@ -397,20 +400,28 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
     tc_receive(ctx, nbls, flags);
 }
 
+/* NdisCompleteNetPnPEvent wants PASSIVE_LEVEL; completions come at DISPATCH. */
+static void PauseDoneWork(PVOID ctx, NDIS_HANDLE wi)
+{
+    tc_binding *b = ctx;
+    UNREFERENCED_PARAMETER(wi);
+    NdisCompleteNetPnPEvent(b->handle, b->pause_event, NDIS_STATUS_SUCCESS);
+}
+
 static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     tc_binding *b = ctx;
     UNREFERENCED_PARAMETER(flags);
     tc_send_complete(b, nbls);
-    PNET_PNP_EVENT_NOTIFICATION ev = NULL;
+    BOOLEAN done = FALSE;
     NdisAcquireSpinLock(&g_tc.lock);
     if (b->pausing && b->sends_out == 0) {
         b->pausing = FALSE;
-        ev = b->pause_event;
+        done = TRUE;
     }
     NdisReleaseSpinLock(&g_tc.lock);
-    if (ev)
-        NdisCompleteNetPnPEvent(b->handle, ev, NDIS_STATUS_SUCCESS);
+    if (done)
+        NdisQueueIoWorkItem(b->pause_work, PauseDoneWork, b);
 }
 
 void tc_register_characteristics(NDIS_PROTOCOL_DRIVER_CHARACTERISTICS *ch)

@@ -14,9 +14,11 @@
 
 typedef struct tc_binding {
     BOOLEAN in_use, running, pausing;
-    NDIS_HANDLE handle, bind_ctx, unbind_ctx, pool, work;
-    ULONG adapter;  /* index into g_tc.stats.adapter */
-    ULONG bind_seq; /* order of binding, for route ties */
+    NDIS_HANDLE handle, bind_ctx, unbind_ctx, pool;
+    NDIS_HANDLE work;       /* the OID sequence */
+    NDIS_HANDLE pause_work; /* completes a pended pause at PASSIVE_LEVEL */
+    ULONG adapter;          /* index into g_tc.stats.adapter */
+    ULONG bind_seq;         /* order of binding, for route ties */
     LONG sends_out;
     PNET_PNP_EVENT_NOTIFICATION pause_event;
     /* the OID sequence tcpip.sys runs on a new binding */

@@ -379,10 +379,11 @@ static void reset_requested(vf_adapter *a)
     NdisQueueIoWorkItem(a->reset_work, VfResetWork, a);
 }
 
-void VfMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID throttle, PVOID reserved)
+void VfMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(msg);
+    UNREFERENCED_PARAMETER(dpc_ctx);
     UNREFERENCED_PARAMETER(throttle);
     UNREFERENCED_PARAMETER(reserved);
     LONG cause = InterlockedExchange(&a->isr_cause, 0);

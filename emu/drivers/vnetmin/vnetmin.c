@@ -50,10 +50,11 @@ static BOOLEAN VmIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targ
     return TRUE;
 }
 
-static void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID throttle, PVOID reserved)
+static void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(msg);
+    UNREFERENCED_PARAMETER(dpc_ctx);
     UNREFERENCED_PARAMETER(throttle);
     UNREFERENCED_PARAMETER(reserved);
     BOOLEAN up = read_link(a);

@@ -30,9 +30,65 @@ void emu_cb_end(emu_cb_scope *s)
                     "before it exits",
                     t->locks_held);
     } else if (t->irql != s->irql) {
-        emu_violate(rt, "IrqlRestored", s->name,
+        emu_violate(rt, "IrqlKeRaiseLower2", s->name,
                     "entered at IRQL %u, returned at IRQL %u (raised without lowering)", s->irql,
                     t->irql);
     }
     *t = s->saved;
+}
+
+/* ---- pended operations ---- */
+
+void emu_op_start(emu_runtime *rt, emu_pending_op *op)
+{
+    emu_lock(rt);
+    op->active = true;
+    op->done = false;
+    op->status = NDIS_STATUS_PENDING;
+    emu_unlock(rt);
+}
+
+bool emu_op_complete(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS st, const char *call,
+                     const char *what)
+{
+    emu_lock(rt);
+    bool ok = op->active && !op->done && st != NDIS_STATUS_PENDING;
+    if (ok) {
+        op->done = true;
+        op->status = st;
+        emu_broadcast(rt);
+    } else {
+        emu_violate(rt, "DoubleComplete", call,
+                    st == NDIS_STATUS_PENDING
+                        ? "%s completed with NDIS_STATUS_PENDING"
+                        : "%s completed while none was pending (completed twice, or after its "
+                          "handler returned a final status)",
+                    what);
+    }
+    emu_unlock(rt);
+    return ok;
+}
+
+bool emu_op_finish(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS *st, const char *handler)
+{
+    if (*st == NDIS_STATUS_PENDING) {
+        char what[96];
+        snprintf(what, sizeof(what), "%s (pending)", handler);
+        bool ok = emu_wait_flag(rt, &op->done, what);
+        emu_lock(rt);
+        op->active = false;
+        *st = op->status;
+        emu_unlock(rt);
+        return ok && !emu_stopped(rt);
+    }
+    emu_lock(rt);
+    bool twice = op->done;
+    op->active = false;
+    if (twice)
+        emu_violate(rt, "DoubleComplete", handler,
+                    "returned status %#x but had already completed the operation with its "
+                    "completion call; only a pended operation is completed that way",
+                    (unsigned)*st);
+    emu_unlock(rt);
+    return !twice && !emu_stopped(rt);
 }

@@ -34,7 +34,7 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
                                  PDEVICE_OBJECT *pDeviceObject, PNDIS_HANDLE NdisDeviceHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisRegisterDeviceEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisRegisterDeviceEx", "-"))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisObjectHandle, &ad);
@@ -48,7 +48,7 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
         emu_wstr_to_ascii(a->SymbolicName, link, sizeof(link));
     emu_lock(rt);
     for (emu_ctldev *d = rt->ctldevs; d; d = d->next) {
-        if (!d->obj.dead && strcasecmp(d->name, name) == 0) {
+        if (!emu_obj_dead(&d->obj) && strcasecmp(d->name, name) == 0) {
             emu_unlock(rt);
             return NDIS_STATUS_RESOURCE_CONFLICT;
         }
@@ -74,7 +74,7 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
 void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisDeregisterDeviceEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisDeregisterDeviceEx", "-"))
         return;
     emu_ctldev *d =
         (emu_ctldev *)emu_obj_check(rt, NdisDeviceHandle, K_CTLDEV, "NdisDeregisterDeviceEx");
@@ -92,19 +92,47 @@ PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject)
     return d ? d->ext : NULL;
 }
 
+/* IRPs are not freed at once but parked in a ring of recently finished
+ * ones: a driver completing an IRP again is then reported (DoubleCompletion)
+ * rather than writing into freed memory. */
+#define IRP_QUARANTINE 64
+static emu_irp *irp_quarantine[IRP_QUARANTINE];
+static unsigned irp_quarantine_pos;
+
+static void irp_release(emu_runtime *rt, emu_irp *e)
+{
+    emu_lock(rt);
+    emu_irp *old = irp_quarantine[irp_quarantine_pos % IRP_QUARANTINE];
+    irp_quarantine[irp_quarantine_pos++ % IRP_QUARANTINE] = e;
+    emu_unlock(rt);
+    if (old) {
+        emu_tfree(old->sysbuf);
+        emu_tfree(old);
+    }
+}
+
+/* Before the tracked memory is freed as a whole (emu_destroy). */
+void emu_irp_quarantine_free(void)
+{
+    for (unsigned i = 0; i < IRP_QUARANTINE; i++)
+        irp_quarantine[i] = NULL;
+    irp_quarantine_pos = 0;
+}
+
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     emu_runtime *rt = emu_rt;
     (void)PriorityBoost;
-    emu_tracef(rt, "call", "IoCompleteRequest", "irp=%p status=%#x", (void *)Irp,
-               (unsigned)Irp->IoStatus.Status);
+    if (!emu_enter("IoCompleteRequest", "irp=%p status=%#x", (void *)Irp,
+                   (unsigned)Irp->IoStatus.Status))
+        return;
     emu_irp *e = CONTAINING_RECORD(Irp, emu_irp, irp);
     emu_lock(rt);
     bool twice = e->completed_once;
     e->completed_once = true;
     emu_unlock(rt);
     if (twice) {
-        emu_violate(rt, "HandleAfterClose", "IoCompleteRequest", "IRP %p completed twice",
+        emu_violate(rt, "DoubleCompletion", "IoCompleteRequest", "IRP %p completed twice",
                     (void *)Irp);
         return;
     }
@@ -117,10 +145,8 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     bool owned = e->owned;
     emu_broadcast(rt);
     emu_unlock(rt);
-    if (owned) {
-        emu_tfree(e->sysbuf);
-        emu_tfree(e);
-    }
+    if (owned)
+        irp_release(rt, e);
 }
 
 static emu_irp *irp_new(emu_ctldev *d, UCHAR major, size_t buflen)
@@ -175,9 +201,14 @@ static int simple_irp(emu_ctl *h, UCHAR major)
     NTSTATUS st = send_irp(h->dev, e);
     if (st == STATUS_PENDING)
         emu_wait(h->rt, irp_done, e, EMU_WAIT_NS);
-    st = e->done ? e->irp.IoStatus.Status : STATUS_UNSUCCESSFUL;
-    emu_tfree(e->sysbuf);
-    emu_tfree(e);
+    emu_lock(h->rt);
+    bool done = e->done;
+    e->owned = !done; /* still pending: freed when the driver completes it */
+    emu_unlock(h->rt);
+    if (!done)
+        return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
+    st = e->irp.IoStatus.Status;
+    irp_release(h->rt, e);
     return NT_SUCCESS(st) ? EMU_OK : EMU_ERR_DRIVER;
 }
 
@@ -188,7 +219,7 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
     emu_ctldev *found = NULL;
     emu_lock(rt);
     for (emu_ctldev *d = rt->ctldevs; d && !found; d = d->next) {
-        if (d->obj.dead)
+        if (emu_obj_dead(&d->obj))
             continue;
         if (strcasecmp(d->name, name) == 0 || strcasecmp(d->link, name) == 0 ||
             strcasecmp(basename_of(d->name), name) == 0 ||
@@ -208,7 +239,6 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
         free(h);
         return err;
     }
-    found->open_handles++;
     *out = h;
     return EMU_OK;
 }
@@ -242,7 +272,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
         e->owned = !e->done;
         emu_unlock(h->rt);
         if (e->owned)
-            return h->rt->stopped ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
+            return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
     }
     size_t n = e->irp.IoStatus.Information < out_len ? e->irp.IoStatus.Information : out_len;
     if (n)
@@ -251,8 +281,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
         *returned = n;
     if (ntstatus)
         *ntstatus = e->irp.IoStatus.Status;
-    emu_tfree(e->sysbuf);
-    emu_tfree(e);
+    irp_release(h->rt, e);
     return EMU_OK;
 }
 
@@ -275,10 +304,9 @@ void emu_ctl_close(emu_ctl *h)
 {
     if (!h)
         return;
-    if (!h->dev->obj.dead && !h->rt->stopped) {
+    if (!emu_obj_dead(&h->dev->obj) && !emu_stopped(h->rt)) {
         simple_irp(h, IRP_MJ_CLEANUP);
         simple_irp(h, IRP_MJ_CLOSE);
     }
-    h->dev->open_handles--;
     free(h);
 }

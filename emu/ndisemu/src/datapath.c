@@ -18,17 +18,6 @@ static nbl_frame *top(emu_nbl_ext *x)
     return x->depth ? &x->fr[x->depth - 1] : NULL;
 }
 
-static bool push(emu_runtime *rt, emu_nbl_ext *x, nbl_frame f, const char *call)
-{
-    if (x->depth == EMU_MAX_FRAMES) {
-        emu_violate(rt, "NblSendCompleteOnce", call, "NBL %p passed through too many drivers",
-                    (void *)&x->nbl);
-        return false;
-    }
-    x->fr[x->depth++] = f;
-    return true;
-}
-
 /* ---- send ---- */
 
 static void complete_to_protocol(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain,
@@ -42,60 +31,74 @@ static void complete_to_protocol(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LI
     (void)rt;
 }
 
-void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
-                            NDIS_PORT_NUMBER PortNumber, ULONG SendFlags)
+/* rt->mu held. Checks a protocol's send (binding state, every NBL of the
+ * chain) and, when all is well, gives the NBLs to the miniport. */
+static bool send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, const char *call)
 {
-    emu_runtime *rt = emu_rt;
-    const char *call = "NdisSendNetBufferLists";
-    if (!emu_enter(call, "Irql_Protocol_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
-                   (void *)NetBufferLists, SendFlags))
-        return;
-    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
-    if (!b)
-        return;
     emu_adapter *ad = b->ad;
-    emu_lock(rt);
-    b_state bs = b->state;
-    emu_unlock(rt);
-    if (bs != B_RUNNING) {
+    if (b->state != B_RUNNING) {
         emu_violate(rt, "PausedNoSend", call,
                     "binding %s-%s is not running (state %d): a protocol must not send on a "
                     "paused or pausing binding",
-                    b->prot->name, ad->instance, (int)bs);
-        return;
+                    b->prot->name, ad->instance, (int)b->state);
+        return false;
     }
     unsigned n = 0;
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
         if (!x)
-            return;
+            return false;
         if (nbl->SourceHandle != (NDIS_HANDLE)b) {
             emu_violate(rt, "NblSourceHandle", call,
                         "NBL %p SourceHandle is %p; a sender must set it to its binding "
                         "handle %p",
                         (void *)nbl, nbl->SourceHandle, (void *)b);
-            return;
+            return false;
         }
         nbl_frame *t = top(x);
         if (t && t->kind == F_SEND && t->ad->drv != b->prot->drv) {
             emu_violate(rt, "NblSendCompleteOnce", call,
                         "NBL %p is still owned by miniport %s (sent and not completed)",
                         (void *)nbl, t->ad->instance);
-            return;
+            return false;
+        }
+        if (x->depth == EMU_MAX_FRAMES) {
+            emu_violate(rt, "NblSendCompleteOnce", call, "NBL %p passed through too many drivers",
+                        (void *)nbl);
+            return false;
         }
         n++;
     }
-    emu_lock(rt);
-    bool running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
         nbl_frame f = { .kind = F_SEND, .ad = ad, .b = b };
-        push(rt, x, f, call);
+        x->fr[x->depth++] = f;
     }
     b->sends_out += n;
     ad->sends_out += n;
     rt->cnt.sends += n;
+    return true;
+}
+
+void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
+                            NDIS_PORT_NUMBER PortNumber, ULONG SendFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisSendNetBufferLists";
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendFlags))
+        return;
+    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
+    if (!b)
+        return;
+    emu_adapter *ad = b->ad;
+    /* Checked and taken over under one lock hold, so a pause cannot slip
+     * between the state check and the ownership change. */
+    emu_lock(rt);
+    bool admitted = send_admit(rt, b, NetBufferLists, call);
+    bool running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
     emu_unlock(rt);
+    if (!admitted)
+        return;
     if (!running) {
         /* NDIS fails sends to a miniport that is not running itself. */
         for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next)
@@ -111,46 +114,57 @@ void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetB
     emu_cb_end(&s);
 }
 
-void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                     PNET_BUFFER_LIST NetBufferLists, ULONG SendCompleteFlags)
+/* rt->mu held. Every NBL of a send completion is outstanding at ad, with
+ * the SourceHandle it was sent with. */
+static bool complete_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST chain,
+                           const char *call)
 {
-    emu_runtime *rt = emu_rt;
-    const char *call = "NdisMSendNetBufferListsComplete";
-    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
-                   (void *)NetBufferLists, SendCompleteFlags))
-        return;
-    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
-    if (!ad)
-        return;
-    /* Validate the whole chain before changing anything. */
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblSendCompleteOnce");
         if (!x)
-            return;
+            return false;
         nbl_frame *t = top(x);
         if (!t || t->kind != F_SEND || t->ad != ad) {
             emu_violate(rt, "NblSendCompleteOnce", call,
                         "%s: NBL %p is not outstanding at this miniport (completed twice, or "
                         "never sent to it)",
                         ad->instance, (void *)nbl);
-            return;
+            return false;
         }
         if (nbl->SourceHandle != (NDIS_HANDLE)t->b) {
             emu_violate(rt, "NblSourceHandle", call,
                         "%s: NBL %p completes with SourceHandle %p but was sent on binding %p "
                         "(an intermediate driver must restore SourceHandle)",
                         ad->instance, (void *)nbl, nbl->SourceHandle, (void *)t->b);
-            return;
+            return false;
         }
     }
+    return true;
+}
+
+void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                     PNET_BUFFER_LIST NetBufferLists, ULONG SendCompleteFlags)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisMSendNetBufferListsComplete";
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendCompleteFlags))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
+    if (!ad)
+        return;
+    /* Validate the whole chain before changing anything. */
+    emu_lock(rt);
+    bool valid = complete_valid(rt, ad, NetBufferLists, call);
+    emu_unlock(rt);
+    if (!valid)
+        return;
     /* Pop and hand each run of NBLs from one binding back to it, in order. */
     PNET_BUFFER_LIST nbl = NetBufferLists;
     while (nbl) {
-        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
-        emu_binding *b = top(x)->b;
         PNET_BUFFER_LIST head = nbl, last = nbl;
         unsigned n = 0;
         emu_lock(rt);
+        emu_binding *b = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl))->b;
         while (nbl && top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl))->b == b) {
             CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
             last = nbl;
@@ -169,6 +183,61 @@ void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
 
 /* ---- receive ---- */
 
+/* The callbacks into these bindings returned: a pause waiting for them may
+ * finish (emu_binding_pnp). */
+static void delivered(emu_runtime *rt, emu_binding **targets, unsigned nt)
+{
+    emu_lock(rt);
+    for (unsigned k = 0; k < nt; k++)
+        targets[k]->delivering--;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+/* rt->mu held. A receive indication: the miniport may indicate, and each
+ * NBL of the chain is live and not already indicated. Fills list.
+ * Who may indicate: "Send and receive operations" are events of the
+ * Running and Pausing states ("Miniport Adapter States and Operations": a
+ * DPC may finish an indication while MiniportPause runs), and a restarting
+ * miniport "can resume indicating received packets immediately after NDIS
+ * calls MiniportRestart" (NdisMRestartComplete). Paused means none. */
+static bool indicate_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST chain, ULONG count,
+                           PNET_BUFFER_LIST list[256], unsigned *n, const char *call)
+{
+    if (ad->state != AD_RUNNING && ad->state != AD_PAUSING && ad->state != AD_RESTARTING) {
+        emu_violate(rt, "PausedNoIndicate", call,
+                    "%s: receive indicated while the miniport is %s (only a restarting, running "
+                    "or pausing miniport may indicate)",
+                    ad->instance, emu_state_name(ad->state));
+        return false;
+    }
+    *n = 0;
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
+        if (!x)
+            return false;
+        for (int i = 0; i < x->depth; i++) {
+            if (x->fr[i].kind == F_RECV && x->fr[i].ad == ad) {
+                emu_violate(rt, "NblReturnOnce", call,
+                            "%s: NBL %p indicated again before it was returned", ad->instance,
+                            (void *)nbl);
+                return false;
+            }
+        }
+        if (*n == 256 || x->depth == EMU_MAX_FRAMES) {
+            emu_violate(rt, "NblReturnOnce", call, "too many NBLs in one indication");
+            return false;
+        }
+        list[(*n)++] = nbl;
+    }
+    if (*n != count) {
+        emu_violate(rt, "NblReturnOnce", call,
+                    "NumberOfNetBufferLists is %u but the chain has %u NBLs", count, *n);
+        return false;
+    }
+    return true;
+}
+
 void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
                                         PNET_BUFFER_LIST NetBufferLists,
                                         NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
@@ -176,56 +245,30 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisMIndicateReceiveNetBufferLists";
-    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "nbl=%p n=%u flags=%#x",
-                   (void *)NetBufferLists, NumberOfNetBufferLists, ReceiveFlags))
+    if (!emu_enter(call, "nbl=%p n=%u flags=%#x", (void *)NetBufferLists, NumberOfNetBufferLists,
+                   ReceiveFlags))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
     if (!ad)
         return;
-    emu_lock(rt);
-    ad_state st = ad->state;
-    emu_unlock(rt);
-    if (st != AD_RUNNING) {
-        emu_violate(rt, "PausedNoIndicate", call,
-                    "%s: receive indicated while the miniport is %s (only a running miniport "
-                    "may indicate)",
-                    ad->instance, emu_adapter_state(ad));
-        return;
-    }
     PNET_BUFFER_LIST list[256];
     unsigned n = 0;
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
-        emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
-        if (!x)
-            return;
-        for (int i = 0; i < x->depth; i++) {
-            if (x->fr[i].kind == F_RECV && x->fr[i].ad == ad) {
-                emu_violate(rt, "NblReturnOnce", call,
-                            "%s: NBL %p indicated again before it was returned", ad->instance,
-                            (void *)nbl);
-                return;
-            }
-        }
-        if (n == 256 || x->depth == EMU_MAX_FRAMES) {
-            emu_violate(rt, "NblReturnOnce", call, "too many NBLs in one indication");
-            return;
-        }
-        list[n++] = nbl;
-    }
-    if (n != NumberOfNetBufferLists) {
-        emu_violate(rt, "NblReturnOnce", call,
-                    "NumberOfNetBufferLists is %u but the chain has %u NBLs",
-                    NumberOfNetBufferLists, n);
-        return;
-    }
     bool resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
     emu_binding *targets[EMU_MAX_BINDINGS];
     unsigned nt = 0;
     uint64_t holders = 0;
+    /* Checked and handed to the bindings under one lock hold, so a pause
+     * completing concurrently sees these NBLs as outstanding. */
     emu_lock(rt);
+    if (!indicate_valid(rt, ad, NetBufferLists, NumberOfNetBufferLists, list, &n, call)) {
+        emu_unlock(rt);
+        return;
+    }
+    /* A pausing binding still gets receives ("Pausing a Binding": the
+     * protocol handles them as usual until its pause completes). */
     for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
         emu_binding *b = ad->bindings[i];
-        if (b && b->state == B_RUNNING) {
+        if (b && (b->state == B_RUNNING || b->state == B_PAUSING)) {
             targets[nt++] = b;
             holders |= 1ull << i;
         }
@@ -237,12 +280,14 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
         for (unsigned k = 0; k < nt; k++)
             targets[k]->recvs_held++;
     }
+    for (unsigned k = 0; k < nt; k++)
+        targets[k]->delivering++;
     ad->recvs_out += n;
     rt->cnt.receives += n;
     emu_unlock(rt);
 
     KIRQL irql = emu_self()->irql;
-    for (unsigned k = 0; k < nt && !rt->stopped; k++) {
+    for (unsigned k = 0; k < nt && !emu_stopped(rt); k++) {
         /* Each protocol gets the chain as the miniport built it. */
         for (unsigned i = 0; i < n; i++)
             list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
@@ -252,10 +297,11 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
         b->prot->ch.ReceiveNetBufferListsHandler(b->ctx, list[0], PortNumber, n, ReceiveFlags);
         emu_cb_end(&s);
     }
-    for (unsigned i = 0; i < n; i++)
-        list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
+    delivered(rt, targets, nt);
     /* Pop frames that every holder already gave back, or that were lent
-     * only for the duration of the call (NDIS_RECEIVE_FLAGS_RESOURCES). */
+     * only for the duration of the call (NDIS_RECEIVE_FLAGS_RESOURCES). The
+     * NBLs already returned belong to the miniport again: only the list[]
+     * copy is used here, never their Next links. */
     PNET_BUFFER_LIST ret_head = NULL, *ret_tail = &ret_head;
     emu_lock(rt);
     for (unsigned i = 0; i < n; i++) {
@@ -295,29 +341,30 @@ void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST Ne
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisReturnNetBufferLists";
-    if (!emu_enter(call, "Irql_Protocol_Driver_Function", DISPATCH_LEVEL, "nbl=%p flags=%#x",
-                   (void *)NetBufferLists, ReturnFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, ReturnFlags))
         return;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return;
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
-        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
-        if (!x)
-            return;
-        nbl_frame *t = top(x);
-        if (!t || t->kind != F_RECV || t->ad != b->ad || !(t->holders & (1ull << b->slot))) {
-            emu_violate(rt, "NblReturnOnce", call,
-                        "binding %s-%s returned NBL %p that it does not hold (returned twice, "
-                        "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
-                        b->prot->name, b->ad->instance, (void *)nbl);
-            return;
-        }
-    }
     emu_adapter *ad = b->ad;
     PNET_BUFFER_LIST back = NULL, *tail = &back;
     unsigned nback = 0;
     emu_lock(rt);
+    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
+        nbl_frame *t = x ? top(x) : NULL;
+        if (x && (!t || t->kind != F_RECV || t->ad != ad || !(t->holders & (1ull << b->slot)))) {
+            emu_violate(rt, "NblReturnOnce", call,
+                        "binding %s-%s returned NBL %p that it does not hold (returned twice, "
+                        "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
+                        b->prot->name, ad->instance, (void *)nbl);
+            x = NULL;
+        }
+        if (!x) {
+            emu_unlock(rt);
+            return;
+        }
+    }
     for (PNET_BUFFER_LIST nbl = NetBufferLists, next; nbl; nbl = next) {
         next = nbl->Next;
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
@@ -351,14 +398,14 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisMIndicateStatusEx";
-    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "status=%#x",
+    if (!emu_enter(call, "status=%#x",
                    StatusIndication ? (unsigned)StatusIndication->StatusCode : 0u))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
     if (!ad)
         return;
     if (!StatusIndication || StatusIndication->Header.Type != NDIS_OBJECT_TYPE_STATUS_INDICATION) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return;
     }
     emu_binding *targets[EMU_MAX_BINDINGS];
@@ -370,8 +417,10 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
         ad->link = *(NDIS_LINK_STATE *)StatusIndication->StatusBuffer;
     for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
         emu_binding *b = ad->bindings[i];
-        if (b && b->state != B_OPENING && b->state != B_CLOSED)
+        if (b && b->state != B_OPENING && b->state != B_CLOSED) {
             targets[nt++] = b;
+            b->delivering++;
+        }
     }
     rt->cnt.status_indications++;
     emu_unlock(rt);
@@ -382,4 +431,5 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
         targets[k]->prot->ch.StatusHandlerEx(targets[k]->ctx, StatusIndication);
         emu_cb_end(&s);
     }
+    delivered(rt, targets, nt);
 }

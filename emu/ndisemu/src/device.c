@@ -15,8 +15,8 @@ NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHa
                             NDIS_PHYSICAL_ADDRESS PhysicalAddress, UINT Length)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMMapIoSpace", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "pa=%#llx len=%u", (unsigned long long)PhysicalAddress.QuadPart, Length))
+    if (!emu_enter("NdisMMapIoSpace", "pa=%#llx len=%u",
+                   (unsigned long long)PhysicalAddress.QuadPart, Length))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad =
         (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, "NdisMMapIoSpace");
@@ -49,7 +49,7 @@ NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHa
         *VirtualAddress = va;
         return NDIS_STATUS_SUCCESS;
     }
-    __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
     return NDIS_STATUS_RESOURCE_CONFLICT;
 }
 
@@ -57,8 +57,7 @@ void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle, PVOID VirtualAddress, 
 {
     emu_runtime *rt = emu_rt;
     (void)MiniportAdapterHandle;
-    if (!emu_enter("NdisMUnmapIoSpace", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "va=%p",
-                   VirtualAddress))
+    if (!emu_enter("NdisMUnmapIoSpace", "va=%p", VirtualAddress))
         return;
     emu_lock(rt);
     for (emu_mmio_map **pp = &rt->mmio; *pp; pp = &(*pp)->next) {
@@ -76,13 +75,16 @@ void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle, PVOID VirtualAddress, 
                 VirtualAddress);
 }
 
-static emu_mmio_map *find_map(emu_runtime *rt, uintptr_t addr, unsigned size)
+/* Copies the mapping that holds [addr, addr+size) (the driver may unmap it
+ * concurrently; the copy stays valid). False when the range is not mapped. */
+static bool find_map(emu_runtime *rt, uintptr_t addr, unsigned size, emu_mmio_map *out)
 {
-    emu_mmio_map *found = NULL;
+    bool found = false;
     emu_lock(rt);
     for (emu_mmio_map *m = rt->mmio; m; m = m->next) {
         if (addr >= m->va && addr + size <= m->va + m->len) {
-            found = m;
+            *out = *m;
+            found = true;
             break;
         }
     }
@@ -93,17 +95,17 @@ static emu_mmio_map *find_map(emu_runtime *rt, uintptr_t addr, unsigned size)
 static uint64_t reg_read(volatile void *r, unsigned size, const char *call)
 {
     emu_runtime *rt = emu_rt;
-    emu_mmio_map *m = find_map(rt, (uintptr_t)r, size);
-    if (!m) {
+    emu_mmio_map m;
+    if (!find_map(rt, (uintptr_t)r, size, &m)) {
         emu_violate(rt, "HandleAfterClose", call, "register %p is not in mapped I/O space",
                     (void *)(uintptr_t)r);
         return ~0ull;
     }
-    emu_adapter *ad = m->ad;
+    emu_adapter *ad = m.ad;
     uint64_t v = ~0ull; /* what a removed PCI device reads as */
     pthread_mutex_lock(&ad->dev_lock);
     if (ad->dev_attached && ad->desc.ops->mmio_read)
-        v = ad->desc.ops->mmio_read(ad->desc.dev, m->bar, m->bar_offset + ((uintptr_t)r - m->va),
+        v = ad->desc.ops->mmio_read(ad->desc.dev, m.bar, m.bar_offset + ((uintptr_t)r - m.va),
                                     size);
     pthread_mutex_unlock(&ad->dev_lock);
     return size == 8 ? v : v & ((1ull << (size * 8)) - 1);
@@ -112,16 +114,16 @@ static uint64_t reg_read(volatile void *r, unsigned size, const char *call)
 static void reg_write(volatile void *r, unsigned size, uint64_t v, const char *call)
 {
     emu_runtime *rt = emu_rt;
-    emu_mmio_map *m = find_map(rt, (uintptr_t)r, size);
-    if (!m) {
+    emu_mmio_map m;
+    if (!find_map(rt, (uintptr_t)r, size, &m)) {
         emu_violate(rt, "HandleAfterClose", call, "register %p is not in mapped I/O space",
                     (void *)(uintptr_t)r);
         return;
     }
-    emu_adapter *ad = m->ad;
+    emu_adapter *ad = m.ad;
     pthread_mutex_lock(&ad->dev_lock);
     if (ad->dev_attached && ad->desc.ops->mmio_write)
-        ad->desc.ops->mmio_write(ad->desc.dev, m->bar, m->bar_offset + ((uintptr_t)r - m->va), size,
+        ad->desc.ops->mmio_write(ad->desc.dev, m.bar, m.bar_offset + ((uintptr_t)r - m.va), size,
                                  v);
     pthread_mutex_unlock(&ad->dev_lock);
 }
@@ -165,8 +167,7 @@ static ULONG bus_data(NDIS_HANDLE h, ULONG space, ULONG off, PVOID buf, ULONG le
 {
     emu_runtime *rt = emu_rt;
     const char *call = write ? "NdisMSetBusData" : "NdisMGetBusData";
-    if (!emu_enter(call, "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "off=%u len=%u", off,
-                   len))
+    if (!emu_enter(call, "off=%u len=%u", off, len))
         return 0;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, h, K_ADAPTER, call);
     if (!ad || space != PCI_WHICHSPACE_CONFIG || off >= 4096 || len > 4096 - off)
@@ -233,8 +234,7 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
     (void)Cached;
     *VirtualAddress = NULL;
     PhysicalAddress->QuadPart = 0;
-    if (!emu_enter("NdisMAllocateSharedMemory", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "len=%u", Length))
+    if (!emu_enter("NdisMAllocateSharedMemory", "len=%u", Length))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
                                                    "NdisMAllocateSharedMemory");
@@ -263,8 +263,7 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
     emu_runtime *rt = emu_rt;
     (void)Cached;
     (void)MiniportAdapterHandle;
-    if (!emu_enter("NdisMFreeSharedMemory", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "va=%p",
-                   VirtualAddress))
+    if (!emu_enter("NdisMFreeSharedMemory", "va=%p", VirtualAddress))
         return;
     emu_lock(rt);
     for (emu_dma_region **pp = &rt->dma; *pp; pp = &(*pp)->next) {
@@ -292,8 +291,7 @@ NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle,
                                           PNDIS_HANDLE NdisMiniportDmaHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMRegisterScatterGatherDma", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "-"))
+    if (!emu_enter("NdisMRegisterScatterGatherDma", "-"))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
                                                    "NdisMRegisterScatterGatherDma");
@@ -318,8 +316,7 @@ NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle,
 void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMDeregisterScatterGatherDma", "Irql_Miniport_Driver_Function",
-                   PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisMDeregisterScatterGatherDma", "-"))
         return;
     emu_dma *d = (emu_dma *)emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA,
                                           "NdisMDeregisterScatterGatherDma");
@@ -336,8 +333,7 @@ NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET
 {
     emu_runtime *rt = emu_rt;
     (void)Flags;
-    if (!emu_enter("NdisMAllocateNetBufferSGList", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
-                   "nb=%p", (void *)NetBuffer))
+    if (!emu_enter("NdisMAllocateNetBufferSGList", "nb=%p", (void *)NetBuffer))
         return NDIS_STATUS_FAILURE;
     emu_dma *d =
         (emu_dma *)emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA, "NdisMAllocateNetBufferSGList");
@@ -383,8 +379,7 @@ void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER
                               PNET_BUFFER NetBuffer)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMFreeNetBufferSGList", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
-                   "sgl=%p", (void *)pSGL))
+    if (!emu_enter("NdisMFreeNetBufferSGList", "sgl=%p", (void *)pSGL))
         return;
     if (!emu_obj_check(rt, NdisMiniportDmaHandle, K_DMA, "NdisMFreeNetBufferSGList") || !pSGL)
         return;
@@ -427,7 +422,7 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
                                      PNDIS_HANDLE NdisInterruptHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMRegisterInterruptEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisMRegisterInterruptEx", "-"))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
                                                    "NdisMRegisterInterruptEx");
@@ -439,12 +434,18 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
         (!msg && (!Chars->InterruptHandler || !Chars->InterruptDpcHandler)))
         return NDIS_STATUS_INVALID_PARAMETER;
     emu_lock(rt);
-    if (ad->intr && !ad->intr->obj.dead) {
+    if (ad->intr && !emu_obj_dead(&ad->intr->obj)) {
         emu_unlock(rt);
         return NDIS_STATUS_RESOURCE_CONFLICT;
     }
     emu_interrupt *in = emu_obj_new(rt, sizeof(*in), K_INTERRUPT, ad->drv, ad, 0);
-    if (!in) {
+    if (in) {
+        in->n_msgs = msg ? ad->desc.msix_vectors : 1;
+        in->dpc = calloc(in->n_msgs, sizeof(*in->dpc));
+    }
+    if (!in || !in->dpc) {
+        if (in)
+            emu_obj_kill(rt, &in->obj);
         emu_unlock(rt);
         return NDIS_STATUS_RESOURCES;
     }
@@ -479,30 +480,53 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
     return NDIS_STATUS_SUCCESS;
 }
 
+static bool no_dpc_running(emu_runtime *rt, void *arg)
+{
+    emu_interrupt *in = arg;
+    (void)rt;
+    for (unsigned i = 0; i < in->n_msgs; i++) {
+        if (in->dpc[i].running)
+            return false;
+    }
+    return true;
+}
+
 void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMDeregisterInterruptEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "-"))
+    if (!emu_enter("NdisMDeregisterInterruptEx", "-"))
         return;
     emu_interrupt *in = (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT,
                                                        "NdisMDeregisterInterruptEx");
     if (!in)
         return;
-    /* Wait for a running ISR to finish before the handle dies. */
+    /* A running ISR finishes first (it holds sync); then no ISR or DPC
+     * starts any more, queued DPCs are dropped, and a DPC still running on
+     * another CPU is waited for: once this returns, NDIS calls neither. */
     pthread_mutex_lock(&in->sync);
     emu_lock(rt);
     emu_obj_kill(rt, &in->obj);
+    for (unsigned i = 0; i < in->n_msgs; i++) {
+        if (in->dpc[i].task && emu_task_cancel(rt, in->dpc[i].task))
+            in->dpc[i].task = NULL;
+        in->dpc[i].queued = false;
+    }
     emu_unlock(rt);
     pthread_mutex_unlock(&in->sync);
+    emu_wait(rt, no_dpc_running, in, EMU_WAIT_NS);
 }
 
 static void dpc_task(emu_runtime *rt, emu_task *t)
 {
     emu_interrupt *in = t->a;
     ULONG msg = (ULONG)t->u;
+    emu_dpc_slot *slot = &in->dpc[msg];
     emu_lock(rt);
-    bool live = !in->obj.dead;
+    slot->task = NULL;
+    bool live = !emu_obj_dead(&in->obj) && slot->queued;
+    PVOID ctx = slot->ctx;
+    slot->queued = false;
+    slot->running = live;
     if (live)
         rt->cnt.dpcs++;
     emu_unlock(rt);
@@ -512,10 +536,31 @@ static void dpc_task(emu_runtime *rt, emu_task *t)
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportInterruptDPC", ad->drv, ad, DISPATCH_LEVEL);
     if (in->message_based)
-        in->ch.MessageInterruptDpcHandler(in->ctx, msg, NULL, NULL);
+        in->ch.MessageInterruptDpcHandler(in->ctx, msg, ctx, NULL, NULL);
     else
-        in->ch.InterruptDpcHandler(in->ctx, t->b, NULL, NULL);
+        in->ch.InterruptDpcHandler(in->ctx, ctx, NULL, NULL);
     emu_cb_end(&s);
+    emu_lock(rt);
+    slot->running = false;
+    /* Requested again while it ran: it runs again now, on "its" CPU. */
+    if (slot->queued && !emu_obj_dead(&in->obj))
+        slot->task = emu_task_post(rt, T_DPC, 0, dpc_task, in, NULL, msg);
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+/* rt->mu held. Queues message msg's DPC unless it is already queued (a
+ * KDPC is queued once); one requested while it runs starts after it. */
+static bool queue_dpc(emu_runtime *rt, emu_interrupt *in, ULONG msg, PVOID ctx)
+{
+    emu_dpc_slot *slot = &in->dpc[msg];
+    if (emu_obj_dead(&in->obj) || slot->queued)
+        return false;
+    slot->queued = true;
+    slot->ctx = ctx;
+    if (!slot->running)
+        slot->task = emu_task_post(rt, T_DPC, 0, dpc_task, in, NULL, msg);
+    return true;
 }
 
 static void isr_task(emu_runtime *rt, emu_task *t)
@@ -524,7 +569,7 @@ static void isr_task(emu_runtime *rt, emu_task *t)
     ULONG msg = (ULONG)t->u;
     pthread_mutex_lock(&in->sync);
     emu_lock(rt);
-    bool live = !in->obj.dead;
+    bool live = !emu_obj_dead(&in->obj);
     if (live)
         rt->cnt.interrupts++;
     emu_unlock(rt);
@@ -533,21 +578,21 @@ static void isr_task(emu_runtime *rt, emu_task *t)
         return;
     }
     emu_adapter *ad = in->obj.ad;
-    BOOLEAN queue_dpc = FALSE, claimed;
+    BOOLEAN queue = FALSE, claimed;
     ULONG targets = 0;
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportInterrupt", ad->drv, ad, EMU_DIRQL);
     if (in->message_based)
-        claimed = in->ch.MessageInterruptHandler(in->ctx, msg, &queue_dpc, &targets);
+        claimed = in->ch.MessageInterruptHandler(in->ctx, msg, &queue, &targets);
     else
-        claimed = in->ch.InterruptHandler(in->ctx, &queue_dpc, &targets);
+        claimed = in->ch.InterruptHandler(in->ctx, &queue, &targets);
     emu_cb_end(&s);
-    pthread_mutex_unlock(&in->sync);
-    if (claimed && queue_dpc) {
+    if (claimed && (queue || targets)) {
         emu_lock(rt);
-        emu_task_post(rt, T_DPC, 0, dpc_task, in, NULL, msg);
+        queue_dpc(rt, in, msg, NULL);
         emu_unlock(rt);
     }
+    pthread_mutex_unlock(&in->sync);
 }
 
 ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
@@ -555,17 +600,20 @@ ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
 {
     emu_runtime *rt = emu_rt;
     (void)TargetProcessors;
-    if (!emu_enter("NdisMQueueDpcEx", "Irql_Miniport_Driver_Function", HIGH_LEVEL, "msg=%u",
-                   MessageId))
+    if (!emu_enter("NdisMQueueDpcEx", "msg=%u", MessageId))
         return 0;
     emu_interrupt *in =
         (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT, "NdisMQueueDpcEx");
     if (!in)
         return 0;
+    if (MessageId >= in->n_msgs) {
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
     emu_lock(rt);
-    emu_task_post(rt, T_DPC, 0, dpc_task, in, MiniportDpcContext, MessageId);
+    bool queued = queue_dpc(rt, in, MessageId, MiniportDpcContext);
     emu_unlock(rt);
-    return 1;
+    return queued ? 1 : 0; /* the processors it was queued on: CPU 0 */
 }
 
 BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
@@ -574,8 +622,7 @@ BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG M
 {
     emu_runtime *rt = emu_rt;
     (void)MessageId;
-    if (!emu_enter("NdisMSynchronizeWithInterruptEx", "Irql_Miniport_Driver_Function", EMU_DIRQL,
-                   "msg=%u", MessageId))
+    if (!emu_enter("NdisMSynchronizeWithInterruptEx", "msg=%u", MessageId))
         return FALSE;
     emu_interrupt *in = (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT,
                                                        "NdisMSynchronizeWithInterruptEx");
@@ -639,7 +686,8 @@ int emu_host_msix_signal(emu_host *host, unsigned vector)
     emu_runtime *rt = ad->rt;
     emu_lock(rt);
     emu_interrupt *in = ad->intr;
-    bool ok = in && !in->obj.dead && ad->dev_attached &&
+    /* dev_attached: the calling device model holds dev_lock (emu_device.h). */
+    bool ok = in && !emu_obj_dead(&in->obj) && ad->dev_attached &&
               (in->message_based ? vector < ad->desc.msix_vectors : vector == 0);
     if (ok)
         emu_task_post(rt, T_ISR, 0, isr_task, in, NULL, vector);

@@ -53,6 +53,7 @@ typedef struct emu_obj {
     struct emu_driver *drv; /* owning driver (for leak checks) */
     struct emu_adapter *ad; /* adapter the object was created for, if any */
     size_t charge;          /* bytes charged to drv/ad while alive */
+    bool charged;           /* the driver's memory (else the runtime's bookkeeping) */
     uint32_t tag;
 } emu_obj;
 
@@ -86,8 +87,11 @@ typedef struct emu_memacct {
     uint64_t allocs;
 } emu_memacct;
 
+typedef NTSTATUS emu_driver_entry_fn(PDRIVER_OBJECT, PUNICODE_STRING);
+
 struct emu_driver {
     DRIVER_OBJECT drvobj; /* first: DriverEntry gets &drvobj */
+    emu_driver_entry_fn *entry;
     uint32_t magic;
     emu_runtime *rt;
     struct emu_driver *next;
@@ -119,6 +123,15 @@ typedef struct emu_protocol {
     emu_range_set lower;
 } emu_protocol;
 
+/* An operation NDIS starts in a driver that the driver may pend and finish
+ * with a completion call (MiniportRestart / NdisMRestartComplete,
+ * ProtocolNetPnPEvent / NdisCompleteNetPnPEvent, ...). rt->mu protects it. */
+typedef struct emu_pending_op {
+    bool active; /* from the handler call to the operation's end */
+    bool done;   /* the driver called the completion function */
+    NDIS_STATUS status;
+} emu_pending_op;
+
 typedef enum ad_state {
     AD_HALTED,
     AD_INITIALIZING,
@@ -134,7 +147,6 @@ typedef enum b_state {
     B_RESTARTING,
     B_RUNNING,
     B_PAUSING,
-    B_CLOSING,
     B_CLOSED,
 } b_state;
 
@@ -165,13 +177,25 @@ typedef struct emu_oid_slot {
     struct emu_oid_slot *next;
 } emu_oid_slot;
 
+/* One DPC per interrupt message, as a KDPC is: queued at most once, and
+ * never running twice at a time (every message targets one processor, see
+ * IO_INTERRUPT_MESSAGE_INFO_ENTRY.TargetProcessorSet). rt->mu protects it. */
+typedef struct emu_dpc_slot {
+    bool queued;  /* requested and not started yet */
+    bool running; /* MiniportInterruptDPC is executing */
+    PVOID ctx;    /* MiniportDpcContext of the queued request */
+    struct emu_task *task;
+} emu_dpc_slot;
+
 typedef struct emu_interrupt {
     emu_obj obj;
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch;
     NDIS_HANDLE ctx;
     bool message_based;
-    pthread_mutex_t sync;
+    pthread_mutex_t sync; /* held while the ISR or a synchronize routine runs */
     PIO_INTERRUPT_MESSAGE_INFO info;
+    unsigned n_msgs; /* messages (1 for a line-based interrupt) */
+    emu_dpc_slot *dpc;
 } emu_interrupt;
 
 typedef struct emu_dma {
@@ -195,10 +219,9 @@ struct emu_adapter {
     int n_reg;
     emu_device_desc desc;
     emu_host host;
-    pthread_mutex_t dev_lock;
-    bool dev_attached;
+    pthread_mutex_t dev_lock; /* held around every call into the device model */
+    bool dev_attached;        /* dev_lock */
     bool surprise_removed;
-    bool removed;
     uint64_t bar_pa[EMU_PCI_BARS];
     CM_PARTIAL_RESOURCE_LIST *res;
 
@@ -206,7 +229,6 @@ struct emu_adapter {
     int power; /* 0 or 3 */
     NDIS_HANDLE ctx;
     bool have_reg_attrs, have_gen_attrs;
-    ULONG attr_flags;
     UINT hang_secs;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
     NDIS_RECEIVE_SCALE_CAPABILITIES rss;
@@ -217,8 +239,8 @@ struct emu_adapter {
     WCHAR name_buf[EMU_NAME_MAX + 16];
     NDIS_STRING name;
 
-    bool pause_done, restart_done, reset_done;
-    NDIS_STATUS restart_status;
+    bool pause_done;
+    emu_pending_op restart, reset;
     uint64_t sends_out; /* NBLs at the miniport */
     uint64_t recvs_out; /* NBLs indicated, not yet returned */
 
@@ -239,10 +261,11 @@ struct emu_binding {
     int slot;
     NDIS_HANDLE ctx;
     b_state state;
-    bool opened, open_done, close_done, bind_done, unbind_done, pnp_done;
-    NDIS_STATUS open_status, bind_status, pnp_status;
+    bool opened, open_done, close_done;
+    emu_pending_op bind, unbind, pnp;
     uint64_t sends_out;
     uint64_t recvs_held;
+    unsigned delivering; /* receive/status callbacks into the protocol in progress */
     emu_obj bind_ctx, unbind_ctx;
     NDIS_BIND_PARAMETERS bp;
 };
@@ -274,7 +297,6 @@ typedef struct emu_nbl_ext {
     PNET_BUFFER_LIST_CONTEXT first_ctx; /* preallocated with the NBL */
     void *data;                         /* the NB allocated with the NBL, if any */
     USHORT alloc_ctx;                   /* context size given at allocation */
-    bool is_clone;
     DECLSPEC_ALIGN(16) NET_BUFFER_LIST nbl;
 } emu_nbl_ext;
 
@@ -316,6 +338,7 @@ typedef struct emu_timer {
     NDIS_TIMER_CHARACTERISTICS ch;
     PVOID ctx;
     emu_task *task;
+    unsigned callbacks_running; /* rt->mu */
 } emu_timer;
 
 typedef struct emu_workitem {
@@ -330,7 +353,6 @@ typedef struct emu_ctldev {
     PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     void *ext;
     ULONG ext_size;
-    uint64_t open_handles;
 } emu_ctldev;
 
 typedef struct emu_trace_line {
@@ -375,13 +397,17 @@ struct emu_runtime {
     emu_nc_watch_fn watch;
     void *watch_ctx;
 
-    emu_violation viol[16];
-    char viol_text[16][3][200];
+    /* The first violation only (what follows it is a consequence); written
+     * under viol_mu, published through n_viol and stopped (atomics). */
+    pthread_mutex_t viol_mu;
+    emu_violation viol;
+    char viol_rule[64], viol_call[96], viol_detail[240];
     size_t n_viol;
     bool stopped;
 
-    emu_counters cnt;
-    pthread_mutex_t trace_mu; /* the trace ring and output; never held across calls */
+    emu_counters cnt;               /* rt->mu, except the two below */
+    uint64_t ndis_calls, bad_input; /* atomics: counted anywhere without rt->mu */
+    pthread_mutex_t trace_mu;       /* the trace ring and output; never held across calls */
     emu_trace_format trace_fmt;
     FILE *trace_out;
     emu_trace_line ring[EMU_RING];
@@ -404,28 +430,46 @@ emu_thread *emu_self(void);
 /* ---- runtime core (rt.c) ---- */
 void emu_lock(emu_runtime *rt);
 void emu_unlock(emu_runtime *rt);
+bool emu_lock_held(void); /* this thread holds rt->mu */
+/* The verifier stopped the run (readable anywhere, with or without rt->mu). */
+bool emu_stopped(emu_runtime *rt);
 void emu_broadcast(emu_runtime *rt);
 uint64_t emu_time(emu_runtime *rt);
 uint64_t emu_rand(emu_runtime *rt);
 void *emu_obj_new(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv,
                   struct emu_adapter *ad, uint32_t tag);
 void *emu_obj_new_runtime(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv);
-void emu_obj_kill(emu_runtime *rt, emu_obj *o);
+void emu_obj_kill(emu_runtime *rt, emu_obj *o); /* rt->mu held */
+bool emu_obj_dead(const emu_obj *o);
 emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char *call);
 emu_obj *emu_obj_peek(NDIS_HANDLE h);
 void emu_charge(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, uint32_t tag,
                 int64_t bytes, int64_t count);
 struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
+/* The adapter and protocol lists only grow at their head (under rt->mu) and
+ * entries stay linked until the runtime is destroyed: a walk outside the
+ * lock needs it only to read the head. */
+struct emu_adapter *emu_adapters_head(emu_runtime *rt);
+emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */
 void emu_violate(emu_runtime *rt, const char *rule, const char *call, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void emu_tracef(emu_runtime *rt, const char *kind, const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Entry check of an NDIS function: traces it and checks the caller's IRQL.
- * Returns false (after reporting) when the IRQL is above max_irql. */
-bool emu_enter(const char *fn, const char *rule, KIRQL max_irql, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Entry check of an NDIS function: traces it and checks the caller's IRQL
+ * against the function's documented range (irql.c). Returns false (after
+ * reporting the function's IRQL rule) when the IRQL is outside it. */
+bool emu_enter(const char *fn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the IRQL table (irql.c) ---- */
+typedef struct emu_irql_rule {
+    const char *fn;
+    const char *rule; /* the DDI compliance rule a call outside [min, max] breaks */
+    KIRQL min, max;
+} emu_irql_rule;
+const emu_irql_rule *emu_irql_rule_of(const char *fn);
+bool emu_irql_table_sorted(void);
 
 /* ---- callbacks into drivers (callback.c) ---- */
 typedef struct emu_cb_scope {
@@ -436,6 +480,17 @@ typedef struct emu_cb_scope {
 void emu_cb_begin(emu_cb_scope *s, const char *name, struct emu_driver *drv, struct emu_adapter *ad,
                   KIRQL irql);
 void emu_cb_end(emu_cb_scope *s);
+
+/* Pended operations (callback.c). Call op_start before the handler, then
+ * op_finish with what it returned: PENDING waits for the completion call
+ * (*st becomes its status); a final status ends the operation. A completion
+ * outside the pended window, or a second one, is DoubleComplete. op_finish
+ * returns false when the run stopped. */
+void emu_op_start(emu_runtime *rt, emu_pending_op *op);
+bool emu_op_finish(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS *st, const char *handler);
+/* The driver's completion call; false (after reporting) when it is not allowed. */
+bool emu_op_complete(emu_runtime *rt, emu_pending_op *op, NDIS_STATUS st, const char *call,
+                     const char *what);
 
 /* ---- scheduler (sched.c) ---- */
 emu_task *emu_task_post(emu_runtime *rt, task_kind kind, uint64_t delay_ns, emu_task_fn fn, void *a,
@@ -468,6 +523,7 @@ emu_nbl_ext *emu_nbl_ext_of(emu_runtime *rt, PNET_BUFFER_LIST nbl, const char *c
 emu_nbl_ext *emu_nbl_ext_rule(emu_runtime *rt, PNET_BUFFER_LIST nbl, const char *call,
                               const char *freed_rule);
 void emu_nbl_quarantine_free(void);
+void emu_irp_quarantine_free(void); /* ctldev.c */
 
 /* ---- adapters, bindings, data path (miniport.c, protocol.c, datapath.c) ---- */
 int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out);
@@ -492,6 +548,8 @@ void emu_loader_close(void *dl);
 int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen);
 void emu_wstr_to_ascii(const UNICODE_STRING *s, char *out, size_t n);
 void emu_ascii_to_wstr(const char *s, WCHAR *buf, size_t cap, UNICODE_STRING *out);
+
+const char *emu_state_name(ad_state st);
 
 static inline const char *emu_adapter_label(const struct emu_adapter *ad)
 {

@@ -145,7 +145,23 @@ void emu_loader_close(void *dl)
     dlclose(dl);
 }
 
-typedef NTSTATUS driver_entry_fn(PDRIVER_OBJECT, PUNICODE_STRING);
+static int driver_entry_op(emu_runtime *rt, void *arg)
+{
+    emu_driver *drv = arg;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "DriverEntry", drv, NULL, PASSIVE_LEVEL);
+    NTSTATUS st = drv->entry(&drv->drvobj, &drv->regpath);
+    emu_cb_end(&s);
+    if (emu_stopped(rt))
+        return EMU_ERR_STOPPED;
+    if (!NT_SUCCESS(st)) {
+        emu_lock(rt);
+        drv->unloaded = true;
+        emu_unlock(rt);
+        return EMU_ERR_LOAD;
+    }
+    return EMU_OK;
+}
 
 int emu_load_driver(emu_runtime *rt, const char *so_path, const char *desc_path, emu_driver **out)
 {
@@ -177,7 +193,7 @@ int emu_load_driver(emu_runtime *rt, const char *so_path, const char *desc_path,
         free(drv);
         return EMU_ERR_LOAD;
     }
-    driver_entry_fn *entry;
+    emu_driver_entry_fn *entry;
     *(void **)&entry = dlsym(drv->dl, "DriverEntry");
     if (!entry) {
         dlclose(drv->dl);
@@ -198,16 +214,12 @@ int emu_load_driver(emu_runtime *rt, const char *so_path, const char *desc_path,
     rt->drivers = drv;
     emu_unlock(rt);
 
-    emu_cb_scope s;
-    emu_cb_begin(&s, "DriverEntry", drv, NULL, PASSIVE_LEVEL);
-    NTSTATUS st = entry(&drv->drvobj, &drv->regpath);
-    emu_cb_end(&s);
-    if (rt->stopped)
-        return EMU_ERR_STOPPED;
-    if (!NT_SUCCESS(st)) {
-        drv->unloaded = true;
-        return EMU_ERR_LOAD;
-    }
+    drv->entry = entry;
+    /* DriverEntry runs like any PnP-manager work: serialized with the
+     * adapter and binding operations already queued. */
+    int st = emu_pnp_run(rt, driver_entry_op, drv);
+    if (st != EMU_OK)
+        return st;
     if (out)
         *out = drv;
     return EMU_OK;
@@ -226,7 +238,7 @@ static int unload_op(emu_runtime *rt, void *arg)
 {
     emu_driver *drv = arg;
     emu_cb_scope s;
-    if (drv->mp && !drv->mp->obj.dead && drv->mp->ch.UnloadHandler) {
+    if (drv->mp && !emu_obj_dead(&drv->mp->obj) && drv->mp->ch.UnloadHandler) {
         emu_cb_begin(&s, "MiniportDriverUnload", drv, NULL, PASSIVE_LEVEL);
         drv->mp->ch.UnloadHandler(&drv->drvobj);
         emu_cb_end(&s);
@@ -235,12 +247,14 @@ static int unload_op(emu_runtime *rt, void *arg)
         drv->drvobj.DriverUnload(&drv->drvobj);
         emu_cb_end(&s);
     }
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
+    emu_lock(rt);
     drv->unloaded = true;
-    bool registered = (drv->mp && !drv->mp->obj.dead);
-    for (emu_protocol *p = rt->protocols; p; p = p->next)
-        registered |= p->drv == drv && !p->obj.dead;
+    emu_unlock(rt);
+    bool registered = (drv->mp && !emu_obj_dead(&drv->mp->obj));
+    for (emu_protocol *p = emu_protocols_head(rt); p; p = p->next)
+        registered |= p->drv == drv && !emu_obj_dead(&p->obj);
     if (registered) {
         emu_violate(rt, "LeakAtUnload", "unload",
                     "%s: unloaded without deregistering its miniport or protocol driver",

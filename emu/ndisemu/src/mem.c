@@ -31,8 +31,7 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
 {
     emu_runtime *rt = emu_rt;
     (void)Priority;
-    if (!emu_enter("NdisAllocateMemoryWithTagPriority", "Irql_Memory_Function", DISPATCH_LEVEL,
-                   "len=%u tag=%08x", Length, Tag))
+    if (!emu_enter("NdisAllocateMemoryWithTagPriority", "len=%u tag=%08x", Length, Tag))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
@@ -97,8 +96,7 @@ static void free_alloc(emu_runtime *rt, void *va, const char *call)
 void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag)
 {
     (void)NdisHandle;
-    if (!emu_enter("NdisFreeMemoryWithTagPriority", "Irql_Memory_Function", DISPATCH_LEVEL,
-                   "va=%p tag=%08x", VirtualAddress, Tag))
+    if (!emu_enter("NdisFreeMemoryWithTagPriority", "va=%p tag=%08x", VirtualAddress, Tag))
         return;
     free_alloc(emu_rt, VirtualAddress, "NdisFreeMemoryWithTagPriority");
 }
@@ -107,8 +105,7 @@ void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags)
 {
     (void)Length;
     (void)MemoryFlags;
-    if (!emu_enter("NdisFreeMemory", "Irql_Memory_Function", DISPATCH_LEVEL, "va=%p",
-                   VirtualAddress))
+    if (!emu_enter("NdisFreeMemory", "va=%p", VirtualAddress))
         return;
     free_alloc(emu_rt, VirtualAddress, "NdisFreeMemory");
 }
@@ -206,7 +203,7 @@ bool emu_leak_check(emu_runtime *rt, emu_driver *drv, emu_adapter *ad, const cha
     }
     const char *obj = NULL;
     for (emu_obj *o = rt->objects; o && !obj; o = o->all_next) {
-        if (o->dead || o->drv != drv || (ad && o->ad != ad))
+        if (emu_obj_dead(o) || o->drv != drv || (ad && o->ad != ad))
             continue;
         if (o->kind == K_NBL_POOL || o->kind == K_NB_POOL || o->kind == K_TIMER ||
             o->kind == K_WORKITEM || o->kind == K_INTERRUPT || o->kind == K_DMA ||

@@ -15,8 +15,7 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
 {
     emu_runtime *rt = emu_rt;
     (void)RegistryPath;
-    if (!emu_enter("NdisMRegisterMiniportDriver", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "%p", (void *)DriverObject))
+    if (!emu_enter("NdisMRegisterMiniportDriver", "%p", (void *)DriverObject))
         return NDIS_STATUS_FAILURE;
     emu_driver *drv = (emu_driver *)DriverObject;
     if (!drv || drv->magic != EMU_MAGIC || !Chars || !NdisMiniportDriverHandle)
@@ -24,7 +23,7 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
     if (Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS ||
         Chars->Header.Size < NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 ||
         Chars->MajorNdisVersion != 6) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_BAD_VERSION;
     }
     if (!Chars->InitializeHandlerEx || !Chars->HaltHandlerEx || !Chars->PauseHandler ||
@@ -32,11 +31,11 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
         !Chars->ReturnNetBufferListsHandler || !Chars->CancelSendHandler ||
         !Chars->DevicePnPEventNotifyHandler || !Chars->ShutdownHandlerEx ||
         !Chars->CancelOidRequestHandler || !Chars->UnloadHandler) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_BAD_CHARACTERISTICS;
     }
     emu_lock(rt);
-    if (drv->mp && !drv->mp->obj.dead) {
+    if (drv->mp && !emu_obj_dead(&drv->mp->obj)) {
         emu_unlock(rt);
         return NDIS_STATUS_FAILURE;
     }
@@ -59,8 +58,7 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
 void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMDeregisterMiniportDriver", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "%p", NdisMiniportDriverHandle))
+    if (!emu_enter("NdisMDeregisterMiniportDriver", "%p", NdisMiniportDriverHandle))
         return;
     emu_mp_driver *mp = (emu_mp_driver *)emu_obj_check(rt, NdisMiniportDriverHandle, K_MP_DRIVER,
                                                        "NdisMDeregisterMiniportDriver");
@@ -80,8 +78,8 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
                                        PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMSetMiniportAttributes", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL,
-                   "type=%#x", Attributes ? Attributes->RegistrationAttributes.Header.Type : 0))
+    if (!emu_enter("NdisMSetMiniportAttributes", "type=%#x",
+                   Attributes ? Attributes->RegistrationAttributes.Header.Type : 0))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad = adapter_of(NdisMiniportHandle, "NdisMSetMiniportAttributes");
     if (!ad || !Attributes)
@@ -91,7 +89,6 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
     switch (Attributes->RegistrationAttributes.Header.Type) {
     case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES:
         ad->ctx = Attributes->RegistrationAttributes.MiniportAdapterContext;
-        ad->attr_flags = Attributes->RegistrationAttributes.AttributeFlags;
         ad->hang_secs = Attributes->RegistrationAttributes.CheckForHangTimeInSeconds;
         ad->have_reg_attrs = true;
         break;
@@ -129,77 +126,55 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
     }
     emu_unlock(rt);
     if (st != NDIS_STATUS_SUCCESS)
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
     return st;
 }
 
 void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMPauseComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisMPauseComplete", "-"))
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMPauseComplete");
     if (!ad)
         return;
     emu_lock(rt);
     if (ad->state != AD_PAUSING || ad->pause_done) {
-        emu_unlock(rt);
         emu_violate(rt, "MiniportPause_Return", "NdisMPauseComplete",
                     "%s: pause completed while no pause was pending", ad->instance);
-        return;
-    }
-    uint64_t s = ad->sends_out, r = ad->recvs_out;
-    emu_unlock(rt);
-    if (s || r) {
+    } else if (ad->sends_out || ad->recvs_out) {
         emu_violate(rt, "PauseWithOutstanding", "NdisMPauseComplete",
                     "%s: pause completed with %llu send(s) not completed and %llu receive(s) "
                     "not returned",
-                    ad->instance, (unsigned long long)s, (unsigned long long)r);
-        return;
+                    ad->instance, (unsigned long long)ad->sends_out,
+                    (unsigned long long)ad->recvs_out);
+    } else {
+        /* Paused from here on: nothing may be indicated any more. */
+        ad->state = AD_PAUSED;
+        ad->pause_done = true;
+        emu_broadcast(rt);
     }
-    emu_lock(rt);
-    ad->pause_done = true;
-    emu_broadcast(rt);
     emu_unlock(rt);
 }
 
 void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status)
 {
-    emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisMRestartComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL,
-                   "status=%#x", (unsigned)Status))
+    if (!emu_enter("NdisMRestartComplete", "status=%#x", (unsigned)Status))
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMRestartComplete");
-    if (!ad)
-        return;
-    emu_lock(rt);
-    bool ok = ad->state == AD_RESTARTING && !ad->restart_done && Status != NDIS_STATUS_PENDING;
-    if (ok) {
-        ad->restart_status = Status;
-        ad->restart_done = true;
-        emu_broadcast(rt);
-    }
-    emu_unlock(rt);
-    if (!ok)
-        emu_violate(rt, "DoubleComplete", "NdisMRestartComplete",
-                    "%s: restart completed while none was pending (or with PENDING)", ad->instance);
+    if (ad)
+        emu_op_complete(emu_rt, &ad->restart, Status, "NdisMRestartComplete", "restart");
 }
 
 void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
                         BOOLEAN AddressingReset)
 {
-    emu_runtime *rt = emu_rt;
-    (void)Status;
     (void)AddressingReset;
-    if (!emu_enter("NdisMResetComplete", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisMResetComplete", "status=%#x", (unsigned)Status))
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMResetComplete");
-    if (!ad)
-        return;
-    emu_lock(rt);
-    ad->reset_done = true;
-    emu_broadcast(rt);
-    emu_unlock(rt);
+    if (ad)
+        emu_op_complete(emu_rt, &ad->reset, Status, "NdisMResetComplete", "reset");
 }
 
 static int remove_failed_op(emu_runtime *rt, void *arg)
@@ -210,7 +185,7 @@ static int remove_failed_op(emu_runtime *rt, void *arg)
 
 void NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle)
 {
-    if (!emu_enter("NdisMRemoveMiniport", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisMRemoveMiniport", "-"))
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMRemoveMiniport");
     if (ad)
@@ -222,7 +197,7 @@ void NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle)
 static emu_driver *driver_for(emu_runtime *rt, const emu_device_desc *desc)
 {
     for (emu_driver *d = rt->drivers; d; d = d->next) {
-        if (d->unloaded || !d->mp || d->mp->obj.dead)
+        if (d->unloaded || !d->mp || emu_obj_dead(&d->mp->obj))
             continue;
         if (desc->service && strcmp(desc->service, d->desc.service) == 0)
             return d;
@@ -286,17 +261,14 @@ static int mp_restart(emu_runtime *rt, emu_adapter *ad)
                             NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1, sizeof(rp));
     emu_lock(rt);
     ad->state = AD_RESTARTING;
-    ad->restart_done = false;
     emu_unlock(rt);
+    emu_op_start(rt, &ad->restart);
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportRestart", ad->drv, ad, PASSIVE_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.RestartHandler(ad->ctx, &rp);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_PENDING) {
-        if (!emu_wait_flag(rt, &ad->restart_done, "MiniportRestart (pending)"))
-            return EMU_ERR_STOPPED;
-        st = ad->restart_status;
-    }
+    if (!emu_op_finish(rt, &ad->restart, &st, "MiniportRestart"))
+        return EMU_ERR_STOPPED;
     emu_lock(rt);
     ad->state = st == NDIS_STATUS_SUCCESS ? AD_RUNNING : AD_PAUSED;
     emu_unlock(rt);
@@ -320,30 +292,37 @@ static int mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
     emu_cb_begin(&s, "MiniportPause", ad->drv, ad, PASSIVE_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.PauseHandler(ad->ctx, &pp);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_SUCCESS) {
-        emu_lock(rt);
-        uint64_t so = ad->sends_out, ro = ad->recvs_out;
-        emu_unlock(rt);
-        if (so || ro) {
-            emu_violate(rt, "PauseWithOutstanding", "MiniportPause",
-                        "%s: pause returned SUCCESS with %llu send(s) not completed and %llu "
-                        "receive(s) not returned",
-                        ad->instance, (unsigned long long)so, (unsigned long long)ro);
-            return EMU_ERR_STOPPED;
-        }
-    } else if (st == NDIS_STATUS_PENDING) {
+    if (st == NDIS_STATUS_PENDING) {
+        /* NdisMPauseComplete moves the adapter to Paused. */
         if (!emu_wait_flag(rt, &ad->pause_done, "MiniportPause (pending)"))
             return EMU_ERR_STOPPED;
-    } else {
+        return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
+    }
+    if (st != NDIS_STATUS_SUCCESS) {
         emu_violate(rt, "MiniportPause_Return", "MiniportPause",
                     "%s: MiniportPause returned %#x; only SUCCESS or PENDING are allowed",
                     ad->instance, (unsigned)st);
         return EMU_ERR_STOPPED;
     }
+    /* Completed synchronously: the counters are checked and the state set
+     * under one lock hold, so nothing slips in between. */
     emu_lock(rt);
-    ad->state = AD_PAUSED;
+    uint64_t so = ad->sends_out, ro = ad->recvs_out;
+    bool twice = ad->pause_done;
+    if (twice)
+        emu_violate(rt, "MiniportPause_Return", "MiniportPause",
+                    "%s: MiniportPause returned SUCCESS after NdisMPauseComplete; only a "
+                    "pending pause is completed with NdisMPauseComplete",
+                    ad->instance);
+    else if (so || ro)
+        emu_violate(rt, "PauseWithOutstanding", "MiniportPause",
+                    "%s: pause returned SUCCESS with %llu send(s) not completed and %llu "
+                    "receive(s) not returned",
+                    ad->instance, (unsigned long long)so, (unsigned long long)ro);
+    else
+        ad->state = AD_PAUSED;
     emu_unlock(rt);
-    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
 static int mp_init(emu_runtime *rt, emu_adapter *ad)
@@ -356,12 +335,14 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     ip.IfIndex = ad->id;
     ip.NetLuid.Info.NetLuidIndex = ad->id;
     ip.NetLuid.Info.IfType = IF_TYPE_ETHERNET_CSMACD;
+    emu_lock(rt);
     ad->state = AD_INITIALIZING;
+    emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportInitializeEx", ad->drv, ad, PASSIVE_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.InitializeHandlerEx(ad, ad->drv->mp->ctx, &ip);
     emu_cb_end(&s);
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     if (st != NDIS_STATUS_SUCCESS)
         return EMU_ERR_DRIVER;
@@ -375,8 +356,10 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     ad->state = AD_PAUSED;
     if (ad->drv->mp->ch.CheckForHangHandlerEx) {
         uint64_t secs = ad->hang_secs ? ad->hang_secs : 2;
+        /* Runs as a PnP-serialized task: NDIS never checks for a hang (or
+         * resets) while it pauses, powers down or halts the adapter. */
         ad->hang_task =
-            emu_task_post(rt, T_TIMER, secs * 1000000000ull, hang_check_task, ad, NULL, 0);
+            emu_task_post(rt, T_PNP, secs * 1000000000ull, hang_check_task, ad, NULL, 0);
         if (ad->hang_task)
             ad->hang_task->period = secs * 1000000000ull;
     }
@@ -399,14 +382,11 @@ static void hang_check_task(emu_runtime *rt, emu_task *t)
     if (!hung || !ad->drv->mp->ch.ResetHandlerEx)
         return;
     BOOLEAN addressing = FALSE;
-    emu_lock(rt);
-    ad->reset_done = false;
-    emu_unlock(rt);
+    emu_op_start(rt, &ad->reset);
     emu_cb_begin(&s, "MiniportResetEx", ad->drv, ad, DISPATCH_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.ResetHandlerEx(ad->ctx, &addressing);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_PENDING)
-        emu_wait_flag(rt, &ad->reset_done, "MiniportResetEx (pending)");
+    emu_op_finish(rt, &ad->reset, &st, "MiniportResetEx");
 }
 
 static int add_op(emu_runtime *rt, void *arg)
@@ -426,7 +406,7 @@ static int add_op(emu_runtime *rt, void *arg)
     if (err)
         return err;
     emu_bind_all_for_adapter(rt, ad);
-    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
 int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out)
@@ -437,7 +417,8 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
     emu_driver *drv = driver_for(rt, desc);
     bool dup = false;
     for (emu_adapter *a = rt->adapters; a; a = a->next)
-        dup |= a->state != AD_HALTED && !a->obj.dead && strcmp(a->instance, desc->instance) == 0;
+        dup |= a->state != AD_HALTED && !emu_obj_dead(&a->obj) &&
+               strcmp(a->instance, desc->instance) == 0;
     if (!drv || dup) {
         emu_unlock(rt);
         return drv ? EMU_ERR_BUSY : EMU_ERR_NOTFOUND;
@@ -479,12 +460,11 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
     emu_unlock(rt);
     if (err)
         return err;
-    if (ad->desc.ops->attach) {
-        pthread_mutex_lock(&ad->dev_lock);
+    pthread_mutex_lock(&ad->dev_lock);
+    if (ad->desc.ops->attach)
         ad->desc.ops->attach(ad->desc.dev, &ad->host);
-        pthread_mutex_unlock(&ad->dev_lock);
-    }
     ad->dev_attached = true;
+    pthread_mutex_unlock(&ad->dev_lock);
     if (out)
         *out = ad;
     return add_op(rt, ad);
@@ -493,12 +473,10 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
 void emu_device_detach(emu_runtime *rt, emu_adapter *ad)
 {
     (void)rt;
-    if (!ad->dev_attached)
-        return;
     pthread_mutex_lock(&ad->dev_lock);
-    ad->dev_attached = false;
-    if (ad->desc.ops->detach)
+    if (ad->dev_attached && ad->desc.ops->detach)
         ad->desc.ops->detach(ad->desc.dev);
+    ad->dev_attached = false;
     pthread_mutex_unlock(&ad->dev_lock);
 }
 
@@ -525,10 +503,10 @@ static bool query_remove(emu_runtime *rt, emu_adapter *ad)
 
 int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool failed)
 {
-    if (ad->state == AD_HALTED || ad->obj.dead)
+    if (ad->state == AD_HALTED || emu_obj_dead(&ad->obj))
         return EMU_ERR_INVAL;
     if (!surprise && !failed && !query_remove(rt, ad))
-        return rt->stopped ? EMU_ERR_STOPPED : EMU_ERR_VETOED;
+        return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_ERR_VETOED;
     if (surprise) {
         /* The hardware is gone first; then NDIS tells the miniport. */
         emu_lock(rt);
@@ -544,11 +522,11 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
         ad->drv->mp->ch.DevicePnPEventNotifyHandler(ad->ctx, &ev);
         emu_cb_end(&s);
     }
-    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
         if (ad->bindings[i])
             emu_unbind(rt, ad->bindings[i]);
     }
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     if (ad->power == 0) {
         int err = mp_pause(rt, ad, NDIS_PAUSE_MINIPORT_DEVICE_REMOVE);
@@ -571,9 +549,8 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
     emu_device_detach(rt, ad);
     emu_lock(rt);
     ad->state = AD_HALTED;
-    ad->removed = true;
     emu_unlock(rt);
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     bool clean = emu_leak_check(rt, ad->drv, ad, "LeakAtHalt", "MiniportHaltEx");
     emu_lock(rt);
@@ -590,17 +567,17 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
  * the protocols, restart the bindings. */
 int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
 {
-    if (ad->state == AD_HALTED || ad->obj.dead || (dstate != 0 && dstate != 3))
+    if (ad->state == AD_HALTED || emu_obj_dead(&ad->obj) || (dstate != 0 && dstate != 3))
         return EMU_ERR_INVAL;
     if ((dstate == 3) == (ad->power == 3))
         return EMU_OK;
     if (dstate == 3) {
-        for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+        for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
             if (ad->bindings[i])
                 emu_binding_pnp(rt, ad->bindings[i], NetEventPause, NULL, NDIS_PAUSE_LOW_POWER);
         }
         NET_DEVICE_POWER_STATE ps = NetDeviceStateD3;
-        for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+        for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
             if (ad->bindings[i])
                 emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
         }
@@ -610,32 +587,36 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
         NDIS_DEVICE_POWER_STATE d = NdisDeviceStateD3;
         NDIS_STATUS st =
             emu_oid_internal(rt, ad, NdisRequestSetInformation, OID_PNP_SET_POWER, &d, sizeof(d));
-        if (rt->stopped)
+        if (emu_stopped(rt))
             return EMU_ERR_STOPPED;
+        emu_lock(rt);
         ad->power = 3;
+        emu_unlock(rt);
         return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
     }
     NDIS_DEVICE_POWER_STATE d = NdisDeviceStateD0;
     NDIS_STATUS st =
         emu_oid_internal(rt, ad, NdisRequestSetInformation, OID_PNP_SET_POWER, &d, sizeof(d));
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     if (st != NDIS_STATUS_SUCCESS)
         return EMU_ERR_DRIVER;
+    emu_lock(rt);
     ad->power = 0;
+    emu_unlock(rt);
     int err = mp_restart(rt, ad);
     if (err)
         return err;
     NET_DEVICE_POWER_STATE ps = NetDeviceStateD0;
-    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
         if (ad->bindings[i])
             emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
     }
-    for (int i = 0; i < EMU_MAX_BINDINGS && !rt->stopped; i++) {
+    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
         if (ad->bindings[i])
             emu_binding_pnp(rt, ad->bindings[i], NetEventRestart, NULL, 0);
     }
-    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
 /* ---- the synchronous and asynchronous public entry points ---- */
@@ -729,8 +710,12 @@ static int surprise_op(emu_runtime *rt, void *arg)
 static bool adapter_ok(emu_runtime *rt, emu_adapter *ad)
 {
     emu_obj *o = emu_obj_peek(ad);
-    (void)rt;
-    return o && o->kind == K_ADAPTER && !o->dead && ad->state != AD_HALTED;
+    if (!o || o->kind != K_ADAPTER)
+        return false;
+    emu_lock(rt);
+    bool ok = !emu_obj_dead(o) && ad->state != AD_HALTED;
+    emu_unlock(rt);
+    return ok;
 }
 
 int emu_remove_device(emu_runtime *rt, emu_adapter *ad)

@@ -68,12 +68,12 @@ static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, PNDIS_OBJECT_HEADER hdr, b
                               const char *call)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter(call, "Irql_NetBuffer_Function", DISPATCH_LEVEL, "handle=%p", NdisHandle))
+    if (!emu_enter(call, "handle=%p", NdisHandle))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     if (!drv || !hdr || hdr->Type != NDIS_OBJECT_TYPE_DEFAULT) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     /* A pool created with an adapter handle belongs to that adapter (and is
@@ -112,19 +112,19 @@ NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle,
 static void pool_free(NDIS_HANDLE PoolHandle, emu_kind kind, const char *call)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter(call, "Irql_NetBuffer_Function", DISPATCH_LEVEL, "pool=%p", PoolHandle))
+    if (!emu_enter(call, "pool=%p", PoolHandle))
         return;
     emu_nbl_pool *p = (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, kind, call);
     if (!p)
         return;
-    if (p->live) {
-        emu_violate(rt, "LeakAtUnload", call, "pool freed with %llu NBL/NB still allocated",
-                    (unsigned long long)p->live);
-        return;
-    }
     emu_lock(rt);
-    emu_obj_kill(rt, &p->obj);
+    uint64_t live = p->live;
+    if (!live)
+        emu_obj_kill(rt, &p->obj);
     emu_unlock(rt);
+    if (live)
+        emu_violate(rt, "LeakAtUnload", call, "pool freed with %llu NBL/NB still allocated",
+                    (unsigned long long)live);
 }
 
 void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle)
@@ -156,8 +156,7 @@ static PMDL mdl_new(PVOID va, ULONG len)
 PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateMdl", "Irql_NetBuffer_Function", DISPATCH_LEVEL, "va=%p len=%u",
-                   VirtualAddress, Length))
+    if (!emu_enter("NdisAllocateMdl", "va=%p len=%u", VirtualAddress, Length))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
@@ -183,7 +182,7 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
 
 void NdisFreeMdl(PMDL Mdl)
 {
-    if (!emu_enter("NdisFreeMdl", "Irql_NetBuffer_Function", DISPATCH_LEVEL, "%p", (void *)Mdl))
+    if (!emu_enter("NdisFreeMdl", "%p", (void *)Mdl))
         return;
     if (!Mdl || !Mdl->Process) {
         emu_violate(emu_rt, "HandleAfterClose", "NdisFreeMdl",
@@ -261,8 +260,7 @@ PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG D
                                   SIZE_T DataLength)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateNetBuffer", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "pool=%p len=%zu", PoolHandle, (size_t)DataLength))
+    if (!emu_enter("NdisAllocateNetBuffer", "pool=%p len=%zu", PoolHandle, (size_t)DataLength))
         return NULL;
     emu_nbl_pool *p =
         (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, K_NB_POOL, "NdisAllocateNetBuffer");
@@ -271,8 +269,7 @@ PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG D
 
 void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
 {
-    if (!emu_enter("NdisFreeNetBuffer", "Irql_NetBuffer_Function", DISPATCH_LEVEL, "%p",
-                   (void *)NetBuffer))
+    if (!emu_enter("NdisFreeNetBuffer", "%p", (void *)NetBuffer))
         return;
     nb_free(emu_rt, NetBuffer);
 }
@@ -321,8 +318,7 @@ PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle, USHORT Contex
                                            USHORT ContextBackFill)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateNetBufferList", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "pool=%p ctx=%u", PoolHandle, ContextSize))
+    if (!emu_enter("NdisAllocateNetBufferList", "pool=%p ctx=%u", PoolHandle, ContextSize))
         return NULL;
     emu_nbl_pool *p =
         (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, K_NBL_POOL, "NdisAllocateNetBufferList");
@@ -334,16 +330,16 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
                                                        ULONG DataOffset, SIZE_T DataLength)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateNetBufferAndNetBufferList", "Irql_NetBuffer_Function",
-                   DISPATCH_LEVEL, "pool=%p len=%zu", PoolHandle, (size_t)DataLength))
+    if (!emu_enter("NdisAllocateNetBufferAndNetBufferList", "pool=%p len=%zu", PoolHandle,
+                   (size_t)DataLength))
         return NULL;
     emu_nbl_pool *p = (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, K_NBL_POOL,
                                                     "NdisAllocateNetBufferAndNetBufferList");
     if (!p)
         return NULL;
     if (!p->p.fAllocateNetBuffer) {
-        emu_violate(rt, "Irql_NetBuffer_Function", "NdisAllocateNetBufferAndNetBufferList",
-                    "pool was created without fAllocateNetBuffer");
+        /* Only pools created with fAllocateNetBuffer hand out NBL+NB pairs. */
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     PNET_BUFFER_LIST nbl = nbl_new(rt, p, ContextSize, ContextBackFill);
@@ -368,8 +364,7 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
 void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeNetBufferList", "Irql_NetBuffer_Function", DISPATCH_LEVEL, "%p",
-                   (void *)NetBufferList))
+    if (!emu_enter("NdisFreeNetBufferList", "%p", (void *)NetBufferList))
         return;
     emu_nbl_ext *x = emu_nbl_ext_of(rt, NetBufferList, "NdisFreeNetBufferList");
     if (!x)
@@ -415,14 +410,14 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
 {
     emu_runtime *rt = emu_rt;
     (void)PoolTag;
-    if (!emu_enter("NdisAllocateNetBufferListContext", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nbl=%p size=%u", (void *)NetBufferList, ContextSize))
+    if (!emu_enter("NdisAllocateNetBufferListContext", "nbl=%p size=%u", (void *)NetBufferList,
+                   ContextSize))
         return NDIS_STATUS_FAILURE;
     emu_nbl_ext *x = emu_nbl_ext_of(rt, NetBufferList, "NdisAllocateNetBufferListContext");
     if (!x)
         return NDIS_STATUS_FAILURE;
     if (ContextSize % MEMORY_ALLOCATION_ALIGNMENT) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     PNET_BUFFER_LIST_CONTEXT c = NetBufferList->Context;
@@ -442,8 +437,8 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
 void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeNetBufferListContext", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nbl=%p size=%u", (void *)NetBufferList, ContextSize))
+    if (!emu_enter("NdisFreeNetBufferListContext", "nbl=%p size=%u", (void *)NetBufferList,
+                   ContextSize))
         return;
     emu_nbl_ext *x = emu_nbl_ext_of(rt, NetBufferList, "NdisFreeNetBufferListContext");
     if (!x)
@@ -468,8 +463,8 @@ NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffse
                                           NET_BUFFER_ALLOCATE_MDL AllocateMdlHandler)
 {
     (void)AllocateMdlHandler;
-    if (!emu_enter("NdisRetreatNetBufferDataStart", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nb=%p delta=%u", (void *)NetBuffer, DataOffsetDelta))
+    if (!emu_enter("NdisRetreatNetBufferDataStart", "nb=%p delta=%u", (void *)NetBuffer,
+                   DataOffsetDelta))
         return NDIS_STATUS_FAILURE;
     if (NetBuffer->DataOffset >= DataOffsetDelta) {
         nb_set_data(NetBuffer, NetBuffer->MdlChain, NetBuffer->DataOffset - DataOffsetDelta,
@@ -495,11 +490,11 @@ void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
                                    NET_BUFFER_FREE_MDL FreeMdlHandler)
 {
     (void)FreeMdlHandler;
-    if (!emu_enter("NdisAdvanceNetBufferDataStart", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nb=%p delta=%u", (void *)NetBuffer, DataOffsetDelta))
+    if (!emu_enter("NdisAdvanceNetBufferDataStart", "nb=%p delta=%u", (void *)NetBuffer,
+                   DataOffsetDelta))
         return;
     if (DataOffsetDelta > NetBuffer->DataLength) {
-        __atomic_add_fetch(&emu_rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&emu_rt->bad_input, 1, __ATOMIC_RELAXED);
         return;
     }
     ULONG off = NetBuffer->DataOffset + DataOffsetDelta;
@@ -564,8 +559,7 @@ static ULONG nb_copy_out(PNET_BUFFER nb, ULONG skip, void *dst, ULONG len)
 PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage, UINT AlignMultiple,
                         UINT AlignOffset)
 {
-    if (!emu_enter("NdisGetDataBuffer", "Irql_NetBuffer_Function", DISPATCH_LEVEL, "nb=%p bytes=%u",
-                   (void *)NetBuffer, BytesNeeded))
+    if (!emu_enter("NdisGetDataBuffer", "nb=%p bytes=%u", (void *)NetBuffer, BytesNeeded))
         return NULL;
     if (BytesNeeded == 0 || BytesNeeded > NetBuffer->DataLength || !NetBuffer->CurrentMdl)
         return NULL;
@@ -584,8 +578,8 @@ NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG Dest
                                              ULONG BytesToCopy, PNET_BUFFER Source,
                                              ULONG SourceOffset, PULONG BytesCopied)
 {
-    if (!emu_enter("NdisCopyFromNetBufferToNetBuffer", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "dst=%p src=%p n=%u", (void *)Destination, (void *)Source, BytesToCopy))
+    if (!emu_enter("NdisCopyFromNetBufferToNetBuffer", "dst=%p src=%p n=%u", (void *)Destination,
+                   (void *)Source, BytesToCopy))
         return NDIS_STATUS_FAILURE;
     *BytesCopied = 0;
     if (SourceOffset > Source->DataLength || DestinationOffset > Destination->DataLength)
@@ -629,8 +623,7 @@ PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBuff
 {
     emu_runtime *rt = emu_rt;
     (void)AllocateCloneFlags;
-    if (!emu_enter("NdisAllocateCloneNetBufferList", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nbl=%p", (void *)OriginalNetBufferList))
+    if (!emu_enter("NdisAllocateCloneNetBufferList", "nbl=%p", (void *)OriginalNetBufferList))
         return NULL;
     emu_nbl_pool *p = (emu_nbl_pool *)emu_obj_check(rt, NetBufferListPoolHandle, K_NBL_POOL,
                                                     "NdisAllocateCloneNetBufferList");
@@ -643,7 +636,6 @@ PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBuff
     PNET_BUFFER_LIST c = nbl_new(rt, p, 0, 0);
     if (!c)
         return NULL;
-    CONTAINING_RECORD(c, emu_nbl_ext, nbl)->is_clone = true;
     PNET_BUFFER *tail = &c->FirstNetBuffer;
     for (PNET_BUFFER nb = OriginalNetBufferList->FirstNetBuffer; nb; nb = nb->Next) {
         PNET_BUFFER n = nb_new(rt, nbp, nb->MdlChain, nb->DataOffset, nb->DataLength);
@@ -665,8 +657,7 @@ void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList, ULONG FreeC
 {
     (void)FreeCloneFlags;
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeCloneNetBufferList", "Irql_NetBuffer_Function", DISPATCH_LEVEL,
-                   "nbl=%p", (void *)CloneNetBufferList))
+    if (!emu_enter("NdisFreeCloneNetBufferList", "nbl=%p", (void *)CloneNetBufferList))
         return;
     emu_nbl_ext *x = emu_nbl_ext_of(rt, CloneNetBufferList, "NdisFreeCloneNetBufferList");
     if (!x)

@@ -66,7 +66,7 @@ static void ranges_str(const emu_range_set *r, char *out, size_t n)
 
 static bool live_adapter(const emu_adapter *ad)
 {
-    return !ad->obj.dead && ad->state != AD_HALTED && ad->state != AD_INITIALIZING;
+    return !emu_obj_dead(&ad->obj) && ad->state != AD_HALTED && ad->state != AD_INITIALIZING;
 }
 
 size_t emu_netcfg_adapters(emu_runtime *rt, emu_nc_adapter *out, size_t max)
@@ -98,7 +98,7 @@ size_t emu_netcfg_protocols(emu_runtime *rt, emu_nc_protocol *out, size_t max)
     size_t n = 0;
     emu_lock(rt);
     for (emu_protocol *p = rt->protocols; p; p = p->next) {
-        if (p->obj.dead)
+        if (emu_obj_dead(&p->obj))
             continue;
         if (n < max) {
             memset(&out[n], 0, sizeof(out[n]));
@@ -117,7 +117,7 @@ size_t emu_netcfg_paths(emu_runtime *rt, emu_nc_path *out, size_t max)
     size_t n = 0;
     emu_lock(rt);
     for (emu_protocol *p = rt->protocols; p; p = p->next) {
-        if (p->obj.dead)
+        if (emu_obj_dead(&p->obj))
             continue;
         for (emu_adapter *ad = rt->adapters; ad; ad = ad->next) {
             if (!live_adapter(ad) || !emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper))
@@ -183,7 +183,7 @@ int emu_netcfg_set_path(emu_runtime *rt, const char *protocol, uint32_t adapter_
     path_req r = { .enable = enable };
     emu_lock(rt);
     for (emu_protocol *p = rt->protocols; p; p = p->next) {
-        if (!p->obj.dead && strcasecmp(p->name, protocol) == 0)
+        if (!emu_obj_dead(&p->obj) && strcasecmp(p->name, protocol) == 0)
             r.p = p;
     }
     for (emu_adapter *ad = rt->adapters; ad; ad = ad->next) {

@@ -70,8 +70,7 @@ void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUES
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisMOidRequestComplete";
-    if (!emu_enter(call, "Irql_OID_Function", DISPATCH_LEVEL, "req=%p status=%#x",
-                   (void *)OidRequest, (unsigned)Status))
+    if (!emu_enter(call, "req=%p status=%#x", (void *)OidRequest, (unsigned)Status))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
     if (!ad)
@@ -112,8 +111,13 @@ static NDIS_STATUS submit(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl)
     else
         ad->oid_head = sl;
     ad->oid_tail = sl;
+    /* MiniportOidRequest runs at PASSIVE_LEVEL: a request made at a higher
+     * IRQL (allowed up to DISPATCH) reaches the miniport from a worker. */
+    bool now = idle && emu_self()->irql == PASSIVE_LEVEL;
+    if (idle && !now)
+        emu_task_post(rt, T_COMPLETION, 0, dispatch_task, ad, NULL, 0);
     emu_unlock(rt);
-    if (idle)
+    if (now)
         emu_oid_dispatch_next(rt, ad);
     emu_lock(rt);
     bool done = sl->done;
@@ -127,21 +131,24 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisOidRequest";
-    if (!emu_enter(call, "Irql_OID_Function", DISPATCH_LEVEL, "req=%p oid=%#x", (void *)OidRequest,
+    if (!emu_enter(call, "req=%p oid=%#x", (void *)OidRequest,
                    OidRequest ? (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid : 0u))
         return NDIS_STATUS_FAILURE;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return NDIS_STATUS_INVALID_PARAMETER;
     if (!OidRequest || OidRequest->Header.Type != NDIS_OBJECT_TYPE_OID_REQUEST) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
     emu_adapter *ad = b->ad;
-    if (ad->state == AD_HALTED || ad->surprise_removed)
-        return NDIS_STATUS_CLOSING;
-    if (ad->power == 3)
-        return NDIS_STATUS_LOW_POWER_STATE;
+    emu_lock(rt);
+    NDIS_STATUS refused = ad->state == AD_HALTED || ad->surprise_removed ? NDIS_STATUS_CLOSING
+                          : ad->power == 3 ? NDIS_STATUS_LOW_POWER_STATE
+                                           : NDIS_STATUS_SUCCESS;
+    emu_unlock(rt);
+    if (refused != NDIS_STATUS_SUCCESS)
+        return refused;
     emu_oid_slot *sl = emu_talloc(sizeof(*sl));
     if (!sl)
         return NDIS_STATUS_RESOURCES;
@@ -156,7 +163,7 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
 void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCancelOidRequest", "Irql_OID_Function", DISPATCH_LEVEL, "id=%p", RequestId))
+    if (!emu_enter("NdisCancelOidRequest", "id=%p", RequestId))
         return;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
@@ -198,7 +205,7 @@ NDIS_STATUS emu_oid_internal(emu_runtime *rt, emu_adapter *ad, NDIS_REQUEST_TYPE
         if (emu_wait(rt, slot_done, sl, EMU_WAIT_NS)) {
             st = sl->status;
         } else {
-            if (!rt->stopped)
+            if (!emu_stopped(rt))
                 emu_violate(rt, "OperationNotCompleted", "MiniportOidRequest",
                             "%s: OID %#x pended and was never completed", ad->instance,
                             (unsigned)oid);

@@ -23,7 +23,7 @@ static void bind_all_op_done(void *ctx, int status)
 static int bind_protocol_op(emu_runtime *rt, void *arg)
 {
     emu_protocol *p = arg;
-    if (!p->obj.dead)
+    if (!emu_obj_dead(&p->obj))
         emu_bind_all_for_protocol(rt, p);
     return EMU_OK;
 }
@@ -33,8 +33,7 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
                                        PNDIS_HANDLE NdisProtocolHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisRegisterProtocolDriver", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
-                   "-"))
+    if (!emu_enter("NdisRegisterProtocolDriver", "-"))
         return NDIS_STATUS_FAILURE;
     emu_driver *drv = emu_self()->cur_drv;
     if (!drv || !Chars || !NdisProtocolHandle)
@@ -42,7 +41,7 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
     if (Chars->Header.Type != NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS ||
         Chars->Header.Size < NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 ||
         Chars->MajorNdisVersion != 6) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_BAD_VERSION;
     }
     if (!Chars->BindAdapterHandlerEx || !Chars->UnbindAdapterHandlerEx ||
@@ -50,7 +49,7 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
         !Chars->NetPnPEventHandler || !Chars->OidRequestCompleteHandler ||
         !Chars->StatusHandlerEx || !Chars->ReceiveNetBufferListsHandler ||
         !Chars->SendNetBufferListsCompleteHandler) {
-        __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_BAD_CHARACTERISTICS;
     }
     emu_lock(rt);
@@ -81,15 +80,14 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
 void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisDeregisterProtocolDriver", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
-                   "%p", NdisProtocolHandle))
+    if (!emu_enter("NdisDeregisterProtocolDriver", "%p", NdisProtocolHandle))
         return;
     emu_protocol *p = (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL,
                                                     "NdisDeregisterProtocolDriver");
     if (!p)
         return;
     /* NDIS unbinds every binding of the protocol before this returns. */
-    for (emu_adapter *ad = rt->adapters; ad && !rt->stopped; ad = ad->next) {
+    for (emu_adapter *ad = emu_adapters_head(rt); ad && !emu_stopped(rt); ad = ad->next) {
         for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
             if (ad->bindings[i] && ad->bindings[i]->prot == p)
                 emu_unbind(rt, ad->bindings[i]);
@@ -176,22 +174,23 @@ int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad)
     fill_bind_params(b);
     emu_unlock(rt);
 
+    emu_op_start(rt, &b->bind);
     emu_cb_scope s;
     emu_cb_begin(&s, "ProtocolBindAdapterEx", p->drv, NULL, PASSIVE_LEVEL);
     NDIS_STATUS st = p->ch.BindAdapterHandlerEx(p->ctx, &b->bind_ctx, &b->bp);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_PENDING) {
-        if (!emu_wait_flag(rt, &b->bind_done, "ProtocolBindAdapterEx (pending)"))
-            return EMU_ERR_STOPPED;
-        st = b->bind_status;
-    } else if (b->opened && !b->open_done) {
-        /* The open pended; the bind returned without waiting for it. */
-        emu_wait_flag(rt, &b->open_done, "NdisOpenAdapterEx (pending)");
-    }
-    if (rt->stopped)
+    if (!emu_op_finish(rt, &b->bind, &st, "ProtocolBindAdapterEx"))
         return EMU_ERR_STOPPED;
     emu_lock(rt);
-    b->bind_ctx.dead = true;
+    bool open_pending = b->opened && !b->open_done;
+    emu_unlock(rt);
+    /* The open pended and the bind returned without waiting for it. */
+    if (open_pending)
+        emu_wait_flag(rt, &b->open_done, "NdisOpenAdapterEx (pending)");
+    if (emu_stopped(rt))
+        return EMU_ERR_STOPPED;
+    emu_lock(rt);
+    emu_obj_kill(rt, &b->bind_ctx); /* valid until the bind finished */
     bool ok = st == NDIS_STATUS_SUCCESS && b->opened && b->state != B_CLOSED;
     if (!ok) {
         ad->bindings[slot] = NULL;
@@ -226,7 +225,7 @@ NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle, NDIS_HANDLE Protoc
                               PNDIS_HANDLE NdisBindingHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisOpenAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisOpenAdapterEx", "-"))
         return NDIS_STATUS_FAILURE;
     emu_protocol *p =
         (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL, "NdisOpenAdapterEx");
@@ -261,26 +260,29 @@ NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle, NDIS_HANDLE Protoc
     return pend ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
 }
 
+/* A bind or unbind context: valid only until that operation finished, so
+ * using it afterwards is a second completion. */
+static emu_binding *op_context(NDIS_HANDLE h, emu_kind kind, const char *call)
+{
+    emu_obj *o = emu_obj_peek(h);
+    if (o && o->kind == kind && emu_obj_dead(o)) {
+        emu_violate(emu_rt, "DoubleComplete", call,
+                    "%s for an operation that already finished (completed twice, or after its "
+                    "handler returned a final status)",
+                    call);
+        return NULL;
+    }
+    o = emu_obj_check(emu_rt, h, kind, call);
+    return o ? binding_of_ctx(o, kind == K_UNBIND_CTX) : NULL;
+}
+
 void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext, NDIS_STATUS Status)
 {
-    emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCompleteBindAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
-                   "status=%#x", (unsigned)Status))
+    if (!emu_enter("NdisCompleteBindAdapterEx", "status=%#x", (unsigned)Status))
         return;
-    emu_obj *bc = emu_obj_check(rt, BindAdapterContext, K_BIND_CTX, "NdisCompleteBindAdapterEx");
-    if (!bc)
-        return;
-    emu_binding *b = binding_of_ctx(bc, false);
-    emu_lock(rt);
-    if (b->bind_done) {
-        emu_unlock(rt);
-        emu_violate(rt, "DoubleComplete", "NdisCompleteBindAdapterEx", "bind completed twice");
-        return;
-    }
-    b->bind_status = Status;
-    b->bind_done = true;
-    emu_broadcast(rt);
-    emu_unlock(rt);
+    emu_binding *b = op_context(BindAdapterContext, K_BIND_CTX, "NdisCompleteBindAdapterEx");
+    if (b)
+        emu_op_complete(emu_rt, &b->bind, Status, "NdisCompleteBindAdapterEx", "bind");
 }
 
 static void close_complete_task(emu_runtime *rt, emu_task *t)
@@ -299,8 +301,7 @@ static void close_complete_task(emu_runtime *rt, emu_task *t)
 NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCloseAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "%p",
-                   NdisBindingHandle))
+    if (!emu_enter("NdisCloseAdapterEx", "%p", NdisBindingHandle))
         return NDIS_STATUS_FAILURE;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCloseAdapterEx");
@@ -330,21 +331,12 @@ NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle)
 
 void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext)
 {
-    emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCompleteUnbindAdapterEx", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL,
-                   "-"))
+    if (!emu_enter("NdisCompleteUnbindAdapterEx", "-"))
         return;
-    emu_obj *uc = emu_obj_check(rt, UnbindContext, K_UNBIND_CTX, "NdisCompleteUnbindAdapterEx");
-    if (!uc)
-        return;
-    emu_binding *b = binding_of_ctx(uc, true);
-    emu_lock(rt);
-    bool twice = b->unbind_done;
-    b->unbind_done = true;
-    emu_broadcast(rt);
-    emu_unlock(rt);
-    if (twice)
-        emu_violate(rt, "DoubleComplete", "NdisCompleteUnbindAdapterEx", "unbind completed twice");
+    emu_binding *b = op_context(UnbindContext, K_UNBIND_CTX, "NdisCompleteUnbindAdapterEx");
+    if (b)
+        emu_op_complete(emu_rt, &b->unbind, NDIS_STATUS_SUCCESS, "NdisCompleteUnbindAdapterEx",
+                        "unbind");
 }
 
 static void pnp_params(NET_PNP_EVENT_NOTIFICATION *n, NET_PNP_EVENT_CODE code, void *buf, ULONG len,
@@ -375,6 +367,12 @@ static void pnp_params(NET_PNP_EVENT_NOTIFICATION *n, NET_PNP_EVENT_CODE code, v
     }
 }
 
+static bool nothing_delivering(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return ((emu_binding *)arg)->delivering == 0;
+}
+
 /* Sends one PnP event to a binding and waits for it. For NetEventPause,
  * len carries the pause reason. EMU_ERR_VETOED when a query is refused. */
 int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, void *buf, ULONG len)
@@ -392,8 +390,8 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
         b->state = B_PAUSING;
     else if (code == NetEventRestart)
         b->state = B_RESTARTING;
-    b->pnp_done = false;
     emu_unlock(rt);
+    emu_op_start(rt, &b->pnp);
     NET_PNP_EVENT_NOTIFICATION n;
     NDIS_PROTOCOL_PAUSE_PARAMETERS pp;
     NDIS_PROTOCOL_RESTART_PARAMETERS rp;
@@ -402,12 +400,7 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
     emu_cb_begin(&s, "ProtocolNetPnPEvent", b->prot->drv, NULL, PASSIVE_LEVEL);
     NDIS_STATUS st = b->prot->ch.NetPnPEventHandler(b->ctx, &n);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_PENDING) {
-        if (!emu_wait_flag(rt, &b->pnp_done, "ProtocolNetPnPEvent (pending)"))
-            return EMU_ERR_STOPPED;
-        st = b->pnp_status;
-    }
-    if (rt->stopped)
+    if (!emu_op_finish(rt, &b->pnp, &st, "ProtocolNetPnPEvent"))
         return EMU_ERR_STOPPED;
     emu_lock(rt);
     uint64_t so = b->sends_out;
@@ -416,6 +409,16 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
     else if (code == NetEventRestart)
         b->state = st == NDIS_STATUS_SUCCESS ? B_RUNNING : B_PAUSED;
     emu_unlock(rt);
+    /* Paused: no new indication starts. NDIS holds a reference for each
+     * one in flight, so the pause ends (and an unbind may follow) only
+     * when those returned. */
+    if (code == NetEventPause && !emu_wait(rt, nothing_delivering, b, EMU_WAIT_NS)) {
+        if (!emu_stopped(rt))
+            emu_violate(rt, "OperationNotCompleted", "ProtocolReceiveNetBufferLists",
+                        "binding %s-%s: an indication did not return", b->prot->name,
+                        b->ad->instance);
+        return EMU_ERR_STOPPED;
+    }
     if (code == NetEventPause && so) {
         emu_violate(rt, "PauseWithOutstanding", "ProtocolNetPnPEvent(NetEventPause)",
                     "binding %s-%s completed its pause with %llu send(s) outstanding",
@@ -433,22 +436,12 @@ void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
 {
     emu_runtime *rt = emu_rt;
     (void)NetPnPEventNotification;
-    if (!emu_enter("NdisCompleteNetPnPEvent", "Irql_Protocol_Driver_Function", DISPATCH_LEVEL,
-                   "status=%#x", (unsigned)Status))
+    if (!emu_enter("NdisCompleteNetPnPEvent", "status=%#x", (unsigned)Status))
         return;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCompleteNetPnPEvent");
-    if (!b)
-        return;
-    emu_lock(rt);
-    bool twice = b->pnp_done;
-    b->pnp_status = Status;
-    b->pnp_done = true;
-    emu_broadcast(rt);
-    emu_unlock(rt);
-    if (twice)
-        emu_violate(rt, "DoubleComplete", "NdisCompleteNetPnPEvent",
-                    "PnP event completed twice (or completed after returning a status)");
+    if (b)
+        emu_op_complete(rt, &b->pnp, Status, "NdisCompleteNetPnPEvent", "PnP event");
 }
 
 int emu_unbind(emu_runtime *rt, emu_binding *b)
@@ -456,29 +449,28 @@ int emu_unbind(emu_runtime *rt, emu_binding *b)
     int err = emu_binding_pnp(rt, b, NetEventPause, NULL, NDIS_PAUSE_UNBIND_PROTOCOL);
     if (err == EMU_ERR_STOPPED)
         return err;
-    emu_lock(rt);
-    b->unbind_done = false;
-    emu_unlock(rt);
+    emu_op_start(rt, &b->unbind);
     emu_cb_scope s;
     emu_cb_begin(&s, "ProtocolUnbindAdapterEx", b->prot->drv, NULL, PASSIVE_LEVEL);
     NDIS_STATUS st = b->prot->ch.UnbindAdapterHandlerEx(&b->unbind_ctx, b->ctx);
     emu_cb_end(&s);
-    if (st == NDIS_STATUS_PENDING &&
-        !emu_wait_flag(rt, &b->unbind_done, "ProtocolUnbindAdapterEx (pending)"))
+    if (!emu_op_finish(rt, &b->unbind, &st, "ProtocolUnbindAdapterEx"))
         return EMU_ERR_STOPPED;
-    if (b->state == B_CLOSED && !b->close_done &&
-        !emu_wait_flag(rt, &b->close_done, "NdisCloseAdapterEx (pending)"))
+    emu_lock(rt);
+    bool closed = b->state == B_CLOSED, close_pending = closed && !b->close_done;
+    emu_unlock(rt);
+    if (close_pending && !emu_wait_flag(rt, &b->close_done, "NdisCloseAdapterEx (pending)"))
         return EMU_ERR_STOPPED;
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
-    if (b->state != B_CLOSED) {
+    if (!closed) {
         emu_violate(rt, "OperationNotCompleted", "ProtocolUnbindAdapterEx",
                     "binding %s-%s: unbind completed without NdisCloseAdapterEx", b->prot->name,
                     b->ad->instance);
         return EMU_ERR_STOPPED;
     }
     emu_lock(rt);
-    b->unbind_ctx.dead = true;
+    emu_obj_kill(rt, &b->unbind_ctx); /* valid until the unbind finished */
     b->ad->bindings[b->slot] = NULL;
     emu_unlock(rt);
     emu_netcfg_notify(rt, EMU_NC_PATH_UNBOUND, b->ad->id, b->prot->name);
@@ -488,14 +480,16 @@ int emu_unbind(emu_runtime *rt, emu_binding *b)
 static int unbind_op(emu_runtime *rt, void *arg)
 {
     emu_binding *b = arg;
-    return b->state == B_CLOSED ? EMU_OK : emu_unbind(rt, b);
+    emu_lock(rt);
+    bool closed = b->state == B_CLOSED;
+    emu_unlock(rt);
+    return closed ? EMU_OK : emu_unbind(rt, b);
 }
 
 NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisUnbindAdapter", "Irql_Protocol_Driver_Function", PASSIVE_LEVEL, "%p",
-                   NdisBindingHandle))
+    if (!emu_enter("NdisUnbindAdapter", "%p", NdisBindingHandle))
         return NDIS_STATUS_FAILURE;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisUnbindAdapter");
@@ -507,8 +501,8 @@ NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle)
 
 void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad)
 {
-    for (emu_protocol *p = rt->protocols; p && !rt->stopped; p = p->next) {
-        if (!p->obj.dead && emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) &&
+    for (emu_protocol *p = emu_protocols_head(rt); p && !emu_stopped(rt); p = p->next) {
+        if (!emu_obj_dead(&p->obj) && emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) &&
             emu_path_enabled(rt, p->name, ad->instance))
             emu_bind(rt, p, ad);
     }
@@ -516,8 +510,8 @@ void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad)
 
 void emu_bind_all_for_protocol(emu_runtime *rt, emu_protocol *p)
 {
-    for (emu_adapter *ad = rt->adapters; ad && !rt->stopped; ad = ad->next) {
-        if (ad->state == AD_RUNNING && ad->power == 0 && !ad->obj.dead &&
+    for (emu_adapter *ad = emu_adapters_head(rt); ad && !emu_stopped(rt); ad = ad->next) {
+        if (ad->state == AD_RUNNING && ad->power == 0 && !emu_obj_dead(&ad->obj) &&
             emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) &&
             emu_path_enabled(rt, p->name, ad->instance))
             emu_bind(rt, p, ad);

@@ -10,6 +10,9 @@
 emu_runtime *emu_rt;
 
 static _Thread_local emu_thread tls_self;
+/* Whether this thread holds rt->mu: lets emu_violate, which is reached both
+ * with and without it, take it exactly when it is not already held. */
+static _Thread_local bool tls_holds_mu;
 static uint32_t next_tid;
 
 emu_thread *emu_self(void)
@@ -22,11 +25,23 @@ emu_thread *emu_self(void)
 void emu_lock(emu_runtime *rt)
 {
     pthread_mutex_lock(&rt->mu);
+    tls_holds_mu = true;
 }
 
 void emu_unlock(emu_runtime *rt)
 {
+    tls_holds_mu = false;
     pthread_mutex_unlock(&rt->mu);
+}
+
+bool emu_lock_held(void)
+{
+    return tls_holds_mu;
+}
+
+bool emu_stopped(emu_runtime *rt)
+{
+    return __atomic_load_n(&rt->stopped, __ATOMIC_ACQUIRE);
 }
 
 void emu_broadcast(emu_runtime *rt)
@@ -92,6 +107,10 @@ int emu_create(const emu_config *cfg, emu_runtime **out)
         return EMU_ERR_INVAL;
     if (emu_rt)
         return EMU_ERR_BUSY; /* NDIS entry points find the runtime through one global */
+    if (!emu_irql_table_sorted()) {
+        fprintf(stderr, "ndisemu: internal error: the IRQL table is not sorted\n");
+        abort();
+    }
     emu_runtime *rt = calloc(1, sizeof(*rt));
     if (!rt)
         return EMU_ERR_NOMEM;
@@ -103,6 +122,7 @@ int emu_create(const emu_config *cfg, emu_runtime **out)
         rt->rng = 1;
     pthread_mutex_init(&rt->mu, NULL);
     pthread_mutex_init(&rt->trace_mu, NULL);
+    pthread_mutex_init(&rt->viol_mu, NULL);
     pthread_cond_init(&rt->cv, NULL);
     rt->t0_real = mono_ns();
     rt->next_pa = 0x100000000ull;
@@ -129,7 +149,7 @@ int emu_shutdown(emu_runtime *rt)
         while (ad && ad->state == AD_HALTED)
             ad = ad->next;
         emu_unlock(rt);
-        if (!ad || rt->stopped)
+        if (!ad || emu_stopped(rt))
             break;
         if (emu_remove_device(rt, ad) == EMU_ERR_VETOED)
             emu_surprise_remove(rt, ad);
@@ -140,13 +160,13 @@ int emu_shutdown(emu_runtime *rt)
         while (d && d->unloaded)
             d = d->next;
         emu_unlock(rt);
-        if (!d || rt->stopped)
+        if (!d || emu_stopped(rt))
             break;
         if (emu_unload_driver(rt, d) != EMU_OK)
             break;
     }
     emu_run_until_idle(rt);
-    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
 void emu_destroy(emu_runtime *rt)
@@ -156,6 +176,7 @@ void emu_destroy(emu_runtime *rt)
     emu_sched_stop(rt);
     emu_sched_free_all(rt);
     emu_nbl_quarantine_free();
+    emu_irp_quarantine_free();
     emu_mem_free_all(rt);
     for (emu_mmio_map *m = rt->mmio, *n; m; m = n) {
         n = m->next;
@@ -177,6 +198,7 @@ void emu_destroy(emu_runtime *rt)
             emu_interrupt *in = (emu_interrupt *)o;
             pthread_mutex_destroy(&in->sync);
             free(in->info);
+            free(in->dpc);
         } else if (o->kind == K_CTLDEV) {
             free(((emu_ctldev *)o)->ext);
         }
@@ -190,6 +212,7 @@ void emu_destroy(emu_runtime *rt)
     }
     pthread_mutex_destroy(&rt->mu);
     pthread_mutex_destroy(&rt->trace_mu);
+    pthread_mutex_destroy(&rt->viol_mu);
     pthread_cond_destroy(&rt->cv);
     emu_rt = NULL;
     free(rt);
@@ -209,6 +232,7 @@ void *emu_obj_new(emu_runtime *rt, size_t size, emu_kind kind, emu_driver *drv, 
     o->ad = ad;
     o->tag = tag;
     o->charge = size;
+    o->charged = true;
     o->all_next = rt->objects;
     rt->objects = o;
     emu_charge(rt, drv, ad, tag, (int64_t)size, 1);
@@ -222,16 +246,25 @@ void *emu_obj_new_runtime(emu_runtime *rt, size_t size, emu_kind kind, emu_drive
     if (o) {
         o->drv = drv;
         o->charge = 0;
+        o->charged = false;
     }
     return o;
 }
 
+/* rt->mu held. `dead` is also read without the lock (emu_obj_check), hence
+ * the atomic store. */
 void emu_obj_kill(emu_runtime *rt, emu_obj *o)
 {
-    if (o->dead)
+    if (emu_obj_dead(o))
         return;
-    o->dead = true;
-    emu_charge(rt, o->drv, o->ad, o->tag, -(int64_t)o->charge, -1);
+    __atomic_store_n(&o->dead, true, __ATOMIC_RELEASE);
+    if (o->charged)
+        emu_charge(rt, o->drv, o->ad, o->tag, -(int64_t)o->charge, -1);
+}
+
+bool emu_obj_dead(const emu_obj *o)
+{
+    return __atomic_load_n(&o->dead, __ATOMIC_ACQUIRE);
 }
 
 emu_obj *emu_obj_peek(NDIS_HANDLE h)
@@ -256,7 +289,7 @@ emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char
                     (int)o->kind, (int)kind);
         return NULL;
     }
-    if (o->dead) {
+    if (emu_obj_dead(o)) {
         emu_violate(rt, "HandleAfterClose", call,
                     "handle %p used after it was closed, halted, unbound or freed", h);
         return NULL;
@@ -326,6 +359,22 @@ emu_driver *emu_handle_driver(NDIS_HANDLE h, emu_adapter **ad)
     }
 }
 
+emu_adapter *emu_adapters_head(emu_runtime *rt)
+{
+    emu_lock(rt);
+    emu_adapter *ad = rt->adapters;
+    emu_unlock(rt);
+    return ad;
+}
+
+emu_protocol *emu_protocols_head(emu_runtime *rt)
+{
+    emu_lock(rt);
+    emu_protocol *p = rt->protocols;
+    emu_unlock(rt);
+    return p;
+}
+
 /* ---- queries ---- */
 
 uint64_t emu_now_ns(emu_runtime *rt)
@@ -335,17 +384,17 @@ uint64_t emu_now_ns(emu_runtime *rt)
 
 bool emu_failed(emu_runtime *rt)
 {
-    return rt->stopped;
+    return emu_stopped(rt);
 }
 
 size_t emu_violation_count(emu_runtime *rt)
 {
-    return rt->n_viol;
+    return __atomic_load_n(&rt->n_viol, __ATOMIC_ACQUIRE);
 }
 
 const emu_violation *emu_violation_get(emu_runtime *rt, size_t i)
 {
-    return i < rt->n_viol ? &rt->viol[i] : NULL;
+    return i < emu_violation_count(rt) ? &rt->viol : NULL;
 }
 
 void emu_get_counters(emu_runtime *rt, emu_counters *out)
@@ -353,6 +402,8 @@ void emu_get_counters(emu_runtime *rt, emu_counters *out)
     emu_lock(rt);
     *out = rt->cnt;
     emu_unlock(rt);
+    out->ndis_calls = __atomic_load_n(&rt->ndis_calls, __ATOMIC_RELAXED);
+    out->bad_input = __atomic_load_n(&rt->bad_input, __ATOMIC_RELAXED);
 }
 
 int emu_adapter_mem(emu_runtime *rt, const emu_adapter *ad, emu_mem_usage *out)
@@ -394,7 +445,8 @@ emu_adapter *emu_find_adapter(emu_runtime *rt, const char *instance)
     emu_adapter *found = NULL;
     emu_lock(rt);
     for (emu_adapter *ad = rt->adapters; ad; ad = ad->next) {
-        if (ad->state != AD_HALTED && !ad->obj.dead && strcmp(ad->instance, instance) == 0)
+        if (ad->state != AD_HALTED && !emu_obj_dead(&ad->obj) &&
+            strcmp(ad->instance, instance) == 0)
             found = ad;
     }
     emu_unlock(rt);
@@ -411,11 +463,19 @@ uint32_t emu_adapter_id(const emu_adapter *ad)
     return ad->id;
 }
 
-const char *emu_adapter_state(const emu_adapter *ad)
+const char *emu_state_name(ad_state st)
 {
     static const char *const names[] = { "halted",     "initializing", "paused",
                                          "restarting", "running",      "pausing" };
-    return names[ad->state];
+    return names[st];
+}
+
+const char *emu_adapter_state(const emu_adapter *ad)
+{
+    emu_lock(ad->rt);
+    ad_state st = ad->state;
+    emu_unlock(ad->rt);
+    return emu_state_name(st);
 }
 
 const char *emu_driver_service(const emu_driver *drv)

@@ -139,7 +139,7 @@ static void run_task(emu_runtime *rt, emu_task *t)
     if (t->kind == T_PNP)
         rt->pnp_active = false;
     t->running = false;
-    if (t->period && !t->cancelled && !rt->stopped) {
+    if (t->period && !t->cancelled && !emu_stopped(rt)) {
         uint64_t now = emu_time(rt);
         t->due += t->period;
         if (t->due <= now)
@@ -158,7 +158,7 @@ static void run_task(emu_runtime *rt, emu_task *t)
 static bool det_step(emu_runtime *rt, bool allow_pnp, uint64_t limit)
 {
     emu_lock(rt);
-    if (rt->stopped) {
+    if (emu_stopped(rt)) {
         emu_unlock(rt);
         return false;
     }
@@ -203,7 +203,7 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
         for (;;) {
             emu_lock(rt);
             bool ok = pred(rt, arg);
-            bool stop = rt->stopped;
+            bool stop = emu_stopped(rt);
             uint64_t limit = wait_deadline(rt, deadline, f0);
             emu_unlock(rt);
             if (ok)
@@ -219,7 +219,7 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
     }
     emu_lock(rt);
     bool ok;
-    while (!(ok = pred(rt, arg)) && !rt->stopped) {
+    while (!(ok = pred(rt, arg)) && !emu_stopped(rt)) {
         uint64_t now = emu_time(rt), limit = wait_deadline(rt, deadline, f0);
         if (now >= limit)
             break;
@@ -242,7 +242,7 @@ bool emu_wait_flag(emu_runtime *rt, bool *flag, const char *what)
 {
     if (emu_wait(rt, flag_set, flag, EMU_WAIT_NS))
         return true;
-    if (!rt->stopped)
+    if (!emu_stopped(rt))
         emu_violate(rt, "OperationNotCompleted", what,
                     "pended operation was not completed within %llu s (virtual time in the "
                     "deterministic scheduler)",
@@ -257,7 +257,7 @@ static void *worker_main(void *arg)
     emu_runtime *rt = arg;
     emu_lock(rt);
     while (!rt->quit) {
-        emu_task *t = rt->stopped ? NULL : pick(rt, true);
+        emu_task *t = emu_stopped(rt) ? NULL : pick(rt, true);
         if (t) {
             run_task(rt, t);
             continue;
@@ -335,14 +335,14 @@ int emu_sched_run_until_idle(emu_runtime *rt)
 {
     if (!deterministic(rt)) {
         bool ok = emu_wait(rt, not_busy, NULL, 60ull * 1000000000ull);
-        return rt->stopped ? EMU_ERR_STOPPED : ok ? EMU_OK : EMU_ERR_TIMEOUT;
+        return emu_stopped(rt) ? EMU_ERR_STOPPED : ok ? EMU_OK : EMU_ERR_TIMEOUT;
     }
     uint64_t limit = emu_time(rt) + 3600ull * 1000000000ull;
     for (;;) {
         emu_lock(rt);
         bool more = busy(rt);
         emu_unlock(rt);
-        if (rt->stopped)
+        if (emu_stopped(rt))
             return EMU_ERR_STOPPED;
         if (!more)
             return EMU_OK;
@@ -357,14 +357,14 @@ int emu_sched_run_for(emu_runtime *rt, uint64_t ns)
         struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
-        return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+        return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
     }
     uint64_t target = emu_time(rt) + ns;
     while (det_step(rt, true, target)) {
     }
     if (emu_time(rt) < target)
         __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
-    return rt->stopped ? EMU_ERR_STOPPED : EMU_OK;
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
 int emu_run_until_idle(emu_runtime *rt)
@@ -397,7 +397,7 @@ static void pnp_task(emu_runtime *rt, emu_task *t)
     th->irql = PASSIVE_LEVEL;
     th->cur_ad = NULL;
     th->cur_drv = NULL;
-    int st = rt->stopped ? EMU_ERR_STOPPED : r->op(rt, r->arg);
+    int st = emu_stopped(rt) ? EMU_ERR_STOPPED : r->op(rt, r->arg);
     *th = saved;
     if (r->done_fn)
         r->done_fn(r->ctx, st);
@@ -442,7 +442,7 @@ int emu_pnp_run(emu_runtime *rt, int (*op)(emu_runtime *rt, void *arg), void *ar
 {
     if (emu_self()->depth > 0 || emu_guest_frozen(rt))
         return EMU_ERR_BUSY; /* from inside the runtime: use the emu_request_* forms */
-    if (rt->stopped)
+    if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     pnp_req r = { .op = op, .arg = arg };
     emu_lock(rt);
@@ -484,7 +484,7 @@ static void platform_task(emu_runtime *rt, emu_task *t)
     th->cur_ad = NULL;
     th->cur_drv = NULL;
     th->depth++; /* the synchronous PnP forms refuse: this runs inside the scheduler */
-    if (!rt->stopped)
+    if (!emu_stopped(rt))
         fn(t->a);
     *th = saved;
 }

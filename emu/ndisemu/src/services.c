@@ -13,7 +13,7 @@ NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
                                     PNDIS_HANDLE pTimerObject)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateTimerObject", "Irql_Timer_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisAllocateTimerObject", "-"))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
@@ -39,26 +39,31 @@ static void timer_task(emu_runtime *rt, emu_task *task)
 {
     emu_timer *t = task->a;
     emu_lock(rt);
-    if (t->obj.dead || t->task != task) {
+    if (emu_obj_dead(&t->obj) || t->task != task) {
         emu_unlock(rt);
         return;
     }
     if (!task->period)
         t->task = NULL;
     PVOID ctx = t->ctx;
+    t->callbacks_running++;
     emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
     t->ch.TimerFunction(NULL, ctx, NULL, NULL);
     emu_cb_end(&s);
+    emu_lock(rt);
+    t->callbacks_running--;
+    emu_broadcast(rt);
+    emu_unlock(rt);
 }
 
 BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG MillisecondsPeriod,
                            PVOID FunctionContext)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisSetTimerObject", "Irql_Timer_Function", DISPATCH_LEVEL,
-                   "due=%lld period=%d", (long long)DueTime.QuadPart, MillisecondsPeriod))
+    if (!emu_enter("NdisSetTimerObject", "due=%lld period=%d", (long long)DueTime.QuadPart,
+                   MillisecondsPeriod))
         return FALSE;
     emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisSetTimerObject");
     if (!t)
@@ -85,31 +90,57 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
     return was_queued ? TRUE : FALSE;
 }
 
+static bool timer_idle(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return ((emu_timer *)arg)->callbacks_running == 0;
+}
+
 BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCancelTimerObject", "Irql_Timer_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisCancelTimerObject", "-"))
         return FALSE;
     emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisCancelTimerObject");
     if (!t)
         return FALSE;
     emu_lock(rt);
-    bool cancelled = false;
-    if (t->task) {
-        if (t->task->running)
-            t->task->cancelled = true; /* periodic: no further runs */
-        else
-            cancelled = emu_task_cancel(rt, t->task);
+    emu_task *task = t->task;
+    bool periodic = task && task->period;
+    emu_unlock(rt);
+    /* Cancelling a periodic timer waits for a running callback (NDIS
+     * flushes the queued DPCs), hence PASSIVE_LEVEL only. */
+    if (periodic && emu_self()->irql > PASSIVE_LEVEL) {
+        emu_violate(rt, "Irql_Timer_Function", "NdisCancelTimerObject",
+                    "cancelling a periodic timer at IRQL %u; that requires PASSIVE_LEVEL",
+                    emu_self()->irql);
+        return FALSE;
+    }
+    emu_lock(rt);
+    bool cancelled = false, running = false;
+    task = t->task;
+    if (task) {
+        if (task->running) {
+            /* Picked by a CPU: its callback runs only if it already passed
+             * timer_task's check (which t->task = NULL now fails). */
+            task->cancelled = true; /* a running periodic timer is not re-armed */
+            running = t->callbacks_running > 0;
+            cancelled = !running;
+        } else {
+            cancelled = emu_task_cancel(rt, task);
+        }
         t->task = NULL;
     }
     emu_unlock(rt);
+    if (periodic && running)
+        emu_wait(rt, timer_idle, t, EMU_WAIT_NS);
     return cancelled ? TRUE : FALSE;
 }
 
 void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeTimerObject", "Irql_Timer_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisFreeTimerObject", "-"))
         return;
     emu_timer *t = (emu_timer *)emu_obj_check(rt, TimerObject, K_TIMER, "NdisFreeTimerObject");
     if (!t)
@@ -131,7 +162,7 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
 NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisAllocateIoWorkItem", "-"))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisObjectHandle, &ad);
@@ -151,7 +182,7 @@ static void workitem_task(emu_runtime *rt, emu_task *task)
     NDIS_IO_WORKITEM_ROUTINE fn;
     *(void **)&fn = task->b;
     emu_lock(rt);
-    bool live = !w->obj.dead;
+    bool live = !emu_obj_dead(&w->obj);
     w->task = NULL;
     emu_unlock(rt);
     if (!live) {
@@ -169,7 +200,7 @@ void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUT
                          PVOID WorkItemContext)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisQueueIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisQueueIoWorkItem", "-"))
         return;
     emu_workitem *w =
         (emu_workitem *)emu_obj_check(rt, NdisIoWorkItemHandle, K_WORKITEM, "NdisQueueIoWorkItem");
@@ -186,7 +217,7 @@ void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUT
 void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeIoWorkItem", "Irql_Miniport_Driver_Function", DISPATCH_LEVEL, "-"))
+    if (!emu_enter("NdisFreeIoWorkItem", "-"))
         return;
     emu_workitem *w =
         (emu_workitem *)emu_obj_check(rt, NdisIoWorkItemHandle, K_WORKITEM, "NdisFreeIoWorkItem");
@@ -211,7 +242,7 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
                                     PNDIS_HANDLE ConfigurationHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisOpenConfigurationEx", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisOpenConfigurationEx", "-"))
         return NDIS_STATUS_FAILURE;
     if (!ConfigObject || !ConfigurationHandle ||
         ConfigObject->Header.Type != NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT)
@@ -236,7 +267,7 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
 void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisCloseConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisCloseConfiguration", "-"))
         return;
     emu_config_h *c =
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisCloseConfiguration");
@@ -271,8 +302,7 @@ void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *P
     char key[64];
     emu_wstr_to_ascii(Keyword, key, sizeof(key));
     *Status = NDIS_STATUS_FAILURE;
-    if (!emu_enter("NdisReadConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "%s",
-                   key))
+    if (!emu_enter("NdisReadConfiguration", "%s", key))
         return;
     emu_config_h *c =
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadConfiguration");
@@ -286,7 +316,7 @@ void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *P
         char *end;
         unsigned long x = strtoul(v, &end, ParameterType == NdisParameterHexInteger ? 16 : 10);
         if (*end || end == v) {
-            __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
             return;
         }
         c->param.ParameterData.IntegerData = (ULONG)x;
@@ -304,7 +334,7 @@ void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle
 {
     emu_runtime *rt = emu_rt;
     *Status = NDIS_STATUS_FAILURE;
-    if (!emu_enter("NdisWriteConfiguration", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisWriteConfiguration", "-"))
         return;
     emu_config_h *c =
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisWriteConfiguration");
@@ -325,7 +355,7 @@ void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT Ne
 {
     emu_runtime *rt = emu_rt;
     *Status = NDIS_STATUS_FAILURE;
-    if (!emu_enter("NdisReadNetworkAddress", "Irql_Miniport_Driver_Function", PASSIVE_LEVEL, "-"))
+    if (!emu_enter("NdisReadNetworkAddress", "-"))
         return;
     emu_config_h *c =
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadNetworkAddress");
@@ -339,7 +369,7 @@ void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT Ne
         char *end;
         c->mac[i] = (UCHAR)strtoul(b, &end, 16);
         if (*end) {
-            __atomic_add_fetch(&rt->cnt.bad_input, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
             return;
         }
     }

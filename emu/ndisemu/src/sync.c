@@ -21,9 +21,10 @@ KIRQL KeGetCurrentIrql(void)
 void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
 {
     emu_thread *t = emu_self();
+    emu_enter("KeRaiseIrql", "to=%u", NewIrql);
     if (NewIrql < t->irql)
-        emu_violate(emu_rt, "Irql_Gen_Function", "KeRaiseIrql", "raising to %u from %u", NewIrql,
-                    t->irql);
+        emu_violate(emu_rt, "IrqlKeRaiseLower", "KeRaiseIrql",
+                    "raising to IRQL %u from the higher IRQL %u", NewIrql, t->irql);
     *OldIrql = t->irql;
     t->irql = NewIrql;
 }
@@ -31,9 +32,10 @@ void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
 void KeLowerIrql(KIRQL NewIrql)
 {
     emu_thread *t = emu_self();
+    emu_enter("KeLowerIrql", "to=%u", NewIrql);
     if (NewIrql > t->irql)
-        emu_violate(emu_rt, "Irql_Gen_Function", "KeLowerIrql", "lowering to %u from %u", NewIrql,
-                    t->irql);
+        emu_violate(emu_rt, "IrqlKeRaiseLower", "KeLowerIrql",
+                    "lowering to IRQL %u from the lower IRQL %u", NewIrql, t->irql);
     t->irql = NewIrql;
 }
 
@@ -56,7 +58,7 @@ static void spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
         if (__atomic_compare_exchange_n(&l->SpinLock, &expected, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             break;
-        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || rt->stopped) {
+        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || emu_stopped(rt)) {
             emu_violate(rt, "SpinLock", call,
                         "spin lock %p is held by a context that is not running (left held "
                         "after a handler returned?)",
@@ -86,15 +88,14 @@ static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
 
 void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    emu_enter("NdisAllocateSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
-              (void *)SpinLock);
+    emu_enter("NdisAllocateSpinLock", "%p", (void *)SpinLock);
     SpinLock->SpinLock = 0;
     SpinLock->OldIrql = 0;
 }
 
 void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    emu_enter("NdisFreeSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)SpinLock);
+    emu_enter("NdisFreeSpinLock", "%p", (void *)SpinLock);
     if (SpinLock->SpinLock != 0)
         emu_violate(emu_rt, "SpinLock", "NdisFreeSpinLock", "freeing held spin lock %p",
                     (void *)SpinLock);
@@ -102,8 +103,7 @@ void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    if (!emu_enter("NdisAcquireSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
-                   (void *)SpinLock))
+    if (!emu_enter("NdisAcquireSpinLock", "%p", (void *)SpinLock))
         return;
     emu_thread *t = emu_self();
     KIRQL old = t->irql;
@@ -114,8 +114,7 @@ void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    if (!emu_enter("NdisReleaseSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
-                   (void *)SpinLock))
+    if (!emu_enter("NdisReleaseSpinLock", "%p", (void *)SpinLock))
         return;
     KIRQL old = SpinLock->OldIrql;
     if (spin_release(SpinLock, "NdisReleaseSpinLock"))
@@ -124,21 +123,14 @@ void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 
 void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    if (!emu_enter("NdisDprAcquireSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
-                   (void *)SpinLock))
+    if (!emu_enter("NdisDprAcquireSpinLock", "%p", (void *)SpinLock))
         return;
-    if (emu_self()->irql != DISPATCH_LEVEL) {
-        emu_violate(emu_rt, "Irql_Synch_Function", "NdisDprAcquireSpinLock",
-                    "called at IRQL %u; must be called at DISPATCH_LEVEL", emu_self()->irql);
-        return;
-    }
     spin_acquire(SpinLock, "NdisDprAcquireSpinLock");
 }
 
 void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
-    if (!emu_enter("NdisDprReleaseSpinLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p",
-                   (void *)SpinLock))
+    if (!emu_enter("NdisDprReleaseSpinLock", "%p", (void *)SpinLock))
         return;
     spin_release(SpinLock, "NdisDprReleaseSpinLock");
 }
@@ -155,7 +147,7 @@ typedef struct emu_rwlock {
 PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisAllocateRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", NdisHandle))
+    if (!emu_enter("NdisAllocateRWLock", "%p", NdisHandle))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
@@ -170,7 +162,7 @@ PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle)
 void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisFreeRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+    if (!emu_enter("NdisFreeRWLock", "%p", (void *)Lock))
         return;
     emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, "NdisFreeRWLock");
     if (!l)
@@ -184,7 +176,7 @@ static void rw_acquire(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX st, UCHAR flags, bo
 {
     emu_runtime *rt = emu_rt;
     const char *call = write ? "NdisAcquireRWLockWrite" : "NdisAcquireRWLockRead";
-    if (!emu_enter(call, "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+    if (!emu_enter(call, "%p", (void *)Lock))
         return;
     emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, call);
     if (!l)
@@ -235,7 +227,7 @@ void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCH
 void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisReleaseRWLock", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Lock))
+    if (!emu_enter("NdisReleaseRWLock", "%p", (void *)Lock))
         return;
     emu_rwlock *l = (emu_rwlock *)emu_obj_check(rt, Lock, K_RWLOCK, "NdisReleaseRWLock");
     if (!l)
@@ -266,7 +258,7 @@ void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
 
 void NdisInitializeEvent(PNDIS_EVENT Event)
 {
-    emu_enter("NdisInitializeEvent", "Irql_Synch_Function", PASSIVE_LEVEL, "%p", (void *)Event);
+    emu_enter("NdisInitializeEvent", "%p", (void *)Event);
     __atomic_store_n(&Event->Event.Header[1], 0, __ATOMIC_SEQ_CST);
     Event->Event.Header[0] = EVENT_MAGIC;
 }
@@ -283,8 +275,7 @@ static bool event_ok(PNDIS_EVENT e, const char *call)
 void NdisSetEvent(PNDIS_EVENT Event)
 {
     emu_runtime *rt = emu_rt;
-    if (!emu_enter("NdisSetEvent", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Event) ||
-        !event_ok(Event, "NdisSetEvent"))
+    if (!emu_enter("NdisSetEvent", "%p", (void *)Event) || !event_ok(Event, "NdisSetEvent"))
         return;
     emu_lock(rt);
     __atomic_store_n(&Event->Event.Header[1], 1, __ATOMIC_SEQ_CST);
@@ -294,8 +285,7 @@ void NdisSetEvent(PNDIS_EVENT Event)
 
 void NdisResetEvent(PNDIS_EVENT Event)
 {
-    if (!emu_enter("NdisResetEvent", "Irql_Synch_Function", DISPATCH_LEVEL, "%p", (void *)Event) ||
-        !event_ok(Event, "NdisResetEvent"))
+    if (!emu_enter("NdisResetEvent", "%p", (void *)Event) || !event_ok(Event, "NdisResetEvent"))
         return;
     __atomic_store_n(&Event->Event.Header[1], 0, __ATOMIC_SEQ_CST);
 }
@@ -306,26 +296,15 @@ static bool event_signalled(emu_runtime *rt, void *arg)
     return __atomic_load_n(&((PNDIS_EVENT)arg)->Event.Header[1], __ATOMIC_SEQ_CST) != 0;
 }
 
-static bool may_wait(const char *call)
-{
-    KIRQL irql = emu_self()->irql;
-    if (irql > PASSIVE_LEVEL) {
-        emu_violate(emu_rt, "NoWaitAtDispatch", call,
-                    "waiting or sleeping at IRQL %u; only PASSIVE_LEVEL may wait", irql);
-        return false;
-    }
-    return true;
-}
-
 BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait)
 {
     emu_runtime *rt = emu_rt;
-    emu_tracef(rt, "call", "NdisWaitEvent", "%p ms=%u", (void *)Event, MsToWait);
-    if (!may_wait("NdisWaitEvent") || !event_ok(Event, "NdisWaitEvent"))
+    if (!emu_enter("NdisWaitEvent", "%p ms=%u", (void *)Event, MsToWait) ||
+        !event_ok(Event, "NdisWaitEvent"))
         return FALSE;
     uint64_t timeout = MsToWait ? (uint64_t)MsToWait * 1000000ull : EMU_WAIT_NS;
     bool ok = emu_wait(rt, event_signalled, Event, timeout);
-    if (!ok && MsToWait == 0 && !rt->stopped)
+    if (!ok && MsToWait == 0 && !emu_stopped(rt))
         emu_violate(rt, "OperationNotCompleted", "NdisWaitEvent",
                     "infinite wait on event %p that nothing will signal", (void *)Event);
     return ok ? TRUE : FALSE;
@@ -342,8 +321,7 @@ static bool never(emu_runtime *rt, void *arg)
 
 void NdisMSleep(ULONG MicrosecondsToSleep)
 {
-    emu_tracef(emu_rt, "call", "NdisMSleep", "us=%u", MicrosecondsToSleep);
-    if (!may_wait("NdisMSleep"))
+    if (!emu_enter("NdisMSleep", "us=%u", MicrosecondsToSleep))
         return;
     emu_wait(emu_rt, never, NULL, (uint64_t)MicrosecondsToSleep * 1000ull);
 }
@@ -356,7 +334,7 @@ void NdisStallExecution(UINT MicrosecondsToStall)
 void KeStallExecutionProcessor(ULONG MicroSeconds)
 {
     emu_runtime *rt = emu_rt;
-    emu_tracef(rt, "call", "KeStallExecutionProcessor", "us=%u", MicroSeconds);
+    emu_enter("KeStallExecutionProcessor", "us=%u", MicroSeconds);
     if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
         /* A busy wait: time passes, nothing else runs on this "CPU". */
         __atomic_add_fetch(&rt->now, (uint64_t)MicroSeconds * 1000ull, __ATOMIC_SEQ_CST);
@@ -401,6 +379,8 @@ ULONG DbgPrint(const char *Format, ...)
 
 void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source)
 {
+    if (!emu_enter("NdisInitUnicodeString", "%p", (void *)Destination))
+        return;
     size_t n = 0;
     while (Source && Source[n])
         n++;

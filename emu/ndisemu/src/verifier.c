@@ -21,40 +21,47 @@ static void print_report(emu_runtime *rt, const emu_violation *v)
     fprintf(f, "ndisemu: VERIFIER VIOLATION: rule %s\n  call: %s\n  detail: %s\n  at %.3f ms\n",
             v->rule, v->call, v->detail, (double)v->time_ns / 1e6);
     fprintf(f, "  recent NDIS calls (oldest first):\n");
+    pthread_mutex_lock(&rt->trace_mu);
     unsigned n = rt->ring_pos < EMU_RING ? rt->ring_pos : EMU_RING;
     for (unsigned i = 0; i < n; i++) {
         unsigned idx = (rt->ring_pos - n + i) % EMU_RING;
         fprintf(f, "    %s\n", rt->ring[idx].text);
     }
+    pthread_mutex_unlock(&rt->trace_mu);
     fflush(f);
 }
 
+/* Reached from any thread, with or without rt->mu held. The record has its
+ * own lock; `stopped` is published with release semantics (emu_stopped()
+ * reads it anywhere) and every waiter is woken to see it. */
 void emu_violate(emu_runtime *rt, const char *rule, const char *call, const char *fmt, ...)
 {
-    bool locked = pthread_mutex_trylock(&rt->mu) == 0;
-    /* The caller may already hold rt->mu (trylock then fails on a
-     * non-recursive mutex); the fields written here are only read after the
-     * run stopped, so a missed lock is harmless. */
+    pthread_mutex_lock(&rt->viol_mu);
     /* Only the first violation counts: what follows it is a consequence. */
-    if (rt->n_viol == 0) {
-        size_t i = rt->n_viol++;
+    bool first = rt->n_viol == 0;
+    if (first) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(rt->viol_text[i][2], sizeof(rt->viol_text[i][2]), fmt, ap);
+        vsnprintf(rt->viol_detail, sizeof(rt->viol_detail), fmt, ap);
         va_end(ap);
-        snprintf(rt->viol_text[i][0], sizeof(rt->viol_text[i][0]), "%s", rule);
-        snprintf(rt->viol_text[i][1], sizeof(rt->viol_text[i][1]), "%s", call);
-        rt->viol[i].rule = rt->viol_text[i][0];
-        rt->viol[i].call = rt->viol_text[i][1];
-        rt->viol[i].detail = rt->viol_text[i][2];
-        rt->viol[i].time_ns = emu_time(rt);
-        if (!rt->cfg.quiet)
-            print_report(rt, &rt->viol[i]);
+        snprintf(rt->viol_rule, sizeof(rt->viol_rule), "%s", rule);
+        snprintf(rt->viol_call, sizeof(rt->viol_call), "%s", call);
+        rt->viol.rule = rt->viol_rule;
+        rt->viol.call = rt->viol_call;
+        rt->viol.detail = rt->viol_detail;
+        rt->viol.time_ns = emu_time(rt);
+        __atomic_store_n(&rt->n_viol, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&rt->stopped, true, __ATOMIC_RELEASE);
     }
-    rt->stopped = true;
+    pthread_mutex_unlock(&rt->viol_mu);
+    if (first && !rt->cfg.quiet)
+        print_report(rt, &rt->viol);
+    bool held = emu_lock_held();
+    if (!held)
+        emu_lock(rt);
     emu_broadcast(rt);
-    if (locked)
-        pthread_mutex_unlock(&rt->mu);
+    if (!held)
+        emu_unlock(rt);
 }
 
 void emu_trace(emu_runtime *rt, emu_trace_format fmt, FILE *out)
@@ -102,7 +109,7 @@ void emu_tracef(emu_runtime *rt, const char *kind, const char *fn, const char *f
     pthread_mutex_unlock(&rt->trace_mu);
 }
 
-bool emu_enter(const char *fn, const char *rule, KIRQL max_irql, const char *fmt, ...)
+bool emu_enter(const char *fn, const char *fmt, ...)
 {
     emu_runtime *rt = emu_rt;
     char args[160];
@@ -110,11 +117,17 @@ bool emu_enter(const char *fn, const char *rule, KIRQL max_irql, const char *fmt
     va_start(ap, fmt);
     vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    __atomic_add_fetch(&rt->cnt.ndis_calls, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&rt->ndis_calls, 1, __ATOMIC_RELAXED);
     emu_tracef(rt, "call", fn, "%s", args);
+    const emu_irql_rule *r = emu_irql_rule_of(fn);
     KIRQL irql = emu_self()->irql;
-    if (irql > max_irql) {
-        emu_violate(rt, rule, fn, "called at IRQL %u; documented maximum is %u", irql, max_irql);
+    if (irql < r->min || irql > r->max) {
+        if (r->min == r->max)
+            emu_violate(rt, r->rule, fn, "called at IRQL %u; must be called at IRQL %u", irql,
+                        r->min);
+        else
+            emu_violate(rt, r->rule, fn, "called at IRQL %u; documented range is %u..%u", irql,
+                        r->min, r->max);
         return false;
     }
     return true;

@@ -1,0 +1,385 @@
+/*
+ * minimp_datapath.c - the minimal miniport's data path: descriptor rings,
+ * sends (scatter/gather), the ISR and DPC, receive indications and
+ * returns. The lifecycle and OIDs are in minimp.c.
+ *
+ * A real (if small) bus-master miniport: BAR registers through
+ * NdisMMapIoSpace, descriptor rings in shared memory, scatter/gather DMA for
+ * sends, MSI-X ISR + DPC, pause/restart with outstanding-I/O accounting,
+ * OIDs (one completed asynchronously from a work item), hang check and
+ * reset, D3/D0 and surprise removal. Built unmodified for ndisemu and, as a
+ * PE link check, for Windows.
+ *
+ * It is written for real concurrency: sends, the DPC, returns, OIDs and
+ * PnP callbacks run on several CPUs at once (ndisemu's real-time scheduler
+ * does that too). The adapter lock orders everything the driver shares
+ * with itself; the device sees descriptors only through doorbell writes
+ * made under that lock, and the driver reads a descriptor the device
+ * finished only after an acquire load of its DONE flag.
+ */
+#include "minimp.h"
+
+/* The device writes the rest of a descriptor before DONE (release). */
+static BOOLEAN desc_is_done(loopnic_desc *d)
+{
+    return (ReadULongAcquire((ULONG const volatile *)&d->flags) & LOOPNIC_DESC_DONE) != 0;
+}
+
+ULONG mp_reg_rd(mp_adapter *a, ULONG off)
+{
+    return READ_REGISTER_ULONG((volatile ULONG *)(a->regs + off));
+}
+
+void mp_reg_wr(mp_adapter *a, ULONG off, ULONG v)
+{
+    WRITE_REGISTER_ULONG((volatile ULONG *)(a->regs + off), v);
+}
+
+static void mp_reg_wr64(mp_adapter *a, ULONG off, ULONG64 v)
+{
+    WRITE_REGISTER_ULONG64((volatile ULONG64 *)(a->regs + off), v);
+}
+
+/* ---- rings (adapter lock held) ---- */
+
+/* Gives a receive buffer (the NBL's own) to the device at the next ring
+ * position. Buffers come back in any order, so a position's buffer is
+ * whichever NBL was returned for it, never a fixed one. */
+static void post_rx_locked(mp_adapter *a, PNET_BUFFER_LIST nbl)
+{
+    ULONG buf = (ULONG)(ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0];
+    ULONG pos = a->rx_tail % a->ring;
+    loopnic_desc *d = &a->rx_ring[pos];
+    d->addr = (ULONG64)a->rx_bufs_pa.QuadPart + (ULONG64)buf * MP_BUF_SIZE;
+    d->len = MP_BUF_SIZE;
+    d->flags = 0;
+    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = MP_BUF_SIZE;
+    a->rx_pos_nbl[pos] = nbl;
+    a->rx_tail++;
+}
+
+/* Only at initialize and D0, with no I/O outstanding: resets both rings
+ * and hands the device every receive buffer. */
+void mp_hw_start_locked(mp_adapter *a)
+{
+    mp_reg_wr(a, LOOPNIC_CTRL, 0);
+    mp_reg_wr64(a, LOOPNIC_TX_RING, (ULONG64)a->tx_ring_pa.QuadPart);
+    mp_reg_wr64(a, LOOPNIC_RX_RING, (ULONG64)a->rx_ring_pa.QuadPart);
+    mp_reg_wr(a, LOOPNIC_RING_SIZE, a->ring);
+    NdisZeroMemory(a->tx_ring, a->ring * sizeof(loopnic_desc));
+    a->tx_tail = a->tx_clean = a->tx_reserved = 0;
+    a->rx_tail = a->rx_clean = 0;
+    mp_reg_wr(a, LOOPNIC_CTRL, 1);
+    for (ULONG i = 0; i < a->ring; i++)
+        post_rx_locked(a, a->rx_nbl[i]);
+    mp_reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
+    mp_reg_wr(a, LOOPNIC_IMR, LOOPNIC_INT_TX | LOOPNIC_INT_RX);
+}
+
+void mp_hw_stop_locked(mp_adapter *a)
+{
+    if (!a->removed)
+        mp_reg_wr(a, LOOPNIC_CTRL, 0);
+}
+
+/* True when a pended pause may complete now; the caller completes it after
+ * dropping the lock (NDIS is not called with the adapter lock held). */
+BOOLEAN mp_pause_done_locked(mp_adapter *a)
+{
+    if (!a->pausing || a->sends_out || a->recvs_out)
+        return FALSE;
+    a->pausing = FALSE;
+    return TRUE;
+}
+
+/* ---- send ---- */
+
+/* At DISPATCH_LEVEL; n NBLs. */
+static void complete_sends(mp_adapter *a, PNET_BUFFER_LIST list, ULONG n)
+{
+    NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
+    if (BROKEN(BRK_SEND_COMPLETE_TWICE))
+        NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
+    NdisDprAcquireSpinLock(&a->lock);
+    a->sends_out -= n;
+    BOOLEAN paused = mp_pause_done_locked(a);
+    NdisDprReleaseSpinLock(&a->lock);
+    if (paused)
+        NdisMPauseComplete(a->handle);
+}
+
+/* Outstanding NBs of an NBL are counted in its MiniportReserved[0] (under
+ * the adapter lock); each NB points at its NBL from its MiniportReserved[0]. */
+#define NB_NBL(nb) ((PNET_BUFFER_LIST)NET_BUFFER_MINIPORT_RESERVED(nb)[0])
+
+static BOOLEAN nbl_put_locked(PNET_BUFFER_LIST nbl)
+{
+    ULONG_PTR n = (ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] - 1;
+    NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = (PVOID)n;
+    return n == 0;
+}
+
+/* NDIS calls it at DISPATCH_LEVEL from NdisMAllocateNetBufferSGList. */
+void MpProcessSGList(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST sgl, PVOID Context)
+{
+    PNET_BUFFER nb = Context;
+    PNET_BUFFER_LIST nbl = NB_NBL(nb);
+    mp_adapter *a = (mp_adapter *)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[1];
+    UNREFERENCED_PARAMETER(pDO);
+    UNREFERENCED_PARAMETER(Reserved);
+    /* A loopnic descriptor holds one buffer: the pool's NBs are contiguous. */
+    ULONG len = NET_BUFFER_DATA_LENGTH(nb);
+    if (len > sgl->Elements[0].Length)
+        len = sgl->Elements[0].Length;
+    NdisDprAcquireSpinLock(&a->lock);
+    ULONG slot = a->tx_tail % a->ring;
+    a->tx_nb[slot] = nb;
+    a->tx_sgl[slot] = sgl;
+    a->tx_ring[slot].addr = (ULONG64)sgl->Elements[0].Address.QuadPart;
+    a->tx_ring[slot].len = len;
+    a->tx_ring[slot].flags = 0;
+    a->tx_tail++;
+    a->tx_reserved--;
+    /* The doorbell under the lock: tail values reach the device in order. */
+    mp_reg_wr(a, LOOPNIC_TX_TAIL, a->tx_tail);
+    NdisDprReleaseSpinLock(&a->lock);
+}
+
+/* Takes one NBL or refuses it (lock held): the status to fail it with. */
+static NDIS_STATUS admit_send_locked(mp_adapter *a, PNET_BUFFER_LIST nbl, ULONG nbs)
+{
+    ULONG room = a->ring - (a->tx_tail - a->tx_clean) - a->tx_reserved;
+    a->sends_out++;
+    if (a->removed)
+        return NDIS_STATUS_ADAPTER_REMOVED;
+    if (!a->running || a->low_power)
+        return NDIS_STATUS_PAUSED;
+    if (nbs == 0 || nbs > room)
+        return NDIS_STATUS_RESOURCES;
+    a->tx_reserved += nbs;
+    NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = (PVOID)(ULONG_PTR)nbs;
+    NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[1] = a;
+    return NDIS_STATUS_SUCCESS;
+}
+
+/* Maps one NB for the device (MpProcessSGList queues it); on failure the
+ * NB's reservation is dropped and the NBL completed if it was the last. */
+static void map_nb(mp_adapter *a, PNET_BUFFER_LIST nbl, PNET_BUFFER nb)
+{
+    NET_BUFFER_MINIPORT_RESERVED(nb)[0] = nbl;
+    KIRQL old = DISPATCH_LEVEL;
+    if (!BROKEN(BRK_SG_LIST_AT_PASSIVE))
+        KeRaiseIrql(DISPATCH_LEVEL, &old); /* NdisMAllocateNetBufferSGList: DISPATCH only */
+    NDIS_STATUS st =
+        NdisMAllocateNetBufferSGList(a->dma, nb, nb, NDIS_SG_LIST_WRITE_TO_DEVICE, NULL, 0);
+    if (st != NDIS_STATUS_SUCCESS) {
+        NdisDprAcquireSpinLock(&a->lock);
+        a->tx_reserved--;
+        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_RESOURCES;
+        BOOLEAN last = nbl_put_locked(nbl);
+        NdisDprReleaseSpinLock(&a->lock);
+        if (last)
+            complete_sends(a, nbl, 1);
+    }
+    if (!BROKEN(BRK_SG_LIST_AT_PASSIVE))
+        KeLowerIrql(old);
+}
+
+void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
+                          ULONG flags)
+{
+    mp_adapter *a = ctx;
+    UNREFERENCED_PARAMETER(port);
+    UNREFERENCED_PARAMETER(flags);
+    PNET_BUFFER_LIST next;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        ULONG nbs = 0;
+        for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = NET_BUFFER_NEXT_NB(nb))
+            nbs++;
+        NdisAcquireSpinLock(&a->lock);
+        NDIS_STATUS st = admit_send_locked(a, nbl, nbs);
+        NET_BUFFER_LIST_STATUS(nbl) = st;
+        NdisReleaseSpinLock(&a->lock);
+        if (st != NDIS_STATUS_SUCCESS) {
+            KIRQL old;
+            KeRaiseIrql(DISPATCH_LEVEL, &old);
+            complete_sends(a, nbl, 1);
+            KeLowerIrql(old);
+            continue;
+        }
+        /* Once an NB is handed to the device, the DPC on another CPU may
+         * complete and free the whole NBL: read the next NB first. */
+        PNET_BUFFER nb_next;
+        for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = nb_next) {
+            nb_next = NET_BUFFER_NEXT_NB(nb);
+            map_nb(a, nbl, nb);
+        }
+    }
+}
+
+void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
+{
+    UNREFERENCED_PARAMETER(ctx);
+    UNREFERENCED_PARAMETER(id);
+}
+
+/* Completes every sent NB the device finished (all of them once the
+ * device is gone). At DISPATCH_LEVEL. */
+void mp_tx_clean(mp_adapter *a)
+{
+    PNET_BUFFER_LIST done = NULL, *tail = &done;
+    ULONG n = 0;
+    NdisDprAcquireSpinLock(&a->lock);
+    while (a->tx_clean != a->tx_tail) {
+        ULONG slot = a->tx_clean % a->ring;
+        if (!a->removed && !desc_is_done(&a->tx_ring[slot]))
+            break;
+        PNET_BUFFER nb = a->tx_nb[slot];
+        PNET_BUFFER_LIST nbl = NB_NBL(nb);
+        NdisMFreeNetBufferSGList(a->dma, a->tx_sgl[slot], nb);
+        a->tx_clean++;
+        if (a->removed)
+            NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_ADAPTER_REMOVED;
+        if (nbl_put_locked(nbl)) {
+            *tail = nbl;
+            tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            n++;
+            if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
+                a->xmit_ok++;
+        }
+    }
+    NdisDprReleaseSpinLock(&a->lock);
+    *tail = NULL;
+    if (n)
+        complete_sends(a, done, n);
+}
+
+/* ---- interrupt, DPC, receive ---- */
+
+static void break_in_isr(mp_adapter *a)
+{
+    if (BROKEN(BRK_NBL_ALLOC_IN_ISR))
+        NdisAllocateNetBufferList(a->nbl_pool, 0, 0);
+    if (BROKEN(BRK_INDICATE_IN_ISR))
+        NdisMIndicateReceiveNetBufferLists(a->handle, a->rx_nbl[0], 0, 1, 0);
+    if (BROKEN(BRK_TIMER_IN_ISR)) {
+        LARGE_INTEGER due;
+        due.QuadPart = -10000;
+        NdisSetTimerObject(a->timer, due, 0, NULL);
+    }
+    if (BROKEN(BRK_STATUS_IN_ISR)) {
+        NDIS_STATUS_INDICATION si;
+        NdisZeroMemory(&si, sizeof(si));
+        NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
+                                NDIS_STATUS_INDICATION_REVISION_1,
+                                NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
+        si.SourceHandle = a->handle;
+        si.StatusCode = NDIS_STATUS_LINK_STATE;
+        NdisMIndicateStatusEx(a->handle, &si);
+    }
+}
+
+BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
+{
+    mp_adapter *a = ctx;
+    UNREFERENCED_PARAMETER(msg);
+    *targets = 0;
+    ULONG cause = mp_reg_rd(a, LOOPNIC_ISR);
+    if (cause == 0 || cause == 0xFFFFFFFF) {
+        *queue_dpc = FALSE;
+        return FALSE;
+    }
+    break_in_isr(a);
+    InterlockedOr(&a->isr_cause, (LONG)cause);
+    *queue_dpc = TRUE;
+    return TRUE;
+}
+
+/* Indicates every frame the device finished. At DISPATCH_LEVEL. The
+ * count of indicated NBLs grows under the lock that MiniportPause reads
+ * it under, before the indication: a pause never misses one. */
+static void rx_indicate(mp_adapter *a)
+{
+    PNET_BUFFER_LIST head = NULL, *tail = &head;
+    ULONG n = 0;
+    NdisDprAcquireSpinLock(&a->lock);
+    while (a->running && !a->removed && a->rx_clean != a->rx_tail) {
+        ULONG pos = a->rx_clean % a->ring;
+        loopnic_desc *d = &a->rx_ring[pos];
+        if (!desc_is_done(d))
+            break;
+        PNET_BUFFER_LIST nbl = a->rx_pos_nbl[pos];
+        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) =
+            d->len < MP_BUF_SIZE ? d->len : MP_BUF_SIZE;
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        *tail = nbl;
+        tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+        a->rx_clean++;
+        a->rcv_ok++;
+        n++;
+    }
+    a->recvs_out += n;
+    NdisDprReleaseSpinLock(&a->lock);
+    if (n)
+        NdisMIndicateReceiveNetBufferLists(a->handle, head, NDIS_DEFAULT_PORT_NUMBER, n,
+                                           NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+}
+
+static void break_in_dpc(mp_adapter *a)
+{
+    if (BROKEN(BRK_CONFIG_IN_DPC)) {
+        NDIS_CONFIGURATION_OBJECT co;
+        NDIS_HANDLE cfg;
+        NdisZeroMemory(&co, sizeof(co));
+        NdisOpenConfigurationEx(&co, &cfg); /* PASSIVE_LEVEL only */
+    }
+    if (BROKEN(BRK_SLEEP_IN_DPC))
+        NdisMSleep(10); /* below DISPATCH_LEVEL only */
+    if (BROKEN(BRK_RETURN_HOLDING_LOCK))
+        NdisDprAcquireSpinLock(&a->lock);
+    if (BROKEN(BRK_RAISE_WITHOUT_LOWER)) {
+        KIRQL old;
+        KeRaiseIrql(HIGH_LEVEL, &old);
+    }
+    if (BROKEN(BRK_LOWER_ABOVE_CURRENT))
+        KeLowerIrql(HIGH_LEVEL);
+}
+
+void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
+{
+    mp_adapter *a = ctx;
+    UNREFERENCED_PARAMETER(msg);
+    UNREFERENCED_PARAMETER(dpc_ctx);
+    UNREFERENCED_PARAMETER(throttle);
+    UNREFERENCED_PARAMETER(reserved);
+    LONG cause = InterlockedExchange(&a->isr_cause, 0);
+    if (cause & LOOPNIC_INT_TX)
+        mp_tx_clean(a);
+    if (cause & LOOPNIC_INT_RX)
+        rx_indicate(a);
+    break_in_dpc(a);
+}
+
+void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
+{
+    mp_adapter *a = ctx;
+    UNREFERENCED_PARAMETER(flags);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NdisDprAcquireSpinLock(&a->lock);
+    ULONG n = 0;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
+        post_rx_locked(a, nbl);
+        n++;
+    }
+    a->recvs_out -= n;
+    if (!a->removed && !a->low_power)
+        mp_reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
+    BOOLEAN paused = mp_pause_done_locked(a);
+    NdisDprReleaseSpinLock(&a->lock);
+    if (paused)
+        NdisMPauseComplete(a->handle);
+    KeLowerIrql(old);
+}
