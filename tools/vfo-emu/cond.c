@@ -3,7 +3,6 @@
  */
 #include "cond.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,28 @@ static void dur(cval *v, uint64_t ns)
     snprintf(v->str, sizeof(v->str), "%.3fms", (double)ns / 1e6);
 }
 
+/* A subject's named numbers: one table per kind of subject. */
+typedef struct named {
+    const char *name;
+    uint64_t v;
+} named;
+
+/* Looks `name` up in a table of n entries; -1 with a message if absent. */
+static int pick(const named *t, size_t n, const char *name, const char *what, cval *v, char *err,
+                size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(name, t[i].name) == 0) {
+            num(v, t[i].v);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "no %s field '%s'", what, name);
+    return -1;
+}
+
+#define PICK(t, name, what) pick(t, sizeof(t) / sizeof(t[0]), name, what, v, err, errlen)
+
 /* "a.b.c" -> parts; returns the count. */
 static unsigned split_dots(const char *s, char parts[4][64])
 {
@@ -53,40 +74,33 @@ static unsigned split_dots(const char *s, char parts[4][64])
 
 static bool adapter_field(const tcpip_adapter_stats *a, const char *f, uint64_t *out)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } k64[] = {
-        { "tx", offsetof(tcpip_adapter_stats, tx) },
-        { "tx_ok", offsetof(tcpip_adapter_stats, tx_ok) },
-        { "tx_failed", offsetof(tcpip_adapter_stats, tx_failed) },
-        { "tx_seq", offsetof(tcpip_adapter_stats, tx_seq) },
-        { "rx_frames", offsetof(tcpip_adapter_stats, rx_frames) },
-        { "rx_seq", offsetof(tcpip_adapter_stats, rx_seq) },
-        { "rx_arp", offsetof(tcpip_adapter_stats, rx_arp) },
-        { "rx_other", offsetof(tcpip_adapter_stats, rx_other) },
-        { "link_downs", offsetof(tcpip_adapter_stats, link_downs) },
-        { "link_ups", offsetof(tcpip_adapter_stats, link_ups) },
-        { "status", offsetof(tcpip_adapter_stats, status_indications) },
-        { "oid_failures", offsetof(tcpip_adapter_stats, oid_failures) },
+    const named t[] = {
+        { "tx", a->tx },
+        { "tx_ok", a->tx_ok },
+        { "tx_failed", a->tx_failed },
+        { "tx_seq", a->tx_seq },
+        { "rx_frames", a->rx_frames },
+        { "rx_seq", a->rx_seq },
+        { "rx_arp", a->rx_arp },
+        { "rx_other", a->rx_other },
+        { "link_downs", a->link_downs },
+        { "link_ups", a->link_ups },
+        { "status", a->status_indications },
+        { "oid_failures", a->oid_failures },
+        { "bound", a->bound },
+        { "running", a->running },
+        { "media", a->media_connected },
+        { "configured", a->configured },
+        { "binds", a->binds },
+        { "unbinds", a->unbinds },
+        { "lso4", a->lso_v2_ip4 },
+        { "lso6", a->lso_v2_ip6 },
+        { "csum4", a->csum_tx_tcp4 },
+        { "rss", a->rss_queues },
     };
-    for (size_t i = 0; i < sizeof(k64) / sizeof(k64[0]); i++) {
-        if (strcmp(f, k64[i].name) == 0) {
-            *out = *(const uint64_t *)((const char *)a + k64[i].off);
-            return true;
-        }
-    }
-    const struct {
-        const char *name;
-        uint64_t v;
-    } small[] = { { "bound", a->bound },           { "running", a->running },
-                  { "media", a->media_connected }, { "configured", a->configured },
-                  { "binds", a->binds },           { "unbinds", a->unbinds },
-                  { "lso4", a->lso_v2_ip4 },       { "lso6", a->lso_v2_ip6 },
-                  { "csum4", a->csum_tx_tcp4 },    { "rss", a->rss_queues } };
-    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
-        if (strcmp(f, small[i].name) == 0) {
-            *out = small[i].v;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (strcmp(f, t[i].name) == 0) {
+            *out = t[i].v;
             return true;
         }
     }
@@ -110,18 +124,10 @@ static int tcpip_subject(world *w, char p[4][64], unsigned n, cval *v, char *err
         return -1;
     }
     if (n == 2) {
-        const struct {
-            const char *name;
-            uint64_t v;
-        } g[] = { { "seq_sent", s.seq_sent },         { "seq_received", s.seq_received },
-                  { "seq_not_sent", s.seq_not_sent }, { "garps", s.garps },
-                  { "arp_replies", s.arp_replies },   { "adapters", s.n_adapters } };
-        for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-            if (strcmp(p[1], g[i].name) == 0) {
-                num(v, g[i].v);
-                return 0;
-            }
-        }
+        const named g[] = { { "seq_sent", s.seq_sent },         { "seq_received", s.seq_received },
+                            { "seq_not_sent", s.seq_not_sent }, { "garps", s.garps },
+                            { "arp_replies", s.arp_replies },   { "adapters", s.n_adapters } };
+        return PICK(g, p[1], "tcpip");
     } else if (n == 3 || n == 4) {
         /* tcpip.<id>.<field> (every instance of the device) or
          * tcpip.<id>.<host>.<field> (the instance "<id>.<host>") */
@@ -162,29 +168,18 @@ static int traffic_subject(world *w, char p[4][64], unsigned n, cval *v, char *e
     emu_seqstat st;
     emu_seqstat_compute(d.sent, d.n_sent, d.arr, d.n_arr, &st);
     traffic_logs_free(&d);
-    const char *m = p[2];
-    if (strcmp(m, "gap") == 0) {
+    if (strcmp(p[2], "gap") == 0) {
         dur(v, st.longest_gap_ns);
         return 0;
     }
-    const struct {
-        const char *name;
-        uint64_t v;
-    } k[] = { { "sent", st.sent },
-              { "received", st.received },
-              { "lost", st.lost },
-              { "burst", st.longest_burst },
-              { "dups", st.duplicates },
-              { "reorders", st.reorders },
-              { "strangers", st.out_of_range } };
-    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-        if (strcmp(m, k[i].name) == 0) {
-            num(v, k[i].v);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "no traffic metric '%s'", m);
-    return -1;
+    const named t[] = { { "sent", st.sent },
+                        { "received", st.received },
+                        { "lost", st.lost },
+                        { "burst", st.longest_burst },
+                        { "dups", st.duplicates },
+                        { "reorders", st.reorders },
+                        { "strangers", st.out_of_range } };
+    return PICK(t, p[2], "traffic");
 }
 
 /* ---- switch, peer, devices ---- */
@@ -198,46 +193,30 @@ static int switch_subject(world *w, char p[4][64], unsigned n, cval *v, char *er
     }
     emu_port_stats s;
     emu_port_get_stats(port, &s);
-    const struct {
-        const char *name;
-        uint64_t v;
-    } k[] = { { "rx", s.rx_frames },
-              { "tx", s.tx_frames },
-              { "flooded", s.flooded },
-              { "drop_down", s.drop_down },
-              { "drop_spoof", s.drop_spoof },
-              { "drop_no_station", s.drop_no_station },
-              { "drop_hairpin", s.drop_hairpin } };
-    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-        if (strcmp(p[2], k[i].name) == 0) {
-            num(v, k[i].v);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "no switch port field '%s'", p[2]);
-    return -1;
+    const named t[] = { { "rx", s.rx_frames },
+                        { "tx", s.tx_frames },
+                        { "flooded", s.flooded },
+                        { "drop_down", s.drop_down },
+                        { "drop_spoof", s.drop_spoof },
+                        { "drop_no_station", s.drop_no_station },
+                        { "drop_hairpin", s.drop_hairpin } };
+    return PICK(t, p[2], "switch port");
 }
 
 static int peer_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
 {
+    if (n != 2) {
+        snprintf(err, errlen, "peer.<field>");
+        return -1;
+    }
     emu_peer_stats s;
     emu_peer_get_stats(w->peer, &s);
-    const struct {
-        const char *name;
-        uint64_t v;
-    } k[] = { { "garp", s.garp_rx },
-              { "rarp", s.rarp_rx },
-              { "arp_replied", s.arp_replied },
-              { "seq_rx", s.seq_rx },
-              { "frames", s.frames_rx } };
-    for (size_t i = 0; n == 2 && i < sizeof(k) / sizeof(k[0]); i++) {
-        if (strcmp(p[1], k[i].name) == 0) {
-            num(v, k[i].v);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "peer.<garp|rarp|arp_replied|seq_rx|frames>");
-    return -1;
+    const named t[] = { { "garp", s.garp_rx },
+                        { "rarp", s.rarp_rx },
+                        { "arp_replied", s.arp_replied },
+                        { "seq_rx", s.seq_rx },
+                        { "frames", s.frames_rx } };
+    return PICK(t, p[1], "peer");
 }
 
 static int vf_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
@@ -249,22 +228,12 @@ static int vf_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, s
     }
     emu_vfdev_stats s;
     emu_vfdev_get_stats(vf, &s);
-    const struct {
-        const char *name;
-        uint64_t v;
-    } k[] = { { "tx", s.tx_frames },
-              { "rx", s.rx_frames },
-              { "resets", s.resets },
-              { "tx_lost", s.tx_lost },
-              { "rx_no_buffer", s.rx_no_buffer } };
-    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-        if (strcmp(p[2], k[i].name) == 0) {
-            num(v, k[i].v);
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "no vf field '%s'", p[2]);
-    return -1;
+    const named t[] = { { "tx", s.tx_frames },
+                        { "rx", s.rx_frames },
+                        { "resets", s.resets },
+                        { "tx_lost", s.tx_lost },
+                        { "rx_no_buffer", s.rx_no_buffer } };
+    return PICK(t, p[2], "vf");
 }
 
 static int adapter_subject(world *w, const char *id, cval *v)

@@ -20,6 +20,7 @@
 
 #include <ndis.h>
 
+#include "ndisutil.h"
 #include "vfdev_regs.h"
 
 #define VF_TAG      'cnfV'
@@ -91,13 +92,12 @@ MINIPORT_MESSAGE_INTERRUPT_DPC VfMessageDpc;
 MINIPORT_PAUSE VfPause;
 MINIPORT_RESTART VfRestart;
 MINIPORT_DEVICE_PNP_EVENT_NOTIFY VfDevicePnPEventNotify;
-void vf_indicate_link(vf_adapter *a, BOOLEAN up);
 void vf_fail_pending_sends(vf_adapter *a, NDIS_STATUS status);
-void vf_indicate_status(vf_adapter *a, NDIS_STATUS code, PVOID buf, ULONG len);
 
 /* vfnic_oid.c */
 MINIPORT_OID_REQUEST VfOidRequest;
 MINIPORT_CANCEL_OID_REQUEST VfCancelOidRequest;
 void vf_build_offload(const vf_adapter *a, NDIS_OFFLOAD *o, BOOLEAN hardware);
+void vf_rss_caps(const vf_adapter *a, NDIS_RECEIVE_SCALE_CAPABILITIES *c);
 
 #endif /* VFNIC_H */

@@ -19,32 +19,6 @@ static ULONG count_nbls(PNET_BUFFER_LIST l)
     return n;
 }
 
-void vf_indicate_status(vf_adapter *a, NDIS_STATUS code, PVOID buf, ULONG len)
-{
-    NDIS_STATUS_INDICATION si;
-    NdisZeroMemory(&si, sizeof(si));
-    NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                            NDIS_STATUS_INDICATION_REVISION_1,
-                            NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
-    si.SourceHandle = a->handle;
-    si.StatusCode = code;
-    si.StatusBuffer = buf;
-    si.StatusBufferSize = len;
-    NdisMIndicateStatusEx(a->handle, &si);
-}
-
-void vf_indicate_link(vf_adapter *a, BOOLEAN up)
-{
-    NDIS_LINK_STATE ls;
-    NdisZeroMemory(&ls, sizeof(ls));
-    NDIS_INIT_OBJECT_HEADER(&ls.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
-    ls.MediaConnectState = up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
-    ls.MediaDuplexState = MediaDuplexStateFull;
-    ls.XmitLinkSpeed = ls.RcvLinkSpeed = up ? a->speed_bps : NDIS_LINK_SPEED_UNKNOWN;
-    vf_indicate_status(a, NDIS_STATUS_LINK_STATE, &ls, sizeof(ls));
-}
-
 /* ---- send ---- */
 
 static void complete_sends(vf_adapter *a, PNET_BUFFER_LIST list)
@@ -334,7 +308,7 @@ static void link_changed(vf_adapter *a)
         a->link_up = up;
     NdisDprReleaseSpinLock(&a->lock);
     if (changed)
-        vf_indicate_link(a, up);
+        nu_indicate_link(a->handle, up, a->speed_bps);
 }
 
 /* Recovery from a PF-imposed reset, at PASSIVE_LEVEL: the sends the device
@@ -356,7 +330,7 @@ static void VfResetWork(PVOID ctx, NDIS_HANDLE wi)
     NdisDprReleaseSpinLock(&a->lock);
     KeLowerIrql(old);
     if (up)
-        vf_indicate_link(a, TRUE);
+        nu_indicate_link(a->handle, TRUE, a->speed_bps);
     InterlockedExchange(&a->reset_queued, 0);
 }
 
@@ -374,7 +348,7 @@ static void reset_requested(vf_adapter *a)
     if (!start)
         return;
     if (was_up)
-        vf_indicate_link(a, FALSE);
+        nu_indicate_link(a->handle, FALSE, a->speed_bps);
     InterlockedExchange(&a->reset_queued, 1);
     NdisQueueIoWorkItem(a->reset_work, VfResetWork, a);
 }

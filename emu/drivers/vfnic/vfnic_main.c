@@ -40,52 +40,29 @@ static void read_identity(vf_adapter *a)
     a->link_up = (vf_reg_read(a, VFDEV_STATUS) & VFDEV_STATUS_LINK_UP) != 0;
 }
 
-static ULONG read_int(NDIS_HANDLE cfg, const char *name, ULONG dflt)
-{
-    WCHAR wbuf[48];
-    NDIS_STRING key;
-    ULONG i = 0;
-    for (; name[i] && i + 1 < sizeof(wbuf) / sizeof(wbuf[0]); i++)
-        wbuf[i] = (WCHAR)name[i];
-    wbuf[i] = 0;
-    key.Buffer = wbuf;
-    key.Length = (USHORT)(i * sizeof(WCHAR));
-    key.MaximumLength = (USHORT)sizeof(wbuf);
-    NDIS_STATUS st;
-    PNDIS_CONFIGURATION_PARAMETER p;
-    NdisReadConfiguration(&st, &p, cfg, &key, NdisParameterInteger);
-    return st == NDIS_STATUS_SUCCESS ? p->ParameterData.IntegerData : dflt;
-}
-
 /* The standardized keywords narrow what the hardware offers. */
 static void read_keywords(vf_adapter *a, NDIS_HANDLE cfg)
 {
     UCHAR ip4 = (a->caps & VFDEV_CAP_CSUM_IP4) ? 3 : 0;
     UCHAR l4v4 = (a->caps & VFDEV_CAP_CSUM_L4_IP4) ? 3 : 0;
     UCHAR l4v6 = (a->caps & VFDEV_CAP_CSUM_L4_IP6) ? 3 : 0;
-    a->off.ip4_csum = (UCHAR)(read_int(cfg, "*IPChecksumOffloadIPv4", 3) & ip4);
-    a->off.tcp4_csum = (UCHAR)(read_int(cfg, "*TCPChecksumOffloadIPv4", 3) & l4v4);
-    a->off.udp4_csum = (UCHAR)(read_int(cfg, "*UDPChecksumOffloadIPv4", 3) & l4v4);
-    a->off.tcp6_csum = (UCHAR)(read_int(cfg, "*TCPChecksumOffloadIPv6", 3) & l4v6);
-    a->off.udp6_csum = (UCHAR)(read_int(cfg, "*UDPChecksumOffloadIPv6", 3) & l4v6);
-    a->off.lso4 = read_int(cfg, "*LsoV2IPv4", 1) && (a->caps & VFDEV_CAP_LSO_IP4);
-    a->off.lso6 = read_int(cfg, "*LsoV2IPv6", 1) && (a->caps & VFDEV_CAP_LSO_IP6);
+    a->off.ip4_csum = (UCHAR)(nu_read_int(cfg, "*IPChecksumOffloadIPv4", 3) & ip4);
+    a->off.tcp4_csum = (UCHAR)(nu_read_int(cfg, "*TCPChecksumOffloadIPv4", 3) & l4v4);
+    a->off.udp4_csum = (UCHAR)(nu_read_int(cfg, "*UDPChecksumOffloadIPv4", 3) & l4v4);
+    a->off.tcp6_csum = (UCHAR)(nu_read_int(cfg, "*TCPChecksumOffloadIPv6", 3) & l4v6);
+    a->off.udp6_csum = (UCHAR)(nu_read_int(cfg, "*UDPChecksumOffloadIPv6", 3) & l4v6);
+    a->off.lso4 = nu_read_int(cfg, "*LsoV2IPv4", 1) && (a->caps & VFDEV_CAP_LSO_IP4);
+    a->off.lso6 = nu_read_int(cfg, "*LsoV2IPv6", 1) && (a->caps & VFDEV_CAP_LSO_IP6);
     ULONG hw_queues = (a->caps & VFDEV_CAP_RSS_MASK) >> VFDEV_CAP_RSS_SHIFT;
-    ULONG queues = read_int(cfg, "*NumRssQueues", hw_queues);
+    ULONG queues = nu_read_int(cfg, "*NumRssQueues", hw_queues);
     a->off.rss_queues = queues < hw_queues ? queues : hw_queues;
-    a->off.rss = read_int(cfg, "*RSS", 1) && a->off.rss_queues > 0;
+    a->off.rss = nu_read_int(cfg, "*RSS", 1) && a->off.rss_queues > 0;
 }
 
 static NDIS_STATUS read_config(vf_adapter *a)
 {
-    NDIS_CONFIGURATION_OBJECT co;
     NDIS_HANDLE cfg;
-    NdisZeroMemory(&co, sizeof(co));
-    NDIS_INIT_OBJECT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                            NDIS_CONFIGURATION_OBJECT_REVISION_1,
-                            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
-    co.NdisHandle = a->handle;
-    NDIS_STATUS st = NdisOpenConfigurationEx(&co, &cfg);
+    NDIS_STATUS st = nu_open_config(a->handle, &cfg);
     if (st != NDIS_STATUS_SUCCESS)
         return st;
     read_keywords(a, cfg);
@@ -98,61 +75,17 @@ static NDIS_STATUS read_config(vf_adapter *a)
     return NDIS_STATUS_SUCCESS;
 }
 
-static NDIS_STATUS set_registration(vf_adapter *a)
-{
-    NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES ra;
-    NdisZeroMemory(&ra, sizeof(ra));
-    NDIS_INIT_OBJECT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
-    ra.MiniportAdapterContext = a;
-    ra.AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE |
-                        NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER |
-                        NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK;
-    ra.InterfaceType = NdisInterfacePci;
-    return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ra);
-}
-
 static NDIS_STATUS set_general(vf_adapter *a)
 {
     static NDIS_RECEIVE_SCALE_CAPABILITIES rss; /* read by NDIS during the call only */
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES ga;
-    NdisZeroMemory(&ga, sizeof(ga));
-    NDIS_INIT_OBJECT_HEADER(&ga.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
-    ga.MediaType = NdisMedium802_3;
-    ga.PhysicalMediumType = NdisPhysicalMedium802_3;
-    ga.MtuSize = a->mtu;
-    ga.MaxXmitLinkSpeed = ga.MaxRcvLinkSpeed = a->speed_bps;
-    ga.XmitLinkSpeed = ga.RcvLinkSpeed = a->link_up ? a->speed_bps : NDIS_LINK_SPEED_UNKNOWN;
-    ga.MediaConnectState = a->link_up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
-    ga.MediaDuplexState = MediaDuplexStateFull;
-    ga.LookaheadSize = a->mtu;
-    ga.MacOptions = NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA | NDIS_MAC_OPTION_TRANSFERS_NOT_PEND |
-                    NDIS_MAC_OPTION_NO_LOOPBACK;
-    ga.SupportedPacketFilters = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST |
-                                NDIS_PACKET_TYPE_ALL_MULTICAST | NDIS_PACKET_TYPE_BROADCAST |
-                                NDIS_PACKET_TYPE_PROMISCUOUS;
+    nu_ethernet_general(&ga, a->perm_mac, a->mac, a->mtu, a->speed_bps, a->link_up);
+    ga.MacOptions |= NDIS_MAC_OPTION_TRANSFERS_NOT_PEND;
+    ga.SupportedPacketFilters |= NDIS_PACKET_TYPE_ALL_MULTICAST;
     ga.MaxMulticastListSize = VF_MCAST;
-    ga.MacAddressLength = 6;
-    NdisMoveMemory(ga.PermanentMacAddress, a->perm_mac, 6);
-    NdisMoveMemory(ga.CurrentMacAddress, a->mac, 6);
-    ga.AccessType = NET_IF_ACCESS_BROADCAST;
-    ga.DirectionType = NET_IF_DIRECTION_SENDRECEIVE;
-    ga.ConnectionType = NET_IF_CONNECTION_DEDICATED;
-    ga.IfType = IF_TYPE_ETHERNET_CSMACD;
-    ga.IfConnectorPresent = TRUE;
     ga.SupportedStatistics = NDIS_STATISTICS_XMIT_OK_SUPPORTED | NDIS_STATISTICS_RCV_OK_SUPPORTED;
     if (a->off.rss) {
-        NdisZeroMemory(&rss, sizeof(rss));
-        NDIS_INIT_OBJECT_HEADER(&rss.Header, NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
-                                NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1, sizeof(rss));
-        rss.CapabilitiesFlags = NDIS_RSS_CAPS_MESSAGE_SIGNALED_INTERRUPTS |
-                                NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC |
-                                NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4 | NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6;
-        rss.NumberOfInterruptMessages = 1;
-        rss.NumberOfReceiveQueues = a->off.rss_queues;
+        vf_rss_caps(a, &rss);
         ga.RecvScaleCapabilities = &rss;
     }
     return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ga);
@@ -206,7 +139,8 @@ static NDIS_STATUS init_steps(vf_adapter *a, PNDIS_MINIPORT_INIT_PARAMETERS ip)
     read_identity(a);
     if ((st = read_config(a)) != NDIS_STATUS_SUCCESS)
         return st;
-    if ((st = set_registration(a)) != NDIS_STATUS_SUCCESS ||
+    if ((st = nu_set_registration(a->handle, a, NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER)) !=
+            NDIS_STATUS_SUCCESS ||
         (st = set_general(a)) != NDIS_STATUS_SUCCESS ||
         (st = set_offload(a)) != NDIS_STATUS_SUCCESS)
         return st;

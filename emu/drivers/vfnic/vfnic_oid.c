@@ -30,20 +30,9 @@ static const NDIS_OID k_supported[] = {
     OID_PNP_SET_POWER,
 };
 
-static NDIS_STATUS answer(PNDIS_OID_REQUEST r, const void *p, ULONG len)
-{
-    if (r->DATA.QUERY_INFORMATION.InformationBufferLength < len) {
-        r->DATA.QUERY_INFORMATION.BytesNeeded = len;
-        return NDIS_STATUS_BUFFER_TOO_SHORT;
-    }
-    NdisMoveMemory(r->DATA.QUERY_INFORMATION.InformationBuffer, p, len);
-    r->DATA.QUERY_INFORMATION.BytesWritten = len;
-    return NDIS_STATUS_SUCCESS;
-}
-
 static NDIS_STATUS answer_ulong(PNDIS_OID_REQUEST r, ULONG v)
 {
-    return answer(r, &v, sizeof(v));
+    return nu_answer(r, &v, sizeof(v));
 }
 
 /* Statistics OIDs answer 32 bits when that is all the caller's buffer holds. */
@@ -51,7 +40,7 @@ static NDIS_STATUS answer_counter(PNDIS_OID_REQUEST r, ULONG64 v)
 {
     if (r->DATA.QUERY_INFORMATION.InformationBufferLength < sizeof(ULONG64))
         return answer_ulong(r, (ULONG)v);
-    return answer(r, &v, sizeof(v));
+    return nu_answer(r, &v, sizeof(v));
 }
 
 static UCHAR csum_bits(UCHAR cfg, BOOLEAN tx)
@@ -122,19 +111,26 @@ static NDIS_STATUS query_statistics(vf_adapter *a, PNDIS_OID_REQUEST r)
     s.ifOutErrors = a->st.xmit_error;
     s.ifOutDiscards = a->st.xmit_discards;
     NdisReleaseSpinLock(&a->lock);
-    return answer(r, &s, sizeof(s));
+    return nu_answer(r, &s, sizeof(s));
 }
 
 static NDIS_STATUS query_link(vf_adapter *a, PNDIS_OID_REQUEST r)
 {
     NDIS_LINK_STATE ls;
-    NdisZeroMemory(&ls, sizeof(ls));
-    NDIS_INIT_OBJECT_HEADER(&ls.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
-    ls.MediaConnectState = a->link_up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
-    ls.MediaDuplexState = MediaDuplexStateFull;
-    ls.XmitLinkSpeed = ls.RcvLinkSpeed = a->link_up ? a->speed_bps : NDIS_LINK_SPEED_UNKNOWN;
-    return answer(r, &ls, sizeof(ls));
+    nu_link_state(&ls, a->link_up, a->speed_bps);
+    return nu_answer(r, &ls, sizeof(ls));
+}
+
+void vf_rss_caps(const vf_adapter *a, NDIS_RECEIVE_SCALE_CAPABILITIES *c)
+{
+    NdisZeroMemory(c, sizeof(*c));
+    NDIS_INIT_OBJECT_HEADER(&c->Header, NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
+                            NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1, sizeof(*c));
+    c->CapabilitiesFlags = NDIS_RSS_CAPS_MESSAGE_SIGNALED_INTERRUPTS |
+                           NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC | NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4 |
+                           NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6;
+    c->NumberOfInterruptMessages = 1;
+    c->NumberOfReceiveQueues = a->off.rss_queues;
 }
 
 static NDIS_STATUS query_rss_caps(vf_adapter *a, PNDIS_OID_REQUEST r)
@@ -142,15 +138,8 @@ static NDIS_STATUS query_rss_caps(vf_adapter *a, PNDIS_OID_REQUEST r)
     if (!a->off.rss)
         return NDIS_STATUS_NOT_SUPPORTED;
     NDIS_RECEIVE_SCALE_CAPABILITIES c;
-    NdisZeroMemory(&c, sizeof(c));
-    NDIS_INIT_OBJECT_HEADER(&c.Header, NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
-                            NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1, sizeof(c));
-    c.CapabilitiesFlags = NDIS_RSS_CAPS_MESSAGE_SIGNALED_INTERRUPTS |
-                          NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC | NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4 |
-                          NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6;
-    c.NumberOfInterruptMessages = 1;
-    c.NumberOfReceiveQueues = a->off.rss_queues;
-    return answer(r, &c, sizeof(c));
+    vf_rss_caps(a, &c);
+    return nu_answer(r, &c, sizeof(c));
 }
 
 static NDIS_STATUS oid_query(vf_adapter *a, PNDIS_OID_REQUEST r)
@@ -159,7 +148,7 @@ static NDIS_STATUS oid_query(vf_adapter *a, PNDIS_OID_REQUEST r)
     NDIS_OFFLOAD o;
     switch (r->DATA.QUERY_INFORMATION.Oid) {
     case OID_GEN_SUPPORTED_LIST:
-        return answer(r, k_supported, sizeof(k_supported));
+        return nu_answer(r, k_supported, sizeof(k_supported));
     case OID_GEN_CURRENT_PACKET_FILTER:
         return answer_ulong(r, a->packet_filter);
     case OID_GEN_CURRENT_LOOKAHEAD:
@@ -180,21 +169,21 @@ static NDIS_STATUS oid_query(vf_adapter *a, PNDIS_OID_REQUEST r)
     case OID_GEN_STATISTICS:
         return query_statistics(a, r);
     case OID_GEN_VENDOR_DESCRIPTION:
-        return answer(r, vendor, sizeof(vendor));
+        return nu_answer(r, vendor, sizeof(vendor));
     case OID_802_3_PERMANENT_ADDRESS:
-        return answer(r, a->perm_mac, 6);
+        return nu_answer(r, a->perm_mac, 6);
     case OID_802_3_CURRENT_ADDRESS:
-        return answer(r, a->mac, 6);
+        return nu_answer(r, a->mac, 6);
     case OID_802_3_MULTICAST_LIST:
-        return answer(r, a->mcast, a->n_mcast * 6);
+        return nu_answer(r, a->mcast, a->n_mcast * 6);
     case OID_802_3_MAXIMUM_LIST_SIZE:
         return answer_ulong(r, VF_MCAST);
     case OID_TCP_OFFLOAD_CURRENT_CONFIG:
         vf_build_offload(a, &o, FALSE);
-        return answer(r, &o, sizeof(o));
+        return nu_answer(r, &o, sizeof(o));
     case OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES:
         vf_build_offload(a, &o, TRUE);
-        return answer(r, &o, sizeof(o));
+        return nu_answer(r, &o, sizeof(o));
     case OID_GEN_RECEIVE_SCALE_CAPABILITIES:
         return query_rss_caps(a, r);
     default:
@@ -250,7 +239,7 @@ static NDIS_STATUS set_offload_params(vf_adapter *a, PNDIS_OID_REQUEST r)
     r->DATA.SET_INFORMATION.BytesRead = r->DATA.SET_INFORMATION.InformationBufferLength;
     NDIS_OFFLOAD o;
     vf_build_offload(a, &o, FALSE);
-    vf_indicate_status(a, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, &o, sizeof(o));
+    nu_indicate_status(a->handle, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, &o, sizeof(o));
     return NDIS_STATUS_SUCCESS;
 }
 

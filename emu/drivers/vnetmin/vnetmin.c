@@ -7,27 +7,6 @@ static NDIS_HANDLE g_driver;
 
 #define SPEED_BPS 1000000000ull /* below a VF's, so TCP/IP's automatic metric prefers the VF */
 
-static void indicate_link(vm_adapter *a, BOOLEAN up)
-{
-    NDIS_LINK_STATE ls;
-    NdisZeroMemory(&ls, sizeof(ls));
-    NDIS_INIT_OBJECT_HEADER(&ls.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
-    ls.MediaConnectState = up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
-    ls.MediaDuplexState = MediaDuplexStateFull;
-    ls.XmitLinkSpeed = ls.RcvLinkSpeed = up ? SPEED_BPS : NDIS_LINK_SPEED_UNKNOWN;
-    NDIS_STATUS_INDICATION si;
-    NdisZeroMemory(&si, sizeof(si));
-    NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                            NDIS_STATUS_INDICATION_REVISION_1,
-                            NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
-    si.SourceHandle = a->handle;
-    si.StatusCode = NDIS_STATUS_LINK_STATE;
-    si.StatusBuffer = &ls;
-    si.StatusBufferSize = sizeof(ls);
-    NdisMIndicateStatusEx(a->handle, &si);
-}
-
 /* The device's link bit (up when STATUS was not negotiated). */
 static BOOLEAN read_link(vm_adapter *a)
 {
@@ -63,7 +42,7 @@ static void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
     a->link_up = up;
     NdisDprReleaseSpinLock(&a->lock);
     if (changed)
-        indicate_link(a, up);
+        nu_indicate_link(a->handle, up, SPEED_BPS);
 }
 
 /* ---- data path: none ---- */
@@ -110,34 +89,23 @@ static NDIS_STATUS VmRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS 
 
 /* ---- OIDs ---- */
 
-static NDIS_STATUS answer(PNDIS_OID_REQUEST r, const void *p, ULONG len)
-{
-    if (r->DATA.QUERY_INFORMATION.InformationBufferLength < len) {
-        r->DATA.QUERY_INFORMATION.BytesNeeded = len;
-        return NDIS_STATUS_BUFFER_TOO_SHORT;
-    }
-    NdisMoveMemory(r->DATA.QUERY_INFORMATION.InformationBuffer, p, len);
-    r->DATA.QUERY_INFORMATION.BytesWritten = len;
-    return NDIS_STATUS_SUCCESS;
-}
-
 static NDIS_STATUS query(vm_adapter *a, PNDIS_OID_REQUEST r)
 {
     ULONG v;
     switch (r->DATA.QUERY_INFORMATION.Oid) {
     case OID_802_3_PERMANENT_ADDRESS:
     case OID_802_3_CURRENT_ADDRESS:
-        return answer(r, a->mac, 6);
+        return nu_answer(r, a->mac, 6);
     case OID_802_3_MULTICAST_LIST:
-        return answer(r, a->mcast, a->n_mcast * 6);
+        return nu_answer(r, a->mcast, a->n_mcast * 6);
     case OID_802_3_MAXIMUM_LIST_SIZE:
         v = 32;
-        return answer(r, &v, sizeof(v));
+        return nu_answer(r, &v, sizeof(v));
     case OID_GEN_CURRENT_PACKET_FILTER:
-        return answer(r, &a->packet_filter, sizeof(ULONG));
+        return nu_answer(r, &a->packet_filter, sizeof(ULONG));
     case OID_GEN_MAXIMUM_FRAME_SIZE:
         v = 1500;
-        return answer(r, &v, sizeof(v));
+        return nu_answer(r, &v, sizeof(v));
     default:
         return NDIS_STATUS_NOT_SUPPORTED;
     }
@@ -194,22 +162,10 @@ static void VmCancelOid(NDIS_HANDLE ctx, PVOID id)
 
 static ULONG read_standby_setting(vm_adapter *a)
 {
-    NDIS_CONFIGURATION_OBJECT co;
     NDIS_HANDLE cfg;
-    NdisZeroMemory(&co, sizeof(co));
-    NDIS_INIT_OBJECT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                            NDIS_CONFIGURATION_OBJECT_REVISION_1,
-                            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
-    co.NdisHandle = a->handle;
-    ULONG standby = 1;
-    if (NdisOpenConfigurationEx(&co, &cfg) != NDIS_STATUS_SUCCESS)
-        return standby;
-    NDIS_STRING key = NDIS_STRING_CONST("Standby");
-    NDIS_STATUS st;
-    PNDIS_CONFIGURATION_PARAMETER p;
-    NdisReadConfiguration(&st, &p, cfg, &key, NdisParameterInteger);
-    if (st == NDIS_STATUS_SUCCESS)
-        standby = p->ParameterData.IntegerData;
+    if (nu_open_config(a->handle, &cfg) != NDIS_STATUS_SUCCESS)
+        return 1;
+    ULONG standby = nu_read_int(cfg, "Standby", 1);
     NdisCloseConfiguration(cfg);
     return standby;
 }
@@ -271,43 +227,11 @@ static NDIS_STATUS negotiate(vm_adapter *a)
 
 static NDIS_STATUS set_attributes(vm_adapter *a)
 {
-    NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES ra;
-    NdisZeroMemory(&ra, sizeof(ra));
-    NDIS_INIT_OBJECT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
-    ra.MiniportAdapterContext = a;
-    ra.AttributeFlags =
-        NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE | NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK;
-    ra.InterfaceType = NdisInterfacePci;
-    NDIS_STATUS st = NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ra);
+    NDIS_STATUS st = nu_set_registration(a->handle, a, 0);
     if (st != NDIS_STATUS_SUCCESS)
         return st;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES ga;
-    NdisZeroMemory(&ga, sizeof(ga));
-    NDIS_INIT_OBJECT_HEADER(&ga.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
-    ga.MediaType = NdisMedium802_3;
-    ga.PhysicalMediumType = NdisPhysicalMedium802_3;
-    ga.MtuSize = 1500;
-    ga.MaxXmitLinkSpeed = ga.MaxRcvLinkSpeed = SPEED_BPS;
-    ga.XmitLinkSpeed = ga.RcvLinkSpeed = a->link_up ? SPEED_BPS : NDIS_LINK_SPEED_UNKNOWN;
-    ga.MediaConnectState = a->link_up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
-    ga.MediaDuplexState = MediaDuplexStateFull;
-    ga.LookaheadSize = 1500;
-    ga.MacOptions = NDIS_MAC_OPTION_COPY_LOOKAHEAD_DATA | NDIS_MAC_OPTION_NO_LOOPBACK;
-    ga.SupportedPacketFilters = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST |
-                                NDIS_PACKET_TYPE_BROADCAST | NDIS_PACKET_TYPE_PROMISCUOUS;
-    ga.MaxMulticastListSize = 32;
-    ga.MacAddressLength = 6;
-    NdisMoveMemory(ga.PermanentMacAddress, a->mac, 6);
-    NdisMoveMemory(ga.CurrentMacAddress, a->mac, 6);
-    ga.AccessType = NET_IF_ACCESS_BROADCAST;
-    ga.DirectionType = NET_IF_DIRECTION_SENDRECEIVE;
-    ga.ConnectionType = NET_IF_CONNECTION_DEDICATED;
-    ga.IfType = IF_TYPE_ETHERNET_CSMACD;
-    ga.IfConnectorPresent = TRUE;
+    nu_ethernet_general(&ga, a->mac, a->mac, 1500, SPEED_BPS, a->link_up);
     return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ga);
 }
 

@@ -17,6 +17,7 @@
 
 #include <ndis.h>
 
+#include "ndisutil.h"
 #include "vio.h"
 
 #define VM_TAG 'nmtV'
