@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "vio_harness.h"
 
 #define HEADER_LEN  12u
@@ -122,13 +122,6 @@ __attribute__((noinline)) static uint64_t run_batches(bench *b, uint64_t batches
     return done;
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void run_config(uint16_t ring, vio_add_mode mode, uint32_t batch, uint64_t buffers)
 {
     uint64_t batches = (buffers + batch - 1) / batch;
@@ -138,9 +131,9 @@ static void run_config(uint16_t ring, vio_add_mode mode, uint32_t batch, uint64_
 
     bench_up(&b, ring, mode, batch);
     run_batches(&b, batches / 10 + 1); /* warm caches and branch predictors */
-    t0 = now_ns();
+    t0 = bench_now_ns();
     done = run_batches(&b, batches);
-    ns = now_ns() - t0;
+    ns = bench_now_ns() - t0;
     if (done != batches * batch) {
         fprintf(stderr, "vq_bench: %llu buffers came back, expected %llu\n",
                 (unsigned long long)done, (unsigned long long)(batches * batch));
@@ -150,18 +143,6 @@ static void run_config(uint16_t ring, vio_add_mode mode, uint32_t batch, uint64_
            mode == VIO_ADD_INDIRECT ? "indirect" : "direct", batch, ns / (double)done,
            (double)done / ns * 1e3);
     bench_down(&b);
-}
-
-static uint64_t parse_number(const char *s)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-
-    if (*s == '\0' || *end != '\0' || v == 0) {
-        fprintf(stderr, "vq_bench: not a positive number: %s\n", s);
-        exit(2);
-    }
-    return v;
 }
 
 int main(int argc, char **argv)
@@ -176,11 +157,11 @@ int main(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--buffers") && i + 1 < argc)
-            buffers = parse_number(argv[++i]);
+            buffers = bench_parse_count("vq_bench", argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
-            batch = (uint32_t)parse_number(argv[++i]);
+            batch = (uint32_t)bench_parse_count("vq_bench", argv[++i]);
         else if (!strcmp(argv[i], "--ring") && i + 1 < argc)
-            only_ring = (int)parse_number(argv[++i]);
+            only_ring = (int)bench_parse_count("vq_bench", argv[++i]);
         else if (!strcmp(argv[i], "--mode") && i + 1 < argc)
             only_mode = !strcmp(argv[++i], "indirect") ? 1 : 0;
         else {

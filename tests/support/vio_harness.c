@@ -536,20 +536,12 @@ static void apply_defaults(vh_params *p)
         p->os_vectors = p->msix_vectors;
 }
 
-vio_harness *vh_create(const vh_params *params)
+/* The harness's own device: the test personality. */
+static emu_vdev *make_test_device(vio_harness *h)
 {
-    vio_harness *h = calloc(1, sizeof(*h));
     emu_vdev_params dp = { 0 };
     uint16_t q;
 
-    if (!h)
-        return NULL;
-    if (params)
-        h->params = *params;
-    apply_defaults(&h->params);
-    h->ops = vh_os_ops;
-    h->next_gpa = VH_GPA_BASE;
-    h->maps = calloc(VH_MAX_MAPS, sizeof(*h->maps));
     for (q = 0; q < h->params.num_queues; q++) {
         h->qinfo[q] = (emu_vdev_queue_info){ h->params.queue_size, vh_process };
         h->held[q] = calloc(h->params.queue_size, sizeof(emu_vdev_req));
@@ -570,7 +562,25 @@ vio_harness *vh_create(const vh_params *params)
     dp.host = &vh_host_ops;
     dp.host_ctx = h;
     dp.msix_vectors = h->params.msix_vectors;
-    h->dev = emu_vdev_create(&dp);
+    return emu_vdev_create(&dp);
+}
+
+vio_harness *vh_create(const vh_params *params)
+{
+    vio_harness *h = calloc(1, sizeof(*h));
+
+    if (!h)
+        return NULL;
+    if (params)
+        h->params = *params;
+    apply_defaults(&h->params);
+    h->ops = vh_os_ops;
+    h->next_gpa = VH_GPA_BASE;
+    h->maps = calloc(VH_MAX_MAPS, sizeof(*h->maps));
+    if (h->params.make_device)
+        h->dev = h->params.make_device(h->params.make_ctx, &vh_host_ops, h, h->params.msix_vectors);
+    else
+        h->dev = make_test_device(h);
     if (!h->dev || !h->maps) {
         vh_destroy(h);
         return NULL;
@@ -598,7 +608,8 @@ bool vh_destroy(vio_harness *h)
     for (i = 0; h->maps && i < VH_MAX_MAPS; i++)
         live += h->maps[i].used;
     clean = live == 0 && h->mem_live == 0 && h->bad_frees == 0 && h->guard_corruptions == 0;
-    emu_vdev_destroy(h->dev);
+    if (!h->params.make_device)
+        emu_vdev_destroy(h->dev);
     for (q = 0; q < VH_MAX_QUEUES; q++)
         free(h->held[q]);
     free(h->allocs);

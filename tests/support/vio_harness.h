@@ -10,10 +10,12 @@
  * stray device access fails translation. Register accesses by the driver
  * outside a mapped BAR window are counted.
  *
- * The test personality has a configurable number of queues. Each queue
- * either echoes (copies the readable bytes of a buffer into its writable
- * part and returns it at once) or holds buffers until the test completes
- * them. Its 16-byte configuration space is vh_config.
+ * The device is either the harness's own test personality or one the test
+ * brings (vh_params.make_device, e.g. the virtio-net model), built on the
+ * harness's host ops. The test personality has a configurable number of
+ * queues. Each queue either echoes (copies the readable bytes of a buffer
+ * into its writable part and returns it at once) or holds buffers until the
+ * test completes them. Its 16-byte configuration space is vh_config.
  */
 #ifndef VIO_HARNESS_H
 #define VIO_HARNESS_H
@@ -40,13 +42,21 @@ typedef enum vh_queue_mode {
     VH_HOLD,
 } vh_queue_mode;
 
+/* Builds a device on the harness's host ops instead of the test personality.
+ * The harness does not destroy such a device: its maker does, after
+ * vh_destroy. */
+typedef emu_vdev *(*vh_make_device)(void *make_ctx, const emu_vdev_host_ops *host, void *host_ctx,
+                                    uint16_t msix_vectors);
+
 typedef struct vh_params {
-    uint16_t num_queues;    /* default 2 */
-    uint16_t queue_size;    /* device maximum per queue, default 256 */
-    uint64_t features;      /* device-specific feature bits offered */
-    uint16_t msix_vectors;  /* device table size, default num_queues + 1 */
-    uint16_t os_vectors;    /* vectors the "OS" grants, default msix_vectors */
-    bool process_on_notify; /* run the queue from the notify hook */
+    uint16_t num_queues;        /* default 2 (with make_device: the device's queue count) */
+    uint16_t queue_size;        /* device maximum per queue, default 256 */
+    uint64_t features;          /* device-specific feature bits offered */
+    uint16_t msix_vectors;      /* device table size, default num_queues + 1 */
+    uint16_t os_vectors;        /* vectors the "OS" grants, default msix_vectors */
+    bool process_on_notify;     /* run the queue from the notify hook */
+    vh_make_device make_device; /* NULL: the test personality */
+    void *make_ctx;
 } vh_params;
 
 typedef struct vio_harness vio_harness;
