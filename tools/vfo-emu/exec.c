@@ -196,7 +196,7 @@ int exec_options(world *w, const scn_file *f)
 
 static int add_standby(world *w, const scn_cmd *c)
 {
-    emu_stbnic_cfg nic = { .model = EMU_STBNIC_BARE };
+    emu_stbnic_cfg nic = { 0 };
     bool failover = true, link = true;
     const char *reg[SCN_MAX_WORDS];
     unsigned n_reg = 0;

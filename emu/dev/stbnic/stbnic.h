@@ -1,14 +1,16 @@
 /*
- * stbnic.h - the standby NIC a hypervisor model gives a guest: a virtio-net
- * PCI device (virtio_dev on ndisemu's PCI) with its backend on a host
- * switch port, and the hooks QEMU's failover needs: offer STANDBY, hear
- * when the driver's features are accepted, toggle the link, move the
- * backend to another host's port after a migration, announce.
+ * stbnic.h - the standby NIC a hypervisor model gives a guest: emu/dev's
+ * virtio-net device (virtio_net_dev.h) on ndisemu's PCI (virtio_pci.h),
+ * with its backend on a host switch port, and the hooks QEMU's failover
+ * needs: offer STANDBY, hear when the driver's features are accepted,
+ * toggle the link, move the backend to another host's port after a
+ * migration (the device, its rings and the guest's driver state stay), and
+ * announce.
  *
- * Models:
- *  - EMU_STBNIC_BARE: the virtio-net identity only (MAC, STATUS, STANDBY,
- *    configuration space) with idle queues: what QEMU's failover qtest
- *    exercises. Frames from the switch are counted and dropped.
+ * The backend behaves as a tap behind QEMU: what the driver transmits goes
+ * to the switch as wire frames (GSO frames segmented, partial checksums
+ * completed, as the host kernel does); frames from the switch queue (up to
+ * 256, more are dropped and counted) until the driver has receive buffers.
  */
 #ifndef EMU_STBNIC_H
 #define EMU_STBNIC_H
@@ -21,12 +23,7 @@
 
 typedef struct emu_stbnic emu_stbnic;
 
-typedef enum emu_stbnic_model {
-    EMU_STBNIC_BARE,
-} emu_stbnic_model;
-
 typedef struct emu_stbnic_cfg {
-    emu_stbnic_model model;
     uint8_t mac[6];
     bool link_down;
     const char *const *registry; /* the adapter's registry ("Standby=0"); copied */
@@ -50,14 +47,19 @@ void emu_stbnic_set_link(emu_stbnic *nic, bool up);
 /* The backend's switch port (NULL: none); the old one is disconnected. */
 void emu_stbnic_set_port(emu_stbnic *nic, emu_port *port);
 emu_port *emu_stbnic_port(emu_stbnic *nic);
-/* After a migration: sets ANNOUNCE when the driver negotiated it; returns
- * whether it did (the bare model never does). */
+/* After a migration: asks the guest to announce (ANNOUNCE) when its driver
+ * negotiated GUEST_ANNOUNCE with the control queue; returns whether it did. */
 bool emu_stbnic_announce(emu_stbnic *nic);
-/* The device features the driver accepted (0 before FEATURES_OK). */
+/* The features the driver accepted (0 before FEATURES_OK). */
 uint64_t emu_stbnic_driver_features(emu_stbnic *nic);
 
 typedef struct emu_stbnic_stats {
-    uint64_t negotiations, rx_dropped, tx_frames, rx_frames;
+    uint64_t negotiations;
+    uint64_t tx_frames;  /* wire frames sent to the switch (after segmentation) */
+    uint64_t rx_frames;  /* frames delivered to the driver */
+    uint64_t rx_refused; /* the device refused them (filter, link down, bad frame) */
+    uint64_t rx_dropped; /* queue full, or the NIC unplugged */
+    uint64_t announces;
 } emu_stbnic_stats;
 void emu_stbnic_get_stats(emu_stbnic *nic, emu_stbnic_stats *out);
 
