@@ -325,3 +325,8 @@ void emu_stbnic_get_stats(emu_stbnic *nic, emu_stbnic_stats *out)
     *out = nic->st;
     pthread_mutex_unlock(&nic->mu);
 }
+
+emu_vpci *emu_stbnic_glue(emu_stbnic *nic)
+{
+    return nic->glue;
+}

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ndisemu/emu_device.h"
+#include "virtio_pci.h"
 #include "vswitch.h"
 
 typedef struct emu_stbnic emu_stbnic;
@@ -50,6 +51,8 @@ emu_port *emu_stbnic_port(emu_stbnic *nic);
 /* After a migration: asks the guest to announce (ANNOUNCE) when its driver
  * negotiated GUEST_ANNOUNCE with the control queue; returns whether it did. */
 bool emu_stbnic_announce(emu_stbnic *nic);
+/* The PCI glue (its interrupt and DMA counters). */
+emu_vpci *emu_stbnic_glue(emu_stbnic *nic);
 /* The features the driver accepted (0 before FEATURES_OK). */
 uint64_t emu_stbnic_driver_features(emu_stbnic *nic);
 

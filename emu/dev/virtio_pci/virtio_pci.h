@@ -46,6 +46,7 @@ bool emu_vpci_attached(emu_vpci *v);
 
 typedef struct emu_vpci_stats {
     uint64_t queue_runs, notifies_coalesced, dma_refused, interrupts, lost_interrupts;
+    uint64_t by_vector[8]; /* interrupts delivered per MSI-X vector (the first eight) */
 } emu_vpci_stats;
 void emu_vpci_get_stats(emu_vpci *v, emu_vpci_stats *out);
 

@@ -7,84 +7,10 @@ static NDIS_HANDLE g_driver;
 
 #define SPEED_BPS 1000000000ull /* below a VF's, so TCP/IP's automatic metric prefers the VF */
 
-/* The device's link bit (up when STATUS was not negotiated). */
-static BOOLEAN read_link(vm_adapter *a)
-{
-    if (!(a->features & VIO_FEATURE(VM_F_STATUS)))
-        return TRUE;
-    UCHAR st[2] = { 0, 0 };
-    if (vio_dev_config_read(a->vdev, VM_CFG_STATUS, st, 2) != VIO_OK)
-        return a->link_up;
-    return (st[0] & VM_S_LINK_UP) != 0;
-}
-
-/* ---- interrupt: configuration changes only ---- */
-
-static BOOLEAN VmIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
-{
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(msg);
-    *targets = 0;
-    *queue_dpc = TRUE;
-    return TRUE;
-}
-
-static void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
-{
-    vm_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(msg);
-    UNREFERENCED_PARAMETER(dpc_ctx);
-    UNREFERENCED_PARAMETER(throttle);
-    UNREFERENCED_PARAMETER(reserved);
-    BOOLEAN up = read_link(a);
-    NdisDprAcquireSpinLock(&a->lock);
-    BOOLEAN changed = up != a->link_up;
-    a->link_up = up;
-    NdisDprReleaseSpinLock(&a->lock);
-    if (changed)
-        nu_indicate_link(a->handle, up, SPEED_BPS);
-}
-
-/* ---- data path: none ---- */
-
-static void VmSend(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG flags)
-{
-    vm_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(port);
-    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
-        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_FAILURE;
-        InterlockedIncrement64((LONG64 *)&a->sends_refused);
-    }
-    NdisMSendNetBufferListsComplete(
-        a->handle, nbls,
-        (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
-}
-
-static void VmReturn(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
-{
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(nbls);
-    UNREFERENCED_PARAMETER(flags);
-}
-
 static void VmCancelSend(NDIS_HANDLE ctx, PVOID id)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(id);
-}
-
-static NDIS_STATUS VmPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
-{
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(p);
-    return NDIS_STATUS_SUCCESS;
-}
-
-static NDIS_STATUS VmRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
-{
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(p);
-    return NDIS_STATUS_SUCCESS;
 }
 
 /* ---- OIDs ---- */
@@ -204,25 +130,31 @@ static NDIS_STATUS register_interrupt(vm_adapter *a)
     return st;
 }
 
-/* The qtest guest's sequence, with STANDBY accepted unless switched off. */
-static NDIS_STATUS negotiate(vm_adapter *a)
+/* Features the minimal driver does without: offloads, mergeable buffers and
+ * the control queue (no filters, no announcements). */
+#define VM_FEATURES_OFF                                                                            \
+    (VIO_FEATURE(VNET_F_CSUM) | VIO_FEATURE(VNET_F_GUEST_CSUM) | VIO_FEATURE(VNET_F_GUEST_TSO4) |  \
+     VIO_FEATURE(VNET_F_GUEST_TSO6) | VIO_FEATURE(VNET_F_HOST_TSO4) |                              \
+     VIO_FEATURE(VNET_F_HOST_TSO6) | VIO_FEATURE(VNET_F_MRG_RXBUF) | VIO_FEATURE(VNET_F_CTRL_VQ) | \
+     VIO_FEATURE(VNET_F_CTRL_RX) | VIO_FEATURE(VNET_F_CTRL_VLAN) |                                 \
+     VIO_FEATURE(VNET_F_GUEST_ANNOUNCE) | VIO_FEATURE(VNET_F_CTRL_MAC_ADDR))
+
+/* lib/vnet negotiates (STANDBY acknowledged unless switched off), builds the
+ * queues, posts the receive buffers and sets DRIVER_OK. */
+static NDIS_STATUS start_device(vm_adapter *a)
 {
-    if (vio_dev_create(&vm_os_ops, a, NULL, &a->vdev) != VIO_OK ||
-        vio_dev_begin_init(a->vdev) != VIO_OK)
+    vnet_params p = { .features_off = VM_FEATURES_OFF, .failover = a->standby_wanted };
+    if (vnet_create(&vm_os_ops, a, &p, &vm_callbacks, a, &a->vn) != VNET_OK)
         return NDIS_STATUS_ADAPTER_NOT_FOUND;
-    uint64_t wanted =
-        VIO_FEATURE(VIO_F_VERSION_1) | VIO_FEATURE(VM_F_MAC) | VIO_FEATURE(VM_F_STATUS);
-    if (a->standby_wanted)
-        wanted |= VIO_FEATURE(VM_F_STANDBY);
-    if (vio_dev_negotiate(a->vdev, wanted, &a->features) != VIO_OK)
+    if (vnet_start(a->vn) != VNET_OK)
         return NDIS_STATUS_ADAPTER_NOT_FOUND;
-    if (a->msix_count && vio_dev_set_config_vector(a->vdev, 0) != VIO_OK)
-        return NDIS_STATUS_RESOURCES;
-    if (!(a->features & VIO_FEATURE(VM_F_MAC)) ||
-        vio_dev_config_read(a->vdev, VM_CFG_MAC, a->mac, 6) != VIO_OK)
+    vnet_link_info li;
+    vnet_link_info_get(a->vn, &li);
+    if (!li.mac_valid)
         return NDIS_STATUS_INVALID_DATA;
-    a->link_up = read_link(a);
-    return vio_dev_driver_ok(a->vdev) == VIO_OK ? NDIS_STATUS_SUCCESS : NDIS_STATUS_FAILURE;
+    NdisMoveMemory(a->mac, li.mac, 6);
+    a->link_up = li.link_up;
+    return NDIS_STATUS_SUCCESS;
 }
 
 static NDIS_STATUS set_attributes(vm_adapter *a)
@@ -231,21 +163,25 @@ static NDIS_STATUS set_attributes(vm_adapter *a)
     if (st != NDIS_STATUS_SUCCESS)
         return st;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES ga;
-    nu_ethernet_general(&ga, a->mac, a->mac, 1500, SPEED_BPS, a->link_up);
+    nu_ethernet_general(&ga, a->mac, a->mac, 1500, a->speed_bps, a->link_up);
     return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&ga);
 }
 
 static void free_adapter(vm_adapter *a)
 {
-    if (a->vdev) {
-        vio_dev_reset(a->vdev);
-        vio_dev_destroy(a->vdev);
+    if (a->vn) {
+        if (!a->removed)
+            vnet_stop(a->vn);
+        vnet_destroy(a->vn);
     }
+    vm_buffers_free(a);
     if (a->intr)
         NdisMDeregisterInterruptEx(a->intr);
     if (a->regs)
         NdisMUnmapIoSpace(a->handle, (PVOID)a->regs, a->regs_len);
-    NdisFreeSpinLock(&a->lock);
+    NdisFreeSpinLock(&a->rx_lock);
+    NdisFreeSpinLock(&a->tx_lock);
+    NdisFreeSpinLock(&a->cfg_lock);
     NdisFreeMemoryWithTagPriority(a->handle, a, VM_TAG);
 }
 
@@ -259,13 +195,18 @@ static NDIS_STATUS VmInitialize(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(a, sizeof(*a));
     a->handle = handle;
-    NdisAllocateSpinLock(&a->lock);
+    a->speed_bps = SPEED_BPS;
+    NdisAllocateSpinLock(&a->rx_lock);
+    NdisAllocateSpinLock(&a->tx_lock);
+    NdisAllocateSpinLock(&a->cfg_lock);
     a->standby_wanted = read_standby_setting(a) != 0;
     NDIS_STATUS st = map_bar0(a, ip->AllocatedResources);
     if (st == NDIS_STATUS_SUCCESS)
         st = register_interrupt(a);
     if (st == NDIS_STATUS_SUCCESS)
-        st = negotiate(a);
+        st = vm_buffers_alloc(a);
+    if (st == NDIS_STATUS_SUCCESS)
+        st = start_device(a);
     if (st == NDIS_STATUS_SUCCESS)
         st = set_attributes(a);
     if (st != NDIS_STATUS_SUCCESS)
@@ -285,10 +226,13 @@ static void VmShutdown(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
     UNREFERENCED_PARAMETER(action);
 }
 
+/* Surprise removal: the device is gone, sends in flight fail now (a pause
+ * that waits for them would otherwise never end). */
 static void VmPnp(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
 {
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(ev);
+    vm_adapter *a = ctx;
+    if (ev->DevicePnPEvent == NdisDevicePnPEventSurpriseRemoved)
+        vm_fail_all_sends(a);
 }
 
 static void VmUnload(PDRIVER_OBJECT drv)
