@@ -15,11 +15,10 @@
 #include <ndis.h>
 
 #include "pcibus.h"
+#include "guest_test.h"
 #include "peer.h"
-#include "tcpip.h"
 #include "vfdev.h"
 
-#define MS       1000000ull
 #define GUEST_IP 0x0A000002u
 #define PEER_IP  0x0A000001u
 
@@ -46,20 +45,6 @@ static void on_slot(void *ctx, unsigned slot, emu_slot_event ev, int status)
     w->last_status = status;
 }
 
-static void ioctl_ok(world *w, uint32_t code, const void *in, size_t in_len, void *out,
-                     size_t out_len)
-{
-    int32_t nt = -1;
-    size_t ret;
-    assert_int_equal(emu_ctl_ioctl(w->ctl, code, in, in_len, out, out_len, &ret, &nt), EMU_OK);
-    assert_int_equal(nt, 0);
-}
-
-static void get_stats(world *w, tcpip_stats *s)
-{
-    ioctl_ok(w, IOCTL_TCPIP_STATS, NULL, 0, s, sizeof(*s));
-}
-
 static int setup(void **state)
 {
     static world w;
@@ -71,7 +56,7 @@ static int setup(void **state)
     assert_int_equal(emu_ctl_open(w.rt, TCPIP_DEVICE, &w.ctl), EMU_OK);
     tcpip_config tc = { .ip = GUEST_IP, .netmask = 0xFFFFFF00u, .peer_ip = PEER_IP, .stream = 2 };
     memcpy(tc.peer_mac, MAC_P, 6);
-    ioctl_ok(&w, IOCTL_TCPIP_CONFIG, &tc, sizeof(tc), NULL, 0);
+    guest_ioctl_ok(w.ctl, IOCTL_TCPIP_CONFIG, &tc, sizeof(tc), NULL, 0);
     w.sw = emu_switch_create();
     emu_vfdev_cfg vc = { .model = EMU_VF_X540, .link_up = true };
     memcpy(vc.mac, MAC_G, 6);
@@ -112,18 +97,6 @@ static void plug_vf(world *w, const char *const *registry)
     assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_PRESENT);
 }
 
-/* Both directions for `ms` at 1000/s, then a drain. */
-static void exchange(world *w, unsigned ms)
-{
-    uint32_t pps = 1000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
-    assert_int_equal(emu_peer_start(w->peer, pps), EMU_OK);
-    assert_int_equal(emu_run_for(w->rt, ms * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
-    emu_peer_stop(w->peer);
-    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
-}
-
 /* The guest's arrivals, read back through the control device. */
 static size_t guest_arrivals(world *w, emu_seq_arrival *out, size_t max)
 {
@@ -149,7 +122,7 @@ static void stream_both_ways_without_loss(void **state)
     world *w = *state;
     plug_vf(w, NULL);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.n_adapters, 1);
     assert_string_equal(s.adapter[0].name, "vf0");
     assert_true(s.adapter[0].bound && s.adapter[0].running && s.adapter[0].configured);
@@ -165,8 +138,8 @@ static void stream_both_ways_without_loss(void **state)
     emu_peer_get_stats(w->peer, &ps);
     assert_int_equal(ps.garp_rx, 1);
 
-    exchange(w, 500);
-    get_stats(w, &s);
+    guest_exchange(w->rt, w->ctl, w->peer, 500);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.seq_sent, 500);
     assert_int_equal(s.adapter[0].tx_failed, 0);
     const emu_seqlog *ptx = emu_peer_tx_log(w->peer), *prx = emu_peer_rx_log(w->peer);
@@ -199,19 +172,19 @@ static void link_down_up_is_indicated_and_blocks_traffic(void **state)
     emu_vfdev_set_link(w->vf, false);
     assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].link_downs, 1);
     assert_false(s.adapter[0].media_connected);
-    exchange(w, 100);
-    get_stats(w, &s);
+    guest_exchange(w->rt, w->ctl, w->peer, 100);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.seq_sent, 0);
     assert_true(s.seq_not_sent >= 99);
     emu_vfdev_set_link(w->vf, true);
     assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].link_ups, 1);
-    exchange(w, 100);
-    get_stats(w, &s);
+    guest_exchange(w->rt, w->ctl, w->peer, 100);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.seq_sent, 100);
     assert_int_equal(emu_peer_rx_log(w->peer)->n_arr, 100);
 }
@@ -221,14 +194,14 @@ static void pf_reset_is_recovered(void **state)
     world *w = *state;
     plug_vf(w, NULL);
     uint32_t pps = 1000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 50 * MS), EMU_OK);
     emu_vfdev_pf_reset(w->vf);
     assert_int_equal(emu_run_for(w->rt, 50 * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].link_downs, 1);
     assert_int_equal(s.adapter[0].link_ups, 1);
     assert_true(s.adapter[0].running && s.adapter[0].media_connected);
@@ -250,7 +223,7 @@ static void registry_keywords_narrow_offloads(void **state)
                                        NULL };
     plug_vf(w, reg);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_false(s.adapter[0].lso_v2_ip4);
     assert_true(s.adapter[0].lso_v2_ip6);
     assert_false(s.adapter[0].csum_tx_tcp4); /* 2: receive only */
@@ -266,7 +239,7 @@ static void hardware_defaults_are_offered(void **state)
     world *w = *state;
     plug_vf(w, NULL);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_true(s.adapter[0].lso_v2_ip4 && s.adapter[0].lso_v2_ip6 && s.adapter[0].csum_tx_tcp4);
     assert_int_equal(s.adapter[0].rss_queues, 2); /* X540 VF */
 }
@@ -276,16 +249,16 @@ static void surprise_removal_fails_sends_and_unbinds(void **state)
     world *w = *state;
     plug_vf(w, NULL);
     uint32_t pps = 2000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 20 * MS + 1500), EMU_OK);
     emu_vfdev_pull(w->vf);
     assert_int_equal(emu_pcibus_surprise(w->bus, 0), EMU_OK);
     assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
     assert_int_equal(w->events[EMU_SLOT_REMOVED], 1);
     assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_EMPTY);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_false(s.adapter[0].bound);
     assert_int_equal(s.adapter[0].unbinds, 1);
     uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
@@ -293,7 +266,7 @@ static void surprise_removal_fails_sends_and_unbinds(void **state)
     assert_true(s.seq_not_sent > 0); /* no route once it was gone */
     /* Back again, and ejected gracefully. */
     plug_vf(w, NULL);
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.n_adapters, 1);
     assert_int_equal(s.adapter[0].binds, 2);
     assert_int_equal(emu_pcibus_eject(w->bus, 0), EMU_OK);

@@ -18,11 +18,10 @@
 #include <ndis.h>
 
 #include "pcibus.h"
+#include "guest_test.h"
 #include "peer.h"
 #include "stbnic.h"
-#include "tcpip.h"
 
-#define MS       1000000ull
 #define GUEST_IP 0x0A000002u
 #define PEER_IP  0x0A000001u
 #define F_MAC    5
@@ -48,20 +47,6 @@ static void on_slot(void *ctx, unsigned slot, emu_slot_event ev, int status)
     w->events[ev]++;
 }
 
-static void ioctl_ok(world *w, uint32_t code, const void *in, size_t in_len, void *out,
-                     size_t out_len)
-{
-    int32_t nt = -1;
-    size_t ret;
-    assert_int_equal(emu_ctl_ioctl(w->ctl, code, in, in_len, out, out_len, &ret, &nt), EMU_OK);
-    assert_int_equal(nt, 0);
-}
-
-static void get_stats(world *w, tcpip_stats *s)
-{
-    ioctl_ok(w, IOCTL_TCPIP_STATS, NULL, 0, s, sizeof(*s));
-}
-
 /* A world with the NIC plugged and its driver started; `registry` is the
  * adapter's registry ("Standby=0"). */
 static world *start(const char *const *registry)
@@ -76,7 +61,7 @@ static world *start(const char *const *registry)
     assert_int_equal(emu_ctl_open(w.rt, TCPIP_DEVICE, &w.ctl), EMU_OK);
     tcpip_config tc = { .ip = GUEST_IP, .netmask = 0xFFFFFF00u, .peer_ip = PEER_IP, .stream = 2 };
     memcpy(tc.peer_mac, MAC_P, 6);
-    ioctl_ok(&w, IOCTL_TCPIP_CONFIG, &tc, sizeof(tc), NULL, 0);
+    guest_ioctl_ok(w.ctl, IOCTL_TCPIP_CONFIG, &tc, sizeof(tc), NULL, 0);
     w.sw = emu_switch_create();
     emu_stbnic_cfg nc = { .registry = registry };
     memcpy(nc.mac, MAC_G, 6);
@@ -112,18 +97,6 @@ static void finish(world *w)
     emu_switch_destroy(w->sw);
 }
 
-/* Both directions for `ms` at 1000/s, then a drain. */
-static void exchange(world *w, unsigned ms)
-{
-    uint32_t pps = 1000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
-    assert_int_equal(emu_peer_start(w->peer, pps), EMU_OK);
-    assert_int_equal(emu_run_for(w->rt, ms * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
-    emu_peer_stop(w->peer);
-    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
-}
-
 static void negotiates_standby_and_reads_the_mac(void **state)
 {
     (void)state;
@@ -135,7 +108,7 @@ static void negotiates_standby_and_reads_the_mac(void **state)
     emu_stbnic_get_stats(w->nic, &ns);
     assert_int_equal(ns.negotiations, 1);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.n_adapters, 1);
     assert_string_equal(s.adapter[0].name, "standby0");
     assert_memory_equal(s.adapter[0].mac, MAC_G, 6);
@@ -162,9 +135,9 @@ static void stream_both_ways_without_loss(void **state)
     emu_peer_stats ps;
     emu_peer_get_stats(w->peer, &ps);
     assert_int_equal(ps.garp_rx, 1); /* the stand-in's gratuitous ARP on bind */
-    exchange(w, 300);
+    guest_exchange(w->rt, w->ctl, w->peer, 300);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.seq_sent, 300);
     assert_int_equal(s.adapter[0].tx_failed, 0);
     assert_int_equal(emu_peer_rx_log(w->peer)->n_arr, 300);
@@ -188,21 +161,21 @@ static void link_down_fails_sends_and_up_restores(void **state)
     (void)state;
     world *w = start(NULL);
     uint32_t pps = 1000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
     emu_stbnic_set_link(w->nic, false);
     assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].link_downs, 1);
     assert_false(s.adapter[0].media_connected);
     uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
     assert_true(arrived >= 9);
     emu_stbnic_set_link(w->nic, true);
     assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].link_ups, 1);
     assert_true(s.adapter[0].media_connected);
     assert_true(emu_peer_rx_log(w->peer)->n_arr >= arrived + 9);
@@ -223,15 +196,15 @@ static void surprise_removal_completes_every_send(void **state)
     (void)state;
     world *w = start(NULL);
     uint32_t pps = 2000;
-    ioctl_ok(w, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 20 * MS + 700), EMU_OK);
     assert_int_equal(emu_pcibus_surprise(w->bus, 0), EMU_OK);
     assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
-    ioctl_ok(w, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
     assert_int_equal(w->events[EMU_SLOT_REMOVED], 1);
     assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_EMPTY);
     tcpip_stats s;
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_false(s.adapter[0].bound);
     assert_int_equal(s.adapter[0].unbinds, 1);
     assert_int_equal(emu_peer_rx_log(w->peer)->n_arr + s.adapter[0].tx_failed, s.adapter[0].tx_seq);
@@ -240,7 +213,7 @@ static void surprise_removal_completes_every_send(void **state)
     emu_stbnic_device_desc(w->nic, "standby0", &desc);
     assert_int_equal(emu_pcibus_plug(w->bus, 0, &desc), EMU_OK);
     assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
-    get_stats(w, &s);
+    guest_stats(w->ctl, &s);
     assert_int_equal(s.adapter[0].binds, 2);
     assert_true(s.adapter[0].media_connected);
     assert_int_equal(emu_pcibus_eject(w->bus, 0), EMU_OK);

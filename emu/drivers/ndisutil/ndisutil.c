@@ -115,3 +115,43 @@ ULONG nu_read_int(NDIS_HANDLE cfg, const char *name, ULONG dflt)
     NdisReadConfiguration(&st, &p, cfg, &key, NdisParameterInteger);
     return st == NDIS_STATUS_SUCCESS ? p->ParameterData.IntegerData : dflt;
 }
+
+NDIS_STATUS nu_rx_set_alloc(NDIS_HANDLE mp, ULONG tag, UCHAR *base, ULONG size, nu_rx_set *set)
+{
+    NET_BUFFER_LIST_POOL_PARAMETERS pp;
+    NdisZeroMemory(&pp, sizeof(pp));
+    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
+    pp.fAllocateNetBuffer = TRUE;
+    pp.PoolTag = tag;
+    set->pool = NdisAllocateNetBufferListPool(mp, &pp);
+    if (!set->pool)
+        return NDIS_STATUS_RESOURCES;
+    for (ULONG i = 0; i < set->count; i++) {
+        set->mdl[i] = NdisAllocateMdl(mp, base + (SIZE_T)i * size, size);
+        if (!set->mdl[i])
+            return NDIS_STATUS_RESOURCES;
+        set->nbl[i] = NdisAllocateNetBufferAndNetBufferList(set->pool, 0, 0, set->mdl[i], 0, size);
+        if (!set->nbl[i])
+            return NDIS_STATUS_RESOURCES;
+        NET_BUFFER_LIST_MINIPORT_RESERVED(set->nbl[i])[0] = (PVOID)(ULONG_PTR)i;
+    }
+    return NDIS_STATUS_SUCCESS;
+}
+
+void nu_rx_set_free(nu_rx_set *set)
+{
+    for (ULONG i = 0; i < set->count; i++) {
+        if (set->nbl[i])
+            NdisFreeNetBufferList(set->nbl[i]);
+        if (set->mdl[i])
+            NdisFreeMdl(set->mdl[i]);
+        set->nbl[i] = NULL;
+        set->mdl[i] = NULL;
+    }
+    if (set->pool)
+        NdisFreeNetBufferListPool(set->pool);
+    set->pool = NULL;
+}

@@ -1,7 +1,7 @@
 /*
  * ndisutil.h - small NDIS helpers the platform's miniports share (vfnic,
  * vnetmin): status and link indications, OID answers, the attributes every
- * PCI Ethernet miniport sets, registry reads. Written against include/ddk.
+ * PCI Ethernet miniport sets, receive NBLs, registry reads. Written against include/ddk.
  */
 #ifndef EMU_NDISUTIL_H
 #define EMU_NDISUTIL_H
@@ -23,6 +23,19 @@ NDIS_STATUS nu_set_registration(NDIS_HANDLE mp, NDIS_HANDLE ctx, ULONG extra);
  * (filters, statistics, RSS) and sets them. */
 void nu_ethernet_general(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES *ga, const UCHAR perm[6],
                          const UCHAR current[6], ULONG mtu, ULONG64 speed_bps, BOOLEAN up);
+
+/* Receive NBLs over one buffer area: `count` NBLs, one NET_BUFFER and one
+ * MDL each, over consecutive `size`-byte pieces of `base`, from a pool of
+ * their own; NBL i carries i in its first MiniportReserved slot. On failure
+ * what was made stays in the set for nu_rx_set_free. */
+typedef struct nu_rx_set {
+    NDIS_HANDLE pool;
+    ULONG count;
+    PMDL *mdl;             /* count entries, caller's storage */
+    PNET_BUFFER_LIST *nbl; /* count entries, caller's storage */
+} nu_rx_set;
+NDIS_STATUS nu_rx_set_alloc(NDIS_HANDLE mp, ULONG tag, UCHAR *base, ULONG size, nu_rx_set *set);
+void nu_rx_set_free(nu_rx_set *set);
 
 NDIS_STATUS nu_open_config(NDIS_HANDLE mp, NDIS_HANDLE *cfg);
 /* An integer registry value by ASCII name, or dflt. */

@@ -40,7 +40,7 @@ typedef struct vf_stats {
 } vf_stats;
 
 typedef struct vf_adapter {
-    NDIS_HANDLE handle, intr, nbl_pool, reset_work;
+    NDIS_HANDLE handle, intr, reset_work;
     volatile UCHAR *regs;
     ULONG regs_len;
     NDIS_PHYSICAL_ADDRESS regs_pa;
@@ -55,6 +55,7 @@ typedef struct vf_adapter {
     NDIS_PHYSICAL_ADDRESS tx_bufs_pa, rx_bufs_pa;
     PNET_BUFFER_LIST rx_nbl[VF_RING];
     PMDL rx_mdl[VF_RING];
+    nu_rx_set rx_set;           /* rx_nbl and rx_mdl over rx_bufs */
     BOOLEAN rx_lent[VF_RING];   /* indicated up, not returned yet */
     USHORT rx_slot_of[VF_RING]; /* descriptor index -> buffer slot */
 
@@ -84,19 +85,19 @@ void vf_post_rx_slot(vf_adapter *a, ULONG slot);
 BOOLEAN vf_desc_done(vfdev_desc *d);
 
 /* vfnic_data.c: datapath, interrupts, link, reset */
-MINIPORT_SEND_NET_BUFFER_LISTS VfSendNetBufferLists;
-MINIPORT_RETURN_NET_BUFFER_LISTS VfReturnNetBufferLists;
-MINIPORT_CANCEL_SEND VfCancelSend;
-MINIPORT_MESSAGE_INTERRUPT VfMessageIsr;
-MINIPORT_MESSAGE_INTERRUPT_DPC VfMessageDpc;
-MINIPORT_PAUSE VfPause;
-MINIPORT_RESTART VfRestart;
-MINIPORT_DEVICE_PNP_EVENT_NOTIFY VfDevicePnPEventNotify;
+MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
+MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;
+MINIPORT_CANCEL_SEND MpCancelSend;
+MINIPORT_MESSAGE_INTERRUPT MpMessageIsr;
+MINIPORT_MESSAGE_INTERRUPT_DPC MpMessageDpc;
+MINIPORT_PAUSE MpPause;
+MINIPORT_RESTART MpRestart;
+MINIPORT_DEVICE_PNP_EVENT_NOTIFY MpDevicePnPEventNotify;
 void vf_fail_pending_sends(vf_adapter *a, NDIS_STATUS status);
 
 /* vfnic_oid.c */
-MINIPORT_OID_REQUEST VfOidRequest;
-MINIPORT_CANCEL_OID_REQUEST VfCancelOidRequest;
+MINIPORT_OID_REQUEST MpOidRequest;
+MINIPORT_CANCEL_OID_REQUEST MpCancelOidRequest;
 void vf_build_offload(const vf_adapter *a, NDIS_OFFLOAD *o, BOOLEAN hardware);
 void vf_rss_caps(const vf_adapter *a, NDIS_RECEIVE_SCALE_CAPABILITIES *c);
 

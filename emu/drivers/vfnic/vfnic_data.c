@@ -95,7 +95,7 @@ static NDIS_STATUS queue_nbl(vf_adapter *a, PNET_BUFFER_LIST nbl)
     return NDIS_STATUS_SUCCESS;
 }
 
-void VfSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
+void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
                           ULONG flags)
 {
     vf_adapter *a = ctx;
@@ -130,7 +130,7 @@ void VfSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     KeLowerIrql(old);
 }
 
-void VfCancelSend(NDIS_HANDLE ctx, PVOID id)
+void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(id);
@@ -257,7 +257,7 @@ static void maybe_finish_pause(vf_adapter *a)
         NdisMPauseComplete(a->handle);
 }
 
-void VfReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
+void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(flags);
@@ -284,7 +284,7 @@ void VfReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 
 /* ---- interrupt ---- */
 
-BOOLEAN VfMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
+BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(msg);
@@ -313,7 +313,7 @@ static void link_changed(vf_adapter *a)
 
 /* Recovery from a PF-imposed reset, at PASSIVE_LEVEL: the sends the device
  * dropped fail, the function is reprogrammed, link is reported again. */
-static void VfResetWork(PVOID ctx, NDIS_HANDLE wi)
+static void MpResetWork(PVOID ctx, NDIS_HANDLE wi)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(wi);
@@ -350,10 +350,10 @@ static void reset_requested(vf_adapter *a)
     if (was_up)
         nu_indicate_link(a->handle, FALSE, a->speed_bps);
     InterlockedExchange(&a->reset_queued, 1);
-    NdisQueueIoWorkItem(a->reset_work, VfResetWork, a);
+    NdisQueueIoWorkItem(a->reset_work, MpResetWork, a);
 }
 
-void VfMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
+void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(msg);
@@ -374,7 +374,7 @@ void VfMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
 
 /* ---- pause / restart / PnP ---- */
 
-NDIS_STATUS VfPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
+NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(p);
@@ -386,7 +386,7 @@ NDIS_STATUS VfPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
     return idle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PENDING;
 }
 
-NDIS_STATUS VfRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
+NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(p);
@@ -396,7 +396,7 @@ NDIS_STATUS VfRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
     return NDIS_STATUS_SUCCESS;
 }
 
-void VfDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
+void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
 {
     vf_adapter *a = ctx;
     if (ev->DevicePnPEvent != NdisDevicePnPEventSurpriseRemoved)

@@ -34,41 +34,14 @@ NDIS_STATUS vf_hw_alloc(vf_adapter *a)
     NdisMAllocateSharedMemory(a->handle, bl, TRUE, (PVOID *)&a->rx_bufs, &a->rx_bufs_pa);
     if (!a->tx_ring || !a->rx_ring || !a->tx_bufs || !a->rx_bufs)
         return NDIS_STATUS_RESOURCES;
-    NET_BUFFER_LIST_POOL_PARAMETERS pp;
-    NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
-    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
-    pp.fAllocateNetBuffer = TRUE;
-    pp.PoolTag = VF_TAG;
-    a->nbl_pool = NdisAllocateNetBufferListPool(a->handle, &pp);
-    if (!a->nbl_pool)
-        return NDIS_STATUS_RESOURCES;
-    for (ULONG i = 0; i < VF_RING; i++) {
-        a->rx_mdl[i] =
-            NdisAllocateMdl(a->handle, a->rx_bufs + (SIZE_T)i * VF_BUF_SIZE, VF_BUF_SIZE);
-        if (!a->rx_mdl[i])
-            return NDIS_STATUS_RESOURCES;
-        a->rx_nbl[i] =
-            NdisAllocateNetBufferAndNetBufferList(a->nbl_pool, 0, 0, a->rx_mdl[i], 0, VF_BUF_SIZE);
-        if (!a->rx_nbl[i])
-            return NDIS_STATUS_RESOURCES;
-        NET_BUFFER_LIST_MINIPORT_RESERVED(a->rx_nbl[i])[0] = (PVOID)(ULONG_PTR)i;
-    }
-    return NDIS_STATUS_SUCCESS;
+    a->rx_set = (nu_rx_set){ .count = VF_RING, .mdl = a->rx_mdl, .nbl = a->rx_nbl };
+    return nu_rx_set_alloc(a->handle, VF_TAG, a->rx_bufs, VF_BUF_SIZE, &a->rx_set);
 }
 
 void vf_hw_free(vf_adapter *a)
 {
-    for (ULONG i = 0; i < VF_RING; i++) {
-        if (a->rx_nbl[i])
-            NdisFreeNetBufferList(a->rx_nbl[i]);
-        if (a->rx_mdl[i])
-            NdisFreeMdl(a->rx_mdl[i]);
-    }
-    if (a->nbl_pool)
-        NdisFreeNetBufferListPool(a->nbl_pool);
+    if (a->rx_set.count)
+        nu_rx_set_free(&a->rx_set);
     ULONG rl = VF_RING * sizeof(vfdev_desc), bl = VF_RING * VF_BUF_SIZE;
     if (a->rx_bufs)
         NdisMFreeSharedMemory(a->handle, bl, TRUE, a->rx_bufs, a->rx_bufs_pa);

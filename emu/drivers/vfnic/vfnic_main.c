@@ -113,8 +113,8 @@ static NDIS_STATUS register_interrupt(vf_adapter *a)
                             NDIS_MINIPORT_INTERRUPT_REVISION_1,
                             NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
     ic.MsiSupported = TRUE;
-    ic.MessageInterruptHandler = VfMessageIsr;
-    ic.MessageInterruptDpcHandler = VfMessageDpc;
+    ic.MessageInterruptHandler = MpMessageIsr;
+    ic.MessageInterruptDpcHandler = MpMessageDpc;
     return NdisMRegisterInterruptEx(a->handle, a, &ic, &a->intr);
 }
 
@@ -152,7 +152,7 @@ static NDIS_STATUS init_steps(vf_adapter *a, PNDIS_MINIPORT_INIT_PARAMETERS ip)
     return vf_hw_alloc(a);
 }
 
-static NDIS_STATUS VfInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
+static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
                                   PNDIS_MINIPORT_INIT_PARAMETERS ip)
 {
     UNREFERENCED_PARAMETER(drvctx);
@@ -174,7 +174,7 @@ static NDIS_STATUS VfInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     return NDIS_STATUS_SUCCESS;
 }
 
-static void VfHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
+static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(action);
@@ -187,7 +187,7 @@ static void VfHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
     free_adapter(a);
 }
 
-static void VfShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
+static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     vf_adapter *a = ctx;
     UNREFERENCED_PARAMETER(action);
@@ -195,7 +195,7 @@ static void VfShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
         vf_reg_write(a, VFDEV_CTRL, VFDEV_CTRL_RESET);
 }
 
-static void VfUnload(PDRIVER_OBJECT DriverObject)
+static void MpUnload(PDRIVER_OBJECT DriverObject)
 {
     UNREFERENCED_PARAMETER(DriverObject);
     NdisMDeregisterMiniportDriver(g_driver);
@@ -213,18 +213,18 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.MajorNdisVersion = NDIS_MINIPORT_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_MINIPORT_MINOR_VERSION;
     ch.MajorDriverVersion = 1;
-    ch.InitializeHandlerEx = VfInitializeEx;
-    ch.HaltHandlerEx = VfHaltEx;
-    ch.UnloadHandler = VfUnload;
-    ch.PauseHandler = VfPause;
-    ch.RestartHandler = VfRestart;
-    ch.OidRequestHandler = VfOidRequest;
-    ch.SendNetBufferListsHandler = VfSendNetBufferLists;
-    ch.ReturnNetBufferListsHandler = VfReturnNetBufferLists;
-    ch.CancelSendHandler = VfCancelSend;
-    ch.DevicePnPEventNotifyHandler = VfDevicePnPEventNotify;
-    ch.ShutdownHandlerEx = VfShutdownEx;
-    ch.CancelOidRequestHandler = VfCancelOidRequest;
+    ch.InitializeHandlerEx = MpInitializeEx;
+    ch.HaltHandlerEx = MpHaltEx;
+    ch.UnloadHandler = MpUnload;
+    ch.PauseHandler = MpPause;
+    ch.RestartHandler = MpRestart;
+    ch.OidRequestHandler = MpOidRequest;
+    ch.SendNetBufferListsHandler = MpSendNetBufferLists;
+    ch.ReturnNetBufferListsHandler = MpReturnNetBufferLists;
+    ch.CancelSendHandler = MpCancelSend;
+    ch.DevicePnPEventNotifyHandler = MpDevicePnPEventNotify;
+    ch.ShutdownHandlerEx = MpShutdownEx;
+    ch.CancelOidRequestHandler = MpCancelOidRequest;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
     return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }

@@ -336,7 +336,7 @@ static NDIS_STATUS oid_set(vf_adapter *a, PNDIS_OID_REQUEST r)
     }
 }
 
-NDIS_STATUS VfOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
+NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
 {
     vf_adapter *a = ctx;
     switch (r->RequestType) {
@@ -350,7 +350,7 @@ NDIS_STATUS VfOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     }
 }
 
-void VfCancelOidRequest(NDIS_HANDLE ctx, PVOID id)
+void MpCancelOidRequest(NDIS_HANDLE ctx, PVOID id)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(id);

@@ -7,7 +7,7 @@ static NDIS_HANDLE g_driver;
 
 #define SPEED_BPS 1000000000ull /* below a VF's, so TCP/IP's automatic metric prefers the VF */
 
-static void VmCancelSend(NDIS_HANDLE ctx, PVOID id)
+static void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(id);
@@ -68,7 +68,7 @@ static NDIS_STATUS set(vm_adapter *a, PNDIS_OID_REQUEST r)
     }
 }
 
-static NDIS_STATUS VmOid(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
+static NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
 {
     if (r->RequestType == NdisRequestSetInformation)
         return set(ctx, r);
@@ -78,7 +78,7 @@ static NDIS_STATUS VmOid(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     return NDIS_STATUS_NOT_SUPPORTED;
 }
 
-static void VmCancelOid(NDIS_HANDLE ctx, PVOID id)
+static void MpCancelOidRequest(NDIS_HANDLE ctx, PVOID id)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(id);
@@ -121,8 +121,8 @@ static NDIS_STATUS register_interrupt(vm_adapter *a)
                             NDIS_MINIPORT_INTERRUPT_REVISION_1,
                             NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
     ic.MsiSupported = TRUE;
-    ic.MessageInterruptHandler = VmIsr;
-    ic.MessageInterruptDpcHandler = VmDpc;
+    ic.MessageInterruptHandler = MpMessageIsr;
+    ic.MessageInterruptDpcHandler = MpMessageDpc;
     NDIS_STATUS st = NdisMRegisterInterruptEx(a->handle, a, &ic, &a->intr);
     if (st == NDIS_STATUS_SUCCESS && ic.InterruptType == NDIS_CONNECT_MESSAGE_BASED &&
         ic.MessageInfoTable)
@@ -185,8 +185,8 @@ static void free_adapter(vm_adapter *a)
     NdisFreeMemoryWithTagPriority(a->handle, a, VM_TAG);
 }
 
-static NDIS_STATUS VmInitialize(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
-                                PNDIS_MINIPORT_INIT_PARAMETERS ip)
+static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
+                                  PNDIS_MINIPORT_INIT_PARAMETERS ip)
 {
     UNREFERENCED_PARAMETER(drvctx);
     vm_adapter *a =
@@ -214,13 +214,13 @@ static NDIS_STATUS VmInitialize(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     return st;
 }
 
-static void VmHalt(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
+static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
     free_adapter(ctx);
 }
 
-static void VmShutdown(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
+static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     UNREFERENCED_PARAMETER(ctx);
     UNREFERENCED_PARAMETER(action);
@@ -228,14 +228,14 @@ static void VmShutdown(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 
 /* Surprise removal: the device is gone, sends in flight fail now (a pause
  * that waits for them would otherwise never end). */
-static void VmPnp(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
+static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
 {
     vm_adapter *a = ctx;
     if (ev->DevicePnPEvent == NdisDevicePnPEventSurpriseRemoved)
         vm_fail_all_sends(a);
 }
 
-static void VmUnload(PDRIVER_OBJECT drv)
+static void MpUnload(PDRIVER_OBJECT drv)
 {
     UNREFERENCED_PARAMETER(drv);
     NdisMDeregisterMiniportDriver(g_driver);
@@ -253,18 +253,18 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.MajorNdisVersion = NDIS_MINIPORT_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_MINIPORT_MINOR_VERSION;
     ch.MajorDriverVersion = 1;
-    ch.InitializeHandlerEx = VmInitialize;
-    ch.HaltHandlerEx = VmHalt;
-    ch.UnloadHandler = VmUnload;
-    ch.PauseHandler = VmPause;
-    ch.RestartHandler = VmRestart;
-    ch.OidRequestHandler = VmOid;
-    ch.SendNetBufferListsHandler = VmSend;
-    ch.ReturnNetBufferListsHandler = VmReturn;
-    ch.CancelSendHandler = VmCancelSend;
-    ch.DevicePnPEventNotifyHandler = VmPnp;
-    ch.ShutdownHandlerEx = VmShutdown;
-    ch.CancelOidRequestHandler = VmCancelOid;
+    ch.InitializeHandlerEx = MpInitializeEx;
+    ch.HaltHandlerEx = MpHaltEx;
+    ch.UnloadHandler = MpUnload;
+    ch.PauseHandler = MpPause;
+    ch.RestartHandler = MpRestart;
+    ch.OidRequestHandler = MpOidRequest;
+    ch.SendNetBufferListsHandler = MpSendNetBufferLists;
+    ch.ReturnNetBufferListsHandler = MpReturnNetBufferLists;
+    ch.CancelSendHandler = MpCancelSend;
+    ch.DevicePnPEventNotifyHandler = MpDevicePnPEventNotify;
+    ch.ShutdownHandlerEx = MpShutdownEx;
+    ch.CancelOidRequestHandler = MpCancelOidRequest;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
     return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }

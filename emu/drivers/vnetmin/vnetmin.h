@@ -24,7 +24,7 @@
 #define VM_RX_NBLS  64 /* frames per receive indication */
 
 typedef struct vm_adapter {
-    NDIS_HANDLE handle, intr, nbl_pool;
+    NDIS_HANDLE handle, intr;
     volatile UCHAR *regs;
     ULONG regs_len;
     NDIS_PHYSICAL_ADDRESS regs_pa;
@@ -46,6 +46,7 @@ typedef struct vm_adapter {
     UCHAR *rx_copy; /* VM_RX_NBLS buffers the received frames are copied into */
     PMDL rx_mdl[VM_RX_NBLS];
     PNET_BUFFER_LIST rx_nbl[VM_RX_NBLS];
+    nu_rx_set rx_set;                     /* rx_nbl and rx_mdl over rx_copy */
     PNET_BUFFER_LIST rx_free[VM_RX_NBLS]; /* under rx_lock */
     ULONG n_rx_free;
 
@@ -57,12 +58,12 @@ typedef struct vm_adapter {
 extern const vio_os_ops vm_os_ops;
 
 /* vnetmin_data.c */
-MINIPORT_SEND_NET_BUFFER_LISTS VmSend;
-MINIPORT_RETURN_NET_BUFFER_LISTS VmReturn;
-MINIPORT_MESSAGE_INTERRUPT VmIsr;
-MINIPORT_MESSAGE_INTERRUPT_DPC VmDpc;
-MINIPORT_PAUSE VmPause;
-MINIPORT_RESTART VmRestart;
+MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
+MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;
+MINIPORT_MESSAGE_INTERRUPT MpMessageIsr;
+MINIPORT_MESSAGE_INTERRUPT_DPC MpMessageDpc;
+MINIPORT_PAUSE MpPause;
+MINIPORT_RESTART MpRestart;
 extern const vnet_callbacks vm_callbacks;
 void vm_fail_all_sends(vm_adapter *a);
 NDIS_STATUS vm_buffers_alloc(vm_adapter *a);

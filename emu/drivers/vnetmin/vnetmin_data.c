@@ -117,7 +117,8 @@ static PNET_BUFFER_LIST take_done(vm_adapter *a)
     return l;
 }
 
-void VmSend(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG flags)
+void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
+                          ULONG flags)
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(port);
@@ -201,41 +202,17 @@ NDIS_STATUS vm_buffers_alloc(vm_adapter *a)
         a->tx_free[i] = (USHORT)(VM_TX_SLOTS - 1 - i);
     a->n_tx_free = VM_TX_SLOTS;
 
-    NET_BUFFER_LIST_POOL_PARAMETERS pp;
-    NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
-    pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
-    pp.fAllocateNetBuffer = TRUE;
-    pp.PoolTag = VM_TAG;
-    a->nbl_pool = NdisAllocateNetBufferListPool(a->handle, &pp);
-    if (!a->nbl_pool)
-        return NDIS_STATUS_RESOURCES;
-    for (ULONG i = 0; i < VM_RX_NBLS; i++) {
-        a->rx_mdl[i] =
-            NdisAllocateMdl(a->handle, a->rx_copy + (SIZE_T)i * VM_BUF_SIZE, VM_BUF_SIZE);
-        if (!a->rx_mdl[i])
-            return NDIS_STATUS_RESOURCES;
-        a->rx_nbl[i] =
-            NdisAllocateNetBufferAndNetBufferList(a->nbl_pool, 0, 0, a->rx_mdl[i], 0, VM_BUF_SIZE);
-        if (!a->rx_nbl[i])
-            return NDIS_STATUS_RESOURCES;
+    a->rx_set = (nu_rx_set){ .count = VM_RX_NBLS, .mdl = a->rx_mdl, .nbl = a->rx_nbl };
+    NDIS_STATUS st = nu_rx_set_alloc(a->handle, VM_TAG, a->rx_copy, VM_BUF_SIZE, &a->rx_set);
+    for (ULONG i = 0; st == NDIS_STATUS_SUCCESS && i < VM_RX_NBLS; i++)
         a->rx_free[a->n_rx_free++] = a->rx_nbl[i];
-    }
-    return NDIS_STATUS_SUCCESS;
+    return st;
 }
 
 void vm_buffers_free(vm_adapter *a)
 {
-    for (ULONG i = 0; i < VM_RX_NBLS; i++) {
-        if (a->rx_nbl[i])
-            NdisFreeNetBufferList(a->rx_nbl[i]);
-        if (a->rx_mdl[i])
-            NdisFreeMdl(a->rx_mdl[i]);
-    }
-    if (a->nbl_pool)
-        NdisFreeNetBufferListPool(a->nbl_pool);
+    if (a->rx_set.count)
+        nu_rx_set_free(&a->rx_set);
     if (a->rx_copy)
         NdisFreeMemoryWithTagPriority(a->handle, a->rx_copy, VM_TAG);
     if (a->tx_bufs)
@@ -321,7 +298,7 @@ static void receive(vm_adapter *a)
     } while (more);
 }
 
-void VmReturn(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
+void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     /* Receives are indicated with RESOURCES: nothing ever comes back. */
     UNREFERENCED_PARAMETER(ctx);
@@ -349,7 +326,7 @@ static void config_changed(vm_adapter *a)
 
 /* ---- interrupt ---- */
 
-BOOLEAN VmIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
+BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
 {
     vm_adapter *a = ctx;
     *targets = 0;
@@ -363,7 +340,7 @@ BOOLEAN VmIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)
     return TRUE;
 }
 
-void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
+void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(dpc_ctx);
@@ -381,7 +358,7 @@ void VmDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID rese
 
 /* ---- pause / restart ---- */
 
-NDIS_STATUS VmPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
+NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(p);
@@ -393,7 +370,7 @@ NDIS_STATUS VmPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
     return idle ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PENDING;
 }
 
-NDIS_STATUS VmRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
+NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(p);
