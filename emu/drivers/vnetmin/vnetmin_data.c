@@ -23,10 +23,17 @@ static void complete_sends(vm_adapter *a, PNET_BUFFER_LIST list)
     if (!list)
         return;
     NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
-    if (InterlockedExchangeAdd(&a->sends_out, -n) == n && a->pausing) {
+    if (InterlockedExchangeAdd(&a->sends_out, -n) != n)
+        return;
+    /* The last send is back: a pending pause ends here. MpPause decides
+     * under the same lock, so exactly one of the two completes it. */
+    NdisDprAcquireSpinLock(&a->tx_lock);
+    BOOLEAN complete = a->pausing && InterlockedOr(&a->sends_out, 0) == 0;
+    if (complete)
         a->pausing = FALSE;
+    NdisDprReleaseSpinLock(&a->tx_lock);
+    if (complete)
         NdisMPauseComplete(a->handle);
-    }
 }
 
 /* One NB of an NBL is done; the NBL joins *list when it was its last. */
@@ -181,7 +188,7 @@ static void reap_tx(vm_adapter *a)
             break;
         vnet_tx_reap(a->vn, VM_TX_SLOTS);
     } while (!vnet_tx_enable_intr(a->vn));
-    PNET_BUFFER_LIST done = take_done(a);
+    PNET_BUFFER_LIST done = a->removed ? NULL : take_done(a);
     NdisDprReleaseSpinLock(&a->tx_lock);
     complete_sends(a, done);
 }
