@@ -319,6 +319,7 @@ typedef enum task_kind {
     T_DEVICE,
     T_PNP,
     T_COMPLETION,
+    T_PLATFORM, /* host-side models (emu_schedule): never frozen */
 } task_kind;
 
 struct emu_task;
@@ -370,6 +371,10 @@ struct emu_runtime {
     emu_task *tasks;
     bool pnp_active;
     int running_tasks;
+    /* Guest frozen (emu_guest_freeze): only T_PLATFORM tasks run. frozen_ns
+     * accumulates completed freezes, so waits measure guest time only. */
+    bool frozen;
+    uint64_t frozen_since, frozen_ns;
     pthread_t *workers;
     unsigned n_workers;
     bool quit;

@@ -72,7 +72,15 @@ bool emu_task_cancel(emu_runtime *rt, emu_task *t)
 
 static bool eligible(emu_runtime *rt, const emu_task *t, bool allow_pnp)
 {
+    if (rt->frozen && t->kind != T_PLATFORM)
+        return false;
     return t->kind != T_PNP || (allow_pnp && !rt->pnp_active);
+}
+
+/* rt->mu held. Guest-frozen time so far, the current freeze included. */
+static uint64_t frozen_total(emu_runtime *rt)
+{
+    return rt->frozen_ns + (rt->frozen ? emu_time(rt) - rt->frozen_since : 0);
 }
 
 /* rt->mu held. Deterministic: a seeded choice among the due tasks.
@@ -178,22 +186,33 @@ static void deadline_ts(struct timespec *ts, uint64_t from_now_ns)
     ts->tv_nsec = (long)(ns % 1000000000ull);
 }
 
+/* rt->mu held. The deadline of a wait that started at guest-frozen total
+ * f0: time the guest spent frozen since then does not count, since nothing
+ * in the guest could have completed meanwhile. While frozen: no deadline. */
+static uint64_t wait_deadline(emu_runtime *rt, uint64_t deadline, uint64_t f0)
+{
+    return rt->frozen ? UINT64_MAX : deadline + (frozen_total(rt) - f0);
+}
+
 bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
 {
-    uint64_t deadline = emu_time(rt) + timeout_ns;
+    emu_lock(rt);
+    uint64_t deadline = emu_time(rt) + timeout_ns, f0 = frozen_total(rt);
+    emu_unlock(rt);
     if (deterministic(rt)) {
         for (;;) {
             emu_lock(rt);
             bool ok = pred(rt, arg);
             bool stop = emu_stopped(rt);
+            uint64_t limit = wait_deadline(rt, deadline, f0);
             emu_unlock(rt);
             if (ok)
                 return true;
             if (stop)
                 return false;
-            if (!det_step(rt, false, deadline)) {
-                if (emu_time(rt) < deadline)
-                    __atomic_store_n(&rt->now, deadline, __ATOMIC_SEQ_CST);
+            if (!det_step(rt, false, limit)) {
+                if (emu_time(rt) < limit && limit != UINT64_MAX)
+                    __atomic_store_n(&rt->now, limit, __ATOMIC_SEQ_CST);
                 return false;
             }
         }
@@ -201,11 +220,11 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
     emu_lock(rt);
     bool ok;
     while (!(ok = pred(rt, arg)) && !emu_stopped(rt)) {
-        uint64_t now = emu_time(rt);
-        if (now >= deadline)
+        uint64_t now = emu_time(rt), limit = wait_deadline(rt, deadline, f0);
+        if (now >= limit)
             break;
         struct timespec ts;
-        uint64_t step = deadline - now;
+        uint64_t step = limit - now;
         deadline_ts(&ts, step < 10000000ull ? step : 10000000ull);
         pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
     }
@@ -328,7 +347,7 @@ int emu_sched_run_until_idle(emu_runtime *rt)
         if (!more)
             return EMU_OK;
         if (!det_step(rt, true, limit))
-            return EMU_ERR_TIMEOUT;
+            return emu_guest_frozen(rt) ? EMU_ERR_BUSY : EMU_ERR_TIMEOUT;
     }
 }
 
@@ -421,7 +440,7 @@ static bool req_done(emu_runtime *rt, void *arg)
 
 int emu_pnp_run(emu_runtime *rt, int (*op)(emu_runtime *rt, void *arg), void *arg)
 {
-    if (emu_self()->depth > 0)
+    if (emu_self()->depth > 0 || emu_guest_frozen(rt))
         return EMU_ERR_BUSY; /* from inside the runtime: use the emu_request_* forms */
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
@@ -451,4 +470,70 @@ int emu_pnp_run(emu_runtime *rt, int (*op)(emu_runtime *rt, void *arg), void *ar
         return EMU_ERR_STOPPED;
     }
     return r.status;
+}
+
+/* ---- host-side (platform) work and the frozen guest ---- */
+
+static void platform_task(emu_runtime *rt, emu_task *t)
+{
+    emu_work_fn fn;
+    *(void **)&fn = t->b;
+    emu_thread *th = emu_self();
+    emu_thread saved = *th;
+    th->irql = PASSIVE_LEVEL;
+    th->cur_ad = NULL;
+    th->cur_drv = NULL;
+    th->depth++; /* the synchronous PnP forms refuse: this runs inside the scheduler */
+    if (!emu_stopped(rt))
+        fn(t->a);
+    *th = saved;
+}
+
+uint64_t emu_schedule(emu_runtime *rt, uint64_t delay_ns, emu_work_fn fn, void *arg)
+{
+    if (!rt || !fn)
+        return 0;
+    void *fp;
+    *(emu_work_fn *)&fp = fn;
+    emu_lock(rt);
+    emu_task *t = emu_task_post(rt, T_PLATFORM, delay_ns, platform_task, arg, fp, 0);
+    uint64_t id = t ? t->id : 0;
+    emu_unlock(rt);
+    return id;
+}
+
+bool emu_cancel(emu_runtime *rt, uint64_t id)
+{
+    bool ok = false;
+    emu_lock(rt);
+    for (emu_task *t = rt->tasks; t; t = t->next) {
+        if (t->id == id && t->kind == T_PLATFORM) {
+            ok = emu_task_cancel(rt, t);
+            break;
+        }
+    }
+    emu_unlock(rt);
+    return ok;
+}
+
+void emu_guest_freeze(emu_runtime *rt, bool frozen)
+{
+    emu_lock(rt);
+    if (frozen && !rt->frozen) {
+        rt->frozen_since = emu_time(rt);
+    } else if (!frozen && rt->frozen) {
+        rt->frozen_ns += emu_time(rt) - rt->frozen_since;
+    }
+    rt->frozen = frozen;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    emu_tracef(rt, "call", "emu_guest_freeze", "%s", frozen ? "frozen" : "running");
+}
+
+bool emu_guest_frozen(emu_runtime *rt)
+{
+    emu_lock(rt);
+    bool f = rt->frozen;
+    emu_unlock(rt);
+    return f;
 }

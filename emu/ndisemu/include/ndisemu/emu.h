@@ -113,6 +113,29 @@ int emu_run_until_idle(emu_runtime *rt);
 int emu_run_for(emu_runtime *rt, uint64_t ns);
 uint64_t emu_now_ns(emu_runtime *rt);
 
+/* ---- host-side work and the guest's run state ---- */
+/* Models of the host (a hypervisor, a PCI bus, a switch, a peer on the
+ * network) run as platform work: fn(arg) after delay_ns, picked by the same
+ * scheduler as the guest's work (so a seed fixes their interleaving too),
+ * outside any driver context and device lock, at PASSIVE_LEVEL. Platform
+ * work may use the emu_request_* forms (not the synchronous ones) and
+ * schedule device work through a device's emu_host. Returns an id for
+ * emu_cancel (never 0; 0 on failure). */
+typedef void (*emu_work_fn)(void *arg);
+uint64_t emu_schedule(emu_runtime *rt, uint64_t delay_ns, emu_work_fn fn, void *arg);
+bool emu_cancel(emu_runtime *rt, uint64_t id);
+
+/* Stops (true) or resumes (false) the whole guest, as a hypervisor does for a
+ * paused VM or the stop-and-copy phase of a migration: while frozen nothing
+ * of the guest runs (DPCs, interrupts, timers, work items, PnP, device work,
+ * completions); platform work and virtual time go on. Guest work that fell
+ * due meanwhile runs after the resume. Time spent frozen does not count
+ * against the verifier's wait for pended operations. While frozen, the
+ * synchronous PnP calls return EMU_ERR_BUSY, and emu_run_until_idle returns
+ * EMU_ERR_BUSY once only guest work is left. */
+void emu_guest_freeze(emu_runtime *rt, bool frozen);
+bool emu_guest_frozen(emu_runtime *rt);
+
 /* ---- verifier ---- */
 typedef struct emu_violation {
     const char *rule; /* e.g. "NblReturnOnce", "DoubleComplete" */

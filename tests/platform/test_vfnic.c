@@ -1,0 +1,290 @@
+/*
+ * The VF miniport and the TCP/IP stand-in on the emulated VF, plugged
+ * through the PCI bus, exchanging the sequence-stamped stream with the peer
+ * host: a clean stream, link down/up, a PF-imposed reset, offload limits,
+ * surprise removal under traffic (sends fail, none vanish) and a graceful
+ * eject; the verifier stays clean and nothing leaks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <ndis.h>
+
+#include "pcibus.h"
+#include "guest_test.h"
+#include "peer.h"
+#include "vfdev.h"
+
+#define GUEST_IP 0x0A000002u
+#define PEER_IP  0x0A000001u
+
+static const uint8_t MAC_G[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t MAC_P[6] = { 0x52, 0x54, 0x00, 0x99, 0x00, 0x01 };
+
+typedef struct world {
+    emu_runtime *rt;
+    emu_driver *vfnic, *tcpip;
+    emu_ctl *ctl;
+    emu_switch *sw;
+    emu_vfdev *vf;
+    emu_peer *peer;
+    emu_pcibus *bus;
+    unsigned events[8];
+    int last_status;
+} world;
+
+static void on_slot(void *ctx, unsigned slot, emu_slot_event ev, int status)
+{
+    world *w = ctx;
+    (void)slot;
+    w->events[ev]++;
+    w->last_status = status;
+}
+
+static int setup(void **state)
+{
+    static world w;
+    memset(&w, 0, sizeof(w));
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = 11 };
+    assert_int_equal(emu_create(&cfg, &w.rt), EMU_OK);
+    assert_int_equal(emu_load_driver(w.rt, VFNIC_SO, NULL, &w.vfnic), EMU_OK);
+    assert_int_equal(emu_load_driver(w.rt, TCPIP_SO, NULL, &w.tcpip), EMU_OK);
+    assert_int_equal(emu_ctl_open(w.rt, TCPIP_DEVICE, &w.ctl), EMU_OK);
+    tcpip_config tc = { .ip = GUEST_IP, .netmask = 0xFFFFFF00u, .peer_ip = PEER_IP, .stream = 2 };
+    memcpy(tc.peer_mac, MAC_P, 6);
+    guest_ioctl_ok(w.ctl, IOCTL_TCPIP_CONFIG, &tc, sizeof(tc), NULL, 0);
+    w.sw = emu_switch_create();
+    emu_vfdev_cfg vc = { .model = EMU_VF_X540, .link_up = true };
+    memcpy(vc.mac, MAC_G, 6);
+    w.vf = emu_vfdev_create(&vc);
+    emu_vfdev_set_port(w.vf, emu_switch_add_port(w.sw, "vf0"));
+    emu_peer_cfg pc = { .ip = PEER_IP, .guest_ip = GUEST_IP, .stream = 1 };
+    memcpy(pc.mac, MAC_P, 6);
+    memcpy(pc.guest_mac, MAC_G, 6);
+    w.peer = emu_peer_create(w.rt, &pc);
+    emu_peer_attach(w.peer, emu_switch_add_port(w.sw, "peer"));
+    w.bus = emu_pcibus_create(w.rt, 4, on_slot, &w);
+    *state = &w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    emu_peer_stop(w->peer);
+    emu_ctl_close(w->ctl);
+    assert_int_equal(emu_shutdown(w->rt), EMU_OK);
+    assert_false(emu_failed(w->rt));
+    emu_destroy(w->rt);
+    emu_pcibus_destroy(w->bus);
+    emu_peer_destroy(w->peer);
+    emu_vfdev_destroy(w->vf);
+    emu_switch_destroy(w->sw);
+    return 0;
+}
+
+static void plug_vf(world *w, const char *const *registry)
+{
+    emu_device_desc d;
+    emu_vfdev_device_desc(w->vf, "vf0", &d);
+    d.registry = registry;
+    assert_int_equal(emu_pcibus_plug(w->bus, 0, &d), EMU_OK);
+    assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
+    assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_PRESENT);
+}
+
+/* The guest's arrivals, read back through the control device. */
+static size_t guest_arrivals(world *w, emu_seq_arrival *out, size_t max)
+{
+    tcpip_arrival buf[256];
+    size_t n = 0;
+    for (;;) {
+        uint64_t first = n;
+        int32_t nt;
+        size_t ret;
+        assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_RX, &first, sizeof(first), buf,
+                                       sizeof(buf), &ret, &nt),
+                         EMU_OK);
+        size_t got = ret / sizeof(buf[0]);
+        for (size_t i = 0; i < got && n < max; i++, n++)
+            out[n] = (emu_seq_arrival){ buf[i].seq, buf[i].t_ns, buf[i].adapter };
+        if (got < 256)
+            return n;
+    }
+}
+
+static void stream_both_ways_without_loss(void **state)
+{
+    world *w = *state;
+    plug_vf(w, NULL);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.n_adapters, 1);
+    assert_string_equal(s.adapter[0].name, "vf0");
+    assert_true(s.adapter[0].bound && s.adapter[0].running && s.adapter[0].configured);
+    assert_memory_equal(s.adapter[0].mac, MAC_G, 6);
+    assert_int_equal(s.adapter[0].link_speed, 10000000000ull);
+    assert_int_equal(s.adapter[0].packet_filter, NDIS_PACKET_TYPE_DIRECTED |
+                                                     NDIS_PACKET_TYPE_MULTICAST |
+                                                     NDIS_PACKET_TYPE_BROADCAST);
+    /* A VF miniport does not take network-layer addresses. */
+    assert_int_equal(s.adapter[0].oid_failures, 1);
+    assert_int_equal(s.adapter[0].last_oid_failed, OID_GEN_NETWORK_LAYER_ADDRESSES);
+    emu_peer_stats ps;
+    emu_peer_get_stats(w->peer, &ps);
+    assert_int_equal(ps.garp_rx, 1);
+
+    guest_exchange(w->rt, w->ctl, w->peer, 500);
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.seq_sent, 500);
+    assert_int_equal(s.adapter[0].tx_failed, 0);
+    const emu_seqlog *ptx = emu_peer_tx_log(w->peer), *prx = emu_peer_rx_log(w->peer);
+    static emu_seq_arrival arr[4096];
+    size_t n = guest_arrivals(w, arr, 4096);
+    emu_seqstat in, out;
+    emu_seqstat_compute(ptx->sent_ns, ptx->n_sent, arr, n, &in);
+    assert_true(in.sent >= 500);
+    assert_int_equal(in.received, in.sent);
+    assert_int_equal(in.lost + in.duplicates + in.reorders, 0);
+    /* The guest's stream: its send log against the peer's arrivals. */
+    static uint64_t sent_ns[1024];
+    uint64_t first = 0;
+    int32_t nt;
+    size_t ret;
+    assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_TX, &first, sizeof(first), sent_ns,
+                                   sizeof(sent_ns), &ret, &nt),
+                     EMU_OK);
+    assert_int_equal(ret / sizeof(uint64_t), s.seq_sent);
+    emu_seqstat_compute(sent_ns, s.seq_sent, prx->arr, prx->n_arr, &out);
+    assert_int_equal(out.received, 500);
+    assert_int_equal(out.lost + out.duplicates + out.reorders, 0);
+    assert_int_equal(out.longest_gap_ns, 1 * MS);
+}
+
+static void link_down_up_is_indicated_and_blocks_traffic(void **state)
+{
+    world *w = *state;
+    plug_vf(w, NULL);
+    emu_vfdev_set_link(w->vf, false);
+    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.adapter[0].link_downs, 1);
+    assert_false(s.adapter[0].media_connected);
+    guest_exchange(w->rt, w->ctl, w->peer, 100);
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.seq_sent, 0);
+    assert_true(s.seq_not_sent >= 99);
+    emu_vfdev_set_link(w->vf, true);
+    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.adapter[0].link_ups, 1);
+    guest_exchange(w->rt, w->ctl, w->peer, 100);
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.seq_sent, 100);
+    assert_int_equal(emu_peer_rx_log(w->peer)->n_arr, 100);
+}
+
+static void pf_reset_is_recovered(void **state)
+{
+    world *w = *state;
+    plug_vf(w, NULL);
+    uint32_t pps = 1000;
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 50 * MS), EMU_OK);
+    emu_vfdev_pf_reset(w->vf);
+    assert_int_equal(emu_run_for(w->rt, 50 * MS), EMU_OK);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.adapter[0].link_downs, 1);
+    assert_int_equal(s.adapter[0].link_ups, 1);
+    assert_true(s.adapter[0].running && s.adapter[0].media_connected);
+    /* Every datagram handed over either arrived or was failed back. */
+    uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
+    assert_int_equal(arrived + s.adapter[0].tx_failed, s.adapter[0].tx_seq);
+    assert_true(arrived >= 90);
+    emu_vfdev_stats vs;
+    emu_vfdev_get_stats(w->vf, &vs);
+    assert_int_equal(vs.resets, 1);
+}
+
+/* The registry narrows what the hardware offers, as the standardized
+ * keywords do. */
+static void registry_keywords_narrow_offloads(void **state)
+{
+    world *w = *state;
+    static const char *const reg[] = { "*LsoV2IPv4=0", "*RSS=0", "*TCPChecksumOffloadIPv4=2",
+                                       NULL };
+    plug_vf(w, reg);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_false(s.adapter[0].lso_v2_ip4);
+    assert_true(s.adapter[0].lso_v2_ip6);
+    assert_false(s.adapter[0].csum_tx_tcp4); /* 2: receive only */
+    assert_int_equal(s.adapter[0].rss_queues, 0);
+    emu_nc_adapter list[4];
+    assert_int_equal(emu_netcfg_adapters(w->rt, list, 4), 1);
+    assert_string_equal(list[0].upper_range, "ndis5");
+    assert_memory_equal(list[0].mac, MAC_G, 6);
+}
+
+static void hardware_defaults_are_offered(void **state)
+{
+    world *w = *state;
+    plug_vf(w, NULL);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_true(s.adapter[0].lso_v2_ip4 && s.adapter[0].lso_v2_ip6 && s.adapter[0].csum_tx_tcp4);
+    assert_int_equal(s.adapter[0].rss_queues, 2); /* X540 VF */
+}
+
+static void surprise_removal_fails_sends_and_unbinds(void **state)
+{
+    world *w = *state;
+    plug_vf(w, NULL);
+    uint32_t pps = 2000;
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS + 1500), EMU_OK);
+    emu_vfdev_pull(w->vf);
+    assert_int_equal(emu_pcibus_surprise(w->bus, 0), EMU_OK);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    assert_int_equal(w->events[EMU_SLOT_REMOVED], 1);
+    assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_EMPTY);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_false(s.adapter[0].bound);
+    assert_int_equal(s.adapter[0].unbinds, 1);
+    uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
+    assert_int_equal(arrived + s.adapter[0].tx_failed, s.adapter[0].tx_seq);
+    assert_true(s.seq_not_sent > 0); /* no route once it was gone */
+    /* Back again, and ejected gracefully. */
+    plug_vf(w, NULL);
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.n_adapters, 1);
+    assert_int_equal(s.adapter[0].binds, 2);
+    assert_int_equal(emu_pcibus_eject(w->bus, 0), EMU_OK);
+    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
+    assert_int_equal(w->events[EMU_SLOT_EJECTED], 1);
+    assert_null(emu_find_adapter(w->rt, "vf0"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(stream_both_ways_without_loss, setup, teardown),
+        cmocka_unit_test_setup_teardown(link_down_up_is_indicated_and_blocks_traffic, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(pf_reset_is_recovered, setup, teardown),
+        cmocka_unit_test_setup_teardown(registry_keywords_narrow_offloads, setup, teardown),
+        cmocka_unit_test_setup_teardown(hardware_defaults_are_offered, setup, teardown),
+        cmocka_unit_test_setup_teardown(surprise_removal_fails_sends_and_unbinds, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+/*
+ * world.h - the emulated world a scenario runs in: the ndisemu runtime with
+ * the guest's drivers, the host switch, the hypervisor model, a peer host,
+ * and the TCP/IP stand-in's control device; plus what is recorded while it
+ * runs (samples of every switch port for the plot, the runner's failures).
+ */
+#ifndef VFO_EMU_WORLD_H
+#define VFO_EMU_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hv.h"
+#include "ndisemu/emu.h"
+#include "peer.h"
+#include "seqstat.h"
+#include "tcpip.h"
+#include "vswitch.h"
+
+#define WORLD_MAX_FAILURES 32
+#define WORLD_MAX_EXTRA    4
+#define SAMPLE_NS          10000000ull /* 10 ms */
+
+typedef struct drv_path {
+    char so[512];
+    char desc[512]; /* empty: next to the .so */
+} drv_path;
+
+typedef struct world_opts {
+    uint64_t seed;
+    bool seed_from_cli;
+    emu_hv_cfg hv;
+    uint32_t rate;    /* datagrams per second and direction */
+    uint32_t payload; /* UDP payload bytes */
+    bool tcpip;       /* load the TCP/IP stand-in */
+    bool trace;       /* ndisemu trace to stderr */
+    bool progress;    /* print events as they happen */
+    char vf_range[16];
+    char first_host[16];
+} world_opts;
+
+/* Frame counters summed over the guest-facing ports of every host switch:
+ * from the guest (out) and to it (in), on VF ports and on virtio taps. */
+enum { PATH_OUT_VF, PATH_OUT_TAP, PATH_IN_VF, PATH_IN_TAP, PATH_SERIES };
+typedef struct port_sample {
+    uint64_t t_ns;
+    uint64_t frames[PATH_SERIES];
+} port_sample;
+
+typedef struct world {
+    world_opts o;
+    drv_path standby, vf, tcpip, extra[WORLD_MAX_EXTRA];
+    unsigned n_extra;
+    bool standby_from_cli;
+
+    emu_runtime *rt;
+    emu_fabric *net;
+    emu_hv *hv;
+    emu_peer *peer;
+    emu_peer_cfg peer_cfg;
+    char peer_name[32];
+    uint32_t guest_ip;
+    emu_ctl *tcpip_ctl;
+    bool booted, finished;
+    uint64_t end_ns; /* virtual time when the run ended */
+
+    bool traffic_on, traffic_in, traffic_out;
+    uint64_t traffic_start_ns, traffic_stop_ns;
+    port_sample *samples;
+    size_t n_samples, cap_samples;
+    uint64_t sample_timer;
+
+    char failures[WORLD_MAX_FAILURES][256];
+    unsigned n_failures;
+    FILE *out; /* progress and reports */
+} world;
+
+/* Defaults for the built-in driver paths come from the build. */
+void world_defaults(world *w, FILE *out);
+int world_create(world *w);
+/* Stops the traffic and shuts the runtime down (removal, unload, leak
+ * checks: a leak is a failure); the world can still be queried. */
+void world_finish(world *w);
+void world_destroy(world *w);
+/* Loads the drivers, configures the stand-in, starts the guest. */
+int world_boot(world *w);
+void world_fail(world *w, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The TCP/IP stand-in, through its control device. */
+int world_tcpip_stats(world *w, tcpip_stats *s);
+int world_tcpip_ioctl(world *w, uint32_t code, const void *in, size_t in_len);
+/* Its send log and arrival log (caller frees). */
+int world_tcpip_tx_log(world *w, uint64_t **sent, size_t *n);
+int world_tcpip_rx_log(world *w, emu_seq_arrival **arr, size_t *n);
+
+int world_traffic(world *w, bool start, uint32_t rate, bool in, bool out);
+
+/* One direction's logs: "in" is peer -> guest (the peer's send log, the
+ * stand-in's arrivals by adapter), "out" guest -> peer (the stand-in's send
+ * log, the peer's arrivals by switch port). */
+typedef struct dir_logs {
+    uint64_t *sent;
+    size_t n_sent;
+    emu_seq_arrival *arr;
+    size_t n_arr;
+    bool own_sent, own_arr;
+} dir_logs;
+int traffic_logs(world *w, bool in, dir_logs *d);
+void traffic_logs_free(dir_logs *d);
+
+#endif /* VFO_EMU_WORLD_H */
