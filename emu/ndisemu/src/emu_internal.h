@@ -332,6 +332,7 @@ typedef struct emu_task {
     void *a, *b;
     uint64_t u;
     bool cancelled, running;
+    bool fired; /* T_TIMER: this run passed timer_task's check and calls back (rt->mu) */
 } emu_task;
 
 typedef struct emu_timer {

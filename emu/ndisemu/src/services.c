@@ -47,12 +47,14 @@ static void timer_task(emu_runtime *rt, emu_task *task)
         t->task = NULL;
     PVOID ctx = t->ctx;
     t->callbacks_running++;
+    task->fired = true;
     emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
     t->ch.TimerFunction(NULL, ctx, NULL, NULL);
     emu_cb_end(&s);
     emu_lock(rt);
+    task->fired = false;
     t->callbacks_running--;
     emu_broadcast(rt);
     emu_unlock(rt);
@@ -124,9 +126,14 @@ BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
     if (task) {
         if (task->running) {
             /* Picked by a CPU: its callback runs only if it already passed
-             * timer_task's check (which t->task = NULL now fails). */
+             * timer_task's check (which t->task = NULL now fails). Whether
+             * it did is this task's own flag: callbacks_running also counts
+             * an earlier expiry still in its callback (one that re-armed the
+             * timer), and taking that for this one reported a cancelled
+             * expiry as still to come (its caller then waited forever for
+             * a callback that never ran). */
             task->cancelled = true; /* a running periodic timer is not re-armed */
-            running = t->callbacks_running > 0;
+            running = task->fired;
             cancelled = !running;
         } else {
             cancelled = emu_task_cancel(rt, task);
