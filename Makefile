@@ -38,7 +38,6 @@ cross: deps
 	@cmake --build build/mingw -j $(JOBS)
 
 package: cross
-	@test -x scripts/package.sh || { echo 'package: scripts/package.sh is not in this tree yet (vfo.sys packaging)' >&2; exit 1; }
 	@scripts/package.sh build/mingw
 
 clean:

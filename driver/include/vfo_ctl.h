@@ -70,9 +70,12 @@
  * Refused candidates
  *   A candidate is listed on the vfo adapter whose MAC it matched but which
  *   refused it, with the reason. Adapters whose MAC matches no vfo adapter are
- *   not candidates and are only counted (unmatched_binds). Each vfo adapter
- *   keeps the VFO_CTL_MAX_REFUSALS most recent distinct candidates; a
- *   candidate leaves the list when its binding goes away.
+ *   not candidates and are only counted (unmatched_binds); neither is a vfo
+ *   adapter offered to vfo itself. Each vfo adapter keeps the
+ *   VFO_CTL_MAX_REFUSALS most recent distinct candidates; a candidate leaves
+ *   the list when it pairs later, when newer refusals push it out, or when
+ *   the vfo adapter goes away (a refused bind leaves no binding behind whose
+ *   removal the driver could see).
  *
  * Byte order: native (little-endian x64, the only target). Packing: natural;
  * every struct is laid out without implicit padding and its size and field

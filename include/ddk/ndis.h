@@ -30,6 +30,7 @@
 #include "ndis_status_ind.h"
 #include "ndis_miniport.h"
 #include "ndis_protocol.h"
+#include "ndis_ext.h"
 #include "ndis_layout.h"
 
 #endif /* VFO_DDK_NDIS_H */

@@ -137,6 +137,121 @@ static void netcfg_lists_components_and_paths(void **state)
     h_finish(&h);
 }
 
+/* A loopnic behind an MSI-X capability (configuration space 0x40, a
+ * one-entry table at BAR 1 offset 0), to see what the runtime does as the
+ * PCI bus driver when minimp connects its message interrupt and at halt. */
+typedef struct msix_nic {
+    const emu_device_ops *inner;
+    void *inner_dev;
+    uint16_t control;
+    uint32_t entry[4]; /* address low, address high, data, vector control */
+} msix_nic;
+
+static uint32_t mx_cfg_read(void *d, uint32_t off, unsigned size)
+{
+    msix_nic *n = d;
+    uint32_t v;
+    switch (off) {
+    case 0x06: /* status: capabilities list */
+        v = 0x10;
+        break;
+    case 0x34: /* capabilities pointer */
+        v = 0x40;
+        break;
+    case 0x40: /* MSI-X, last capability */
+        v = 0x11;
+        break;
+    case 0x42: /* message control: table size 1 */
+        v = n->control;
+        break;
+    case 0x44: /* table: BAR 1, offset 0 */
+        v = 1;
+        break;
+    default:
+        return n->inner->cfg_read(n->inner_dev, off, size);
+    }
+    return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+static void mx_cfg_write(void *d, uint32_t off, unsigned size, uint32_t v)
+{
+    msix_nic *n = d;
+    if (off == 0x42 && size == 2)
+        n->control = (uint16_t)v;
+    else
+        n->inner->cfg_write(n->inner_dev, off, size, v);
+}
+
+static uint64_t mx_mmio_read(void *d, unsigned bar, uint64_t off, unsigned size)
+{
+    msix_nic *n = d;
+    if (bar == 1)
+        return off < 16 && size == 4 ? n->entry[off / 4] : 0;
+    return n->inner->mmio_read(n->inner_dev, bar, off, size);
+}
+
+static void mx_mmio_write(void *d, unsigned bar, uint64_t off, unsigned size, uint64_t v)
+{
+    msix_nic *n = d;
+    if (bar == 1) {
+        if (off < 16 && size == 4)
+            n->entry[off / 4] = (uint32_t)v;
+        return;
+    }
+    n->inner->mmio_write(n->inner_dev, bar, off, size, v);
+}
+
+static void mx_attach(void *d, emu_host *host)
+{
+    msix_nic *n = d;
+    n->inner->attach(n->inner_dev, host);
+}
+
+static void mx_detach(void *d)
+{
+    msix_nic *n = d;
+    n->inner->detach(n->inner_dev);
+}
+
+static const emu_device_ops k_msix_ops = {
+    mx_cfg_read, mx_cfg_write, mx_mmio_read, mx_mmio_write, mx_attach, mx_detach,
+};
+
+static void msix_enabled_while_the_interrupt_is_connected(void **state)
+{
+    (void)state;
+    harness h;
+    msix_nic n = { .entry = { 0, 0, 0, 1 } }; /* reset state: masked, disabled */
+    assert_int_equal(h_start(&h, EMU_SCHED_DETERMINISTIC, 1, MINIMP_SO, MINIPROT_SO, true), EMU_OK);
+    loopnic_device_desc(h.nic, "loopnic0", &h.desc);
+    n.inner = h.desc.ops;
+    n.inner_dev = h.desc.dev;
+    h.desc.ops = &k_msix_ops;
+    h.desc.dev = &n;
+    h.desc.service = emu_driver_service(h.mp);
+    assert_int_equal(emu_add_device(h.rt, &h.desc, &h.ad), EMU_OK);
+    assert_int_equal(emu_run_until_idle(h.rt), EMU_OK);
+    assert_true(n.control & 0x8000);          /* MSI-X Enable */
+    assert_false(n.control & 0x4000);         /* no function mask */
+    assert_int_equal(n.entry[3], 0);          /* unmasked */
+    assert_int_equal(n.entry[0], 0xFEE00000); /* the message minimp was given */
+    assert_int_equal(n.entry[2], 0x60);
+    /* Traffic still flows (the loopnic signals its message directly). */
+    assert_int_equal(emu_ctl_open(h.rt, MINIPROT_DEVICE, &h.ctl), EMU_OK);
+    miniprot_stats s;
+    assert_int_equal(h_send(&h, 4, 60), EMU_OK);
+    assert_int_equal(h_stats(&h, &s), EMU_OK);
+    assert_int_equal(s.send_ok, 4);
+    assert_int_equal(s.received, 4);
+    assert_int_equal(emu_remove_device(h.rt, h.ad), EMU_OK);
+    assert_false(n.control & 0x8000);
+    assert_int_equal(n.entry[3], 1);
+    emu_ctl_close(h.ctl);
+    h.ctl = NULL;
+    assert_int_equal(emu_shutdown(h.rt), EMU_OK);
+    h_finish(&h);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -147,6 +262,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(same_seed_same_run),
         cmocka_unit_test(memory_per_adapter_is_accounted_and_stable),
         cmocka_unit_test(netcfg_lists_components_and_paths),
+        cmocka_unit_test(msix_enabled_while_the_interrupt_is_connected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,32 +167,6 @@ static void mmio_write(void *d, unsigned bar, uint64_t off, unsigned size, uint6
     emu_vdev_mmio_write(((emu_vpci *)d)->dev, bar, off, size, value);
 }
 
-/* What the PCI bus driver does when it starts a function whose driver uses
- * message interrupts: every MSI-X table entry gets an address and data of
- * its own and is unmasked, then MSI-X is enabled. ndisemu delivers message
- * N to the miniport's MessageInterrupt as MessageId N. */
-static void program_msix(emu_vpci *v)
-{
-    uint32_t ptr = emu_vdev_cfg_read(v->dev, 0x34, 1) & 0xFC;
-    for (unsigned hops = 0; ptr && hops < 48; hops++) {
-        if ((emu_vdev_cfg_read(v->dev, ptr, 1) & 0xFF) == 0x11) {
-            uint32_t ctrl = emu_vdev_cfg_read(v->dev, ptr + 2, 2);
-            uint32_t table = emu_vdev_cfg_read(v->dev, ptr + 4, 4);
-            unsigned bar = table & 7, n = (ctrl & 0x7FF) + 1;
-            uint64_t off = table & ~7u;
-            for (unsigned i = 0; i < n && i < v->msix_vectors; i++) {
-                emu_vdev_mmio_write(v->dev, bar, off + 16 * i, 4, 0xFEE00000u);
-                emu_vdev_mmio_write(v->dev, bar, off + 16 * i + 4, 4, 0);
-                emu_vdev_mmio_write(v->dev, bar, off + 16 * i + 8, 4, 0x60 + i);
-                emu_vdev_mmio_write(v->dev, bar, off + 16 * i + 12, 4, 0);
-            }
-            emu_vdev_cfg_write(v->dev, ptr + 2, 2, (ctrl | 0x8000u) & ~0x4000u);
-            return;
-        }
-        ptr = emu_vdev_cfg_read(v->dev, ptr + 1, 1) & 0xFC;
-    }
-}
-
 static void attach(void *d, emu_host *host)
 {
     emu_vpci *v = d;
@@ -201,8 +175,6 @@ static void attach(void *d, emu_host *host)
     for (unsigned i = 0; i < MAX_QUEUES; i++)
         v->q[i].scheduled = false;
     pthread_mutex_unlock(&v->mu);
-    if (v->msix_vectors)
-        program_msix(v);
 }
 
 static void detach(void *d)

@@ -413,8 +413,14 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
     emu_lock(rt);
     if (StatusIndication->StatusCode == NDIS_STATUS_LINK_STATE &&
         StatusIndication->StatusBufferSize >= sizeof(NDIS_LINK_STATE) &&
-        StatusIndication->StatusBuffer)
-        ad->link = *(NDIS_LINK_STATE *)StatusIndication->StatusBuffer;
+        StatusIndication->StatusBuffer) {
+        const NDIS_LINK_STATE *ls = StatusIndication->StatusBuffer;
+        bool was_up = ad->link.MediaConnectState == MediaConnectStateConnected;
+        bool up = ls->MediaConnectState == MediaConnectStateConnected;
+        ad->link_ups += !was_up && up;
+        ad->link_downs += was_up && !up;
+        ad->link = *ls;
+    }
     for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
         emu_binding *b = ad->bindings[i];
         if (b && b->state != B_OPENING && b->state != B_CLOSED) {

@@ -416,6 +416,62 @@ void emu_dma_drop_adapter(emu_runtime *rt, emu_adapter *ad)
 
 /* ---- interrupts ---- */
 
+/* What Windows' PCI bus driver does to a device whose message-based
+ * interrupt is connected: every MSI-X table entry gets its message's address
+ * and data and is unmasked, then MSI-X Enable is set (PCI Local Bus 3.0,
+ * 6.8.2); disconnecting masks the entries and clears Enable. A device
+ * without an MSI-X capability is left alone. Called without the runtime
+ * lock: the device model may signal held messages from inside cfg_write. */
+#define PCI_STATUS          0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAP_PTR         0x34
+#define PCI_CAP_ID_MSIX     0x11
+#define MSIX_ENABLE         0x8000
+#define MSIX_FUNCTION_MASK  0x4000
+
+static uint32_t msix_cap(emu_adapter *ad)
+{
+    const emu_device_ops *ops = ad->desc.ops;
+    if (!ops->cfg_read || !(ops->cfg_read(ad->desc.dev, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
+        return 0;
+    uint32_t cap = ops->cfg_read(ad->desc.dev, PCI_CAP_PTR, 1) & 0xFC;
+    for (unsigned hops = 0; cap >= 0x40 && hops < 48; hops++) {
+        if (ops->cfg_read(ad->desc.dev, cap, 1) == PCI_CAP_ID_MSIX)
+            return cap;
+        cap = ops->cfg_read(ad->desc.dev, cap + 1, 1) & 0xFC;
+    }
+    return 0;
+}
+
+static void msix_program(emu_adapter *ad, const IO_INTERRUPT_MESSAGE_INFO *info, bool connect)
+{
+    const emu_device_ops *ops = ad->desc.ops;
+    pthread_mutex_lock(&ad->dev_lock);
+    uint32_t cap = ad->dev_attached && ops->cfg_write && ops->mmio_write ? msix_cap(ad) : 0;
+    if (cap) {
+        void *dev = ad->desc.dev;
+        uint32_t control = ops->cfg_read(dev, cap + 2, 2);
+        uint32_t table = ops->cfg_read(dev, cap + 4, 4);
+        unsigned entries = (control & 0x7FF) + 1, bar = table & 7;
+        uint64_t base = table & ~7u;
+        if (connect)
+            for (unsigned i = 0; i < entries && i < info->MessageCount; i++) {
+                const IO_INTERRUPT_MESSAGE_INFO_ENTRY *m = &info->MessageInfo[i];
+                ops->mmio_write(dev, bar, base + 16 * i, 4, m->MessageAddress.LowPart);
+                ops->mmio_write(dev, bar, base + 16 * i + 4, 4,
+                                (uint64_t)m->MessageAddress.QuadPart >> 32);
+                ops->mmio_write(dev, bar, base + 16 * i + 8, 4, m->MessageData);
+                ops->mmio_write(dev, bar, base + 16 * i + 12, 4, 0);
+            }
+        else
+            for (unsigned i = 0; i < entries; i++)
+                ops->mmio_write(dev, bar, base + 16 * i + 12, 4, 1);
+        control &= ~(uint32_t)(MSIX_ENABLE | MSIX_FUNCTION_MASK);
+        ops->cfg_write(dev, cap + 2, 2, connect ? control | MSIX_ENABLE : control);
+    }
+    pthread_mutex_unlock(&ad->dev_lock);
+}
+
 NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
                                      NDIS_HANDLE MiniportInterruptContext,
                                      PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars,
@@ -476,6 +532,8 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
     }
     ad->intr = in;
     emu_unlock(rt);
+    if (msg && in->info)
+        msix_program(ad, in->info, true);
     *NdisInterruptHandle = in;
     return NDIS_STATUS_SUCCESS;
 }
@@ -500,6 +558,8 @@ void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle)
                                                        "NdisMDeregisterInterruptEx");
     if (!in)
         return;
+    if (in->message_based)
+        msix_program(in->obj.ad, in->info, false);
     /* A running ISR finishes first (it holds sync); then no ISR or DPC
      * starts any more, queued DPCs are dropped, and a DPC still running on
      * another CPU is waited for: once this returns, NDIS calls neither. */

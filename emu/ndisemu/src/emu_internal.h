@@ -236,6 +236,7 @@ struct emu_adapter {
     NDIS_OFFLOAD offload;
     bool have_offload;
     NDIS_LINK_STATE link;
+    uint64_t link_ups, link_downs; /* indicated transitions, for emu_adapter_link */
     WCHAR name_buf[EMU_NAME_MAX + 16];
     NDIS_STRING name;
 
@@ -331,6 +332,7 @@ typedef struct emu_task {
     void *a, *b;
     uint64_t u;
     bool cancelled, running;
+    bool fired; /* T_TIMER: this run passed timer_task's check and calls back (rt->mu) */
 } emu_task;
 
 typedef struct emu_timer {

@@ -111,6 +111,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisOpenAdapterEx", PROT, P, P },
     { "NdisOpenConfigurationEx", MISC, P, P },
     { "NdisQueueIoWorkItem", MISC, P, D },
+    { "NdisReEnumerateProtocolBindings", PROT, P, P },
     { "NdisReadConfiguration", MISC, P, P },
     { "NdisReadNetworkAddress", MISC, P, P },
     { "NdisRegisterDeviceEx", MISC, P, P },

@@ -77,6 +77,20 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
     return NDIS_STATUS_SUCCESS;
 }
 
+/* NDIS offers the protocol every binding it does not have yet whose path is
+ * enabled (a protocol that refused a bind earlier asks for this), later, from
+ * its own PnP queue, as NdisReEnumerateProtocolBindings documents. */
+void NdisReEnumerateProtocolBindings(NDIS_HANDLE NdisProtocolHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisReEnumerateProtocolBindings", "%p", NdisProtocolHandle))
+        return;
+    emu_protocol *p = (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL,
+                                                    "NdisReEnumerateProtocolBindings");
+    if (p)
+        emu_pnp_post(rt, bind_protocol_op, p, bind_all_op_done, NULL);
+}
+
 void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle)
 {
     emu_runtime *rt = emu_rt;

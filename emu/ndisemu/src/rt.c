@@ -478,6 +478,16 @@ const char *emu_adapter_state(const emu_adapter *ad)
     return emu_state_name(st);
 }
 
+void emu_adapter_link(const emu_adapter *ad, emu_link_info *out)
+{
+    emu_lock(ad->rt);
+    out->up = ad->link.MediaConnectState == MediaConnectStateConnected;
+    out->speed_bps = ad->link.XmitLinkSpeed;
+    out->ups = ad->link_ups;
+    out->downs = ad->link_downs;
+    emu_unlock(ad->rt);
+}
+
 const char *emu_driver_service(const emu_driver *drv)
 {
     return drv->desc.service;

@@ -47,12 +47,14 @@ static void timer_task(emu_runtime *rt, emu_task *task)
         t->task = NULL;
     PVOID ctx = t->ctx;
     t->callbacks_running++;
+    task->fired = true;
     emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
     t->ch.TimerFunction(NULL, ctx, NULL, NULL);
     emu_cb_end(&s);
     emu_lock(rt);
+    task->fired = false;
     t->callbacks_running--;
     emu_broadcast(rt);
     emu_unlock(rt);
@@ -78,9 +80,11 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
             DueTime.QuadPart > now.QuadPart ? (uint64_t)(DueTime.QuadPart - now.QuadPart) * 100 : 0;
     }
     emu_lock(rt);
-    bool was_queued = emu_task_cancel(rt, t->task) || (t->task && t->task->running);
-    if (t->task && t->task->running)
-        t->task->cancelled = true;
+    /* A queued task is unlinked and freed; a running one is marked cancelled
+     * (a periodic timer is not re-armed from it). */
+    emu_task *old = t->task;
+    bool running = old && old->running;
+    bool was_queued = emu_task_cancel(rt, old) || running;
     if (FunctionContext)
         t->ctx = FunctionContext;
     t->task = emu_task_post(rt, T_TIMER, delay, timer_task, t, NULL, 0);
@@ -122,9 +126,14 @@ BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
     if (task) {
         if (task->running) {
             /* Picked by a CPU: its callback runs only if it already passed
-             * timer_task's check (which t->task = NULL now fails). */
+             * timer_task's check (which t->task = NULL now fails). Whether
+             * it did is this task's own flag: callbacks_running also counts
+             * an earlier expiry still in its callback (one that re-armed the
+             * timer), and taking that for this one reported a cancelled
+             * expiry as still to come (its caller then waited forever for
+             * a callback that never ran). */
             task->cancelled = true; /* a running periodic timer is not re-armed */
-            running = t->callbacks_running > 0;
+            running = task->fired;
             cancelled = !running;
         } else {
             cancelled = emu_task_cancel(rt, task);

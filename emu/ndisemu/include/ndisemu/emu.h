@@ -94,6 +94,15 @@ const char *emu_adapter_instance(const emu_adapter *ad);
 uint32_t emu_adapter_id(const emu_adapter *ad);
 /* "halted", "initializing", "paused", "restarting", "running", "pausing" */
 const char *emu_adapter_state(const emu_adapter *ad);
+/* The link the miniport reports to the protocols above it (its general
+ * attributes, then each NDIS_STATUS_LINK_STATE), and how many times an
+ * indication took it up or down since the adapter was added. */
+typedef struct emu_link_info {
+    bool up;
+    uint64_t speed_bps;
+    uint64_t ups, downs;
+} emu_link_info;
+void emu_adapter_link(const emu_adapter *ad, emu_link_info *out);
 
 /* ---- running ---- */
 /* Runs until nothing but periodic timers is left (deterministic: advancing

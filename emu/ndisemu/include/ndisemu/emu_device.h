@@ -12,7 +12,9 @@
  * translates them back with bounds checking), MSI-X message signalling (which
  * runs the miniport's MessageInterrupt ISR and DPC), and "schedule work for
  * me" (the runtime's scheduler decides when device work runs, so the same
- * seed reproduces the same interleaving of device and driver).
+ * seed reproduces the same interleaving of device and driver). Like the PCI
+ * bus driver, the runtime programs, unmasks and enables a device's MSI-X
+ * capability while the miniport's message interrupt is connected.
  *
  * Concurrency: the runtime never calls into one device concurrently. Every
  * ops callback and every scheduled work function of a device runs under that

@@ -1,0 +1,224 @@
+/*
+ * mp_rx.c - receive: frames from virtio's used ring indicated up in NBLs of
+ * our own pool (MDLs over the receive buffers, zero copy), the VF's NBLs
+ * indicated up as they are, and MiniportReturnNetBufferLists sending each
+ * kind back where it came from.
+ */
+#include "vfo.h"
+
+#ifdef VFO_WPP
+#include "mp_rx.tmh"
+#endif
+
+#define VFO_RX_BUDGET     64u
+#define VFO_RX_LOW_DIVSOR 8u /* fewer buffers than 1/8 posted: lend nothing */
+
+bool vfo_rx_init(vfo_adapter *ad)
+{
+    ad->rx_pool = vfo_nbl_pool(ad->handle, VFO_TAG_RX, 0);
+    return ad->rx_pool != NULL;
+}
+
+void vfo_rx_free(vfo_adapter *ad)
+{
+    if (ad->rx_pool)
+        NdisFreeNetBufferListPool(ad->rx_pool);
+    ad->rx_pool = NULL;
+}
+
+static bool rx_usable(const vfo_adapter *ad)
+{
+    return ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed && !ad->resetting &&
+           ad->state == VFO_MP_RUNNING;
+}
+
+static void free_mdls(PMDL m)
+{
+    while (m) {
+        PMDL next = NDIS_MDL_LINKAGE(m);
+        NdisFreeMdl(m);
+        m = next;
+    }
+}
+
+/* rx_lock held. An NBL over the frame's buffers; NULL when out of memory. */
+static PNET_BUFFER_LIST frame_to_nbl(vfo_adapter *ad, const vnet_rx_frame *f)
+{
+    PMDL first = NULL, *tail = &first;
+    for (uint16_t i = 0; i < f->nseg; i++) {
+        PMDL m = NdisAllocateMdl(ad->handle, f->seg[i].va, f->seg[i].len);
+        if (!m) {
+            free_mdls(first);
+            return NULL;
+        }
+        *tail = m;
+        tail = &NDIS_MDL_LINKAGE(m);
+    }
+    PNET_BUFFER_LIST nbl =
+        NdisAllocateNetBufferAndNetBufferList(ad->rx_pool, 0, 0, first, 0, f->len);
+    if (!nbl) {
+        free_mdls(first);
+        return NULL;
+    }
+    nbl->SourceHandle = ad->handle;
+    NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = (PVOID)(ULONG_PTR)f->handle;
+    NET_BUFFER_LIST_INFO(nbl, TcpIpChecksumNetBufferListInfo) =
+        vfo_rx_csum_info(ad, f->seg[0].va, f->seg[0].len, f->flags);
+    vfo_count_frame(ad->sb_ctr, vfo_frame_cast(f->seg[0].va), f->len, true);
+    return nbl;
+}
+
+/* Gives our NBLs' buffers back to the device and frees them. Returns how many. */
+static LONG return_own(vfo_adapter *ad, PNET_BUFFER_LIST nbls)
+{
+    LONG n = 0;
+    NdisAcquireSpinLock(&ad->rx_lock);
+    for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        uint32_t handle = (uint32_t)(ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0];
+        PMDL mdls = NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl));
+        NdisFreeNetBufferList(nbl);
+        free_mdls(mdls);
+        if (vnet_rx_return(ad->vn, handle) != VNET_OK)
+            VFO_ERR("receive buffer %u returned twice", handle);
+        n++;
+    }
+    if (ad->vn && vnet_is_started(ad->vn))
+        vnet_rx_kick(ad->vn);
+    NdisReleaseSpinLock(&ad->rx_lock);
+    return n;
+}
+
+static void indicate(vfo_adapter *ad, PNET_BUFFER_LIST head, ULONG n, bool low)
+{
+    ULONG flags = KeGetCurrentIrql() == DISPATCH_LEVEL ? NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL : 0;
+    vfo_count(&ad->ctr.rx_standby, (LONG64)n);
+    if (ad->packet_filter == 0) { /* nobody asked for anything yet */
+        return_own(ad, head);
+        return;
+    }
+    if (low) {
+        /* Running out of receive buffers: lend nothing, NDIS copies. */
+        NdisMIndicateReceiveNetBufferLists(ad->handle, head, NDIS_DEFAULT_PORT_NUMBER, n,
+                                           flags | NDIS_RECEIVE_FLAGS_RESOURCES);
+        return_own(ad, head);
+        return;
+    }
+    vfo_virtio_get(ad, (LONG)n);
+    NdisMIndicateReceiveNetBufferLists(ad->handle, head, NDIS_DEFAULT_PORT_NUMBER, n, flags);
+}
+
+/* RX DPC (and restart): drains the used ring in batches while running. */
+void vfo_rx_poll(vfo_adapter *ad)
+{
+    for (;;) {
+        PNET_BUFFER_LIST head = NULL, *tail = &head;
+        ULONG n = 0;
+        bool broken = false, more = false, low = false;
+        NdisAcquireSpinLock(&ad->rx_lock);
+        if (!rx_usable(ad)) {
+            /* Paused: frames wait in the ring until MiniportRestart polls. */
+            if (ad->vn && vnet_is_started(ad->vn))
+                vnet_rx_disable_intr(ad->vn);
+            NdisReleaseSpinLock(&ad->rx_lock);
+            return;
+        }
+        vnet_rx_disable_intr(ad->vn);
+        while (n < VFO_RX_BUDGET) {
+            vnet_rx_frame f;
+            vnet_status vs = vnet_rx_next(ad->vn, &f);
+            if (vs == VNET_E_BROKEN)
+                broken = true;
+            if (vs != VNET_OK)
+                break;
+            PNET_BUFFER_LIST nbl = frame_to_nbl(ad, &f);
+            if (!nbl) {
+                vnet_rx_return(ad->vn, f.handle);
+                vfo_count(&ad->ctr.rx_dropped, 1);
+                continue;
+            }
+            vfo_nbl_append(&tail, nbl);
+            n++;
+        }
+        low = vnet_rx_posted(ad->vn) < vnet_rx_buffer_count(ad->vn) / VFO_RX_LOW_DIVSOR;
+        if (!broken)
+            more = n == VFO_RX_BUDGET || !vnet_rx_enable_intr(ad->vn);
+        NdisReleaseSpinLock(&ad->rx_lock);
+        if (n)
+            indicate(ad, head, n, low);
+        if (broken) {
+            vfo_request_reset(ad);
+            return;
+        }
+        if (!more)
+            return;
+    }
+}
+
+void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
+{
+    vfo_adapter *ad = ctx;
+    PNET_BUFFER_LIST own = NULL, vf = NULL, *own_tail = &own, *vf_tail = &vf;
+    ULONG nvf = 0;
+    for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        if (nbl->NdisPoolHandle == ad->rx_pool) {
+            vfo_nbl_append(&own_tail, nbl);
+        } else {
+            vfo_primary_unwrap(nbl);
+            vfo_nbl_append(&vf_tail, nbl);
+            nvf++;
+        }
+    }
+    if (own)
+        vfo_virtio_put(ad, return_own(ad, own));
+    if (vf) {
+        /* Lent NBLs hold the binding open: ad->bind is the one they came from. */
+        NdisReturnNetBufferLists(ad->bind->handle, vf, flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL);
+        if (fo_primary_release(&ad->pair, nvf))
+            vfo_drained(ad);
+    }
+}
+
+/* The VF's NBLs, references taken (fo_rx_accept): up the vfo miniport, their
+ * SourceHandle swapped for ours until they come back. With
+ * NDIS_RECEIVE_FLAGS_RESOURCES they are ours only during this call. */
+void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
+                         ULONG flags)
+{
+    PNET_BUFFER_LIST up = NULL, *tail = &up;
+    PNET_BUFFER_LIST lent[VFO_RX_BUDGET];
+    ULONG nup = 0, released = 0;
+    bool resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
+    ULONG ret_flags =
+        (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
+    for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        /* Only as many as can be restored after a RESOURCES indication. */
+        if ((!resources || nup < VFO_RX_BUDGET) && vfo_primary_wrap(nbl, ad->handle)) {
+            if (resources)
+                lent[nup] = nbl;
+            vfo_nbl_append(&tail, nbl);
+            nup++;
+            continue;
+        }
+        vfo_count(&ad->ctr.rx_dropped, 1);
+        if (!resources)
+            NdisReturnNetBufferLists(b->handle, nbl, ret_flags);
+        released++;
+    }
+    if (nup) {
+        vfo_count(&ad->ctr.rx_primary, (LONG64)nup);
+        NdisMIndicateReceiveNetBufferLists(ad->handle, up, NDIS_DEFAULT_PORT_NUMBER, nup, flags);
+    }
+    if (resources) {
+        for (ULONG i = 0; i < nup; i++)
+            vfo_primary_unwrap(lent[i]);
+        released += nup;
+    }
+    (void)n;
+    if (released && fo_primary_release(&ad->pair, released))
+        vfo_drained(ad);
+}

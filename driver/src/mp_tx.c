@@ -1,0 +1,435 @@
+/*
+ * mp_tx.c - MiniportSendNetBufferLists and the virtio transmit path.
+ *
+ * Each NBL is routed by lib/failover (fo_select_tx): to the VF binding
+ * (pt_data.c keeps its SourceHandle) or onto virtio. On virtio every
+ * NET_BUFFER is one frame: small ones are copied next to the virtio header,
+ * larger ones are mapped with NdisMAllocateNetBufferSGList. NBLs wait in a
+ * software queue while no request or ring slot is free; an NBL completes when
+ * its last frame does. Our own frames (announcements) travel the same way
+ * and are freed instead of completed.
+ */
+#include "vfo.h"
+
+#ifdef VFO_WPP
+#include "mp_tx.tmh"
+#endif
+
+#define VFO_TX_REAP_BUDGET 128u
+
+_Static_assert(sizeof(vfo_tx_nbl) <= sizeof(((NET_BUFFER_LIST *)0)->MiniportReserved),
+               "vfo_tx_nbl fits in MiniportReserved");
+
+static vfo_tx_nbl *txn(PNET_BUFFER_LIST nbl)
+{
+    return (vfo_tx_nbl *)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl);
+}
+
+bool vfo_tx_init(vfo_adapter *ad)
+{
+    ULONG n = ad->cfg.tx_ring; /* at most one request per ring entry */
+    ad->tx_done_tail = &ad->tx_done_head;
+    ad->tx_backlog_tail = &ad->tx_backlog;
+    ad->tx_reqs = vfo_alloc(ad->handle, (SIZE_T)n * sizeof(vfo_tx_req), VFO_TAG_TX);
+    ad->tx_sgl_mem = vfo_alloc(ad->handle, (SIZE_T)n * ad->sgl_size, VFO_TAG_TX);
+    if (!ad->tx_reqs || !ad->tx_sgl_mem)
+        return false;
+    ad->tx_nreq = n;
+    for (ULONG i = 0; i < n; i++) {
+        ad->tx_reqs[i].ad = ad;
+        ad->tx_reqs[i].sgl_buf = ad->tx_sgl_mem + (SIZE_T)i * ad->sgl_size;
+        ad->tx_reqs[i].next_free = ad->tx_free;
+        ad->tx_free = &ad->tx_reqs[i];
+    }
+    return true;
+}
+
+void vfo_tx_free(vfo_adapter *ad)
+{
+    vfo_free(ad->handle, ad->tx_reqs, VFO_TAG_TX);
+    vfo_free(ad->handle, ad->tx_sgl_mem, VFO_TAG_TX);
+    ad->tx_reqs = NULL;
+    ad->tx_sgl_mem = NULL;
+    ad->tx_free = NULL;
+}
+
+static bool tx_usable(const vfo_adapter *ad)
+{
+    return ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed && !ad->resetting;
+}
+
+/* tx_lock held: one frame is over. The request is free again and the NBL
+ * completes with its last frame. */
+static void frame_done_locked(vfo_adapter *ad, vfo_tx_req *req, NDIS_STATUS status)
+{
+    PNET_BUFFER_LIST nbl = req->nbl;
+    if (req->sgl)
+        NdisMFreeNetBufferSGList(ad->os.dma, req->sgl, req->nb);
+    if (status != NDIS_STATUS_SUCCESS)
+        NET_BUFFER_LIST_STATUS(nbl) = status;
+    else
+        vfo_count_frame(ad->sb_ctr, req->cast, req->len, false);
+    req->sgl = NULL;
+    req->nbl = NULL;
+    req->next_free = ad->tx_free;
+    ad->tx_free = req;
+    if (--txn(nbl)->pending == 0) {
+        *ad->tx_done_tail = nbl;
+        ad->tx_done_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+    }
+}
+
+static void frame_done(vfo_adapter *ad, vfo_tx_req *req, NDIS_STATUS status)
+{
+    NdisAcquireSpinLock(&ad->tx_lock);
+    frame_done_locked(ad, req, status);
+    NdisReleaseSpinLock(&ad->tx_lock);
+}
+
+/* lib/vnet: a frame left the ring (or was cancelled by a stop). tx_lock held. */
+void vfo_tx_done_cb(void *ctx, void *cookie, vnet_status status)
+{
+    vfo_adapter *ad = ctx;
+    NDIS_STATUS st = NDIS_STATUS_SUCCESS;
+    if (status != VNET_OK)
+        st = ad->surprise_removed ? NDIS_STATUS_ADAPTER_REMOVED : NDIS_STATUS_REQUEST_ABORTED;
+    frame_done_locked(ad, cookie, st);
+}
+
+/* Ring space came back; the reap that reported it pumps the queue next. */
+void vfo_tx_resume_cb(void *ctx)
+{
+    (void)ctx;
+}
+
+/* Puts a prepared frame in the ring. VNET_E_RING_FULL keeps it for later. */
+static void post(vfo_adapter *ad, vfo_tx_req *req)
+{
+    NdisAcquireSpinLock(&ad->tx_lock);
+    if (!tx_usable(ad)) {
+        frame_done_locked(ad, req,
+                          ad->surprise_removed ? NDIS_STATUS_ADAPTER_REMOVED
+                                               : NDIS_STATUS_RESET_IN_PROGRESS);
+        NdisReleaseSpinLock(&ad->tx_lock);
+        return;
+    }
+    vnet_status vs = vnet_tx(ad->vn, req->segs, req->nseg, &req->off, req);
+    if (vs == VNET_E_RING_FULL) {
+        req->next_free = NULL;
+        *ad->tx_backlog_tail = req;
+        ad->tx_backlog_tail = &req->next_free;
+    } else if (vs != VNET_OK) {
+        VFO_WARN("virtio refused a frame: %s", vnet_status_name(vs));
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done_locked(ad, req, NDIS_STATUS_INVALID_PACKET);
+    }
+    NdisReleaseSpinLock(&ad->tx_lock);
+}
+
+/* NdisMAllocateNetBufferSGList's callback: now or later, on any CPU. */
+void vfo_tx_process_sgl(PDEVICE_OBJECT dev, PVOID reserved, PSCATTER_GATHER_LIST sgl, PVOID ctx)
+{
+    vfo_tx_req *req = ctx;
+    vfo_adapter *ad = req->ad;
+    (void)dev;
+    (void)reserved;
+    req->sgl = sgl;
+    if (sgl->NumberOfElements > VNET_TX_MAX_SEGS) {
+        VFO_WARN("frame of %lu DMA segments: more than virtio takes",
+                 (unsigned long)sgl->NumberOfElements);
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        return;
+    }
+    req->nseg = (uint16_t)sgl->NumberOfElements;
+    for (ULONG i = 0; i < sgl->NumberOfElements; i++) {
+        req->segs[i].pa = (uint64_t)sgl->Elements[i].Address.QuadPart;
+        req->segs[i].va = NULL;
+        req->segs[i].len = sgl->Elements[i].Length;
+    }
+    post(ad, req);
+}
+
+static UCHAR frame_cast(PNET_BUFFER nb)
+{
+    UCHAR storage[6];
+    const UCHAR *dst = NdisGetDataBuffer(nb, 6, storage, 1, 0);
+    return dst ? vfo_frame_cast(dst) : VFO_CAST_UNICAST;
+}
+
+/* Maps one NET_BUFFER for the device and posts it. */
+static void prepare(vfo_adapter *ad, vfo_tx_req *req)
+{
+    PNET_BUFFER nb = req->nb;
+    req->len = NET_BUFFER_DATA_LENGTH(nb);
+    req->sgl = NULL;
+    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off)) {
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        return;
+    }
+    req->cast = frame_cast(nb);
+    if (req->len <= VNET_TX_COPY_MAX) {
+        /* Copied by lib/vnet behind the header: no DMA mapping needed. */
+        const UCHAR *p = NdisGetDataBuffer(nb, req->len, req->copy, 1, 0);
+        req->segs[0].pa = 0;
+        req->segs[0].va = p;
+        req->segs[0].len = req->len;
+        req->nseg = 1;
+        post(ad, req);
+        return;
+    }
+    NDIS_STATUS st = NdisMAllocateNetBufferSGList(ad->os.dma, nb, req, NDIS_SG_LIST_WRITE_TO_DEVICE,
+                                                  req->sgl_buf, ad->sgl_size);
+    if (st != NDIS_STATUS_SUCCESS) {
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done(ad, req, NDIS_STATUS_RESOURCES);
+    }
+}
+
+/* tx_lock held: the head NBL gave its last frame away. */
+static void dequeue_head_locked(vfo_adapter *ad, PNET_BUFFER_LIST nbl)
+{
+    ad->tx_head = NET_BUFFER_LIST_NEXT_NBL(nbl);
+    if (!ad->tx_head)
+        ad->tx_tail = NULL;
+    NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+    if (--txn(nbl)->pending == 0) { /* every frame already completed */
+        *ad->tx_done_tail = nbl;
+        ad->tx_done_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+    }
+}
+
+/* tx_lock held: the next frame to map, or NULL when none can go now. */
+static vfo_tx_req *next_frame_locked(vfo_adapter *ad)
+{
+    while (ad->tx_head) {
+        PNET_BUFFER_LIST nbl = ad->tx_head;
+        vfo_tx_nbl *t = txn(nbl);
+        if (!t->next_nb) {
+            dequeue_head_locked(ad, nbl);
+            continue;
+        }
+        vfo_tx_req *req = ad->tx_free;
+        if (!req)
+            return NULL;
+        ad->tx_free = req->next_free;
+        req->nbl = nbl;
+        req->nb = t->next_nb;
+        t->next_nb = NET_BUFFER_NEXT_NB(t->next_nb);
+        t->pending++;
+        if (!t->next_nb)
+            dequeue_head_locked(ad, nbl);
+        return req;
+    }
+    return NULL;
+}
+
+/* tx_lock held: frames that found the ring full go first. */
+static bool retry_backlog_locked(vfo_adapter *ad)
+{
+    while (ad->tx_backlog) {
+        vfo_tx_req *req = ad->tx_backlog;
+        vnet_status vs = vnet_tx(ad->vn, req->segs, req->nseg, &req->off, req);
+        if (vs == VNET_E_RING_FULL)
+            return false;
+        ad->tx_backlog = req->next_free;
+        if (!ad->tx_backlog)
+            ad->tx_backlog_tail = &ad->tx_backlog;
+        if (vs != VNET_OK) {
+            vfo_count(&ad->ctr.tx_dropped, 1);
+            frame_done_locked(ad, req, NDIS_STATUS_INVALID_PACKET);
+        }
+    }
+    return true;
+}
+
+/* Moves queued NBLs into the ring as far as requests and ring space allow. */
+static void pump(vfo_adapter *ad)
+{
+    for (;;) {
+        NdisAcquireSpinLock(&ad->tx_lock);
+        if (!tx_usable(ad) || !retry_backlog_locked(ad)) {
+            NdisReleaseSpinLock(&ad->tx_lock);
+            break;
+        }
+        vfo_tx_req *req = next_frame_locked(ad);
+        NdisReleaseSpinLock(&ad->tx_lock);
+        if (!req)
+            break;
+        prepare(ad, req);
+    }
+    NdisAcquireSpinLock(&ad->tx_lock);
+    if (tx_usable(ad))
+        vnet_tx_kick(ad->vn);
+    NdisReleaseSpinLock(&ad->tx_lock);
+}
+
+/* Completes every NBL whose frames are all done: ours are freed, the upper
+ * stack's go back up. */
+void vfo_tx_complete_done(vfo_adapter *ad)
+{
+    PNET_BUFFER_LIST up = NULL, *tail = &up;
+    LONG n = 0, ok = 0;
+    NdisAcquireSpinLock(&ad->tx_lock);
+    PNET_BUFFER_LIST done = ad->tx_done_head;
+    ad->tx_done_head = NULL;
+    ad->tx_done_tail = &ad->tx_done_head;
+    NdisReleaseSpinLock(&ad->tx_lock);
+    for (PNET_BUFFER_LIST nbl = done, next; nbl; nbl = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        n++;
+        if (vfo_own_nbl_done(ad, nbl))
+            continue;
+        ok += NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS;
+        vfo_nbl_append(&tail, nbl);
+    }
+    vfo_count(&ad->ctr.tx_standby, ok);
+    if (up)
+        vfo_tx_complete_up(ad, up, KeGetCurrentIrql() == DISPATCH_LEVEL);
+    if (n)
+        vfo_virtio_put(ad, n);
+}
+
+void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
+{
+    NdisMSendNetBufferListsComplete(ad->handle, nbls,
+                                    at_dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+}
+
+void vfo_tx_kick_queue(vfo_adapter *ad)
+{
+    pump(ad);
+    vfo_tx_complete_done(ad);
+}
+
+/* NBLs for virtio: queued behind what waits already, then pumped. */
+void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
+{
+    PNET_BUFFER_LIST last = NULL;
+    LONG n = 0;
+    (void)at_dispatch;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
+        vfo_tx_nbl *t = txn(nbl);
+        t->next_nb = NET_BUFFER_LIST_FIRST_NB(nbl);
+        t->pending = 1; /* held until its last frame is handed out */
+        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_SUCCESS;
+        last = nbl;
+        n++;
+    }
+    if (!n)
+        return;
+    vfo_virtio_get(ad, n);
+    NdisAcquireSpinLock(&ad->tx_lock);
+    if (ad->tx_tail)
+        NET_BUFFER_LIST_NEXT_NBL(ad->tx_tail) = nbls;
+    else
+        ad->tx_head = nbls;
+    ad->tx_tail = last;
+    NdisReleaseSpinLock(&ad->tx_lock);
+    if (ad->surprise_removed)
+        vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
+    else
+        vfo_tx_kick_queue(ad);
+}
+
+/* The device is gone (or failed for good): everything waiting fails. */
+void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status)
+{
+    NdisAcquireSpinLock(&ad->tx_lock);
+    while (ad->tx_backlog) {
+        vfo_tx_req *req = ad->tx_backlog;
+        ad->tx_backlog = req->next_free;
+        frame_done_locked(ad, req, status);
+    }
+    ad->tx_backlog_tail = &ad->tx_backlog;
+    while (ad->tx_head) {
+        PNET_BUFFER_LIST nbl = ad->tx_head;
+        txn(nbl)->next_nb = NULL;
+        NET_BUFFER_LIST_STATUS(nbl) = status;
+        dequeue_head_locked(ad, nbl);
+    }
+    NdisReleaseSpinLock(&ad->tx_lock);
+    vfo_tx_complete_done(ad);
+}
+
+/* TX DPC: completions from the used ring, then whatever waits. */
+void vfo_tx_reap(vfo_adapter *ad)
+{
+    bool more;
+    do {
+        more = false;
+        NdisAcquireSpinLock(&ad->tx_lock);
+        if (tx_usable(ad)) {
+            vnet_tx_disable_intr(ad->vn);
+            vnet_tx_reap(ad->vn, VFO_TX_REAP_BUDGET);
+            if (vnet_tx_broken(ad->vn))
+                vfo_request_reset(ad);
+            else
+                more = !vnet_tx_enable_intr(ad->vn);
+        }
+        NdisReleaseSpinLock(&ad->tx_lock);
+    } while (more);
+    vfo_tx_kick_queue(ad);
+}
+
+static void fail_now(vfo_adapter *ad, PNET_BUFFER_LIST nbls, NDIS_STATUS st, bool at_dispatch)
+{
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        NET_BUFFER_LIST_STATUS(nbl) = st;
+    vfo_tx_complete_up(ad, nbls, at_dispatch);
+}
+
+void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
+                          ULONG flags)
+{
+    vfo_adapter *ad = ctx;
+    bool dispatch = (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) != 0;
+    PNET_BUFFER_LIST vf = NULL, sb = NULL, bad = NULL;
+    PNET_BUFFER_LIST *vf_tail = &vf, *sb_tail = &sb, *bad_tail = &bad;
+    LONG nvf = 0;
+    (void)port;
+    if (ad->state != VFO_MP_RUNNING || ad->low_power) {
+        fail_now(ad, nbls, NDIS_STATUS_PAUSED, dispatch);
+        return;
+    }
+    for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
+        fo_tx_meta meta;
+        next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        if (!vfo_tx_meta(nbl, &meta)) {
+            vfo_nbl_append(&bad_tail, nbl);
+            continue;
+        }
+        fo_tx_decision d = fo_select_tx(&ad->pair, meta.offloads ? &meta : NULL);
+        if (d == FO_TX_PRIMARY) {
+            /* The reference keeps the binding open: ad->bind is stable. */
+            if (vfo_primary_wrap(nbl, ad->bind->handle)) {
+                vfo_nbl_append(&vf_tail, nbl);
+                nvf++;
+                continue;
+            }
+            if (fo_primary_release(&ad->pair, 1))
+                vfo_drained(ad);
+        }
+        vfo_nbl_append(&sb_tail, nbl);
+    }
+    if (vf) {
+        vfo_count(&ad->ctr.tx_primary, nvf);
+        NdisSendNetBufferLists(ad->bind->handle, vf, NDIS_DEFAULT_PORT_NUMBER,
+                               dispatch ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0);
+    }
+    if (sb)
+        vfo_tx_standby(ad, sb, dispatch);
+    if (bad)
+        fail_now(ad, bad, NDIS_STATUS_INVALID_PACKET, dispatch);
+}
+
+/* Sends wait only while the ring is full and leave as soon as it drains:
+ * nothing is held long enough to be worth cancelling. */
+void MpCancelSend(NDIS_HANDLE ctx, PVOID cancel_id)
+{
+    (void)ctx;
+    (void)cancel_id;
+}

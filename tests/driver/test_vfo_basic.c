@@ -1,0 +1,206 @@
+/*
+ * test_vfo_basic.c - vfo.sys in ndisemu, verifier on: the adapter comes up
+ * alone, pairs with a VF that arrives later, carries traffic through it in
+ * both directions, falls back to virtio when the VF leaves, and unloads
+ * clean. Every seed runs the whole sequence.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "vfo_world.h"
+
+static unsigned g_seeds = 5;
+
+static const struct vfo_ctl_adapter *only_adapter(const struct vfo_ctl_pairs *p)
+{
+    assert_int_equal(p->adapter_count, 1);
+    return &p->adapters[0];
+}
+
+static void run_seed(uint64_t seed)
+{
+    vfo_world w;
+    struct vfo_ctl_pairs p;
+    miniprot_stats st;
+    assert_int_equal(vw_start(&w, seed), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_string_equal(emu_adapter_state(w.vfo_ad[0]), "running");
+
+    /* Alone: no VF, standby negotiated, link up on virtio. */
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    const struct vfo_ctl_adapter *a = only_adapter(&p);
+    assert_int_equal(a->pair_state, VFO_CTL_PAIR_ABSENT);
+    assert_true(a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED);
+    assert_true(a->flags & VFO_CTL_ADAPTER_FAILOVER_ENABLED);
+    assert_true(a->flags & VFO_CTL_ADAPTER_LINK_UP);
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_memory_equal(a->vfo.permanent_mac, mac, 6);
+    assert_int_equal(a->vfo.guid.data1, 0x0E5B2C41u);
+    assert_int_equal(vw_pt_filter(&w, NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST),
+                     EMU_OK);
+
+    /* The VF arrives: paired, replayed, TX on it, within 10 ms (virtual) of
+     * the bind: no sleep, no user-mode round trip. */
+    assert_int_equal(vw_plug_vf(&w, 0, mac), EMU_OK);
+    assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    assert_int_equal(only_adapter(&p)->pair_state, VFO_CTL_PAIR_ACTIVE);
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    a = only_adapter(&p);
+    assert_int_equal(a->pair_state, VFO_CTL_PAIR_ACTIVE);
+    assert_true(a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY);
+    assert_int_equal(a->vf.guid.data1, 0x5A1F0C3Eu);
+    assert_int_equal(a->counters.attaches, 1);
+    assert_int_equal(a->counters.switches_to_primary, 1);
+
+    /* Frames to our own MAC go out the VF, come back on it and up. */
+    uint64_t virtio_before = w.vn[0]->tx_frames;
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    uint64_t rx_before = st.received;
+    assert_int_equal(vw_pt_send(&w, 10, 100, true), EMU_OK);
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    assert_int_equal(st.send_ok, 10);
+    assert_int_equal(st.received - rx_before, 10);
+    assert_int_equal(w.vn[0]->tx_frames, virtio_before);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    a = only_adapter(&p);
+    assert_int_equal(a->counters.tx_primary_packets, 10);
+    assert_true(a->counters.rx_primary_packets >= 10);
+
+    /* The VF leaves gracefully: TX back on virtio, the link stays up. */
+    assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    a = only_adapter(&p);
+    assert_int_equal(a->pair_state, VFO_CTL_PAIR_ABSENT);
+    assert_false(a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY);
+    assert_true(a->flags & VFO_CTL_ADAPTER_LINK_UP);
+    assert_int_equal(a->counters.detaches, 1);
+    virtio_before = w.vn[0]->tx_frames;
+    assert_int_equal(vw_pt_send(&w, 5, 80, true), EMU_OK);
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    assert_int_equal(st.send_ok, 15);
+    assert_int_equal(w.vn[0]->tx_frames - virtio_before, 5);
+
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
+static void attach_traffic_detach(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds; seed++)
+        run_seed(seed);
+}
+
+/* vfo's nonpaged memory per adapter at default queue sizes (256 entries),
+ * as ndisemu accounts it: target at most 4 MiB, and printed for the README. */
+static void memory_per_adapter(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint32_t tag;
+    } tags[] = { { "adapter", 'Aofv' },
+                 { "lib/virtio+vnet bookkeeping", 'Vofv' },
+                 { "transmit requests", 'Tofv' },
+                 { "misc", 'Mofv' } };
+    vfo_world w;
+    emu_mem_usage ad;
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_add_vf(&w, 0, mac), EMU_OK);
+    assert_int_equal(emu_adapter_mem(w.rt, w.vfo_ad[0], &ad), EMU_OK);
+    printf("vfo adapter, 256-entry queues, VF paired: %llu bytes in %llu allocations\n",
+           (unsigned long long)ad.bytes, (unsigned long long)ad.allocations);
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+        printf("  %-26s %llu bytes\n", tags[i].name,
+               (unsigned long long)emu_driver_mem_tag(w.rt, w.vfo, tags[i].tag));
+    assert_true(ad.bytes > 0);
+    assert_true(ad.bytes <= 4u * 1024 * 1024);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
+/* Packet-filter changes faster than the device answers its control queue
+ * (more commands than it has slots): the device ends with the last one. */
+static void filter_burst_ends_with_the_last(void **state)
+{
+    (void)state;
+    static const uint32_t k_filters[] = {
+        NDIS_PACKET_TYPE_DIRECTED,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_PROMISCUOUS,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_ALL_MULTICAST,
+        NDIS_PACKET_TYPE_DIRECTED,
+        NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_PROMISCUOUS,
+    };
+    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
+        vfo_world w;
+        emu_vnet_filter f;
+        assert_int_equal(vw_start(&w, seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        for (size_t i = 0; i < sizeof(k_filters) / sizeof(k_filters[0]); i++) {
+            size_t ret;
+            int32_t nt;
+            uint32_t v = k_filters[i];
+            assert_int_equal(emu_ctl_ioctl(w.pt_ctl, IOCTL_MINIPROT_SET_FILTER, &v, sizeof(v), NULL,
+                                           0, &ret, &nt),
+                             EMU_OK);
+            assert_int_equal(nt, 0);
+        }
+        assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+        emu_vnet_get_filter(w.vn[0]->dev, &f);
+        assert_true(f.promisc);
+        assert_false(f.allmulti);
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
+}
+
+/* The VF leaves 10 ms after pairing, while the announcement train it
+ * started is still pending: the train restarts on virtio (its timer is set
+ * again while queued) and everything ends clean. */
+static void vf_leaves_during_its_announcements(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
+        vfo_world w;
+        struct vfo_ctl_pairs p;
+        uint8_t mac[6];
+        vw_mac(0, mac);
+        assert_int_equal(vw_start(&w, seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        assert_int_equal(vw_plug_vf(&w, 0, mac), EMU_OK);
+        assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ACTIVE);
+        uint64_t announced = p.adapters[0].counters.announces;
+        assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ABSENT);
+        assert_true(p.adapters[0].counters.announces >= announced + 3); /* a train on virtio */
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        g_seeds = (unsigned)strtoul(argv[1], NULL, 10);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(attach_traffic_detach),
+        cmocka_unit_test(memory_per_adapter),
+        cmocka_unit_test(filter_burst_ends_with_the_last),
+        cmocka_unit_test(vf_leaves_during_its_announcements),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

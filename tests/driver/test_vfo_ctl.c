@@ -1,0 +1,202 @@
+/*
+ * test_vfo_ctl.c - vfo.sys's control device (driver/include/vfo_ctl.h) as a
+ * client sees it: every buffer rule refused with its status and counted, the
+ * change notification (immediate, pended, cancelled at close, bounded), and
+ * the announcement the host asks for after a migration.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vfo_world.h"
+
+#define ST_INVALID_BUFFER_SIZE    ((int32_t)0xC0000206)
+#define ST_REVISION_MISMATCH      ((int32_t)0xC0000059)
+#define ST_INVALID_PARAMETER      ((int32_t)0xC000000D)
+#define ST_INVALID_DEVICE_REQUEST ((int32_t)0xC0000010)
+#define ST_CANCELLED              ((int32_t)0xC0000120)
+#define ST_DEVICE_BUSY            ((int32_t)0x80000011)
+
+static vfo_world g_w;
+
+static int32_t ioctl_status(emu_ctl *h, uint32_t code, const void *in, size_t in_len,
+                            size_t out_len, size_t *ret)
+{
+    static uint8_t out[sizeof(struct vfo_ctl_pairs) + 64];
+    int32_t nt = 0;
+    assert_true(out_len <= sizeof(out));
+    memset(out, 0xA5, sizeof(out));
+    assert_int_equal(emu_ctl_ioctl(h, code, in, in_len, out, out_len, ret, &nt), EMU_OK);
+    return nt;
+}
+
+static uint64_t bad_requests(void)
+{
+    struct vfo_ctl_pairs p;
+    assert_int_equal(vw_pairs(&g_w, &p), EMU_OK);
+    return p.bad_requests;
+}
+
+static void buffer_rules(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    size_t ret = 99;
+    struct vfo_ctl_version v;
+    int32_t nt;
+    assert_int_equal(vw_start(w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+
+    assert_int_equal(
+        emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt), EMU_OK);
+    assert_int_equal(nt, 0);
+    assert_int_equal(vfo_ctl_check_version_reply(&v, (uint32_t)ret), VFO_CTL_CHECK_OK);
+
+    uint64_t bad = bad_requests();
+    struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
+    /* sizes must be exact; nothing is written */
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, sizeof(v) + 8, &ret),
+                     ST_INVALID_BUFFER_SIZE);
+    assert_int_equal(ret, 0);
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, &rq, 4, sizeof(v), &ret),
+                     ST_INVALID_BUFFER_SIZE);
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq) - 1,
+                                  sizeof(struct vfo_ctl_pairs), &ret),
+                     ST_INVALID_BUFFER_SIZE);
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), 100, &ret),
+                     ST_INVALID_BUFFER_SIZE);
+    /* version, reserved, code */
+    struct vfo_ctl_request old = { VFO_CTL_ABI_VERSION + 1, sizeof(rq), 0 };
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &old, sizeof(old),
+                                  sizeof(struct vfo_ctl_pairs), &ret),
+                     ST_REVISION_MISMATCH);
+    struct vfo_ctl_request res = { VFO_CTL_ABI_VERSION, sizeof(rq), 1 };
+    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &res, sizeof(res),
+                                  sizeof(struct vfo_ctl_pairs), &ret),
+                     ST_INVALID_PARAMETER);
+    assert_int_equal(ioctl_status(w->ctl, VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
+                     ST_INVALID_DEVICE_REQUEST);
+    assert_int_equal(bad_requests(), bad + 7);
+    assert_int_equal(vw_finish(w), EMU_OK);
+    vw_destroy(w);
+}
+
+typedef struct waiter {
+    int calls;
+    int32_t status;
+    struct vfo_ctl_wait reply;
+    size_t returned;
+} waiter;
+
+static void wait_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
+{
+    waiter *wt = ctx;
+    wt->calls++;
+    wt->status = ntstatus;
+    wt->returned = returned;
+    if (out && returned <= sizeof(wt->reply))
+        memcpy(&wt->reply, out, returned);
+}
+
+static void start_wait(emu_ctl *h, uint64_t gen, waiter *wt)
+{
+    struct vfo_ctl_wait in = { VFO_CTL_ABI_VERSION, sizeof(in), gen };
+    memset(wt, 0, sizeof(*wt));
+    assert_int_equal(
+        emu_ctl_ioctl_async(h, IOCTL_VFO_WAIT_CHANGE, &in, sizeof(in), sizeof(in), wait_done, wt),
+        EMU_OK);
+}
+
+static void wait_change(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    struct vfo_ctl_pairs p;
+    waiter first, stale, extra, more[VFO_CTL_MAX_WAITERS];
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_int_equal(vw_start(w, 2), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_pairs(w, &p), EMU_OK);
+    uint64_t gen = p.generation;
+
+    /* A caller that knows an old generation is answered at once. */
+    start_wait(w->ctl, gen - 1, &stale);
+    assert_int_equal(stale.calls, 1);
+    assert_int_equal(stale.status, 0);
+    assert_int_equal(vfo_ctl_check_wait_reply(&stale.reply, (uint32_t)stale.returned),
+                     VFO_CTL_CHECK_OK);
+    assert_int_equal(stale.reply.generation, gen);
+
+    /* One that knows the current one waits for the VF to pair. */
+    start_wait(w->ctl, gen, &first);
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_int_equal(first.calls, 0);
+    assert_int_equal(vw_add_vf(w, 0, mac), EMU_OK);
+    assert_int_equal(first.calls, 1);
+    assert_int_equal(first.status, 0);
+    assert_true(first.reply.generation > gen);
+
+    /* At most VFO_CTL_MAX_WAITERS pend; all end cancelled at close. */
+    assert_int_equal(vw_pairs(w, &p), EMU_OK);
+    for (unsigned i = 0; i < VFO_CTL_MAX_WAITERS; i++)
+        start_wait(w->ctl, p.generation, &more[i]);
+    start_wait(w->ctl, p.generation, &extra);
+    assert_int_equal(extra.calls, 1);
+    assert_int_equal(extra.status, ST_DEVICE_BUSY);
+    emu_ctl_close(w->ctl);
+    w->ctl = NULL;
+    for (unsigned i = 0; i < VFO_CTL_MAX_WAITERS; i++) {
+        assert_int_equal(more[i].calls, 1);
+        assert_int_equal(more[i].status, ST_CANCELLED);
+    }
+    assert_int_equal(vw_finish(w), EMU_OK);
+    vw_destroy(w);
+}
+
+/* After a migration the host sets ANNOUNCE: vfo announces the MAC on
+ * virtio (a RARP while it knows no address) and acknowledges. */
+static void announce_after_migration(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    struct vfo_ctl_pairs p;
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    assert_int_equal(vw_start(w, 3), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+    uint64_t before = w->vn[0]->tx_frames;
+    assert_true(emu_vnet_announce(w->vn[0]->dev));
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_int_equal(vw_pairs(w, &p), EMU_OK);
+    assert_int_equal(p.adapters[0].counters.announces, 3); /* the default train */
+    assert_int_equal(w->vn[0]->tx_frames - before, 3);
+    assert_int_equal(w->vn[0]->last_tx[12], 0x80); /* RARP, ethertype 0x8035 */
+    assert_int_equal(w->vn[0]->last_tx[13], 0x35);
+    assert_memory_equal(w->vn[0]->last_tx + 6, mac, 6);
+    assert_false(emu_vnet_announce_pending(w->vn[0]->dev)); /* acknowledged */
+    assert_int_equal(vw_finish(w), EMU_OK);
+    vw_destroy(w);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    vw_destroy(&g_w);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(buffer_rules, teardown),
+        cmocka_unit_test_teardown(wait_change, teardown),
+        cmocka_unit_test_teardown(announce_after_migration, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
