@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "svc.h"
 
 static void num(cval *v, uint64_t n)
 {
@@ -291,6 +292,8 @@ int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errle
         return vf_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "standby") == 0) {
         return standby_subject(w, p, n, v, err, errlen);
+    } else if (strcmp(p[0], "service") == 0 || strcmp(p[0], "binding") == 0) {
+        return svc_subject(w, p, n, v, err, errlen);
     } else {
         snprintf(err, errlen, "unknown subject '%s'", subject);
         return -1;
