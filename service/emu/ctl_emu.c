@@ -49,11 +49,12 @@ int ctl_emu_open(struct ctl_emu *c, char *why, size_t why_len)
         return err == EMU_ERR_NOTFOUND ? VSVC_E_NOTFOUND : VSVC_E_IO;
     }
     memset(&v, 0, sizeof(v));
-    rc = ioctl_exact(c, IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v),
-                     "IOCTL_VFO_QUERY_VERSION", why, why_len);
+    rc = ioctl_exact(c, IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), "IOCTL_VFO_QUERY_VERSION",
+                     why, why_len);
     check = rc == VSVC_OK ? vfo_ctl_check_version_reply(&v, sizeof(v)) : VFO_CTL_CHECK_OK;
     if (rc == VSVC_OK && check != VFO_CTL_CHECK_OK) {
-        snprintf(why, why_len, "vfo.sys speaks control ABI %u (pairs %u bytes), vfosvc speaks %u: %s",
+        snprintf(why, why_len,
+                 "vfo.sys speaks control ABI %u (pairs %u bytes), vfosvc speaks %u: %s",
                  (unsigned)v.abi_version, (unsigned)v.pairs_size, VFO_CTL_ABI_VERSION,
                  vsvc_ctl_check_name(check));
         rc = VSVC_E_VERSION;

@@ -74,8 +74,9 @@ static void note_control(struct vsvc_emu *s, int rc, const char *why)
     if (rc == VSVC_OK)
         say(s, VSVC_EV_DEBUG, "vfo control device available");
     else
-        say(s, rc == VSVC_E_INVAL || rc == VSVC_E_VERSION ? VSVC_EV_CONTROL_BAD_REPLY
-                                                          : VSVC_EV_CONTROL_UNAVAILABLE,
+        say(s,
+            rc == VSVC_E_INVAL || rc == VSVC_E_VERSION ? VSVC_EV_CONTROL_BAD_REPLY
+                                                       : VSVC_EV_CONTROL_UNAVAILABLE,
             why);
 }
 
@@ -192,12 +193,11 @@ void vsvc_emu_stop(struct vsvc_emu *s)
     free_service(s);
 }
 
-int vsvc_emu_uninstall(struct vsvc_emu *s, uint32_t *leftovers)
+int vsvc_emu_restore_all(struct vsvc_emu *s, uint32_t *leftovers)
 {
     struct vsvc_reconcile_result res;
     int rc = vsvc_policy_restore_all(s->policy, now_ms(s), &res);
     *leftovers = res.leftovers;
-    vsvc_emu_stop(s);
     return rc;
 }
 

@@ -41,10 +41,13 @@ static int svc_start(world *w, const scn_cmd *c)
     return vsvc_emu_start(w->rt, &cfg, w->svc_store, w->out, &w->svc) == VSVC_OK ? 0 : -1;
 }
 
-/* The counters stay readable after the service stopped. */
-static void svc_stopped(world *w)
+/* Stops the service as the SCM does; its counters stay readable. */
+void svc_finish(world *w)
 {
+    if (!w->svc)
+        return;
     vsvc_emu_get_stats(w->svc, &w->svc_stats);
+    vsvc_emu_stop(w->svc);
     w->svc = NULL;
 }
 
@@ -56,16 +59,16 @@ int svc_cmd(world *w, const scn_cmd *c)
     if (c->argc != 2 || !w->svc)
         return -1;
     if (strcmp(sub, "stop") == 0) {
-        struct vsvc_emu *s = w->svc;
-        svc_stopped(w);
-        vsvc_emu_stop(s);
+        svc_finish(w);
         return 0;
     }
     if (strcmp(sub, "uninstall") == 0) {
-        struct vsvc_emu *s = w->svc;
+        /* As "vfosvc uninstall": restore, then the service is gone. Records
+         * of absent adapters stay in the store (--force). */
         uint32_t leftovers = 0;
-        svc_stopped(w);
-        return vsvc_emu_uninstall(s, &leftovers) < 0 ? -1 : 0;
+        int rc = vsvc_emu_restore_all(w->svc, &leftovers);
+        svc_finish(w);
+        return rc < 0 ? -1 : 0;
     }
     return -1;
 }
@@ -194,15 +197,6 @@ int svc_run_for(world *w, uint64_t ns)
         int err = emu_run_for(w->rt, step);
         if (err)
             return err;
-    }
-}
-
-void svc_finish(world *w)
-{
-    if (w->svc) {
-        struct vsvc_emu *s = w->svc;
-        svc_stopped(w);
-        vsvc_emu_stop(s);
     }
 }
 

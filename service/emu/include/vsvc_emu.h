@@ -67,12 +67,12 @@ struct vsvc_emu;
 
 struct vsvc_emu_stats {
     struct vsvc_policy_counters policy;
-    uint64_t pnp_events;      /* adapter arrivals and removals seen */
-    uint64_t vfo_changes;     /* WAIT_CHANGE completions with a new generation */
-    uint64_t control_errors;  /* control device open/query/wait failures */
-    uint64_t applied;         /* binding paths changed (vsvc_emu_bg_applied) */
-    uint64_t records;         /* changes remembered in the store now */
-    uint64_t pending_restores; /* as of the last reconcile */
+    uint64_t pnp_events;            /* adapter arrivals and removals seen */
+    uint64_t vfo_changes;           /* WAIT_CHANGE completions with a new generation */
+    uint64_t control_errors;        /* control device open/query/wait failures */
+    uint64_t applied;               /* binding paths changed (vsvc_emu_bg_applied) */
+    uint64_t records;               /* changes remembered in the store now */
+    uint64_t pending_restores;      /* as of the last reconcile */
     uint64_t events[VSVC_EV_COUNT]; /* log lines per event id */
 };
 
@@ -83,10 +83,11 @@ int vsvc_emu_start(emu_runtime *rt, const struct vsvc_config *cfg, struct vsvc_m
                    FILE *log, struct vsvc_emu **out);
 /* Stops it as the SCM does: nothing is restored. Frees it. */
 void vsvc_emu_stop(struct vsvc_emu *s);
-/* "vfosvc uninstall": every remembered change on a present adapter is put
- * back now; those of absent adapters stay in the store (leftovers). Then it
- * stops. Returns the policy's status; *leftovers gets the count. */
-int vsvc_emu_uninstall(struct vsvc_emu *s, uint32_t *leftovers);
+/* What "vfosvc uninstall" does before removing the service: every
+ * remembered change on a present adapter is put back now; those of absent
+ * adapters stay in the store (*leftovers gets their count). Returns the
+ * policy's status. */
+int vsvc_emu_restore_all(struct vsvc_emu *s, uint32_t *leftovers);
 
 /* Runs a reconcile if one is due and the guest is running. Returns true
  * when a pass ran. Call from the thread that drives the runtime. */
