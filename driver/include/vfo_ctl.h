@@ -59,6 +59,8 @@
  *   with NdisReadConfiguration). INetCfg reports the same GUID
  *   (INetCfgComponent::GetInstanceGuid), which is how the service finds the
  *   adapter in the binding graph. GUIDs use the Windows GUID memory layout.
+ *   An adapter name without a GUID (only in emulation) gets a derived one:
+ *   vfo_ctl_guid_of_adapter_name() below is the one rule every side uses.
  *
  * Generation
  *   vfo_ctl_pairs.generation changes whenever anything in the reply other than

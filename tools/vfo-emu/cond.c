@@ -23,6 +23,16 @@ static void str(cval *v, const char *s)
     snprintf(v->str, sizeof(v->str), "%s", s);
 }
 
+void cond_set_num(cval *v, uint64_t n)
+{
+    num(v, n);
+}
+
+void cond_set_word(cval *v, const char *s)
+{
+    str(v, s);
+}
+
 static void dur(cval *v, uint64_t ns)
 {
     v->is_num = true;

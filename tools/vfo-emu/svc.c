@@ -73,24 +73,11 @@ int svc_cmd(world *w, const scn_cmd *c)
     return -1;
 }
 
-static void set_num(cval *v, uint64_t n)
-{
-    v->is_num = true;
-    v->num = n;
-    snprintf(v->str, sizeof(v->str), "%llu", (unsigned long long)n);
-}
-
-static void set_word(cval *v, const char *s)
-{
-    v->is_num = false;
-    snprintf(v->str, sizeof(v->str), "%s", s);
-}
-
 static int log_count(const struct vsvc_emu_stats *s, const char *event, cval *v)
 {
     for (int ev = 0; ev < VSVC_EV_COUNT; ev++) {
         if (strcmp(vsvc_event_name((enum vsvc_event)ev), event) == 0) {
-            set_num(v, s->events[ev]);
+            cond_set_num(v, s->events[ev]);
             return 0;
         }
     }
@@ -128,14 +115,14 @@ static int service_subject(world *w, char p[4][64], unsigned n, cval *v, char *e
         { "records", w->svc_store ? vsvc_mem_store_count(w->svc_store) : 0 },
     };
     if (n == 1) {
-        set_word(v, w->svc ? "running" : "stopped");
+        cond_set_word(v, w->svc ? "running" : "stopped");
         return 0;
     }
     if (n == 3 && strcmp(p[1], "log") == 0 && log_count(&s, p[2], v) == 0)
         return 0;
     for (size_t i = 0; n == 2 && i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(p[1], t[i].name) == 0) {
-            set_num(v, t[i].v);
+            cond_set_num(v, t[i].v);
             return 0;
         }
     }
@@ -163,10 +150,10 @@ static int binding_subject(world *w, char p[4][64], unsigned n, cval *v, char *e
         return -1;
     }
     count = emu_netcfg_paths(w->rt, paths, count);
-    set_word(v, "absent");
+    cond_set_word(v, "absent");
     for (size_t i = 0; ad && i < count; i++) {
         if (paths[i].adapter_id == emu_adapter_id(ad) && strcasecmp(paths[i].protocol, p[1]) == 0)
-            set_word(v, paths[i].enabled ? "enabled" : "disabled");
+            cond_set_word(v, paths[i].enabled ? "enabled" : "disabled");
     }
     free(paths);
     return 0;
