@@ -59,6 +59,8 @@
  *   with NdisReadConfiguration). INetCfg reports the same GUID
  *   (INetCfgComponent::GetInstanceGuid), which is how the service finds the
  *   adapter in the binding graph. GUIDs use the Windows GUID memory layout.
+ *   An adapter name without a GUID (only in emulation) gets a derived one:
+ *   vfo_ctl_guid_of_adapter_name() below is the one rule every side uses.
  *
  * Generation
  *   vfo_ctl_pairs.generation changes whenever anything in the reply other than
@@ -302,6 +304,101 @@ VFO_CTL_INLINE int vfo_ctl_guid_is_zero(const struct vfo_ctl_guid *g)
             return 0;
     }
     return 1;
+}
+
+/* ---- Naming an adapter by the GUID in its NDIS name ----
+ * Shared by vfo.sys (which reports the VF so) and every binding back end
+ * that must find the same adapter (vfosvc's ndisemu back end), so both sides
+ * name an adapter with one rule. Names are UTF-16 code units. */
+
+VFO_CTL_INLINE int vfo_ctl_hex_digit(uint16_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+VFO_CTL_INLINE int vfo_ctl_hex_field(const uint16_t *s, unsigned digits, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned i;
+    for (i = 0; i < digits; i++) {
+        int d = vfo_ctl_hex_digit(s[i]);
+        if (d < 0)
+            return 0;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Finds "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" anywhere in s (chars long);
+ * 1 and *out set when found, 0 otherwise. */
+VFO_CTL_INLINE int vfo_ctl_guid_parse(const uint16_t *s, uint32_t chars, struct vfo_ctl_guid *out)
+{
+    uint32_t i;
+    for (i = 0; i + 38 <= chars; i++) {
+        const uint16_t *g = s + i;
+        uint64_t a, b, c, d, e;
+        int k;
+        if (g[0] != '{' || g[9] != '-' || g[14] != '-' || g[19] != '-' || g[24] != '-' ||
+            g[37] != '}')
+            continue;
+        if (!vfo_ctl_hex_field(g + 1, 8, &a) || !vfo_ctl_hex_field(g + 10, 4, &b) ||
+            !vfo_ctl_hex_field(g + 15, 4, &c) || !vfo_ctl_hex_field(g + 20, 4, &d) ||
+            !vfo_ctl_hex_field(g + 25, 12, &e))
+            continue;
+        out->data1 = (uint32_t)a;
+        out->data2 = (uint16_t)b;
+        out->data3 = (uint16_t)c;
+        out->data4[0] = (uint8_t)(d >> 8);
+        out->data4[1] = (uint8_t)d;
+        for (k = 0; k < 6; k++)
+            out->data4[2 + k] = (uint8_t)(e >> (40 - 8 * k));
+        return 1;
+    }
+    return 0;
+}
+
+VFO_CTL_INLINE uint64_t vfo_ctl_fnv1a(const uint16_t *s, uint32_t chars, uint64_t h)
+{
+    uint32_t i;
+    for (i = 0; i < chars; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* The GUID that names an adapter, from its NDIS adapter name
+ * ("\DEVICE\{GUID}"). Windows always names adapters so; an emulated adapter
+ * may not, and then a stable GUID is derived from the whole name (two FNV-1a
+ * hashes, marked as an RFC 9562 version 8 GUID), so a claimed VF is never
+ * reported unnamed. An empty name gives the zero GUID. */
+VFO_CTL_INLINE void vfo_ctl_guid_of_adapter_name(const uint16_t *name, uint32_t chars,
+                                                 struct vfo_ctl_guid *out)
+{
+    uint64_t h1, h2;
+    int k;
+    out->data1 = 0;
+    out->data2 = 0;
+    out->data3 = 0;
+    for (k = 0; k < 8; k++)
+        out->data4[k] = 0;
+    if (name == NULL || chars == 0 || vfo_ctl_guid_parse(name, chars, out))
+        return;
+    h1 = vfo_ctl_fnv1a(name, chars, 0xcbf29ce484222325ull);
+    h2 = vfo_ctl_fnv1a(name, chars, 0x84222325cbf29ce4ull);
+    out->data1 = (uint32_t)(h1 >> 32);
+    out->data2 = (uint16_t)(h1 >> 16);
+    out->data3 = (uint16_t)((h1 & 0x0fff) | 0x8000);
+    for (k = 0; k < 8; k++)
+        out->data4[k] = (uint8_t)(h2 >> (56 - 8 * k));
+    out->data4[0] = (uint8_t)((out->data4[0] & 0x3f) | 0x80);
 }
 
 /* Client side: is this QUERY_VERSION reply usable? */

@@ -66,81 +66,20 @@ bool vfo_run_passive(NDIS_HANDLE work, NDIS_IO_WORKITEM_ROUTINE fn, PVOID ctx)
     return false;
 }
 
-static int hex_digit(WCHAR c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool hex_field(const WCHAR *s, unsigned digits, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < digits; i++) {
-        int d = hex_digit(s[i]);
-        if (d < 0)
-            return false;
-        v = (v << 4) | (uint64_t)d;
-    }
-    *out = v;
-    return true;
-}
-
 /* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" somewhere in s (chars long). */
 bool vfo_guid_parse(const WCHAR *s, USHORT chars, struct vfo_ctl_guid *out)
 {
-    for (USHORT i = 0; i + 38 <= chars; i++) {
-        const WCHAR *g = s + i;
-        uint64_t a, b, c, d, e;
-        if (g[0] != '{' || g[9] != '-' || g[14] != '-' || g[19] != '-' || g[24] != '-' ||
-            g[37] != '}')
-            continue;
-        if (!hex_field(g + 1, 8, &a) || !hex_field(g + 10, 4, &b) || !hex_field(g + 15, 4, &c) ||
-            !hex_field(g + 20, 4, &d) || !hex_field(g + 25, 12, &e))
-            continue;
-        out->data1 = (uint32_t)a;
-        out->data2 = (uint16_t)b;
-        out->data3 = (uint16_t)c;
-        out->data4[0] = (uint8_t)(d >> 8);
-        out->data4[1] = (uint8_t)d;
-        for (int k = 0; k < 6; k++)
-            out->data4[2 + k] = (uint8_t)(e >> (40 - 8 * k));
-        return true;
-    }
-    return false;
+    return vfo_ctl_guid_parse((const uint16_t *)s, chars, out) != 0;
 }
 
-static uint64_t fnv1a(const WCHAR *s, USHORT chars, uint64_t h)
-{
-    for (USHORT i = 0; i < chars; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-/* The NetCfgInstanceId GUID in an NDIS adapter name ("\DEVICE\{GUID}").
- * Windows always names adapters so; an emulated adapter may not, and then a
- * stable GUID is derived from the name (two FNV-1a hashes, marked as an
- * RFC 9562 version 8 GUID), so a claimed VF is never reported unnamed. */
+/* The NetCfgInstanceId GUID in an NDIS adapter name, by the rule vfo_ctl.h
+ * states for every side that names adapters. */
 void vfo_guid_from_name(const NDIS_STRING *name, struct vfo_ctl_guid *out)
 {
-    NdisZeroMemory(out, sizeof(*out));
-    if (!name || !name->Buffer || name->Length < sizeof(WCHAR))
+    if (!name || !name->Buffer) {
+        NdisZeroMemory(out, sizeof(*out));
         return;
-    USHORT chars = (USHORT)(name->Length / sizeof(WCHAR));
-    if (vfo_guid_parse(name->Buffer, chars, out))
-        return;
-    uint64_t h1 = fnv1a(name->Buffer, chars, 0xcbf29ce484222325ull);
-    uint64_t h2 = fnv1a(name->Buffer, chars, 0x84222325cbf29ce4ull);
-    out->data1 = (uint32_t)(h1 >> 32);
-    out->data2 = (uint16_t)(h1 >> 16);
-    out->data3 = (uint16_t)((h1 & 0x0fff) | 0x8000);
-    for (int k = 0; k < 8; k++)
-        out->data4[k] = (uint8_t)(h2 >> (56 - 8 * k));
-    out->data4[0] = (uint8_t)((out->data4[0] & 0x3f) | 0x80);
+    }
+    vfo_ctl_guid_of_adapter_name((const uint16_t *)name->Buffer,
+                                 (uint32_t)(name->Length / sizeof(WCHAR)), out);
 }

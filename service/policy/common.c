@@ -51,17 +51,6 @@ int vsvc_copy(char *dst, size_t cap, const char *src)
     return VSVC_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int vsvc_id_canonical(const char *in, char out[VSVC_ID_LEN])
 {
     /* Positions of the dashes inside "{8-4-4-4-12}". */
@@ -74,7 +63,7 @@ int vsvc_id_canonical(const char *in, char out[VSVC_ID_LEN])
         return VSVC_E_INVAL;
     for (i = 0; i < sizeof(shape) - 1; i++) {
         if (shape[i] == 'X') {
-            int v = hex_value(in[i]);
+            int v = vfo_ctl_hex_digit((uint16_t)(unsigned char)in[i]);
             if (v < 0) {
                 out[0] = '\0';
                 return VSVC_E_INVAL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "svc.h"
 
 static void num(cval *v, uint64_t n)
 {
@@ -20,6 +21,16 @@ static void str(cval *v, const char *s)
 {
     v->is_num = false;
     snprintf(v->str, sizeof(v->str), "%s", s);
+}
+
+void cond_set_num(cval *v, uint64_t n)
+{
+    num(v, n);
+}
+
+void cond_set_word(cval *v, const char *s)
+{
+    str(v, s);
 }
 
 static void dur(cval *v, uint64_t ns)
@@ -291,6 +302,8 @@ int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errle
         return vf_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "standby") == 0) {
         return standby_subject(w, p, n, v, err, errlen);
+    } else if (strcmp(p[0], "service") == 0 || strcmp(p[0], "binding") == 0) {
+        return svc_subject(w, p, n, v, err, errlen);
     } else {
         snprintf(err, errlen, "unknown subject '%s'", subject);
         return -1;

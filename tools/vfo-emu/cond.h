@@ -19,6 +19,10 @@ typedef struct cval {
     char str[64];
 } cval;
 
+/* Sets a subject's value: a number or a word. */
+void cond_set_num(cval *v, uint64_t n);
+void cond_set_word(cval *v, const char *s);
+
 /* Evaluates a subject; -1 with a message for an unknown one. */
 int cond_subject(world *w, const char *subject, cval *out, char *err, size_t errlen);
 /* 1 true, 0 false, -1 error (message in err). `seen` gets the subject's value. */

@@ -9,6 +9,7 @@
 
 #include "cond.h"
 #include "netframe.h"
+#include "svc.h"
 
 #define WAIT_STEP_NS    1000000ull     /* "wait" re-checks every 1 ms */
 #define WAIT_DEFAULT_NS 60000000000ull /* and gives up after 60 s */
@@ -337,7 +338,7 @@ static int switch_cmd(world *w, const scn_cmd *c)
 
 static bool run_time(world *w, const scn_cmd *c, uint64_t ns)
 {
-    int err = emu_run_for(w->rt, ns);
+    int err = svc_run_for(w, ns);
     if (err || emu_failed(w->rt)) {
         world_fail(w, c->line, "verifier: %s",
                    emu_violation_count(w->rt) ? emu_violation_get(w->rt, 0)->rule
@@ -500,6 +501,8 @@ static int exec_one(world *w, const scn_cmd *c)
         return netcfg_cmd(w, c);
     if (!strcmp(n, "mark"))
         return mark_cmd(w, c);
+    if (!strcmp(n, "service"))
+        return svc_cmd(w, c);
     return -1;
 }
 

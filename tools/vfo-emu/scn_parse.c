@@ -41,6 +41,7 @@ static const cmd_rule k_rules[] = {
     { "traffic", 2, 4, AFTER_BOOT },
     { "netcfg", 4, 4, AFTER_BOOT },
     { "mark", 2, SCN_MAX_WORDS, AFTER_BOOT },
+    { "service", 2, 10, AFTER_BOOT },
 };
 
 static const cmd_rule *rule_of(const char *name)

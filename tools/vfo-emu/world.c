@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "netframe.h"
+#include "svc.h"
 
 static const uint8_t k_peer_mac[6] = { 0x52, 0x54, 0x00, 0xee, 0x00, 0x01 };
 #define DEFAULT_PEER_IP  0x0A000001u /* 10.0.0.1 */
@@ -178,6 +179,7 @@ void world_finish(world *w)
     if (!w->rt || w->finished)
         return;
     w->finished = true;
+    svc_finish(w);
     if (w->peer)
         emu_peer_stop(w->peer);
     if (w->tcpip_ctl)
@@ -196,6 +198,7 @@ void world_finish(world *w)
 void world_destroy(world *w)
 {
     world_finish(w);
+    svc_destroy(w);
     if (w->rt)
         emu_destroy(w->rt);
     emu_hv_destroy(w->hv);

@@ -16,6 +16,7 @@
 #include "peer.h"
 #include "seqstat.h"
 #include "tcpip.h"
+#include "vsvc_emu.h"
 #include "vswitch.h"
 
 #define WORLD_MAX_FAILURES 32
@@ -70,6 +71,10 @@ typedef struct world {
     port_sample *samples;
     size_t n_samples, cap_samples;
     uint64_t sample_timer;
+
+    struct vsvc_emu *svc;             /* vfosvc, while running (svc.c) */
+    struct vsvc_mem_store *svc_store; /* its records: outlive a stop */
+    struct vsvc_emu_stats svc_stats;  /* its counters when it stopped */
 
     char failures[WORLD_MAX_FAILURES][256];
     unsigned n_failures;
