@@ -1,8 +1,9 @@
 /*
  * svc_emu.c - vfosvc as a process of the emulated guest (vsvc_emu.h): the
  * loop of service_win.c over ndisemu. Adapter arrivals and removals (what
- * CM_Register_Notification on GUID_DEVINTERFACE_NET reports on Windows) and
- * vfo's WAIT_CHANGE completions schedule a debounced reconcile; a reconcile
+ * CM_Register_Notification on GUID_DEVINTERFACE_NET reports on Windows)
+ * schedule a debounced reconcile, vfo's WAIT_CHANGE completions an immediate
+ * one; a reconcile
  * reads vfo's pairs and hands them to the portable policy.
  */
 #include <stdlib.h>
@@ -110,7 +111,7 @@ bool vsvc_emu_poll(struct vsvc_emu *s)
         return false;
     if (ctl_emu_take_change(&s->ctl)) {
         s->stats.vfo_changes++;
-        vsvc_sched_event(&s->sched, now_ms(s));
+        vsvc_sched_vfo_change(&s->sched, now_ms(s));
     }
     if (!vsvc_sched_due(&s->sched, now_ms(s)))
         return false;

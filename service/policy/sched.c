@@ -22,6 +22,15 @@ void vsvc_sched_event(struct vsvc_sched *s, uint64_t now_ms)
     }
 }
 
+/* vfo reports a pair only once it has bound the VF, so the VF's identity is
+ * settled and nothing is gained by waiting; meanwhile TCP/IP, if the VF
+ * declares ndis5, is bound to it and receives every frame a second time. */
+void vsvc_sched_vfo_change(struct vsvc_sched *s, uint64_t now_ms)
+{
+    s->due = now_ms;
+    s->have_due = true;
+}
+
 bool vsvc_sched_due(const struct vsvc_sched *s, uint64_t now_ms)
 {
     return (s->have_due && now_ms >= s->due) || now_ms >= s->next_periodic;

@@ -2,8 +2,8 @@
  * service_win.c - vfosvc's runtime: the Service Control Manager glue and
  * the event loop. The loop only waits and feeds the portable core:
  *   - network adapter interface arrivals/removals (CM_Register_Notification
- *     on GUID_DEVINTERFACE_NET) and vfo's WAIT_CHANGE completions schedule a
- *     debounced reconcile (vsvc_sched);
+ *     on GUID_DEVINTERFACE_NET) schedule a debounced reconcile, vfo's
+ *     WAIT_CHANGE completions an immediate one (vsvc_sched);
  *   - a reconcile reads vfo's pairs and hands them to vsvc_policy, which
  *     reads and changes the bindings through INetCfg (netcfg_win.c) and
  *     remembers its changes in the registry (store_reg.c);
@@ -147,7 +147,7 @@ static void on_vfo_change(struct runtime *rt)
     if (rc != VSVC_OK)
         note_control(rt, rc, why);
     if (changed)
-        vsvc_sched_event(&rt->sched, mono_ms());
+        vsvc_sched_vfo_change(&rt->sched, mono_ms());
     else if (vctl_arm_wait(&rt->ctl, why, sizeof(why)) != VSVC_OK)
         note_control(rt, VSVC_E_IO, why);
 }

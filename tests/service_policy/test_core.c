@@ -185,6 +185,14 @@ static void scheduler_debounces_without_starving(void **state)
     vsvc_sched_done(&s, 7300, 0);
     assert_true(vsvc_sched_due(&s, 7300 + c.reconcile_interval_ms)); /* safety net */
     assert_int_equal(vsvc_sched_wait_ms(&s, 7300 + c.reconcile_interval_ms + 5), 0);
+
+    /* A vfo change is not debounced, even inside an adapter event's window. */
+    vsvc_sched_done(&s, 50000, 0);
+    vsvc_sched_event(&s, 50000);
+    assert_false(vsvc_sched_due(&s, 50010));
+    vsvc_sched_vfo_change(&s, 50010);
+    assert_true(vsvc_sched_due(&s, 50010));
+    assert_int_equal(vsvc_sched_wait_ms(&s, 50010), 0);
 }
 
 static int parse(struct vsvc_cli *cli, char *err, int argc, ...)

@@ -1,7 +1,8 @@
 /*
  * vsvc_sched.h - when the service reconciles: at start, shortly after a
- * burst of device or vfo events (debounced, but never postponed past the
- * first event's debounce deadline), when the policy asks to be called back
+ * burst of device events (debounced, but never postponed past the first
+ * event's debounce deadline), at once when vfo reports a change, when the
+ * policy asks to be called back
  * (pending restore, retry after a busy lock), and periodically as a safety
  * net. Pure arithmetic on a caller-supplied monotonic clock.
  */
@@ -19,8 +20,10 @@ struct vsvc_sched {
 
 /* The first reconcile is due at once. */
 void vsvc_sched_init(struct vsvc_sched *s, const struct vsvc_config *cfg, uint64_t now_ms);
-/* A device arrival/removal or a vfo change was signalled. */
+/* A network adapter arrived or left: reconcile once the burst settles. */
 void vsvc_sched_event(struct vsvc_sched *s, uint64_t now_ms);
+/* vfo reported a change (a pair formed or left): reconcile now. */
+void vsvc_sched_vfo_change(struct vsvc_sched *s, uint64_t now_ms);
 bool vsvc_sched_due(const struct vsvc_sched *s, uint64_t now_ms);
 /* A reconcile ran; next_ms is the policy's vsvc_reconcile_result.next_ms. */
 void vsvc_sched_done(struct vsvc_sched *s, uint64_t now_ms, uint32_t next_ms);
