@@ -111,7 +111,8 @@ void emu_hv_cont(emu_hv *hv);
 /* Host-side events on a primary's VF. */
 int emu_hv_vf_link(emu_hv *hv, const char *id, bool up);
 int emu_hv_vf_reset(emu_hv *hv, const char *id);
-/* device_del of a primary (eject, or surprise removal) and device_add of it again. */
+/* device_del of a primary or a standby (eject, or surprise removal) and
+ * device_add of it again. */
 int emu_hv_unplug(emu_hv *hv, const char *id, bool surprise);
 int emu_hv_replug(emu_hv *hv, const char *id);
 int emu_hv_standby_link(emu_hv *hv, const char *id, bool up);
