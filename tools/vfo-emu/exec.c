@@ -468,7 +468,8 @@ static bool is_option(const char *name)
            !strcmp(name, "guest") || !strcmp(name, "name");
 }
 
-/* One command; -1 for a command that could not be carried out. */
+/* One command: 0 done, -1 could not be carried out, -2 time could not
+ * advance (stop the run), -3 failed with its own message (go on). */
 static int exec_one(world *w, const scn_cmd *c)
 {
     const char *n = c->argv[0];

@@ -311,8 +311,7 @@ static int switchover_subject(world *w, char p[4][64], unsigned n, cval *v, char
     }
     uint64_t first = UINT64_MAX;
     for (size_t i = 0; i < d.n_arr; i++) {
-        if (d.arr[i].path == emu_port_id(port) && d.arr[i].t_ns >= added &&
-            d.arr[i].t_ns < first)
+        if (d.arr[i].path == emu_port_id(port) && d.arr[i].t_ns >= added && d.arr[i].t_ns < first)
             first = d.arr[i].t_ns;
     }
     traffic_logs_free(&d);
