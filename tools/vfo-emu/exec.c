@@ -559,6 +559,8 @@ unsigned exec_run(world *w, const scn_file *f)
     if (w->booted && !world_tcpip_stats(w, &st) && st.log_overflow)
         world_fail(w, 0, "the TCP/IP stand-in's logs overflowed (%llu entries lost; %u fit)",
                    (unsigned long long)st.log_overflow, TCPIP_LOG_ENTRIES);
+    if (emu_hv_events_lost(w->hv))
+        world_fail(w, 0, "%zu events could not be recorded", emu_hv_events_lost(w->hv));
     if (emu_failed(w->rt) && w->n_failures == 0)
         world_fail(w, 0, "verifier: %s", emu_violation_get(w->rt, 0)->rule);
     return w->n_failures;

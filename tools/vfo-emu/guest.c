@@ -155,17 +155,20 @@ struct guest_watch {
     } seen[WATCH_MAX];
 };
 
-/* The standby whose NIC has this MAC, from the devices the timeline knows. */
-static const char *standby_id_of(world *w, const uint8_t *mac)
+/* The standby whose NIC has this MAC, from the devices the timeline knows
+ * (copied: noting an event may move the timeline). */
+static void standby_id_of(world *w, const uint8_t *mac, char *id, size_t len)
 {
     const emu_hv_event *ev;
     size_t n = emu_hv_events(w->hv, &ev);
+    snprintf(id, len, "vfo");
     for (size_t i = 0; i < n; i++) {
         emu_stbnic *nic = emu_hv_nic(w->hv, ev[i].subject);
-        if (nic && memcmp(emu_stbnic_mac(nic), mac, 6) == 0)
-            return ev[i].subject;
+        if (nic && memcmp(emu_stbnic_mac(nic), mac, 6) == 0) {
+            snprintf(id, len, "%s", ev[i].subject);
+            return;
+        }
     }
-    return "vfo";
 }
 
 static void note_pair(struct guest_watch *g, const struct vfo_ctl_adapter *a)
@@ -183,9 +186,11 @@ static void note_pair(struct guest_watch *g, const struct vfo_ctl_adapter *a)
         g->n++;
     }
     g->seen[i].state = a->pair_state;
-    if (known || a->pair_state != VFO_CTL_PAIR_ABSENT)
-        emu_hv_note(g->w->hv, "PAIR", standby_id_of(g->w, a->vfo.permanent_mac),
-                    pair_state_name(a->pair_state));
+    if (known || a->pair_state != VFO_CTL_PAIR_ABSENT) {
+        char id[EMU_HV_ID_LEN];
+        standby_id_of(g->w, a->vfo.permanent_mac, id, sizeof(id));
+        emu_hv_note(g->w->hv, "PAIR", id, pair_state_name(a->pair_state));
+    }
 }
 
 static void watch_arm(struct guest_watch *g);
@@ -297,11 +302,11 @@ static int switchover_subject(world *w, char p[4][64], unsigned n, cval *v, char
     size_t n_ev = emu_hv_events(w->hv, &ev);
     uint64_t added = UINT64_MAX;
     for (size_t i = 0; i < n_ev; i++) {
-        if (!strcmp(ev[i].kind, "DEVICE_ADDED") && !strcmp(ev[i].subject, p[1]))
+        if (!strcmp(ev[i].kind, "PRIMARY_PLUG") && !strcmp(ev[i].subject, p[1]))
             added = ev[i].t_ns;
     }
     if (!port || added == UINT64_MAX) {
-        snprintf(err, errlen, "switchover.<primary id> for a primary that was added");
+        snprintf(err, errlen, "switchover.<primary id> for a primary that was plugged");
         return -1;
     }
     dir_logs d;

@@ -25,9 +25,11 @@ void guest_watch_free(world *w);
  *   pair.<standby id>.<field>   vfo's control device for that adapter
  *   mem.<id>.bytes|allocations  ndisemu's accounting for a guest adapter
  *   mem.driver.bytes|allocations  ... for the standby's driver as a whole
- *   switchover.<primary id>     from the primary's last DEVICE_ADDED to the
- *                               first datagram of the guest's stream that
- *                               entered the network by that VF's port
+ *   switchover.<primary id>     from the primary's last PRIMARY_PLUG (the
+ *                               hot-plug starts: before the guest initializes
+ *                               and binds the VF) to the first datagram of the
+ *                               guest's stream that entered the network by
+ *                               that VF's port
  *   unplug.<id>                 from its last DEVICE_DEL to the DEVICE_DELETED
  * Returns 1 when the subject is not one of these, else as cond_subject. */
 int guest_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen);

@@ -23,8 +23,16 @@ void hv_unlock(emu_hv *hv)
 
 void hv_event(emu_hv *hv, const char *kind, const char *subject, const char *fmt, ...)
 {
-    if (hv->n_events == EMU_HV_MAX_EVENTS)
-        return;
+    if (hv->n_events == hv->cap_events) {
+        size_t cap = hv->cap_events ? 2 * hv->cap_events : 256;
+        emu_hv_event *grown = realloc(hv->events, cap * sizeof(*grown));
+        if (!grown) {
+            hv->lost_events++;
+            return;
+        }
+        hv->events = grown;
+        hv->cap_events = cap;
+    }
     emu_hv_event *e = &hv->events[hv->n_events++];
     e->t_ns = emu_now_ns(hv->rt);
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
@@ -457,6 +465,7 @@ void emu_hv_destroy(emu_hv *hv)
         emu_vfdev_destroy(hv->retired[i]);
     emu_pcibus_destroy(hv->bus);
     pthread_mutex_destroy(&hv->mu);
+    free(hv->events);
     free(hv);
 }
 
@@ -621,6 +630,11 @@ size_t emu_hv_events(emu_hv *hv, const emu_hv_event **out)
 {
     *out = hv->events;
     return hv->n_events;
+}
+
+size_t emu_hv_events_lost(emu_hv *hv)
+{
+    return hv->lost_events;
 }
 
 unsigned emu_hv_count(emu_hv *hv, const char *kind, const char *subject)
