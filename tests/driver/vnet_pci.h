@@ -1,6 +1,6 @@
 /*
- * vnet_pci.h - test support: the emu/dev virtio-net model as an ndisemu PCI
- * device (what the platform's PCI bus will provide to scenarios), with a
+ * vnet_pci.h - test support: the emu/dev virtio-net model on ndisemu's PCI
+ * (through emu/dev/virtio_pci, as the platform's standby NIC), with a
  * backend that counts what the driver transmits and can loop it back.
  */
 #ifndef VNET_PCI_H
@@ -12,15 +12,9 @@
 
 #include "ndisemu/emu_device.h"
 #include "virtio_net_dev.h"
-
-#define VNET_PCI_QUEUES 3
+#include "virtio_pci.h"
 
 typedef struct vnet_pci vnet_pci;
-
-typedef struct vnet_pci_queue {
-    vnet_pci *pci;
-    uint16_t index;
-} vnet_pci_queue;
 
 typedef struct vnet_pci_opts {
     uint8_t mac[6];
@@ -34,9 +28,8 @@ typedef struct vnet_pci_opts {
 
 struct vnet_pci {
     emu_vnet *dev;
-    emu_host *host;
-    bool loopback, msix;
-    vnet_pci_queue queues[VNET_PCI_QUEUES];
+    emu_vpci *glue;
+    bool loopback;
     uint64_t tx_frames, tx_bytes, looped;
     uint8_t last_tx[128];
     size_t last_tx_len;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "scn.h"
 #include "svc.h"
 
@@ -108,6 +109,7 @@ static bool adapter_field(const tcpip_adapter_stats *a, const char *f, uint64_t 
         { "lso6", a->lso_v2_ip6 },
         { "csum4", a->csum_tx_tcp4 },
         { "rss", a->rss_queues },
+        { "offload_changes", a->offload_changes },
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (strcmp(f, t[i].name) == 0) {
@@ -266,6 +268,40 @@ static int standby_subject(world *w, char p[4][64], unsigned n, cval *v, char *e
     return 0;
 }
 
+static int saved_subject(world *w, const char *name, cval *v, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < w->n_saved; i++) {
+        if (strcmp(w->saved[i].name, name) == 0) {
+            num(v, w->saved[i].v);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "nothing saved as '%s'", name);
+    return -1;
+}
+
+int cond_save(world *w, const char *name, const char *subject, char *err, size_t errlen)
+{
+    cval v;
+    if (cond_subject(w, subject, &v, err, errlen))
+        return -1;
+    if (!v.is_num || strlen(name) >= sizeof(w->saved[0].name)) {
+        snprintf(err, errlen, "only a number can be saved, under a short name");
+        return -1;
+    }
+    unsigned i = 0;
+    while (i < w->n_saved && strcmp(w->saved[i].name, name) != 0)
+        i++;
+    if (i == WORLD_MAX_SAVED) {
+        snprintf(err, errlen, "at most %d saved values", WORLD_MAX_SAVED);
+        return -1;
+    }
+    snprintf(w->saved[i].name, sizeof(w->saved[i].name), "%s", name);
+    w->saved[i].v = v.num;
+    w->n_saved += i == w->n_saved;
+    return 0;
+}
+
 int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errlen)
 {
     char p[4][64];
@@ -304,9 +340,13 @@ int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errle
         return standby_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "service") == 0 || strcmp(p[0], "binding") == 0) {
         return svc_subject(w, p, n, v, err, errlen);
+    } else if (n == 2 && strcmp(p[0], "saved") == 0) {
+        return saved_subject(w, p[1], v, err, errlen);
     } else {
-        snprintf(err, errlen, "unknown subject '%s'", subject);
-        return -1;
+        int r = guest_subject(w, p, n, v, err, errlen);
+        if (r > 0)
+            snprintf(err, errlen, "unknown subject '%s'", subject);
+        return r ? -1 : 0;
     }
     return 0;
 }

@@ -25,6 +25,8 @@ void cond_set_word(cval *v, const char *s);
 
 /* Evaluates a subject; -1 with a message for an unknown one. */
 int cond_subject(world *w, const char *subject, cval *out, char *err, size_t errlen);
+/* "save NAME SUBJECT": keeps a number, read back as saved.NAME. */
+int cond_save(world *w, const char *name, const char *subject, char *err, size_t errlen);
 /* 1 true, 0 false, -1 error (message in err). `seen` gets the subject's value. */
 int cond_check(world *w, const char *subject, const char *op, const char *value, char *seen,
                size_t seenlen, char *err, size_t errlen);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cond.h"
+#include "guest.h"
 #include "netframe.h"
 #include "svc.h"
 
@@ -126,7 +127,9 @@ static int driver_option(world *w, const scn_cmd *c)
 {
     drv_path *d = NULL;
     if (strcmp(c->argv[1], "standby") == 0) {
-        if (w->standby_from_cli)
+        /* The command line picks the driver under test, but a guest with no
+         * driver for the NIC at all (QEMU's qtests) stays without one. */
+        if (w->standby_from_cli && strcmp(c->argv[2], "none") != 0)
             return 0;
         d = &w->standby;
     } else if (strcmp(c->argv[1], "vf") == 0) {
@@ -138,7 +141,7 @@ static int driver_option(world *w, const scn_cmd *c)
     }
     if (!d)
         return -1;
-    snprintf(d->so, sizeof(d->so), "%s", c->argv[2]);
+    snprintf(d->so, sizeof(d->so), "%s", world_driver_alias(c->argv[2]));
     snprintf(d->desc, sizeof(d->desc), "%s", c->argc > 3 ? c->argv[3] : "");
     return 0;
 }
@@ -240,6 +243,8 @@ static int primary_word(emu_hv_primary_cfg *p, const char *word, const char **re
         p->no_destination_vf = strcmp(v, "none") == 0;
     else if ((v = scn_kv(word, "caps")))
         return parse_u32(v, &p->vf.caps) ? 0 : -1;
+    else if ((v = scn_kv(word, "mtu")))
+        return parse_u32(v, &p->vf.mtu) && p->vf.mtu >= 576 && p->vf.mtu <= 9216 ? 0 : -1;
     else if ((v = scn_kv(word, "eject-delay")))
         return scn_duration(v, &p->eject_delay_ns) ? 0 : -1;
     else if ((v = scn_kv(word, "reg")) && strchr(v, '=') && *n_reg < 8)
@@ -448,13 +453,24 @@ static int mark_cmd(world *w, const scn_cmd *c)
     return 0;
 }
 
+static int save_cmd(world *w, const scn_cmd *c)
+{
+    char err[160];
+    if (cond_save(w, c->argv[1], c->argv[2], err, sizeof(err))) {
+        world_fail(w, c->line, "%s", err);
+        return -3;
+    }
+    return 0;
+}
+
 static bool is_option(const char *name)
 {
     return !strcmp(name, "set") || !strcmp(name, "driver") || !strcmp(name, "peer") ||
            !strcmp(name, "guest") || !strcmp(name, "name");
 }
 
-/* One command; -1 for a command that could not be carried out. */
+/* One command: 0 done, -1 could not be carried out, -2 time could not
+ * advance (stop the run), -3 failed with its own message (go on). */
 static int exec_one(world *w, const scn_cmd *c)
 {
     const char *n = c->argv[0];
@@ -503,23 +519,51 @@ static int exec_one(world *w, const scn_cmd *c)
         return mark_cmd(w, c);
     if (!strcmp(n, "service"))
         return svc_cmd(w, c);
+    if (!strcmp(n, "adapter"))
+        return guest_adapter_cmd(w, c);
+    if (!strcmp(n, "save"))
+        return save_cmd(w, c);
     return -1;
 }
 
-unsigned exec_run(world *w, const scn_file *f)
+/* Commands [from, to); "repeat N" runs its block N times. false: stop the
+ * run (the verifier tripped, time could not advance, the guest never
+ * booted). */
+static bool exec_block(world *w, const scn_file *f, size_t from, size_t to)
 {
-    for (size_t i = 0; i < f->n; i++) {
+    for (size_t i = from; i < to; i++) {
         const scn_cmd *c = &f->cmds[i];
         if (is_option(c->argv[0]))
             continue;
+        if (!strcmp(c->argv[0], "repeat")) {
+            unsigned long n = strtoul(c->argv[1], NULL, 10);
+            for (unsigned long k = 0; k < n; k++) {
+                if (!exec_block(w, f, i + 1, c->end))
+                    return false;
+            }
+            i = c->end;
+            continue;
+        }
         int r = exec_one(w, c);
         if (r == -1)
             world_fail(w, c->line, "'%s' could not be carried out", c->argv[0]);
         if (r == -2 || (r == -1 && !w->booted) || emu_failed(w->rt))
-            break;
+            return false;
     }
+    return true;
+}
+
+unsigned exec_run(world *w, const scn_file *f)
+{
+    exec_block(w, f, 0, f->n);
     if (w->traffic_on)
         world_traffic(w, false, 0, false, false);
+    tcpip_stats st;
+    if (w->booted && !world_tcpip_stats(w, &st) && st.log_overflow)
+        world_fail(w, 0, "the TCP/IP stand-in's logs overflowed (%llu entries lost; %u fit)",
+                   (unsigned long long)st.log_overflow, TCPIP_LOG_ENTRIES);
+    if (emu_hv_events_lost(w->hv))
+        world_fail(w, 0, "%zu events could not be recorded", emu_hv_events_lost(w->hv));
     if (emu_failed(w->rt) && w->n_failures == 0)
         world_fail(w, 0, "verifier: %s", emu_violation_get(w->rt, 0)->rule);
     return w->n_failures;

@@ -7,9 +7,9 @@
  *   vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]
  *   vfo-emu check FILE...
  *
- * --driver names the virtio-net miniport under test (default: the minimal
- * test miniport, vnetmin); a scenario may name it too ("driver standby"),
- * the command line wins. Exit status: 0 when every expectation held and the
+ * --driver names the virtio-net miniport under test: a path, or "vnetmin"
+ * for the minimal test miniport (default: vfo.sys as built in this tree); a
+ * scenario may name it too ("driver standby"), the command line wins. Exit status: 0 when every expectation held and the
  * verifier stayed clean, 1 on failures, 2 on usage or file errors.
  */
 #include <stdio.h>
@@ -89,6 +89,7 @@ static int parse_cli(int argc, char **argv, cli *c)
 
 static void apply_driver(world *w, const char *spec)
 {
+    spec = world_driver_alias(spec);
     const char *colon = strchr(spec, ':');
     size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
     snprintf(w->standby.so, sizeof(w->standby.so), "%.*s", (int)n, spec);

@@ -16,10 +16,12 @@
 
 #define SCN_MAX_WORDS 16
 #define SCN_WORD_LEN  128
+#define SCN_MAX_DEPTH 4 /* nested "repeat" blocks */
 
 typedef struct scn_cmd {
     unsigned line;
     unsigned argc;
+    size_t end; /* "repeat": the index of its "end" */
     char argv[SCN_MAX_WORDS][SCN_WORD_LEN];
 } scn_cmd;
 

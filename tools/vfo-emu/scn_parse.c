@@ -42,6 +42,10 @@ static const cmd_rule k_rules[] = {
     { "netcfg", 4, 4, AFTER_BOOT },
     { "mark", 2, SCN_MAX_WORDS, AFTER_BOOT },
     { "service", 2, 10, AFTER_BOOT },
+    { "adapter", 3, 4, AFTER_BOOT },
+    { "save", 3, 3, AFTER_BOOT },
+    { "repeat", 2, 2, AFTER_BOOT },
+    { "end", 1, 1, AFTER_BOOT },
 };
 
 static const cmd_rule *rule_of(const char *name)
@@ -130,6 +134,40 @@ static int add_line(scn_file *f, char *line, unsigned no, bool *booted, char *er
     return 0;
 }
 
+/* Pairs each "repeat" with its "end" (nested at most SCN_MAX_DEPTH deep). */
+static int match_blocks(scn_file *f, char *err, size_t errlen)
+{
+    size_t open[SCN_MAX_DEPTH];
+    unsigned depth = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        scn_cmd *c = &f->cmds[i];
+        if (strcmp(c->argv[0], "repeat") == 0) {
+            char *end;
+            unsigned long n = strtoul(c->argv[1], &end, 10);
+            if (*end || end == c->argv[1] || n == 0 || n > 1000000) {
+                snprintf(err, errlen, "line %u: 'repeat' takes a count from 1 to 1000000", c->line);
+                return -1;
+            }
+            if (depth == SCN_MAX_DEPTH) {
+                snprintf(err, errlen, "line %u: 'repeat' nested too deep", c->line);
+                return -1;
+            }
+            open[depth++] = i;
+        } else if (strcmp(c->argv[0], "end") == 0) {
+            if (!depth) {
+                snprintf(err, errlen, "line %u: 'end' without 'repeat'", c->line);
+                return -1;
+            }
+            f->cmds[open[--depth]].end = i;
+        }
+    }
+    if (depth) {
+        snprintf(err, errlen, "line %u: 'repeat' without 'end'", f->cmds[open[depth - 1]].line);
+        return -1;
+    }
+    return 0;
+}
+
 int scn_parse_text(const char *text, const char *name, scn_file *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -157,6 +195,10 @@ int scn_parse_text(const char *text, const char *name, scn_file *out, char *err,
     }
     if (!booted) {
         snprintf(err, errlen, "no 'boot' command");
+        scn_free(out);
+        return -1;
+    }
+    if (match_blocks(out, err, errlen)) {
         scn_free(out);
         return -1;
     }

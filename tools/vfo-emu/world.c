@@ -3,6 +3,8 @@
  */
 #include "world.h"
 
+#include "guest.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,11 @@ static void set_path(drv_path *d, const char *so, const char *desc)
 {
     snprintf(d->so, sizeof(d->so), "%s", so);
     snprintf(d->desc, sizeof(d->desc), "%s", desc ? desc : "");
+}
+
+const char *world_driver_alias(const char *name)
+{
+    return strcmp(name, "vnetmin") == 0 ? VFO_EMU_VNETMIN_SO : name;
 }
 
 void world_defaults(world *w, FILE *out)
@@ -122,10 +129,12 @@ static void sample(void *arg)
     w->sample_timer = emu_schedule(w->rt, SAMPLE_NS, sample, w);
 }
 
-static int load(world *w, const drv_path *d)
+static int load(world *w, const drv_path *d, emu_driver **out)
 {
     emu_driver *drv;
     int err = emu_load_driver(w->rt, d->so, d->desc[0] ? d->desc : NULL, &drv);
+    if (!err && out)
+        *out = drv;
     if (err && w->out)
         fprintf(w->out, "vfo-emu: cannot load %s: %s\n", d->so, emu_strerror(err));
     return err;
@@ -141,7 +150,7 @@ static int configure_tcpip(world *w)
                        .peer_ip = w->peer_cfg.ip,
                        .stream = 2,
                        .payload = w->o.payload,
-                       .log_capacity = 1u << 20 };
+                       .log_capacity = TCPIP_LOG_ENTRIES };
     memcpy(c.peer_mac, w->peer_cfg.mac, 6);
     return world_tcpip_ioctl(w, IOCTL_TCPIP_CONFIG, &c, sizeof(c));
 }
@@ -151,13 +160,13 @@ int world_boot(world *w)
     if (strcmp(w->o.vf_range, "ndisvf") == 0 && !w->vf.desc[0])
         snprintf(w->vf.desc, sizeof(w->vf.desc), "%s", VFO_EMU_VFNIC_NDISVF_DESC);
     /* "none": the guest has no driver for the standby NIC (qtest's idle guest). */
-    int err = strcmp(w->standby.so, "none") == 0 ? EMU_OK : load(w, &w->standby);
+    int err = strcmp(w->standby.so, "none") == 0 ? EMU_OK : load(w, &w->standby, &w->standby_drv);
     if (!err)
-        err = load(w, &w->vf);
+        err = load(w, &w->vf, NULL);
     if (!err && w->o.tcpip)
-        err = load(w, &w->tcpip);
+        err = load(w, &w->tcpip, NULL);
     for (unsigned i = 0; !err && i < w->n_extra; i++)
-        err = load(w, &w->extra[i]);
+        err = load(w, &w->extra[i], NULL);
     if (err)
         return err;
     w->peer_cfg.guest_ip = w->guest_ip;
@@ -171,6 +180,8 @@ int world_boot(world *w)
         return err;
     w->sample_timer = emu_schedule(w->rt, 0, sample, w);
     w->booted = true;
+    if (w->standby_drv)
+        guest_watch_start(w);
     return emu_hv_boot(w->hv);
 }
 
@@ -185,6 +196,7 @@ void world_finish(world *w)
     if (w->tcpip_ctl)
         emu_ctl_close(w->tcpip_ctl);
     w->tcpip_ctl = NULL;
+    guest_watch_stop(w);
     if (w->sample_timer)
         emu_cancel(w->rt, w->sample_timer);
     w->end_ns = emu_now_ns(w->rt);
@@ -205,6 +217,7 @@ void world_destroy(world *w)
     emu_peer_destroy(w->peer);
     emu_fabric_destroy(w->net);
     free(w->samples);
+    guest_watch_free(w);
     w->rt = NULL;
 }
 

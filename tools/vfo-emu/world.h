@@ -21,7 +21,12 @@
 
 #define WORLD_MAX_FAILURES 32
 #define WORLD_MAX_EXTRA    4
+#define WORLD_MAX_SAVED    16
 #define SAMPLE_NS          10000000ull /* 10 ms */
+/* Entries of each TCP/IP stand-in log (sends, arrivals): 65 s of one
+ * stream at 1000/s. A run that outgrows them fails rather than miscount;
+ * they are allocated and filled for every seed, so bigger costs time. */
+#define TCPIP_LOG_ENTRIES (1u << 16)
 
 typedef struct drv_path {
     char so[512];
@@ -76,6 +81,14 @@ typedef struct world {
     struct vsvc_mem_store *svc_store; /* its records: outlive a stop */
     struct vsvc_emu_stats svc_stats;  /* its counters when it stopped */
 
+    emu_driver *standby_drv;   /* the driver under test, once loaded */
+    struct guest_watch *watch; /* its pairs' states in the timeline (guest.c) */
+    struct {
+        char name[32];
+        uint64_t v;
+    } saved[WORLD_MAX_SAVED]; /* "save NAME SUBJECT" */
+    unsigned n_saved;
+
     char failures[WORLD_MAX_FAILURES][256];
     unsigned n_failures;
     FILE *out; /* progress and reports */
@@ -83,6 +96,9 @@ typedef struct world {
 
 /* Defaults for the built-in driver paths come from the build. */
 void world_defaults(world *w, FILE *out);
+/* "vnetmin" names the minimal test miniport built with vfo-emu; anything
+ * else is a path. */
+const char *world_driver_alias(const char *name);
 int world_create(world *w);
 /* Stops the traffic and shuts the runtime down (removal, unload, leak
  * checks: a leak is a failure); the world can still be queried. */

@@ -23,8 +23,16 @@ void hv_unlock(emu_hv *hv)
 
 void hv_event(emu_hv *hv, const char *kind, const char *subject, const char *fmt, ...)
 {
-    if (hv->n_events == EMU_HV_MAX_EVENTS)
-        return;
+    if (hv->n_events == hv->cap_events) {
+        size_t cap = hv->cap_events ? 2 * hv->cap_events : 256;
+        emu_hv_event *grown = realloc(hv->events, cap * sizeof(*grown));
+        if (!grown) {
+            hv->lost_events++;
+            return;
+        }
+        hv->events = grown;
+        hv->cap_events = cap;
+    }
     emu_hv_event *e = &hv->events[hv->n_events++];
     e->t_ns = emu_now_ns(hv->rt);
     snprintf(e->kind, sizeof(e->kind), "%s", kind);
@@ -112,18 +120,30 @@ static void primary_added(emu_hv *hv, hv_primary *p, emu_slot_event ev, int stat
     }
 }
 
+static void standby_slot_event(emu_hv *hv, hv_standby *s, emu_slot_event ev, int status)
+{
+    static const char *const kinds[] = { [EMU_SLOT_ADDED] = "DEVICE_ADDED",
+                                         [EMU_SLOT_ADD_FAILED] = "DEVICE_ADD_FAILED",
+                                         [EMU_SLOT_EJECTED] = "DEVICE_DELETED",
+                                         [EMU_SLOT_REMOVED] = "DEVICE_DELETED",
+                                         [EMU_SLOT_EJECT_REFUSED] = "EJECT_REFUSED" };
+    if (ev == EMU_SLOT_ADDED)
+        s->state = DS_PLUGGED;
+    else if (ev == EMU_SLOT_ADD_FAILED)
+        s->state = DS_FAILED;
+    else if (ev != EMU_SLOT_EJECT_REFUSED)
+        s->state = DS_UNPLUGGED;
+    hv_event(hv, kinds[ev], s->id, "%s",
+             status == EMU_ERR_NOTFOUND ? "no driver in the guest" : emu_slot_event_name(ev));
+}
+
 static void slot_event(void *ctx, unsigned slot, emu_slot_event ev, int status)
 {
     emu_hv *hv = ctx;
     hv_lock(hv);
     slot_owner o = hv->owner[slot];
     if (!o.primary) {
-        hv_standby *s = &hv->standby[o.index];
-        s->state = ev == EMU_SLOT_ADDED        ? DS_PLUGGED
-                   : ev == EMU_SLOT_ADD_FAILED ? DS_FAILED
-                                               : DS_UNPLUGGED;
-        hv_event(hv, ev == EMU_SLOT_ADDED ? "DEVICE_ADDED" : "DEVICE_EVENT", s->id, "%s",
-                 status == EMU_ERR_NOTFOUND ? "no driver in the guest" : emu_slot_event_name(ev));
+        standby_slot_event(hv, &hv->standby[o.index], ev, status);
         hv_unlock(hv);
         return;
     }
@@ -445,6 +465,7 @@ void emu_hv_destroy(emu_hv *hv)
         emu_vfdev_destroy(hv->retired[i]);
     emu_pcibus_destroy(hv->bus);
     pthread_mutex_destroy(&hv->mu);
+    free(hv->events);
     free(hv);
 }
 
@@ -474,13 +495,41 @@ int emu_hv_vf_reset(emu_hv *hv, const char *id)
     return p && p->vf ? EMU_OK : EMU_ERR_NOTFOUND;
 }
 
+/* device_del of a standby: the guest halts its driver for it (an eject it
+ * acts on at once, or a surprise removal). Its primary stays as it is. */
+static int unplug_standby(emu_hv *hv, hv_standby *s, bool surprise)
+{
+    if (s->state != DS_PLUGGED)
+        return EMU_ERR_BUSY;
+    int err = surprise ? emu_pcibus_surprise(hv->bus, (unsigned)s->slot)
+                       : emu_pcibus_eject(hv->bus, (unsigned)s->slot);
+    if (!err)
+        s->state = DS_UNPLUG_PENDING;
+    return err;
+}
+
+/* device_add of an unplugged standby: the same NIC (its MAC, its backend). */
+static int replug_standby(emu_hv *hv, hv_standby *s)
+{
+    if (s->state != DS_UNPLUGGED && s->state != DS_FAILED)
+        return EMU_ERR_BUSY;
+    emu_device_desc desc;
+    emu_stbnic_device_desc(s->nic, s->id, &desc);
+    int err = plug(hv, (slot_owner){ .primary = false, .index = s->index }, &desc, &s->slot);
+    s->state = err ? DS_FAILED : DS_PLUGGING;
+    return err;
+}
+
 int emu_hv_unplug(emu_hv *hv, const char *id, bool surprise)
 {
     hv_lock(hv);
     hv_primary *p = hv_find_primary(hv, id);
-    int err = p ? hv_unplug_primary(hv, p, surprise) : EMU_ERR_NOTFOUND;
+    hv_standby *s = p ? NULL : hv_find_standby(hv, id);
+    int err = p   ? hv_unplug_primary(hv, p, surprise)
+              : s ? unplug_standby(hv, s, surprise)
+                  : EMU_ERR_NOTFOUND;
     if (!err)
-        hv_event(hv, "DEVICE_DEL", p->id, "%s", surprise ? "surprise" : "eject");
+        hv_event(hv, "DEVICE_DEL", id, "%s", surprise ? "surprise" : "eject");
     hv_unlock(hv);
     return err;
 }
@@ -489,7 +538,9 @@ int emu_hv_replug(emu_hv *hv, const char *id)
 {
     hv_lock(hv);
     hv_primary *p = hv_find_primary(hv, id);
-    int err = !p                                                  ? EMU_ERR_NOTFOUND
+    hv_standby *s = p ? NULL : hv_find_standby(hv, id);
+    int err = s                                                   ? replug_standby(hv, s)
+              : !p                                                ? EMU_ERR_NOTFOUND
               : p->state == DS_UNPLUGGED || p->state == DS_FAILED ? hv_plug_primary(hv, p)
                                                                   : EMU_ERR_BUSY;
     hv_unlock(hv);
@@ -579,6 +630,11 @@ size_t emu_hv_events(emu_hv *hv, const emu_hv_event **out)
 {
     *out = hv->events;
     return hv->n_events;
+}
+
+size_t emu_hv_events_lost(emu_hv *hv)
+{
+    return hv->lost_events;
 }
 
 unsigned emu_hv_count(emu_hv *hv, const char *kind, const char *subject)

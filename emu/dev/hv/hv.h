@@ -51,9 +51,8 @@
 #include "vfdev.h"
 #include "vswitch.h"
 
-#define EMU_HV_MAX_NICS   4
-#define EMU_HV_MAX_EVENTS 512
-#define EMU_HV_ID_LEN     32
+#define EMU_HV_MAX_NICS 4
+#define EMU_HV_ID_LEN   32
 
 typedef struct emu_hv emu_hv;
 
@@ -111,7 +110,8 @@ void emu_hv_cont(emu_hv *hv);
 /* Host-side events on a primary's VF. */
 int emu_hv_vf_link(emu_hv *hv, const char *id, bool up);
 int emu_hv_vf_reset(emu_hv *hv, const char *id);
-/* device_del of a primary (eject, or surprise removal) and device_add of it again. */
+/* device_del of a primary or a standby (eject, or surprise removal) and
+ * device_add of it again. */
 int emu_hv_unplug(emu_hv *hv, const char *id, bool surprise);
 int emu_hv_replug(emu_hv *hv, const char *id);
 int emu_hv_standby_link(emu_hv *hv, const char *id, bool up);
@@ -129,6 +129,8 @@ const char *emu_hv_instance(emu_hv *hv, const char *id);
 emu_vfdev *emu_hv_vf(emu_hv *hv, const char *id);
 emu_stbnic *emu_hv_nic(emu_hv *hv, const char *id);
 size_t emu_hv_events(emu_hv *hv, const emu_hv_event **out);
+/* Events that could not be recorded (out of memory): counts are wrong if any. */
+size_t emu_hv_events_lost(emu_hv *hv);
 unsigned emu_hv_count(emu_hv *hv, const char *kind, const char *subject);
 /* Records an event from outside (the scenario runner's own markers). */
 void emu_hv_note(emu_hv *hv, const char *kind, const char *subject, const char *detail);

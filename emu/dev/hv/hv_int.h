@@ -94,8 +94,8 @@ struct emu_hv {
     bool paused_reported;
     unsigned announce_round;
 
-    emu_hv_event events[EMU_HV_MAX_EVENTS];
-    size_t n_events;
+    emu_hv_event *events; /* grows as needed: a long scenario has thousands */
+    size_t n_events, cap_events, lost_events;
     emu_hv_event_fn event_fn;
     void *event_ctx;
 };

@@ -308,6 +308,11 @@ static void port_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_p
     pthread_mutex_unlock(&vf->mu);
 }
 
+emu_port *emu_vfdev_port(const emu_vfdev *vf)
+{
+    return vf->port;
+}
+
 void emu_vfdev_set_port(emu_vfdev *vf, emu_port *port)
 {
     pthread_mutex_lock(&vf->mu);

@@ -51,6 +51,7 @@ emu_vfdev *emu_vfdev_create(const emu_vfdev_cfg *cfg);
 void emu_vfdev_destroy(emu_vfdev *vf);
 /* The switch port its frames use (the device connects itself to it). */
 void emu_vfdev_set_port(emu_vfdev *vf, emu_port *port);
+emu_port *emu_vfdev_port(const emu_vfdev *vf);
 /* Fills desc for emu_add_device / the PCI bus; instance must outlive it. */
 void emu_vfdev_device_desc(emu_vfdev *vf, const char *instance, emu_device_desc *desc);
 /* "PCI\VEN_8086&DEV_1515" or "PCI\VEN_15B3&DEV_1014". */

@@ -62,8 +62,10 @@ typedef struct tcpip_adapter_stats {
     uint64_t tx, tx_ok, tx_failed, tx_seq; /* tx_seq: stream datagrams sent on it */
     uint64_t rx_frames, rx_seq, rx_arp, rx_other;
     uint64_t link_downs, link_ups, status_indications; /* media disconnect/connect indications */
-    /* What the adapter offered at bind (bind parameters): */
+    /* The offloads it offers: at bind (bind parameters), then as it indicates
+     * changes (NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, counted) */
     uint8_t csum_tx_tcp4, lso_v2_ip4, lso_v2_ip6, rss_queues;
+    uint64_t offload_changes;
     uint64_t oid_failures; /* OIDs the adapter refused (NOT_SUPPORTED included) */
     uint32_t last_oid_failed;
     uint32_t packet_filter;

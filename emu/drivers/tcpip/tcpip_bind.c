@@ -220,6 +220,15 @@ static void PtOpenAdapterComplete(NDIS_HANDLE ctx, NDIS_STATUS status)
                                                : NDIS_STATUS_FAILURE);
 }
 
+/* Lock held. The offloads TCP/IP may use: at bind, then as the miniport
+ * indicates changes (NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG). */
+static void note_offload(tcpip_adapter_stats *as, const NDIS_OFFLOAD *o)
+{
+    as->csum_tx_tcp4 = o && o->Checksum.IPv4Transmit.TcpChecksum;
+    as->lso_v2_ip4 = o && o->LsoV2.IPv4.MaxOffLoadSize != 0;
+    as->lso_v2_ip6 = o && o->LsoV2.IPv6.MaxOffLoadSize != 0;
+}
+
 static tc_binding *claim_binding(PNDIS_BIND_PARAMETERS bp)
 {
     tc_binding *b = NULL;
@@ -238,10 +247,7 @@ static tc_binding *claim_binding(PNDIS_BIND_PARAMETERS bp)
         NdisMoveMemory(as->mac, bp->CurrentMacAddress, 6);
         as->link_speed = bp->XmitLinkSpeed;
         as->media_connected = bp->MediaConnectState == MediaConnectStateConnected;
-        const NDIS_OFFLOAD *o = bp->DefaultOffloadConfiguration;
-        as->csum_tx_tcp4 = o && o->Checksum.IPv4Transmit.TcpChecksum;
-        as->lso_v2_ip4 = o && o->LsoV2.IPv4.MaxOffLoadSize != 0;
-        as->lso_v2_ip6 = o && o->LsoV2.IPv6.MaxOffLoadSize != 0;
+        note_offload(as, bp->DefaultOffloadConfiguration);
         as->rss_queues =
             bp->RcvScaleCapabilities ? (UCHAR)bp->RcvScaleCapabilities->NumberOfReceiveQueues : 0;
     }
@@ -368,6 +374,10 @@ static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
         as->media_connected = up;
         if (up)
             as->link_speed = ls->XmitLinkSpeed;
+    } else if (s->StatusCode == NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG && s->StatusBuffer &&
+               s->StatusBufferSize >= sizeof(NDIS_OFFLOAD)) {
+        note_offload(as, s->StatusBuffer);
+        as->offload_changes++;
     }
     NdisReleaseSpinLock(&g_tc.lock);
 }

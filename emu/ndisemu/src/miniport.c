@@ -619,6 +619,30 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
+/* A stack restart (what NDIS does to insert a filter or apply a setting that
+ * needs the data path quiet): the bindings are paused, then the miniport;
+ * the miniport is restarted, then the bindings. */
+static int restart_stack_op(emu_runtime *rt, void *arg)
+{
+    emu_adapter *ad = arg;
+    if (ad->state != AD_RUNNING || emu_obj_dead(&ad->obj))
+        return EMU_ERR_BUSY;
+    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
+        if (ad->bindings[i])
+            emu_binding_pnp(rt, ad->bindings[i], NetEventPause, NULL, NDIS_PAUSE_NDIS_INTERNAL);
+    }
+    int err = mp_pause(rt, ad, NDIS_PAUSE_NDIS_INTERNAL);
+    if (!err)
+        err = mp_restart(rt, ad);
+    if (err)
+        return err;
+    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
+        if (ad->bindings[i])
+            emu_binding_pnp(rt, ad->bindings[i], NetEventRestart, NULL, 0);
+    }
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
+}
+
 /* ---- the synchronous and asynchronous public entry points ---- */
 
 typedef struct add_req {
@@ -759,6 +783,13 @@ int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate)
         return EMU_ERR_INVAL;
     power_req p = { ad, dstate };
     return emu_pnp_run(rt, power_op, &p);
+}
+
+int emu_restart_stack(emu_runtime *rt, emu_adapter *ad)
+{
+    if (!adapter_ok(rt, ad))
+        return EMU_ERR_INVAL;
+    return emu_pnp_run(rt, restart_stack_op, ad);
 }
 
 int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn done, void *ctx)

@@ -80,6 +80,10 @@ int emu_remove_device(emu_runtime *rt, emu_adapter *ad);
 int emu_surprise_remove(emu_runtime *rt, emu_adapter *ad);
 /* 0 = D0, 3 = D3. */
 int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate);
+/* Pauses a running adapter's stack (its protocol bindings, then the
+ * miniport) and restarts it (miniport, then bindings), as NDIS does to
+ * insert a filter. EMU_ERR_BUSY when the adapter is not running. */
+int emu_restart_stack(emu_runtime *rt, emu_adapter *ad);
 /* Asynchronous forms for device/bus models running inside the scheduler:
  * queue the PnP operation; done(ctx, status) runs when it finished. */
 typedef void (*emu_done_fn)(void *ctx, int status);
