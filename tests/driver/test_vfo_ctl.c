@@ -142,16 +142,32 @@ static void wait_change(void **state)
     assert_int_equal(first.status, 0);
     assert_true(first.reply.generation > gen);
 
-    /* At most VFO_CTL_MAX_WAITERS pend; all end cancelled at close. */
+    /* Closing a handle ends its own waits only (IRP_MJ_CLEANUP comes per
+     * file object): the service's wait survives another program's close. */
+    emu_ctl *other;
+    waiter mine, theirs;
     assert_int_equal(vw_pairs(w, &p), EMU_OK);
-    for (unsigned i = 0; i < VFO_CTL_MAX_WAITERS; i++)
+    assert_int_equal(emu_ctl_open(w->rt, "vfo", &other), EMU_OK);
+    start_wait(w->ctl, p.generation, &mine);
+    start_wait(other, p.generation, &theirs);
+    emu_ctl_close(other);
+    assert_int_equal(theirs.calls, 1);
+    assert_int_equal(theirs.status, ST_CANCELLED);
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_int_equal(mine.calls, 0);
+
+    /* At most VFO_CTL_MAX_WAITERS pend (the one above included); all end
+     * cancelled at close. */
+    for (unsigned i = 0; i + 1 < VFO_CTL_MAX_WAITERS; i++)
         start_wait(w->ctl, p.generation, &more[i]);
     start_wait(w->ctl, p.generation, &extra);
     assert_int_equal(extra.calls, 1);
     assert_int_equal(extra.status, ST_DEVICE_BUSY);
     emu_ctl_close(w->ctl);
     w->ctl = NULL;
-    for (unsigned i = 0; i < VFO_CTL_MAX_WAITERS; i++) {
+    assert_int_equal(mine.calls, 1);
+    assert_int_equal(mine.status, ST_CANCELLED);
+    for (unsigned i = 0; i + 1 < VFO_CTL_MAX_WAITERS; i++) {
         assert_int_equal(more[i].calls, 1);
         assert_int_equal(more[i].status, ST_CANCELLED);
     }

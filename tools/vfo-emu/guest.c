@@ -40,9 +40,8 @@ int guest_adapter_cmd(world *w, const scn_cmd *c)
 
 static emu_ctl *watch_ctl(world *w);
 
-/* Through the watch's handle when there is one: closing a handle of vfo's
- * control device ends the waits on it (IRP_MJ_CLEANUP), and ndisemu's
- * handles do not tell their waits apart. */
+/* Through the watch's handle when there is one ("wait" re-reads conditions
+ * every virtual millisecond: no open and close each time). */
 static int query_pairs(world *w, struct vfo_ctl_pairs *p)
 {
     emu_ctl *ctl = watch_ctl(w);

@@ -10,6 +10,11 @@
 struct emu_ctl {
     emu_runtime *rt;
     emu_ctldev *dev;
+    /* The FILE_OBJECT of this open, as the I/O manager creates one per
+     * CreateFile: every IRP of the handle carries its address, so a driver
+     * can tell its handles apart (IRP_MJ_CLEANUP ends only that handle's
+     * requests). Opaque to drivers (include/ddk does not define it). */
+    uint64_t file_object[32];
 };
 
 typedef struct emu_irp {
@@ -149,8 +154,9 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         irp_release(rt, e);
 }
 
-static emu_irp *irp_new(emu_ctldev *d, UCHAR major, size_t buflen)
+static emu_irp *irp_new(emu_ctl *h, UCHAR major, size_t buflen)
 {
+    emu_ctldev *d = h->dev;
     emu_irp *e = emu_talloc(sizeof(*e));
     if (!e)
         return NULL;
@@ -167,6 +173,7 @@ static emu_irp *irp_new(emu_ctldev *d, UCHAR major, size_t buflen)
     e->irp.Tail.Overlay.CurrentStackLocation = &e->stack[0];
     e->stack[0].MajorFunction = major;
     e->stack[0].DeviceObject = (PDEVICE_OBJECT)d;
+    e->stack[0].FileObject = (PFILE_OBJECT)h->file_object;
     return e;
 }
 
@@ -195,7 +202,7 @@ static bool irp_done(emu_runtime *rt, void *arg)
 
 static int simple_irp(emu_ctl *h, UCHAR major)
 {
-    emu_irp *e = irp_new(h->dev, major, 0);
+    emu_irp *e = irp_new(h, major, 0);
     if (!e)
         return EMU_ERR_NOMEM;
     NTSTATUS st = send_irp(h->dev, e);
@@ -245,7 +252,7 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
 
 static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_len, size_t out_len)
 {
-    emu_irp *e = irp_new(h->dev, IRP_MJ_DEVICE_CONTROL, in_len > out_len ? in_len : out_len);
+    emu_irp *e = irp_new(h, IRP_MJ_DEVICE_CONTROL, in_len > out_len ? in_len : out_len);
     if (!e)
         return NULL;
     if (in_len)
