@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl_emu.h"
+#include "vsvc_control.h"
 #include "vsvc_emu.h"
 #include "vsvc_sched.h"
 
@@ -25,7 +26,7 @@ struct vsvc_emu {
     struct vsvc_pairs *pairs;
     struct vsvc_sched sched;
     struct ctl_emu ctl;
-    char ctl_state[256]; /* what was last logged about the control device */
+    struct vsvc_control_note ctl_note; /* what was last logged about the control device */
     struct vsvc_emu_stats stats;
 };
 
@@ -63,22 +64,11 @@ static void on_netcfg(void *ctx, emu_nc_event ev, uint32_t adapter_id, const cha
     vsvc_sched_event(&s->sched, now_ms(s));
 }
 
-/* Logs the control device's state when it changes, never repeatedly. */
 static void note_control(struct vsvc_emu *s, int rc, const char *why)
 {
-    const char *state = rc == VSVC_OK ? "available" : why;
     if (rc != VSVC_OK)
         s->stats.control_errors++;
-    if (strcmp(state, s->ctl_state) == 0)
-        return;
-    snprintf(s->ctl_state, sizeof(s->ctl_state), "%s", state);
-    if (rc == VSVC_OK)
-        say(s, VSVC_EV_DEBUG, "vfo control device available");
-    else
-        say(s,
-            rc == VSVC_E_INVAL || rc == VSVC_E_VERSION ? VSVC_EV_CONTROL_BAD_REPLY
-                                                       : VSVC_EV_CONTROL_UNAVAILABLE,
-            why);
+    vsvc_control_note(&s->ctl_note, rc, why, &log_ops, s);
 }
 
 static void refresh_pairs(struct vsvc_emu *s)

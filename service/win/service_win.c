@@ -18,6 +18,7 @@
 #include "netcfg_win.h"
 #include "store_reg.h"
 #include "vfosvc_win.h"
+#include "vsvc_control.h"
 #include "vsvc_policy.h"
 #include "vsvc_sched.h"
 
@@ -33,7 +34,7 @@ struct runtime {
     HANDLE stop; /* manual reset: SCM stop/shutdown or Ctrl+C */
     HANDLE wake; /* auto reset: a network interface came or went */
     HCMNOTIFICATION notify;
-    char ctl_state[256]; /* what was last logged about the control device */
+    struct vsvc_control_note ctl_note; /* what was last logged about the control device */
 };
 
 /* Called on a thread-pool thread: only wakes the loop. */
@@ -95,25 +96,9 @@ static void register_notifications(struct runtime *rt)
     }
 }
 
-/* Logs the control device's state when it changes, never repeatedly. */
 static void note_control(struct runtime *rt, int rc, const char *why)
 {
-    const char *now = rc == VSVC_OK ? "available" : why;
-    if (strcmp(now, rt->ctl_state) == 0)
-        return;
-    snprintf(rt->ctl_state, sizeof(rt->ctl_state), "%s", now);
-    if (rc == VSVC_OK)
-        evlog_say(&rt->log, VSVC_EV_DEBUG, "vfo control device available");
-    else if (rc == VSVC_E_INVAL || rc == VSVC_E_VERSION)
-        evlog_say(&rt->log, VSVC_EV_CONTROL_BAD_REPLY,
-                  "vfo's control device answered badly (%s); vfosvc treats every VF as unpaired "
-                  "until it answers correctly",
-                  why);
-    else
-        evlog_say(&rt->log, VSVC_EV_CONTROL_UNAVAILABLE,
-                  "vfo's control device is not available (%s); vfosvc treats every VF as "
-                  "unpaired until it is",
-                  why);
+    vsvc_control_note(&rt->ctl_note, rc, why, &evlog_ops, &rt->log);
 }
 
 static void refresh_pairs(struct runtime *rt)

@@ -15,6 +15,7 @@
 #include "vsvc_bg.h"
 #include "vsvc_cli.h"
 #include "vsvc_config.h"
+#include "vsvc_control.h"
 #include "vsvc_sched.h"
 #include "vsvc_status.h"
 
@@ -195,6 +196,42 @@ static void scheduler_debounces_without_starving(void **state)
     assert_int_equal(vsvc_sched_wait_ms(&s, 50010), 0);
 }
 
+struct said {
+    int count;
+    enum vsvc_event last;
+    char text[512];
+};
+
+static void said_log(void *ctx, enum vsvc_event ev, enum vsvc_level level, const char *text)
+{
+    struct said *s = ctx;
+    assert_int_equal(level, vsvc_event_level(ev));
+    s->count++;
+    s->last = ev;
+    snprintf(s->text, sizeof(s->text), "%s", text);
+}
+
+/* The control device's state is logged once per change, never per pass. */
+static void control_state_logged_on_change(void **state)
+{
+    static const struct vsvc_log_ops ops = { .log = said_log };
+    struct vsvc_control_note n = { "" };
+    struct said s = { 0 };
+    (void)state;
+
+    assert_true(vsvc_control_note(&n, VSVC_E_IO, "not found", &ops, &s));
+    assert_int_equal(s.last, VSVC_EV_CONTROL_UNAVAILABLE);
+    assert_non_null(strstr(s.text, "(not found)"));
+    assert_false(vsvc_control_note(&n, VSVC_E_IO, "not found", &ops, &s));
+    assert_int_equal(s.count, 1);
+    assert_true(vsvc_control_note(&n, VSVC_E_VERSION, "ABI 9", &ops, &s));
+    assert_int_equal(s.last, VSVC_EV_CONTROL_BAD_REPLY);
+    assert_true(vsvc_control_note(&n, VSVC_OK, "", &ops, &s));
+    assert_int_equal(s.last, VSVC_EV_DEBUG);
+    assert_false(vsvc_control_note(&n, VSVC_OK, "", &ops, &s));
+    assert_int_equal(s.count, 3);
+}
+
 static int parse(struct vsvc_cli *cli, char *err, int argc, ...)
 {
     char *argv[8];
@@ -350,6 +387,7 @@ int main(void)
         cmocka_unit_test(graph_builders_reject_bad_input),
         cmocka_unit_test(config_has_ranges),
         cmocka_unit_test(scheduler_debounces_without_starving),
+        cmocka_unit_test(control_state_logged_on_change),
         cmocka_unit_test(command_line_is_strict),
         cmocka_unit_test(status_report_shows_pairs_bindings_and_records),
     };
