@@ -199,3 +199,8 @@ void vsvc_emu_get_stats(struct vsvc_emu *s, struct vsvc_emu_stats *out)
     out->applied = vsvc_emu_bg_applied(s->bg);
     out->records = vsvc_policy_record_count(s->policy);
 }
+
+void vsvc_emu_hold_lock(struct vsvc_emu *s, const char *holder)
+{
+    vsvc_emu_bg_hold_lock(s->bg, holder);
+}

@@ -38,7 +38,24 @@ static int svc_start(world *w, const scn_cmd *c)
         return -1; /* already running */
     if (!w->svc_store && !(w->svc_store = vsvc_mem_store_new(VSVC_STORE_MAX_RECORDS)))
         return -1;
-    return vsvc_emu_start(w->rt, &cfg, w->svc_store, w->out, &w->svc) == VSVC_OK ? 0 : -1;
+    if (vsvc_emu_start(w->rt, &cfg, w->svc_store, w->out, &w->svc) != VSVC_OK)
+        return -1;
+    if (w->netcfg_holder[0])
+        vsvc_emu_hold_lock(w->svc, w->netcfg_holder); /* before its first reconcile */
+    return 0;
+}
+
+/* "service lock HOLDER" / "service unlock": another program (the adapter
+ * properties dialog, say) takes or releases INetCfg's write lock, whether
+ * or not the service runs. */
+static int svc_lock(world *w, const scn_cmd *c, bool take)
+{
+    if (c->argc != (take ? 3u : 2u))
+        return -1;
+    snprintf(w->netcfg_holder, sizeof(w->netcfg_holder), "%.63s", take ? c->argv[2] : "");
+    if (w->svc)
+        vsvc_emu_hold_lock(w->svc, take ? w->netcfg_holder : NULL);
+    return 0;
 }
 
 /* Stops the service as the SCM does; its counters stay readable. */
@@ -56,6 +73,8 @@ int svc_cmd(world *w, const scn_cmd *c)
     const char *sub = c->argv[1];
     if (strcmp(sub, "start") == 0)
         return svc_start(w, c);
+    if (strcmp(sub, "lock") == 0 || strcmp(sub, "unlock") == 0)
+        return svc_lock(w, c, sub[0] == 'l');
     if (c->argc != 2 || !w->svc)
         return -1;
     if (strcmp(sub, "stop") == 0) {

@@ -80,6 +80,7 @@ typedef struct world {
     struct vsvc_emu *svc;             /* vfosvc, while running (svc.c) */
     struct vsvc_mem_store *svc_store; /* its records: outlive a stop */
     struct vsvc_emu_stats svc_stats;  /* its counters when it stopped */
+    char netcfg_holder[64];           /* "service lock": who holds INetCfg's write lock */
 
     emu_driver *standby_drv;   /* the driver under test, once loaded */
     struct guest_watch *watch; /* its pairs' states in the timeline (guest.c) */

@@ -7,8 +7,9 @@
  *   ctl_emu.c  vfo's control device (vfo_ctl.h) through ndisemu's device
  *              object path, as ctl_win.c is through DeviceIoControl;
  *   svc_emu.c  the service process: the same loop as service_win.c (adapter
- *              arrivals/removals and vfo's WAIT_CHANGE schedule a debounced
- *              reconcile; the policy's deadlines and the periodic safety net
+ *              arrivals/removals schedule a debounced reconcile, vfo's
+ *              WAIT_CHANGE an immediate one; the policy's deadlines and the
+ *              periodic safety net
  *              bound the sleep), with a memory store that outlives it the way
  *              the registry outlives vfosvc.exe.
  *
@@ -96,5 +97,9 @@ bool vsvc_emu_poll(struct vsvc_emu *s);
 uint64_t vsvc_emu_wait_ns(struct vsvc_emu *s);
 
 void vsvc_emu_get_stats(struct vsvc_emu *s, struct vsvc_emu_stats *out);
+
+/* Another "process" holds (holder != NULL) or releases (NULL) the INetCfg
+ * write lock the service's back end takes (vsvc_emu_bg_hold_lock). */
+void vsvc_emu_hold_lock(struct vsvc_emu *s, const char *holder);
 
 #endif /* VSVC_EMU_H */
