@@ -109,7 +109,8 @@ static void plot_title(const scn_file *f, uint64_t seed, char *out, size_t len)
 static void outputs(const cli *c, world *w, const scn_file *f, const run_results *r, bool show)
 {
     if (show) {
-        report_timeline(w, stdout);
+        if (!w->o.progress) /* a progress run printed each event as it came */
+            report_timeline(w, stdout);
         report_results(w, r, stdout);
     }
     if (c->json && report_json(w, r, f->name, c->json))
