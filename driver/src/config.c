@@ -136,9 +136,9 @@ void vfo_config_read(NDIS_HANDLE miniport, vfo_config *cfg, struct vfo_ctl_guid 
     vfo_config_defaults(cfg);
     NdisZeroMemory(guid, sizeof(*guid));
     NdisZeroMemory(&co, sizeof(co));
-    NDIS_INIT_OBJECT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                            NDIS_CONFIGURATION_OBJECT_REVISION_1,
-                            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
+    VFO_INIT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
+                    NDIS_CONFIGURATION_OBJECT_REVISION_1,
+                    NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
     co.NdisHandle = miniport;
     if (NdisOpenConfigurationEx(&co, &h) != NDIS_STATUS_SUCCESS) {
         VFO_WARN("registry not readable: defaults");

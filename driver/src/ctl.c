@@ -401,9 +401,9 @@ NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv)
     major[IRP_MJ_CLEANUP] = vfo_ctl_dispatch;
     major[IRP_MJ_DEVICE_CONTROL] = vfo_ctl_dispatch;
     NdisZeroMemory(&a, sizeof(a));
-    NDIS_INIT_OBJECT_HEADER(&a.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
-                            NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    VFO_INIT_HEADER(&a.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                    NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                    NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
     a.DeviceName = &name;
     a.SymbolicName = &link;
     a.MajorFunctions = major;

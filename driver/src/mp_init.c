@@ -22,9 +22,9 @@ static NDIS_STATUS set_registration(vfo_adapter *ad)
     NDIS_MINIPORT_ADAPTER_ATTRIBUTES a;
     NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES *r = &a.RegistrationAttributes;
     NdisZeroMemory(&a, sizeof(a));
-    NDIS_INIT_OBJECT_HEADER(&r->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
+    VFO_INIT_HEADER(&r->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+                    NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+                    NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
     r->MiniportAdapterContext = ad;
     r->AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE |
                         NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER |
@@ -38,9 +38,8 @@ static NDIS_STATUS dma_register(vfo_adapter *ad)
 {
     NDIS_SG_DMA_DESCRIPTION d;
     NdisZeroMemory(&d, sizeof(d));
-    NDIS_INIT_OBJECT_HEADER(&d.Header, NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
-                            NDIS_SG_DMA_DESCRIPTION_REVISION_1,
-                            NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1);
+    VFO_INIT_HEADER(&d.Header, NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
+                    NDIS_SG_DMA_DESCRIPTION_REVISION_1, NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1);
     d.Flags = NDIS_SG_DMA_64_BIT_ADDRESS;
     d.MaximumPhysicalMapping = VFO_MAX_DMA_MAPPING;
     d.ProcessSGListHandler = vfo_tx_process_sgl;
@@ -114,14 +113,14 @@ static NDIS_STATUS set_general(vfo_adapter *ad)
     NDIS_PM_CAPABILITIES pm;
     NdisZeroMemory(&a, sizeof(a));
     NdisZeroMemory(&pm, sizeof(pm));
-    NDIS_INIT_OBJECT_HEADER(&pm.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_PM_CAPABILITIES_REVISION_2,
-                            NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2);
+    VFO_INIT_HEADER(&pm.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_PM_CAPABILITIES_REVISION_2,
+                    NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_2);
     pm.MinMagicPacketWakeUp = NdisDeviceStateUnspecified; /* no wake-on-LAN on virtio */
     pm.MinPatternWakeUp = NdisDeviceStateUnspecified;
     pm.MinLinkChangeWakeUp = NdisDeviceStateUnspecified;
-    NDIS_INIT_OBJECT_HEADER(&g->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
+    VFO_INIT_HEADER(&g->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+                    NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+                    NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
     g->MediaType = NdisMedium802_3;
     g->PhysicalMediumType = NdisPhysicalMedium802_3;
     g->MtuSize = ad->mtu;
@@ -158,10 +157,10 @@ static NDIS_STATUS set_offload(vfo_adapter *ad, const fo_caps *caps)
     NdisZeroMemory(&a, sizeof(a));
     vfo_offload_to_ndis(&ad->offload_now, &now);
     vfo_offload_to_ndis(&caps->offload, &hw);
-    NDIS_INIT_OBJECT_HEADER(&a.OffloadAttributes.Header,
-                            NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1,
-                            sizeof(NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES));
+    VFO_INIT_HEADER(&a.OffloadAttributes.Header,
+                    NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES,
+                    NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1,
+                    sizeof(NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES));
     a.OffloadAttributes.DefaultOffloadConfiguration = &now;
     a.OffloadAttributes.HardwareOffloadCapabilities = &hw;
     return NdisMSetMiniportAttributes(ad->handle, &a);
@@ -325,9 +324,9 @@ NDIS_STATUS vfo_miniport_register(PDRIVER_OBJECT drv, PUNICODE_STRING reg_path)
 {
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS mc;
     NdisZeroMemory(&mc, sizeof(mc));
-    NDIS_INIT_OBJECT_HEADER(&mc.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-                            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
+    VFO_INIT_HEADER(&mc.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+                    NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+                    NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
     mc.MajorNdisVersion = NDIS_MINIPORT_MAJOR_VERSION;
     mc.MinorNdisVersion = NDIS_MINIPORT_MINOR_VERSION;
     mc.MajorDriverVersion = VFO_MAJOR_VERSION;

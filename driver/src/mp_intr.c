@@ -188,9 +188,9 @@ NDIS_STATUS vfo_intr_register(vfo_adapter *ad)
 {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
     NdisZeroMemory(&ic, sizeof(ic));
-    NDIS_INIT_OBJECT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
-                            NDIS_MINIPORT_INTERRUPT_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
+    VFO_INIT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+                    NDIS_MINIPORT_INTERRUPT_REVISION_1,
+                    NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
     ic.InterruptHandler = MpIsr;
     ic.InterruptDpcHandler = MpDpc;
     ic.DisableInterruptHandler = MpDisableInterrupt;

@@ -244,9 +244,9 @@ NDIS_STATUS vfo_oid_query(vfo_adapter *ad, PNDIS_OID_REQUEST r)
     case OID_GEN_INTERRUPT_MODERATION: {
         NDIS_INTERRUPT_MODERATION_PARAMETERS im;
         NdisZeroMemory(&im, sizeof(im));
-        NDIS_INIT_OBJECT_HEADER(&im.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                                NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
-                                NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1);
+        VFO_INIT_HEADER(&im.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                        NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+                        NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1);
         im.InterruptModeration = NdisInterruptModerationNotSupported;
         return answer(r, &im, sizeof(im));
     }

@@ -78,9 +78,8 @@ void vfo_indicate_status(vfo_adapter *ad, NDIS_STATUS code, PVOID buf, ULONG len
 {
     NDIS_STATUS_INDICATION si;
     NdisZeroMemory(&si, sizeof(si));
-    NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                            NDIS_STATUS_INDICATION_REVISION_1,
-                            NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
+    VFO_INIT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
+                    NDIS_STATUS_INDICATION_REVISION_1, NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
     si.SourceHandle = ad->handle;
     si.StatusCode = code;
     si.StatusBuffer = buf;
@@ -91,8 +90,8 @@ void vfo_indicate_status(vfo_adapter *ad, NDIS_STATUS code, PVOID buf, ULONG len
 void vfo_link_state_fill(fo_link link, NDIS_LINK_STATE *ls)
 {
     NdisZeroMemory(ls, sizeof(*ls));
-    NDIS_INIT_OBJECT_HEADER(&ls->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
+    VFO_INIT_HEADER(&ls->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
+                    NDIS_SIZEOF_LINK_STATE_REVISION_1);
     ls->MediaConnectState = link.up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
     ls->MediaDuplexState = MediaDuplexStateFull;
     ls->XmitLinkSpeed = ls->RcvLinkSpeed =

@@ -73,8 +73,8 @@ void vfo_offload_to_ndis(const fo_offload *in, NDIS_OFFLOAD *out)
 {
     uint32_t f = in->flags;
     NdisZeroMemory(out, sizeof(*out));
-    NDIS_INIT_OBJECT_HEADER(&out->Header, NDIS_OBJECT_TYPE_OFFLOAD, NDIS_OFFLOAD_REVISION_3,
-                            NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
+    VFO_INIT_HEADER(&out->Header, NDIS_OBJECT_TYPE_OFFLOAD, NDIS_OFFLOAD_REVISION_3,
+                    NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
     NDIS_TCP_IP_CHECKSUM_OFFLOAD *c = &out->Checksum;
     c->IPv4Transmit.Encapsulation =
         encap(f, FO_OFL_TX_IP4_CSUM | FO_OFL_TX_TCP4_CSUM | FO_OFL_TX_UDP4_CSUM);
@@ -132,9 +132,8 @@ void vfo_offload_params_to_ndis(const fo_offload *in, NDIS_OFFLOAD_PARAMETERS *o
 {
     uint32_t f = in->flags;
     NdisZeroMemory(out, sizeof(*out));
-    NDIS_INIT_OBJECT_HEADER(&out->Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NDIS_OFFLOAD_PARAMETERS_REVISION_2,
-                            NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2);
+    VFO_INIT_HEADER(&out->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_OFFLOAD_PARAMETERS_REVISION_2,
+                    NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2);
     out->IPv4Checksum = param_of(f, FO_OFL_TX_IP4_CSUM, FO_OFL_RX_IP4_CSUM);
     out->TCPIPv4Checksum = param_of(f, FO_OFL_TX_TCP4_CSUM, FO_OFL_RX_TCP4_CSUM);
     out->UDPIPv4Checksum = param_of(f, FO_OFL_TX_UDP4_CSUM, FO_OFL_RX_UDP4_CSUM);

@@ -86,13 +86,13 @@ static void wr8(void *os, void *region, uint32_t off, uint8_t v)
 static void wr16(void *os, void *region, uint32_t off, uint16_t v)
 {
     (void)os;
-    NdisWriteRegisterUshort((PUCHAR)region + off, v);
+    NdisWriteRegisterUshort((PUSHORT)((PUCHAR)region + off), v);
 }
 
 static void wr32(void *os, void *region, uint32_t off, uint32_t v)
 {
     (void)os;
-    NdisWriteRegisterUlong((PUCHAR)region + off, v);
+    NdisWriteRegisterUlong((PULONG)((PUCHAR)region + off), v);
 }
 
 /* NdisMAllocateSharedMemory promises cache-line alignment; anything stricter

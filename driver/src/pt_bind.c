@@ -138,8 +138,8 @@ void vfo_binding_oid_issue(vfo_binding *b, vfo_oid_slot *s, NDIS_REQUEST_TYPE ty
                            ULONG len)
 {
     NdisZeroMemory(&s->req, sizeof(s->req));
-    NDIS_INIT_OBJECT_HEADER(&s->req.Header, NDIS_OBJECT_TYPE_OID_REQUEST,
-                            NDIS_OID_REQUEST_REVISION_1, NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+    VFO_INIT_HEADER(&s->req.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                    NDIS_SIZEOF_OID_REQUEST_REVISION_1);
     s->req.RequestType = type;
     s->req.RequestId = s;
     if (type == NdisRequestSetInformation) {
@@ -262,9 +262,8 @@ static void open_candidate(vfo_binding *b, PNDIS_STRING name)
     UINT selected = 0;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
-    NDIS_INIT_OBJECT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
-                            NDIS_OPEN_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
+    VFO_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
+                    NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
     op.AdapterName = name;
     op.MediumArray = &medium;
     op.MediumArraySize = 1;
@@ -496,9 +495,9 @@ NDIS_STATUS vfo_protocol_register(NDIS_HANDLE driver_ctx)
     NDIS_PROTOCOL_DRIVER_CHARACTERISTICS pc;
     NDIS_STRING name = NDIS_STRING_CONST("vfo");
     NdisZeroMemory(&pc, sizeof(pc));
-    NDIS_INIT_OBJECT_HEADER(&pc.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-                            NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
+    VFO_INIT_HEADER(&pc.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+                    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+                    NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
     pc.MajorNdisVersion = NDIS_PROTOCOL_MAJOR_VERSION;
     pc.MinorNdisVersion = NDIS_PROTOCOL_MINOR_VERSION;
     pc.MajorDriverVersion = VFO_MAJOR_VERSION;

@@ -30,7 +30,7 @@ bool vfo_primary_wrap(PNET_BUFFER_LIST nbl, NDIS_HANDLE source)
     if (NdisAllocateNetBufferListContext(nbl, VFO_NBL_CTX_SIZE, 0, VFO_TAG_NBLCTX) !=
         NDIS_STATUS_SUCCESS)
         return false;
-    vfo_nbl_ctx *c = NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
+    vfo_nbl_ctx *c = (vfo_nbl_ctx *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
     c->source = nbl->SourceHandle;
     c->reserved = NULL;
     nbl->SourceHandle = source;
@@ -39,7 +39,7 @@ bool vfo_primary_wrap(PNET_BUFFER_LIST nbl, NDIS_HANDLE source)
 
 void vfo_primary_unwrap(PNET_BUFFER_LIST nbl)
 {
-    vfo_nbl_ctx *c = NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
+    vfo_nbl_ctx *c = (vfo_nbl_ctx *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
     nbl->SourceHandle = c->source;
     NdisFreeNetBufferListContext(nbl, VFO_NBL_CTX_SIZE);
 }

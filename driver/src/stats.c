@@ -59,8 +59,8 @@ void vfo_counters_from_ndis(const NDIS_STATISTICS_INFO *in, fo_counters *out)
 void vfo_counters_to_ndis(const fo_counters *in, NDIS_STATISTICS_INFO *out)
 {
     NdisZeroMemory(out, sizeof(*out));
-    NDIS_INIT_OBJECT_HEADER(&out->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1,
-                            NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
+    VFO_INIT_HEADER(&out->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1,
+                    NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
     out->SupportedStatistics = VFO_STATISTICS_FLAGS;
     out->ifHCInOctets = in->v[FO_STAT_IN_OCTETS];
     out->ifHCInUcastPkts = in->v[FO_STAT_IN_UCAST_PKTS];

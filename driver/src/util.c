@@ -30,9 +30,9 @@ NDIS_HANDLE vfo_nbl_pool(NDIS_HANDLE h, ULONG tag, ULONG data_size)
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    VFO_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                    NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                    NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
     pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = tag;
@@ -45,9 +45,9 @@ bool vfo_timer_alloc(NDIS_HANDLE h, PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HAN
 {
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    VFO_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                    NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                    NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = VFO_TAG_MISC;
     tc.TimerFunction = fn;
     tc.FunctionContext = ctx;

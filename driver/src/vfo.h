@@ -34,6 +34,15 @@
 #define VFO_MAJOR_VERSION 0
 #define VFO_MINOR_VERSION 1
 
+/* Fills an NDIS_OBJECT_HEADER. The WDK has no macro for this (its samples
+ * assign the three fields), so vfo has its own. */
+#define VFO_INIT_HEADER(h, t, r, s) \
+    do {                            \
+        (h)->Type = (UCHAR)(t);     \
+        (h)->Revision = (UCHAR)(r); \
+        (h)->Size = (USHORT)(s);    \
+    } while (0)
+
 /* Pool tags (reversed in memory dumps: 'vfoA' shows as "Aofv"). */
 #define VFO_TAG_ADAPTER 'Aofv'
 #define VFO_TAG_BINDING 'Bofv'

@@ -155,13 +155,6 @@ typedef struct _NDIS_OBJECT_HEADER {
 
 #define NDIS_OBJECT_REVISION_1 1
 
-#define NDIS_INIT_OBJECT_HEADER(h, t, r, s) \
-    do {                                    \
-        (h)->Type = (t);                    \
-        (h)->Revision = (r);                \
-        (h)->Size = (USHORT)(s);            \
-    } while (0)
-
 /* ---- strings ---- */
 #if defined(_WIN32)
 #define NDIS_STRING_CONST(x)                        \

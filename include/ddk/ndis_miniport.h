@@ -410,13 +410,15 @@ NDISAPI void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG 
 NDISAPI void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
                                    PVOID VirtualAddress, NDIS_PHYSICAL_ADDRESS PhysicalAddress);
 
-/* Register accessors: documented as macros over the kernel's READ/WRITE_REGISTER_*. */
-#define NdisReadRegisterUchar(r, d)   (*(d) = READ_REGISTER_UCHAR((volatile UCHAR *)(r)))
-#define NdisReadRegisterUshort(r, d)  (*(d) = READ_REGISTER_USHORT((volatile USHORT *)(r)))
-#define NdisReadRegisterUlong(r, d)   (*(d) = READ_REGISTER_ULONG((volatile ULONG *)(r)))
-#define NdisWriteRegisterUchar(r, d)  WRITE_REGISTER_UCHAR((volatile UCHAR *)(r), (d))
-#define NdisWriteRegisterUshort(r, d) WRITE_REGISTER_USHORT((volatile USHORT *)(r), (d))
-#define NdisWriteRegisterUlong(r, d)  WRITE_REGISTER_ULONG((volatile ULONG *)(r), (d))
+/* Register accessors over the kernel's READ/WRITE_REGISTER_*. As in the WDK, the
+ * reads cast the register address and the writes do not: a write takes a pointer
+ * of the access width (PUSHORT for a USHORT register). */
+#define NdisReadRegisterUchar(r, d)   (*(d) = READ_REGISTER_UCHAR((PUCHAR)(r)))
+#define NdisReadRegisterUshort(r, d)  (*(d) = READ_REGISTER_USHORT((PUSHORT)(r)))
+#define NdisReadRegisterUlong(r, d)   (*(d) = READ_REGISTER_ULONG((PULONG)(r)))
+#define NdisWriteRegisterUchar(r, d)  WRITE_REGISTER_UCHAR((r), (d))
+#define NdisWriteRegisterUshort(r, d) WRITE_REGISTER_USHORT((r), (d))
+#define NdisWriteRegisterUlong(r, d)  WRITE_REGISTER_ULONG((r), (d))
 
 #if defined(_WIN32) && !defined(ReadULongAcquire)
 static inline ULONG ReadULongAcquire(ULONG const volatile *p)

@@ -174,7 +174,7 @@ struct _NET_BUFFER_LIST {
 #define NET_BUFFER_LIST_PROTOCOL_RESERVED(nbl) ((nbl)->ProtocolReserved)
 #define NET_BUFFER_LIST_MINIPORT_RESERVED(nbl) ((nbl)->MiniportReserved)
 #define NET_BUFFER_LIST_CONTEXT_DATA_START(nbl) \
-    ((PVOID)(((nbl)->Context)->ContextData + ((nbl)->Context)->Offset))
+    ((PUCHAR)(((nbl)->Context)->ContextData + ((nbl)->Context)->Offset))
 #define NET_BUFFER_LIST_CONTEXT_DATA_SIZE(nbl) (((nbl)->Context)->Size - ((nbl)->Context)->Offset)
 #define NET_BUFFER_LIST_INFO(nbl, id)          ((nbl)->NetBufferListInfo[(id)])
 #define NET_BUFFER_LIST_STATUS(nbl)            ((nbl)->Status)

@@ -262,9 +262,9 @@ static NDIS_STATUS read_config(mp_adapter *a)
     NDIS_CONFIGURATION_OBJECT co;
     NDIS_HANDLE cfg;
     NdisZeroMemory(&co, sizeof(co));
-    NDIS_INIT_OBJECT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                            NDIS_CONFIGURATION_OBJECT_REVISION_1,
-                            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
+    NU_INIT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
+                   NDIS_CONFIGURATION_OBJECT_REVISION_1,
+                   NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
     co.NdisHandle = a->handle;
     NDIS_STATUS st = NdisOpenConfigurationEx(&co, &cfg);
     if (st != NDIS_STATUS_SUCCESS)
@@ -307,9 +307,9 @@ static NDIS_STATUS set_attributes(mp_adapter *a)
 {
     NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES ra;
     NdisZeroMemory(&ra, sizeof(ra));
-    NDIS_INIT_OBJECT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
+    NU_INIT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+                   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
     ra.MiniportAdapterContext = a;
     ra.AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE |
                         NDIS_MINIPORT_ATTRIBUTES_BUS_MASTER |
@@ -321,9 +321,9 @@ static NDIS_STATUS set_attributes(mp_adapter *a)
         return st;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES ga;
     NdisZeroMemory(&ga, sizeof(ga));
-    NDIS_INIT_OBJECT_HEADER(&ga.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
+    NU_INIT_HEADER(&ga.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+                   NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+                   NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
     ga.MediaType = NdisMedium802_3;
     ga.PhysicalMediumType = NdisPhysicalMedium802_3;
     ga.MtuSize = 1500;
@@ -351,9 +351,9 @@ static NDIS_STATUS register_interrupt(mp_adapter *a)
 {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
     NdisZeroMemory(&ic, sizeof(ic));
-    NDIS_INIT_OBJECT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
-                            NDIS_MINIPORT_INTERRUPT_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
+    NU_INIT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+                   NDIS_MINIPORT_INTERRUPT_REVISION_1,
+                   NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
     ic.MsiSupported = TRUE;
     ic.MessageInterruptHandler = MpMessageIsr;
     ic.MessageInterruptDpcHandler = MpMessageDpc;
@@ -372,9 +372,8 @@ static NDIS_STATUS setup_dma(mp_adapter *a)
         return st;
     NDIS_SG_DMA_DESCRIPTION dd;
     NdisZeroMemory(&dd, sizeof(dd));
-    NDIS_INIT_OBJECT_HEADER(&dd.Header, NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
-                            NDIS_SG_DMA_DESCRIPTION_REVISION_1,
-                            NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1);
+    NU_INIT_HEADER(&dd.Header, NDIS_OBJECT_TYPE_SG_DMA_DESCRIPTION,
+                   NDIS_SG_DMA_DESCRIPTION_REVISION_1, NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1);
     dd.Flags = NDIS_SG_DMA_64_BIT_ADDRESS;
     dd.MaximumPhysicalMapping = MP_BUF_SIZE;
     dd.ProcessSGListHandler = MpProcessSGList;
@@ -393,9 +392,8 @@ static NDIS_STATUS setup_rx(mp_adapter *a)
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT, NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
     pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = MP_TAG;
@@ -431,9 +429,9 @@ static NDIS_STATUS setup_timer(mp_adapter *a)
         return NDIS_STATUS_SUCCESS;
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = MP_TAG;
     tc.TimerFunction = MpTimer;
     tc.FunctionContext = a;
@@ -528,9 +526,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
     NdisZeroMemory(&ch, sizeof(ch));
-    NDIS_INIT_OBJECT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-                            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
+    NU_INIT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+                   NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+                   NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
     ch.MajorNdisVersion = NDIS_MINIPORT_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_MINIPORT_MINOR_VERSION;
     ch.MajorDriverVersion = 1;

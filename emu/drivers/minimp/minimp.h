@@ -8,6 +8,8 @@
 
 #include <ndis.h>
 
+#include "nu_object.h"
+
 #include "loopnic.h"
 #include "minimp_break.h"
 

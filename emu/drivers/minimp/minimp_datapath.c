@@ -272,9 +272,8 @@ static void break_in_isr(mp_adapter *a)
     if (BROKEN(BRK_STATUS_IN_ISR)) {
         NDIS_STATUS_INDICATION si;
         NdisZeroMemory(&si, sizeof(si));
-        NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                                NDIS_STATUS_INDICATION_REVISION_1,
-                                NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
+        NU_INIT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
+                       NDIS_STATUS_INDICATION_REVISION_1, NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
         si.SourceHandle = a->handle;
         si.StatusCode = NDIS_STATUS_LINK_STATE;
         NdisMIndicateStatusEx(a->handle, &si);

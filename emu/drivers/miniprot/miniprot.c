@@ -17,6 +17,7 @@
 #include <ndis.h>
 
 #include "miniprot.h"
+#include "nu_object.h"
 #include "minimp_break.h"
 
 #define PT_TAG          'torP'
@@ -84,9 +85,8 @@ static NDIS_STATUS open_resources(pt_binding *b)
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT, NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
     pp.fAllocateNetBuffer = TRUE;
     pp.ContextSize = 16;
     pp.PoolTag = PT_TAG;
@@ -94,9 +94,9 @@ static NDIS_STATUS open_resources(pt_binding *b)
     b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = PT_TAG;
     tc.TimerFunction = PtReturnTimer;
     tc.FunctionContext = b;
@@ -174,9 +174,8 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     UINT sel;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
-    NDIS_INIT_OBJECT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
-                            NDIS_OPEN_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
     op.AdapterName = bp->AdapterName;
     op.MediumArray = media;
     op.MediumArraySize = 1;
@@ -246,8 +245,8 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
     if (BROKEN(BRK_USE_AFTER_CLOSE)) {
         NDIS_OID_REQUEST r;
         NdisZeroMemory(&r, sizeof(r));
-        NDIS_INIT_OBJECT_HEADER(&r.Header, NDIS_OBJECT_TYPE_OID_REQUEST,
-                                NDIS_OID_REQUEST_REVISION_1, NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+        NU_INIT_HEADER(&r.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                       NDIS_SIZEOF_OID_REQUEST_REVISION_1);
         NdisOidRequest(h, &r);
     }
     if (BROKEN(BRK_UNBIND_COMPLETE_UNPENDED)) {
@@ -532,8 +531,8 @@ static NTSTATUS do_oid(NDIS_REQUEST_TYPE type, NDIS_OID oid, PVOID buf, ULONG le
     if (!b)
         return STATUS_DEVICE_NOT_READY;
     NdisZeroMemory(&b->oid, sizeof(b->oid));
-    NDIS_INIT_OBJECT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST,
-                            NDIS_OID_REQUEST_REVISION_1, NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+    NU_INIT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                   NDIS_SIZEOF_OID_REQUEST_REVISION_1);
     b->oid.RequestType = type;
     b->oid.DATA.QUERY_INFORMATION.Oid = oid;
     b->oid.DATA.QUERY_INFORMATION.InformationBuffer = b->oid_buf;
@@ -634,9 +633,9 @@ static NDIS_STATUS register_device(void)
     NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\MiniProt");
     NDIS_DEVICE_OBJECT_ATTRIBUTES da;
     NdisZeroMemory(&da, sizeof(da));
-    NDIS_INIT_OBJECT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
-                            NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    NU_INIT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
     da.DeviceName = &dev;
     da.SymbolicName = &link;
     da.MajorFunctions = major;
@@ -654,9 +653,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     NdisAllocateSpinLock(&g_lock);
     NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
     NdisZeroMemory(&ch, sizeof(ch));
-    NDIS_INIT_OBJECT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-                            NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
+    NU_INIT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+                   NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+                   NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
     ch.MajorNdisVersion = NDIS_PROTOCOL_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_PROTOCOL_MINOR_VERSION;
     NDIS_STRING name = NDIS_STRING_CONST("MINIPROT");

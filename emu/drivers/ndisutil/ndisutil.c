@@ -7,9 +7,8 @@ void nu_indicate_status(NDIS_HANDLE mp, NDIS_STATUS code, PVOID buf, ULONG len)
 {
     NDIS_STATUS_INDICATION si;
     NdisZeroMemory(&si, sizeof(si));
-    NDIS_INIT_OBJECT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                            NDIS_STATUS_INDICATION_REVISION_1,
-                            NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
+    NU_INIT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
+                   NDIS_STATUS_INDICATION_REVISION_1, NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
     si.SourceHandle = mp;
     si.StatusCode = code;
     si.StatusBuffer = buf;
@@ -20,8 +19,8 @@ void nu_indicate_status(NDIS_HANDLE mp, NDIS_STATUS code, PVOID buf, ULONG len)
 void nu_link_state(NDIS_LINK_STATE *ls, BOOLEAN up, ULONG64 speed_bps)
 {
     NdisZeroMemory(ls, sizeof(*ls));
-    NDIS_INIT_OBJECT_HEADER(&ls->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
+    NU_INIT_HEADER(&ls->Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
+                   NDIS_SIZEOF_LINK_STATE_REVISION_1);
     ls->MediaConnectState = up ? MediaConnectStateConnected : MediaConnectStateDisconnected;
     ls->MediaDuplexState = MediaDuplexStateFull;
     ls->XmitLinkSpeed = ls->RcvLinkSpeed = up ? speed_bps : NDIS_LINK_SPEED_UNKNOWN;
@@ -49,9 +48,9 @@ NDIS_STATUS nu_set_registration(NDIS_HANDLE mp, NDIS_HANDLE ctx, ULONG extra)
 {
     NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES ra;
     NdisZeroMemory(&ra, sizeof(ra));
-    NDIS_INIT_OBJECT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
+    NU_INIT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
+                   NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_1);
     ra.MiniportAdapterContext = ctx;
     ra.AttributeFlags = NDIS_MINIPORT_ATTRIBUTES_HARDWARE_DEVICE |
                         NDIS_MINIPORT_ATTRIBUTES_SURPRISE_REMOVE_OK | extra;
@@ -63,9 +62,9 @@ void nu_ethernet_general(NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES *ga, const UCH
                          const UCHAR current[6], ULONG mtu, ULONG64 speed_bps, BOOLEAN up)
 {
     NdisZeroMemory(ga, sizeof(*ga));
-    NDIS_INIT_OBJECT_HEADER(&ga->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
+    NU_INIT_HEADER(&ga->Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES,
+                   NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2,
+                   NDIS_SIZEOF_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES_REVISION_2);
     ga->MediaType = NdisMedium802_3;
     ga->PhysicalMediumType = NdisPhysicalMedium802_3;
     ga->MtuSize = mtu;
@@ -92,9 +91,9 @@ NDIS_STATUS nu_open_config(NDIS_HANDLE mp, NDIS_HANDLE *cfg)
 {
     NDIS_CONFIGURATION_OBJECT co;
     NdisZeroMemory(&co, sizeof(co));
-    NDIS_INIT_OBJECT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                            NDIS_CONFIGURATION_OBJECT_REVISION_1,
-                            NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
+    NU_INIT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
+                   NDIS_CONFIGURATION_OBJECT_REVISION_1,
+                   NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
     co.NdisHandle = mp;
     return NdisOpenConfigurationEx(&co, cfg);
 }
@@ -120,9 +119,8 @@ NDIS_STATUS nu_rx_set_alloc(NDIS_HANDLE mp, ULONG tag, UCHAR *base, ULONG size, 
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT, NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
     pp.ProtocolId = NDIS_PROTOCOL_ID_DEFAULT;
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = tag;

@@ -8,6 +8,8 @@
 
 #include <ndis.h>
 
+#include "nu_object.h"
+
 void nu_indicate_status(NDIS_HANDLE mp, NDIS_STATUS code, PVOID buf, ULONG len);
 /* Up: connected, full duplex, at speed_bps; down: disconnected, speed unknown. */
 void nu_link_state(NDIS_LINK_STATE *ls, BOOLEAN up, ULONG64 speed_bps);

@@ -101,8 +101,8 @@ static BOOLEAN prepare_oid(tc_binding *b, ULONG step)
         return FALSE;
     }
     NdisZeroMemory(&b->oid, sizeof(b->oid));
-    NDIS_INIT_OBJECT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST,
-                            NDIS_OID_REQUEST_REVISION_1, NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+    NU_INIT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                   NDIS_SIZEOF_OID_REQUEST_REVISION_1);
     b->oid.RequestType = NdisRequestSetInformation;
     b->oid.DATA.SET_INFORMATION.Oid = oid;
     b->oid.DATA.SET_INFORMATION.InformationBuffer = b->oid_buf;
@@ -180,9 +180,8 @@ static NDIS_STATUS open_pool(tc_binding *b)
 {
     NET_BUFFER_LIST_POOL_PARAMETERS pp;
     NdisZeroMemory(&pp, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT, NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_NET_BUFFER_LIST_POOL_PARAMETERS_REVISION_1);
     pp.ProtocolId = NDIS_PROTOCOL_ID_TCP_IP;
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = TC_TAG;
@@ -270,9 +269,8 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     UINT sel;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
-    NDIS_INIT_OBJECT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS,
-                            NDIS_OPEN_PARAMETERS_REVISION_1,
-                            NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
+    NU_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
+                   NDIS_SIZEOF_OPEN_PARAMETERS_REVISION_1);
     op.AdapterName = bp->AdapterName;
     op.MediumArray = media;
     op.MediumArraySize = 1;

@@ -6,6 +6,8 @@
 
 #include <ndis.h>
 
+#include "nu_object.h"
+
 #include "tcpip.h"
 
 #define TC_TAG          'ipcT'

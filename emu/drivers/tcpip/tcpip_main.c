@@ -157,9 +157,9 @@ static NDIS_STATUS register_device(void)
     NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\TcpipStandIn");
     NDIS_DEVICE_OBJECT_ATTRIBUTES da;
     NdisZeroMemory(&da, sizeof(da));
-    NDIS_INIT_OBJECT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
-                            NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
-                            NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    NU_INIT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
     da.DeviceName = &dev;
     da.SymbolicName = &link;
     da.MajorFunctions = major;
@@ -170,9 +170,9 @@ static NDIS_STATUS allocate_timer(void)
 {
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
-    NDIS_INIT_OBJECT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                            NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                            NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = TC_TAG;
     tc.TimerFunction = tc_tick;
     return NdisAllocateTimerObject(g_tc.proto, &tc, &g_tc.timer);
@@ -202,9 +202,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     NdisAllocateSpinLock(&g_tc.lock);
     NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
     NdisZeroMemory(&ch, sizeof(ch));
-    NDIS_INIT_OBJECT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
-                            NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
+    NU_INIT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS,
+                   NDIS_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2,
+                   NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_2);
     ch.MajorNdisVersion = NDIS_PROTOCOL_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_PROTOCOL_MINOR_VERSION;
     NDIS_STRING name = NDIS_STRING_CONST("TCPIP");

@@ -98,8 +98,8 @@ static NDIS_STATUS set_offload(vf_adapter *a)
     vf_build_offload(a, &hardware, TRUE);
     NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES oa;
     NdisZeroMemory(&oa, sizeof(oa));
-    NDIS_INIT_OBJECT_HEADER(&oa.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES,
-                            NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1, sizeof(oa));
+    NU_INIT_HEADER(&oa.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES,
+                   NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES_REVISION_1, sizeof(oa));
     oa.DefaultOffloadConfiguration = &current;
     oa.HardwareOffloadCapabilities = &hardware;
     return NdisMSetMiniportAttributes(a->handle, (PNDIS_MINIPORT_ADAPTER_ATTRIBUTES)&oa);
@@ -109,9 +109,9 @@ static NDIS_STATUS register_interrupt(vf_adapter *a)
 {
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
     NdisZeroMemory(&ic, sizeof(ic));
-    NDIS_INIT_OBJECT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
-                            NDIS_MINIPORT_INTERRUPT_REVISION_1,
-                            NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
+    NU_INIT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
+                   NDIS_MINIPORT_INTERRUPT_REVISION_1,
+                   NDIS_SIZEOF_MINIPORT_INTERRUPT_CHARACTERISTICS_REVISION_1);
     ic.MsiSupported = TRUE;
     ic.MessageInterruptHandler = MpMessageIsr;
     ic.MessageInterruptDpcHandler = MpMessageDpc;
@@ -207,9 +207,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
     NdisZeroMemory(&ch, sizeof(ch));
-    NDIS_INIT_OBJECT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
-                            NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
-                            NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
+    NU_INIT_HEADER(&ch.Header, NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS,
+                   NDIS_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2,
+                   NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_2);
     ch.MajorNdisVersion = NDIS_MINIPORT_MAJOR_VERSION;
     ch.MinorNdisVersion = NDIS_MINIPORT_MINOR_VERSION;
     ch.MajorDriverVersion = 1;

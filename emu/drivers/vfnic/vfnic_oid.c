@@ -63,8 +63,8 @@ void vf_build_offload(const vf_adapter *a, NDIS_OFFLOAD *o, BOOLEAN hardware)
         c.lso6 = (a->caps & VFDEV_CAP_LSO_IP6) != 0;
     }
     NdisZeroMemory(o, sizeof(*o));
-    NDIS_INIT_OBJECT_HEADER(&o->Header, NDIS_OBJECT_TYPE_OFFLOAD, NDIS_OFFLOAD_REVISION_3,
-                            NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
+    NU_INIT_HEADER(&o->Header, NDIS_OBJECT_TYPE_OFFLOAD, NDIS_OFFLOAD_REVISION_3,
+                   NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
     o->Checksum.IPv4Transmit.Encapsulation = NDIS_ENCAPSULATION_IEEE_802_3;
     o->Checksum.IPv4Transmit.IpChecksum = csum_bits(c.ip4_csum, TRUE);
     o->Checksum.IPv4Transmit.TcpChecksum = csum_bits(c.tcp4_csum, TRUE);
@@ -95,8 +95,8 @@ static NDIS_STATUS query_statistics(vf_adapter *a, PNDIS_OID_REQUEST r)
 {
     NDIS_STATISTICS_INFO s;
     NdisZeroMemory(&s, sizeof(s));
-    NDIS_INIT_OBJECT_HEADER(&s.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1,
-                            NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
+    NU_INIT_HEADER(&s.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_STATISTICS_INFO_REVISION_1,
+                   NDIS_SIZEOF_STATISTICS_INFO_REVISION_1);
     s.SupportedStatistics =
         NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV | NDIS_STATISTICS_FLAGS_VALID_BYTES_RCV |
         NDIS_STATISTICS_FLAGS_VALID_RCV_DISCARDS |
@@ -124,8 +124,8 @@ static NDIS_STATUS query_link(vf_adapter *a, PNDIS_OID_REQUEST r)
 void vf_rss_caps(const vf_adapter *a, NDIS_RECEIVE_SCALE_CAPABILITIES *c)
 {
     NdisZeroMemory(c, sizeof(*c));
-    NDIS_INIT_OBJECT_HEADER(&c->Header, NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
-                            NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1, sizeof(*c));
+    NU_INIT_HEADER(&c->Header, NDIS_OBJECT_TYPE_RSS_CAPABILITIES,
+                   NDIS_RECEIVE_SCALE_CAPABILITIES_REVISION_1, sizeof(*c));
     c->CapabilitiesFlags = NDIS_RSS_CAPS_MESSAGE_SIGNALED_INTERRUPTS |
                            NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC | NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4 |
                            NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6;

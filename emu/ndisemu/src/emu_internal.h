@@ -23,6 +23,14 @@
 #define EMU_WAIT_NS      (30ull * 1000 * 1000 * 1000) /* pended NDIS operations must finish by then */
 #define EMU_RING         48
 
+/* Fills an NDIS_OBJECT_HEADER (the WDK has no macro for it). */
+#define EMU_INIT_HEADER(h, t, r, s) \
+    do {                            \
+        (h)->Type = (UCHAR)(t);     \
+        (h)->Revision = (UCHAR)(r); \
+        (h)->Size = (USHORT)(s);    \
+    } while (0)
+
 typedef enum emu_kind {
     K_FREE = 0,
     K_MP_DRIVER,

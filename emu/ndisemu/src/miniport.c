@@ -257,8 +257,8 @@ static int mp_restart(emu_runtime *rt, emu_adapter *ad)
 {
     NDIS_MINIPORT_RESTART_PARAMETERS rp;
     memset(&rp, 0, sizeof(rp));
-    NDIS_INIT_OBJECT_HEADER(&rp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1, sizeof(rp));
+    EMU_INIT_HEADER(&rp.Header, NDIS_OBJECT_TYPE_DEFAULT,
+                    NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1, sizeof(rp));
     emu_lock(rt);
     ad->state = AD_RESTARTING;
     emu_unlock(rt);
@@ -281,8 +281,8 @@ static int mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
         return EMU_OK;
     NDIS_MINIPORT_PAUSE_PARAMETERS pp;
     memset(&pp, 0, sizeof(pp));
-    NDIS_INIT_OBJECT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NDIS_MINIPORT_PAUSE_PARAMETERS_REVISION_1, sizeof(pp));
+    EMU_INIT_HEADER(&pp.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_MINIPORT_PAUSE_PARAMETERS_REVISION_1,
+                    sizeof(pp));
     pp.PauseReason = reason;
     emu_lock(rt);
     ad->state = AD_PAUSING;
@@ -329,8 +329,8 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
 {
     NDIS_MINIPORT_INIT_PARAMETERS ip;
     memset(&ip, 0, sizeof(ip));
-    NDIS_INIT_OBJECT_HEADER(&ip.Header, NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
-                            NDIS_MINIPORT_INIT_PARAMETERS_REVISION_1, sizeof(ip));
+    EMU_INIT_HEADER(&ip.Header, NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
+                    NDIS_MINIPORT_INIT_PARAMETERS_REVISION_1, sizeof(ip));
     ip.AllocatedResources = ad->res;
     ip.IfIndex = ad->id;
     ip.NetLuid.Info.NetLuidIndex = ad->id;
@@ -451,8 +451,8 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
     char name[EMU_NAME_MAX + 16];
     snprintf(name, sizeof(name), "\\DEVICE\\%s", ad->instance);
     emu_ascii_to_wstr(name, ad->name_buf, EMU_NAME_MAX + 16, &ad->name);
-    NDIS_INIT_OBJECT_HEADER(&ad->link.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
-                            NDIS_SIZEOF_LINK_STATE_REVISION_1);
+    EMU_INIT_HEADER(&ad->link.Header, NDIS_OBJECT_TYPE_DEFAULT, NDIS_LINK_STATE_REVISION_1,
+                    NDIS_SIZEOF_LINK_STATE_REVISION_1);
     pthread_mutex_init(&ad->dev_lock, NULL);
     int err = build_resources(rt, ad);
     ad->next = rt->adapters;
@@ -515,7 +515,7 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
         emu_device_detach(rt, ad);
         NET_DEVICE_PNP_EVENT ev;
         memset(&ev, 0, sizeof(ev));
-        NDIS_INIT_OBJECT_HEADER(&ev.Header, NDIS_OBJECT_TYPE_DEFAULT, 1, sizeof(ev));
+        EMU_INIT_HEADER(&ev.Header, NDIS_OBJECT_TYPE_DEFAULT, 1, sizeof(ev));
         ev.DevicePnPEvent = NdisDevicePnPEventSurpriseRemoved;
         emu_cb_scope s;
         emu_cb_begin(&s, "MiniportDevicePnPEventNotify", ad->drv, ad, PASSIVE_LEVEL);

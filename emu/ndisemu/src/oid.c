@@ -193,8 +193,8 @@ NDIS_STATUS emu_oid_internal(emu_runtime *rt, emu_adapter *ad, NDIS_REQUEST_TYPE
         emu_tfree(sl);
         return NDIS_STATUS_RESOURCES;
     }
-    NDIS_INIT_OBJECT_HEADER(&req->Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
-                            NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+    EMU_INIT_HEADER(&req->Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                    NDIS_SIZEOF_OID_REQUEST_REVISION_1);
     req->RequestType = type;
     req->DATA.SET_INFORMATION.Oid = oid;
     req->DATA.SET_INFORMATION.InformationBuffer = buf;

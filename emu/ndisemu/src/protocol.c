@@ -117,9 +117,8 @@ static void fill_bind_params(emu_binding *b)
     emu_adapter *ad = b->ad;
     NDIS_BIND_PARAMETERS *bp = &b->bp;
     memset(bp, 0, sizeof(*bp));
-    NDIS_INIT_OBJECT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
-                            NDIS_BIND_PARAMETERS_REVISION_4,
-                            NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4);
+    EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS, NDIS_BIND_PARAMETERS_REVISION_4,
+                    NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4);
     bp->AdapterName = &ad->name;
     bp->BoundAdapterName = &ad->name;
     bp->MediaType = ad->gen.MediaType;
@@ -358,22 +357,22 @@ static void pnp_params(NET_PNP_EVENT_NOTIFICATION *n, NET_PNP_EVENT_CODE code, v
                        emu_binding *b)
 {
     memset(n, 0, sizeof(*n));
-    NDIS_INIT_OBJECT_HEADER(&n->Header, NDIS_OBJECT_TYPE_DEFAULT,
-                            NET_PNP_EVENT_NOTIFICATION_REVISION_1, sizeof(*n));
+    EMU_INIT_HEADER(&n->Header, NDIS_OBJECT_TYPE_DEFAULT, NET_PNP_EVENT_NOTIFICATION_REVISION_1,
+                    sizeof(*n));
     n->NetPnPEvent.NetEvent = code;
     n->NetPnPEvent.Buffer = buf;
     n->NetPnPEvent.BufferLength = buf ? len : 0;
     if (code == NetEventPause) {
         memset(pp, 0, sizeof(*pp));
-        NDIS_INIT_OBJECT_HEADER(&pp->Header, NDIS_OBJECT_TYPE_DEFAULT,
-                                NDIS_PROTOCOL_PAUSE_PARAMETERS_REVISION_1, sizeof(*pp));
+        EMU_INIT_HEADER(&pp->Header, NDIS_OBJECT_TYPE_DEFAULT,
+                        NDIS_PROTOCOL_PAUSE_PARAMETERS_REVISION_1, sizeof(*pp));
         pp->PauseReason = len;
         n->NetPnPEvent.Buffer = pp;
         n->NetPnPEvent.BufferLength = sizeof(*pp);
     } else if (code == NetEventRestart) {
         memset(rp, 0, sizeof(*rp));
-        NDIS_INIT_OBJECT_HEADER(&rp->Header, NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS,
-                                NDIS_PROTOCOL_RESTART_PARAMETERS_REVISION_1, sizeof(*rp));
+        EMU_INIT_HEADER(&rp->Header, NDIS_OBJECT_TYPE_PROTOCOL_RESTART_PARAMETERS,
+                        NDIS_PROTOCOL_RESTART_PARAMETERS_REVISION_1, sizeof(*rp));
         rp->BoundIfIndex = b->ad->id;
         rp->BoundIfNetluid = b->bp.BoundIfNetluid;
         n->NetPnPEvent.Buffer = rp;
