@@ -175,6 +175,18 @@ static DWORD start_service(void)
     return err;
 }
 
+/* vfoprot's Ndi\Service is the kernel service "vfo", which only vfo.inf
+ * installs (vfoprot.inf carries no binary and no service, docs/install.md):
+ * the protocol component cannot come first. */
+static bool vfo_service_installed(void)
+{
+    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    SC_HANDLE svc = scm ? OpenServiceW(scm, L"vfo", SERVICE_QUERY_CONFIG) : NULL;
+    bool found = svc != NULL;
+    service_close(scm, svc);
+    return found;
+}
+
 int cmd_install(const struct vsvc_cli *cli)
 {
     wchar_t exe[MAX_PATH], inf[MAX_PATH];
@@ -191,6 +203,11 @@ int cmd_install(const struct vsvc_cli *cli)
         utf8_from_wide(inf, inf_utf8, sizeof(inf_utf8));
         con_err("vfosvc: vfoprot.inf not found at '%s'; pass --inf PATH",
                 cli->inf_path[0] ? cli->inf_path : inf_utf8);
+        return 1;
+    }
+    if (!vfo_service_installed()) {
+        con_err("vfosvc: the vfo driver service is not installed; install vfo.inf first "
+                "(pnputil /add-driver vfo.inf /install)");
         return 1;
     }
     if ((err = evlog_register_source(exe)) != ERROR_SUCCESS) {

@@ -18,8 +18,9 @@
 #include <cmocka.h>
 
 #include "inf_parse.h"
+#include "inf_rules.h"
 
-static inf_file g_vfo, g_prot;
+inf_file g_vfo, g_prot;
 
 static const inf_section *must_section(const inf_file *f, const char *name)
 {
@@ -138,7 +139,7 @@ static unsigned long characteristics(const inf_file *f)
 static void models_and_install(void **state)
 {
     (void)state;
-    /* vfo.inf: a PnP PCI adapter, the modern virtio-net id, NT 6.2+ x64. */
+    /* vfo.inf: a PnP PCI adapter, NT 6.2+ x64 (hardware ids: transitional_device). */
     const inf_line *m = model_entry(&g_vfo);
     assert_string_equal(m->field[1], "PCI\\VEN_1AF4&DEV_1041");
     unsigned long ch = characteristics(&g_vfo);
@@ -189,19 +190,7 @@ static void services(void **state)
     assert_non_null(as);
     assert_int_equal(strtoul(as->field[1], NULL, 0) & 0x2, 0x2);
     check_service_section(&g_vfo, as, "1");
-    /* vfoprot names the same kernel service with identical values, plus vfosvc. */
-    const inf_line *ps = add_service(&g_prot, "vfo");
-    assert_non_null(ps);
-    check_service_section(&g_prot, ps, "1");
-    const inf_section *a = must_section(&g_vfo, as->field[2]);
-    const inf_section *b = must_section(&g_prot, ps->field[2]);
-    const char *keys[] = { "ServiceType", "StartType", "ErrorControl", "ServiceBinary",
-                           "LoadOrderGroup" };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        assert_string_equal(must_value(a, keys[i]), must_value(b, keys[i]));
-    as = add_service(&g_prot, "vfosvc");
-    assert_non_null(as);
-    check_service_section(&g_prot, as, "0x10"); /* SERVICE_WIN32_OWN_PROCESS */
+    /* vfoprot's services: one_binary_one_service. */
 }
 
 /* ---- Ndi: service and binding interfaces ---------------------------------- */
@@ -258,9 +247,6 @@ static void binding_interfaces(void **state)
                         "ndis5,ndisvf");
     /* The protocol's Name in vfo.sys is the service name here. */
     assert_string_equal(reg_data(reg_value(&g_prot, regs, "Ndi", "Service")), "vfo");
-    const inf_line *imp = reg_value(&g_prot, regs, "Ndi", "NdisImPlatformBindingOptions");
-    assert_non_null(imp);
-    assert_string_equal(imp->field[3], "0x00010001"); /* REG_DWORD */
 }
 
 /* ---- standardized keywords ---------------------------------------------- */
@@ -360,12 +346,13 @@ static void advanced_properties(void **state)
 static void check_copyfiles(const inf_file *f)
 {
     const inf_section *inst = install_section(f, install_name(f));
-    const inf_section *disk = must_section(f, "SourceDisksFiles");
     const inf_section *dirs = must_section(f, "DestinationDirs");
+    if (!inf_key(inst, "CopyFiles"))
+        return; /* nothing to copy: no source disks needed */
+    const inf_section *disk = must_section(f, "SourceDisksFiles");
     must_section(f, "SourceDisksNames");
     const inf_line *cf = inf_key(inst, "CopyFiles");
-    assert_non_null(cf);
-    for (unsigned i = 0; i < cf->nfields; i++) {
+    for (unsigned i = 0; cf && i < cf->nfields; i++) {
         const inf_section *s = must_section(f, cf->field[i]);
         assert_true(inf_key(dirs, cf->field[i]) || inf_key(dirs, "DefaultDestDir"));
         for (unsigned k = 0; k < s->nlines; k++)
@@ -410,6 +397,35 @@ static void desc_value(const char *section, const char *key, char *out, size_t c
     fclose(f);
 }
 
+/* Every value of a key in a vfo.desc section (keys may repeat). */
+static unsigned desc_values(const char *section, const char *key, char out[][160], unsigned max)
+{
+    FILE *f = fopen(VFO_DESC, "r");
+    char line[256], cur[64] = "";
+    unsigned n = 0;
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f)) {
+        char k[64], v[160];
+        if (line[0] == '#')
+            continue;
+        if (sscanf(line, " [%63[^]]]", cur) == 1)
+            continue;
+        if (sscanf(line, " %63[^= ] = %159s", k, v) == 2 && strcmp(cur, section) == 0 &&
+            strcmp(k, key) == 0 && n < max)
+            snprintf(out[n++], 160, "%s", v);
+    }
+    fclose(f);
+    return n;
+}
+
+static bool model_has_id(const inf_section *models, const char *id)
+{
+    for (unsigned i = 0; i < models->nlines; i++)
+        if (models->lines[i].nfields >= 2 && strcasecmp(models->lines[i].field[1], id) == 0)
+            return true;
+    return false;
+}
+
 static void matches_driver(void **state)
 {
     (void)state;
@@ -421,8 +437,19 @@ static void matches_driver(void **state)
     assert_string_equal(v, reg_data(reg_value(&g_vfo, regs, "Ndi\\Interfaces", "UpperRange")));
     desc_value("miniport", "lower", v, sizeof(v));
     assert_string_equal(v, reg_data(reg_value(&g_vfo, regs, "Ndi\\Interfaces", "LowerRange")));
-    desc_value("miniport", "pnpid", v, sizeof(v));
-    assert_string_equal(v, model_entry(&g_vfo)->field[1]);
+    /* The hardware ids ndisemu matches are those of every Models section. */
+    char ids[8][160];
+    unsigned n = desc_values("miniport", "pnpid", ids, 8);
+    const inf_section *mf = must_section(&g_vfo, "Manufacturer");
+    for (unsigned d = 1; d < mf->lines[0].nfields; d++) {
+        char name[2 * INF_FIELD_LEN + 2];
+        snprintf(name, sizeof(name), "%s.%s", mf->lines[0].field[0], mf->lines[0].field[d]);
+        const inf_section *models = must_section(&g_vfo, name);
+        assert_int_equal(models->nlines, n);
+        for (unsigned i = 0; i < n; i++)
+            if (!model_has_id(models, ids[i]))
+                fail_msg("[%s] lacks %s, which driver/vfo.desc lists", name, ids[i]);
+    }
     /* The protocol registered as "vfo" binds where vfoprot's LowerRange says. */
     snprintf(regs, sizeof(regs), "%s", addreg_of(&g_prot));
     desc_value("protocol vfo", "lower", v, sizeof(v));
@@ -448,10 +475,19 @@ static int unload(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(version_sections),   cmocka_unit_test(models_and_install),
-        cmocka_unit_test(services),           cmocka_unit_test(binding_interfaces),
-        cmocka_unit_test(interface_keywords), cmocka_unit_test(advanced_properties),
-        cmocka_unit_test(strings_and_files),  cmocka_unit_test(matches_driver),
+        cmocka_unit_test(version_sections),
+        cmocka_unit_test(models_and_install),
+        cmocka_unit_test(services),
+        cmocka_unit_test(binding_interfaces),
+        cmocka_unit_test(interface_keywords),
+        cmocka_unit_test(advanced_properties),
+        cmocka_unit_test(strings_and_files),
+        cmocka_unit_test(matches_driver),
+        cmocka_unit_test(driver_store_dirid),
+        cmocka_unit_test(one_binary_one_service),
+        cmocka_unit_test(im_platform_binding_options),
+        cmocka_unit_test(transitional_device),
+        cmocka_unit_test(every_section_referenced),
     };
     return cmocka_run_group_tests(tests, load, unload);
 }
