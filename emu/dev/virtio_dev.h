@@ -94,6 +94,14 @@ typedef struct emu_vdev_params {
 /* Returns NULL if the parameters are unusable (missing hooks, sizes). */
 emu_vdev *emu_vdev_create(const emu_vdev_params *params);
 void emu_vdev_destroy(emu_vdev *dev);
+/* Presents the device as a transitional one (virtio 1.x 4.1.2.1): the
+ * transitional PCI device id of its type (network: 0x1000), the type in the
+ * subsystem id, revision 0, as QEMU does unless disable-legacy=on. The
+ * modern interface (the vendor capabilities) stays, as a transitional
+ * device offers it beside the legacy one; the legacy I/O BAR is not
+ * modelled. Call before the device is plugged. 0, or -1 for a type with no
+ * transitional id. */
+int emu_vdev_make_transitional(emu_vdev *dev);
 
 /* ---- register access, as a PCI bus or emulator traps it ---------------- */
 

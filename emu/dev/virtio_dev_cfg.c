@@ -86,6 +86,30 @@ static void caps_init(emu_vdev *dev)
     dev->cfg_wmask[EMU_VDEV_MSIX_CONTROL + 1] = 0xC0; /* enable, function mask */
 }
 
+/* virtio 1.x 4.1.2.1: transitional PCI device ids by device type. */
+static int transitional_id(uint16_t type)
+{
+    static const struct {
+        uint16_t type, id;
+    } ids[] = { { 1, 0x1000 }, { 2, 0x1001 }, { 5, 0x1002 }, { 3, 0x1003 },
+                { 8, 0x1004 }, { 4, 0x1005 }, { 9, 0x1009 } };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (ids[i].type == type)
+            return ids[i].id;
+    return -1;
+}
+
+int emu_vdev_make_transitional(emu_vdev *dev)
+{
+    int id = transitional_id(dev->pers.device_type);
+    if (id < 0)
+        return -1;
+    emu_vdev_put_le16(&dev->cfg[0x02], (uint16_t)id);
+    emu_vdev_put_le16(&dev->cfg[0x2E], dev->pers.device_type);
+    dev->cfg[0x08] = 0x00; /* transitional devices have revision 0 */
+    return 0;
+}
+
 void emu_vdev_cfg_init(emu_vdev *dev)
 {
     header_init(dev);

@@ -22,14 +22,32 @@ static const struct vfo_ctl_adapter *only_adapter(const struct vfo_ctl_pairs *p)
     return &p->adapters[0];
 }
 
-static void run_seed(uint64_t seed)
+/* The hardware id ndisemu matched the adapter by (its netcfg view). */
+static void assert_pnp_id(vfo_world *w, const char *want)
+{
+    emu_nc_adapter ads[8];
+    size_t n = emu_netcfg_adapters(w->rt, ads, 8);
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (ads[i].id == emu_adapter_id(w->vfo_ad[0])) {
+            assert_string_equal(ads[i].pnp_id, want);
+            assert_string_equal(ads[i].service, "vfo");
+            return;
+        }
+    fail_msg("vfo's adapter is not in netcfg");
+}
+
+static void run_seed(uint64_t seed, bool transitional)
 {
     vfo_world w;
     struct vfo_ctl_pairs p;
     miniprot_stats st;
+    vnet_pci_opts o = { .standby = true, .loopback = true, .transitional = transitional };
+    vw_mac(0, o.mac);
     assert_int_equal(vw_start(&w, seed), EMU_OK);
-    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, &o, NULL), EMU_OK);
+    assert_non_null(w.vfo_ad[0]);
     assert_string_equal(emu_adapter_state(w.vfo_ad[0]), "running");
+    assert_pnp_id(&w, transitional ? "PCI\\VEN_1AF4&DEV_1000" : "PCI\\VEN_1AF4&DEV_1041");
 
     /* Alone: no VF, standby negotiated, link up on virtio. */
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
@@ -96,7 +114,18 @@ static void attach_traffic_detach(void **state)
 {
     (void)state;
     for (uint64_t seed = 1; seed <= g_seeds; seed++)
-        run_seed(seed);
+        run_seed(seed, false);
+}
+
+/* QEMU's transitional virtio-net (PCI 1AF4:1000, subsystem 1, revision 0:
+ * virtio-net-pci on conventional PCI or the q35 root bus unless
+ * disable-legacy=on) gets vfo (vfo.desc lists the id, as vfo.inf does) and
+ * vfo drives it through its modern capabilities: the same sequence. */
+static void transitional_device(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds; seed++)
+        run_seed(seed, true);
 }
 
 /* vfo's nonpaged memory per adapter at default queue sizes (256 entries),
@@ -198,6 +227,7 @@ int main(int argc, char **argv)
         g_seeds = (unsigned)strtoul(argv[1], NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_traffic_detach),
+        cmocka_unit_test(transitional_device),
         cmocka_unit_test(memory_per_adapter),
         cmocka_unit_test(filter_burst_ends_with_the_last),
         cmocka_unit_test(vf_leaves_during_its_announcements),

@@ -43,6 +43,10 @@ vnet_pci *vnet_pci_create(const vnet_pci_opts *o)
     vp.mtu = o->mtu;
     vp.link_down = o->link_down;
     p->dev = p->glue ? emu_vnet_create(&vp) : NULL;
+    if (p->dev && o->transitional && emu_vdev_make_transitional(emu_vnet_vdev(p->dev)) != 0) {
+        emu_vnet_destroy(p->dev);
+        p->dev = NULL;
+    }
     if (!p->dev) {
         emu_vpci_destroy(p->glue);
         free(p);

@@ -57,7 +57,6 @@ void emu_vpci_bind(emu_vpci *v, emu_vdev *dev, uint16_t device_type, uint16_t ms
     v->dev = dev;
     v->device_type = device_type;
     v->msix_vectors = msix_vectors;
-    snprintf(v->pnp_id, sizeof(v->pnp_id), "PCI\\VEN_1AF4&DEV_%04X", 0x1040u + device_type);
 }
 
 emu_vdev *emu_vpci_vdev(emu_vpci *v)
@@ -197,6 +196,11 @@ static const emu_device_ops k_device_ops = {
 void emu_vpci_device_desc(emu_vpci *v, const char *instance, emu_device_desc *desc)
 {
     memset(desc, 0, sizeof(*desc));
+    /* The hardware id is what the configuration space says now (a modern
+     * 0x1040 + type, or a transitional id). */
+    snprintf(v->pnp_id, sizeof(v->pnp_id), "PCI\\VEN_%04X&DEV_%04X",
+             (unsigned)emu_vdev_cfg_read(v->dev, 0x00, 2),
+             (unsigned)emu_vdev_cfg_read(v->dev, 0x02, 2));
     desc->instance = instance;
     desc->pnp_id = v->pnp_id;
     desc->bar_size[0] = EMU_VDEV_BAR0_SIZE;

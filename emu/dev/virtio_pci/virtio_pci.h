@@ -12,7 +12,8 @@
  *
  * Use: create the glue, create the model with emu_vpci_host_ops() and the
  * glue as host_ctx, bind the model to the glue, then plug the device with
- * emu_vpci_device_desc() (hardware id PCI\VEN_1AF4&DEV_10xx, BAR 0).
+ * emu_vpci_device_desc() (hardware id PCI\VEN_1AF4&DEV_<device id in the
+ * model's configuration space>, BAR 0).
  * Anything else that touches the model (a backend delivering a frame, a
  * hypervisor toggling the link) must run under the device lock too:
  * emu_vpci_schedule() runs it as device work.
