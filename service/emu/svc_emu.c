@@ -116,6 +116,12 @@ uint64_t vsvc_emu_wait_ns(struct vsvc_emu *s)
     return (uint64_t)vsvc_sched_wait_ms(&s->sched, now_ms(s)) * NS_PER_MS;
 }
 
+bool vsvc_emu_woken(void *ctx)
+{
+    struct vsvc_emu *s = ctx;
+    return s->ctl.changed && !emu_guest_frozen(s->rt);
+}
+
 static void free_service(struct vsvc_emu *s)
 {
     emu_netcfg_watch(s->rt, NULL, NULL);

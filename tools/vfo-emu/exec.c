@@ -463,6 +463,23 @@ static int save_cmd(world *w, const scn_cmd *c)
     return 0;
 }
 
+/* print SUBJECT...: the measured values, with the virtual time. */
+static int print_cmd(world *w, const scn_cmd *c)
+{
+    for (unsigned i = 1; i < c->argc; i++) {
+        char err[160];
+        cval v;
+        if (cond_subject(w, c->argv[i], &v, err, sizeof(err))) {
+            world_fail(w, c->line, "%s", err);
+            return -3;
+        }
+        if (w->out)
+            fprintf(w->out, "  %10.3f ms  measured %s = %s\n", (double)emu_now_ns(w->rt) / 1e6,
+                    c->argv[i], v.str);
+    }
+    return 0;
+}
+
 static bool is_option(const char *name)
 {
     return !strcmp(name, "set") || !strcmp(name, "driver") || !strcmp(name, "peer") ||
@@ -523,6 +540,8 @@ static int exec_one(world *w, const scn_cmd *c)
         return guest_adapter_cmd(w, c);
     if (!strcmp(n, "save"))
         return save_cmd(w, c);
+    if (!strcmp(n, "print"))
+        return print_cmd(w, c);
     return -1;
 }
 

@@ -348,8 +348,58 @@ static int unplug_subject(world *w, char p[4][64], unsigned n, cval *v, char *er
     return 0;
 }
 
+/* exposure.<primary id>[.<host>][.frames]: how long TCP/IP had an interface
+ * on a VF (Windows with two interfaces, one MAC): from the VF's arrival (the
+ * PRIMARY_PLUG that brought that instance) to TCP/IP's binding to it closed
+ * (its path disabled); `open` while TCP/IP is still bound, 0 when it never
+ * bound. `.frames`: what TCP/IP sent on the VF (it sends only while bound). */
+static int exposure_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
+{
+    bool frames = n >= 3 && strcmp(p[n - 1], "frames") == 0;
+    unsigned parts = frames ? n - 1 : n;
+    char inst[130];
+    tcpip_stats s;
+    if (parts < 2 || parts > 3 || world_tcpip_stats(w, &s)) {
+        snprintf(err, errlen, "exposure.<primary id>[.<host>][.frames] with TCP/IP loaded");
+        return -1;
+    }
+    const char *now = parts == 2 ? emu_hv_instance(w->hv, p[1]) : NULL;
+    snprintf(inst, sizeof(inst), parts == 3 ? "%s.%s" : "%s",
+             parts == 3 ? p[1]
+             : now      ? now
+                        : p[1],
+             p[2]);
+    const tcpip_adapter_stats *a = NULL;
+    for (uint32_t i = 0; i < s.n_adapters && i < TCPIP_MAX_ADAPTERS; i++)
+        if (strcmp(s.adapter[i].name, inst) == 0)
+            a = &s.adapter[i];
+    if (frames) {
+        cond_set_num(v, a ? a->tx : 0);
+        return 0;
+    }
+    if (!a || a->binds == 0) {
+        set_interval(v, 0, 0, "");
+        return 0;
+    }
+    const emu_hv_event *ev;
+    size_t n_ev = emu_hv_events(w->hv, &ev);
+    uint64_t arrival = UINT64_MAX;
+    for (size_t i = 0; i < n_ev; i++)
+        if (!strcmp(ev[i].kind, "PRIMARY_PLUG") && !strcmp(ev[i].subject, p[1]) &&
+            ev[i].t_ns <= a->bound_ns)
+            arrival = ev[i].t_ns;
+    if (arrival == UINT64_MAX) {
+        snprintf(err, errlen, "exposure.%s: no PRIMARY_PLUG of %s before TCP/IP bound", inst, p[1]);
+        return -1;
+    }
+    set_interval(v, arrival, a->bound ? UINT64_MAX : a->unbound_ns, "open");
+    return 0;
+}
+
 int guest_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
 {
+    if (strcmp(p[0], "exposure") == 0)
+        return exposure_subject(w, p, n, v, err, errlen);
     if (strcmp(p[0], "unplug") == 0)
         return unplug_subject(w, p, n, v, err, errlen);
     if (strcmp(p[0], "pair") == 0)

@@ -44,6 +44,7 @@ static const cmd_rule k_rules[] = {
     { "service", 2, 10, AFTER_BOOT },
     { "adapter", 3, 4, AFTER_BOOT },
     { "save", 3, 3, AFTER_BOOT },
+    { "print", 2, SCN_MAX_WORDS, AFTER_BOOT },
     { "repeat", 2, 2, AFTER_BOOT },
     { "end", 1, 1, AFTER_BOOT },
 };

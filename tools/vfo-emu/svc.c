@@ -12,9 +12,10 @@
 
 #include "vsvc_emu.h"
 
-/* The longest the service sleeps between looks at its notifications: what
- * the OS's wake-up latency is on Windows, bounded so a reconcile never runs
- * later than 1 ms after it fell due. */
+/* The longest the service sleeps between looks at its timers (its
+ * reconciles are scheduled in whole milliseconds, as on Windows). vfo's
+ * change notification wakes it at once (emu_run_for_until), as the
+ * completed IRP's event wakes the service thread on Windows. */
 #define SVC_QUANTUM_NS 1000000ull
 
 static int svc_start(world *w, const scn_cmd *c)
@@ -200,7 +201,7 @@ int svc_run_for(world *w, uint64_t ns)
             step = SVC_QUANTUM_NS;
         if (due > 0 && due < step)
             step = due;
-        int err = emu_run_for(w->rt, step);
+        int err = emu_run_for_until(w->rt, step, vsvc_emu_woken, w->svc);
         if (err)
             return err;
     }

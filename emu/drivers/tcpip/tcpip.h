@@ -69,6 +69,10 @@ typedef struct tcpip_adapter_stats {
     uint64_t oid_failures; /* OIDs the adapter refused (NOT_SUPPORTED included) */
     uint32_t last_oid_failed;
     uint32_t packet_filter;
+    /* When the last binding to it was opened and when the last one was
+     * closed (runtime clock, ns; 0 = never): the span TCP/IP had an
+     * interface on it. */
+    uint64_t bound_ns, unbound_ns;
 } tcpip_adapter_stats;
 
 typedef struct tcpip_stats {

@@ -204,6 +204,7 @@ static void bind_finished(tc_binding *b, NDIS_STATUS st)
     if (st == NDIS_STATUS_SUCCESS) {
         adapter_of(b)->bound = 1;
         adapter_of(b)->binds++;
+        adapter_of(b)->bound_ns = tc_now_ns();
     } else {
         b->in_use = FALSE;
     }
@@ -289,6 +290,7 @@ static void closed(tc_binding *b)
     adapter_of(b)->running = 0;
     adapter_of(b)->configured = 0;
     adapter_of(b)->unbinds++;
+    adapter_of(b)->unbound_ns = tc_now_ns();
     b->in_use = FALSE;
     NdisReleaseSpinLock(&g_tc.lock);
 }

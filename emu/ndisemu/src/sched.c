@@ -377,6 +377,19 @@ int emu_run_for(emu_runtime *rt, uint64_t ns)
     return emu_sched_run_for(rt, ns);
 }
 
+int emu_run_for_until(emu_runtime *rt, uint64_t ns, bool (*stop)(void *ctx), void *ctx)
+{
+    if (!deterministic(rt) || !stop)
+        return emu_sched_run_for(rt, ns);
+    uint64_t target = emu_time(rt) + ns;
+    bool stopped = false;
+    while (!(stopped = stop(ctx)) && det_step(rt, true, target)) {
+    }
+    if (!stopped && emu_time(rt) < target)
+        __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
+}
+
 /* ---- PnP operations ---- */
 
 typedef struct pnp_req {

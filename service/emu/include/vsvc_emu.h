@@ -95,6 +95,11 @@ int vsvc_emu_restore_all(struct vsvc_emu *s, uint32_t *leftovers);
 bool vsvc_emu_poll(struct vsvc_emu *s);
 /* Virtual nanoseconds until the service must run again (0: now). */
 uint64_t vsvc_emu_wait_ns(struct vsvc_emu *s);
+/* True when an event the service waits on has fired and it can run: vfo's
+ * WAIT_CHANGE completed (on Windows the service thread wakes on that
+ * IRP's event at once, service_win.c) and the guest is not frozen. A
+ * predicate for emu_run_for_until (ctx = the service). */
+bool vsvc_emu_woken(void *s);
 
 void vsvc_emu_get_stats(struct vsvc_emu *s, struct vsvc_emu_stats *out);
 

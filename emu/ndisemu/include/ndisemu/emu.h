@@ -115,6 +115,10 @@ int emu_run_until_idle(emu_runtime *rt);
 /* Deterministic: advances virtual time by ns, running what falls due.
  * Real-time: sleeps ns while workers run. */
 int emu_run_for(emu_runtime *rt, uint64_t ns);
+/* emu_run_for, returning as soon as stop(ctx) holds after a step (virtual
+ * time then stays where that step left it): a user-mode thread woken by an
+ * event it waits on, such as a completed IRP. Real-time: as emu_run_for. */
+int emu_run_for_until(emu_runtime *rt, uint64_t ns, bool (*stop)(void *ctx), void *ctx);
 uint64_t emu_now_ns(emu_runtime *rt);
 
 /* ---- host-side work and the guest's run state ---- */
