@@ -69,8 +69,8 @@ static DWORD configure_service(SC_HANDLE svc)
     return ERROR_SUCCESS;
 }
 
-/* Creates the service, or updates it when it exists (vfoprot.inf may have
- * created it). */
+/* Creates the service, or updates it when it exists (an earlier install,
+ * possibly from another directory). */
 static DWORD register_service(const wchar_t *exe)
 {
     wchar_t command[MAX_PATH + 16];

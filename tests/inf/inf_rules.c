@@ -9,7 +9,8 @@
  * is the component's Ndi\Service), the WDK's NDIS filter INF template
  * (NdisImPlatformBindingOptions under the service key's Parameters), the
  * virtio 1.x specification 4.1.2 (transitional network device: PCI device
- * id 0x1000, subsystem id 1) and InfVerif's "section not referenced" rule.
+ * id 0x1000, subsystem id 1) and InfVerif's rules on unreferenced sections
+ * and DestinationDirs entries without a section.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -405,6 +406,13 @@ void every_section_referenced(void **state)
                     mark(&r, inst->name);
             }
         }
+        /* DestinationDirs names only CopyFiles sections that exist. */
+        const inf_section *dirs = need(r.f, "DestinationDirs");
+        for (unsigned i = 0; i < dirs->nlines; i++)
+            if (strcasecmp(dirs->lines[i].key, "DefaultDestDir") != 0 &&
+                !inf_section_find(r.f, dirs->lines[i].key))
+                fail_msg("%s: [DestinationDirs] names missing section [%s]",
+                         n ? "vfoprot.inf" : "vfo.inf", dirs->lines[i].key);
         for (unsigned i = 0; i < r.f->nsections; i++)
             if (!r.used[i])
                 fail_msg("%s: section [%s] is not referenced", n ? "vfoprot.inf" : "vfo.inf",
