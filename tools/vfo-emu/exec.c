@@ -213,6 +213,8 @@ static int add_standby(world *w, const scn_cmd *c)
             ok = on_off(v, &failover);
         else if ((v = scn_kv(c->argv[i], "link")))
             ok = on_off(v, &link);
+        else if ((v = scn_kv(c->argv[i], "transitional")))
+            ok = on_off(v, &nic.transitional);
         else if ((v = scn_kv(c->argv[i], "reg")) && strchr(v, '='))
             reg[n_reg++] = v;
         else

@@ -190,6 +190,10 @@ emu_stbnic *emu_stbnic_create(const emu_stbnic_cfg *cfg)
                           .link_down = cfg->link_down };
     memcpy(p.mac, cfg->mac, 6);
     nic->dev = nic->rxq && nic->glue ? emu_vnet_create(&p) : NULL;
+    if (nic->dev && cfg->transitional && emu_vdev_make_transitional(emu_vnet_vdev(nic->dev)) != 0) {
+        emu_vnet_destroy(nic->dev);
+        nic->dev = NULL;
+    }
     if (!nic->dev) {
         emu_stbnic_destroy(nic);
         return NULL;

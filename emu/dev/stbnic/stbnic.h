@@ -27,6 +27,7 @@ typedef struct emu_stbnic emu_stbnic;
 typedef struct emu_stbnic_cfg {
     uint8_t mac[6];
     bool link_down;
+    bool transitional;           /* PCI 1AF4:1000 (QEMU without disable-legacy=on) */
     const char *const *registry; /* the adapter's registry ("Standby=0"); copied */
 } emu_stbnic_cfg;
 
