@@ -655,7 +655,7 @@ static void isr_task(emu_runtime *rt, emu_task *t)
     pthread_mutex_unlock(&in->sync);
 }
 
-ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                       PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
 {
     emu_runtime *rt = emu_rt;
