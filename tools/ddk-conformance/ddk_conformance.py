@@ -416,7 +416,7 @@ def main():
         if a.kit:
             kit = kit_side(os.path.abspath(a.kit), a.ntddi, workdir)
             present, wdk_macros = kit_names(kit, workdir)
-            wdk_raw = evaluate(kit, [p for p in plist if p[0].split("|", 1)[1].split(".")[0].split(" ")[-1] in present],
+            wdk_raw = evaluate(kit, [p for p in plist if base_name(p[0]) in present],
                                workdir)
             theirs = normalize(wdk_raw)
             protos = evaluate(kit, [p for p in prototype_probes(inv, wdk_macros) if p[0].split("|", 1)[1] in present], workdir)
@@ -425,17 +425,17 @@ def main():
         else:
             theirs, missing, protos = read_facts(a.facts)
             source = "facts " + os.path.relpath(a.facts)
-            known = set(k.split("|", 1)[1] for k in theirs) | set(missing) | protos.get("_names", set())
+            known = set(base_name(k) for k in theirs) | set(missing) | protos.get("_names", set())
             unknown = sorted(n for n in names if n not in known)
             protos = {}
             missing = sorted(set(missing) & names)
         diffs = []
         for k in sorted(mine):
             name = k.split("|", 1)[1]
-            base = name.split(".")[0].split(" ")[-1]
+            base = base_name(k)
             if base in missing:
                 continue
-            if mine[k] is None:
+            if mine[k] is None and not (k.startswith("value|") and theirs.get(k) is not None):
                 continue    # include/ddk claims nothing here (an opaque type, say)
             if mine[k] != theirs.get(k, None):
                 diffs.append((k, mine[k], theirs.get(k)))
@@ -473,14 +473,14 @@ def write_facts(path, kit, theirs, missing, names):
         f.write("# ddk-conformance facts: numbers the real WDK gives for the names include/ddk\n"
                 "# defines (x64, NDIS 6.30 miniport defines).  Numbers only.  Regenerate with\n"
                 "#   tools/ddk-conformance/ddk-conformance --kit <WDK include tree> --write-facts <this file>\n"
-                "# Format: <what>|<name> <number>.  name|X: a name without numbers (function,\n"
+                "# Format: <what>|<name> TAB <number>.  name|X: a name without numbers (function,\n"
                 "# function-like macro).  missing|X: a name the WDK lacks.\n")
         numbered = set()
         for k in sorted(theirs):
             if theirs[k] is None:
                 continue
-            f.write("%s %s\n" % (k, theirs[k]))
-            numbered.add(k.split("|", 1)[1].split(".")[0].split(" ")[-1])
+            f.write("%s\t%s\n" % (k, theirs[k]))
+            numbered.add(base_name(k))
         for n in sorted(names):
             if n in missing:
                 f.write("missing|%s\n" % n)
@@ -495,7 +495,7 @@ def read_facts(path):
             line = line.rstrip("\n")
             if not line or line.startswith("#"):
                 continue
-            key, _, val = line.partition(" ")
+            key, _, val = line.partition("\t")
             what, name = key.split("|", 1)
             if what == "missing":
                 missing.append(name)
