@@ -216,9 +216,10 @@ typedef struct _NDIS_OBJECT_HEADER {
 NDIS_EXPORTED_ROUTINE void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source);
 
 /* ---- memory ---- */
-NDIS_EXPORTED_ROUTINE PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
-                                                EX_POOL_PRIORITY Priority);
-NDIS_EXPORTED_ROUTINE void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag);
+NDIS_EXPORTED_ROUTINE PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length,
+                                                              ULONG Tag, EX_POOL_PRIORITY Priority);
+NDIS_EXPORTED_ROUTINE void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle,
+                                                         PVOID VirtualAddress, ULONG Tag);
 NDIS_EXPORTED_ROUTINE void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
 #define NdisMoveMemory(d, s, n)  RtlCopyMemory((d), (s), (n))
 #define NdisZeroMemory(d, n)     RtlZeroMemory((d), (n))
@@ -226,8 +227,8 @@ NDIS_EXPORTED_ROUTINE void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UIN
 #define NdisEqualMemory(a, b, n) RtlEqualMemory((a), (b), (n))
 
 /* ---- interlocked (macros over the kernel's Interlocked functions) ---- */
-#define NdisInterlockedIncrement(p)   InterlockedIncrement((LONG volatile *)(p))
-#define NdisInterlockedDecrement(p)   InterlockedDecrement((LONG volatile *)(p))
+#define NdisInterlockedIncrement(p) InterlockedIncrement((LONG volatile *)(p))
+#define NdisInterlockedDecrement(p) InterlockedDecrement((LONG volatile *)(p))
 #define NdisInterlockedAddLargeStatistic(p, v) \
     InterlockedExchangeAdd64((LONG64 volatile *)(p), (LONG64)(v))
 
@@ -254,8 +255,10 @@ typedef struct _LOCK_STATE_EX {
 #define NDIS_RWL_AT_DISPATCH_LEVEL 1
 NDIS_EXPORTED_ROUTINE PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
 NDIS_EXPORTED_ROUTINE void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
-NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
-NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
+NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState,
+                                                 UCHAR Flags);
+NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState,
+                                                  UCHAR Flags);
 NDIS_EXPORTED_ROUTINE void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
 
 /* ---- events ---- */
@@ -286,12 +289,12 @@ typedef struct _NDIS_TIMER_CHARACTERISTICS {
 #define NDIS_TIMER_CHARACTERISTICS_REVISION_1 1
 #define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_TIMER_CHARACTERISTICS, FunctionContext)
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
-                                            PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
-                                            PNDIS_HANDLE pTimerObject);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisAllocateTimerObject(NDIS_HANDLE NdisHandle, PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+                        PNDIS_HANDLE pTimerObject);
 /* DueTime: negative = relative, in 100 ns units; MillisecondsPeriod 0 = one-shot. */
 NDIS_EXPORTED_ROUTINE BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime,
-                                   LONG MillisecondsPeriod, PVOID FunctionContext);
+                                                 LONG MillisecondsPeriod, PVOID FunctionContext);
 NDIS_EXPORTED_ROUTINE BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject);
 NDIS_EXPORTED_ROUTINE void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
 
@@ -299,8 +302,9 @@ NDIS_EXPORTED_ROUTINE void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
 typedef void NDIS_IO_WORKITEM_FUNCTION(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
 typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
 NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle);
-NDIS_EXPORTED_ROUTINE void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
-                                 PVOID WorkItemContext);
+NDIS_EXPORTED_ROUTINE void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle,
+                                               NDIS_IO_WORKITEM_ROUTINE Routine,
+                                               PVOID WorkItemContext);
 NDIS_EXPORTED_ROUTINE void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle);
 
 /* ---- configuration (registry) ---- */
@@ -334,17 +338,20 @@ typedef struct _NDIS_CONFIGURATION_OBJECT {
     RTL_SIZEOF_THROUGH_FIELD(NDIS_CONFIGURATION_OBJECT, Flags)
 #define NDIS_CONFIG_FLAG_FILTER_INSTANCE_CONFIGURATION 0x00000001
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
-                                            PNDIS_HANDLE ConfigurationHandle);
+                                                          PNDIS_HANDLE ConfigurationHandle);
 NDIS_EXPORTED_ROUTINE void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle);
 NDIS_EXPORTED_ROUTINE void NdisReadConfiguration(PNDIS_STATUS Status,
-                                   PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
-                                   NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
-                                   NDIS_PARAMETER_TYPE ParameterType);
-NDIS_EXPORTED_ROUTINE void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle,
-                                    PNDIS_STRING Keyword,
-                                    PNDIS_CONFIGURATION_PARAMETER ParameterValue);
+                                                 PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
+                                                 NDIS_HANDLE ConfigurationHandle,
+                                                 PNDIS_STRING Keyword,
+                                                 NDIS_PARAMETER_TYPE ParameterType);
+NDIS_EXPORTED_ROUTINE void NdisWriteConfiguration(PNDIS_STATUS Status,
+                                                  NDIS_HANDLE ConfigurationHandle,
+                                                  PNDIS_STRING Keyword,
+                                                  PNDIS_CONFIGURATION_PARAMETER ParameterValue);
 NDIS_EXPORTED_ROUTINE void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress,
-                                    PUINT NetworkAddressLength, NDIS_HANDLE ConfigurationHandle);
+                                                  PUINT NetworkAddressLength,
+                                                  NDIS_HANDLE ConfigurationHandle);
 
 /* ---- control device objects ---- */
 typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
@@ -359,10 +366,9 @@ typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
 #define NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 1
 #define NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_DEVICE_OBJECT_ATTRIBUTES, DeviceClassGuid)
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
-                                         PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
-                                         PDEVICE_OBJECT *pDeviceObject,
-                                         PNDIS_HANDLE NdisDeviceHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRegisterDeviceEx(
+    NDIS_HANDLE NdisObjectHandle, PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
+    PDEVICE_OBJECT *pDeviceObject, PNDIS_HANDLE NdisDeviceHandle);
 NDIS_EXPORTED_ROUTINE void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
 NDIS_EXPORTED_ROUTINE PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
 

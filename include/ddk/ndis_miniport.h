@@ -334,26 +334,27 @@ typedef struct _NDIS_SG_DMA_DESCRIPTION {
 #define PCI_WHICHSPACE_ROM    0x52696350
 
 /* ---- NdisM* functions ---- */
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject,
-                                                PUNICODE_STRING RegistryPath,
-                                                NDIS_HANDLE MiniportDriverContext,
-                                                PNDIS_MINIPORT_DRIVER_CHARACTERISTICS Chars,
-                                                PNDIS_HANDLE NdisMiniportDriverHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterMiniportDriver(
+    PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath, NDIS_HANDLE MiniportDriverContext,
+    PNDIS_MINIPORT_DRIVER_CHARACTERISTICS Chars, PNDIS_HANDLE NdisMiniportDriverHandle);
 NDIS_EXPORTED_ROUTINE void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle);
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
-                                               PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMSetMiniportAttributes(
+    NDIS_HANDLE NdisMiniportHandle, PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes);
 NDIS_EXPORTED_ROUTINE void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
-NDIS_EXPORTED_ROUTINE void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                NDIS_STATUS Status);
 NDIS_EXPORTED_ROUTINE void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                     PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+                                                   PNDIS_OID_REQUEST OidRequest,
+                                                   NDIS_STATUS Status);
 NDIS_EXPORTED_ROUTINE void NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                           PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+                                                         PNDIS_OID_REQUEST OidRequest,
+                                                         NDIS_STATUS Status);
 NDIS_EXPORTED_ROUTINE void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
-                                BOOLEAN AddressingReset);
+                                              BOOLEAN AddressingReset);
 #define NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL 0x00000001
 NDIS_EXPORTED_ROUTINE void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                             PNET_BUFFER_LIST NetBufferLists,
-                                             ULONG SendCompleteFlags);
+                                                           PNET_BUFFER_LIST NetBufferLists,
+                                                           ULONG SendCompleteFlags);
 #define NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL           0x00000001
 #define NDIS_RECEIVE_FLAGS_RESOURCES                0x00000002
 #define NDIS_RECEIVE_FLAGS_SINGLE_ETHER_TYPE        0x00000100
@@ -365,49 +366,56 @@ NDIS_EXPORTED_ROUTINE void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportA
 #define NDIS_RETURN_FLAGS_DISPATCH_LEVEL            0x00000001
 #define NDIS_RETURN_FLAGS_SINGLE_QUEUE              0x00000002
 NDIS_EXPORTED_ROUTINE void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
-                                                PNET_BUFFER_LIST NetBufferLists,
-                                                NDIS_PORT_NUMBER PortNumber,
-                                                ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
+                                                              PNET_BUFFER_LIST NetBufferLists,
+                                                              NDIS_PORT_NUMBER PortNumber,
+                                                              ULONG NumberOfNetBufferLists,
+                                                              ULONG ReceiveFlags);
 NDIS_EXPORTED_ROUTINE void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
-                                   PNDIS_STATUS_INDICATION StatusIndication);
+                                                 PNDIS_STATUS_INDICATION StatusIndication);
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
 
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
-                                             NDIS_HANDLE MiniportInterruptContext,
-                                             PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars,
-                                             PNDIS_HANDLE NdisInterruptHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterInterruptEx(
+    NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
+    PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars, PNDIS_HANDLE NdisInterruptHandle);
 NDIS_EXPORTED_ROUTINE void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
-NDIS_EXPORTED_ROUTINE BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                                                MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER Routine,
-                                                PVOID SynchronizeContext);
+NDIS_EXPORTED_ROUTINE BOOLEAN NdisMSynchronizeWithInterruptEx(
+    NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+    MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER Routine, PVOID SynchronizeContext);
 NDIS_EXPORTED_ROUTINE KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                              PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
+                                                PGROUP_AFFINITY TargetProcessors,
+                                                PVOID MiniportDpcContext);
 
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHandle,
-                                    NDIS_PHYSICAL_ADDRESS PhysicalAddress, UINT Length);
-NDIS_EXPORTED_ROUTINE void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle, PVOID VirtualAddress,
-                               UINT Length);
-NDIS_EXPORTED_ROUTINE ULONG NdisMGetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset,
-                              PVOID Buffer, ULONG Length);
-NDIS_EXPORTED_ROUTINE ULONG NdisMSetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset,
-                              PVOID Buffer, ULONG Length);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress,
+                                                  NDIS_HANDLE MiniportAdapterHandle,
+                                                  NDIS_PHYSICAL_ADDRESS PhysicalAddress,
+                                                  UINT Length);
+NDIS_EXPORTED_ROUTINE void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle,
+                                             PVOID VirtualAddress, UINT Length);
+NDIS_EXPORTED_ROUTINE ULONG NdisMGetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace,
+                                            ULONG Offset, PVOID Buffer, ULONG Length);
+NDIS_EXPORTED_ROUTINE ULONG NdisMSetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace,
+                                            ULONG Offset, PVOID Buffer, ULONG Length);
 
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle,
-                                                  PNDIS_SG_DMA_DESCRIPTION DmaDescription,
-                                                  PNDIS_HANDLE NdisMiniportDmaHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterScatterGatherDma(
+    NDIS_HANDLE MiniportAdapterHandle, PNDIS_SG_DMA_DESCRIPTION DmaDescription,
+    PNDIS_HANDLE NdisMiniportDmaHandle);
 NDIS_EXPORTED_ROUTINE void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle);
 #define NDIS_SG_LIST_WRITE_TO_DEVICE 0x000000001
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle,
-                                                 PNET_BUFFER NetBuffer, PVOID Context, ULONG Flags,
-                                                 PVOID ScatterGatherListBuffer,
-                                                 ULONG ScatterGatherListBufferSize);
-NDIS_EXPORTED_ROUTINE void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER_LIST pSGL,
-                                      PNET_BUFFER NetBuffer);
-NDIS_EXPORTED_ROUTINE void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length,
-                                       BOOLEAN Cached, PVOID *VirtualAddress,
-                                       PNDIS_PHYSICAL_ADDRESS PhysicalAddress);
-NDIS_EXPORTED_ROUTINE void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
-                                   PVOID VirtualAddress, NDIS_PHYSICAL_ADDRESS PhysicalAddress);
+                                                               PNET_BUFFER NetBuffer, PVOID Context,
+                                                               ULONG Flags,
+                                                               PVOID ScatterGatherListBuffer,
+                                                               ULONG ScatterGatherListBufferSize);
+NDIS_EXPORTED_ROUTINE void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle,
+                                                    PSCATTER_GATHER_LIST pSGL,
+                                                    PNET_BUFFER NetBuffer);
+NDIS_EXPORTED_ROUTINE void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle,
+                                                     ULONG Length, BOOLEAN Cached,
+                                                     PVOID *VirtualAddress,
+                                                     PNDIS_PHYSICAL_ADDRESS PhysicalAddress);
+NDIS_EXPORTED_ROUTINE void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length,
+                                                 BOOLEAN Cached, PVOID VirtualAddress,
+                                                 NDIS_PHYSICAL_ADDRESS PhysicalAddress);
 
 /* Register accessors over the kernel's READ/WRITE_REGISTER_*. As in the WDK, the
  * reads cast the register address and the writes do not: a write takes a pointer

@@ -221,55 +221,57 @@ typedef NET_BUFFER_ALLOCATE_MDL *NET_BUFFER_ALLOCATE_MDL_HANDLER;
 typedef void NET_BUFFER_FREE_MDL(PMDL Mdl);
 typedef NET_BUFFER_FREE_MDL *NET_BUFFER_FREE_MDL_HANDLER;
 
-NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateNetBufferListPool(NDIS_HANDLE NdisHandle,
-                                                  const NET_BUFFER_LIST_POOL_PARAMETERS *Parameters);
+NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateNetBufferListPool(
+    NDIS_HANDLE NdisHandle, const NET_BUFFER_LIST_POOL_PARAMETERS *Parameters);
 NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle);
-NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle,
-                                              const NET_BUFFER_POOL_PARAMETERS *Parameters);
+NDIS_EXPORTED_ROUTINE NDIS_HANDLE
+NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle, const NET_BUFFER_POOL_PARAMETERS *Parameters);
 NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferPool(NDIS_HANDLE PoolHandle);
-NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle, USHORT ContextSize,
-                                                   USHORT ContextBackFill);
-NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle,
-                                                               USHORT ContextSize,
-                                                               USHORT ContextBackFill,
-                                                               PMDL MdlChain, ULONG DataOffset,
-                                                               SIZE_T DataLength);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle,
+                                                                 USHORT ContextSize,
+                                                                 USHORT ContextBackFill);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(
+    NDIS_HANDLE PoolHandle, USHORT ContextSize, USHORT ContextBackFill, PMDL MdlChain,
+    ULONG DataOffset, SIZE_T DataLength);
 NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList);
-NDIS_EXPORTED_ROUTINE PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG DataOffset,
-                                          SIZE_T DataLength);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain,
+                                                        ULONG DataOffset, SIZE_T DataLength);
 NDIS_EXPORTED_ROUTINE void NdisFreeNetBuffer(PNET_BUFFER NetBuffer);
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList,
-                                                     USHORT ContextSize, USHORT ContextBackFill,
-                                                     ULONG PoolTag);
-NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize);
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
-                                                  ULONG DataBackFill,
-                                                  NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler);
-NDIS_EXPORTED_ROUTINE void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
-                                           BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList,
-                                                      ULONG DataOffsetDelta, ULONG DataBackFill,
-                                                      NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler,
-                                                      NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
-NDIS_EXPORTED_ROUTINE void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList,
-                                               ULONG DataOffsetDelta, BOOLEAN FreeMdl,
-                                               NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler);
-NDIS_EXPORTED_ROUTINE PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
-                                ULONG AlignMultiple, ULONG AlignOffset);
+                                                                   USHORT ContextSize,
+                                                                   USHORT ContextBackFill,
+                                                                   ULONG PoolTag);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList,
+                                                        USHORT ContextSize);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, ULONG DataBackFill,
+                              NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler);
+NDIS_EXPORTED_ROUTINE void
+NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
+                              NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRetreatNetBufferListDataStart(
+    PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta, ULONG DataBackFill,
+    NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler, NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+NDIS_EXPORTED_ROUTINE void
+NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
+                                  BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler);
+NDIS_EXPORTED_ROUTINE PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded,
+                                              PVOID Storage, ULONG AlignMultiple,
+                                              ULONG AlignOffset);
 #define NDIS_CLONE_FLAGS_RESERVED          0x00000001
 #define NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS 0x00000002
-NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBufferList,
-                                                        NDIS_HANDLE NetBufferListPoolHandle,
-                                                        NDIS_HANDLE NetBufferPoolHandle,
-                                                        ULONG AllocateCloneFlags);
-NDIS_EXPORTED_ROUTINE void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList, ULONG FreeCloneFlags);
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination,
-                                                     ULONG DestinationOffset, ULONG BytesToCopy,
-                                                     const NET_BUFFER *Source, ULONG SourceOffset,
-                                                     PULONG BytesCopied);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(
+    PNET_BUFFER_LIST OriginalNetBufferList, NDIS_HANDLE NetBufferListPoolHandle,
+    NDIS_HANDLE NetBufferPoolHandle, ULONG AllocateCloneFlags);
+NDIS_EXPORTED_ROUTINE void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList,
+                                                      ULONG FreeCloneFlags);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(
+    PNET_BUFFER Destination, ULONG DestinationOffset, ULONG BytesToCopy, const NET_BUFFER *Source,
+    ULONG SourceOffset, PULONG BytesCopied);
 
 /* ---- MDLs ---- */
-NDIS_EXPORTED_ROUTINE PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Length);
+NDIS_EXPORTED_ROUTINE PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
+                                           ULONG Length);
 NDIS_EXPORTED_ROUTINE void NdisFreeMdl(PMDL Mdl);
 #define NDIS_MDL_LINKAGE(m)       ((m)->Next)
 #define NdisGetNextMdl(cur, next) (*(next) = (cur)->Next)

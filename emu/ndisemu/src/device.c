@@ -656,7 +656,7 @@ static void isr_task(emu_runtime *rt, emu_task *t)
 }
 
 KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                      PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
+                          PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
 {
     emu_runtime *rt = emu_rt;
     (void)TargetProcessors;

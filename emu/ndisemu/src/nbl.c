@@ -528,7 +528,8 @@ NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, UL
 }
 
 void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
-                                       BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler)
+                                       BOOLEAN FreeMdl,
+                                       NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler)
 {
     for (PNET_BUFFER nb = NetBufferList->FirstNetBuffer; nb; nb = nb->Next)
         NdisAdvanceNetBufferDataStart(nb, DataOffsetDelta, FreeMdl, FreeMdlMdlHandler);
