@@ -19,10 +19,12 @@ and the numbers are read from the global initializers.  Numbers:
   type      typedef or tag: sizeof, alignof, and for integer types signedness
   field     every field, flattened through anonymous members and nested
             through named inline ones: offset and size
-Against a kit (not the facts file) it also checks that each function and
-function-pointer typedef has the WDK's prototype (__builtin_types_compatible_p
-of the WDK's declaration with include/ddk's prototype spelled out) and that
-each typedef is the same type.
+  proto     each function's and non-integer typedef's type, and
+  mtype     the type each NET_BUFFER(_LIST) accessor macro yields: against a
+            kit, __builtin_types_compatible_p of the WDK's type with
+            include/ddk's spelled out in the kit's typedef names; the fact is
+            a hash of include/ddk's spelling once the kit agreed with it, so a
+            facts-file run still notices a changed prototype or macro type.
 
 Output: a table of differences (name, what, include/ddk, WDK), and the names
 include/ddk defines that the WDK does not.  Exit 0 only with no differences.
@@ -33,6 +35,7 @@ DIR is a wdk-check.sh header tree (/tmp/wdk-env/<kit>: overlay/, wdk/km,
 wdk/shared, sdk/shared) or a kit's Include/<version> directory (km/, shared/).
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -114,16 +117,17 @@ def kit_side(kit, ntddi, workdir):
 
 # ---------------------------------------------------- include/ddk's names --
 def ddk_macros():
-    """#define'd names of include/ddk: name -> function-like?"""
+    """#define'd names of include/ddk: name -> parameter list (None: object-like)"""
     defined, undefined = {}, set()
     for fn in sorted(os.listdir(DDK)):
         if not fn.endswith(".h"):
             continue
         with open(os.path.join(DDK, fn)) as f:
             for line in f:
-                m = re.match(r"\s*#\s*define\s+(\w+)(\()?", line)
+                m = re.match(r"\s*#\s*define\s+(\w+)(\(([^)]*)\))?", line)
                 if m:
-                    defined.setdefault(m.group(1), bool(m.group(2)))
+                    params = [x.strip() for x in m.group(3).split(",")] if m.group(2) else None
+                    defined.setdefault(m.group(1), params)
                 m = re.match(r"\s*#\s*undef\s+(\w+)", line)
                 if m:
                     undefined.add(m.group(1))
@@ -222,11 +226,6 @@ def ddk_inventory(host, workdir):
             inv["tag"][d["name"]] = (d.get("tagUsed", "struct"), record_fields(d, by_id))
         elif k == "TypedefDecl":
             t = d.get("type", {})
-            rec = None
-            for ch in d.get("inner", []) or []:
-                own = ch.get("ownedTagDecl")
-                if own:
-                    rec = own
             inv["type"][d["name"]] = {"qual": t.get("qualType", ""), "desugared": t.get("desugaredQualType", ""),
                                       "node": d}
         elif k == "FunctionDecl":
@@ -266,7 +265,7 @@ def is_integer_type(inv, n):
 def probes(inv, fields_of):
     """(key, C expression) for every number; keys are 'what|name'."""
     out = []
-    constants = [n for n, fl in inv["macro"].items() if not fl] + inv["enumconst"]
+    constants = [n for n, fl in inv["macro"].items() if fl is None] + inv["enumconst"]
     for n in constants:
         out.append(("value|" + n, "(unsigned long long)(%s)" % n))
         out.append(("vsize|" + n, "sizeof(%s)" % n))
@@ -354,29 +353,71 @@ def normalize(values):
     return res
 
 
-# ----------------------------------------------------------- prototypes --
+# ---------------------------------------------------------------- types --
 BUILTIN_WORDS = set("void char short int long signed unsigned float double _Bool const volatile".split())
+# Arguments for include/ddk's accessor macros, by parameter name, so the type
+# each yields can be compared (NET_BUFFER_LIST_CONTEXT_DATA_START is a PUCHAR).
+MACRO_ARGS = {"nbl": "((PNET_BUFFER_LIST)0)", "nb": "((PNET_BUFFER)0)", "irp": "((PIRP)0)",
+              "id": "TcpIpChecksumNetBufferListInfo"}
 
 
-def prototype_probes(inv, wdk_macros):
-    """__builtin_types_compatible_p of the WDK's declaration with include/ddk's
-    type written out (as include/ddk spells it, from its typedef names).
-    Types spelled only with C keywords are skipped: on the LP64 host ULONG
-    must be 'unsigned int', which the size/signedness facts cover."""
+def spelled_with_typedefs(q):
+    words = set(re.findall(r"[A-Za-z_]\w*", q))
+    return bool(words) and not words <= BUILTIN_WORDS
+
+
+def type_checks(inv, host, workdir):
+    """(key, C type as include/ddk spells it, C type or expression to compare
+    it with in the WDK).  Types spelled only with C keywords are left to the
+    size/signedness facts: on the LP64 host ULONG must be 'unsigned int'."""
     out = []
     for n, qual in inv["func"].items():
-        if n in wdk_macros:
-            continue    # a macro in the WDK (NdisAcquireSpinLock, ...): no prototype to compare
-        out.append(("proto|" + n, "__builtin_types_compatible_p(__typeof__(%s), %s)" % (n, qual)))
+        out.append(("proto|" + n, qual, "__typeof__(%s)" % n))
     for n, t in inv["type"].items():
         q = t["qual"]
         if is_integer_type(inv, n) or (t["desugared"] or q).startswith("enum"):
-            continue    # integers and enums: size and signedness are compared instead
-        words = set(re.findall(r"[A-Za-z_]\w*", q))
-        if not words or words <= BUILTIN_WORDS or q.startswith(("struct ", "union ", "enum ")) and "*" not in q:
             continue
-        out.append(("proto|" + n, "__builtin_types_compatible_p(%s, %s)" % (n, q)))
+        if not spelled_with_typedefs(q) or q.startswith(("struct ", "union ", "enum ")) and "*" not in q:
+            continue
+        out.append(("proto|" + n, q, n))
+    exprs = {}
+    for n, params in inv["macro"].items():
+        if params and all(p in MACRO_ARGS for p in params):
+            exprs[n] = "%s(%s)" % (n, ", ".join(MACRO_ARGS[p] for p in params))
+    for n, q in macro_types(host, exprs, workdir).items():
+        if spelled_with_typedefs(q):
+            out.append(("mtype|" + n, q, "__typeof__(%s)" % exprs[n]))
     return out
+
+
+def macro_types(host, exprs, workdir):
+    """The type each macro expression has under include/ddk, as clang spells
+    it (typedef names kept).  Expressions that do not compile are dropped."""
+    names = sorted(exprs)
+    for _ in range(6):
+        body = "".join("typedef __typeof__(%s) ddkc_t%d;\n" % (exprs[n], i) for i, n in enumerate(names))
+        src = os.path.join(workdir, "mtypes.c")
+        with open(src, "w") as f:
+            f.write("#include <ndis.h>\n" + body)
+        p = run([host.cc] + host.flags + ["-w", "-ferror-limit=0", "-fsyntax-only", "-Xclang", "-ast-dump=json", src])
+        if p.returncode == 0:
+            out = {}
+            for d in json.loads(p.stdout).get("inner", []):
+                m = re.match(r"ddkc_t(\d+)$", d.get("name", ""))
+                if m and d.get("inner"):
+                    expr = (d["inner"][0].get("inner") or [{}])[0]
+                    q = expr.get("type", {}).get("qualType")
+                    if q:
+                        out[names[int(m.group(1))]] = q
+            return out
+        bad = set(int(m.group(1)) - 2 for m in re.finditer(re.escape(src) + r":(\d+):\d+: error", p.stderr))
+        names = [n for i, n in enumerate(names) if i not in bad]
+    return {}
+
+
+def type_fact(qual):
+    """A type as a number: the first 8 bytes of its spelling's SHA-256."""
+    return "h:" + hashlib.sha256(qual.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------- main --
@@ -395,7 +436,6 @@ def main():
     ap.add_argument("--write-facts", help="with --kit: write the kit's facts for include/ddk's names here")
     ap.add_argument("--ntddi", default="0x0A00000B", help="NTDDI_VERSION for the kit compile (default 0x0A00000B)")
     ap.add_argument("--cc", default=os.environ.get("CLANG", "clang"), help="clang for the include/ddk side")
-    ap.add_argument("-q", "--quiet", action="store_true", help="only the summary and the differences")
     a = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="ddk-conformance.")
@@ -411,6 +451,9 @@ def main():
 
         plist = probes(inv, fields_of)
         mine = normalize(evaluate(host, plist, workdir))
+        tchecks = type_checks(inv, host, workdir)
+        for k, q, _ in tchecks:
+            mine[k] = type_fact(q)
         names = set(inv["macro"]) | set(inv["enumconst"]) | set(inv["type"]) | set(inv["func"]) | set(inv["tag"])
 
         if a.kit:
@@ -419,15 +462,27 @@ def main():
             wdk_raw = evaluate(kit, [p for p in plist if base_name(p[0]) in present],
                                workdir)
             theirs = normalize(wdk_raw)
-            protos = evaluate(kit, [p for p in prototype_probes(inv, wdk_macros) if p[0].split("|", 1)[1] in present], workdir)
+            # The WDK's type of each, against include/ddk's spelled out in the
+            # kit's own typedefs: the same type or not.  A function that is a
+            # macro in the WDK (NdisAcquireSpinLock, ...) has no prototype there.
+            compat = evaluate(kit, [(k, "__builtin_types_compatible_p(%s, %s)" % (w, q))
+                                    for k, q, w in tchecks if base_name(k) in present
+                                    and not (k.startswith("proto|") and base_name(k) in wdk_macros)],
+                              workdir)
+            for k, q, _ in tchecks:
+                if k.startswith("proto|") and base_name(k) in wdk_macros:
+                    theirs[k] = type_fact(q)
+                elif compat.get(k) == 1:
+                    theirs[k] = type_fact(q)
+                elif k in compat:
+                    theirs[k] = "incompatible" if compat[k] == 0 else "not-expressible"
             missing = sorted(n for n in names if n not in present)
             source = "WDK " + a.kit
         else:
-            theirs, missing, protos = read_facts(a.facts)
+            theirs, missing, plain = read_facts(a.facts)
             source = "facts " + os.path.relpath(a.facts)
-            known = set(base_name(k) for k in theirs) | set(missing) | protos.get("_names", set())
+            known = set(base_name(k) for k in theirs) | set(missing) | plain
             unknown = sorted(n for n in names if n not in known)
-            protos = {}
             missing = sorted(set(missing) & names)
         diffs = []
         for k in sorted(mine):
@@ -439,9 +494,6 @@ def main():
                 continue    # include/ddk claims nothing here (an opaque type, say)
             if mine[k] != theirs.get(k, None):
                 diffs.append((k, mine[k], theirs.get(k)))
-        for k, v in sorted(protos.items()):
-            if v != 1:
-                diffs.append((k, "prototype", "incompatible" if v == 0 else "not expressible in the WDK"))
         if not a.kit:
             for n in unknown:
                 diffs.append(("name|" + n, "defined", "not in the facts file"))
@@ -503,7 +555,7 @@ def read_facts(path):
                 plain.add(name)
             else:
                 theirs[key] = val
-    return theirs, missing, {"_names": plain}
+    return theirs, missing, plain
 
 
 if __name__ == "__main__":
