@@ -11,6 +11,18 @@ if(VFO_SANITIZE)
     add_link_options(-fsanitize=${VFO_SANITIZE})
 endif()
 
+# What a WDK build (/W4 /WX) rejects, as errors on their own, so the driver and
+# lib/ fail here as they would at a Windows developer's desk even where -Werror
+# is relaxed: C4013 (implicit declaration), C4133/C4047 and mismatched handler
+# prototypes (incompatible pointer and function-pointer types), C4047 (int <->
+# pointer), C4715 (missing return).  GCC folds function-pointer mismatches into
+# incompatible-pointer-types; clang has a separate switch.
+set(VFO_WDK_STRICT -Werror=implicit-function-declaration -Werror=incompatible-pointer-types
+                   -Werror=int-conversion -Werror=return-type)
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+    list(APPEND VFO_WDK_STRICT -Werror=incompatible-function-pointer-types)
+endif()
+
 # The OS-dependency header every platform provides to lib/ (atomics, barriers).
 set(VFO_OSDEP_DIR ${PROJECT_SOURCE_DIR}/osdep)
 
@@ -44,6 +56,6 @@ function(vfo_portable_library name)
     if(NOT MSVC)
         # -ffreestanding would hide <string.h> helpers we are allowed;
         # -pedantic catches GNU extensions that MSVC kernel builds reject.
-        target_compile_options(${name} PRIVATE -pedantic-errors)
+        target_compile_options(${name} PRIVATE -pedantic-errors ${VFO_WDK_STRICT})
     endif()
 endfunction()

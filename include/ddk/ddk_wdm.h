@@ -38,6 +38,47 @@
 #define _IRQL_requires_max_(x)
 #define _Function_class_(x)
 #define _Use_decl_annotations_
+/* More of the WDK's SAL / driver annotations (sal.h, driverspecs.h), so code
+ * written for the WDK compiles here; without PREfast they expand to nothing,
+ * as in the WDK. */
+#define _In_reads_(x)
+#define _In_reads_opt_(x)
+#define _In_reads_bytes_opt_(x)
+#define _Out_writes_(x)
+#define _Out_writes_opt_(x)
+#define _Out_writes_bytes_opt_(x)
+#define _Out_writes_bytes_to_(x, y)
+#define _Inout_updates_(x)
+#define _Inout_updates_bytes_(x)
+#define _Outptr_
+#define _Outptr_result_maybenull_
+#define _Outptr_result_bytebuffer_(x)
+#define _Ret_maybenull_
+#define _Must_inspect_result_
+#define _Success_(x)
+#define _When_(x, y)
+#define _At_(x, y)
+#define _Pre_notnull_
+#define _Post_invalid_
+#define _Field_size_(x)
+#define _Field_size_bytes_(x)
+#define _Analysis_assume_(x)
+#define _Requires_lock_held_(x)
+#define _Requires_lock_not_held_(x)
+#define _Acquires_lock_(x)
+#define _Releases_lock_(x)
+#define _IRQL_requires_min_(x)
+#define _IRQL_raises_(x)
+#define _IRQL_saves_
+#define _IRQL_restores_
+#define _IRQL_saves_global_(x, y)
+#define _IRQL_restores_global_(x, y)
+#define _IRQL_uses_cancel_
+#define _Dispatch_type_(x)
+#define __drv_allocatesMem(x)
+#define __drv_freesMem(x)
+#define __drv_aliasesMem
+#define UNALIGNED
 #define NTAPI
 #define NTKERNELAPI
 #define DECLSPEC_ALIGN(x)         _Alignas(x)
@@ -46,14 +87,13 @@
 
 /* ---- base types (Windows x64 widths) ---- */
 typedef void VOID, *PVOID;
-typedef const void *PCVOID;
 typedef char CHAR, *PCHAR, CCHAR;
 typedef unsigned char UCHAR, *PUCHAR, BOOLEAN, *PBOOLEAN, KIRQL, *PKIRQL;
 typedef short SHORT, CSHORT;
 typedef unsigned short USHORT, *PUSHORT, WCHAR, *PWCHAR, *PWSTR;
 typedef const unsigned short *PCWSTR;
 typedef int LONG, *PLONG, INT;
-typedef unsigned int ULONG, *PULONG, UINT, *PUINT, DWORD;
+typedef unsigned int ULONG, *PULONG, UINT, *PUINT;
 typedef long long LONGLONG, LONG64, *PLONG64;
 typedef unsigned long long ULONGLONG, ULONG64, *PULONG64, DWORD64;
 typedef intptr_t LONG_PTR;
@@ -343,6 +383,8 @@ typedef NTSTATUS DRIVER_DISPATCH(struct _DEVICE_OBJECT *DeviceObject, struct _IR
 typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
 typedef void DRIVER_UNLOAD(struct _DRIVER_OBJECT *DriverObject);
 typedef DRIVER_UNLOAD *PDRIVER_UNLOAD;
+typedef void DRIVER_CANCEL(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
+typedef DRIVER_CANCEL *PDRIVER_CANCEL;
 typedef NTSTATUS DRIVER_INITIALIZE(struct _DRIVER_OBJECT *DriverObject,
                                    PUNICODE_STRING RegistryPath);
 typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
@@ -419,7 +461,7 @@ _Static_assert(offsetof(IO_STACK_LOCATION, Parameters.DeviceIoControl.IoControlC
                "IO_STACK_LOCATION.IoControlCode");
 
 typedef struct _IRP {
-    CSHORT Type;
+    DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) CSHORT Type; /* the WDK aligns the IRP to 16 */
     USHORT Size;
     PMDL MdlAddress;
     ULONG Flags;

@@ -12,8 +12,9 @@
  * Never include mingw's ddk/ndis.h: it is NDIS 5 only.
  *
  * A driver selects its NDIS version the documented way, with NDIS_MINIPORT_DRIVER,
- * NDIS630_MINIPORT / NDIS630 (or older); this header provides the 6.30 layouts
- * either way and only checks that some version was chosen.
+ * NDIS630_MINIPORT / NDIS630 (or older); NDIS_SUPPORT_NDISxxx follow from it as in
+ * the WDK. The layouts are those of NDIS 6.30; a newer selection is an error.
+ * tools/ddk-conformance checks every name here against a real WDK.
  */
 #ifndef VFO_DDK_NDIS_H
 #define VFO_DDK_NDIS_H

@@ -6,12 +6,56 @@
 #ifndef VFO_DDK_NDIS_CORE_H
 #define VFO_DDK_NDIS_CORE_H
 
+/* Import decoration of NDIS's exports (the WDK: DECLSPEC_IMPORT). */
 #if defined(_WIN32)
-#define NDISAPI __declspec(dllimport)
+#define NDIS_EXPORTED_ROUTINE __declspec(dllimport)
 #else
-#define NDISAPI
+#define NDIS_EXPORTED_ROUTINE
 #endif
 #define EXPORT
+
+/* NDIS_SUPPORT_NDISxxx: 1 for every NDIS version up to the one the driver
+ * selects (NDISxxx_MINIPORT / NDISxxx), as the WDK derives them; version-
+ * conditional code written for the WDK tests these.  include/ddk carries the
+ * NDIS 6.30 layouts, so a newer selection is refused rather than mislaid. */
+#if defined(NDIS640_MINIPORT) || defined(NDIS640) || defined(NDIS650_MINIPORT) || \
+    defined(NDIS650) || defined(NDIS660_MINIPORT) || defined(NDIS660) ||          \
+    defined(NDIS680_MINIPORT) || defined(NDIS680)
+#error "include/ddk describes NDIS 6.30; select NDIS630 or older"
+#endif
+#define NDIS_SUPPORT_NDIS686 0
+#define NDIS_SUPPORT_NDIS685 0
+#define NDIS_SUPPORT_NDIS684 0
+#define NDIS_SUPPORT_NDIS683 0
+#define NDIS_SUPPORT_NDIS682 0
+#define NDIS_SUPPORT_NDIS681 0
+#define NDIS_SUPPORT_NDIS680 0
+#define NDIS_SUPPORT_NDIS670 0
+#define NDIS_SUPPORT_NDIS660 0
+#define NDIS_SUPPORT_NDIS651 0
+#define NDIS_SUPPORT_NDIS650 0
+#define NDIS_SUPPORT_NDIS640 0
+#if defined(NDIS630_MINIPORT) || defined(NDIS630)
+#define NDIS_SUPPORT_NDIS630 1
+#else
+#define NDIS_SUPPORT_NDIS630 0
+#endif
+#if NDIS_SUPPORT_NDIS630 || defined(NDIS620_MINIPORT) || defined(NDIS620)
+#define NDIS_SUPPORT_NDIS620 1
+#else
+#define NDIS_SUPPORT_NDIS620 0
+#endif
+#if NDIS_SUPPORT_NDIS620 || defined(NDIS61_MINIPORT) || defined(NDIS61)
+#define NDIS_SUPPORT_NDIS61 1
+#else
+#define NDIS_SUPPORT_NDIS61 0
+#endif
+#if NDIS_SUPPORT_NDIS61 || defined(NDIS60_MINIPORT) || defined(NDIS60)
+#define NDIS_SUPPORT_NDIS6 1
+#else
+#define NDIS_SUPPORT_NDIS6 0
+#endif
+#define NDIS_SUPPORT_60_COMPATIBLE_API 1
 
 /* ---- base types ---- */
 typedef int NDIS_STATUS, *PNDIS_STATUS;
@@ -40,14 +84,15 @@ typedef enum _NET_IF_MEDIA_DUPLEX_STATE {
     MediaDuplexStateFull
 } NET_IF_MEDIA_DUPLEX_STATE,
     *PNET_IF_MEDIA_DUPLEX_STATE;
-typedef union _NET_LUID {
+typedef union _NET_LUID_LH {
     ULONG64 Value;
     struct {
         ULONG64 Reserved : 24;
         ULONG64 NetLuidIndex : 24;
         ULONG64 IfType : 16;
     } Info;
-} NET_LUID, *PNET_LUID;
+} NET_LUID_LH, *PNET_LUID_LH;
+typedef NET_LUID_LH NET_LUID, *PNET_LUID;
 typedef ULONG NET_IFINDEX, *PNET_IFINDEX;
 typedef USHORT NET_IFTYPE, *PNET_IFTYPE;
 typedef ULONG NET_IF_COMPARTMENT_ID;
@@ -89,9 +134,9 @@ typedef enum _NET_IF_CONNECTION_TYPE {
 #define NDIS_STATUS_MEDIA_CONNECT               ((NDIS_STATUS)0x4001000BL)
 #define NDIS_STATUS_MEDIA_DISCONNECT            ((NDIS_STATUS)0x4001000CL)
 #define NDIS_STATUS_LINK_STATE                  ((NDIS_STATUS)0x40010017L)
-#define NDIS_STATUS_PACKET_FILTER               ((NDIS_STATUS)0x40010023L)
-#define NDIS_STATUS_OPER_STATUS                 ((NDIS_STATUS)0x40010027L)
-#define NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG ((NDIS_STATUS)0x40020002L)
+#define NDIS_STATUS_PACKET_FILTER               ((NDIS_STATUS)0x40010024L)
+#define NDIS_STATUS_OPER_STATUS                 ((NDIS_STATUS)0x40010023L)
+#define NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG ((NDIS_STATUS)0x40020006L)
 #define NDIS_STATUS_BUFFER_OVERFLOW             ((NDIS_STATUS)0x80000005L)
 #define NDIS_STATUS_FAILURE                     ((NDIS_STATUS)0xC0000001L)
 #define NDIS_STATUS_RESOURCES                   ((NDIS_STATUS)0xC000009AL)
@@ -117,11 +162,11 @@ typedef enum _NET_IF_CONNECTION_TYPE {
 #define NDIS_STATUS_FILE_NOT_FOUND              ((NDIS_STATUS)0xC001001BL)
 #define NDIS_STATUS_RESOURCE_CONFLICT           ((NDIS_STATUS)0xC001001EL)
 #define NDIS_STATUS_INVALID_PARAMETER           ((NDIS_STATUS)STATUS_INVALID_PARAMETER)
-#define NDIS_STATUS_LOW_POWER_STATE             ((NDIS_STATUS)0xC0010025L)
+#define NDIS_STATUS_LOW_POWER_STATE             ((NDIS_STATUS)0xC023002FL)
 #define NDIS_STATUS_PAUSED                      ((NDIS_STATUS)0xC023002AL)
 #define NDIS_STATUS_SEND_ABORTED                ((NDIS_STATUS)0xC023000CL)
 #define NDIS_STATUS_MEDIA_DISCONNECTED          ((NDIS_STATUS)0xC023001FL)
-#define NDIS_STATUS_INVALID_STATE               ((NDIS_STATUS)0xC000000AL)
+#define NDIS_STATUS_INVALID_STATE               ((NDIS_STATUS)0xC0000184L)
 
 /* ---- object header ---- */
 typedef struct _NDIS_OBJECT_HEADER {
@@ -168,23 +213,22 @@ typedef struct _NDIS_OBJECT_HEADER {
         sizeof(u##x) - 2, sizeof(u##x), (PWSTR)u##x \
     }
 #endif
-NDISAPI void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source);
+NDIS_EXPORTED_ROUTINE void NdisInitUnicodeString(PNDIS_STRING Destination, PCWSTR Source);
 
 /* ---- memory ---- */
-#define NDIS_TAG_SIZE_MIN 1
-NDISAPI PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
-                                                EX_POOL_PRIORITY Priority);
-NDISAPI void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Tag);
-NDISAPI void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
+NDIS_EXPORTED_ROUTINE PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length,
+                                                              ULONG Tag, EX_POOL_PRIORITY Priority);
+NDIS_EXPORTED_ROUTINE void NdisFreeMemoryWithTagPriority(NDIS_HANDLE NdisHandle,
+                                                         PVOID VirtualAddress, ULONG Tag);
+NDIS_EXPORTED_ROUTINE void NdisFreeMemory(PVOID VirtualAddress, UINT Length, UINT MemoryFlags);
 #define NdisMoveMemory(d, s, n)  RtlCopyMemory((d), (s), (n))
 #define NdisZeroMemory(d, n)     RtlZeroMemory((d), (n))
 #define NdisFillMemory(d, n, v)  RtlFillMemory((d), (n), (v))
 #define NdisEqualMemory(a, b, n) RtlEqualMemory((a), (b), (n))
 
 /* ---- interlocked (macros over the kernel's Interlocked functions) ---- */
-#define NdisInterlockedIncrement(p)   InterlockedIncrement((LONG volatile *)(p))
-#define NdisInterlockedDecrement(p)   InterlockedDecrement((LONG volatile *)(p))
-#define NdisInterlockedExchange(p, v) InterlockedExchange((LONG volatile *)(p), (v))
+#define NdisInterlockedIncrement(p) InterlockedIncrement((LONG volatile *)(p))
+#define NdisInterlockedDecrement(p) InterlockedDecrement((LONG volatile *)(p))
 #define NdisInterlockedAddLargeStatistic(p, v) \
     InterlockedExchangeAdd64((LONG64 volatile *)(p), (LONG64)(v))
 
@@ -194,12 +238,12 @@ typedef struct _NDIS_SPIN_LOCK {
     KIRQL OldIrql;
 } NDIS_SPIN_LOCK, *PNDIS_SPIN_LOCK;
 
-NDISAPI void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
-NDISAPI void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
-NDISAPI void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
-NDISAPI void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
-NDISAPI void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
-NDISAPI void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisAllocateSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock);
+NDIS_EXPORTED_ROUTINE void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock);
 
 /* ---- reader/writer locks ---- */
 typedef struct _NDIS_RW_LOCK_EX NDIS_RW_LOCK_EX, *PNDIS_RW_LOCK_EX;
@@ -209,26 +253,28 @@ typedef struct _LOCK_STATE_EX {
     UCHAR Flags;
 } LOCK_STATE_EX, *PLOCK_STATE_EX;
 #define NDIS_RWL_AT_DISPATCH_LEVEL 1
-NDISAPI PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
-NDISAPI void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
-NDISAPI void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
-NDISAPI void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags);
-NDISAPI void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
+NDIS_EXPORTED_ROUTINE PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle);
+NDIS_EXPORTED_ROUTINE void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock);
+NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState,
+                                                 UCHAR Flags);
+NDIS_EXPORTED_ROUTINE void NdisAcquireRWLockWrite(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState,
+                                                  UCHAR Flags);
+NDIS_EXPORTED_ROUTINE void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState);
 
 /* ---- events ---- */
 typedef struct _NDIS_EVENT {
     KEVENT Event;
 } NDIS_EVENT, *PNDIS_EVENT;
-NDISAPI void NdisInitializeEvent(PNDIS_EVENT Event);
-NDISAPI void NdisSetEvent(PNDIS_EVENT Event);
-NDISAPI void NdisResetEvent(PNDIS_EVENT Event);
-NDISAPI BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
+NDIS_EXPORTED_ROUTINE void NdisInitializeEvent(PNDIS_EVENT Event);
+NDIS_EXPORTED_ROUTINE void NdisSetEvent(PNDIS_EVENT Event);
+NDIS_EXPORTED_ROUTINE void NdisResetEvent(PNDIS_EVENT Event);
+NDIS_EXPORTED_ROUTINE BOOLEAN NdisWaitEvent(PNDIS_EVENT Event, UINT MsToWait);
 
 /* ---- time ---- */
-NDISAPI void NdisMSleep(ULONG MicrosecondsToSleep);
-NDISAPI void NdisStallExecution(UINT MicrosecondsToStall);
-NDISAPI void NdisGetCurrentSystemTime(PLARGE_INTEGER SystemTime);
-NDISAPI void NdisGetSystemUpTimeEx(PLARGE_INTEGER SystemUpTime);
+NDIS_EXPORTED_ROUTINE void NdisMSleep(ULONG MicrosecondsToSleep);
+NDIS_EXPORTED_ROUTINE void NdisStallExecution(UINT MicrosecondsToStall);
+NDIS_EXPORTED_ROUTINE void NdisGetCurrentSystemTime(PLARGE_INTEGER SystemTime);
+NDIS_EXPORTED_ROUTINE void NdisGetSystemUpTimeEx(PLARGE_INTEGER SystemUpTime);
 
 /* ---- timers ---- */
 typedef void NDIS_TIMER_FUNCTION(PVOID SystemSpecific1, PVOID FunctionContext,
@@ -243,22 +289,23 @@ typedef struct _NDIS_TIMER_CHARACTERISTICS {
 #define NDIS_TIMER_CHARACTERISTICS_REVISION_1 1
 #define NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_TIMER_CHARACTERISTICS, FunctionContext)
-NDISAPI NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
-                                            PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
-                                            PNDIS_HANDLE pTimerObject);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisAllocateTimerObject(NDIS_HANDLE NdisHandle, PNDIS_TIMER_CHARACTERISTICS TimerCharacteristics,
+                        PNDIS_HANDLE pTimerObject);
 /* DueTime: negative = relative, in 100 ns units; MillisecondsPeriod 0 = one-shot. */
-NDISAPI BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime,
-                                   LONG MillisecondsPeriod, PVOID FunctionContext);
-NDISAPI BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject);
-NDISAPI void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
+NDIS_EXPORTED_ROUTINE BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime,
+                                                 LONG MillisecondsPeriod, PVOID FunctionContext);
+NDIS_EXPORTED_ROUTINE BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject);
+NDIS_EXPORTED_ROUTINE void NdisFreeTimerObject(NDIS_HANDLE TimerObject);
 
 /* ---- work items ---- */
 typedef void NDIS_IO_WORKITEM_FUNCTION(PVOID WorkItemContext, NDIS_HANDLE NdisIoWorkItemHandle);
 typedef NDIS_IO_WORKITEM_FUNCTION *NDIS_IO_WORKITEM_ROUTINE;
-NDISAPI NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle);
-NDISAPI void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
-                                 PVOID WorkItemContext);
-NDISAPI void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle);
+NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle);
+NDIS_EXPORTED_ROUTINE void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle,
+                                               NDIS_IO_WORKITEM_ROUTINE Routine,
+                                               PVOID WorkItemContext);
+NDIS_EXPORTED_ROUTINE void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle);
 
 /* ---- configuration (registry) ---- */
 typedef enum _NDIS_PARAMETER_TYPE {
@@ -290,18 +337,21 @@ typedef struct _NDIS_CONFIGURATION_OBJECT {
 #define NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_CONFIGURATION_OBJECT, Flags)
 #define NDIS_CONFIG_FLAG_FILTER_INSTANCE_CONFIGURATION 0x00000001
-NDISAPI NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
-                                            PNDIS_HANDLE ConfigurationHandle);
-NDISAPI void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle);
-NDISAPI void NdisReadConfiguration(PNDIS_STATUS Status,
-                                   PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
-                                   NDIS_HANDLE ConfigurationHandle, PNDIS_STRING Keyword,
-                                   NDIS_PARAMETER_TYPE ParameterType);
-NDISAPI void NdisWriteConfiguration(PNDIS_STATUS Status, NDIS_HANDLE ConfigurationHandle,
-                                    PNDIS_STRING Keyword,
-                                    PNDIS_CONFIGURATION_PARAMETER ParameterValue);
-NDISAPI void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress,
-                                    PUINT NetworkAddressLength, NDIS_HANDLE ConfigurationHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
+                                                          PNDIS_HANDLE ConfigurationHandle);
+NDIS_EXPORTED_ROUTINE void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle);
+NDIS_EXPORTED_ROUTINE void NdisReadConfiguration(PNDIS_STATUS Status,
+                                                 PNDIS_CONFIGURATION_PARAMETER *ParameterValue,
+                                                 NDIS_HANDLE ConfigurationHandle,
+                                                 PNDIS_STRING Keyword,
+                                                 NDIS_PARAMETER_TYPE ParameterType);
+NDIS_EXPORTED_ROUTINE void NdisWriteConfiguration(PNDIS_STATUS Status,
+                                                  NDIS_HANDLE ConfigurationHandle,
+                                                  PNDIS_STRING Keyword,
+                                                  PNDIS_CONFIGURATION_PARAMETER ParameterValue);
+NDIS_EXPORTED_ROUTINE void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress,
+                                                  PUINT NetworkAddressLength,
+                                                  NDIS_HANDLE ConfigurationHandle);
 
 /* ---- control device objects ---- */
 typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
@@ -316,11 +366,10 @@ typedef struct _NDIS_DEVICE_OBJECT_ATTRIBUTES {
 #define NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 1
 #define NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_DEVICE_OBJECT_ATTRIBUTES, DeviceClassGuid)
-NDISAPI NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
-                                         PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
-                                         PDEVICE_OBJECT *pDeviceObject,
-                                         PNDIS_HANDLE NdisDeviceHandle);
-NDISAPI void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
-NDISAPI PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRegisterDeviceEx(
+    NDIS_HANDLE NdisObjectHandle, PNDIS_DEVICE_OBJECT_ATTRIBUTES DeviceObjectAttributes,
+    PDEVICE_OBJECT *pDeviceObject, PNDIS_HANDLE NdisDeviceHandle);
+NDIS_EXPORTED_ROUTINE void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
+NDIS_EXPORTED_ROUTINE PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
 
 #endif /* VFO_DDK_NDIS_CORE_H */

@@ -13,7 +13,7 @@
 /* ---- more OID codes ---- */
 #define OID_GEN_SUPPORTED_GUIDS          0x00010117
 #define OID_GEN_MEDIA_CAPABILITIES       0x00010201
-#define OID_GEN_PHYSICAL_MEDIUM_EX       0x00010217
+#define OID_GEN_PHYSICAL_MEDIUM_EX       0x00010213
 #define OID_GEN_VLAN_ID                  0x0001021C
 #define OID_GEN_RCV_CRC_ERROR            0x0002020D
 #define OID_GEN_TRANSMIT_QUEUE_LENGTH    0x0002020E
@@ -39,11 +39,11 @@
 #define OID_PNP_ADD_WAKE_UP_PATTERN      0xFD010103
 #define OID_PNP_REMOVE_WAKE_UP_PATTERN   0xFD010104
 #define OID_PNP_ENABLE_WAKE_UP           0xFD010106
-#define OID_PM_CURRENT_CAPABILITIES      0xFD01010D
-#define OID_PM_HARDWARE_CAPABILITIES     0xFD01010E
-#define OID_PM_PARAMETERS                0xFD01010F
-#define OID_PM_ADD_WOL_PATTERN           0xFD010110
-#define OID_PM_REMOVE_WOL_PATTERN        0xFD010111
+#define OID_PM_CURRENT_CAPABILITIES      0xFD010107
+#define OID_PM_HARDWARE_CAPABILITIES     0xFD010108
+#define OID_PM_PARAMETERS                0xFD010109
+#define OID_PM_ADD_WOL_PATTERN           0xFD01010A
+#define OID_PM_REMOVE_WOL_PATTERN        0xFD01010B
 
 /* ---- NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES.SupportedStatistics ---- */
 #define NDIS_STATISTICS_XMIT_ERROR_SUPPORTED            0x00000004
@@ -222,6 +222,6 @@ _Static_assert(sizeof(NDIS_PM_CAPABILITIES) == 60, "NDIS_PM_CAPABILITIES size");
 _Static_assert(sizeof(NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO) == 8, "checksum NBL info");
 
 /* ---- protocol: ask NDIS to offer the protocol's missing bindings again ---- */
-NDISAPI void NdisReEnumerateProtocolBindings(NDIS_HANDLE NdisProtocolHandle);
+NDIS_EXPORTED_ROUTINE void NdisReEnumerateProtocolBindings(NDIS_HANDLE NdisProtocolHandle);
 
 #endif /* VFO_DDK_NDIS_EXT_H */

@@ -21,7 +21,7 @@ typedef enum _NDIS_SHUTDOWN_ACTION {
     NdisShutdownPowerOff,
     NdisShutdownBugCheck
 } NDIS_SHUTDOWN_ACTION,
-    *PNDIS_SHUTDOWN_ACTION;
+    PNDIS_SHUTDOWN_ACTION; /* sic: the WDK's PNDIS_SHUTDOWN_ACTION is the enum, not a pointer */
 
 typedef enum _NDIS_DEVICE_PNP_EVENT {
     NdisDevicePnPEventQueryRemoved,
@@ -87,7 +87,6 @@ typedef struct _NDIS_MINIPORT_PAUSE_PARAMETERS {
 typedef struct _NDIS_MINIPORT_RESTART_PARAMETERS {
     NDIS_OBJECT_HEADER Header;
     PNDIS_RESTART_ATTRIBUTES RestartAttributes;
-    NDIS_PORT_NUMBER PortNumber;
     ULONG Flags;
 } NDIS_MINIPORT_RESTART_PARAMETERS, *PNDIS_MINIPORT_RESTART_PARAMETERS;
 #define NDIS_MINIPORT_RESTART_PARAMETERS_REVISION_1 1
@@ -327,7 +326,7 @@ typedef struct _NDIS_SG_DMA_DESCRIPTION {
 } NDIS_SG_DMA_DESCRIPTION, *PNDIS_SG_DMA_DESCRIPTION;
 #define NDIS_SG_DMA_DESCRIPTION_REVISION_1 1
 #define NDIS_SIZEOF_SG_DMA_DESCRIPTION_REVISION_1 \
-    RTL_SIZEOF_THROUGH_FIELD(NDIS_SG_DMA_DESCRIPTION, SharedMemAllocateCompleteHandler)
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_SG_DMA_DESCRIPTION, ScatterGatherListSize)
 #define NDIS_SG_DMA_64_BIT_ADDRESS 0x00000001
 
 /* ---- PCI configuration space ---- */
@@ -335,26 +334,27 @@ typedef struct _NDIS_SG_DMA_DESCRIPTION {
 #define PCI_WHICHSPACE_ROM    0x52696350
 
 /* ---- NdisM* functions ---- */
-NDISAPI NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject,
-                                                PUNICODE_STRING RegistryPath,
-                                                NDIS_HANDLE MiniportDriverContext,
-                                                PNDIS_MINIPORT_DRIVER_CHARACTERISTICS Chars,
-                                                PNDIS_HANDLE NdisMiniportDriverHandle);
-NDISAPI void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle);
-NDISAPI NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
-                                               PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes);
-NDISAPI void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
-NDISAPI void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status);
-NDISAPI void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                     PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
-NDISAPI void NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                           PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
-NDISAPI void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
-                                BOOLEAN AddressingReset);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterMiniportDriver(
+    PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath, NDIS_HANDLE MiniportDriverContext,
+    PNDIS_MINIPORT_DRIVER_CHARACTERISTICS Chars, PNDIS_HANDLE NdisMiniportDriverHandle);
+NDIS_EXPORTED_ROUTINE void NdisMDeregisterMiniportDriver(NDIS_HANDLE NdisMiniportDriverHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMSetMiniportAttributes(
+    NDIS_HANDLE NdisMiniportHandle, PNDIS_MINIPORT_ADAPTER_ATTRIBUTES Attributes);
+NDIS_EXPORTED_ROUTINE void NdisMPauseComplete(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_EXPORTED_ROUTINE void NdisMRestartComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                   PNDIS_OID_REQUEST OidRequest,
+                                                   NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisMDirectOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                         PNDIS_OID_REQUEST OidRequest,
+                                                         NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
+                                              BOOLEAN AddressingReset);
 #define NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL 0x00000001
-NDISAPI void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
-                                             PNET_BUFFER_LIST NetBufferLists,
-                                             ULONG SendCompleteFlags);
+NDIS_EXPORTED_ROUTINE void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
+                                                           PNET_BUFFER_LIST NetBufferLists,
+                                                           ULONG SendCompleteFlags);
 #define NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL           0x00000001
 #define NDIS_RECEIVE_FLAGS_RESOURCES                0x00000002
 #define NDIS_RECEIVE_FLAGS_SINGLE_ETHER_TYPE        0x00000100
@@ -365,50 +365,57 @@ NDISAPI void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
 #define NDIS_RECEIVE_FLAGS_MORE_NBLS                0x00002000
 #define NDIS_RETURN_FLAGS_DISPATCH_LEVEL            0x00000001
 #define NDIS_RETURN_FLAGS_SINGLE_QUEUE              0x00000002
-NDISAPI void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
-                                                PNET_BUFFER_LIST NetBufferLists,
-                                                NDIS_PORT_NUMBER PortNumber,
-                                                ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
-NDISAPI void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
-                                   PNDIS_STATUS_INDICATION StatusIndication);
-NDISAPI void NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
+NDIS_EXPORTED_ROUTINE void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
+                                                              PNET_BUFFER_LIST NetBufferLists,
+                                                              NDIS_PORT_NUMBER PortNumber,
+                                                              ULONG NumberOfNetBufferLists,
+                                                              ULONG ReceiveFlags);
+NDIS_EXPORTED_ROUTINE void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
+                                                 PNDIS_STATUS_INDICATION StatusIndication);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle);
 
-NDISAPI NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
-                                             NDIS_HANDLE MiniportInterruptContext,
-                                             PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars,
-                                             PNDIS_HANDLE NdisInterruptHandle);
-NDISAPI void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
-NDISAPI BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                                                MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER Routine,
-                                                PVOID SynchronizeContext);
-NDISAPI ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                              PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterInterruptEx(
+    NDIS_HANDLE MiniportAdapterHandle, NDIS_HANDLE MiniportInterruptContext,
+    PNDIS_MINIPORT_INTERRUPT_CHARACTERISTICS Chars, PNDIS_HANDLE NdisInterruptHandle);
+NDIS_EXPORTED_ROUTINE void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle);
+NDIS_EXPORTED_ROUTINE BOOLEAN NdisMSynchronizeWithInterruptEx(
+    NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+    MINIPORT_SYNCHRONIZE_INTERRUPT_HANDLER Routine, PVOID SynchronizeContext);
+NDIS_EXPORTED_ROUTINE KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                                                PGROUP_AFFINITY TargetProcessors,
+                                                PVOID MiniportDpcContext);
 
-NDISAPI NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHandle,
-                                    NDIS_PHYSICAL_ADDRESS PhysicalAddress, UINT Length);
-NDISAPI void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle, PVOID VirtualAddress,
-                               UINT Length);
-NDISAPI ULONG NdisMGetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset,
-                              PVOID Buffer, ULONG Length);
-NDISAPI ULONG NdisMSetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace, ULONG Offset,
-                              PVOID Buffer, ULONG Length);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress,
+                                                  NDIS_HANDLE MiniportAdapterHandle,
+                                                  NDIS_PHYSICAL_ADDRESS PhysicalAddress,
+                                                  UINT Length);
+NDIS_EXPORTED_ROUTINE void NdisMUnmapIoSpace(NDIS_HANDLE MiniportAdapterHandle,
+                                             PVOID VirtualAddress, UINT Length);
+NDIS_EXPORTED_ROUTINE ULONG NdisMGetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace,
+                                            ULONG Offset, PVOID Buffer, ULONG Length);
+NDIS_EXPORTED_ROUTINE ULONG NdisMSetBusData(NDIS_HANDLE NdisMiniportHandle, ULONG WhichSpace,
+                                            ULONG Offset, PVOID Buffer, ULONG Length);
 
-NDISAPI NDIS_STATUS NdisMRegisterScatterGatherDma(NDIS_HANDLE MiniportAdapterHandle,
-                                                  PNDIS_SG_DMA_DESCRIPTION DmaDescription,
-                                                  PNDIS_HANDLE NdisMiniportDmaHandle);
-NDISAPI void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMRegisterScatterGatherDma(
+    NDIS_HANDLE MiniportAdapterHandle, PNDIS_SG_DMA_DESCRIPTION DmaDescription,
+    PNDIS_HANDLE NdisMiniportDmaHandle);
+NDIS_EXPORTED_ROUTINE void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle);
 #define NDIS_SG_LIST_WRITE_TO_DEVICE 0x000000001
-NDISAPI NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle,
-                                                 PNET_BUFFER NetBuffer, PVOID Context, ULONG Flags,
-                                                 PVOID ScatterGatherListBuffer,
-                                                 ULONG ScatterGatherListBufferSize);
-NDISAPI void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER_LIST pSGL,
-                                      PNET_BUFFER NetBuffer);
-NDISAPI void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length,
-                                       BOOLEAN Cached, PVOID *VirtualAddress,
-                                       PNDIS_PHYSICAL_ADDRESS PhysicalAddress);
-NDISAPI void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
-                                   PVOID VirtualAddress, NDIS_PHYSICAL_ADDRESS PhysicalAddress);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle,
+                                                               PNET_BUFFER NetBuffer, PVOID Context,
+                                                               ULONG Flags,
+                                                               PVOID ScatterGatherListBuffer,
+                                                               ULONG ScatterGatherListBufferSize);
+NDIS_EXPORTED_ROUTINE void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle,
+                                                    PSCATTER_GATHER_LIST pSGL,
+                                                    PNET_BUFFER NetBuffer);
+NDIS_EXPORTED_ROUTINE void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle,
+                                                     ULONG Length, BOOLEAN Cached,
+                                                     PVOID *VirtualAddress,
+                                                     PNDIS_PHYSICAL_ADDRESS PhysicalAddress);
+NDIS_EXPORTED_ROUTINE void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length,
+                                                 BOOLEAN Cached, PVOID VirtualAddress,
+                                                 NDIS_PHYSICAL_ADDRESS PhysicalAddress);
 
 /* Register accessors over the kernel's READ/WRITE_REGISTER_*. As in the WDK, the
  * reads cast the register address and the writes do not: a write takes a pointer

@@ -40,7 +40,6 @@ typedef union _NET_BUFFER_HEADER {
         ULONG DataOffset;
     };
     SLIST_HEADER Link;
-    NET_BUFFER_DATA NetBufferData;
 } NET_BUFFER_HEADER, *PNET_BUFFER_HEADER;
 
 struct _NET_BUFFER {
@@ -94,8 +93,8 @@ typedef enum _NDIS_NET_BUFFER_LIST_INFO {
     NetBufferListHashValue,
     NetBufferListHashInfo,
     WfpNetBufferListInfo,
-    IPsecOffloadV2NetBufferListInfo,
-    IPsecOffloadV2TunnelNetBufferListInfo,
+    IPsecOffloadV2NetBufferListInfo = IPsecOffloadV1NetBufferListInfo,
+    IPsecOffloadV2TunnelNetBufferListInfo = WfpNetBufferListInfo + 1,
     IPsecOffloadV2HeaderNetBufferListInfo,
     NetBufferListCorrelationId,
     NetBufferListFilteringInfo,
@@ -109,7 +108,7 @@ typedef enum _NDIS_NET_BUFFER_LIST_INFO {
     IMReserved,
     TcpRecvSegCoalesceInfo,
     RscTcpTimestampDelta,
-    TcpSendOffloadsSupplementalNetBufferListInfo,
+    TcpSendOffloadsSupplementalNetBufferListInfo = RscTcpTimestampDelta,
     MaxNetBufferListInfo
 } NDIS_NET_BUFFER_LIST_INFO,
     *PNDIS_NET_BUFFER_LIST_INFO;
@@ -125,7 +124,6 @@ typedef union _NET_BUFFER_LIST_HEADER {
         PNET_BUFFER FirstNetBuffer;
     };
     SLIST_HEADER Link;
-    NET_BUFFER_LIST_DATA NetBufferListData;
 } NET_BUFFER_LIST_HEADER, *PNET_BUFFER_LIST_HEADER;
 
 struct _NET_BUFFER_LIST {
@@ -183,10 +181,10 @@ struct _NET_BUFFER_LIST {
 #define NDIS_GET_NET_BUFFER_LIST_CANCEL_ID(nbl) (NET_BUFFER_LIST_INFO((nbl), NetBufferListCancelId))
 
 /* NBL flags owned by the driver that allocated the NBL (documented ranges). */
-#define NBL_FLAGS_PROTOCOL_RESERVED 0xFFF00000
+#define NBL_FLAGS_PROTOCOL_RESERVED 0xFFF00003
 #define NBL_FLAGS_MINIPORT_RESERVED 0x0000F000
 #define NBL_FLAGS_SCRATCH           0x000F0000
-#define NBL_FLAGS_NDIS_RESERVED     0x00000FFF
+#define NBL_FLAGS_NDIS_RESERVED     0x00000FFC
 #define NDIS_NBL_FLAGS_IS_IPV4      0x00000200
 #define NDIS_NBL_FLAGS_IS_IPV6      0x00000400
 
@@ -218,61 +216,63 @@ typedef struct _NET_BUFFER_POOL_PARAMETERS {
 #define NDIS_PROTOCOL_ID_NBF     0x07
 #define NDIS_PROTOCOL_ID_MAX     0x0F
 
-typedef PMDL NET_BUFFER_ALLOCATE_MDL_HANDLER(PULONG BufferSize);
-typedef NET_BUFFER_ALLOCATE_MDL_HANDLER *NET_BUFFER_ALLOCATE_MDL;
-typedef void NET_BUFFER_FREE_MDL_HANDLER(PMDL Mdl);
-typedef NET_BUFFER_FREE_MDL_HANDLER *NET_BUFFER_FREE_MDL;
+typedef PMDL NET_BUFFER_ALLOCATE_MDL(PULONG BufferSize);
+typedef NET_BUFFER_ALLOCATE_MDL *NET_BUFFER_ALLOCATE_MDL_HANDLER;
+typedef void NET_BUFFER_FREE_MDL(PMDL Mdl);
+typedef NET_BUFFER_FREE_MDL *NET_BUFFER_FREE_MDL_HANDLER;
 
-NDISAPI NDIS_HANDLE NdisAllocateNetBufferListPool(NDIS_HANDLE NdisHandle,
-                                                  PNET_BUFFER_LIST_POOL_PARAMETERS Parameters);
-NDISAPI void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle);
-NDISAPI NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle,
-                                              PNET_BUFFER_POOL_PARAMETERS Parameters);
-NDISAPI void NdisFreeNetBufferPool(NDIS_HANDLE PoolHandle);
-NDISAPI PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle, USHORT ContextSize,
-                                                   USHORT ContextBackFill);
-NDISAPI PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle,
-                                                               USHORT ContextSize,
-                                                               USHORT ContextBackFill,
-                                                               PMDL MdlChain, ULONG DataOffset,
-                                                               SIZE_T DataLength);
-NDISAPI void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList);
-NDISAPI PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG DataOffset,
-                                          SIZE_T DataLength);
-NDISAPI void NdisFreeNetBuffer(PNET_BUFFER NetBuffer);
-NDISAPI NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList,
-                                                     USHORT ContextSize, USHORT ContextBackFill,
-                                                     ULONG PoolTag);
-NDISAPI void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT ContextSize);
-NDISAPI NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
-                                                  ULONG DataBackFill,
-                                                  NET_BUFFER_ALLOCATE_MDL AllocateMdlHandler);
-NDISAPI void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
-                                           BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL FreeMdlHandler);
-NDISAPI NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList,
-                                                      ULONG DataOffsetDelta, ULONG DataBackFill,
-                                                      NET_BUFFER_ALLOCATE_MDL AllocateMdlHandler,
-                                                      NET_BUFFER_FREE_MDL FreeMdlHandler);
-NDISAPI void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList,
-                                               ULONG DataOffsetDelta, BOOLEAN FreeMdl,
-                                               NET_BUFFER_FREE_MDL FreeMdlMdlHandler);
-NDISAPI PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
-                                UINT AlignMultiple, UINT AlignOffset);
+NDIS_EXPORTED_ROUTINE NDIS_HANDLE NdisAllocateNetBufferListPool(
+    NDIS_HANDLE NdisHandle, const NET_BUFFER_LIST_POOL_PARAMETERS *Parameters);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferListPool(NDIS_HANDLE PoolHandle);
+NDIS_EXPORTED_ROUTINE NDIS_HANDLE
+NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle, const NET_BUFFER_POOL_PARAMETERS *Parameters);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferPool(NDIS_HANDLE PoolHandle);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle,
+                                                                 USHORT ContextSize,
+                                                                 USHORT ContextBackFill);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(
+    NDIS_HANDLE PoolHandle, USHORT ContextSize, USHORT ContextBackFill, PMDL MdlChain,
+    ULONG DataOffset, SIZE_T DataLength);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain,
+                                                        ULONG DataOffset, SIZE_T DataLength);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBuffer(PNET_BUFFER NetBuffer);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList,
+                                                                   USHORT ContextSize,
+                                                                   USHORT ContextBackFill,
+                                                                   ULONG PoolTag);
+NDIS_EXPORTED_ROUTINE void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList,
+                                                        USHORT ContextSize);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, ULONG DataBackFill,
+                              NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler);
+NDIS_EXPORTED_ROUTINE void
+NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
+                              NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRetreatNetBufferListDataStart(
+    PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta, ULONG DataBackFill,
+    NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler, NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler);
+NDIS_EXPORTED_ROUTINE void
+NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
+                                  BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler);
+NDIS_EXPORTED_ROUTINE PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded,
+                                              PVOID Storage, ULONG AlignMultiple,
+                                              ULONG AlignOffset);
 #define NDIS_CLONE_FLAGS_RESERVED          0x00000001
 #define NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS 0x00000002
-NDISAPI PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(PNET_BUFFER_LIST OriginalNetBufferList,
-                                                        NDIS_HANDLE NetBufferListPoolHandle,
-                                                        NDIS_HANDLE NetBufferPoolHandle,
-                                                        ULONG AllocateCloneFlags);
-NDISAPI void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList, ULONG FreeCloneFlags);
-NDISAPI NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination,
-                                                     ULONG DestinationOffset, ULONG BytesToCopy,
-                                                     PNET_BUFFER Source, ULONG SourceOffset,
-                                                     PULONG BytesCopied);
+NDIS_EXPORTED_ROUTINE PNET_BUFFER_LIST NdisAllocateCloneNetBufferList(
+    PNET_BUFFER_LIST OriginalNetBufferList, NDIS_HANDLE NetBufferListPoolHandle,
+    NDIS_HANDLE NetBufferPoolHandle, ULONG AllocateCloneFlags);
+NDIS_EXPORTED_ROUTINE void NdisFreeCloneNetBufferList(PNET_BUFFER_LIST CloneNetBufferList,
+                                                      ULONG FreeCloneFlags);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(
+    PNET_BUFFER Destination, ULONG DestinationOffset, ULONG BytesToCopy, const NET_BUFFER *Source,
+    ULONG SourceOffset, PULONG BytesCopied);
 
 /* ---- MDLs ---- */
-NDISAPI PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length);
-NDISAPI void NdisFreeMdl(PMDL Mdl);
+NDIS_EXPORTED_ROUTINE PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress,
+                                           ULONG Length);
+NDIS_EXPORTED_ROUTINE void NdisFreeMdl(PMDL Mdl);
 #define NDIS_MDL_LINKAGE(m)       ((m)->Next)
 #define NdisGetNextMdl(cur, next) (*(next) = (cur)->Next)
 static inline void NdisQueryMdl(PMDL Mdl, PVOID *VirtualAddress, PULONG Length,

@@ -53,6 +53,7 @@ typedef enum _NDIS_PHYSICAL_MEDIUM {
     NdisPhysicalMediumWiredWAN,
     NdisPhysicalMediumWiredCoWan,
     NdisPhysicalMediumOther,
+    NdisPhysicalMediumNative802_15_4,
     NdisPhysicalMediumMax
 } NDIS_PHYSICAL_MEDIUM,
     *PNDIS_PHYSICAL_MEDIUM;
@@ -370,8 +371,14 @@ typedef struct _NDIS_RECEIVE_SCALE_PARAMETERS {
     ULONG IndirectionTableOffset;
     USHORT HashSecretKeySize;
     ULONG HashSecretKeyOffset;
+    ULONG ProcessorMasksOffset; /* revision 2 (NDIS 6.20): GROUP_AFFINITY array */
+    ULONG NumberOfProcessorMasks;
+    ULONG ProcessorMasksEntrySize;
 } NDIS_RECEIVE_SCALE_PARAMETERS, *PNDIS_RECEIVE_SCALE_PARAMETERS;
 #define NDIS_RECEIVE_SCALE_PARAMETERS_REVISION_1 1
+#define NDIS_RECEIVE_SCALE_PARAMETERS_REVISION_2 2
+#define NDIS_SIZEOF_RECEIVE_SCALE_PARAMETERS_REVISION_2 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_RECEIVE_SCALE_PARAMETERS, ProcessorMasksEntrySize)
 #define NDIS_SIZEOF_RECEIVE_SCALE_PARAMETERS_REVISION_1 \
     RTL_SIZEOF_THROUGH_FIELD(NDIS_RECEIVE_SCALE_PARAMETERS, HashSecretKeyOffset)
 

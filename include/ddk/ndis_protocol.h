@@ -58,6 +58,7 @@ typedef struct _NET_PNP_EVENT_NOTIFICATION {
     NDIS_OBJECT_HEADER Header;
     NDIS_PORT_NUMBER PortNumber;
     NET_PNP_EVENT NetPnPEvent;
+    ULONG Flags;
 } NET_PNP_EVENT_NOTIFICATION, *PNET_PNP_EVENT_NOTIFICATION;
 #define NET_PNP_EVENT_NOTIFICATION_REVISION_1 1
 
@@ -215,29 +216,34 @@ typedef struct _NDIS_PROTOCOL_DRIVER_CHARACTERISTICS {
 #define NDIS_PROTOCOL_MINOR_VERSION 30
 
 /* ---- protocol-side functions ---- */
-NDISAPI NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
-                                               PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS Chars,
-                                               PNDIS_HANDLE NdisProtocolHandle);
-NDISAPI void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle);
-NDISAPI NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle,
-                                      NDIS_HANDLE ProtocolBindingContext,
-                                      PNDIS_OPEN_PARAMETERS OpenParameters, NDIS_HANDLE BindContext,
-                                      PNDIS_HANDLE NdisBindingHandle);
-NDISAPI void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext, NDIS_STATUS Status);
-NDISAPI NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle);
-NDISAPI void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext);
-NDISAPI NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
-NDISAPI void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
-                                     PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification,
-                                     NDIS_STATUS Status);
-NDISAPI NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest);
-NDISAPI void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRegisterProtocolDriver(
+    NDIS_HANDLE ProtocolDriverContext, PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS Chars,
+    PNDIS_HANDLE NdisProtocolHandle);
+NDIS_EXPORTED_ROUTINE void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle,
+                                                    NDIS_HANDLE ProtocolBindingContext,
+                                                    PNDIS_OPEN_PARAMETERS OpenParameters,
+                                                    NDIS_HANDLE BindContext,
+                                                    PNDIS_HANDLE NdisBindingHandle);
+NDIS_EXPORTED_ROUTINE void NdisCompleteBindAdapterEx(NDIS_HANDLE BindAdapterContext,
+                                                     NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle);
+NDIS_EXPORTED_ROUTINE void NdisCompleteUnbindAdapterEx(NDIS_HANDLE UnbindContext);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisUnbindAdapter(NDIS_HANDLE NdisBindingHandle);
+NDIS_EXPORTED_ROUTINE void
+NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
+                        PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification, NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle,
+                                                 PNDIS_OID_REQUEST OidRequest);
+NDIS_EXPORTED_ROUTINE void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId);
 #define NDIS_SEND_FLAGS_DISPATCH_LEVEL     0x00000001
 #define NDIS_SEND_FLAGS_CHECK_FOR_LOOPBACK 0x00000002
 #define NDIS_SEND_FLAGS_SINGLE_QUEUE       0x00000004
-NDISAPI void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
-                                    NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
-NDISAPI void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle,
-                                      PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+NDIS_EXPORTED_ROUTINE void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle,
+                                                  PNET_BUFFER_LIST NetBufferLists,
+                                                  NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+NDIS_EXPORTED_ROUTINE void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle,
+                                                    PNET_BUFFER_LIST NetBufferLists,
+                                                    ULONG ReturnFlags);
 
 #endif /* VFO_DDK_NDIS_PROTOCOL_H */

@@ -655,8 +655,8 @@ static void isr_task(emu_runtime *rt, emu_task *t)
     pthread_mutex_unlock(&in->sync);
 }
 
-ULONG NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
-                      PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
+KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
+                          PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
 {
     emu_runtime *rt = emu_rt;
     (void)TargetProcessors;

@@ -183,13 +183,15 @@ static int remove_failed_op(emu_runtime *rt, void *arg)
     return ad->state == AD_HALTED ? EMU_OK : emu_adapter_remove(rt, ad, false, true);
 }
 
-void NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle)
+NDIS_STATUS NdisMRemoveMiniport(NDIS_HANDLE MiniportAdapterHandle)
 {
     if (!emu_enter("NdisMRemoveMiniport", "-"))
-        return;
+        return NDIS_STATUS_FAILURE;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMRemoveMiniport");
-    if (ad)
-        emu_pnp_post(emu_rt, remove_failed_op, ad, NULL, NULL);
+    if (!ad)
+        return NDIS_STATUS_FAILURE;
+    emu_pnp_post(emu_rt, remove_failed_op, ad, NULL, NULL);
+    return NDIS_STATUS_SUCCESS;
 }
 
 /* ---- adapter lifecycle ---- */

@@ -64,7 +64,7 @@ static emu_nb_ext *nb_ext_of(PNET_BUFFER nb)
     return x->magic == NB_MAGIC ? x : NULL;
 }
 
-static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, PNDIS_OBJECT_HEADER hdr, bool nb_pool,
+static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, const NDIS_OBJECT_HEADER *hdr, bool nb_pool,
                               const char *call)
 {
     emu_runtime *rt = emu_rt;
@@ -86,11 +86,11 @@ static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, PNDIS_OBJECT_HEADER hdr, b
     if (p) {
         p->is_nb_pool = nb_pool;
         if (nb_pool) {
-            PNET_BUFFER_POOL_PARAMETERS q = (PNET_BUFFER_POOL_PARAMETERS)hdr;
+            const NET_BUFFER_POOL_PARAMETERS *q = (const NET_BUFFER_POOL_PARAMETERS *)hdr;
             p->p.PoolTag = q->PoolTag;
             p->p.DataSize = q->DataSize;
         } else {
-            p->p = *(PNET_BUFFER_LIST_POOL_PARAMETERS)hdr;
+            p->p = *(const NET_BUFFER_LIST_POOL_PARAMETERS *)hdr;
         }
     }
     emu_unlock(rt);
@@ -98,13 +98,13 @@ static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, PNDIS_OBJECT_HEADER hdr, b
 }
 
 NDIS_HANDLE NdisAllocateNetBufferListPool(NDIS_HANDLE NdisHandle,
-                                          PNET_BUFFER_LIST_POOL_PARAMETERS Parameters)
+                                          const NET_BUFFER_LIST_POOL_PARAMETERS *Parameters)
 {
     return pool_alloc(NdisHandle, &Parameters->Header, false, "NdisAllocateNetBufferListPool");
 }
 
 NDIS_HANDLE NdisAllocateNetBufferPool(NDIS_HANDLE NdisHandle,
-                                      PNET_BUFFER_POOL_PARAMETERS Parameters)
+                                      const NET_BUFFER_POOL_PARAMETERS *Parameters)
 {
     return pool_alloc(NdisHandle, &Parameters->Header, true, "NdisAllocateNetBufferPool");
 }
@@ -153,7 +153,7 @@ static PMDL mdl_new(PVOID va, ULONG len)
     return m;
 }
 
-PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
+PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Length)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateMdl", "va=%p len=%u", VirtualAddress, Length))
@@ -460,7 +460,7 @@ void NdisFreeNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USHORT Context
 
 NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
                                           ULONG DataBackFill,
-                                          NET_BUFFER_ALLOCATE_MDL AllocateMdlHandler)
+                                          NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler)
 {
     (void)AllocateMdlHandler;
     if (!emu_enter("NdisRetreatNetBufferDataStart", "nb=%p delta=%u", (void *)NetBuffer,
@@ -487,7 +487,7 @@ NDIS_STATUS NdisRetreatNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffse
 }
 
 void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta, BOOLEAN FreeMdl,
-                                   NET_BUFFER_FREE_MDL FreeMdlHandler)
+                                   NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler)
 {
     (void)FreeMdlHandler;
     if (!emu_enter("NdisAdvanceNetBufferDataStart", "nb=%p delta=%u", (void *)NetBuffer,
@@ -512,8 +512,8 @@ void NdisAdvanceNetBufferDataStart(PNET_BUFFER NetBuffer, ULONG DataOffsetDelta,
 
 NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
                                               ULONG DataBackFill,
-                                              NET_BUFFER_ALLOCATE_MDL AllocateMdlHandler,
-                                              NET_BUFFER_FREE_MDL FreeMdlHandler)
+                                              NET_BUFFER_ALLOCATE_MDL_HANDLER AllocateMdlHandler,
+                                              NET_BUFFER_FREE_MDL_HANDLER FreeMdlHandler)
 {
     for (PNET_BUFFER nb = NetBufferList->FirstNetBuffer; nb; nb = nb->Next) {
         NDIS_STATUS st =
@@ -528,14 +528,15 @@ NDIS_STATUS NdisRetreatNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, UL
 }
 
 void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG DataOffsetDelta,
-                                       BOOLEAN FreeMdl, NET_BUFFER_FREE_MDL FreeMdlMdlHandler)
+                                       BOOLEAN FreeMdl,
+                                       NET_BUFFER_FREE_MDL_HANDLER FreeMdlMdlHandler)
 {
     for (PNET_BUFFER nb = NetBufferList->FirstNetBuffer; nb; nb = nb->Next)
         NdisAdvanceNetBufferDataStart(nb, DataOffsetDelta, FreeMdl, FreeMdlMdlHandler);
 }
 
 /* Copies up to len bytes starting `skip` bytes into the NB's data. */
-static ULONG nb_copy_out(PNET_BUFFER nb, ULONG skip, void *dst, ULONG len)
+static ULONG nb_copy_out(const NET_BUFFER *nb, ULONG skip, void *dst, ULONG len)
 {
     PMDL m = nb->CurrentMdl;
     ULONG off = nb->CurrentMdlOffset + skip;
@@ -556,8 +557,8 @@ static ULONG nb_copy_out(PNET_BUFFER nb, ULONG skip, void *dst, ULONG len)
     return done;
 }
 
-PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage, UINT AlignMultiple,
-                        UINT AlignOffset)
+PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
+                        ULONG AlignMultiple, ULONG AlignOffset)
 {
     if (!emu_enter("NdisGetDataBuffer", "nb=%p bytes=%u", (void *)NetBuffer, BytesNeeded))
         return NULL;
@@ -575,7 +576,7 @@ PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
 }
 
 NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG DestinationOffset,
-                                             ULONG BytesToCopy, PNET_BUFFER Source,
+                                             ULONG BytesToCopy, const NET_BUFFER *Source,
                                              ULONG SourceOffset, PULONG BytesCopied)
 {
     if (!emu_enter("NdisCopyFromNetBufferToNetBuffer", "dst=%p src=%p n=%u", (void *)Destination,
