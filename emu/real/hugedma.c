@@ -16,10 +16,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define HUGE_SIZE   (2u << 20)
-#define CHUNK       256u
-#define CHUNKS      (HUGE_SIZE / CHUNK)
-#define PFN_MASK    ((1ull << 55) - 1)
+#define HUGE_SIZE    (2u << 20)
+#define CHUNK        256u
+#define CHUNKS       (HUGE_SIZE / CHUNK)
+#define PFN_MASK     ((1ull << 55) - 1)
 #define PAGE_PRESENT (1ull << 63)
 
 typedef struct huge_page {
@@ -121,9 +121,9 @@ emu_hugedma *emu_hugedma_create(unsigned pages, char *err, size_t errlen)
     }
     pthread_mutex_init(&h->mu, NULL);
     for (; h->n < pages; h->n++) {
-        void *va = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_LOCKED | MAP_POPULATE, -1,
-                        0);
+        void *va =
+            mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_LOCKED | MAP_POPULATE, -1, 0);
         if (va == MAP_FAILED) {
             snprintf(err, errlen,
                      "no free 2 MiB hugepage (%u of %u mapped: %s): echo %u > "

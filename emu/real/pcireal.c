@@ -15,14 +15,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define SYSFS_PCI         "/sys/bus/pci/devices"
-#define PCI_COMMAND       0x04
-#define PCI_CMD_MEMORY    0x2
-#define PCI_CMD_MASTER    0x4
-#define PCI_CMD_INTX_OFF  0x400
-#define PCI_BAR0          0x10
-#define PCI_BAR_END       0x28
-#define IORESOURCE_MEM    0x200
+#define SYSFS_PCI        "/sys/bus/pci/devices"
+#define PCI_COMMAND      0x04
+#define PCI_CMD_MEMORY   0x2
+#define PCI_CMD_MASTER   0x4
+#define PCI_CMD_INTX_OFF 0x400
+#define PCI_BAR0         0x10
+#define PCI_BAR_END      0x28
+#define IORESOURCE_MEM   0x200
 
 typedef struct real_bar {
     volatile uint8_t *va;
@@ -97,7 +97,8 @@ int emu_pcireal_bind_uio(const char *bdf, char *err, size_t errlen)
 {
     char path[256];
     if (access("/sys/bus/pci/drivers/uio_pci_generic", F_OK) != 0) {
-        snprintf(err, errlen, "the uio_pci_generic module is not loaded (modprobe uio_pci_generic)");
+        snprintf(err, errlen,
+                 "the uio_pci_generic module is not loaded (modprobe uio_pci_generic)");
         return -1;
     }
     snprintf(path, sizeof(path), SYSFS_PCI "/%s/uio", bdf);
@@ -117,8 +118,7 @@ int emu_pcireal_bind_uio(const char *bdf, char *err, size_t errlen)
     snprintf(path, sizeof(path), SYSFS_PCI "/%s/uio", bdf);
     if (access(path, F_OK) != 0) {
         snprintf(err, errlen,
-                 "%s did not bind to uio_pci_generic (it needs a function with an INTx line)",
-                 bdf);
+                 "%s did not bind to uio_pci_generic (it needs a function with an INTx line)", bdf);
         return -1;
     }
     return 0;
@@ -160,8 +160,8 @@ static int map_bars(emu_pcireal *p, char *err, size_t errlen)
     char *line = text;
     for (unsigned i = 0; i < EMU_PCI_BARS && line && *line; i++) {
         unsigned long long start = 0, end = 0, flags = 0;
-        if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 &&
-            (flags & IORESOURCE_MEM) && end > start) {
+        if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 && (flags & IORESOURCE_MEM) &&
+            end > start) {
             real_bar *b = &p->bar[i];
             b->size = end - start + 1;
             snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource%u", p->bdf, i);
@@ -237,8 +237,7 @@ static void cfg_write(void *d, uint32_t off, unsigned size, uint32_t value)
 
 static bool bar_ok(emu_pcireal *p, unsigned bar, uint64_t off, unsigned size)
 {
-    if (bar < EMU_PCI_BARS && p->bar[bar].va && off + size <= p->bar[bar].size &&
-        off % size == 0)
+    if (bar < EMU_PCI_BARS && p->bar[bar].va && off + size <= p->bar[bar].size && off % size == 0)
         return true;
     p->st.bad_access++;
     return false;

@@ -31,10 +31,10 @@
 typedef struct emu_pcireal emu_pcireal;
 
 typedef struct emu_pcireal_stats {
-    uint64_t interrupts;  /* INTx events read from /dev/uioN */
-    uint64_t rearms;      /* line unmasked again */
-    uint64_t bad_access;  /* register access outside a mapped BAR (refused) */
-    uint64_t cfg_errors;  /* configuration reads or writes that failed (read as all ones) */
+    uint64_t interrupts; /* INTx events read from /dev/uioN */
+    uint64_t rearms;     /* line unmasked again */
+    uint64_t bad_access; /* register access outside a mapped BAR (refused) */
+    uint64_t cfg_errors; /* configuration reads or writes that failed (read as all ones) */
 } emu_pcireal_stats;
 
 /* Unbinds the function's current driver and binds it to uio_pci_generic

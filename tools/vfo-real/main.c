@@ -192,8 +192,8 @@ static int teardown(real *r)
         emu_netwatch_stop(r->watch);
     real_pairs_poll(r, true);
     real_pairs_stop(r);
+    real_vf_unwire(r);
     int err = emu_shutdown(r->rt);
-    real_vf_teardown(r);
     size_t n = emu_violation_count(r->rt);
     for (size_t i = 0; i < n; i++) {
         const emu_violation *v = emu_violation_get(r->rt, i);
@@ -212,6 +212,7 @@ static int teardown(real *r)
            (unsigned long long)ps.cfg_errors);
     fflush(stdout);
     emu_destroy(r->rt);
+    real_vf_teardown(r);
     emu_pcireal_close(r->pci);
     emu_hugedma_destroy(r->dma);
     emu_switch_destroy(r->sw);

@@ -41,7 +41,7 @@ static int query(real *r, struct vfo_ctl_pairs *p)
 
 static const char *state_name(uint32_t s)
 {
-    static const char *const n[] = { "absent", "opening", "replaying",
+    static const char *const n[] = { "absent", "opening",      "replaying",
                                      "active", "standby_only", "detaching" };
     return s <= VFO_CTL_PAIR_STATE_MAX ? n[s] : "?";
 }
@@ -61,12 +61,12 @@ static void write_status(real *r, const struct vfo_ctl_adapter *a)
             "verifier_violations=%zu\n",
             state_name(a->pair_state), (a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY) != 0,
             (a->flags & VFO_CTL_ADAPTER_LINK_UP) != 0,
-            (a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED) != 0,
-            (unsigned long long)k->attaches, (unsigned long long)k->detaches,
-            (unsigned long long)k->switches_to_primary, (unsigned long long)k->switches_to_standby,
-            (unsigned long long)k->tx_primary_packets, (unsigned long long)k->tx_standby_packets,
-            (unsigned long long)k->rx_primary_packets, (unsigned long long)k->rx_standby_packets,
-            (unsigned long long)k->tx_resent_on_standby, emu_violation_count(r->rt));
+            (a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED) != 0, (unsigned long long)k->attaches,
+            (unsigned long long)k->detaches, (unsigned long long)k->switches_to_primary,
+            (unsigned long long)k->switches_to_standby, (unsigned long long)k->tx_primary_packets,
+            (unsigned long long)k->tx_standby_packets, (unsigned long long)k->rx_primary_packets,
+            (unsigned long long)k->rx_standby_packets, (unsigned long long)k->tx_resent_on_standby,
+            emu_violation_count(r->rt));
     fclose(f);
     rename(tmp, r->o.status_path);
 }
@@ -109,18 +109,17 @@ void real_pairs_poll(real *r, bool force)
                      a->vf.current_mac[1], a->vf.current_mac[2], a->vf.current_mac[3],
                      a->vf.current_mac[4], a->vf.current_mac[5]);
         const struct vfo_ctl_counters *k = &a->counters;
-        real_event(r, "PAIR",
-                   "gen %llu state %s vf %s tx %s link %s standby %s | attaches %llu detaches "
-                   "%llu tx vf/virtio %llu/%llu rx vf/virtio %llu/%llu",
-                   (unsigned long long)p->generation, state_name(a->pair_state), vf,
-                   (a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY) ? "vf" : "virtio",
-                   (a->flags & VFO_CTL_ADAPTER_LINK_UP) ? "up" : "down",
-                   (a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED) ? "negotiated" : "no",
-                   (unsigned long long)k->attaches, (unsigned long long)k->detaches,
-                   (unsigned long long)k->tx_primary_packets,
-                   (unsigned long long)k->tx_standby_packets,
-                   (unsigned long long)k->rx_primary_packets,
-                   (unsigned long long)k->rx_standby_packets);
+        real_event(
+            r, "PAIR",
+            "gen %llu state %s vf %s tx %s link %s standby %s | attaches %llu detaches "
+            "%llu tx vf/virtio %llu/%llu rx vf/virtio %llu/%llu",
+            (unsigned long long)p->generation, state_name(a->pair_state), vf,
+            (a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY) ? "vf" : "virtio",
+            (a->flags & VFO_CTL_ADAPTER_LINK_UP) ? "up" : "down",
+            (a->flags & VFO_CTL_ADAPTER_STANDBY_NEGOTIATED) ? "negotiated" : "no",
+            (unsigned long long)k->attaches, (unsigned long long)k->detaches,
+            (unsigned long long)k->tx_primary_packets, (unsigned long long)k->tx_standby_packets,
+            (unsigned long long)k->rx_primary_packets, (unsigned long long)k->rx_standby_packets);
     }
     bool rearm = changed || first;
     r->generation = p->generation;

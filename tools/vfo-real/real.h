@@ -21,10 +21,10 @@
 #include "vswitch.h"
 
 typedef struct real_opts {
-    const char *lib_dir;    /* vfo.so, vfnic.so, tapprot.so and their .desc files */
-    const char *vf_range;   /* "ndis5" (vfnic.desc) or "ndisvf" (vfnic_ndisvf.desc) */
-    const char *bdf;        /* the virtio-net function; NULL: the first 1af4:1041 */
-    const char *vf_if;      /* the VF's interface; NULL: the one with the virtio MAC */
+    const char *lib_dir;     /* vfo.so, vfnic.so, tapprot.so and their .desc files */
+    const char *vf_range;    /* "ndis5" (vfnic.desc) or "ndisvf" (vfnic_ndisvf.desc) */
+    const char *bdf;         /* the virtio-net function; NULL: the first 1af4:1041 */
+    const char *vf_if;       /* the VF's interface; NULL: the one with the virtio MAC */
     const char *status_path; /* counters file, rewritten on every change */
     unsigned hugepages;
     double seconds; /* 0: until SIGINT/SIGTERM */
@@ -66,7 +66,8 @@ void real_event(real *r, const char *what, const char *fmt, ...)
 
 /* vf.c: the interface watcher's events (platform work). */
 void real_vf_event(void *ctx, const emu_netwatch_event *ev);
-void real_vf_teardown(real *r);
+void real_vf_unwire(real *r);   /* closes the interface's socket */
+void real_vf_teardown(real *r); /* frees the emulated VF (after emu_destroy) */
 
 /* pairs.c */
 int real_pairs_start(real *r);

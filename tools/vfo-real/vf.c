@@ -109,12 +109,18 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev)
     pthread_mutex_unlock(&r->vf_mu);
 }
 
-void real_vf_teardown(real *r)
+void real_vf_unwire(real *r)
 {
-    /* After emu_shutdown removed every adapter: only the host side is left. */
+    /* Before the runtime goes: its receive thread schedules platform work. */
     pthread_mutex_lock(&r->vf_mu);
     emu_netport_close(r->vf.port);
+    r->vf.port = NULL;
+    pthread_mutex_unlock(&r->vf_mu);
+}
+
+void real_vf_teardown(real *r)
+{
+    /* After emu_destroy: nothing of ndisemu refers to the device any more. */
     emu_vfdev_destroy(r->vf.dev);
     memset(&r->vf, 0, sizeof(r->vf));
-    pthread_mutex_unlock(&r->vf_mu);
 }

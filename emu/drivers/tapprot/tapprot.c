@@ -154,10 +154,9 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
     }
     if (flags & NDIS_RECEIVE_FLAGS_RESOURCES)
         return;
-    NdisReturnNetBufferLists(b->handle, nbls,
-                             (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL)
-                                 ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL
-                                 : 0);
+    NdisReturnNetBufferLists(
+        b->handle, nbls,
+        (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
 }
 
 static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
@@ -185,8 +184,7 @@ static NDIS_STATUS set_filter(tp_binding *b)
     NdisZeroMemory(&b->oid, sizeof(b->oid));
     NU_INIT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
                    NDIS_SIZEOF_OID_REQUEST_REVISION_1);
-    b->filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST |
-                NDIS_PACKET_TYPE_BROADCAST;
+    b->filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST;
     b->oid.RequestType = NdisRequestSetInformation;
     b->oid.DATA.SET_INFORMATION.Oid = OID_GEN_CURRENT_PACKET_FILTER;
     b->oid.DATA.SET_INFORMATION.InformationBuffer = &b->filter;
