@@ -14,6 +14,19 @@
 
 static char g_instance[40];
 
+/* Platform work: the VF's link follows the interface's carrier. Carrier
+ * changes that came while the adapter was still being added are applied
+ * now: a link change between the miniport's first read of the link and
+ * its interrupt being connected would be lost (as on real hardware). */
+static void apply_link(void *ctx)
+{
+    real *r = ctx;
+    pthread_mutex_lock(&r->vf_mu);
+    if (r->vf.dev && r->vf.ad)
+        emu_vfdev_set_link(r->vf.dev, r->vf.link_up);
+    pthread_mutex_unlock(&r->vf_mu);
+}
+
 static void added(void *ctx, int status)
 {
     real *r = ctx;
@@ -21,6 +34,7 @@ static void added(void *ctx, int status)
     r->vf.ad = status == EMU_OK ? emu_find_adapter(r->rt, g_instance) : NULL;
     pthread_mutex_unlock(&r->vf_mu);
     real_event(r, "VF_ADDED", "%s: %s", g_instance, status ? emu_strerror(status) : "bound");
+    emu_schedule(r->rt, 0, apply_link, r);
 }
 
 static void removed(void *ctx, int status)
@@ -92,7 +106,8 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev)
         if (ours && vf->link_up != ev->up) {
             vf->link_up = ev->up;
             real_event(r, "VF_LINK", "%s carrier %s", vf->ifname, ev->up ? "up" : "down");
-            emu_vfdev_set_link(vf->dev, ev->up);
+            if (vf->ad) /* else: applied once the adapter is there (apply_link) */
+                emu_vfdev_set_link(vf->dev, ev->up);
         }
         break;
     case EMU_NETIF_GONE:
