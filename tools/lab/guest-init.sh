@@ -30,6 +30,7 @@ done
 ip link set lo up
 
 status=/run/vfo-real.status
+: > /run/vfo-real.log # before tail -f looks for it
 vfo-real --lib-dir /lib/vfo --vf-range "$range" --status "$status" > /run/vfo-real.log 2>&1 &
 vfo_pid=$!
 tail -f /run/vfo-real.log &
