@@ -2,8 +2,8 @@
 # /init of the lab guest (tools/lab/mkinitramfs.sh). Kernel command line:
 #   vfo.mode=test   the real-device test (tools/lab/realdev-test.py drives
 #                   QEMU from the host): pairs, traffic on the VF, set_link
-#                   off (virtio), on (VF again); prints "@@" lines the host
-#                   reads; powers off at the end
+#                   off (virtio), on (VF again), device_del (surprise
+#                   removal); prints "@@" lines the host reads; powers off
 #   vfo.mode=shell  vfo-real in the background, then a shell on the console
 #   vfo.port=N      the host's TCP sink port (QEMU user networking: 10.0.2.2)
 #   vfo.secs=N      length of each traffic phase in seconds (default 4)
@@ -100,4 +100,12 @@ iperf_rc=$?
 iperf_pid=
 cat /run/iperf.log
 echo "@@IPERF $iperf_rc"
+# QEMU unplugs the primary (device_del): the guest kernel ejects it without
+# asking user space, the interface vanishes: a surprise removal for vfo.
+echo "@@QMP device_del"
+wait_for state absent 30 || finish "FAIL vfo kept the VF after QEMU unplugged it"
+echo "@@PHASE unplugged"
+ping -c 3 -W 2 10.0.2.2 > /run/ping3.log 2>&1 && echo "@@PING unplugged ok" || echo "@@PING unplugged FAIL"
+sleep 0.5 # vfo-real rewrites the counters file every 300 ms
+counters unplugged
 finish DONE

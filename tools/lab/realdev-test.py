@@ -125,6 +125,15 @@ def check(result, counters, lines):
          "VF-again phase: too few frames sent on the VF")
     need(counters["vf-again"]["tx_on_primary"] == "1", "VF-again phase: transmit not on the VF")
     need(counters["vf-again"]["verifier_violations"] == "0", "verifier violations counted")
+    # QEMU unplugged the primary: a surprise removal, traffic on virtio.
+    if "unplugged" not in counters:
+        failures.append("no counters after the primary's unplug")
+        return failures
+    need(delta(counters, "vf-again", "unplugged", "detaches") >= 1, "no detach counted")
+    need(counters["unplugged"]["state"] == "absent", "the pair kept the unplugged VF")
+    need(delta(counters, "vf-again", "unplugged", "tx_standby") >= 3,
+         "after the unplug: pings not sent on virtio")
+    need("@@PING unplugged ok" in lines, "ping after the unplug failed")
     return failures
 
 
@@ -178,6 +187,9 @@ def main():
                       flush=True)
                 info = qmp.command("human-monitor-command", {"command-line": "info network"})
                 print(info.get("return", info), flush=True)
+            elif line.startswith("@@QMP device_del"):
+                reply = qmp.command("device_del", {"id": "hostdev0"})
+                print(f"realdev: QMP device_del hostdev0: {reply}", flush=True)
             elif line.startswith("@@COUNTERS "):
                 phase, c = parse_counters(line)
                 counters[phase] = c
