@@ -168,3 +168,13 @@ void emu_hugedma_usage(emu_hugedma *h, uint64_t *live_blocks, uint64_t *failed)
     *failed = h->failed;
     pthread_mutex_unlock(&h->mu);
 }
+
+void *emu_hugedma_va(emu_hugedma *h, uint64_t dev_addr, size_t len)
+{
+    for (unsigned p = 0; p < h->n; p++) {
+        uint64_t pa = h->pages[p].pa;
+        if (dev_addr >= pa && len <= HUGE_SIZE && dev_addr - pa <= HUGE_SIZE - len)
+            return h->pages[p].va + (dev_addr - pa);
+    }
+    return NULL;
+}

@@ -24,6 +24,9 @@ emu_hugedma *emu_hugedma_create(unsigned pages, char *err, size_t errlen);
 void emu_hugedma_destroy(emu_hugedma *h);
 /* The ops for emu_device_desc.dma; valid while h lives. */
 const emu_dma_ops *emu_hugedma_ops(emu_hugedma *h);
+/* The host address of [dev_addr, dev_addr+len) inside one hugepage, or NULL
+ * (for fault injection by a test harness). */
+void *emu_hugedma_va(emu_hugedma *h, uint64_t dev_addr, size_t len);
 /* Blocks handed out and not yet freed, and allocations that found no room. */
 void emu_hugedma_usage(emu_hugedma *h, uint64_t *live_blocks, uint64_t *failed);
 

@@ -435,3 +435,16 @@ void emu_pcireal_get_stats(emu_pcireal *p, emu_pcireal_stats *out)
     *out = p->st;
     out->interrupts = __atomic_load_n(&p->st.interrupts, __ATOMIC_RELAXED);
 }
+
+uint32_t emu_pcireal_cfg_read_raw(emu_pcireal *p, uint32_t off, unsigned size)
+{
+    return cfg_raw_read(p, off, size);
+}
+
+volatile void *emu_pcireal_bar(emu_pcireal *p, unsigned bar, uint64_t *size)
+{
+    if (bar >= EMU_PCI_BARS || !p->bar[bar].va)
+        return NULL;
+    *size = p->bar[bar].size;
+    return p->bar[bar].va;
+}

@@ -51,4 +51,10 @@ void emu_pcireal_close(emu_pcireal *p);
 void emu_pcireal_device_desc(emu_pcireal *p, const char *instance, emu_device_desc *desc);
 void emu_pcireal_get_stats(emu_pcireal *p, emu_pcireal_stats *out);
 
+/* For fault injection by a test harness: the function's real configuration
+ * space (BAR registers unvirtualized) and a mapped memory BAR (NULL if
+ * absent). Racing the driver's own accesses is the caller's business. */
+uint32_t emu_pcireal_cfg_read_raw(emu_pcireal *p, uint32_t off, unsigned size);
+volatile void *emu_pcireal_bar(emu_pcireal *p, unsigned bar, uint64_t *size);
+
 #endif /* EMU_PCIREAL_H */

@@ -2,8 +2,9 @@
 # /init of the lab guest (tools/lab/mkinitramfs.sh). Kernel command line:
 #   vfo.mode=test   the real-device test (tools/lab/realdev-test.py drives
 #                   QEMU from the host): pairs, traffic on the VF, set_link
-#                   off (virtio), on (VF again), device_del (surprise
-#                   removal); prints "@@" lines the host reads; powers off
+#                   off (virtio), on (VF again), a used index that jumps
+#                   (SIGUSR1 to vfo-real), device_del (surprise removal);
+#                   prints "@@" lines the host reads; powers off
 #   vfo.mode=shell  vfo-real in the background, then a shell on the console
 #   vfo.port=N      the host's TCP sink port (QEMU user networking: 10.0.2.2)
 #   vfo.secs=N      length of each traffic phase in seconds (default 4)
@@ -100,6 +101,16 @@ iperf_rc=$?
 iperf_pid=
 cat /run/iperf.log
 echo "@@IPERF $iperf_rc"
+# Malformed input from the real device: the virtio RX queue's used index
+# jumps (vfo-real writes it on SIGUSR1); vfo must notice, say so and recover.
+sleep 1 # quiet: QEMU must not publish the next index first
+echo "@@PHASE fault"
+kill -USR1 $vfo_pid
+sleep 3
+wait_for tx_on_primary 1 20 || finish "FAIL transmit did not return to the VF after the fault"
+ping -c 3 -W 2 10.0.2.2 > /run/ping4.log 2>&1 && echo "@@PING fault ok" || echo "@@PING fault FAIL"
+sleep 0.5
+counters fault
 # QEMU unplugs the primary (device_del): the guest kernel ejects it without
 # asking user space, the interface vanishes: a surprise removal for vfo.
 echo "@@QMP device_del"

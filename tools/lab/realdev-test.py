@@ -7,7 +7,9 @@ The guest (tools/lab/guest-init.sh, vfo.mode=test) pings the host and runs
 one iperf3 TCP stream to the host's iperf3 server (QEMU user networking:
 10.0.2.2 is the host's loopback) while this script, asked by "@@QMP" lines on
 the serial console, turns the e1000e's link off (traffic must move to virtio)
-and on again (back to the VF). vfo's control-device counters, printed by the
+and on again (back to the VF); then the virtio receive ring's used index is
+made to jump (vfo must notice and reset the device) and QEMU unplugs the
+e1000e (a surprise removal). vfo's control-device counters, printed by the
 guest at each phase boundary, prove which path carried what.
 
 Exit status: 0 pass, 1 fail, 77 skipped (not root, or the prerequisites are
@@ -125,6 +127,14 @@ def check(result, counters, lines):
          "VF-again phase: too few frames sent on the VF")
     need(counters["vf-again"]["tx_on_primary"] == "1", "VF-again phase: transmit not on the VF")
     need(counters["vf-again"]["verifier_violations"] == "0", "verifier violations counted")
+    # Malformed input: the RX used index jumped; vfo noticed and reset the device.
+    need(any("FAULT" in l and "used index" in l for l in lines), "no fault was injected")
+    need(any("DRIVER" in l and "recovering the virtio device (reset)" in l for l in lines),
+         "vfo did not recover the device after the used index jumped")
+    need("@@PING fault ok" in lines, "ping after the fault failed")
+    if "fault" in counters and "unplugged" in counters:
+        need(delta(counters, "fault", "unplugged", "rx_standby") >= 1,
+             "virtio received nothing after its reset")
     # QEMU unplugged the primary: a surprise removal, traffic on virtio.
     if "unplugged" not in counters:
         failures.append("no counters after the primary's unplug")

@@ -27,12 +27,14 @@
 #define VIRTIO_NET_MODERN 0x1041
 #define POLL_NS           100000000ull /* 100 ms */
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_fault;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGUSR1)
+        g_fault = 1;
+    else
+        g_stop = 1;
 }
 
 void real_event(real *r, const char *what, const char *fmt, ...)
@@ -175,11 +177,19 @@ static int setup(real *r)
 static void run(real *r)
 {
     uint64_t until = r->o.seconds > 0 ? emu_now_ns(r->rt) + (uint64_t)(r->o.seconds * 1e9) : 0;
-    unsigned tick = 0;
+    unsigned tick = 0, fault_ticks = 0;
     while (!g_stop && !emu_failed(r->rt) && (!until || emu_now_ns(r->rt) < until)) {
         emu_run_for(r->rt, POLL_NS);
         real_pairs_poll(r, ++tick % 3 == 0); /* counters refreshed every 300 ms */
+        if (g_fault) {
+            g_fault = 0;
+            real_fault_used_jump(r);
+            fault_ticks = 20; /* the driver's messages of the next 2 s */
+        } else if (fault_ticks && --fault_ticks == 0) {
+            real_fault_report(r);
+        }
     }
+    real_fault_report(r);
 }
 
 /* Removes everything in order; 0 when the verifier stayed clean. */
@@ -231,6 +241,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (setup(&r) == 0) {
         real_event(&r, "READY", "vfo on virtio0, waiting for the failover primary");

@@ -58,6 +58,7 @@ typedef struct real {
     uint64_t generation;
     uint32_t last_state, last_flags;
     bool seen_adapter;
+    FILE *trace; /* ndisemu's trace while a fault is injected */
 } real;
 
 /* One timeline line: "[  12.345] WHAT  detail". Any thread. */
@@ -68,6 +69,11 @@ void real_event(real *r, const char *what, const char *fmt, ...)
 void real_vf_event(void *ctx, const emu_netwatch_event *ev);
 void real_vf_unwire(real *r);   /* closes the interface's socket */
 void real_vf_teardown(real *r); /* frees the emulated VF (after emu_destroy) */
+
+/* fault.c: the virtio TX queue's used index jumps (SIGUSR1); report the
+ * driver's messages a moment later. */
+void real_fault_used_jump(real *r);
+void real_fault_report(real *r);
 
 /* pairs.c */
 int real_pairs_start(real *r);
