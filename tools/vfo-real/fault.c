@@ -12,14 +12,14 @@
 
 #include "real.h"
 
-#define PCI_CAP_PTR        0x34
-#define PCI_CAP_ID_VENDOR  0x09
-#define VIRTIO_CAP_COMMON  1
-#define COMMON_Q_SELECT    0x16
-#define COMMON_Q_DEVICE    0x30
+#define PCI_CAP_PTR         0x34
+#define PCI_CAP_ID_VENDOR   0x09
+#define VIRTIO_CAP_COMMON   1
+#define COMMON_Q_SELECT     0x16
+#define COMMON_Q_DEVICE     0x30
 #define VIRTIO_NET_RX_QUEUE 0
-#define USED_IDX_OFFSET    2
-#define JUMP               0x4000 /* more than any queue size */
+#define USED_IDX_OFFSET     2
+#define JUMP                0x4000 /* more than any queue size */
 
 static volatile uint8_t *common_cfg(real *r)
 {
