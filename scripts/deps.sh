@@ -20,7 +20,23 @@ for pkg in $(grep -v '^[[:space:]]*#' "$list" | awk '{print $1}'); do
     esac
 done
 
-[ -z "$missing" ] && exit 0
+# The lab guest's kernel package (downloaded, not installed: guest-kernel.sh).
+kernel_ok() {
+    "$here/../tools/lab/guest-kernel.sh" path >/dev/null 2>&1
+}
+fetch_kernel() {
+    kernel_ok && return 0
+    if [ "$(id -u)" -ne 0 ] || [ "${1:-}" = "--check" ]; then
+        echo "deps: the lab guest's kernel package is missing: run as root: $here/../tools/lab/guest-kernel.sh fetch" >&2
+        return 1
+    fi
+    "$here/../tools/lab/guest-kernel.sh" fetch
+}
+
+if [ -z "$missing" ]; then
+    fetch_kernel "${1:-}"
+    exit $?
+fi
 
 line="apt-get install -y --no-install-recommends$missing"
 if [ "${1:-}" = "--check" ]; then
@@ -42,3 +58,4 @@ if ! apt-get install -y --no-install-recommends $missing >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends $missing
 fi
+fetch_kernel

@@ -219,6 +219,7 @@ static bool adapter_alloc(NDIS_HANDLE handle, PNDIS_MINIPORT_INIT_PARAMETERS ip,
     NdisAllocateSpinLock(&ad->tx_lock);
     NdisAllocateSpinLock(&ad->rx_lock);
     NdisAllocateSpinLock(&ad->ctrl_lock);
+    NdisAllocateSpinLock(&ad->sg_lock);
     return true;
 }
 
@@ -242,6 +243,7 @@ static void adapter_teardown(vfo_adapter *ad)
     NdisFreeSpinLock(&ad->tx_lock);
     NdisFreeSpinLock(&ad->rx_lock);
     NdisFreeSpinLock(&ad->ctrl_lock);
+    NdisFreeSpinLock(&ad->sg_lock);
     vfo_free(ad->handle, ad, VFO_TAG_ADAPTER);
 }
 

@@ -179,8 +179,11 @@ static void prepare(vfo_adapter *ad, vfo_tx_req *req)
         post(ad, req);
         return;
     }
+    /* DISPATCH_LEVEL only (its IRQL rule); sends may come at PASSIVE_LEVEL. */
+    NdisAcquireSpinLock(&ad->sg_lock);
     NDIS_STATUS st = NdisMAllocateNetBufferSGList(ad->os.dma, nb, req, NDIS_SG_LIST_WRITE_TO_DEVICE,
                                                   req->sgl_buf, ad->sgl_size);
+    NdisReleaseSpinLock(&ad->sg_lock);
     if (st != NDIS_STATUS_SUCCESS) {
         vfo_count(&ad->ctr.tx_dropped, 1);
         frame_done(ad, req, NDIS_STATUS_RESOURCES);

@@ -277,6 +277,11 @@ struct vfo_adapter {
     ULONG sgl_size;
     vnet_link_info link;
     NDIS_SPIN_LOCK tx_lock, rx_lock, ctrl_lock;
+    /* Held around NdisMAllocateNetBufferSGList only: it must be called at
+     * DISPATCH_LEVEL and a send may arrive at PASSIVE_LEVEL; acquiring a
+     * spin lock is the portable way to raise (KeRaiseIrql is an inline of
+     * the x64 WDK, not a kernel export). */
+    NDIS_SPIN_LOCK sg_lock;
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
     ULONG filter_inflight; /* receive filter commands the device has not answered */

@@ -33,6 +33,7 @@ vnet_pci *vnet_pci_create(const vnet_pci_opts *o)
     if (!p)
         return NULL;
     uint16_t vectors = o->no_msix ? 0 : VNET_PCI_MSIX;
+    p->dma = o->dma;
     p->glue = emu_vpci_create();
     emu_vnet_params vp = { 0 };
     vp.host = emu_vpci_host_ops();
@@ -73,4 +74,5 @@ void vnet_pci_desc(vnet_pci *p, const char *instance, const char *const *registr
 {
     emu_vpci_device_desc(p->glue, instance, d);
     d->registry = registry;
+    d->dma = p->dma;
 }

@@ -25,6 +25,7 @@ typedef struct vnet_pci_opts {
     bool loopback; /* frames the driver sends come back as receives */
     bool no_msix;
     bool transitional; /* PCI 1AF4:1000, subsystem 1, revision 0 (modern capabilities kept) */
+    const emu_dma_ops *dma; /* DMA memory as for real hardware (emu_device_desc.dma) */
 } vnet_pci_opts;
 
 struct vnet_pci {
@@ -36,6 +37,7 @@ struct vnet_pci {
     size_t last_tx_len;
     void (*on_transmit)(void *ctx, const uint8_t *frame, size_t len);
     void *on_transmit_ctx;
+    const emu_dma_ops *dma;
 };
 
 vnet_pci *vnet_pci_create(const vnet_pci_opts *o);

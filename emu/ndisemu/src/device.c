@@ -227,6 +227,16 @@ static emu_dma_region *dma_add(emu_runtime *rt, emu_adapter *ad, void *host, siz
     return r;
 }
 
+/* Gives a block back to where it came from: the device's emu_dma_ops
+ * (real hardware) or the heap. */
+static void dma_release(emu_adapter *ad, void *host, size_t len, bool bounce)
+{
+    if (bounce)
+        ad->desc.dma->free(ad->desc.dma->ctx, host, len);
+    else
+        free(host);
+}
+
 void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
                                PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress)
 {
@@ -240,17 +250,24 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
                                                    "NdisMAllocateSharedMemory");
     if (!ad || Length == 0)
         return;
-    void *va = aligned_alloc(PAGE_SIZE, (Length + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
+    const emu_dma_ops *dma = ad->desc.dma;
+    uint64_t dev_addr = 0;
+    void *va = dma ? dma->alloc(dma->ctx, Length, &dev_addr)
+                   : aligned_alloc(PAGE_SIZE, (Length + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
     if (!va)
         return;
     memset(va, 0, Length);
     emu_lock(rt);
     emu_dma_region *r = dma_add(rt, ad, va, Length, true);
+    if (r && dma) {
+        r->pa = dev_addr;
+        r->bounce = true;
+    }
     if (r)
         emu_charge(rt, ad->drv, ad, 'mhsN', (int64_t)Length, 1);
     emu_unlock(rt);
     if (!r) {
-        free(va);
+        dma_release(ad, va, Length, dma != NULL);
         return;
     }
     *VirtualAddress = va;
@@ -273,7 +290,7 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
             *pp = r->next;
             emu_charge(rt, r->ad->drv, r->ad, 'mhsN', -(int64_t)r->len, -1);
             emu_unlock(rt);
-            free(r->host);
+            dma_release(r->ad, r->host, r->len, r->bounce);
             free(r);
             return;
         }
@@ -327,6 +344,52 @@ void NdisMDeregisterScatterGatherDma(NDIS_HANDLE NdisMiniportDmaHandle)
     emu_unlock(rt);
 }
 
+/* Real hardware cannot reach the NET_BUFFER's memory: the whole buffer is
+ * copied into one block of the device's DMA memory, described by a list of
+ * one element (as Windows does with map registers for a device that cannot
+ * address a buffer). sgl has room for at least one element. */
+static NDIS_STATUS sg_bounce(emu_runtime *rt, emu_dma *d, PNET_BUFFER nb, PSCATTER_GATHER_LIST sgl,
+                             PVOID ctx)
+{
+    emu_adapter *ad = d->obj.ad;
+    ULONG len = nb->DataLength;
+    uint64_t dev_addr = 0;
+    UCHAR *bounce = len ? ad->desc.dma->alloc(ad->desc.dma->ctx, len, &dev_addr) : NULL;
+    if (!bounce) {
+        if (sgl->Reserved == 1)
+            emu_tfree(sgl);
+        return NDIS_STATUS_RESOURCES;
+    }
+    ULONG done = 0, off = nb->CurrentMdlOffset;
+    for (PMDL m = nb->CurrentMdl; m && done < len; m = m->Next, off = 0) {
+        ULONG n = m->ByteCount - off < len - done ? m->ByteCount - off : len - done;
+        memcpy(bounce + done, (UCHAR *)m->MappedSystemVa + off, n);
+        done += n;
+    }
+    emu_lock(rt);
+    emu_dma_region *r = dma_add(rt, ad, bounce, len, false);
+    if (r) {
+        r->pa = dev_addr;
+        r->bounce = true;
+    }
+    emu_unlock(rt);
+    if (!r) {
+        dma_release(ad, bounce, len, true);
+        if (sgl->Reserved == 1)
+            emu_tfree(sgl);
+        return NDIS_STATUS_RESOURCES;
+    }
+    sgl->NumberOfElements = 1;
+    sgl->Elements[0].Address.QuadPart = (LONGLONG)dev_addr;
+    sgl->Elements[0].Length = len;
+    nb->ScatterGatherList = sgl;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportProcessSGList", ad->drv, ad, DISPATCH_LEVEL);
+    d->d.ProcessSGListHandler(NULL, NULL, sgl, ctx);
+    emu_cb_end(&s);
+    return NDIS_STATUS_SUCCESS;
+}
+
 NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET_BUFFER NetBuffer,
                                          PVOID Context, ULONG Flags, PVOID ScatterGatherListBuffer,
                                          ULONG ScatterGatherListBufferSize)
@@ -357,6 +420,8 @@ NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET
     left = NetBuffer->DataLength;
     off = NetBuffer->CurrentMdlOffset;
     unsigned i = 0;
+    if (d->obj.ad->desc.dma)
+        return sg_bounce(rt, d, NetBuffer, sgl, Context);
     emu_lock(rt);
     for (PMDL m = NetBuffer->CurrentMdl; m && left; m = m->Next, off = 0) {
         ULONG len = m->ByteCount - off < left ? m->ByteCount - off : left;
@@ -389,6 +454,8 @@ void NdisMFreeNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PSCATTER_GATHER
             emu_dma_region *r = *pp;
             if (!r->shared && r->pa == (uint64_t)pSGL->Elements[i].Address.QuadPart) {
                 *pp = r->next;
+                if (r->bounce)
+                    dma_release(r->ad, r->host, r->len, true);
                 free(r);
                 break;
             }
@@ -407,6 +474,8 @@ void emu_dma_drop_adapter(emu_runtime *rt, emu_adapter *ad)
         emu_dma_region *r = *pp;
         if (r->ad == ad && !r->shared) {
             *pp = r->next;
+            if (r->bounce)
+                dma_release(r->ad, r->host, r->len, true);
             free(r);
         } else {
             pp = &r->next;
@@ -780,6 +849,12 @@ uint64_t emu_host_schedule(emu_host *host, uint64_t delay_ns, emu_device_work_fn
     uint64_t id = t ? t->id : 0;
     emu_unlock(rt);
     return id;
+}
+
+uint64_t emu_host_bar_address(emu_host *host, unsigned bar)
+{
+    emu_adapter *ad = host->ad;
+    return bar < EMU_PCI_BARS && ad->desc.bar_size[bar] ? ad->bar_pa[bar] : 0;
 }
 
 bool emu_host_cancel(emu_host *host, uint64_t id)

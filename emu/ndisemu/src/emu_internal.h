@@ -174,6 +174,7 @@ typedef struct emu_dma_region {
     size_t len;
     void *host;
     bool shared; /* shared memory (else: a live scatter/gather mapping) */
+    bool bounce; /* host is a block of the device's emu_dma_ops (real hardware) */
 } emu_dma_region;
 
 typedef struct emu_oid_slot {

@@ -37,6 +37,22 @@ typedef struct emu_host emu_host;
 
 #define EMU_PCI_BARS 6
 
+/* Where DMA memory comes from for a device that is real hardware (a host PCI
+ * function driven from user space): NdisMAllocateSharedMemory takes its
+ * blocks from alloc, with the address the device must use (a physical
+ * address under uio, an IOVA under VFIO); scatter/gather lists bounce each
+ * buffer through such a block (copied in when the list is built: ndisemu's
+ * lists are for sends, NDIS_SG_LIST_WRITE_TO_DEVICE). Without it (NULL in
+ * the device description), ndisemu hands out addresses of its own that only
+ * emu_host_dma_* translate. alloc returns NULL when nothing is left; every
+ * block is physically contiguous and at least 64-byte aligned. Called from
+ * any thread. */
+typedef struct emu_dma_ops {
+    void *(*alloc)(void *ctx, size_t len, uint64_t *dev_addr);
+    void (*free)(void *ctx, void *va, size_t len);
+    void *ctx;
+} emu_dma_ops;
+
 typedef struct emu_device_ops {
     /* PCI configuration space, size 1, 2 or 4 bytes at any offset < 4096. */
     uint32_t (*cfg_read)(void *dev, uint32_t offset, unsigned size);
@@ -60,6 +76,7 @@ typedef struct emu_device_desc {
     const char *const *registry;     /* "Keyword=Value" entries, NULL-terminated, optional */
     const emu_device_ops *ops;
     void *dev;
+    const emu_dma_ops *dma; /* real hardware only; NULL = ndisemu's own addresses */
 } emu_device_desc;
 
 /* Virtual (deterministic scheduler) or monotonic wall-clock (real-time) ns. */
@@ -81,6 +98,16 @@ int emu_host_msix_signal(emu_host *host, unsigned vector);
 typedef void (*emu_device_work_fn)(void *arg);
 uint64_t emu_host_schedule(emu_host *host, uint64_t delay_ns, emu_device_work_fn fn, void *arg);
 bool emu_host_cancel(emu_host *host, uint64_t id);
+
+/* The bus address ndisemu assigned to a BAR (what the miniport finds in its
+ * resource list): a device that stands for real hardware shows it in its
+ * BAR registers, as a hypervisor's virtual BARs do. 0 when the BAR is absent. */
+uint64_t emu_host_bar_address(emu_host *host, unsigned bar);
+
+/* Real-time scheduler only: emu_host_schedule, emu_host_cancel and
+ * emu_schedule (emu.h) may also be called from a thread of the device's own
+ * (one that waits for a real device's interrupt or a socket), until the
+ * device's detach returns; the work then runs on the scheduler's workers. */
 
 #ifdef __cplusplus
 }
