@@ -22,13 +22,13 @@
 struct world;
 
 typedef struct nfmodel {
-    uint32_t stream;                           /* the peer's stream id */
+    uint32_t stream;                              /* the peer's stream id */
     char primary[EMU_HV_MAX_NICS][EMU_HV_ID_LEN]; /* ids seen in PRIMARY_PLUG */
     bool registered[EMU_HV_MAX_NICS];
     unsigned n_primary;
     unsigned n_registered;
-    uint64_t on_standby;  /* the peer's datagrams delivered to a tap */
-    uint64_t would_drop;  /* of these, while a VF was registered */
+    uint64_t on_standby; /* the peer's datagrams delivered to a tap */
+    uint64_t would_drop; /* of these, while a VF was registered */
 } nfmodel;
 
 void nfmodel_init(nfmodel *m, uint32_t peer_stream);
