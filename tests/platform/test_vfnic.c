@@ -244,6 +244,114 @@ static void hardware_defaults_are_offered(void **state)
     assert_int_equal(s.adapter[0].rss_queues, 2); /* X540 VF */
 }
 
+/* The carrier as the owner heard of it (calibrated link-up delay). */
+typedef struct carrier_log {
+    unsigned ups, downs;
+    uint64_t last_wait;
+} carrier_log;
+
+static void on_carrier(void *ctx, emu_vfdev *vf, bool up, uint64_t wait_ns)
+{
+    carrier_log *l = ctx;
+    (void)vf;
+    if (up)
+        l->ups++;
+    else
+        l->downs++;
+    l->last_wait = wait_ns;
+}
+
+/* A VF whose link takes `delay` to come up after every attach, reset and
+ * PF link change, in place of the setup's one. */
+static void use_slow_link_vf(world *w, uint64_t delay, carrier_log *log)
+{
+    emu_vfdev_destroy(w->vf);
+    emu_vfdev_cfg vc = { .model = EMU_VF_X540, .link_up = true, .link_up_delay_ns = delay };
+    memcpy(vc.mac, MAC_G, 6);
+    w->vf = emu_vfdev_create(&vc);
+    emu_vfdev_set_port(w->vf, emu_switch_add_port(w->sw, "vf1"));
+    emu_vfdev_set_carrier_fn(w->vf, on_carrier, log);
+}
+
+static void media_is(world *w, bool connected, uint32_t ups, uint32_t downs)
+{
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    assert_int_equal(s.adapter[0].media_connected, connected);
+    assert_int_equal(s.adapter[0].link_ups, ups);
+    assert_int_equal(s.adapter[0].link_downs, downs);
+    assert_int_equal(emu_vfdev_carrier(w->vf), connected);
+}
+
+static void link_up_delay_after_attach_link_up_and_reset(void **state)
+{
+    world *w = *state;
+    static carrier_log log;
+    memset(&log, 0, sizeof(log));
+    use_slow_link_vf(w, 100 * MS, &log);
+    plug_vf(w, NULL); /* 10 ms: the driver runs, the link is still negotiating */
+    media_is(w, false, 0, 0);
+    assert_int_equal(log.downs, 1);
+    assert_int_equal(log.last_wait, 100 * MS);
+    assert_int_equal(emu_run_for(w->rt, 85 * MS), EMU_OK);
+    media_is(w, false, 0, 0);
+    assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
+    media_is(w, true, 1, 0);
+    assert_int_equal(log.ups, 1);
+    /* The PF's link down: the carrier drops at once; up: the delay again. */
+    emu_vfdev_set_link(w->vf, false);
+    assert_int_equal(emu_run_for(w->rt, 5 * MS), EMU_OK);
+    media_is(w, false, 1, 1);
+    assert_int_equal(log.last_wait, 0);
+    emu_vfdev_set_link(w->vf, true);
+    assert_int_equal(emu_run_for(w->rt, 90 * MS), EMU_OK);
+    media_is(w, false, 1, 1);
+    assert_int_equal(emu_run_for(w->rt, 15 * MS), EMU_OK);
+    media_is(w, true, 2, 1);
+    /* A PF reset: the driver recovers at once, the link after the delay. */
+    emu_vfdev_pf_reset(w->vf);
+    assert_int_equal(emu_run_for(w->rt, 50 * MS), EMU_OK);
+    media_is(w, false, 2, 2);
+    assert_int_equal(emu_run_for(w->rt, 60 * MS), EMU_OK);
+    media_is(w, true, 3, 2);
+    assert_int_equal(log.ups, 3);
+    assert_int_equal(log.downs, 3);
+}
+
+static void link_that_never_comes_up(void **state)
+{
+    world *w = *state;
+    static carrier_log log;
+    memset(&log, 0, sizeof(log));
+    use_slow_link_vf(w, EMU_VFDEV_LINK_NEVER, &log);
+    plug_vf(w, NULL);
+    assert_int_equal(emu_run_for(w->rt, 10000 * MS), EMU_OK);
+    media_is(w, false, 0, 0);
+    assert_int_equal(log.ups, 0);
+    assert_int_equal(log.last_wait, EMU_VFDEV_LINK_NEVER);
+    guest_exchange(w->rt, w->ctl, w->peer, 50);
+    emu_vfdev_stats vs;
+    emu_vfdev_get_stats(w->vf, &vs);
+    assert_int_equal(vs.tx_frames, 0); /* nothing leaves a VF without a link */
+}
+
+/* A hot-add the guest enumerates later: the slot is ADDING until then. */
+static void probe_delay_defers_the_add(void **state)
+{
+    world *w = *state;
+    emu_device_desc d;
+    emu_vfdev_device_desc(w->vf, "vf0", &d);
+    assert_int_equal(emu_pcibus_plug_after(w->bus, 0, &d, 200 * MS), EMU_OK);
+    assert_int_equal(emu_run_for(w->rt, 190 * MS), EMU_OK);
+    assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_ADDING);
+    assert_null(emu_find_adapter(w->rt, "vf0"));
+    assert_int_equal(w->events[EMU_SLOT_ADDED], 0);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    assert_int_equal(emu_pcibus_state(w->bus, 0), EMU_SLOT_PRESENT);
+    assert_non_null(emu_find_adapter(w->rt, "vf0"));
+    assert_int_equal(w->events[EMU_SLOT_ADDED], 1);
+}
+
 static void surprise_removal_fails_sends_and_unbinds(void **state)
 {
     world *w = *state;
@@ -282,6 +390,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(link_down_up_is_indicated_and_blocks_traffic, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(pf_reset_is_recovered, setup, teardown),
+        cmocka_unit_test_setup_teardown(link_up_delay_after_attach_link_up_and_reset, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(link_that_never_comes_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(probe_delay_defers_the_add, setup, teardown),
         cmocka_unit_test_setup_teardown(registry_keywords_narrow_offloads, setup, teardown),
         cmocka_unit_test_setup_teardown(hardware_defaults_are_offered, setup, teardown),
         cmocka_unit_test_setup_teardown(surprise_removal_fails_sends_and_unbinds, setup, teardown),

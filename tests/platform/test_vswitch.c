@@ -213,6 +213,30 @@ static void flooding_to_both_paths_is_optional(void **state)
     assert_int_equal(w->s_tap.n, 1);
 }
 
+/* An observer sees what the station was given, nothing else; a port
+ * that is down gives (and shows) nothing. */
+static void observer_sees_what_the_station_gets(void **state)
+{
+    world *w = *state;
+    static station seen;
+    memset(&seen, 0, sizeof(seen));
+    emu_port_observe(w->tap, station_rx, &seen);
+    send_frame(w->tap, MAC_P, MAC_G, 1); /* from the tap's station: not shown */
+    assert_int_equal(send_frame(w->peer, MAC_G, MAC_P, 2), 1);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.tag[0], 2);
+    assert_int_equal(seen.from[0], emu_port_id(w->peer));
+    assert_int_equal(w->s_tap.n, 1);
+    emu_port_set_up(w->tap, false);
+    send_frame(w->peer, MAC_G, MAC_P, 3);
+    assert_int_equal(seen.n, 1);
+    emu_port_set_up(w->tap, true);
+    emu_port_observe(w->tap, NULL, NULL);
+    send_frame(w->peer, MAC_G, MAC_P, 4);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(w->s_tap.n, 2);
+}
+
 static void disconnected_port_counts_drops(void **state)
 {
     world *w = *state;
@@ -277,6 +301,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(flooding_to_both_paths_is_optional, setup, teardown),
         cmocka_unit_test_setup_teardown(disconnected_port_counts_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(observer_sees_what_the_station_gets, setup, teardown),
         cmocka_unit_test_setup_teardown(impairment_drops_duplicates_and_swaps_exact_counts, setup,
                                         teardown),
     };

@@ -235,6 +235,10 @@ static int peer_subject(world *w, char p[4][64], unsigned n, cval *v, char *err,
 static int vf_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
 {
     emu_vfdev *vf = n == 3 ? emu_hv_vf(w->hv, p[1]) : NULL;
+    if (!vf && n == 3 && strcmp(p[2], "carrier") == 0 && emu_hv_visible(w->hv, p[1]) == false) {
+        num(v, 0); /* hidden or gone: no VF, no carrier */
+        return 0;
+    }
     if (!vf) {
         snprintf(err, errlen, "vf.<primary id>.<field> for a primary with a VF");
         return -1;
@@ -245,8 +249,24 @@ static int vf_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, s
                         { "rx", s.rx_frames },
                         { "resets", s.resets },
                         { "tx_lost", s.tx_lost },
-                        { "rx_no_buffer", s.rx_no_buffer } };
+                        { "rx_no_buffer", s.rx_no_buffer },
+                        { "carrier", emu_vfdev_carrier(vf) } };
     return PICK(t, p[2], "vf");
+}
+
+/* model.net_failover.<field>: what Linux's receive rule would have done
+ * with this run's traffic (nfmodel.h; a model, not a Linux run). */
+static int model_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
+{
+    if (n != 3 || strcmp(p[1], "net_failover") != 0) {
+        snprintf(err, errlen, "model.net_failover.<field>");
+        return -1;
+    }
+    const named t[] = {
+        { "in_lost", __atomic_load_n(&w->nf.would_drop, __ATOMIC_RELAXED) },
+        { "in_on_virtio", __atomic_load_n(&w->nf.on_standby, __ATOMIC_RELAXED) },
+    };
+    return PICK(t, p[2], "model.net_failover");
 }
 
 static int adapter_subject(world *w, const char *id, cval *v)
@@ -336,6 +356,8 @@ int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errle
         return peer_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "vf") == 0) {
         return vf_subject(w, p, n, v, err, errlen);
+    } else if (strcmp(p[0], "model") == 0) {
+        return model_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "standby") == 0) {
         return standby_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "service") == 0 || strcmp(p[0], "binding") == 0) {

@@ -43,6 +43,16 @@ static int set_duration(const scn_cmd *c, uint64_t *field)
     return scn_duration(c->argv[2], field) ? 0 : -1;
 }
 
+/* A link-up delay: a duration, or "never" (the carrier never comes up). */
+static bool link_delay(const char *v, uint64_t *ns)
+{
+    if (strcmp(v, "never") == 0) {
+        *ns = EMU_VFDEV_LINK_NEVER;
+        return true;
+    }
+    return scn_duration(v, ns);
+}
+
 static int set_flag(const char *v, bool *field)
 {
     return on_off(v, field) ? 0 : -1;
@@ -88,6 +98,10 @@ static int set_option(world *w, const scn_cmd *c)
         return set_duration(c, &h->cancel_wait_ns);
     if (strcmp(k, "eject-delay") == 0)
         return set_duration(c, &h->eject_delay_ns);
+    if (strcmp(k, "probe-delay") == 0)
+        return set_duration(c, &h->probe_delay_ns);
+    if (strcmp(k, "link-up-delay") == 0)
+        return link_delay(v, &h->link_up_delay_ns) ? 0 : -1;
     if (strcmp(k, "unplug") == 0) {
         int r = set_word(v, "eject", "surprise", word, sizeof(word));
         h->surprise_unplug = r == 0 && strcmp(word, "surprise") == 0;
@@ -249,6 +263,10 @@ static int primary_word(emu_hv_primary_cfg *p, const char *word, const char **re
         return parse_u32(v, &p->vf.mtu) && p->vf.mtu >= 576 && p->vf.mtu <= 9216 ? 0 : -1;
     else if ((v = scn_kv(word, "eject-delay")))
         return scn_duration(v, &p->eject_delay_ns) ? 0 : -1;
+    else if ((v = scn_kv(word, "link-up-delay")))
+        return (p->link_up_delay_set = link_delay(v, &p->link_up_delay_ns)) ? 0 : -1;
+    else if ((v = scn_kv(word, "dst-link-up-delay")))
+        return (p->dst_link_up_delay_set = link_delay(v, &p->dst_link_up_delay_ns)) ? 0 : -1;
     else if ((v = scn_kv(word, "reg")) && strchr(v, '=') && *n_reg < 8)
         reg[(*n_reg)++] = v;
     else

@@ -290,10 +290,12 @@ static void set_interval(cval *v, uint64_t from, uint64_t to, const char *none)
         snprintf(v->str, sizeof(v->str), "%.3fms", (double)v->num / 1e6);
 }
 
-/* How soon a new VF carried the guest's traffic. */
+/* How soon a new VF carried the guest's traffic: from the primary's last
+ * event of `kind` whose detail starts with `detail` (switchover: its
+ * PRIMARY_PLUG; switchback: its VF's carrier coming up). */
 
-static int switchover_subject(world *w, char p[4][64], unsigned n, cval *v, char *err,
-                              size_t errlen)
+static int first_on_vf_subject(world *w, char p[4][64], unsigned n, const char *kind,
+                               const char *detail, cval *v, char *err, size_t errlen)
 {
     emu_vfdev *vf = n == 2 ? emu_hv_vf(w->hv, p[1]) : NULL;
     emu_port *port = vf ? emu_vfdev_port(vf) : NULL;
@@ -301,11 +303,12 @@ static int switchover_subject(world *w, char p[4][64], unsigned n, cval *v, char
     size_t n_ev = emu_hv_events(w->hv, &ev);
     uint64_t added = UINT64_MAX;
     for (size_t i = 0; i < n_ev; i++) {
-        if (!strcmp(ev[i].kind, "PRIMARY_PLUG") && !strcmp(ev[i].subject, p[1]))
+        if (!strcmp(ev[i].kind, kind) && !strcmp(ev[i].subject, p[1]) &&
+            !strncmp(ev[i].detail, detail, strlen(detail)))
             added = ev[i].t_ns;
     }
     if (!port || added == UINT64_MAX) {
-        snprintf(err, errlen, "switchover.<primary id> for a primary that was plugged");
+        snprintf(err, errlen, "%s.<primary id> for a primary with a %s %s", p[0], kind, detail);
         return -1;
     }
     dir_logs d;
@@ -407,6 +410,8 @@ int guest_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_
     if (strcmp(p[0], "mem") == 0)
         return mem_subject(w, p, n, v, err, errlen);
     if (strcmp(p[0], "switchover") == 0)
-        return switchover_subject(w, p, n, v, err, errlen);
+        return first_on_vf_subject(w, p, n, "PRIMARY_PLUG", "", v, err, errlen);
+    if (strcmp(p[0], "switchback") == 0)
+        return first_on_vf_subject(w, p, n, "VF_CARRIER", "up", v, err, errlen);
     return 1;
 }

@@ -39,7 +39,29 @@ static bool marked(const emu_hv_event *e)
     return strcmp(e->kind, "UNPLUG_PRIMARY") == 0 || strcmp(e->kind, "DEVICE_DELETED") == 0 ||
            strcmp(e->kind, "STOP") == 0 || strcmp(e->kind, "RESUME") == 0 ||
            strcmp(e->kind, "DEVICE_ADDED") == 0 || strcmp(e->kind, "MARK") == 0 ||
-           strcmp(e->kind, "VF_LINK") == 0 || strcmp(e->kind, "VF_RESET") == 0;
+           strcmp(e->kind, "VF_LINK") == 0 || strcmp(e->kind, "VF_RESET") == 0 ||
+           strcmp(e->kind, "VF_CARRIER") == 0;
+}
+
+/* The VFs' link-down windows (VF_CARRIER down to up) as shaded bands. */
+static void shade_carrier_down(FILE *f, const emu_hv_event *ev, size_t n, double end_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ev[i].kind, "VF_CARRIER") != 0 || strncmp(ev[i].detail, "down", 4) != 0)
+            continue;
+        double to = end_ms;
+        for (size_t k = i + 1; k < n; k++) {
+            if (strcmp(ev[k].kind, "VF_CARRIER") == 0 &&
+                strcmp(ev[k].subject, ev[i].subject) == 0) {
+                to = (double)ev[k].t_ns / 1e6;
+                break;
+            }
+        }
+        fprintf(f,
+                "set object rect from %.3f, graph 0 to %.3f, graph 1 behind fc rgb '#ffe0e0' "
+                "fs solid noborder\n",
+                (double)ev[i].t_ns / 1e6, to);
+    }
 }
 
 static int write_script(world *w, const char *title, const char *data, const char *png,
@@ -61,9 +83,12 @@ static int write_script(world *w, const char *title, const char *data, const cha
         fprintf(f, "set arrow from %.3f, graph 0 to %.3f, graph 1 nohead dt 2 lc rgb 'gray'\n", x,
                 x);
         k++;
-        fprintf(f, "set label %u '%s %s' at %.3f, graph %.2f rotate by 90 font ',8'\n", k,
-                ev[i].kind, ev[i].subject, x, 0.55 + 0.1 * (k % 4));
+        bool carrier = strcmp(ev[i].kind, "VF_CARRIER") == 0;
+        const char *how = !carrier ? "" : strncmp(ev[i].detail, "up", 2) == 0 ? " up" : " down";
+        fprintf(f, "set label %u '%s %s%s' at %.3f, graph %.2f rotate by 90 font ',8'\n", k,
+                ev[i].kind, ev[i].subject, how, x, 0.55 + 0.1 * (k % 4));
     }
+    shade_carrier_down(f, ev, n, (double)w->end_ns / 1e6);
     fprintf(f,
             "plot '%s' u 1:2 w l t 'guest->peer via VF', '' u 1:3 w l t 'guest->peer via virtio', "
             "'' u 1:4 w l t 'peer->guest via VF', '' u 1:5 w l t 'peer->guest via virtio'\n",

@@ -46,7 +46,7 @@ static bool splits(const emu_hv_event *e)
     static const char *const kinds[] = { "UNPLUG_PRIMARY", "DEVICE_DELETED", "STOP",
                                          "RESUME",         "DEVICE_ADDED",   "VF_LINK",
                                          "VF_RESET",       "DEVICE_DEL",     "MARK",
-                                         "STANDBY_LINK" };
+                                         "STANDBY_LINK",   "VF_CARRIER" };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (strcmp(e->kind, kinds[i]) == 0)
             return true;
@@ -162,6 +162,15 @@ void report_results(world *w, const run_results *rr, FILE *out)
                 port_name(w, r.chg[i].from_port), port_name(w, r.chg[i].to_port),
                 (double)(r.chg[i].first_ns - r.chg[i].last_ns) / 1e6,
                 (double)r.chg[i].last_ns / 1e6, (double)r.chg[i].first_ns / 1e6);
+    fprintf(out, "MODEL, not a Linux run: Linux net_failover's receive rule on this run's traffic\n"
+                 "  (drivers/net/net_failover.c drops what arrives on virtio while a VF is\n"
+                 "  registered, whatever its link; docs/scenarios.md)\n");
+    fprintf(out, "  %-40s %10llu\n", "peer -> guest datagrams on virtio",
+            (unsigned long long)__atomic_load_n(&w->nf.on_standby, __ATOMIC_RELAXED));
+    fprintf(out, "  %-40s %10llu   (this run lost %llu)\n",
+            "of these net_failover would have dropped",
+            (unsigned long long)__atomic_load_n(&w->nf.would_drop, __ATOMIC_RELAXED),
+            (unsigned long long)r.in.lost);
     fprintf(out,
             "per event (packets sent in the window)   in: lost gap dups | out: lost gap dups\n");
     for (unsigned i = 0; i < r.n_win; i++)
@@ -245,7 +254,10 @@ static void json_traffic(world *w, FILE *f, const results *r)
                 (unsigned long long)r->win_out[i].lost, (double)r->win_out[i].longest_gap_ns / 1e6,
                 i + 1 < r->n_win ? "," : "");
     }
-    fprintf(f, "    ]\n  },\n");
+    fprintf(f, "    ],\n    \"model_net_failover\": {\"in_on_virtio\": %llu, \"in_lost\": %llu}\n",
+            (unsigned long long)__atomic_load_n(&w->nf.on_standby, __ATOMIC_RELAXED),
+            (unsigned long long)__atomic_load_n(&w->nf.would_drop, __ATOMIC_RELAXED));
+    fprintf(f, "  },\n");
 }
 
 int report_json(world *w, const run_results *r, const char *scenario, const char *path)

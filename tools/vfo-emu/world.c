@@ -35,6 +35,11 @@ void world_defaults(world *w, FILE *out)
     w->o.rate = 1000;
     w->o.payload = 64;
     w->o.tcpip = true;
+    /* The platform's timings as measured on real QEMU (hv.h); a scenario's
+     * "set" changes them, saying why. */
+    w->o.hv.eject_delay_ns = EMU_HV_DEFAULT_EJECT_DELAY_NS;
+    w->o.hv.probe_delay_ns = EMU_HV_DEFAULT_PROBE_DELAY_NS;
+    w->o.hv.link_up_delay_ns = EMU_HV_DEFAULT_LINK_UP_DELAY_NS;
     snprintf(w->o.vf_range, sizeof(w->o.vf_range), "ndis5");
     snprintf(w->o.first_host, sizeof(w->o.first_host), "src");
     set_path(&w->standby, VFO_EMU_STANDBY_SO, NULL);
@@ -64,6 +69,7 @@ void world_fail(world *w, unsigned line, const char *fmt, ...)
 static void on_event(void *ctx, const emu_hv_event *e)
 {
     world *w = ctx;
+    nfmodel_event(w, e);
     if (w->o.progress && w->out)
         fprintf(w->out, "  %10.3f ms  %-20s %-14s %s\n", (double)e->t_ns / 1e6, e->kind, e->subject,
                 e->detail);
@@ -81,6 +87,7 @@ int world_create(world *w)
     w->hv = w->net ? emu_hv_create(w->rt, w->net, w->o.first_host, &w->o.hv) : NULL;
     if (!w->hv)
         return EMU_ERR_NOMEM;
+    nfmodel_init(&w->nf, w->peer_cfg.stream);
     emu_hv_set_event_fn(w->hv, on_event, w);
     return EMU_OK;
 }

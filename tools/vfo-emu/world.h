@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "hv.h"
+#include "nfmodel.h"
 #include "ndisemu/emu.h"
 #include "peer.h"
 #include "seqstat.h"
@@ -81,6 +82,8 @@ typedef struct world {
     struct vsvc_mem_store *svc_store; /* its records: outlive a stop */
     struct vsvc_emu_stats svc_stats;  /* its counters when it stopped */
     char netcfg_holder[64];           /* "service lock": who holds INetCfg's write lock */
+
+    nfmodel nf; /* what net_failover's receive rule would have dropped (a model) */
 
     emu_driver *standby_drv;   /* the driver under test, once loaded */
     struct guest_watch *watch; /* its pairs' states in the timeline (guest.c) */

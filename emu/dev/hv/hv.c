@@ -169,16 +169,79 @@ static void slot_event(void *ctx, unsigned slot, emu_slot_event ev, int status)
 
 /* ---- plugging ---- */
 
-static int plug(emu_hv *hv, slot_owner o, const emu_device_desc *desc, int *slot_out)
+static int plug(emu_hv *hv, slot_owner o, const emu_device_desc *desc, uint64_t probe_delay,
+                int *slot_out)
 {
     int slot = free_slot(hv);
     if (slot < 0)
         return EMU_ERR_BUSY;
     hv->owner[slot] = o;
-    int err = emu_pcibus_plug(hv->bus, (unsigned)slot, desc);
+    int err = emu_pcibus_plug_after(hv->bus, (unsigned)slot, desc, probe_delay);
     if (!err)
         *slot_out = slot;
     return err;
+}
+
+typedef struct carrier_msg {
+    emu_hv *hv;
+    emu_vfdev *vf;
+    bool up;
+    uint64_t wait_ns;
+} carrier_msg;
+
+static void describe_wait(char *buf, size_t len, uint64_t wait_ns)
+{
+    if (wait_ns == EMU_VFDEV_LINK_NEVER)
+        snprintf(buf, len, "down: the link never comes up");
+    else if (wait_ns)
+        snprintf(buf, len, "down: up in %.3f ms (link-up delay)", (double)wait_ns / 1e6);
+    else
+        snprintf(buf, len, "down: the PF's link is down");
+}
+
+/* The timeline's record of a VF's carrier (platform work: the VF told us
+ * from its device work, where the hv's lock cannot be taken). */
+static void carrier_work(void *arg)
+{
+    carrier_msg *m = arg;
+    emu_hv *hv = m->hv;
+    hv_lock(hv);
+    for (unsigned i = 0; i < hv->n_primary; i++) {
+        hv_primary *p = &hv->primary[i];
+        if (p->vf != m->vf)
+            continue;
+        uint64_t now = emu_now_ns(hv->rt);
+        if (m->up) {
+            hv_event(hv, "VF_CARRIER", p->id, "up after %.3f ms down",
+                     (double)(now - p->carrier_down_ns) / 1e6);
+        } else {
+            char what[64];
+            describe_wait(what, sizeof(what), m->wait_ns);
+            p->carrier_down_ns = now;
+            hv_event(hv, "VF_CARRIER", p->id, "%s", what);
+        }
+    }
+    hv_unlock(hv);
+    free(m);
+}
+
+static void on_carrier(void *ctx, emu_vfdev *vf, bool up, uint64_t wait_ns)
+{
+    emu_hv *hv = ctx;
+    carrier_msg *m = malloc(sizeof(*m));
+    if (!m)
+        return;
+    *m = (carrier_msg){ hv, vf, up, wait_ns };
+    if (!emu_schedule(hv->rt, 0, carrier_work, m))
+        free(m);
+}
+
+/* The link-up delay of the primary's VF on the host it is plugged on now. */
+static uint64_t link_up_delay(const emu_hv *hv, const hv_primary *p)
+{
+    if (p->migrated && p->cfg.dst_link_up_delay_set)
+        return p->cfg.dst_link_up_delay_ns;
+    return p->cfg.link_up_delay_set ? p->cfg.link_up_delay_ns : hv->cfg.link_up_delay_ns;
 }
 
 /* A VF for the primary on the current host (a new one after a migration). */
@@ -187,9 +250,12 @@ static int ensure_vf(emu_hv *hv, hv_primary *p)
     if (p->vf && strcmp(p->vf_host, hv->host) == 0)
         return EMU_OK;
     hv_retire_vf(hv, p);
-    p->vf = emu_vfdev_create(&p->cfg.vf);
+    emu_vfdev_cfg vc = p->cfg.vf;
+    vc.link_up_delay_ns = link_up_delay(hv, p);
+    p->vf = emu_vfdev_create(&vc);
     if (!p->vf)
         return EMU_ERR_NOMEM;
+    emu_vfdev_set_carrier_fn(p->vf, on_carrier, hv);
     snprintf(p->vf_host, sizeof(p->vf_host), "%s", hv->host);
     snprintf(p->instance, sizeof(p->instance), "%s.%s", p->id, hv->host);
     emu_vfdev_set_port(p->vf, hv_port(hv, hv->host, "vf", p->index));
@@ -206,8 +272,9 @@ int hv_plug_primary(emu_hv *hv, hv_primary *p)
     emu_device_desc desc;
     emu_vfdev_device_desc(p->vf, p->instance, &desc);
     desc.registry = p->reg;
+    uint64_t probe = hv->cold_plugging ? 0 : hv->cfg.probe_delay_ns;
     err = plug(hv, (slot_owner){ .primary = true, .index = (unsigned)(p - hv->primary) }, &desc,
-               &p->slot);
+               probe, &p->slot);
     if (err) {
         p->state = DS_FAILED;
         hv_event(hv, "DEVICE_ADD_FAILED", p->id, "%s", emu_strerror(err));
@@ -272,7 +339,7 @@ static int create_standby(emu_hv *hv, hv_standby *s)
     emu_stbnic_set_port(s->nic, hv_port(hv, hv->host, "tap", s->index));
     emu_device_desc desc;
     emu_stbnic_device_desc(s->nic, s->id, &desc);
-    int err = plug(hv, (slot_owner){ .primary = false, .index = s->index }, &desc, &s->slot);
+    int err = plug(hv, (slot_owner){ .primary = false, .index = s->index }, &desc, 0, &s->slot);
     s->state = err ? DS_FAILED : DS_PLUGGING;
     return err;
 }
@@ -411,11 +478,13 @@ int emu_hv_boot(emu_hv *hv)
     hv_lock(hv);
     int err = hv->booted ? EMU_ERR_BUSY : EMU_OK;
     hv->booted = true;
+    hv->cold_plugging = true;
     for (unsigned i = 0; !err && i < hv->n_boot; i++) {
         unsigned o = hv->boot_order[i];
         err = o & 0x100 ? create_primary(hv, &hv->primary[o & 0xFF])
                         : create_standby(hv, &hv->standby[o]);
     }
+    hv->cold_plugging = false;
     hv_unlock(hv);
     return err;
 }
@@ -433,11 +502,11 @@ emu_hv *emu_hv_create(emu_runtime *rt, emu_fabric *net, const char *host, const 
     if (cfg)
         hv->cfg = *cfg;
     if (!hv->cfg.downtime_ns)
-        hv->cfg.downtime_ns = 300000000ull;
+        hv->cfg.downtime_ns = EMU_HV_DEFAULT_DOWNTIME_NS;
     if (!hv->cfg.precopy_ns)
-        hv->cfg.precopy_ns = 500000000ull;
+        hv->cfg.precopy_ns = EMU_HV_DEFAULT_PRECOPY_NS;
     if (!hv->cfg.poll_ns)
-        hv->cfg.poll_ns = 250000000ull;
+        hv->cfg.poll_ns = EMU_HV_DEFAULT_POLL_NS;
     if (!hv->cfg.cancel_wait_ns)
         hv->cfg.cancel_wait_ns = 30000000000ull;
     if (!hv->cfg.announce_rounds)
@@ -515,7 +584,7 @@ static int replug_standby(emu_hv *hv, hv_standby *s)
         return EMU_ERR_BUSY;
     emu_device_desc desc;
     emu_stbnic_device_desc(s->nic, s->id, &desc);
-    int err = plug(hv, (slot_owner){ .primary = false, .index = s->index }, &desc, &s->slot);
+    int err = plug(hv, (slot_owner){ .primary = false, .index = s->index }, &desc, 0, &s->slot);
     s->state = err ? DS_FAILED : DS_PLUGGING;
     return err;
 }

@@ -23,6 +23,11 @@
  *    migration stays in "wait-unplug", polling every 250 ms with no time
  *    limit; then "active" (pre-copy), "device" (stop-and-copy: the guest is
  *    frozen for the downtime, default 300 ms; event STOP) and "completed";
+ *  - a primary's hot-add reaches the guest's driver probe_delay_ns after
+ *    PRIMARY_PLUG (the guest's PnP enumeration; cold-plugged ones at
+ *    boot at once), and its VF's carrier comes up link_up_delay_ns after
+ *    that, after a PF reset and after the PF link goes up (event
+ *    VF_CARRIER down/up, so the link-down window is in the timeline);
  *  - the guest then runs on the destination (event RESUME): standby
  *    backends move to the destination's ports, RARP announcements go out
  *    (QEMU's 5 announce rounds: 50 ms after the resume, then 150, 250,
@@ -54,17 +59,29 @@
 #define EMU_HV_MAX_NICS 4
 #define EMU_HV_ID_LEN   32
 
+/* Timing defaults taken from real QEMU 7.2 (TCG) with a Debian 6.1 guest
+ * and an e1000e as the VF; docs/scenarios.md ("Calibration") has each
+ * measured figure and its source. */
+#define EMU_HV_DEFAULT_DOWNTIME_NS      290000000ull /* downtime measured 2-290 ms */
+#define EMU_HV_DEFAULT_PRECOPY_NS       650000000ull /* total 0.6-1.8 s: 250 + 650 + 290 ms */
+#define EMU_HV_DEFAULT_POLL_NS          250000000ull /* QEMU's wait-unplug sleep; setup 252-255 ms */
+#define EMU_HV_DEFAULT_EJECT_DELAY_NS   70000000ull  /* VF link drops 66-74 ms after the request */
+#define EMU_HV_DEFAULT_PROBE_DELAY_NS   215000000ull  /* new netdev 198-233 ms after RESUME */
+#define EMU_HV_DEFAULT_LINK_UP_DELAY_NS 2885000000ull /* link up 3.04-3.16 s after RESUME */
+
 typedef struct emu_hv emu_hv;
 
 typedef struct emu_hv_cfg {
-    uint64_t downtime_ns;     /* stop-and-copy; 0 = 300 ms */
-    uint64_t precopy_ns;      /* "active" before stop-and-copy; 0 = 500 ms */
-    uint64_t poll_ns;         /* wait-unplug polling; 0 = 250 ms */
-    uint64_t cancel_wait_ns;  /* how long a cancelled migration waits for an unplug; 0 = 30 s */
-    uint64_t eject_delay_ns;  /* the guest OS's reaction to an eject request */
-    bool surprise_unplug;     /* unplug primaries by surprise removal, not an eject */
-    bool clear_vf_mac;        /* clear the VF's MAC on the host once it left the guest */
-    unsigned announce_rounds; /* RARP rounds after a migration; 0 = 5; UINT32_MAX = none */
+    uint64_t downtime_ns;      /* stop-and-copy; 0 = EMU_HV_DEFAULT_DOWNTIME_NS */
+    uint64_t precopy_ns;       /* "active" before stop-and-copy; 0 = ..._PRECOPY_NS */
+    uint64_t poll_ns;          /* wait-unplug polling; 0 = ..._POLL_NS */
+    uint64_t cancel_wait_ns;   /* how long a cancelled migration waits for an unplug; 0 = 30 s */
+    uint64_t eject_delay_ns;   /* the guest OS's reaction to an eject request */
+    uint64_t probe_delay_ns;   /* hot-add (PRIMARY_PLUG) to the guest adding the VF */
+    uint64_t link_up_delay_ns; /* a VF's carrier after attach, reset, PF link up */
+    bool surprise_unplug;      /* unplug primaries by surprise removal, not an eject */
+    bool clear_vf_mac;         /* clear the VF's MAC on the host once it left the guest */
+    unsigned announce_rounds;  /* RARP rounds after a migration; 0 = 5; UINT32_MAX = none */
 } emu_hv_cfg;
 
 typedef struct emu_hv_event {
@@ -82,6 +99,10 @@ typedef struct emu_hv_primary_cfg {
     bool vf_mac_assigned;        /* the host gives the VF the MAC (steering + anti-spoof) */
     bool no_destination_vf;      /* the destination host has no VF for it */
     uint64_t eject_delay_ns;     /* the guest's reaction to this card's eject; 0 = the hv's */
+    /* This card's link-up delay (EMU_VFDEV_LINK_NEVER: never), on the
+     * host it starts on and on a migration's destination, when set. */
+    uint64_t link_up_delay_ns, dst_link_up_delay_ns;
+    bool link_up_delay_set, dst_link_up_delay_set;
 } emu_hv_primary_cfg;
 
 /* The guest starts on `host`; its devices' ports live on the fabric's host

@@ -57,6 +57,8 @@ typedef struct hv_primary {
     bool by_migration;   /* unplugged by the migration setup: plugged again on failure */
     bool eject_on_added; /* unplug requested while the guest was still adding it */
     bool surprise_on_added;
+    bool migrated;            /* its VF is a migration's destination VF */
+    uint64_t carrier_down_ns; /* when its VF's carrier last went down */
     unsigned index;
     int slot;
     dev_state state;
@@ -77,6 +79,7 @@ struct emu_hv {
     emu_hv_cfg cfg;
     char host[HV_HOST_LEN];
     bool booted, guest_stopped;
+    bool cold_plugging; /* emu_hv_boot: devices on the command line need no hot-add */
 
     hv_standby standby[EMU_HV_MAX_NICS];
     hv_primary primary[EMU_HV_MAX_NICS];

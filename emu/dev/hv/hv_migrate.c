@@ -156,6 +156,7 @@ static void destination_primaries(emu_hv *hv)
         if (!s || !s->failover)
             continue;
         p->by_migration = false;
+        p->migrated = true;
         if (p->cfg.no_destination_vf) {
             hv_retire_vf(hv, p);
             p->state = DS_ABSENT;

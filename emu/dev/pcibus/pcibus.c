@@ -95,7 +95,23 @@ static void copy_desc(slot *s, const emu_device_desc *d)
     s->desc.service = d->service ? s->service : NULL;
 }
 
-int emu_pcibus_plug(emu_pcibus *bus, unsigned slot_no, const emu_device_desc *desc)
+/* The guest's enumeration found the hot-added device: it adds it now. */
+static void probe_now(void *arg)
+{
+    slot *s = arg;
+    emu_pcibus *bus = s->bus;
+    pthread_mutex_lock(&bus->mu);
+    int err = s->state == EMU_SLOT_ADDING ? emu_request_add_device(bus->rt, &s->desc, added, s)
+                                          : EMU_ERR_BUSY;
+    if (err)
+        s->state = EMU_SLOT_EMPTY;
+    pthread_mutex_unlock(&bus->mu);
+    if (err)
+        notify(s, EMU_SLOT_ADD_FAILED, err);
+}
+
+int emu_pcibus_plug_after(emu_pcibus *bus, unsigned slot_no, const emu_device_desc *desc,
+                          uint64_t probe_delay_ns)
 {
     if (slot_no >= bus->n || !desc || !desc->instance || !desc->ops)
         return EMU_ERR_INVAL;
@@ -105,12 +121,20 @@ int emu_pcibus_plug(emu_pcibus *bus, unsigned slot_no, const emu_device_desc *de
     if (!err) {
         copy_desc(s, desc);
         s->state = EMU_SLOT_ADDING;
-        err = emu_request_add_device(bus->rt, &s->desc, added, s);
+        if (probe_delay_ns)
+            err = emu_schedule(bus->rt, probe_delay_ns, probe_now, s) ? EMU_OK : EMU_ERR_NOMEM;
+        else
+            err = emu_request_add_device(bus->rt, &s->desc, added, s);
         if (err)
             s->state = EMU_SLOT_EMPTY;
     }
     pthread_mutex_unlock(&bus->mu);
     return err;
+}
+
+int emu_pcibus_plug(emu_pcibus *bus, unsigned slot_no, const emu_device_desc *desc)
+{
+    return emu_pcibus_plug_after(bus, slot_no, desc, 0);
 }
 
 /* A removal operation finished. Whichever completion first finds the

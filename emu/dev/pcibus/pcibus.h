@@ -3,7 +3,9 @@
  * devices into a running guest.
  *
  * plug: the device appears; ndisemu adds the adapter (the guest's PnP
- *   manager starts the driver, binds protocols).
+ *   manager starts the driver, binds protocols). A hot-add can be given
+ *   the guest OS's enumeration time (plug-to-probe: the ACPI hotplug event,
+ *   the bus rescan, the driver's probe): the slot is ADDING until then.
  * eject: an ACPI-style eject request. After the guest OS's reaction time
  *   (eject_delay, default 0) the guest runs query-remove (a driver may veto:
  *   the device then stays, EJECT_REFUSED) and the removal; EJECTED when done.
@@ -49,6 +51,9 @@ void emu_pcibus_set_eject_delay(emu_pcibus *bus, uint64_t ns);
 
 /* EMU_OK, EMU_ERR_INVAL (no such slot, bad desc) or EMU_ERR_BUSY (state). */
 int emu_pcibus_plug(emu_pcibus *bus, unsigned slot, const emu_device_desc *desc);
+/* The same, the guest adding the device probe_delay_ns later. */
+int emu_pcibus_plug_after(emu_pcibus *bus, unsigned slot, const emu_device_desc *desc,
+                          uint64_t probe_delay_ns);
 int emu_pcibus_eject(emu_pcibus *bus, unsigned slot);
 /* The same, with this eject's own guest reaction time. */
 int emu_pcibus_eject_after(emu_pcibus *bus, unsigned slot, uint64_t delay_ns);

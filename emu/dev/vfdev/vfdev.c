@@ -26,9 +26,16 @@ typedef struct rx_slot {
 struct emu_vfdev {
     pthread_mutex_t mu;
     emu_vfdev_cfg cfg;
-    emu_host *host; /* while attached */
-    bool present;   /* false once pulled, until attached again */
-    bool link_up;
+    emu_host *host;      /* while attached */
+    bool present;        /* false once pulled, until attached again */
+    bool admin_up;       /* the PF's per-VF link state */
+    bool link_up;        /* the carrier: admin_up, once the link-up delay has passed */
+    uint64_t link_timer; /* the pending carrier-up work, 0 if none */
+    uint64_t neg_wait;   /* the link-up delay running since the carrier went down */
+    int reported;        /* the carrier as last told to carrier_fn; -1: not yet */
+    bool link_irq;       /* a carrier change the driver has not been interrupted for */
+    emu_vfdev_carrier_fn carrier_fn;
+    void *carrier_ctx;
     emu_port *port;
     uint8_t pci_cfg[256];
 
@@ -87,7 +94,8 @@ emu_vfdev *emu_vfdev_create(const emu_vfdev_cfg *cfg)
         vf->cfg.caps = k_models[cfg->model].caps;
     if (!vf->cfg.mtu)
         vf->cfg.mtu = 1500;
-    vf->link_up = cfg->link_up;
+    vf->admin_up = vf->link_up = cfg->link_up;
+    vf->reported = -1;
     pthread_mutex_init(&vf->mu, NULL);
     init_pci_config(vf);
     return vf;
@@ -261,6 +269,8 @@ static void rx_work(void *arg)
     pthread_mutex_unlock(&vf->mu);
 }
 
+/* The carrier as the driver sees it follows vf->link_up here; the owner
+ * hears of every change (and of the carrier at attach). */
 static void link_work(void *arg)
 {
     emu_vfdev *vf = arg;
@@ -268,11 +278,74 @@ static void link_work(void *arg)
     bool up = (vf->status & VFDEV_STATUS_LINK_UP) != 0;
     if (up != vf->link_up) {
         vf->status ^= VFDEV_STATUS_LINK_UP;
+        vf->link_irq = true;
+    }
+    if (vf->link_irq) {
+        vf->link_irq = false;
         raise_irq(vf, VFDEV_INT_LINK);
     }
     if (vf->link_up && vf->tx_head != vf->tx_tail)
         schedule(vf, tx_work, &vf->tx_work_queued);
+    bool tell = vf->host && vf->reported != (int)vf->link_up;
+    bool now_up = vf->link_up;
+    uint64_t wait = vf->neg_wait;
+    emu_vfdev_carrier_fn fn = vf->carrier_fn;
+    void *ctx = vf->carrier_ctx;
+    if (tell)
+        vf->reported = now_up;
     pthread_mutex_unlock(&vf->mu);
+    if (tell && fn)
+        fn(ctx, vf, now_up, now_up ? 0 : wait);
+}
+
+/* vf->mu held: the carrier changes; the driver hears of it by device work.
+ * A lost carrier shows in STATUS at once (a driver recovering from a reset
+ * must not read the old link), a new one when that work runs. */
+static void set_carrier(emu_vfdev *vf, bool up)
+{
+    if (vf->link_up == up)
+        return;
+    vf->link_up = up;
+    if (!up && (vf->status & VFDEV_STATUS_LINK_UP)) {
+        vf->status &= ~VFDEV_STATUS_LINK_UP;
+        vf->link_irq = true;
+    }
+    update_port(vf);
+    schedule(vf, link_work, NULL);
+}
+
+static void cancel_link_timer(emu_vfdev *vf)
+{
+    if (vf->link_timer && vf->host)
+        emu_host_cancel(vf->host, vf->link_timer);
+    vf->link_timer = 0;
+}
+
+static void link_up_work(void *arg)
+{
+    emu_vfdev *vf = arg;
+    pthread_mutex_lock(&vf->mu);
+    vf->link_timer = 0;
+    if (vf->host && vf->present && vf->admin_up)
+        set_carrier(vf, true);
+    pthread_mutex_unlock(&vf->mu);
+}
+
+/* vf->mu held: the link starts over (attach, PF reset, PF link up): the
+ * carrier is down until the PF mailbox and autonegotiation are done. */
+static void renegotiate(emu_vfdev *vf)
+{
+    cancel_link_timer(vf);
+    uint64_t delay = vf->cfg.link_up_delay_ns;
+    vf->neg_wait = vf->admin_up ? delay : 0;
+    if (!vf->admin_up || !vf->host || delay != 0)
+        set_carrier(vf, false);
+    if (!vf->admin_up || !vf->host)
+        return;
+    if (delay == 0)
+        set_carrier(vf, true);
+    else if (delay != EMU_VFDEV_LINK_NEVER)
+        vf->link_timer = emu_host_schedule(vf->host, delay, link_up_work, vf);
 }
 
 static void pf_reset_work(void *arg)
@@ -283,6 +356,7 @@ static void pf_reset_work(void *arg)
     vf->tx_head = vf->tx_tail;
     vf->ctrl &= ~VFDEV_CTRL_ENABLE;
     vf->status |= VFDEV_STATUS_RESET_PENDING;
+    renegotiate(vf); /* before the driver hears of the reset: no stale link */
     raise_irq(vf, VFDEV_INT_RESET);
     pthread_mutex_unlock(&vf->mu);
 }
@@ -453,10 +527,17 @@ static void attach(void *dev, emu_host *host)
     pthread_mutex_lock(&vf->mu);
     vf->host = host;
     vf->present = true;
+    vf->link_timer = 0;
+    vf->reported = -1;
+    vf->link_irq = false;
+    /* A link without a delay is up when the driver first looks. */
+    vf->link_up = vf->admin_up && vf->cfg.link_up_delay_ns == 0;
     vf->status = vf->link_up ? VFDEV_STATUS_LINK_UP : 0;
     reset_function(vf);
     vf->tx_work_queued = vf->rx_work_queued = false;
     update_port(vf);
+    renegotiate(vf);
+    schedule(vf, link_work, NULL); /* tells the owner the carrier at attach */
     pthread_mutex_unlock(&vf->mu);
 }
 
@@ -466,6 +547,8 @@ static void detach(void *dev)
     pthread_mutex_lock(&vf->mu);
     vf->st.rx_dropped_gone += vf->rxq_count;
     reset_function(vf);
+    cancel_link_timer(vf);
+    vf->link_up = false;
     vf->host = NULL;
     update_port(vf);
     pthread_mutex_unlock(&vf->mu);
@@ -496,9 +579,10 @@ void emu_vfdev_device_desc(emu_vfdev *vf, const char *instance, emu_device_desc 
 void emu_vfdev_set_link(emu_vfdev *vf, bool up)
 {
     pthread_mutex_lock(&vf->mu);
-    vf->link_up = up;
-    update_port(vf);
-    schedule(vf, link_work, NULL);
+    bool was = vf->admin_up;
+    vf->admin_up = up;
+    if (!up || (!was && !vf->link_up))
+        renegotiate(vf);
     pthread_mutex_unlock(&vf->mu);
 }
 
@@ -524,6 +608,22 @@ bool emu_vfdev_attached(emu_vfdev *vf)
     bool a = vf->host != NULL;
     pthread_mutex_unlock(&vf->mu);
     return a;
+}
+
+bool emu_vfdev_carrier(emu_vfdev *vf)
+{
+    pthread_mutex_lock(&vf->mu);
+    bool up = (vf->status & VFDEV_STATUS_LINK_UP) != 0 && vf->host;
+    pthread_mutex_unlock(&vf->mu);
+    return up;
+}
+
+void emu_vfdev_set_carrier_fn(emu_vfdev *vf, emu_vfdev_carrier_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&vf->mu);
+    vf->carrier_fn = fn;
+    vf->carrier_ctx = ctx;
+    pthread_mutex_unlock(&vf->mu);
 }
 
 void emu_vfdev_get_stats(emu_vfdev *vf, emu_vfdev_stats *out)

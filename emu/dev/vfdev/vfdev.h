@@ -15,6 +15,14 @@
  *    once, no DMA, no interrupts; the guest's PnP notices afterwards).
  * Its switch port is up while the VF is attached to a guest, present and
  * has link; frames steered to it otherwise are dropped at the switch.
+ *
+ * The link (carrier) is not up the moment the PF allows it: a real VF needs
+ * its PF mailbox handshake and the PHY's autonegotiation first. After every
+ * attach (a hot-add reaching the guest), PF-imposed reset and PF link
+ * change to up, the carrier stays down for link_up_delay_ns and then comes
+ * up (with a LINK interrupt), unless the PF link went down meanwhile.
+ * EMU_VFDEV_LINK_NEVER keeps it down for good. 0 = at once (the VF is up
+ * when the driver first reads STATUS).
  */
 #ifndef EMU_VFDEV_H
 #define EMU_VFDEV_H
@@ -36,10 +44,13 @@ typedef enum emu_vf_model {
 typedef struct emu_vfdev_cfg {
     emu_vf_model model;
     uint8_t mac[6];
-    uint32_t caps; /* VFDEV_CAP_*; 0 = the model's */
-    uint32_t mtu;  /* 0 = 1500 */
-    bool link_up;  /* initial link state */
+    uint32_t caps;             /* VFDEV_CAP_*; 0 = the model's */
+    uint32_t mtu;              /* 0 = 1500 */
+    bool link_up;              /* initial link state (the PF's per-VF link) */
+    uint64_t link_up_delay_ns; /* carrier down this long after attach, reset, link up */
 } emu_vfdev_cfg;
+
+#define EMU_VFDEV_LINK_NEVER UINT64_MAX /* link_up_delay_ns: the carrier never comes up */
 
 typedef struct emu_vfdev_stats {
     uint64_t tx_frames, rx_frames, rx_no_buffer, rx_dropped_gone, dma_errors, interrupts;
@@ -63,6 +74,15 @@ void emu_vfdev_set_link(emu_vfdev *vf, bool up);
 void emu_vfdev_pf_reset(emu_vfdev *vf);
 void emu_vfdev_pull(emu_vfdev *vf); /* surprise: gone now, until plugged again */
 bool emu_vfdev_attached(emu_vfdev *vf);
+/* The carrier as the guest's driver sees it (STATUS.LINK_UP). */
+bool emu_vfdev_carrier(emu_vfdev *vf);
+/* Called from the VF's device work (under ndisemu's device lock, the VF's
+ * own lock released) each time its carrier changes as the driver sees it;
+ * `wait_ns` on a change to down is the link-up delay now running (or
+ * EMU_VFDEV_LINK_NEVER, or 0 for a PF link down: it comes up when the PF
+ * says). It must not call back into the VF; a hypervisor model defers. */
+typedef void (*emu_vfdev_carrier_fn)(void *ctx, emu_vfdev *vf, bool up, uint64_t wait_ns);
+void emu_vfdev_set_carrier_fn(emu_vfdev *vf, emu_vfdev_carrier_fn fn, void *ctx);
 void emu_vfdev_get_stats(emu_vfdev *vf, emu_vfdev_stats *out);
 
 #endif /* EMU_VFDEV_H */

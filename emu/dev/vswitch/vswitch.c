@@ -23,6 +23,8 @@ struct emu_port {
     bool up;
     emu_port_rx_fn rx;
     void *ctx;
+    emu_port_rx_fn observer; /* sees what the station is given */
+    void *observer_ctx;
     bool has_station_mac, has_vf_mac;
     uint8_t station_mac[6], vf_mac[6];
     emu_impair imp;
@@ -49,8 +51,8 @@ struct emu_switch {
 
 /* One delivery decided under the lock, made after it. */
 typedef struct delivery {
-    emu_port_rx_fn rx;
-    void *ctx;
+    emu_port_rx_fn rx, observer;
+    void *ctx, *observer_ctx;
     const uint8_t *frame;
     size_t len;
     unsigned from;
@@ -153,6 +155,14 @@ void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx)
     pthread_mutex_lock(&p->sw->mu);
     p->rx = rx;
     p->ctx = rx ? ctx : NULL;
+    pthread_mutex_unlock(&p->sw->mu);
+}
+
+void emu_port_observe(emu_port *p, emu_port_rx_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&p->sw->mu);
+    p->observer = fn;
+    p->observer_ctx = fn ? ctx : NULL;
     pthread_mutex_unlock(&p->sw->mu);
 }
 
@@ -290,6 +300,8 @@ static void add_delivery(plan *pl, emu_port *p, const uint8_t *frame, size_t len
     delivery *d = &pl->d[pl->n++];
     d->rx = p->rx;
     d->ctx = p->ctx;
+    d->observer = p->observer;
+    d->observer_ctx = p->observer_ctx;
     d->frame = frame;
     d->len = len;
     d->from = from;
@@ -410,6 +422,8 @@ static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsign
     pthread_mutex_unlock(&sw->mu);
     for (unsigned i = 0; i < pl->n; i++) {
         pl->d[i].rx(pl->d[i].ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
+        if (pl->d[i].observer)
+            pl->d[i].observer(pl->d[i].observer_ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
         free(pl->d[i].owned);
     }
     unsigned ports = pl->ports;

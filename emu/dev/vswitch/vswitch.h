@@ -77,6 +77,9 @@ unsigned emu_port_id(const emu_port *p);
 
 /* Connects the station's receive function (NULL disconnects). */
 void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx);
+/* A watcher of every frame the port delivers to its station (after the
+ * station has it; same context and rules as the station's rx); NULL stops. */
+void emu_port_observe(emu_port *p, emu_port_rx_fn fn, void *ctx);
 void emu_port_set_up(emu_port *p, bool up);
 bool emu_port_is_up(emu_port *p);
 /* The MAC of the station behind the port, for path flooding (NULL clears). */
