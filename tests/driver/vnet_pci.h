@@ -24,7 +24,7 @@ typedef struct vnet_pci_opts {
     bool link_down;
     bool loopback; /* frames the driver sends come back as receives */
     bool no_msix;
-    bool transitional; /* PCI 1AF4:1000, subsystem 1, revision 0 (modern capabilities kept) */
+    bool transitional;      /* PCI 1AF4:1000, subsystem 1, revision 0 (modern capabilities kept) */
     const emu_dma_ops *dma; /* DMA memory as for real hardware (emu_device_desc.dma) */
 } vnet_pci_opts;
 

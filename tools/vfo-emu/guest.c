@@ -353,7 +353,8 @@ static int unplug_subject(world *w, char p[4][64], unsigned n, cval *v, char *er
 
 /* exposure.<primary id>[.<host>][.frames]: how long TCP/IP had an interface
  * on a VF (Windows with two interfaces, one MAC): from the VF's arrival (the
- * PRIMARY_PLUG that brought that instance) to TCP/IP's binding to it closed
+ * PRIMARY_PLUG that brought that instance, plus the guest's plug-to-probe
+ * delay when it was hot-added) to TCP/IP's binding to it closed
  * (its path disabled); `open` while TCP/IP is still bound, 0 when it never
  * bound. `.frames`: what TCP/IP sent on the VF (it sends only while bound). */
 static int exposure_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
@@ -391,6 +392,11 @@ static int exposure_subject(world *w, char p[4][64], unsigned n, cval *v, char *
         if (!strcmp(ev[i].kind, "PRIMARY_PLUG") && !strcmp(ev[i].subject, p[1]) &&
             ev[i].t_ns <= a->bound_ns)
             arrival = ev[i].t_ns;
+    /* A hot-added VF reaches the guest's driver probe_delay_ns after the plug
+     * (a cold-plugged one at once, so TCP/IP bound sooner): Windows sees it
+     * only from then. */
+    if (arrival != UINT64_MAX && arrival + w->o.hv.probe_delay_ns <= a->bound_ns)
+        arrival += w->o.hv.probe_delay_ns;
     if (arrival == UINT64_MAX) {
         snprintf(err, errlen, "exposure.%s: no PRIMARY_PLUG of %s before TCP/IP bound", inst, p[1]);
         return -1;
