@@ -86,7 +86,12 @@ static vfo_binding *binding_new(NDIS_HANDLE bind_ctx, const NDIS_BIND_PARAMETERS
     vfo_binding *b = vfo_alloc(g_vfo.protocol, sizeof(*b), VFO_TAG_BINDING);
     if (!b)
         return NULL;
-    b->work = NdisAllocateIoWorkItem(g_vfo.protocol);
+    /* Not the protocol handle: NDIS associates no driver object with it and
+     * NdisAllocateIoWorkItem takes only a miniport's (or a filter's or an
+     * NdisRegisterDeviceEx) handle. The miniport driver handle outlives every
+     * binding (the protocol deregisters first at unload) and exists with or
+     * without a vfo adapter, so a VF bound before any vfo adapter works. */
+    b->work = NdisAllocateIoWorkItem(g_vfo.mp_driver);
     if (!b->work) {
         vfo_free(g_vfo.protocol, b, VFO_TAG_BINDING);
         return NULL;

@@ -323,4 +323,21 @@ NDISAPI NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
 NDISAPI void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
 NDISAPI PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
 
+/* Generic objects: an NDIS handle for components that have no other. */
+typedef struct _NDIS_GENERIC_OBJECT {
+    NDIS_OBJECT_HEADER Header;
+    PVOID Caller;
+    PVOID CallersCaller;
+    PDRIVER_OBJECT DriverObject;
+} NDIS_GENERIC_OBJECT, *PNDIS_GENERIC_OBJECT;
+NDISAPI PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObject, ULONG Tag,
+                                                       USHORT Size);
+NDISAPI void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject);
+
+/* OID_GEN_MEDIA_CONNECT_STATUS answers one of these (ntddndis.h). */
+typedef enum _NDIS_MEDIA_STATE {
+    NdisMediaStateConnected,
+    NdisMediaStateDisconnected
+} NDIS_MEDIA_STATE, *PNDIS_MEDIA_STATE;
+
 #endif /* VFO_DDK_NDIS_CORE_H */

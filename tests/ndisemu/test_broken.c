@@ -66,6 +66,8 @@ static const broken_case k_cases[] = {
     { "lock_twice", false, "SpinLock", "NdisAcquireSpinLock" },
     { "release_not_held", false, "SpinLock", "NdisReleaseSpinLock" },
     { "return_holding_lock", false, "SpinlockRelease", "MiniportInterruptDPC" },
+    /* issue 13: handle kinds, NBL/NB allocation, global PnP events, shutdown */
+    { "workitem_protocol_handle", true, "HandleKind", "NdisAllocateIoWorkItem" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

@@ -45,6 +45,10 @@ typedef struct pt_binding {
 } pt_binding;
 
 static NDIS_HANDLE g_proto, g_dev_handle;
+/* A protocol driver handle is not associated with a driver object, so
+ * NdisAllocateIoWorkItem does not take it (nor a binding handle): the work
+ * items come from a generic object that carries the driver object. */
+static PNDIS_GENERIC_OBJECT g_obj;
 static PDEVICE_OBJECT g_dev;
 static pt_binding g_bind[PT_MAX_BINDINGS];
 static NDIS_SPIN_LOCK g_lock;
@@ -91,7 +95,8 @@ static NDIS_STATUS open_resources(pt_binding *b)
     pp.ContextSize = 16;
     pp.PoolTag = PT_TAG;
     pp.DataSize = 2048;
-    b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
+    /* Pools take the protocol driver handle ("Obtaining Pool Handles"). */
+    b->pool = NdisAllocateNetBufferListPool(g_proto, &pp);
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
     NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
@@ -102,7 +107,7 @@ static NDIS_STATUS open_resources(pt_binding *b)
     tc.FunctionContext = b;
     if (NdisAllocateTimerObject(g_proto, &tc, &b->timer) != NDIS_STATUS_SUCCESS)
         b->timer = NULL;
-    b->work = NdisAllocateIoWorkItem(b->handle);
+    b->work = NdisAllocateIoWorkItem(BROKEN(BRK_WORKITEM_PROTOCOL_HANDLE) ? g_proto : g_obj);
     return b->pool && b->timer && b->work ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
@@ -619,6 +624,7 @@ static void PtUnload(PDRIVER_OBJECT drv)
     NdisDeregisterProtocolDriver(g_proto);
     if (g_dev_handle)
         NdisDeregisterDeviceEx(g_dev_handle);
+    NdisFreeGenericObject(g_obj);
     NdisFreeSpinLock(&g_lock);
 }
 
@@ -669,11 +675,17 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.StatusHandlerEx = PtStatus;
     ch.ReceiveNetBufferListsHandler = PtReceive;
     ch.SendNetBufferListsCompleteHandler = PtSendComplete;
-    NDIS_STATUS st = NdisRegisterProtocolDriver(NULL, &ch, &g_proto);
-    if (st != NDIS_STATUS_SUCCESS)
+    g_obj = NdisAllocateGenericObject(DriverObject, PT_TAG, 0);
+    if (!g_obj)
         return STATUS_UNSUCCESSFUL;
+    NDIS_STATUS st = NdisRegisterProtocolDriver(NULL, &ch, &g_proto);
+    if (st != NDIS_STATUS_SUCCESS) {
+        NdisFreeGenericObject(g_obj);
+        return STATUS_UNSUCCESSFUL;
+    }
     if (register_device() != NDIS_STATUS_SUCCESS) {
         NdisDeregisterProtocolDriver(g_proto);
+        NdisFreeGenericObject(g_obj);
         return STATUS_UNSUCCESSFUL;
     }
     DriverObject->DriverUnload = PtUnload;

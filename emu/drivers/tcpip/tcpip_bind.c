@@ -186,7 +186,7 @@ static NDIS_STATUS open_pool(tc_binding *b)
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = TC_TAG;
     pp.DataSize = TC_FRAME_MAX;
-    b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
+    b->pool = NdisAllocateNetBufferListPool(g_tc.proto, &pp); /* "Obtaining Pool Handles" */
     return b->pool ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
@@ -195,8 +195,10 @@ static void bind_finished(tc_binding *b, NDIS_STATUS st)
     if (st == NDIS_STATUS_SUCCESS)
         st = open_pool(b);
     if (st == NDIS_STATUS_SUCCESS) {
-        b->work = NdisAllocateIoWorkItem(b->handle);
-        b->pause_work = NdisAllocateIoWorkItem(b->handle);
+        /* Not the binding's handle: NDIS associates no driver object with
+         * a protocol's handles. The generic object carries one. */
+        b->work = NdisAllocateIoWorkItem(g_tc.obj);
+        b->pause_work = NdisAllocateIoWorkItem(g_tc.obj);
         if (!b->work || !b->pause_work)
             st = NDIS_STATUS_RESOURCES;
     }

@@ -48,6 +48,7 @@ typedef enum emu_kind {
     K_CONFIG,
     K_CTLDEV,
     K_RWLOCK,
+    K_GENERIC, /* NdisAllocateGenericObject */
 } emu_kind;
 
 /* Header of every object the runtime hands out as an NDIS_HANDLE. Objects
@@ -356,6 +357,11 @@ typedef struct emu_workitem {
     emu_task *task;
 } emu_workitem;
 
+typedef struct emu_generic {
+    emu_obj obj;
+    NDIS_GENERIC_OBJECT g; /* what the driver sees (the handle points here) */
+} emu_generic;
+
 typedef struct emu_ctldev {
     emu_obj obj;
     struct emu_ctldev *next;
@@ -453,6 +459,32 @@ void emu_obj_kill(emu_runtime *rt, emu_obj *o); /* rt->mu held */
 bool emu_obj_dead(const emu_obj *o);
 emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char *call);
 emu_obj *emu_obj_peek(NDIS_HANDLE h);
+/* HandleKind: the NDIS handle h passed to `call` is live and one of the
+ * kinds (a mask of EMU_HK bits) the function's reference page lists for
+ * that parameter. Reports the violation and returns NULL otherwise. */
+#define EMU_HK(k) (1u << (unsigned)(k))
+emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const char *call);
+/* NdisAllocateMemoryWithTagPriority (and NdisAllocateMdl, NdisAllocateRWLock):
+ * a miniport driver or adapter handle, a protocol driver or binding handle
+ * (filter handles: ndisemu has no filters), or a generic object. */
+#define EMU_HK_MEMORY                                                                 \
+    (EMU_HK(K_MP_DRIVER) | EMU_HK(K_ADAPTER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING) | \
+     EMU_HK(K_GENERIC))
+/* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's
+ * NdisRegisterProtocolDriver handle, a miniport's MiniportInitializeEx
+ * adapter handle, or a generic object. Neither a binding nor a miniport
+ * driver handle is listed (the stricter reading). */
+#define EMU_HK_POOL (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC))
+/* NdisAllocateIoWorkItem: a miniport adapter or driver handle, an
+ * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
+ * object qualifies only with a driver object ("associated with a device
+ * object or driver object"). */
+#define EMU_HK_WORKITEM \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_CTLDEV) | EMU_HK(K_GENERIC))
+/* NdisOpenConfigurationEx: "an NDIS handle that the caller obtained during
+ * initialization": a driver, adapter or binding handle. */
+#define EMU_HK_CONFIG \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING))
 void emu_charge(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, uint32_t tag,
                 int64_t bytes, int64_t count);
 struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);

@@ -41,6 +41,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },
     { "NdisAllocateCloneNetBufferList", NB, P, D },
+    { "NdisAllocateGenericObject", MISC, P, D },
     { "NdisAllocateIoWorkItem", MISC, P, D },
     { "NdisAllocateMdl", NB, P, D },
     { "NdisAllocateMemoryWithTagPriority", MISC, P, D },
@@ -66,6 +67,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisDprAcquireSpinLock", SYNCH, D, D },
     { "NdisDprReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisFreeCloneNetBufferList", NB, P, D },
+    { "NdisFreeGenericObject", MISC, P, D },
     { "NdisFreeIoWorkItem", MISC, P, D },
     { "NdisFreeMdl", NB, P, D },
     { "NdisFreeMemory", MISC, P, D },                /* nonpaged, non-contiguous memory */

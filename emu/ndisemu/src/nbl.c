@@ -70,6 +70,8 @@ static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, PNDIS_OBJECT_HEADER hdr, b
     emu_runtime *rt = emu_rt;
     if (!emu_enter(call, "handle=%p", NdisHandle))
         return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_POOL, call))
+        return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     if (!drv || !hdr || hdr->Type != NDIS_OBJECT_TYPE_DEFAULT) {
@@ -157,6 +159,8 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, UINT Length)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateMdl", "va=%p len=%u", VirtualAddress, Length))
+        return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_MEMORY, "NdisAllocateMdl"))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
