@@ -68,6 +68,10 @@ static const broken_case k_cases[] = {
     { "return_holding_lock", false, "SpinlockRelease", "MiniportInterruptDPC" },
     /* issue 13: handle kinds, NBL/NB allocation, global PnP events, shutdown */
     { "workitem_protocol_handle", true, "HandleKind", "NdisAllocateIoWorkItem" },
+    { "nb_data_without_mdl", true, "NblAllocationParameters",
+      "NdisAllocateNetBufferAndNetBufferList" },
+    { "nbl_context_unaligned", true, "NblAllocationParameters",
+      "NdisAllocateNetBufferListContext" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

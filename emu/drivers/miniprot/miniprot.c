@@ -278,7 +278,7 @@ static NDIS_STATUS pause_binding(pt_binding *b, PNET_PNP_EVENT_NOTIFICATION n)
     }
     NdisReleaseSpinLock(&g_lock);
     if (BROKEN(BRK_SEND_WHILE_PAUSED)) {
-        PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, 60);
+        PNET_BUFFER_LIST nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
         if (nbl) {
             nbl->SourceHandle = b->handle;
             NdisSendNetBufferLists(b->handle, nbl, 0, 0);
@@ -368,10 +368,23 @@ static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
  * per-NBL state). */
 static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len)
 {
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
+    /* The pool has a DataSize: NdisAllocateNetBufferList brings the NB, its
+     * MDL and DataSize bytes of data; the frame uses the first len of them.
+     * (NdisAllocateNetBufferAndNetBufferList wants a pool with DataSize 0
+     * and the caller's own MDL: the broken variant does it anyway.) */
+    PNET_BUFFER_LIST nbl =
+        BROKEN(BRK_NB_DATA_WITHOUT_MDL)
+            ? NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len)
+            : NdisAllocateNetBufferList(b->pool, 0, 0);
     if (!nbl)
         return NULL;
-    if (NdisAllocateNetBufferListContext(nbl, 16, 0, PT_TAG) != NDIS_STATUS_SUCCESS) {
+    if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
+        NdisFreeNetBufferList(nbl);
+        return NULL;
+    }
+    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = len;
+    if (NdisAllocateNetBufferListContext(nbl, BROKEN(BRK_NBL_CONTEXT_UNALIGNED) ? 8 : 16, 0,
+                                         PT_TAG) != NDIS_STATUS_SUCCESS) {
         NdisFreeNetBufferList(nbl);
         return NULL;
     }
