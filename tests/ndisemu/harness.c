@@ -105,6 +105,7 @@ int h_scenario(harness *h)
     int r;
     STEP(h_add_nic(h) == EMU_OK);
     STEP(h_stats(h, &s) == EMU_OK && s.bound == 1 && s.restarts == 1);
+    STEP(s.global_events == 1); /* NetEventBindsComplete after registration */
     if ((r = traffic(h, 8, &s)))
         return r;
 

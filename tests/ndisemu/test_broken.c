@@ -72,6 +72,8 @@ static const broken_case k_cases[] = {
       "NdisAllocateNetBufferAndNetBufferList" },
     { "nbl_context_unaligned", true, "NblAllocationParameters",
       "NdisAllocateNetBufferListContext" },
+    { "fail_binds_complete", true, "NetPnPEventMustSucceed",
+      "ProtocolNetPnPEvent(NetEventBindsComplete)" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

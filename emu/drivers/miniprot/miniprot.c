@@ -290,6 +290,12 @@ static NDIS_STATUS pause_binding(pt_binding *b, PNET_PNP_EVENT_NOTIFICATION n)
 static NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
 {
     pt_binding *b = ctx;
+    if (!b) { /* global: NetEventBindsComplete, NetEventBindList, NetEventReconfigure */
+        count(&g_stats.global_events, 1);
+        if (BROKEN(BRK_FAIL_BINDS_COMPLETE) && n->NetPnPEvent.NetEvent == NetEventBindsComplete)
+            return NDIS_STATUS_INVALID_PARAMETER; /* what vfo did */
+        return NDIS_STATUS_SUCCESS;
+    }
     switch (n->NetPnPEvent.NetEvent) {
     case NetEventPause:
         return pause_binding(b, n);

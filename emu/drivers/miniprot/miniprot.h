@@ -22,6 +22,7 @@ typedef struct miniprot_stats {
     unsigned int bound; /* bindings currently open */
     unsigned int last_len;
     unsigned char last_frame[64];
+    unsigned long long global_events; /* PnP events with a NULL binding context */
 } miniprot_stats;
 
 #endif /* MINIPROT_H */

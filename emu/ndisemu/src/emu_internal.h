@@ -122,16 +122,6 @@ typedef struct emu_mp_driver {
     NDIS_HANDLE ctx;
 } emu_mp_driver;
 
-typedef struct emu_protocol {
-    emu_obj obj;
-    struct emu_protocol *next;
-    struct emu_driver *drv;
-    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
-    NDIS_HANDLE ctx;
-    char name[64];
-    emu_range_set lower;
-} emu_protocol;
-
 /* An operation NDIS starts in a driver that the driver may pend and finish
  * with a completion call (MiniportRestart / NdisMRestartComplete,
  * ProtocolNetPnPEvent / NdisCompleteNetPnPEvent, ...). rt->mu protects it. */
@@ -140,6 +130,19 @@ typedef struct emu_pending_op {
     bool done;   /* the driver called the completion function */
     NDIS_STATUS status;
 } emu_pending_op;
+
+typedef struct emu_protocol {
+    emu_obj obj;
+    struct emu_protocol *next;
+    struct emu_driver *drv;
+    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+    char name[64];
+    emu_range_set lower;
+    emu_pending_op pnp;                   /* a global (NULL-context) PnP event */
+    PNET_PNP_EVENT_NOTIFICATION global_n; /* its notification while in flight */
+} emu_protocol;
+
 
 typedef enum ad_state {
     AD_HALTED,
@@ -574,6 +577,12 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate);
 int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad);
 int emu_unbind(emu_runtime *rt, emu_binding *b);
 int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, void *buf, ULONG len);
+/* NetEventBindsComplete, NetEventBindList, NetEventReconfigure: to the
+ * protocol itself, with a NULL ProtocolBindingContext. PnP thread. */
+int emu_protocol_pnp(emu_runtime *rt, emu_protocol *p, NET_PNP_EVENT_CODE code, void *buf,
+                     ULONG len);
+/* NetEventBindList for p: its bindable adapters' names (PnP thread). */
+int emu_protocol_bind_list(emu_runtime *rt, emu_protocol *p);
 bool emu_path_enabled(emu_runtime *rt, const char *prot, const char *instance);
 bool emu_ranges_meet(const emu_range_set *a, const emu_range_set *b);
 void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad);
