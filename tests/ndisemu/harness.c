@@ -121,6 +121,10 @@ int h_scenario(harness *h)
     size_t ret;
     STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_QUERY_MAC, NULL, 0, mac, 6, &ret, &nt) == EMU_OK);
     STEP(nt == 0 && ret == 6 && memcmp(mac, k_mac, 6) == 0);
+    uint32_t media = ~0u;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_QUERY_MEDIA, NULL, 0, &media, 4, &ret, &nt) ==
+         EMU_OK);
+    STEP(nt == 0 && ret == 4 && media == NdisMediaStateConnected);
     uint32_t filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
     STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SET_FILTER, &filter, 4, NULL, 0, &ret, &nt) ==
          EMU_OK);

@@ -74,6 +74,7 @@ static const broken_case k_cases[] = {
       "NdisAllocateNetBufferListContext" },
     { "fail_binds_complete", true, "NetPnPEventMustSucceed",
       "ProtocolNetPnPEvent(NetEventBindsComplete)" },
+    { "media_status_wrong_enum", false, "OidMediaConnectStatus", "MiniportOidRequest" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

@@ -60,6 +60,7 @@
 #define BRK_NBL_CONTEXT_UNALIGNED    62 /* NblAllocationParameters: context not 16-byte multiple */
 #define BRK_FAIL_BINDS_COMPLETE      63 /* NetPnPEventGlobal: fails NetEventBindsComplete */
 #define BRK_DMA_AFTER_SHUTDOWN       64 /* ShutdownStopsDma: MiniportShutdownEx leaves DMA on */
+#define BRK_MEDIA_STATUS_WRONG_ENUM  65 /* OidMediaConnectStatus: answers NDIS_MEDIA_CONNECT_STATE */
 
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE

@@ -611,6 +611,10 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
         return out < 6
                    ? STATUS_BUFFER_TOO_SMALL
                    : do_oid(NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, buf, 6, info);
+    case IOCTL_MINIPROT_QUERY_MEDIA:
+        return out < sizeof(ULONG) ? STATUS_BUFFER_TOO_SMALL
+                                   : do_oid(NdisRequestQueryInformation,
+                                            OID_GEN_MEDIA_CONNECT_STATUS, buf, sizeof(ULONG), info);
     case IOCTL_MINIPROT_VETO:
         NdisAcquireSpinLock(&g_lock);
         g_veto = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
