@@ -99,6 +99,17 @@ static int traffic(harness *h, unsigned n, miniprot_stats *before)
     return 0;
 }
 
+int h_shutdown_scenario(harness *h)
+{
+    STEP(h_add_nic(h) == EMU_OK);
+    STEP(send_frames(h, 2, 60) == EMU_OK); /* handed to the NIC, not yet looped */
+    int err = emu_system_shutdown(h->rt, false);
+    if (err == EMU_OK)
+        err = emu_run_for(h->rt, 1000000);
+    STEP(err == EMU_OK || emu_failed(h->rt));
+    return 0;
+}
+
 int h_scenario(harness *h)
 {
     miniprot_stats s;

@@ -499,7 +499,8 @@ static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
-    mp_reg_wr(ctx, LOOPNIC_CTRL, 0);
+    if (!BROKEN(BRK_DMA_AFTER_SHUTDOWN))
+        mp_reg_wr(ctx, LOOPNIC_CTRL, 0); /* the NIC stops: no more DMA */
 }
 
 static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)

@@ -234,6 +234,7 @@ struct emu_adapter {
     pthread_mutex_t dev_lock; /* held around every call into the device model */
     bool dev_attached;        /* dev_lock */
     bool surprise_removed;
+    bool shut_down; /* MiniportShutdownEx returned (rt->mu) */
     uint64_t bar_pa[EMU_PCI_BARS];
     CM_PARTIAL_RESOURCE_LIST *res;
 
