@@ -334,10 +334,26 @@ NDISAPI PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObje
                                                        USHORT Size);
 NDISAPI void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject);
 
+/* wdm.h: a driver built with POOL_NX_OPTIN calls ExInitializeDriverRuntime
+ * (DrvRtPoolNxOptIn) in DriverEntry. The WDK's version is an inline that
+ * makes NonPagedPoolNx the default of the driver's own ExAllocatePool*
+ * calls; NDIS drivers built against these headers allocate only through
+ * NDIS, so here it has nothing to set. */
+typedef enum _DRIVER_RUNTIME_INIT_FLAGS {
+    DrvRtPoolNxOptIn = 0x00000001,
+    LastDrvRtFlag
+} DRIVER_RUNTIME_INIT_FLAGS,
+    *PDRIVER_RUNTIME_INIT_FLAGS;
+static inline void ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    (void)RuntimeFlags;
+}
+
 /* OID_GEN_MEDIA_CONNECT_STATUS answers one of these (ntddndis.h). */
 typedef enum _NDIS_MEDIA_STATE {
     NdisMediaStateConnected,
     NdisMediaStateDisconnected
-} NDIS_MEDIA_STATE, *PNDIS_MEDIA_STATE;
+} NDIS_MEDIA_STATE,
+    *PNDIS_MEDIA_STATE;
 
 #endif /* VFO_DDK_NDIS_CORE_H */

@@ -48,8 +48,9 @@ static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
     case OID_802_3_MAXIMUM_LIST_SIZE:
         return query_ulong(r, 32);
     case OID_GEN_MEDIA_CONNECT_STATUS: /* the link is always up (general attributes) */
-        return query_ulong(r, BROKEN(BRK_MEDIA_STATUS_WRONG_ENUM) ? (ULONG)MediaConnectStateConnected
-                                                                   : (ULONG)NdisMediaStateConnected);
+        return query_ulong(r, BROKEN(BRK_MEDIA_STATUS_WRONG_ENUM)
+                                  ? (ULONG)MediaConnectStateConnected
+                                  : (ULONG)NdisMediaStateConnected);
     case OID_GEN_XMIT_OK:
     case OID_GEN_RCV_OK: {
         /* Counted by the DPC on another CPU: read under the lock. */

@@ -378,10 +378,9 @@ static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len
      * MDL and DataSize bytes of data; the frame uses the first len of them.
      * (NdisAllocateNetBufferAndNetBufferList wants a pool with DataSize 0
      * and the caller's own MDL: the broken variant does it anyway.) */
-    PNET_BUFFER_LIST nbl =
-        BROKEN(BRK_NB_DATA_WITHOUT_MDL)
-            ? NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len)
-            : NdisAllocateNetBufferList(b->pool, 0, 0);
+    PNET_BUFFER_LIST nbl = BROKEN(BRK_NB_DATA_WITHOUT_MDL)
+                               ? NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len)
+                               : NdisAllocateNetBufferList(b->pool, 0, 0);
     if (!nbl)
         return NULL;
     if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {

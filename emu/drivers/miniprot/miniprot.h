@@ -10,11 +10,11 @@
 
 #define MINIPROT_IOCTL(n) \
     CTL_CODE(FILE_DEVICE_NETWORK, 0x800 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define IOCTL_MINIPROT_SEND       MINIPROT_IOCTL(1) /* in: frame; sends on the first running binding */
-#define IOCTL_MINIPROT_STATS      MINIPROT_IOCTL(2) /* out: miniprot_stats */
-#define IOCTL_MINIPROT_SET_FILTER MINIPROT_IOCTL(3) /* in: ULONG; OID set, completes when done */
-#define IOCTL_MINIPROT_QUERY_MAC  MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
-#define IOCTL_MINIPROT_VETO       MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
+#define IOCTL_MINIPROT_SEND        MINIPROT_IOCTL(1) /* in: frame; sends on the first running binding */
+#define IOCTL_MINIPROT_STATS       MINIPROT_IOCTL(2) /* out: miniprot_stats */
+#define IOCTL_MINIPROT_SET_FILTER  MINIPROT_IOCTL(3) /* in: ULONG; OID set, completes when done */
+#define IOCTL_MINIPROT_QUERY_MAC   MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
+#define IOCTL_MINIPROT_VETO        MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
 #define IOCTL_MINIPROT_QUERY_MEDIA MINIPROT_IOCTL(6) /* out: ULONG OID_GEN_MEDIA_CONNECT_STATUS */
 
 typedef struct miniprot_stats {

@@ -143,7 +143,6 @@ typedef struct emu_protocol {
     PNET_PNP_EVENT_NOTIFICATION global_n; /* its notification while in flight */
 } emu_protocol;
 
-
 typedef enum ad_state {
     AD_HALTED,
     AD_INITIALIZING,
@@ -471,7 +470,7 @@ emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const c
 /* NdisAllocateMemoryWithTagPriority (and NdisAllocateMdl, NdisAllocateRWLock):
  * a miniport driver or adapter handle, a protocol driver or binding handle
  * (filter handles: ndisemu has no filters), or a generic object. */
-#define EMU_HK_MEMORY                                                                 \
+#define EMU_HK_MEMORY                                                                   \
     (EMU_HK(K_MP_DRIVER) | EMU_HK(K_ADAPTER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING) | \
      EMU_HK(K_GENERIC))
 /* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's

@@ -195,7 +195,8 @@ void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject)
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisFreeGenericObject", "%p", (void *)NdisObject))
         return;
-    emu_generic *g = (emu_generic *)emu_obj_check(rt, NdisObject, K_GENERIC, "NdisFreeGenericObject");
+    emu_generic *g =
+        (emu_generic *)emu_obj_check(rt, NdisObject, K_GENERIC, "NdisFreeGenericObject");
     if (!g)
         return;
     emu_lock(rt);
