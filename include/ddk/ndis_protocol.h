@@ -239,5 +239,8 @@ NDISAPI void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_L
                                     NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
 NDISAPI void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle,
                                       PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+/* Cancelling sends by the cancel ID set with NDIS_SET_NET_BUFFER_LIST_CANCEL_ID. */
+NDISAPI void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId);
+NDISAPI UCHAR NdisGeneratePartialCancelId(void);
 
 #endif /* VFO_DDK_NDIS_PROTOCOL_H */

@@ -75,6 +75,19 @@ static void run_seed(uint64_t seed)
     assert_int_equal(a->counters.tx_primary_packets, 10);
     assert_true(a->counters.rx_primary_packets >= 10);
 
+    /* A cancel from above reaches the VF's miniport too: sends on the VF
+     * are its own (two NdisCancelSendNetBufferLists: to vfo, then on). */
+    emu_counters before, after;
+    emu_get_counters(w.rt, &before);
+    int32_t nt;
+    size_t ret;
+    assert_int_equal(emu_ctl_ioctl(w.pt_ctl, IOCTL_MINIPROT_CANCEL, NULL, 0, NULL, 0, &ret, &nt),
+                     EMU_OK);
+    assert_int_equal(nt, 0);
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    emu_get_counters(w.rt, &after);
+    assert_int_equal(after.send_cancels - before.send_cancels, 2);
+
     /* The VF leaves gracefully: TX back on virtio, the link stays up. */
     assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);

@@ -83,6 +83,7 @@ static void put_user_locked(pt_binding *b)
 
 static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3);
 static void PtCompletePause(PVOID ctx, NDIS_HANDLE wi);
+static NTSTATUS cancel_sends(void);
 
 /* After a successful open: the binding's pool, return timer and work item. */
 static NDIS_STATUS open_resources(pt_binding *b)
@@ -610,6 +611,8 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
         return out < 6
                    ? STATUS_BUFFER_TOO_SMALL
                    : do_oid(NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, buf, 6, info);
+    case IOCTL_MINIPROT_CANCEL:
+        return cancel_sends();
     case IOCTL_MINIPROT_QUERY_MEDIA:
         return out < sizeof(ULONG) ? STATUS_BUFFER_TOO_SMALL
                                    : do_oid(NdisRequestQueryInformation,
@@ -648,6 +651,25 @@ static void PtUnload(PDRIVER_OBJECT drv)
         NdisDeregisterDeviceEx(g_dev_handle);
     NdisFreeGenericObject(g_obj);
     NdisFreeSpinLock(&g_lock);
+}
+
+/* Cancels this driver's sends with one cancel ID on the running binding
+ * (none carry it: the cancel must still reach the miniport below). */
+static NTSTATUS cancel_sends(void)
+{
+    NdisAcquireSpinLock(&g_lock);
+    pt_binding *b = running_binding_locked();
+    if (b)
+        b->users++;
+    NdisReleaseSpinLock(&g_lock);
+    if (!b)
+        return STATUS_DEVICE_NOT_READY;
+    UCHAR id = NdisGeneratePartialCancelId();
+    NdisCancelSendNetBufferLists(b->handle, (PVOID)(ULONG_PTR)((ULONG_PTR)id << 56 | 1));
+    NdisAcquireSpinLock(&g_lock);
+    put_user_locked(b);
+    NdisReleaseSpinLock(&g_lock);
+    return STATUS_SUCCESS;
 }
 
 static NDIS_STATUS register_device(void)

@@ -16,6 +16,7 @@
 #define IOCTL_MINIPROT_QUERY_MAC   MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
 #define IOCTL_MINIPROT_VETO        MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
 #define IOCTL_MINIPROT_QUERY_MEDIA MINIPROT_IOCTL(6) /* out: ULONG OID_GEN_MEDIA_CONNECT_STATUS */
+#define IOCTL_MINIPROT_CANCEL      MINIPROT_IOCTL(7) /* NdisCancelSendNetBufferLists on a binding */
 
 typedef struct miniprot_stats {
     unsigned long long sent, send_ok, send_failed, received, rx_bytes;

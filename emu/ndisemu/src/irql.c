@@ -55,6 +55,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAllocateSpinLock", SYNCH, P, H }, /* any level */
     { "NdisAllocateTimerObject", TIMER, P, D },
     { "NdisCancelOidRequest", OID, P, D },
+    { "NdisCancelSendNetBufferLists", SENDRC, P, D },
     { "NdisCancelTimerObject", TIMER, P, D }, /* PASSIVE for a periodic timer */
     { "NdisCloseAdapterEx", PROT, P, P },
     { "NdisCloseConfiguration", MISC, P, P },
@@ -80,6 +81,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisFreeRWLock", SYNCH, P, D },  /* (family) */
     { "NdisFreeSpinLock", MISC, P, H }, /* any level */
     { "NdisFreeTimerObject", TIMER, P, D },
+    { "NdisGeneratePartialCancelId", SENDRC, P, D }, /* (family) */
     { "NdisGetDataBuffer", NB, P, D },
     { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
     { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
