@@ -4,6 +4,10 @@
  * sent on the path lib/failover names, in NBLs from the adapter's own pool.
  * They tell the host's switches where the MAC lives after a migration or a
  * path switch.
+ *
+ * Each frame is vfo's own memory under its own MDL, chained to an NBL+NB
+ * from a pool with DataSize 0: NdisAllocateNetBufferAndNetBufferList wants
+ * exactly that (a NET_BUFFER with no MDL describes no data).
  */
 #include "vfo.h"
 
@@ -13,7 +17,7 @@
 
 bool vfo_announce_init(vfo_adapter *ad)
 {
-    ad->own_pool = vfo_nbl_pool(ad->handle, VFO_TAG_MISC, VNET_ANNOUNCE_FRAME_MAX);
+    ad->own_pool = vfo_nbl_pool(ad->handle, VFO_TAG_MISC, 0);
     return ad->own_pool != NULL;
 }
 
@@ -30,21 +34,29 @@ bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl)
 {
     if (nbl->NdisPoolHandle != ad->own_pool)
         return false;
+    PMDL mdl = NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl));
+    PVOID va = NULL;
+    ULONG len = 0;
+    NdisQueryMdl(mdl, &va, &len, NormalPagePriority);
     NdisFreeNetBufferList(nbl);
+    NdisFreeMdl(mdl);
+    vfo_free(ad->handle, va, VFO_TAG_MISC);
     return true;
 }
 
 static PNET_BUFFER_LIST frame_nbl(vfo_adapter *ad, const UCHAR *frame, ULONG len)
 {
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(ad->own_pool, 0, 0, NULL, 0, len);
-    if (!nbl)
-        return NULL;
-    PUCHAR dst = NdisGetDataBuffer(NET_BUFFER_LIST_FIRST_NB(nbl), len, NULL, 1, 0);
-    if (!dst) { /* the pool's data buffer is one piece; never expected */
-        NdisFreeNetBufferList(nbl);
+    PUCHAR buf = vfo_alloc(ad->handle, len, VFO_TAG_MISC);
+    PMDL mdl = buf ? NdisAllocateMdl(ad->handle, buf, len) : NULL;
+    PNET_BUFFER_LIST nbl =
+        mdl ? NdisAllocateNetBufferAndNetBufferList(ad->own_pool, 0, 0, mdl, 0, len) : NULL;
+    if (!nbl) {
+        if (mdl)
+            NdisFreeMdl(mdl);
+        vfo_free(ad->handle, buf, VFO_TAG_MISC);
         return NULL;
     }
-    NdisMoveMemory(dst, frame, len);
+    NdisMoveMemory(buf, frame, len);
     nbl->SourceHandle = ad->handle;
     return nbl;
 }

@@ -42,6 +42,9 @@ void MpDriverUnload(PDRIVER_OBJECT drv)
 
 NTSTATUS DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg_path)
 {
+    /* Built with POOL_NX_OPTIN (driver/vfo.vcxproj): the opt-in needs this
+     * call before any pool allocation, or NonPagedPool stays executable. */
+    ExInitializeDriverRuntime(DrvRtPoolNxOptIn);
     globals_init();
     VFO_TRACE_INIT(drv, reg_path);
     VFO_INFO("DriverEntry: vfo %u.%u, NDIS %u.%u", VFO_MAJOR_VERSION, VFO_MINOR_VERSION,

@@ -36,16 +36,25 @@ static bool needs_passive(fo_action_kind k)
     }
 }
 
+/* The count and the event change together under the lock. Reset before
+ * the increment (as this was), a vfo_work_end on another CPU taking the
+ * count to 0 in between set the event again and left it set with this work
+ * outstanding; the increment first still left a window between another
+ * end's decrement and its set: halt then did not wait for the work. */
 void vfo_work_begin(vfo_adapter *ad)
 {
-    NdisResetEvent(&ad->work_idle);
-    InterlockedIncrement(&ad->work_out);
+    vfo_lock();
+    if (ad->work_out++ == 0)
+        NdisResetEvent(&ad->work_idle);
+    vfo_unlock();
 }
 
 void vfo_work_end(vfo_adapter *ad)
 {
-    if (InterlockedDecrement(&ad->work_out) == 0)
+    vfo_lock();
+    if (--ad->work_out == 0)
         NdisSetEvent(&ad->work_idle);
+    vfo_unlock();
 }
 
 void vfo_generation_bump_locked(void)
@@ -331,8 +340,7 @@ void vfo_glue_free(vfo_adapter *ad)
         NdisFreeTimerObject(ad->announce_timer);
         ad->announce_timer = NULL;
     }
-    if (ad->work_out)
-        NdisWaitEvent(&ad->work_idle, 0);
+    NdisWaitEvent(&ad->work_idle, 0); /* set while no work is outstanding */
     if (ad->action_work)
         NdisFreeIoWorkItem(ad->action_work);
     ad->action_work = NULL;

@@ -155,8 +155,10 @@ static NDIS_STATUS query_link(vfo_adapter *ad, PNDIS_OID_REQUEST r, NDIS_OID oid
         vfo_link_state_fill(l, &ls);
         return answer(r, &ls, sizeof(ls));
     }
+    /* An NDIS_MEDIA_STATE (Connected 0, Disconnected 1), not the
+     * NDIS_MEDIA_CONNECT_STATE of OID_GEN_LINK_STATE (Connected 1). */
     if (oid == OID_GEN_MEDIA_CONNECT_STATUS)
-        return answer_ulong(r, l.up ? MediaConnectStateConnected : MediaConnectStateDisconnected);
+        return answer_ulong(r, l.up ? NdisMediaStateConnected : NdisMediaStateDisconnected);
     /* OID_GEN_LINK_SPEED: units of 100 bit/s */
     ULONG64 s = (l.speed_bps ? l.speed_bps : vfo_link_speed_bps(ad)) / 100;
     return answer_ulong(r, s > 0xFFFFFFFFull ? 0xFFFFFFFFu : (ULONG)s);

@@ -244,10 +244,13 @@ NDIS_STATUS MpResetEx(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
 
 /* May run at any IRQL up to HIGH_LEVEL on a bug check: no locks, no waits,
  * only quiesce the device (a reset stops all DMA). */
+/* PASSIVE_LEVEL at power-off, HIGH_LEVEL at a bugcheck: no lock, no wait.
+ * The device must stop DMA into memory Windows is about to reuse (or to
+ * dump): a virtio reset (status 0) does that; FAILED alone does not. */
 void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     vfo_adapter *ad = ctx;
     (void)action;
     if (ad->vn && !ad->surprise_removed)
-        vio_dev_fail(vnet_vio_dev(ad->vn));
+        vio_dev_reset_nowait(vnet_vio_dev(ad->vn));
 }

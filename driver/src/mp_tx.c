@@ -429,10 +429,17 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
         fail_now(ad, bad, NDIS_STATUS_INVALID_PACKET, dispatch);
 }
 
-/* Sends wait only while the ring is full and leave as soon as it drains:
- * nothing is held long enough to be worth cancelling. */
+/* Sends handed to the VF are the VF miniport's now, with their cancel ID
+ * (NBL info travels with the NBL): the cancel goes down the VF binding,
+ * under a primary reference so the binding stays open meanwhile. Sends on
+ * virtio wait only while the ring is full and leave as soon as it drains:
+ * nothing there is held long enough to be worth cancelling. */
 void MpCancelSend(NDIS_HANDLE ctx, PVOID cancel_id)
 {
-    (void)ctx;
-    (void)cancel_id;
+    vfo_adapter *ad = ctx;
+    if (fo_select_tx(&ad->pair, NULL) != FO_TX_PRIMARY)
+        return;
+    NdisCancelSendNetBufferLists(ad->bind->handle, cancel_id);
+    if (fo_primary_release(&ad->pair, 1))
+        vfo_drained(ad);
 }

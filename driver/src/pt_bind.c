@@ -86,7 +86,12 @@ static vfo_binding *binding_new(NDIS_HANDLE bind_ctx, const NDIS_BIND_PARAMETERS
     vfo_binding *b = vfo_alloc(g_vfo.protocol, sizeof(*b), VFO_TAG_BINDING);
     if (!b)
         return NULL;
-    b->work = NdisAllocateIoWorkItem(g_vfo.protocol);
+    /* Not the protocol handle: NDIS associates no driver object with it and
+     * NdisAllocateIoWorkItem takes only a miniport's (or a filter's or an
+     * NdisRegisterDeviceEx) handle. The miniport driver handle outlives every
+     * binding (the protocol deregisters first at unload) and exists with or
+     * without a vfo adapter, so a VF bound before any vfo adapter works. */
+    b->work = NdisAllocateIoWorkItem(g_vfo.mp_driver);
     if (!b->work) {
         vfo_free(g_vfo.protocol, b, VFO_TAG_BINDING);
         return NULL;
@@ -187,11 +192,23 @@ static void close_work(PVOID ctx, NDIS_HANDLE work)
     vfo_binding_close(ctx);
 }
 
+/* The slot stays claimed while its answer is read (oid_dispatch): freed
+ * first, another thread (CheckForHang's statistics sample) could claim it
+ * and overwrite the buffer being read. A statistics query asked for while
+ * the slot was busy goes out once it is free, before this request's count
+ * drops (so a close waits for it). */
 void vfo_binding_oid_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)
 {
     vfo_oid_use use = s->use;
-    s->use = VFO_OID_FREE;
     oid_dispatch(b, s, use, status);
+    vfo_lock();
+    s->use = VFO_OID_FREE;
+    bool again = s == &b->stats && b->stats_again;
+    if (again)
+        b->stats_again = false;
+    vfo_unlock();
+    if (again)
+        vfo_binding_query_stats(b);
     vfo_lock();
     bool close = --b->oids_out == 0 && b->close_wanted;
     if (close)

@@ -73,12 +73,39 @@ static NDIS_STATUS simple_event(vfo_binding *b, fo_reason (*fn)(fo_pair *), cons
     return NDIS_STATUS_SUCCESS;
 }
 
+/* An event with a NULL ProtocolBindingContext concerns the protocol as a
+ * whole: NetEventBindsComplete and NetEventBindList always come so, and
+ * NetEventReconfigure may. None carries a decision for vfo to refuse, and
+ * the documentation wants them succeeded. A global reconfiguration may have
+ * re-enabled paths: NDIS is asked to offer the bindings again (as
+ * Microsoft's ndisprot sample does). */
+static NDIS_STATUS global_event(PNET_PNP_EVENT_NOTIFICATION n)
+{
+    switch (n->NetPnPEvent.NetEvent) {
+    case NetEventBindsComplete:
+        VFO_INFO("NDIS offered every binding");
+        break;
+    case NetEventBindList:
+        VFO_DEBUG("binding list changed");
+        break;
+    case NetEventReconfigure:
+        if (g_vfo.protocol)
+            NdisReEnumerateProtocolBindings(g_vfo.protocol);
+        break;
+    default:
+        break;
+    }
+    return NDIS_STATUS_SUCCESS;
+}
+
 NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
 {
     vfo_binding *b = ctx;
     vfo_adapter *ad;
-    if (!b || !n)
+    if (!n)
         return NDIS_STATUS_INVALID_PARAMETER;
+    if (!b)
+        return global_event(n);
     switch (n->NetPnPEvent.NetEvent) {
     case NetEventPause:
         ad = vfo_binding_pair_locked(b);

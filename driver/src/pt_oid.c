@@ -183,10 +183,6 @@ void vfo_binding_stats_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)
             vfo_event_end(ad, r == FO_R_STALE_COMPLETION ? FO_R_OK : r, "VF statistics");
         }
     }
-    vfo_lock();
-    bool again = b->stats_again;
-    b->stats_again = false;
-    vfo_unlock();
-    if (again)
-        vfo_binding_query_stats(b);
+    /* A query asked for meanwhile goes out when the slot is free
+     * (vfo_binding_oid_done). */
 }

@@ -346,7 +346,7 @@ struct vfo_adapter {
     uint32_t timer_token;
     NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
     NDIS_EVENT work_idle;
-    LONG work_out; /* work items queued and not yet run */
+    LONG work_out; /* work items queued and not yet run (g_vfo.lock) */
 
     vfo_counters ctr;
     vfo_refused refused[VFO_CTL_MAX_REFUSALS];

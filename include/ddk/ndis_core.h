@@ -372,4 +372,37 @@ NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisRegisterDeviceEx(
 NDIS_EXPORTED_ROUTINE void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle);
 NDIS_EXPORTED_ROUTINE PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject);
 
+/* Generic objects: an NDIS handle for components that have no other. */
+typedef struct _NDIS_GENERIC_OBJECT {
+    NDIS_OBJECT_HEADER Header;
+    PVOID Caller;
+    PVOID CallersCaller;
+    PDRIVER_OBJECT DriverObject;
+} NDIS_GENERIC_OBJECT, *PNDIS_GENERIC_OBJECT;
+NDIS_EXPORTED_ROUTINE PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObject,
+                                                                     ULONG Tag, USHORT Size);
+NDIS_EXPORTED_ROUTINE void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject);
+
+/* wdm.h: a driver built with POOL_NX_OPTIN calls ExInitializeDriverRuntime
+ * (DrvRtPoolNxOptIn) in DriverEntry. The WDK's version is an inline that
+ * makes NonPagedPoolNx the default of the driver's own ExAllocatePool*
+ * calls; NDIS drivers built against these headers allocate only through
+ * NDIS, so here it has nothing to set. */
+typedef enum _DRIVER_RUNTIME_INIT_FLAGS {
+    DrvRtPoolNxOptIn = 0x00000001,
+    LastDrvRtFlag
+} DRIVER_RUNTIME_INIT_FLAGS,
+    *PDRIVER_RUNTIME_INIT_FLAGS;
+static inline void ExInitializeDriverRuntime(ULONG RuntimeFlags)
+{
+    (void)RuntimeFlags;
+}
+
+/* OID_GEN_MEDIA_CONNECT_STATUS answers one of these (ntddndis.h). */
+typedef enum _NDIS_MEDIA_STATE {
+    NdisMediaStateConnected,
+    NdisMediaStateDisconnected
+} NDIS_MEDIA_STATE,
+    *PNDIS_MEDIA_STATE;
+
 #endif /* VFO_DDK_NDIS_CORE_H */

@@ -245,5 +245,9 @@ NDIS_EXPORTED_ROUTINE void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle,
 NDIS_EXPORTED_ROUTINE void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle,
                                                     PNET_BUFFER_LIST NetBufferLists,
                                                     ULONG ReturnFlags);
+/* Cancelling sends by the cancel ID set with NDIS_SET_NET_BUFFER_LIST_CANCEL_ID. */
+NDIS_EXPORTED_ROUTINE void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle,
+                                                        PVOID CancelId);
+NDIS_EXPORTED_ROUTINE UCHAR NdisGeneratePartialCancelId(void);
 
 #endif /* VFO_DDK_NDIS_PROTOCOL_H */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -92,6 +93,19 @@ static void run_seed(uint64_t seed, bool transitional)
     assert_int_equal(a->counters.tx_primary_packets, 10);
     assert_true(a->counters.rx_primary_packets >= 10);
 
+    /* A cancel from above reaches the VF's miniport too: sends on the VF
+     * are its own (two NdisCancelSendNetBufferLists: to vfo, then on). */
+    emu_counters before, after;
+    emu_get_counters(w.rt, &before);
+    int32_t nt;
+    size_t ret;
+    assert_int_equal(emu_ctl_ioctl(w.pt_ctl, IOCTL_MINIPROT_CANCEL, NULL, 0, NULL, 0, &ret, &nt),
+                     EMU_OK);
+    assert_int_equal(nt, 0);
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    emu_get_counters(w.rt, &after);
+    assert_int_equal(after.send_cancels - before.send_cancels, 2);
+
     /* The VF leaves gracefully: TX back on virtio, the link stays up. */
     assert_int_equal(vw_remove_vf(&w, 0, false), EMU_OK);
     assert_int_equal(vw_pairs(&w, &p), EMU_OK);
@@ -116,6 +130,32 @@ static void run_seed(uint64_t seed, bool transitional)
 
     assert_int_equal(vw_finish(&w), EMU_OK);
     vw_destroy(&w);
+}
+
+/* After MiniportShutdownEx the virtio device must not touch guest memory:
+ * a frame from the host then finds no receive queue (the device was reset)
+ * instead of being written into a buffer Windows may already reuse. */
+static void shutdown_stops_dma(void **state)
+{
+    (void)state;
+    for (int bugcheck = 0; bugcheck <= 1; bugcheck++) {
+        vfo_world w;
+        assert_int_equal(vw_start(&w, 1), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        uint8_t frame[60];
+        memset(frame, 0xff, 12); /* broadcast, from ff:..: the filter passes it */
+        memset(frame + 12, 0, sizeof(frame) - 12);
+        assert_int_equal(emu_vnet_receive(w.vn[0]->dev, frame, sizeof(frame), NULL),
+                         EMU_VNET_RX_DELIVERED);
+        assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+        assert_int_equal(emu_system_shutdown(w.rt, bugcheck != 0), EMU_OK);
+        emu_vnet_rx_result r = emu_vnet_receive(w.vn[0]->dev, frame, sizeof(frame), NULL);
+        assert_false(emu_failed(w.rt));
+        assert_int_equal(r, EMU_VNET_RX_NOT_READY);
+        assert_int_equal(emu_run_for(w.rt, 10000000ull), EMU_OK);
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
 }
 
 static void attach_traffic_detach(void **state)
@@ -239,6 +279,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_per_adapter),
         cmocka_unit_test(filter_burst_ends_with_the_last),
         cmocka_unit_test(vf_leaves_during_its_announcements),
+        cmocka_unit_test(shutdown_stops_dma),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,14 @@ static void netcfg_unbind_rebind(void **state)
         assert_int_equal(pair_of(&p, 0)->counters.attaches, 2);
         assert_int_equal(pair_of(&p, 0)->counters.detaches, 1);
         assert_int_equal(link_downs(w, 0), 0);
+        /* A global reconfiguration (NULL binding context) is succeeded and
+         * leaves the pair alone (each set_path above brought a NULL-context
+         * NetEventBindList, DriverEntry's bind pass a NetEventBindsComplete). */
+        assert_int_equal(emu_netcfg_reconfigure(w->rt, "vfo"), EMU_OK);
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(vw_pairs(w, &p), EMU_OK);
+        assert_int_equal(pair_of(&p, 0)->pair_state, VFO_CTL_PAIR_ACTIVE);
+        assert_int_equal(pair_of(&p, 0)->counters.attaches, 2);
         finish(w);
     }
 }

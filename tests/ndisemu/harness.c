@@ -99,12 +99,24 @@ static int traffic(harness *h, unsigned n, miniprot_stats *before)
     return 0;
 }
 
+int h_shutdown_scenario(harness *h)
+{
+    STEP(h_add_nic(h) == EMU_OK);
+    STEP(send_frames(h, 2, 60) == EMU_OK); /* handed to the NIC, not yet looped */
+    int err = emu_system_shutdown(h->rt, false);
+    if (err == EMU_OK)
+        err = emu_run_for(h->rt, 1000000);
+    STEP(err == EMU_OK || emu_failed(h->rt));
+    return 0;
+}
+
 int h_scenario(harness *h)
 {
     miniprot_stats s;
     int r;
     STEP(h_add_nic(h) == EMU_OK);
     STEP(h_stats(h, &s) == EMU_OK && s.bound == 1 && s.restarts == 1);
+    STEP(s.global_events == 1); /* NetEventBindsComplete after registration */
     if ((r = traffic(h, 8, &s)))
         return r;
 
@@ -120,6 +132,10 @@ int h_scenario(harness *h)
     size_t ret;
     STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_QUERY_MAC, NULL, 0, mac, 6, &ret, &nt) == EMU_OK);
     STEP(nt == 0 && ret == 6 && memcmp(mac, k_mac, 6) == 0);
+    uint32_t media = ~0u;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_QUERY_MEDIA, NULL, 0, &media, 4, &ret, &nt) ==
+         EMU_OK);
+    STEP(nt == 0 && ret == 4 && media == NdisMediaStateConnected);
     uint32_t filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
     STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SET_FILTER, &filter, 4, NULL, 0, &ret, &nt) ==
          EMU_OK);

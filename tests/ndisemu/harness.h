@@ -29,6 +29,9 @@ int h_stats(harness *h, miniprot_stats *st);
 /* Scenarios: 0 when every step passed, else the failing step's line in
  * harness.c. */
 int h_scenario(harness *h);
+/* Frames on the wire when the system shuts down (MiniportShutdownEx), then
+ * 1 ms of virtual time: a NIC that was not stopped DMAs them. */
+int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
 /* One scenario with the minimal drivers on a fresh runtime, then shutdown
  * (leak checks) and teardown. 0 when it ran and ended verifier clean; else

@@ -66,7 +66,23 @@ static const broken_case k_cases[] = {
     { "lock_twice", false, "SpinLock", "NdisAcquireSpinLock" },
     { "release_not_held", false, "SpinLock", "NdisReleaseSpinLock" },
     { "return_holding_lock", false, "SpinlockRelease", "MiniportInterruptDPC" },
+    /* issue 13: handle kinds, NBL/NB allocation, global PnP events, shutdown */
+    { "workitem_protocol_handle", true, "HandleKind", "NdisAllocateIoWorkItem" },
+    { "nb_data_without_mdl", true, "NblAllocationParameters",
+      "NdisAllocateNetBufferAndNetBufferList" },
+    { "nbl_context_unaligned", true, "NblAllocationParameters",
+      "NdisAllocateNetBufferListContext" },
+    { "fail_binds_complete", true, "NetPnPEventMustSucceed",
+      "ProtocolNetPnPEvent(NetEventBindsComplete)" },
+    { "media_status_wrong_enum", false, "OidMediaConnectStatus", "MiniportOidRequest" },
+    { "dma_after_shutdown", false, "ShutdownStopsDma", "device DMA" },
 };
+
+/* The scenario a case runs: h_scenario unless its rule needs another. */
+static int (*scenario_of(const broken_case *c))(harness *h)
+{
+    return strcmp(c->name, "dma_after_shutdown") == 0 ? h_shutdown_scenario : h_scenario;
+}
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */
 static harness g_h;
@@ -97,7 +113,7 @@ static void trips_exactly_its_rule(void **state)
         g_live = h;
         int err = h_start(h, EMU_SCHED_DETERMINISTIC, seed, mp, pt, true);
         if (err == EMU_OK) {
-            h_scenario(h);
+            scenario_of(c)(h);
             if (h->ctl && !emu_failed(h->rt)) {
                 emu_ctl_close(h->ctl);
                 h->ctl = NULL;
@@ -123,9 +139,23 @@ static void the_correct_drivers_trip_nothing(void **state)
     assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_scenario), 0);
 }
 
+/* The correct miniport stops its NIC in MiniportShutdownEx: the frames
+ * still on the wire then never reach guest memory. */
+static void the_correct_miniport_stops_dma_at_shutdown(void **state)
+{
+    (void)state;
+    harness *h = &g_h;
+    g_live = h;
+    assert_int_equal(h_start(h, EMU_SCHED_DETERMINISTIC, 1, MINIMP_SO, MINIPROT_SO, true), EMU_OK);
+    assert_int_equal(h_shutdown_scenario(h), 0);
+    assert_false(emu_failed(h->rt));
+    g_live = NULL;
+    h_finish(h); /* powered off: no halt, no unload */
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 1];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 2];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -133,5 +163,7 @@ int main(void)
     }
     struct CMUnitTest ok = cmocka_unit_test(the_correct_drivers_trip_nothing);
     tests[ARRAYSIZE(k_cases)] = ok;
+    struct CMUnitTest dma = cmocka_unit_test(the_correct_miniport_stops_dma_at_shutdown);
+    tests[ARRAYSIZE(k_cases) + 1] = dma;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

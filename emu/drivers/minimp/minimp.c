@@ -47,6 +47,10 @@ static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
         return query_bytes(r, a->mcast, a->n_mcast * 6);
     case OID_802_3_MAXIMUM_LIST_SIZE:
         return query_ulong(r, 32);
+    case OID_GEN_MEDIA_CONNECT_STATUS: /* the link is always up (general attributes) */
+        return query_ulong(r, BROKEN(BRK_MEDIA_STATUS_WRONG_ENUM)
+                                  ? (ULONG)MediaConnectStateConnected
+                                  : (ULONG)NdisMediaStateConnected);
     case OID_GEN_XMIT_OK:
     case OID_GEN_RCV_OK: {
         /* Counted by the DPC on another CPU: read under the lock. */
@@ -496,7 +500,8 @@ static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
-    mp_reg_wr(ctx, LOOPNIC_CTRL, 0);
+    if (!BROKEN(BRK_DMA_AFTER_SHUTDOWN))
+        mp_reg_wr(ctx, LOOPNIC_CTRL, 0); /* the NIC stops: no more DMA */
 }
 
 static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)

@@ -54,6 +54,14 @@
 #define BRK_IRP_COMPLETE_TWICE       50 /* DoubleCompletion: IoCompleteRequest twice */
 #define BRK_OPEN_UNDER_LOCK          51 /* Irql_Protocol_Driver_Function: NdisOpenAdapterEx */
 
+/* issue 13, classes 1, 2, 8, 11 (codes 60-69) */
+#define BRK_WORKITEM_PROTOCOL_HANDLE 60 /* HandleKind: NdisAllocateIoWorkItem(protocol handle) */
+#define BRK_NB_DATA_WITHOUT_MDL      61 /* NblAllocationParameters: NULL MDL, DataLength > 0 */
+#define BRK_NBL_CONTEXT_UNALIGNED    62 /* NblAllocationParameters: context not 16-byte multiple */
+#define BRK_FAIL_BINDS_COMPLETE      63 /* NetPnPEventGlobal: fails NetEventBindsComplete */
+#define BRK_DMA_AFTER_SHUTDOWN       64 /* ShutdownStopsDma: MiniportShutdownEx leaves DMA on */
+#define BRK_MEDIA_STATUS_WRONG_ENUM  65 /* OidMediaConnectStatus: answers NDIS_MEDIA_CONNECT_STATE */
+
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE
 #endif

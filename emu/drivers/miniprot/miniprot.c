@@ -45,6 +45,10 @@ typedef struct pt_binding {
 } pt_binding;
 
 static NDIS_HANDLE g_proto, g_dev_handle;
+/* A protocol driver handle is not associated with a driver object, so
+ * NdisAllocateIoWorkItem does not take it (nor a binding handle): the work
+ * items come from a generic object that carries the driver object. */
+static PNDIS_GENERIC_OBJECT g_obj;
 static PDEVICE_OBJECT g_dev;
 static pt_binding g_bind[PT_MAX_BINDINGS];
 static NDIS_SPIN_LOCK g_lock;
@@ -79,6 +83,7 @@ static void put_user_locked(pt_binding *b)
 
 static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3);
 static void PtCompletePause(PVOID ctx, NDIS_HANDLE wi);
+static NTSTATUS cancel_sends(void);
 
 /* After a successful open: the binding's pool, return timer and work item. */
 static NDIS_STATUS open_resources(pt_binding *b)
@@ -91,7 +96,8 @@ static NDIS_STATUS open_resources(pt_binding *b)
     pp.ContextSize = 16;
     pp.PoolTag = PT_TAG;
     pp.DataSize = 2048;
-    b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
+    /* Pools take the protocol driver handle ("Obtaining Pool Handles"). */
+    b->pool = NdisAllocateNetBufferListPool(g_proto, &pp);
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
     NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
@@ -102,7 +108,7 @@ static NDIS_STATUS open_resources(pt_binding *b)
     tc.FunctionContext = b;
     if (NdisAllocateTimerObject(g_proto, &tc, &b->timer) != NDIS_STATUS_SUCCESS)
         b->timer = NULL;
-    b->work = NdisAllocateIoWorkItem(b->handle);
+    b->work = NdisAllocateIoWorkItem(BROKEN(BRK_WORKITEM_PROTOCOL_HANDLE) ? g_proto : g_obj);
     return b->pool && b->timer && b->work ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
@@ -273,7 +279,7 @@ static NDIS_STATUS pause_binding(pt_binding *b, PNET_PNP_EVENT_NOTIFICATION n)
     }
     NdisReleaseSpinLock(&g_lock);
     if (BROKEN(BRK_SEND_WHILE_PAUSED)) {
-        PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, 60);
+        PNET_BUFFER_LIST nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
         if (nbl) {
             nbl->SourceHandle = b->handle;
             NdisSendNetBufferLists(b->handle, nbl, 0, 0);
@@ -285,6 +291,12 @@ static NDIS_STATUS pause_binding(pt_binding *b, PNET_PNP_EVENT_NOTIFICATION n)
 static NDIS_STATUS PtNetPnPEvent(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
 {
     pt_binding *b = ctx;
+    if (!b) { /* global: NetEventBindsComplete, NetEventBindList, NetEventReconfigure */
+        count(&g_stats.global_events, 1);
+        if (BROKEN(BRK_FAIL_BINDS_COMPLETE) && n->NetPnPEvent.NetEvent == NetEventBindsComplete)
+            return NDIS_STATUS_INVALID_PARAMETER; /* what vfo did */
+        return NDIS_STATUS_SUCCESS;
+    }
     switch (n->NetPnPEvent.NetEvent) {
     case NetEventPause:
         return pause_binding(b, n);
@@ -363,10 +375,22 @@ static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
  * per-NBL state). */
 static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len)
 {
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
+    /* The pool has a DataSize: NdisAllocateNetBufferList brings the NB, its
+     * MDL and DataSize bytes of data; the frame uses the first len of them.
+     * (NdisAllocateNetBufferAndNetBufferList wants a pool with DataSize 0
+     * and the caller's own MDL: the broken variant does it anyway.) */
+    PNET_BUFFER_LIST nbl = BROKEN(BRK_NB_DATA_WITHOUT_MDL)
+                               ? NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len)
+                               : NdisAllocateNetBufferList(b->pool, 0, 0);
     if (!nbl)
         return NULL;
-    if (NdisAllocateNetBufferListContext(nbl, 16, 0, PT_TAG) != NDIS_STATUS_SUCCESS) {
+    if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
+        NdisFreeNetBufferList(nbl);
+        return NULL;
+    }
+    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = len;
+    if (NdisAllocateNetBufferListContext(nbl, BROKEN(BRK_NBL_CONTEXT_UNALIGNED) ? 8 : 16, 0,
+                                         PT_TAG) != NDIS_STATUS_SUCCESS) {
         NdisFreeNetBufferList(nbl);
         return NULL;
     }
@@ -587,6 +611,12 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
         return out < 6
                    ? STATUS_BUFFER_TOO_SMALL
                    : do_oid(NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, buf, 6, info);
+    case IOCTL_MINIPROT_CANCEL:
+        return cancel_sends();
+    case IOCTL_MINIPROT_QUERY_MEDIA:
+        return out < sizeof(ULONG) ? STATUS_BUFFER_TOO_SMALL
+                                   : do_oid(NdisRequestQueryInformation,
+                                            OID_GEN_MEDIA_CONNECT_STATUS, buf, sizeof(ULONG), info);
     case IOCTL_MINIPROT_VETO:
         NdisAcquireSpinLock(&g_lock);
         g_veto = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
@@ -619,7 +649,27 @@ static void PtUnload(PDRIVER_OBJECT drv)
     NdisDeregisterProtocolDriver(g_proto);
     if (g_dev_handle)
         NdisDeregisterDeviceEx(g_dev_handle);
+    NdisFreeGenericObject(g_obj);
     NdisFreeSpinLock(&g_lock);
+}
+
+/* Cancels this driver's sends with one cancel ID on the running binding
+ * (none carry it: the cancel must still reach the miniport below). */
+static NTSTATUS cancel_sends(void)
+{
+    NdisAcquireSpinLock(&g_lock);
+    pt_binding *b = running_binding_locked();
+    if (b)
+        b->users++;
+    NdisReleaseSpinLock(&g_lock);
+    if (!b)
+        return STATUS_DEVICE_NOT_READY;
+    UCHAR id = NdisGeneratePartialCancelId();
+    NdisCancelSendNetBufferLists(b->handle, (PVOID)(ULONG_PTR)((ULONG_PTR)id << 56 | 1));
+    NdisAcquireSpinLock(&g_lock);
+    put_user_locked(b);
+    NdisReleaseSpinLock(&g_lock);
+    return STATUS_SUCCESS;
 }
 
 static NDIS_STATUS register_device(void)
@@ -669,11 +719,17 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.StatusHandlerEx = PtStatus;
     ch.ReceiveNetBufferListsHandler = PtReceive;
     ch.SendNetBufferListsCompleteHandler = PtSendComplete;
-    NDIS_STATUS st = NdisRegisterProtocolDriver(NULL, &ch, &g_proto);
-    if (st != NDIS_STATUS_SUCCESS)
+    g_obj = NdisAllocateGenericObject(DriverObject, PT_TAG, 0);
+    if (!g_obj)
         return STATUS_UNSUCCESSFUL;
+    NDIS_STATUS st = NdisRegisterProtocolDriver(NULL, &ch, &g_proto);
+    if (st != NDIS_STATUS_SUCCESS) {
+        NdisFreeGenericObject(g_obj);
+        return STATUS_UNSUCCESSFUL;
+    }
     if (register_device() != NDIS_STATUS_SUCCESS) {
         NdisDeregisterProtocolDriver(g_proto);
+        NdisFreeGenericObject(g_obj);
         return STATUS_UNSUCCESSFUL;
     }
     DriverObject->DriverUnload = PtUnload;

@@ -10,11 +10,13 @@
 
 #define MINIPROT_IOCTL(n) \
     CTL_CODE(FILE_DEVICE_NETWORK, 0x800 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define IOCTL_MINIPROT_SEND       MINIPROT_IOCTL(1) /* in: frame; sends on the first running binding */
-#define IOCTL_MINIPROT_STATS      MINIPROT_IOCTL(2) /* out: miniprot_stats */
-#define IOCTL_MINIPROT_SET_FILTER MINIPROT_IOCTL(3) /* in: ULONG; OID set, completes when done */
-#define IOCTL_MINIPROT_QUERY_MAC  MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
-#define IOCTL_MINIPROT_VETO       MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
+#define IOCTL_MINIPROT_SEND        MINIPROT_IOCTL(1) /* in: frame; sends on the first running binding */
+#define IOCTL_MINIPROT_STATS       MINIPROT_IOCTL(2) /* out: miniprot_stats */
+#define IOCTL_MINIPROT_SET_FILTER  MINIPROT_IOCTL(3) /* in: ULONG; OID set, completes when done */
+#define IOCTL_MINIPROT_QUERY_MAC   MINIPROT_IOCTL(4) /* out: 6 bytes via OID query */
+#define IOCTL_MINIPROT_VETO        MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
+#define IOCTL_MINIPROT_QUERY_MEDIA MINIPROT_IOCTL(6) /* out: ULONG OID_GEN_MEDIA_CONNECT_STATUS */
+#define IOCTL_MINIPROT_CANCEL      MINIPROT_IOCTL(7) /* NdisCancelSendNetBufferLists on a binding */
 
 typedef struct miniprot_stats {
     unsigned long long sent, send_ok, send_failed, received, rx_bytes;
@@ -22,6 +24,7 @@ typedef struct miniprot_stats {
     unsigned int bound; /* bindings currently open */
     unsigned int last_len;
     unsigned char last_frame[64];
+    unsigned long long global_events; /* PnP events with a NULL binding context */
 } miniprot_stats;
 
 #endif /* MINIPROT_H */

@@ -5,7 +5,14 @@
  */
 #include "tcpip_int.h"
 
-enum { OID_STEP_LOOKAHEAD, OID_STEP_MULTICAST, OID_STEP_FILTER, OID_STEP_ADDRESSES, OID_STEPS };
+enum {
+    OID_STEP_MEDIA, /* a query, as older stacks make: the verifier checks the answer */
+    OID_STEP_LOOKAHEAD,
+    OID_STEP_MULTICAST,
+    OID_STEP_FILTER,
+    OID_STEP_ADDRESSES,
+    OID_STEPS
+};
 
 static tcpip_adapter_stats *adapter_of(tc_binding *b)
 {
@@ -75,7 +82,13 @@ static BOOLEAN prepare_oid(tc_binding *b, ULONG step)
 {
     NDIS_OID oid;
     ULONG len;
+    NDIS_REQUEST_TYPE type = NdisRequestSetInformation;
     switch (step) {
+    case OID_STEP_MEDIA:
+        oid = OID_GEN_MEDIA_CONNECT_STATUS;
+        type = NdisRequestQueryInformation;
+        len = sizeof(ULONG);
+        break;
     case OID_STEP_LOOKAHEAD:
         oid = OID_GEN_CURRENT_LOOKAHEAD;
         *(ULONG *)b->oid_buf = 1500;
@@ -103,7 +116,8 @@ static BOOLEAN prepare_oid(tc_binding *b, ULONG step)
     NdisZeroMemory(&b->oid, sizeof(b->oid));
     NU_INIT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
                    NDIS_SIZEOF_OID_REQUEST_REVISION_1);
-    b->oid.RequestType = NdisRequestSetInformation;
+    /* QUERY_INFORMATION and SET_INFORMATION share Oid, buffer and length. */
+    b->oid.RequestType = type;
     b->oid.DATA.SET_INFORMATION.Oid = oid;
     b->oid.DATA.SET_INFORMATION.InformationBuffer = b->oid_buf;
     b->oid.DATA.SET_INFORMATION.InformationBufferLength = len;
@@ -113,6 +127,8 @@ static BOOLEAN prepare_oid(tc_binding *b, ULONG step)
 static void oid_result(tc_binding *b, NDIS_STATUS st)
 {
     tcpip_adapter_stats *as = adapter_of(b);
+    if (b->oid.DATA.SET_INFORMATION.Oid == OID_GEN_MEDIA_CONNECT_STATUS)
+        return; /* optional for an NDIS 6 miniport (NDIS answers it then) */
     if (st != NDIS_STATUS_SUCCESS) {
         as->oid_failures++;
         as->last_oid_failed = b->oid.DATA.SET_INFORMATION.Oid;
@@ -186,7 +202,7 @@ static NDIS_STATUS open_pool(tc_binding *b)
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = TC_TAG;
     pp.DataSize = TC_FRAME_MAX;
-    b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
+    b->pool = NdisAllocateNetBufferListPool(g_tc.proto, &pp); /* "Obtaining Pool Handles" */
     return b->pool ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
@@ -195,8 +211,10 @@ static void bind_finished(tc_binding *b, NDIS_STATUS st)
     if (st == NDIS_STATUS_SUCCESS)
         st = open_pool(b);
     if (st == NDIS_STATUS_SUCCESS) {
-        b->work = NdisAllocateIoWorkItem(b->handle);
-        b->pause_work = NdisAllocateIoWorkItem(b->handle);
+        /* Not the binding's handle: NDIS associates no driver object with
+         * a protocol's handles. The generic object carries one. */
+        b->work = NdisAllocateIoWorkItem(g_tc.obj);
+        b->pause_work = NdisAllocateIoWorkItem(g_tc.obj);
         if (!b->work || !b->pause_work)
             st = NDIS_STATUS_RESOURCES;
     }

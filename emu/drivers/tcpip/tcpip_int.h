@@ -33,6 +33,7 @@ typedef struct tc_binding {
 
 typedef struct tc_state {
     NDIS_HANDLE proto, dev_handle, timer;
+    PNDIS_GENERIC_OBJECT obj; /* the work items' handle (driver object) */
     PDEVICE_OBJECT dev;
     NDIS_SPIN_LOCK lock; /* everything below */
     tc_binding bind[TC_MAX_BINDINGS];

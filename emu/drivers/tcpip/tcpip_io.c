@@ -22,9 +22,16 @@ ULONG64 tc_now_ns(void)
  * frees it. Returns FALSE when no NBL could be had. */
 static BOOLEAN send_frame_locked(tc_binding *b, const UCHAR *frame, ULONG len, BOOLEAN seq)
 {
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
+    /* The pool has a DataSize: the NBL comes with an NB, MDL and data of
+     * that size; the frame uses the first len bytes. */
+    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
     if (!nbl)
         return FALSE;
+    if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
+        NdisFreeNetBufferList(nbl);
+        return FALSE;
+    }
+    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = len;
     PVOID va;
     ULONG mlen;
     NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,

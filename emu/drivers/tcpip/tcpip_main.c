@@ -189,6 +189,8 @@ static void TcUnload(PDRIVER_OBJECT drv)
         NdisDeregisterDeviceEx(g_tc.dev_handle);
     free_logs();
     NdisDeregisterProtocolDriver(g_tc.proto);
+    if (g_tc.obj)
+        NdisFreeGenericObject(g_tc.obj);
     NdisFreeSpinLock(&g_tc.lock);
 }
 
@@ -210,8 +212,13 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     NDIS_STRING name = NDIS_STRING_CONST("TCPIP");
     ch.Name = name;
     tc_register_characteristics(&ch);
-    if (NdisRegisterProtocolDriver(NULL, &ch, &g_tc.proto) != NDIS_STATUS_SUCCESS)
+    g_tc.obj = NdisAllocateGenericObject(DriverObject, TC_TAG, 0);
+    if (!g_tc.obj)
         return STATUS_UNSUCCESSFUL;
+    if (NdisRegisterProtocolDriver(NULL, &ch, &g_tc.proto) != NDIS_STATUS_SUCCESS) {
+        NdisFreeGenericObject(g_tc.obj);
+        return STATUS_UNSUCCESSFUL;
+    }
     if (allocate_timer() != NDIS_STATUS_SUCCESS || register_device() != NDIS_STATUS_SUCCESS) {
         TcUnload(DriverObject);
         return STATUS_UNSUCCESSFUL;

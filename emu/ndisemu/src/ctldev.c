@@ -41,6 +41,13 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisRegisterDeviceEx", "-"))
         return NDIS_STATUS_FAILURE;
+    /* The page lists a miniport or filter driver handle. A protocol driver
+     * handle is still accepted: on Windows a protocol creates its device
+     * with IoCreateDevice, which ndisemu does not model yet, and the test
+     * protocols have no other way to a control device (docs/ndisemu.md). */
+    if (!emu_handle_kind(rt, NdisObjectHandle, EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL),
+                         "NdisRegisterDeviceEx"))
+        return NDIS_STATUS_FAILURE;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisObjectHandle, &ad);
     PNDIS_DEVICE_OBJECT_ATTRIBUTES a = DeviceObjectAttributes;

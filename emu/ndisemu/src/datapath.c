@@ -439,3 +439,38 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
     }
     delivered(rt, targets, nt);
 }
+
+/* ---- send cancellation ---- */
+
+/* NDIS hands the cancel to the miniport under the binding, at the caller's
+ * IRQL; the miniport completes what it finds with NDIS_STATUS_SEND_ABORTED. */
+void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId)
+{
+    emu_runtime *rt = emu_rt;
+    const char *call = "NdisCancelSendNetBufferLists";
+    if (!emu_enter(call, "id=%p", CancelId))
+        return;
+    emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
+    if (!b)
+        return;
+    emu_adapter *ad = b->ad;
+    emu_lock(rt);
+    bool live = !emu_obj_dead(&ad->obj) && ad->state != AD_HALTED && ad->ctx;
+    rt->cnt.send_cancels++;
+    emu_unlock(rt);
+    if (!live)
+        return;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "MiniportCancelSend", ad->drv, ad, emu_self()->irql);
+    ad->drv->mp->ch.CancelSendHandler(ad->ctx, CancelId);
+    emu_cb_end(&s);
+}
+
+/* The high byte of a cancel ID that is unique to the caller. */
+UCHAR NdisGeneratePartialCancelId(void)
+{
+    static unsigned next;
+    if (!emu_enter("NdisGeneratePartialCancelId", "-"))
+        return 0;
+    return (UCHAR)(__atomic_add_fetch(&next, 1, __ATOMIC_RELAXED) & 0xff);
+}

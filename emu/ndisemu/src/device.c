@@ -779,6 +779,15 @@ void *emu_host_dma_ptr(emu_host *host, uint64_t pa, size_t len)
     emu_runtime *rt = host->ad->rt;
     void *p = NULL;
     emu_lock(rt);
+    if (host->ad->shut_down) {
+        /* MiniportShutdownEx must leave the device quiet: "stop DMA". */
+        emu_unlock(rt);
+        emu_violate(rt, "ShutdownStopsDma", "device DMA",
+                    "%s: the device accessed %zu bytes of guest memory at %#llx after "
+                    "MiniportShutdownEx returned",
+                    host->ad->instance, len, (unsigned long long)pa);
+        return NULL;
+    }
     for (emu_dma_region *r = rt->dma; r; r = r->next) {
         if (r->ad == host->ad && pa >= r->pa && len <= r->len && pa - r->pa <= r->len - len) {
             p = (UCHAR *)r->host + (pa - r->pa);
@@ -816,7 +825,7 @@ int emu_host_msix_signal(emu_host *host, unsigned vector)
     emu_lock(rt);
     emu_interrupt *in = ad->intr;
     /* dev_attached: the calling device model holds dev_lock (emu_device.h). */
-    bool ok = in && !emu_obj_dead(&in->obj) && ad->dev_attached &&
+    bool ok = in && !emu_obj_dead(&in->obj) && ad->dev_attached && !ad->shut_down &&
               (in->message_based ? vector < ad->desc.msix_vectors : vector == 0);
     if (ok)
         emu_task_post(rt, T_ISR, 0, isr_task, in, NULL, vector);

@@ -48,6 +48,7 @@ typedef enum emu_kind {
     K_CONFIG,
     K_CTLDEV,
     K_RWLOCK,
+    K_GENERIC, /* NdisAllocateGenericObject */
 } emu_kind;
 
 /* Header of every object the runtime hands out as an NDIS_HANDLE. Objects
@@ -121,16 +122,6 @@ typedef struct emu_mp_driver {
     NDIS_HANDLE ctx;
 } emu_mp_driver;
 
-typedef struct emu_protocol {
-    emu_obj obj;
-    struct emu_protocol *next;
-    struct emu_driver *drv;
-    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
-    NDIS_HANDLE ctx;
-    char name[64];
-    emu_range_set lower;
-} emu_protocol;
-
 /* An operation NDIS starts in a driver that the driver may pend and finish
  * with a completion call (MiniportRestart / NdisMRestartComplete,
  * ProtocolNetPnPEvent / NdisCompleteNetPnPEvent, ...). rt->mu protects it. */
@@ -139,6 +130,18 @@ typedef struct emu_pending_op {
     bool done;   /* the driver called the completion function */
     NDIS_STATUS status;
 } emu_pending_op;
+
+typedef struct emu_protocol {
+    emu_obj obj;
+    struct emu_protocol *next;
+    struct emu_driver *drv;
+    NDIS_PROTOCOL_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+    char name[64];
+    emu_range_set lower;
+    emu_pending_op pnp;                   /* a global (NULL-context) PnP event */
+    PNET_PNP_EVENT_NOTIFICATION global_n; /* its notification while in flight */
+} emu_protocol;
 
 typedef enum ad_state {
     AD_HALTED,
@@ -231,6 +234,7 @@ struct emu_adapter {
     pthread_mutex_t dev_lock; /* held around every call into the device model */
     bool dev_attached;        /* dev_lock */
     bool surprise_removed;
+    bool shut_down; /* MiniportShutdownEx returned (rt->mu) */
     uint64_t bar_pa[EMU_PCI_BARS];
     CM_PARTIAL_RESOURCE_LIST *res;
 
@@ -357,6 +361,11 @@ typedef struct emu_workitem {
     emu_task *task;
 } emu_workitem;
 
+typedef struct emu_generic {
+    emu_obj obj;
+    NDIS_GENERIC_OBJECT g; /* what the driver sees (the handle points here) */
+} emu_generic;
+
 typedef struct emu_ctldev {
     emu_obj obj;
     struct emu_ctldev *next;
@@ -454,6 +463,32 @@ void emu_obj_kill(emu_runtime *rt, emu_obj *o); /* rt->mu held */
 bool emu_obj_dead(const emu_obj *o);
 emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char *call);
 emu_obj *emu_obj_peek(NDIS_HANDLE h);
+/* HandleKind: the NDIS handle h passed to `call` is live and one of the
+ * kinds (a mask of EMU_HK bits) the function's reference page lists for
+ * that parameter. Reports the violation and returns NULL otherwise. */
+#define EMU_HK(k) (1u << (unsigned)(k))
+emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const char *call);
+/* NdisAllocateMemoryWithTagPriority (and NdisAllocateMdl, NdisAllocateRWLock):
+ * a miniport driver or adapter handle, a protocol driver or binding handle
+ * (filter handles: ndisemu has no filters), or a generic object. */
+#define EMU_HK_MEMORY                                                                   \
+    (EMU_HK(K_MP_DRIVER) | EMU_HK(K_ADAPTER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING) | \
+     EMU_HK(K_GENERIC))
+/* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's
+ * NdisRegisterProtocolDriver handle, a miniport's MiniportInitializeEx
+ * adapter handle, or a generic object. Neither a binding nor a miniport
+ * driver handle is listed (the stricter reading). */
+#define EMU_HK_POOL (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC))
+/* NdisAllocateIoWorkItem: a miniport adapter or driver handle, an
+ * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
+ * object qualifies only with a driver object ("associated with a device
+ * object or driver object"). */
+#define EMU_HK_WORKITEM \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_CTLDEV) | EMU_HK(K_GENERIC))
+/* NdisOpenConfigurationEx: "an NDIS handle that the caller obtained during
+ * initialization": a driver, adapter or binding handle. */
+#define EMU_HK_CONFIG \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING))
 void emu_charge(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, uint32_t tag,
                 int64_t bytes, int64_t count);
 struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
@@ -543,6 +578,12 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate);
 int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad);
 int emu_unbind(emu_runtime *rt, emu_binding *b);
 int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, void *buf, ULONG len);
+/* NetEventBindsComplete, NetEventBindList, NetEventReconfigure: to the
+ * protocol itself, with a NULL ProtocolBindingContext. PnP thread. */
+int emu_protocol_pnp(emu_runtime *rt, emu_protocol *p, NET_PNP_EVENT_CODE code, void *buf,
+                     ULONG len);
+/* NetEventBindList for p: its bindable adapters' names (PnP thread). */
+int emu_protocol_bind_list(emu_runtime *rt, emu_protocol *p);
 bool emu_path_enabled(emu_runtime *rt, const char *prot, const char *instance);
 bool emu_ranges_meet(const emu_range_set *a, const emu_range_set *b);
 void emu_bind_all_for_adapter(emu_runtime *rt, emu_adapter *ad);

@@ -41,6 +41,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },
     { "NdisAllocateCloneNetBufferList", NB, P, D },
+    { "NdisAllocateGenericObject", MISC, P, D },
     { "NdisAllocateIoWorkItem", MISC, P, D },
     { "NdisAllocateMdl", NB, P, D },
     { "NdisAllocateMemoryWithTagPriority", MISC, P, D },
@@ -54,6 +55,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAllocateSpinLock", SYNCH, P, H }, /* any level */
     { "NdisAllocateTimerObject", TIMER, P, D },
     { "NdisCancelOidRequest", OID, P, D },
+    { "NdisCancelSendNetBufferLists", SENDRC, P, D },
     { "NdisCancelTimerObject", TIMER, P, D }, /* PASSIVE for a periodic timer */
     { "NdisCloseAdapterEx", PROT, P, P },
     { "NdisCloseConfiguration", MISC, P, P },
@@ -66,6 +68,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisDprAcquireSpinLock", SYNCH, D, D },
     { "NdisDprReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisFreeCloneNetBufferList", NB, P, D },
+    { "NdisFreeGenericObject", MISC, P, D },
     { "NdisFreeIoWorkItem", MISC, P, D },
     { "NdisFreeMdl", NB, P, D },
     { "NdisFreeMemory", MISC, P, D },                /* nonpaged, non-contiguous memory */
@@ -78,6 +81,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisFreeRWLock", SYNCH, P, D },  /* (family) */
     { "NdisFreeSpinLock", MISC, P, H }, /* any level */
     { "NdisFreeTimerObject", TIMER, P, D },
+    { "NdisGeneratePartialCancelId", SENDRC, P, D }, /* (family) */
     { "NdisGetDataBuffer", NB, P, D },
     { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
     { "NdisInitializeEvent", SYNCH, P, H },  /* any level */

@@ -33,6 +33,8 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     (void)Priority;
     if (!emu_enter("NdisAllocateMemoryWithTagPriority", "len=%u tag=%08x", Length, Tag))
         return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_MEMORY, "NdisAllocateMemoryWithTagPriority"))
+        return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     if (!drv) {
@@ -180,6 +182,8 @@ static const char *kind_name(emu_kind k)
         return "control device";
     case K_RWLOCK:
         return "RW lock";
+    case K_GENERIC:
+        return "generic object";
     default:
         return "object";
     }
@@ -207,7 +211,8 @@ bool emu_leak_check(emu_runtime *rt, emu_driver *drv, emu_adapter *ad, const cha
             continue;
         if (o->kind == K_NBL_POOL || o->kind == K_NB_POOL || o->kind == K_TIMER ||
             o->kind == K_WORKITEM || o->kind == K_INTERRUPT || o->kind == K_DMA ||
-            o->kind == K_CONFIG || o->kind == K_RWLOCK || (!ad && o->kind == K_CTLDEV))
+            o->kind == K_CONFIG || o->kind == K_RWLOCK ||
+            (!ad && (o->kind == K_CTLDEV || o->kind == K_GENERIC)))
             obj = kind_name(o->kind);
     }
     bool shm = false, io = false;

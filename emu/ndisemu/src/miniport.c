@@ -787,6 +787,33 @@ int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate)
     return emu_pnp_run(rt, power_op, &p);
 }
 
+static int shutdown_op(emu_runtime *rt, void *arg)
+{
+    bool bugcheck = *(bool *)arg;
+    for (emu_adapter *ad = emu_adapters_head(rt); ad && !emu_stopped(rt); ad = ad->next) {
+        emu_lock(rt);
+        bool live = !emu_obj_dead(&ad->obj) && ad->state != AD_HALTED &&
+                    ad->state != AD_INITIALIZING && !ad->shut_down;
+        emu_unlock(rt);
+        if (!live)
+            continue;
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportShutdownEx", ad->drv, ad, bugcheck ? HIGH_LEVEL : PASSIVE_LEVEL);
+        ad->drv->mp->ch.ShutdownHandlerEx(ad->ctx,
+                                          bugcheck ? NdisShutdownBugCheck : NdisShutdownPowerOff);
+        emu_cb_end(&s);
+        emu_lock(rt);
+        ad->shut_down = true;
+        emu_unlock(rt);
+    }
+    return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
+}
+
+int emu_system_shutdown(emu_runtime *rt, bool bugcheck)
+{
+    return emu_pnp_run(rt, shutdown_op, &bugcheck);
+}
+
 int emu_restart_stack(emu_runtime *rt, emu_adapter *ad)
 {
     if (!adapter_ok(rt, ad))

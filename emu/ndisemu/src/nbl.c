@@ -64,11 +64,41 @@ static emu_nb_ext *nb_ext_of(PNET_BUFFER nb)
     return x->magic == NB_MAGIC ? x : NULL;
 }
 
+/* NblAllocationParameters: the preconditions the NBL/NB allocation pages
+ * state. Reports and returns false when one is broken. */
+#define NBL_RULE "NblAllocationParameters"
+
+static bool aligned_ctx(emu_runtime *rt, USHORT size, USHORT backfill, const char *call)
+{
+    if (size % MEMORY_ALLOCATION_ALIGNMENT == 0 && backfill % MEMORY_ALLOCATION_ALIGNMENT == 0)
+        return true;
+    emu_violate(rt, NBL_RULE, call,
+                "context size %u / backfill %u: each must be a multiple of "
+                "MEMORY_ALLOCATION_ALIGNMENT (%u)",
+                size, backfill, (unsigned)MEMORY_ALLOCATION_ALIGNMENT);
+    return false;
+}
+
+/* "If MdlChain is NULL, DataOffset and DataLength must be 0": a NET_BUFFER
+ * with no MDL describes no data. */
+static bool nb_data_ok(emu_runtime *rt, PMDL chain, ULONG off, SIZE_T len, const char *call)
+{
+    if (chain || (off == 0 && len == 0))
+        return true;
+    emu_violate(rt, NBL_RULE, call,
+                "MdlChain is NULL but DataOffset %u / DataLength %zu are not 0: the "
+                "NET_BUFFER would describe data that no MDL maps",
+                off, (size_t)len);
+    return false;
+}
+
 static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, const NDIS_OBJECT_HEADER *hdr, bool nb_pool,
                               const char *call)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter(call, "handle=%p", NdisHandle))
+        return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_POOL, call))
         return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
@@ -79,6 +109,20 @@ static NDIS_HANDLE pool_alloc(NDIS_HANDLE NdisHandle, const NDIS_OBJECT_HEADER *
     /* A pool created with an adapter handle belongs to that adapter (and is
      * leak-checked at its halt); one created with a driver handle belongs to
      * the driver even when created inside an adapter's callback. */
+    if (!nb_pool) {
+        PNET_BUFFER_LIST_POOL_PARAMETERS q = (PNET_BUFFER_LIST_POOL_PARAMETERS)hdr;
+        if (!aligned_ctx(rt, q->ContextSize, 0, call))
+            return NULL;
+        /* DataSize sizes the data NDIS allocates with each pool NB; a pool
+         * without NBs has none to size (the stricter reading: 0). */
+        if (q->DataSize && !q->fAllocateNetBuffer) {
+            emu_violate(rt, NBL_RULE, call,
+                        "DataSize %u without fAllocateNetBuffer: the pool has no NET_BUFFER "
+                        "for the data",
+                        q->DataSize);
+            return NULL;
+        }
+    }
     emu_obj *h = emu_obj_peek(NdisHandle);
     emu_adapter *owner = h && h->kind == K_ADAPTER ? ad : NULL;
     emu_lock(rt);
@@ -158,6 +202,8 @@ PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID VirtualAddress, ULONG Length)
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateMdl", "va=%p len=%u", VirtualAddress, Length))
         return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_MEMORY, "NdisAllocateMdl"))
+        return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     /* MDLs are charged through a hidden pool allocation so leaks show up. */
@@ -218,11 +264,6 @@ static PNET_BUFFER nb_new(emu_runtime *rt, emu_nbl_pool *p, PMDL chain, ULONG of
     x->magic = NB_MAGIC;
     x->live = true;
     x->pool = p;
-    if (!chain && p && p->p.DataSize) {
-        x->data = emu_talloc(p->p.DataSize);
-        x->own_mdl = x->data ? mdl_new(x->data, p->p.DataSize) : NULL;
-        chain = x->own_mdl;
-    }
     nb_set_data(&x->nb, chain, off, len);
     x->nb.NdisPoolHandle = p;
     emu_lock(rt);
@@ -264,7 +305,10 @@ PNET_BUFFER NdisAllocateNetBuffer(NDIS_HANDLE PoolHandle, PMDL MdlChain, ULONG D
         return NULL;
     emu_nbl_pool *p =
         (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, K_NB_POOL, "NdisAllocateNetBuffer");
-    return p ? nb_new(rt, p, MdlChain, DataOffset, DataLength) : NULL;
+    if (!p || !nb_data_ok(rt, MdlChain, DataOffset, DataLength, "NdisAllocateNetBuffer"))
+        return NULL;
+    /* The pool's DataSize is for NdisAllocateNetBufferMdlAndData only. */
+    return nb_new(rt, p, MdlChain, DataOffset, DataLength);
 }
 
 void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
@@ -322,7 +366,34 @@ PNET_BUFFER_LIST NdisAllocateNetBufferList(NDIS_HANDLE PoolHandle, USHORT Contex
         return NULL;
     emu_nbl_pool *p =
         (emu_nbl_pool *)emu_obj_check(rt, PoolHandle, K_NBL_POOL, "NdisAllocateNetBufferList");
-    return p ? nbl_new(rt, p, ContextSize, ContextBackFill) : NULL;
+    if (!p || !aligned_ctx(rt, ContextSize, ContextBackFill, "NdisAllocateNetBufferList"))
+        return NULL;
+    PNET_BUFFER_LIST nbl = nbl_new(rt, p, ContextSize, ContextBackFill);
+    if (!nbl || !p->p.fAllocateNetBuffer)
+        return nbl;
+    /* A pool with fAllocateNetBuffer preallocates one NET_BUFFER with each
+     * NBL, and with a DataSize also its MDL and data. */
+    PNET_BUFFER nb = nb_new(rt, NULL, NULL, 0, 0);
+    if (nb && p->p.DataSize) { /* the NB then describes all DataSize bytes */
+        emu_nb_ext *x = nb_ext_of(nb);
+        x->data = emu_talloc(p->p.DataSize);
+        x->own_mdl = x->data ? mdl_new(x->data, p->p.DataSize) : NULL;
+        if (!x->own_mdl) {
+            emu_tfree(x->data);
+            x->data = NULL;
+        } else {
+            nb_set_data(nb, x->own_mdl, 0, p->p.DataSize);
+        }
+    }
+    if (!nb || (p->p.DataSize && !nb->MdlChain)) {
+        if (nb)
+            nb_free(rt, nb);
+        NdisFreeNetBufferList(nbl);
+        return NULL;
+    }
+    nbl->FirstNetBuffer = nb;
+    CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->data = (void *)nb; /* freed with the NBL */
+    return nbl;
 }
 
 PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, USHORT ContextSize,
@@ -337,21 +408,23 @@ PNET_BUFFER_LIST NdisAllocateNetBufferAndNetBufferList(NDIS_HANDLE PoolHandle, U
                                                     "NdisAllocateNetBufferAndNetBufferList");
     if (!p)
         return NULL;
-    if (!p->p.fAllocateNetBuffer) {
-        /* Only pools created with fAllocateNetBuffer hand out NBL+NB pairs. */
-        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
+    const char *call = "NdisAllocateNetBufferAndNetBufferList";
+    /* The pool "must have been" created with fAllocateNetBuffer TRUE and
+     * DataSize 0: the caller describes the data with its own MDL chain. */
+    if (!p->p.fAllocateNetBuffer || p->p.DataSize) {
+        emu_violate(rt, NBL_RULE, call,
+                    "pool %p has fAllocateNetBuffer %u and DataSize %u; this function needs "
+                    "TRUE and 0",
+                    PoolHandle, (unsigned)p->p.fAllocateNetBuffer, p->p.DataSize);
         return NULL;
     }
+    if (!aligned_ctx(rt, ContextSize, ContextBackFill, call) ||
+        !nb_data_ok(rt, MdlChain, DataOffset, DataLength, call))
+        return NULL;
     PNET_BUFFER_LIST nbl = nbl_new(rt, p, ContextSize, ContextBackFill);
     if (!nbl)
         return NULL;
     PNET_BUFFER nb = nb_new(rt, NULL, MdlChain, DataOffset, DataLength);
-    if (nb && !MdlChain && p->p.DataSize) {
-        emu_nb_ext *x = nb_ext_of(nb);
-        x->data = emu_talloc(p->p.DataSize);
-        x->own_mdl = x->data ? mdl_new(x->data, p->p.DataSize) : NULL;
-        nb_set_data(nb, x->own_mdl, DataOffset, DataLength);
-    }
     if (!nb) {
         NdisFreeNetBufferList(nbl);
         return NULL;
@@ -416,10 +489,8 @@ NDIS_STATUS NdisAllocateNetBufferListContext(PNET_BUFFER_LIST NetBufferList, USH
     emu_nbl_ext *x = emu_nbl_ext_of(rt, NetBufferList, "NdisAllocateNetBufferListContext");
     if (!x)
         return NDIS_STATUS_FAILURE;
-    if (ContextSize % MEMORY_ALLOCATION_ALIGNMENT) {
-        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
+    if (!aligned_ctx(rt, ContextSize, ContextBackFill, "NdisAllocateNetBufferListContext"))
         return NDIS_STATUS_INVALID_PARAMETER;
-    }
     PNET_BUFFER_LIST_CONTEXT c = NetBufferList->Context;
     if (c && c->Offset >= ContextSize) {
         c->Offset = (USHORT)(c->Offset - ContextSize);

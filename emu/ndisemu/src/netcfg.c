@@ -147,11 +147,17 @@ typedef struct path_req {
     bool enable;
 } path_req;
 
+static int reconfigure_op(emu_runtime *rt, void *arg)
+{
+    return emu_protocol_pnp(rt, arg, NetEventReconfigure, NULL, 0);
+}
+
 static int path_op(emu_runtime *rt, void *arg)
 {
     path_req *r = arg;
     emu_lock(rt);
     int i = path_index(rt, r->p->name, r->ad->instance);
+    bool was_enabled = i < 0 || rt->paths[i].enabled; /* unknown paths are enabled */
     if (i < 0 && rt->n_paths < (int)ARRAYSIZE(rt->paths)) {
         i = rt->n_paths++;
         snprintf(rt->paths[i].prot, sizeof(rt->paths[i].prot), "%s", r->p->name);
@@ -161,6 +167,7 @@ static int path_op(emu_runtime *rt, void *arg)
         emu_unlock(rt);
         return EMU_ERR_NOMEM;
     }
+    bool changed = was_enabled != r->enable;
     rt->paths[i].enabled = r->enable;
     emu_binding *b = NULL;
     for (int k = 0; k < EMU_MAX_BINDINGS; k++) {
@@ -169,11 +176,31 @@ static int path_op(emu_runtime *rt, void *arg)
     }
     bool can_bind = r->ad->state == AD_RUNNING && r->ad->power == 0;
     emu_unlock(rt);
+    int err = EMU_OK;
     if (!r->enable && b)
-        return emu_unbind(rt, b);
-    if (r->enable && !b && can_bind)
-        return emu_bind(rt, r->p, r->ad);
-    return EMU_OK;
+        err = emu_unbind(rt, b);
+    else if (r->enable && !b && can_bind)
+        err = emu_bind(rt, r->p, r->ad);
+    /* The protocol's binding list changed: NDIS tells it (NULL context). */
+    if (changed && err == EMU_OK && !emu_stopped(rt))
+        err = emu_protocol_bind_list(rt, r->p);
+    return err;
+}
+
+int emu_netcfg_reconfigure(emu_runtime *rt, const char *protocol)
+{
+    if (!protocol)
+        return EMU_ERR_INVAL;
+    emu_protocol *found = NULL;
+    emu_lock(rt);
+    for (emu_protocol *p = rt->protocols; p; p = p->next) {
+        if (!emu_obj_dead(&p->obj) && strcasecmp(p->name, protocol) == 0)
+            found = p;
+    }
+    emu_unlock(rt);
+    if (!found)
+        return EMU_ERR_NOTFOUND;
+    return emu_pnp_run(rt, reconfigure_op, found);
 }
 
 int emu_netcfg_set_path(emu_runtime *rt, const char *protocol, uint32_t adapter_id, bool enable)

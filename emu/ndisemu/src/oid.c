@@ -46,9 +46,41 @@ static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
     emu_tfree(sl);
 }
 
+/* OidMediaConnectStatus: OID_GEN_MEDIA_CONNECT_STATUS answers an
+ * NDIS_MEDIA_STATE (NdisMediaStateConnected = 0, NdisMediaStateDisconnected
+ * = 1), not an NDIS_MEDIA_CONNECT_STATE, and the one matching the link state
+ * the miniport last indicated. False when it reported a violation. */
+static bool media_status_ok(emu_runtime *rt, emu_adapter *ad, const NDIS_OID_REQUEST *r)
+{
+    if (r->RequestType != NdisRequestQueryInformation ||
+        r->DATA.QUERY_INFORMATION.Oid != OID_GEN_MEDIA_CONNECT_STATUS ||
+        r->DATA.QUERY_INFORMATION.BytesWritten < sizeof(ULONG) ||
+        !r->DATA.QUERY_INFORMATION.InformationBuffer)
+        return true;
+    ULONG v;
+    memcpy(&v, r->DATA.QUERY_INFORMATION.InformationBuffer, sizeof(v));
+    emu_lock(rt);
+    NDIS_MEDIA_CONNECT_STATE link = ad->link.MediaConnectState;
+    emu_unlock(rt);
+    bool ok = link == MediaConnectStateConnected      ? v == NdisMediaStateConnected
+              : link == MediaConnectStateDisconnected ? v == NdisMediaStateDisconnected
+                                                      : v <= NdisMediaStateDisconnected;
+    if (!ok)
+        emu_violate(rt, "OidMediaConnectStatus", "MiniportOidRequest",
+                    "%s: OID_GEN_MEDIA_CONNECT_STATUS answered %lu with the link %s; the "
+                    "answer is an NDIS_MEDIA_STATE (Connected 0, Disconnected 1)",
+                    ad->instance, (unsigned long)v,
+                    link == MediaConnectStateConnected      ? "connected"
+                    : link == MediaConnectStateDisconnected ? "disconnected"
+                                                            : "unknown");
+    return ok;
+}
+
 /* The head request is done: report it to its originator, start the next. */
 static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st)
 {
+    if (st == NDIS_STATUS_SUCCESS && !media_status_ok(rt, ad, sl->req))
+        return;
     emu_lock(rt);
     ad->oid_head = sl->next;
     if (!ad->oid_head)

@@ -28,6 +28,19 @@ static int bind_protocol_op(emu_runtime *rt, void *arg)
     return EMU_OK;
 }
 
+/* After registration NDIS offers the protocol its bindings, then tells it
+ * with NetEventBindsComplete (NULL context) that it has seen them all. */
+static int register_bind_op(emu_runtime *rt, void *arg)
+{
+    emu_protocol *p = arg;
+    if (emu_obj_dead(&p->obj))
+        return EMU_OK;
+    emu_bind_all_for_protocol(rt, p);
+    if (emu_stopped(rt) || emu_obj_dead(&p->obj))
+        return EMU_OK;
+    return emu_protocol_pnp(rt, p, NetEventBindsComplete, NULL, 0);
+}
+
 NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
                                        PNDIS_PROTOCOL_DRIVER_CHARACTERISTICS Chars,
                                        PNDIS_HANDLE NdisProtocolHandle)
@@ -73,7 +86,7 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
     emu_unlock(rt);
     *NdisProtocolHandle = p;
     /* Like NDIS, bind to the adapters that exist after registration returns. */
-    emu_pnp_post(rt, bind_protocol_op, p, bind_all_op_done, NULL);
+    emu_pnp_post(rt, register_bind_op, p, bind_all_op_done, NULL);
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -443,14 +456,108 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
     return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
 }
 
+/* The NET_PNP_EVENT_CODE names the rule's reports use. */
+static const char *global_event_name(NET_PNP_EVENT_CODE code)
+{
+    switch (code) {
+    case NetEventBindsComplete:
+        return "NetEventBindsComplete";
+    case NetEventBindList:
+        return "NetEventBindList";
+    case NetEventReconfigure:
+        return "NetEventReconfigure";
+    default:
+        return "NetEvent";
+    }
+}
+
+int emu_protocol_pnp(emu_runtime *rt, emu_protocol *p, NET_PNP_EVENT_CODE code, void *buf,
+                     ULONG len)
+{
+    NET_PNP_EVENT_NOTIFICATION n;
+    memset(&n, 0, sizeof(n));
+    EMU_INIT_HEADER(&n.Header, NDIS_OBJECT_TYPE_DEFAULT, NET_PNP_EVENT_NOTIFICATION_REVISION_1,
+                    sizeof(n));
+    n.NetPnPEvent.NetEvent = code;
+    n.NetPnPEvent.Buffer = buf;
+    n.NetPnPEvent.BufferLength = buf ? len : 0;
+    emu_lock(rt);
+    p->global_n = &n;
+    emu_unlock(rt);
+    emu_op_start(rt, &p->pnp);
+    emu_cb_scope s;
+    emu_cb_begin(&s, "ProtocolNetPnPEvent", p->drv, NULL, PASSIVE_LEVEL);
+    NDIS_STATUS st = p->ch.NetPnPEventHandler(NULL, &n);
+    emu_cb_end(&s);
+    bool finished = emu_op_finish(rt, &p->pnp, &st, "ProtocolNetPnPEvent");
+    emu_lock(rt);
+    p->global_n = NULL;
+    emu_unlock(rt);
+    if (!finished)
+        return EMU_ERR_STOPPED;
+    /* "A protocol should always succeed" these three: they carry no per-binding
+     * decision a failure could stand for (the stricter reading: a failure is
+     * a violation, not a hint). */
+    if (st != NDIS_STATUS_SUCCESS) {
+        char call[64];
+        snprintf(call, sizeof(call), "ProtocolNetPnPEvent(%s)", global_event_name(code));
+        emu_violate(rt, "NetPnPEventMustSucceed", call,
+                    "protocol %s answered %#x to a global %s (NULL ProtocolBindingContext)",
+                    p->name, (unsigned)st, global_event_name(code));
+        return EMU_ERR_STOPPED;
+    }
+    return EMU_OK;
+}
+
+/* The bind list: a MULTI_SZ of the names of the adapters p may bind to
+ * (those whose path is enabled), as NDIS passes with NetEventBindList. */
+int emu_protocol_bind_list(emu_runtime *rt, emu_protocol *p)
+{
+    WCHAR list[1024];
+    size_t pos = 0;
+    for (emu_adapter *ad = emu_adapters_head(rt); ad; ad = ad->next) {
+        if (emu_obj_dead(&ad->obj) || !emu_ranges_meet(&p->lower, &ad->drv->desc.mp_upper) ||
+            !emu_path_enabled(rt, p->name, ad->instance))
+            continue;
+        char name[EMU_NAME_MAX + 16];
+        snprintf(name, sizeof(name), "\\Device\\%s", ad->instance);
+        size_t k = strlen(name);
+        if (pos + k + 2 > ARRAYSIZE(list))
+            break;
+        for (size_t i = 0; i < k; i++)
+            list[pos++] = (WCHAR)(unsigned char)name[i];
+        list[pos++] = 0;
+    }
+    list[pos++] = 0;
+    return emu_protocol_pnp(rt, p, NetEventBindList, list, (ULONG)(pos * sizeof(WCHAR)));
+}
+
 void NdisCompleteNetPnPEvent(NDIS_HANDLE NdisBindingHandle,
                              PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification,
                              NDIS_STATUS Status)
 {
     emu_runtime *rt = emu_rt;
-    (void)NetPnPEventNotification;
     if (!emu_enter("NdisCompleteNetPnPEvent", "status=%#x", (unsigned)Status))
         return;
+    if (!NdisBindingHandle) {
+        /* A global event: no binding, the notification names it. */
+        emu_protocol *owner = NULL;
+        emu_lock(rt);
+        for (emu_protocol *p = rt->protocols; p; p = p->next) {
+            if (p->global_n && p->global_n == NetPnPEventNotification)
+                owner = p;
+        }
+        emu_unlock(rt);
+        if (!owner) {
+            emu_violate(rt, "DoubleComplete", "NdisCompleteNetPnPEvent",
+                        "NULL binding handle and no global PnP event pending with notification "
+                        "%p",
+                        (void *)NetPnPEventNotification);
+            return;
+        }
+        emu_op_complete(rt, &owner->pnp, Status, "NdisCompleteNetPnPEvent", "PnP event");
+        return;
+    }
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCompleteNetPnPEvent");
     if (b)

@@ -270,10 +270,23 @@ bool emu_obj_dead(const emu_obj *o)
 emu_obj *emu_obj_peek(NDIS_HANDLE h)
 {
     emu_obj *o = h;
-    if (!o || o->magic != EMU_MAGIC)
+    if (!o)
         return NULL;
-    return o;
+    if (o->magic == EMU_MAGIC)
+        return o;
+    /* A generic object's handle is the NDIS_GENERIC_OBJECT the driver sees;
+     * its Caller (reserved for NDIS) leads back to the runtime's object. */
+    const NDIS_GENERIC_OBJECT *g = h;
+    if (g->Header.Type != NDIS_OBJECT_TYPE_DEFAULT || g->Header.Size != sizeof(*g))
+        return NULL;
+    emu_obj *back = g->Caller;
+    if (!back || back->magic != EMU_MAGIC || back->kind != K_GENERIC ||
+        &((emu_generic *)back)->g != g)
+        return NULL;
+    return back;
 }
+
+static const char *kind_name(emu_kind k);
 
 /* Every handle a driver passes in goes through here: unknown, wrong-kind and
  * closed handles are verifier violations, never dereferenced further. */
@@ -285,13 +298,65 @@ emu_obj *emu_obj_check(emu_runtime *rt, NDIS_HANDLE h, emu_kind kind, const char
         return NULL;
     }
     if (o->kind != kind) {
-        emu_violate(rt, "HandleAfterClose", call, "handle %p is of the wrong kind (%d, want %d)", h,
-                    (int)o->kind, (int)kind);
+        emu_violate(rt, "HandleKind", call, "handle %p is a %s handle, not a %s handle", h,
+                    kind_name(o->kind), kind_name(kind));
         return NULL;
     }
     if (emu_obj_dead(o)) {
         emu_violate(rt, "HandleAfterClose", call,
                     "handle %p used after it was closed, halted, unbound or freed", h);
+        return NULL;
+    }
+    return o;
+}
+
+static const char *kind_name(emu_kind k)
+{
+    static const char *const names[] = {
+        [K_FREE] = "freed",
+        [K_MP_DRIVER] = "miniport driver",
+        [K_PROTOCOL] = "protocol driver",
+        [K_ADAPTER] = "miniport adapter",
+        [K_BINDING] = "protocol binding",
+        [K_BIND_CTX] = "bind context",
+        [K_UNBIND_CTX] = "unbind context",
+        [K_NBL_POOL] = "NBL pool",
+        [K_NB_POOL] = "NB pool",
+        [K_TIMER] = "timer object",
+        [K_WORKITEM] = "work item",
+        [K_INTERRUPT] = "interrupt",
+        [K_DMA] = "DMA",
+        [K_CONFIG] = "configuration",
+        [K_CTLDEV] = "NdisRegisterDeviceEx device",
+        [K_RWLOCK] = "RW lock",
+        [K_GENERIC] = "generic object",
+    };
+    return (unsigned)k < ARRAYSIZE(names) && names[k] ? names[k] : "unknown";
+}
+
+emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const char *call)
+{
+    emu_obj *o = emu_obj_peek(h);
+    if (!o) {
+        emu_violate(rt, "HandleAfterClose", call, "handle %p is not an NDIS handle", h);
+        return NULL;
+    }
+    if (emu_obj_dead(o)) {
+        emu_violate(rt, "HandleAfterClose", call,
+                    "handle %p used after it was closed, halted, unbound or freed", h);
+        return NULL;
+    }
+    if (!(kinds & EMU_HK(o->kind))) {
+        char want[200] = "";
+        size_t n = 0;
+        for (unsigned k = 0; k < 32 && n < sizeof(want); k++) {
+            if (kinds & (1u << k))
+                n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s", n ? ", " : "",
+                                      kind_name((emu_kind)k));
+        }
+        emu_violate(rt, "HandleKind", call,
+                    "handle %p is a %s handle; the function's page lists only: %s", h,
+                    kind_name(o->kind), want);
         return NULL;
     }
     return o;
@@ -349,6 +414,7 @@ emu_driver *emu_handle_driver(NDIS_HANDLE h, emu_adapter **ad)
     case K_BINDING:
         *ad = t->cur_ad && t->cur_ad->drv == o->drv ? t->cur_ad : NULL;
         return ((emu_binding *)o)->prot->drv;
+    case K_GENERIC:
     case K_MP_DRIVER:
     case K_PROTOCOL:
         *ad = t->cur_ad && t->cur_ad->drv == o->drv ? t->cur_ad : NULL;

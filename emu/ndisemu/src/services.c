@@ -15,6 +15,8 @@ NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateTimerObject", "-"))
         return NDIS_STATUS_FAILURE;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_POOL, "NdisAllocateTimerObject"))
+        return NDIS_STATUS_FAILURE;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     if (!drv || !TimerCharacteristics || !TimerCharacteristics->TimerFunction || !pTimerObject ||
@@ -166,6 +168,42 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     emu_unlock(rt);
 }
 
+/* ---- generic objects ---- */
+
+PNDIS_GENERIC_OBJECT NdisAllocateGenericObject(PDRIVER_OBJECT DriverObject, ULONG Tag, USHORT Size)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateGenericObject", "drv=%p size=%u", (void *)DriverObject, Size))
+        return NULL;
+    /* The driver object is DRIVER_OBJECT-first in emu_driver (loader.c);
+     * without one the object is charged to the driver in whose callback it
+     * was made. */
+    emu_driver *drv = DriverObject ? (emu_driver *)DriverObject : emu_self()->cur_drv;
+    emu_lock(rt);
+    emu_generic *g = emu_obj_new(rt, sizeof(*g) + Size, K_GENERIC, drv, NULL, Tag);
+    if (g) {
+        EMU_INIT_HEADER(&g->g.Header, NDIS_OBJECT_TYPE_DEFAULT, 1, sizeof(g->g));
+        g->g.DriverObject = DriverObject;
+        g->g.Caller = g; /* reserved for NDIS: the way back (emu_obj_peek) */
+    }
+    emu_unlock(rt);
+    return g ? &g->g : NULL;
+}
+
+void NdisFreeGenericObject(PNDIS_GENERIC_OBJECT NdisObject)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisFreeGenericObject", "%p", (void *)NdisObject))
+        return;
+    emu_generic *g =
+        (emu_generic *)emu_obj_check(rt, NdisObject, K_GENERIC, "NdisFreeGenericObject");
+    if (!g)
+        return;
+    emu_lock(rt);
+    emu_obj_kill(rt, &g->obj);
+    emu_unlock(rt);
+}
+
 /* ---- work items ---- */
 
 NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle)
@@ -173,6 +211,16 @@ NDIS_HANDLE NdisAllocateIoWorkItem(NDIS_HANDLE NdisObjectHandle)
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateIoWorkItem", "-"))
         return NULL;
+    emu_obj *ko = emu_handle_kind(rt, NdisObjectHandle, EMU_HK_WORKITEM, "NdisAllocateIoWorkItem");
+    if (!ko)
+        return NULL;
+    if (ko->kind == K_GENERIC && !((emu_generic *)ko)->g.DriverObject) {
+        emu_violate(rt, "HandleKind", "NdisAllocateIoWorkItem",
+                    "generic object %p has no driver object: NDIS has no device or driver "
+                    "object to pass to IoAllocateWorkItem",
+                    NdisObjectHandle);
+        return NULL;
+    }
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisObjectHandle, &ad);
     if (!drv)
@@ -256,6 +304,8 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
     if (!ConfigObject || !ConfigurationHandle ||
         ConfigObject->Header.Type != NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT)
         return NDIS_STATUS_INVALID_PARAMETER;
+    if (!emu_handle_kind(rt, ConfigObject->NdisHandle, EMU_HK_CONFIG, "NdisOpenConfigurationEx"))
+        return NDIS_STATUS_FAILURE;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(ConfigObject->NdisHandle, &ad);
     if (!drv)

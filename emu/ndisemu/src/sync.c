@@ -149,6 +149,8 @@ PNDIS_RW_LOCK_EX NdisAllocateRWLock(NDIS_HANDLE NdisHandle)
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisAllocateRWLock", "%p", NdisHandle))
         return NULL;
+    if (!emu_handle_kind(rt, NdisHandle, EMU_HK_MEMORY, "NdisAllocateRWLock"))
+        return NULL;
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     emu_lock(rt);

@@ -74,6 +74,11 @@ uint8_t vio_dev_pci_cfg_cap_offset(const vio_dev *dev);
  * Forgets the negotiated features. */
 vio_status vio_dev_reset(vio_dev *dev);
 
+/* Writes 0 to device_status and returns at once (no polling, no sleep: any
+ * IRQL, e.g. a shutdown handler at HIGH_LEVEL). The device stops using its
+ * queues; the driver must not use the device again without vio_dev_reset. */
+void vio_dev_reset_nowait(vio_dev *dev);
+
 /* Reset, then ACKNOWLEDGE and DRIVER. */
 vio_status vio_dev_begin_init(vio_dev *dev);
 

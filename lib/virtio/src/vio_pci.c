@@ -127,6 +127,13 @@ vio_status vio_dev_reset(vio_dev *dev)
     return VIO_E_RESET_TIMEOUT;
 }
 
+void vio_dev_reset_nowait(vio_dev *dev)
+{
+    vio_common_write8(dev, VIO_COMMON_STATUS, 0);
+    dev->features = 0;
+    dev->stats.resets++;
+}
+
 vio_status vio_dev_begin_init(vio_dev *dev)
 {
     vio_status st = vio_dev_reset(dev);

@@ -80,6 +80,12 @@ int emu_remove_device(emu_runtime *rt, emu_adapter *ad);
 int emu_surprise_remove(emu_runtime *rt, emu_adapter *ad);
 /* 0 = D0, 3 = D3. */
 int emu_set_power(emu_runtime *rt, emu_adapter *ad, int dstate);
+/* System shutdown: MiniportShutdownEx(NdisShutdownPowerOff at PASSIVE_LEVEL,
+ * or NdisShutdownBugCheck at HIGH_LEVEL) for every initialized adapter.
+ * Afterwards a device that still writes or reads guest memory breaks
+ * ShutdownStopsDma, and its interrupts are no longer delivered. (NDIS never
+ * halts a shut-down adapter; emu_shutdown still does, for the leak checks.) */
+int emu_system_shutdown(emu_runtime *rt, bool bugcheck);
 /* Pauses a running adapter's stack (its protocol bindings, then the
  * miniport) and restarts it (miniport, then bindings), as NDIS does to
  * insert a filter. EMU_ERR_BUSY when the adapter is not running. */
@@ -170,6 +176,7 @@ typedef struct emu_counters {
     uint64_t bad_dma;         /* device DMA outside a live mapping */
     uint64_t lost_interrupts; /* signalled with nothing connected */
     uint64_t bad_input;       /* invalid arguments rejected with an error status */
+    uint64_t send_cancels;    /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 

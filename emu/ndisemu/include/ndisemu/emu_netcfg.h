@@ -59,6 +59,12 @@ size_t emu_netcfg_paths(emu_runtime *rt, emu_nc_path *out, size_t max);
  * from the bind/unbind. Idempotent. */
 int emu_netcfg_set_path(emu_runtime *rt, const char *protocol, uint32_t adapter_id, bool enable);
 
+/* A global reconfiguration of the protocol (what a notify object's change
+ * of the protocol's own parameters makes NDIS do): NetEventReconfigure with
+ * a NULL ProtocolBindingContext, synchronously. EMU_OK or EMU_ERR_NOTFOUND;
+ * a protocol that fails it stops the run (NetPnPEventMustSucceed). */
+int emu_netcfg_reconfigure(emu_runtime *rt, const char *protocol);
+
 typedef enum emu_nc_event {
     EMU_NC_ADAPTER_ARRIVAL,
     EMU_NC_ADAPTER_REMOVAL,
