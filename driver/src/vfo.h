@@ -498,7 +498,8 @@ void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch
 /* mp_rx.c */
 bool vfo_rx_init(vfo_adapter *ad);
 void vfo_rx_free(vfo_adapter *ad);
-void vfo_rx_poll(vfo_adapter *ad);
+bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls);
+void vfo_rx_schedule(vfo_adapter *ad); /* mp_intr.c */
 void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
                          ULONG flags);
 

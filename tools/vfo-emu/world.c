@@ -71,7 +71,10 @@ static void on_event(void *ctx, const emu_hv_event *e)
 
 int world_create(world *w)
 {
-    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = w->o.seed, .report = w->out };
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC,
+                       .seed = w->o.seed,
+                       .report = w->out,
+                       .rx_max_nbls = w->o.rx_max_nbls };
     int err = emu_create(&cfg, &w->rt);
     if (err)
         return err;

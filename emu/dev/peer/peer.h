@@ -56,6 +56,9 @@ void emu_peer_attach(emu_peer *p, emu_port *port);
 /* Sends to the guest at pps datagrams per second until stopped. */
 int emu_peer_start(emu_peer *p, uint32_t pps);
 void emu_peer_stop(emu_peer *p);
+/* Datagrams per tick, sent at one virtual instant (a flood); the rate stays
+ * pps on average. 0 or 1: one per tick. */
+void emu_peer_set_burst(emu_peer *p, uint32_t burst);
 bool emu_peer_sending(emu_peer *p);
 
 /* Peer -> guest: send times (arrivals are the guest's to log). */
