@@ -217,8 +217,21 @@ typedef enum vfo_mp_state {
 } vfo_mp_state;
 
 /* A transmit request: one NET_BUFFER on virtio. */
+/* A frame with more scatter/gather elements than virtio takes is copied
+ * into one of these (shared memory allocated at initialize, each as large
+ * as the largest frame we accept: an LSO frame of VFO_LSO_MAX_SIZE payload
+ * plus headers). */
+#define VFO_BOUNCE_COUNT 4u
+#define VFO_BOUNCE_SIZE  65536u
+typedef struct vfo_bounce {
+    struct vfo_bounce *next_free;
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+} vfo_bounce;
+
 typedef struct vfo_tx_req {
-    struct vfo_tx_req *next_free; /* free list, or the ring-full backlog */
+    struct vfo_tx_req *next_free; /* free list, the ring-full or the bounce backlog */
+    vfo_bounce *bounce;           /* the frame was copied here (else NULL) */
     struct vfo_adapter *ad;
     PNET_BUFFER_LIST nbl;
     PNET_BUFFER nb;
@@ -246,6 +259,7 @@ typedef struct vfo_counters {
     LONG64 tx_primary, tx_standby, rx_primary, rx_standby;
     LONG64 resent, replay_failures, refusals, announces;
     LONG64 tx_dropped, rx_dropped, bad_oids;
+    LONG64 tx_bounced; /* frames copied into a bounce buffer (too many DMA segments) */
 } vfo_counters;
 
 typedef struct vfo_refused {
@@ -316,6 +330,10 @@ struct vfo_adapter {
     PNET_BUFFER_LIST tx_head, tx_tail; /* NBLs waiting for ring space */
     vfo_tx_req *tx_backlog;            /* frames that found the ring full, in order */
     vfo_tx_req **tx_backlog_tail;
+    vfo_bounce tx_bounce[VFO_BOUNCE_COUNT];
+    vfo_bounce *tx_bounce_free;
+    vfo_tx_req *tx_bounce_wait; /* frames waiting for a bounce buffer, in order */
+    vfo_tx_req **tx_bounce_wait_tail;
     PNET_BUFFER_LIST tx_done_head; /* completed under tx_lock, reported after */
     PNET_BUFFER_LIST *tx_done_tail;
     LONG64 sb_ctr[FO_STAT_COUNT]; /* virtio's interface counters (fo_stat) */

@@ -139,7 +139,8 @@ static int tcpip_subject(world *w, char p[4][64], unsigned n, cval *v, char *err
     if (n == 2) {
         const named g[] = { { "seq_sent", s.seq_sent },         { "seq_received", s.seq_received },
                             { "seq_not_sent", s.seq_not_sent }, { "garps", s.garps },
-                            { "arp_replies", s.arp_replies },   { "adapters", s.n_adapters } };
+                            { "arp_replies", s.arp_replies },   { "adapters", s.n_adapters },
+                            { "chains_sent", s.chains_sent } };
         return PICK(g, p[1], "tcpip");
     } else if (n == 3 || n == 4) {
         /* tcpip.<id>.<field> (every instance of the device) or

@@ -44,6 +44,9 @@ typedef struct tcpip_config {
     uint32_t stream;               /* stamped into what the guest sends */
     uint32_t payload;              /* UDP payload bytes; 0 = 64 */
     uint32_t log_capacity;         /* entries per log; 0 = 65536; at most 1048576 */
+    /* Nonzero: seeds which stream datagrams go out as long MDL chains (about
+     * one in four, 32..48 pieces), as Windows TCP/IP's often are. */
+    uint32_t shape_seed;
 } tcpip_config;
 
 typedef struct tcpip_arrival {
@@ -79,7 +82,8 @@ typedef struct tcpip_stats {
     uint64_t arp_replies, arp_requests, garps;
     uint32_t peer_resolved, sending;
     uint32_t n_adapters;
-    uint32_t tx_adapter; /* index of the adapter the last datagram left on; ~0 none */
+    uint32_t tx_adapter;  /* index of the adapter the last datagram left on; ~0 none */
+    uint64_t chains_sent; /* stream datagrams sent as MDL chains of 32 or more */
     tcpip_adapter_stats adapter[TCPIP_MAX_ADAPTERS];
 } tcpip_stats;
 

@@ -22,14 +22,24 @@ ULONG64 tc_now_ns(void)
  * frees it. Returns FALSE when no NBL could be had. */
 static BOOLEAN send_frame_locked(tc_binding *b, const UCHAR *frame, ULONG len, BOOLEAN seq)
 {
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
-    if (!nbl)
-        return FALSE;
-    PVOID va;
-    ULONG mlen;
-    NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
-                 NormalPagePriority);
-    NdisMoveMemory(va, frame, len);
+    ULONG pieces = seq ? tc_shape_pieces(len) : 1;
+    PNET_BUFFER_LIST nbl;
+    if (pieces > 1) {
+        nbl = tc_chain_nbl(b, frame, len, pieces);
+        if (!nbl)
+            return FALSE;
+        g_tc.stats.chains_sent++;
+    } else {
+        nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, len);
+        if (!nbl)
+            return FALSE;
+        PVOID va;
+        ULONG mlen;
+        NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
+                     NormalPagePriority);
+        NdisMoveMemory(va, frame, len);
+        nbl->ProtocolReserved[1] = NULL;
+    }
     nbl->SourceHandle = b->handle;
     NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = NULL;
     nbl->ProtocolReserved[0] = (PVOID)(ULONG_PTR)seq;
@@ -171,7 +181,8 @@ void tc_send_complete(tc_binding *b, PNET_BUFFER_LIST nbls)
             as->tx_ok++;
         else
             as->tx_failed++;
-        NdisFreeNetBufferList(nbl);
+        if (!tc_chain_free(b, nbl))
+            NdisFreeNetBufferList(nbl);
         b->sends_out--;
     }
     NdisReleaseSpinLock(&g_tc.lock);
