@@ -264,7 +264,9 @@ static void prepare(vfo_adapter *ad, vfo_tx_req *req)
     PNET_BUFFER nb = req->nb;
     req->len = NET_BUFFER_DATA_LENGTH(nb);
     req->sgl = NULL;
-    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off)) {
+    /* req->copy holds small frames only; a large send's fixed headers
+     * (never a small frame) use it instead. */
+    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off, req->copy)) {
         vfo_count(&ad->ctr.tx_dropped, 1);
         frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
         return;
@@ -396,6 +398,8 @@ void vfo_tx_complete_done(vfo_adapter *ad)
 
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
 {
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        vfo_tx_lso_complete(nbl);
     NdisMSendNetBufferListsComplete(ad->handle, nbls,
                                     at_dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
 }

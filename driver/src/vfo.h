@@ -56,7 +56,7 @@
 #define VFO_MAX_ADDRS         16 /* IPv4 + IPv6 addresses kept for announcements */
 #define VFO_ACTION_RING       256
 #define VFO_OID_BUF           1536 /* largest replay payload: a 1 KiB blob plus its header */
-#define VFO_HDR_PEEK          128  /* header bytes parsed for offload metadata */
+#define VFO_HDR_PEEK          176 /* header bytes parsed for offload metadata (= VNET_TX_COPY_MAX) */
 #define VFO_DEFAULT_SPEED_BPS 10000000000ull /* virtio without SPEED_DUPLEX: 10 Gb/s */
 
 #define VFO_PACKET_FILTERS                                                                     \
@@ -531,7 +531,10 @@ void vfo_standby_caps(const vfo_adapter *ad, fo_caps *caps);
 /* The offloads one NBL asks for, and how virtio must do them. False: the
  * request is malformed (the NBL is failed). */
 bool vfo_tx_meta(PNET_BUFFER_LIST nbl, fo_tx_meta *meta);
-bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off);
+/* hdr_buf (VNET_TX_COPY_MAX bytes): where a large send's fixed headers go. */
+bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
+                           UCHAR *hdr_buf);
+void vfo_tx_lso_complete(PNET_BUFFER_LIST nbl);
 PVOID vfo_rx_csum_info(const vfo_adapter *ad, const UCHAR *frame, ULONG len, uint32_t vflags);
 
 /* stats.c */

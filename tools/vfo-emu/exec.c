@@ -110,6 +110,8 @@ static int set_option(world *w, const scn_cmd *c)
         }
         return set_u32(v, 1, 4096, &w->o.rx_max_nbls);
     }
+    if (strcmp(k, "lso") == 0) /* TCP/IP's large send per tick, payload bytes */
+        return set_u32(v, 0, 60000, &w->o.lso_bytes);
     if (strcmp(k, "payload") == 0)
         return set_u32(v, 24, 1400, &w->o.payload);
     if (strcmp(k, "tcpip") == 0)

@@ -155,7 +155,8 @@ static int configure_tcpip(world *w)
                        .payload = w->o.payload,
                        .log_capacity = TCPIP_LOG_ENTRIES,
                        /* some datagrams as long MDL chains, the seed says which */
-                       .shape_seed = (uint32_t)w->o.seed | 1u };
+                       .shape_seed = (uint32_t)w->o.seed | 1u,
+                       .lso_bytes = w->o.lso_bytes };
     memcpy(c.peer_mac, w->peer_cfg.mac, 6);
     return world_tcpip_ioctl(w, IOCTL_TCPIP_CONFIG, &c, sizeof(c));
 }

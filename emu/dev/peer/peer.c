@@ -129,6 +129,26 @@ static void rx_udp(emu_peer *p, const nf_udp *u, unsigned from_port)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* TCP: counted, or dropped as a Linux host drops it. False: not TCP. */
+static bool rx_tcp(emu_peer *p, const uint8_t *frame, size_t len)
+{
+    size_t payload = 0;
+    nf_tcp_verdict v = nf_check_tcp(frame, len, &payload);
+    if (v == NF_TCP_NOT_TCP)
+        return false;
+    pthread_mutex_lock(&p->mu);
+    if (v == NF_TCP_OK) {
+        p->st.tcp_rx++;
+        p->st.tcp_bytes += payload;
+    } else if (v == NF_TCP_BAD_LEN) {
+        p->st.tcp_bad_len++;
+    } else {
+        p->st.tcp_bad_csum++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return true;
+}
+
 static void peer_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
 {
     emu_peer *p = ctx;
@@ -146,6 +166,8 @@ static void peer_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_p
             return;
         }
     } else if (e.type == NF_ETHERTYPE_IP) {
+        if (rx_tcp(p, frame, len))
+            return;
         if (nf_parse_udp(frame, len, &u)) {
             rx_udp(p, &u, from_port);
             return;

@@ -45,6 +45,10 @@ typedef struct emu_peer_stats {
     uint64_t other_rx; /* frames that are none of the above */
     uint64_t bad_rx;   /* malformed ARP/IPv4/UDP, wrong checksums, foreign streams */
     uint64_t not_sent; /* ticks skipped: guest MAC not resolved yet */
+    /* TCP from the guest, checked as a Linux host's ip_rcv / tcp_v4_rcv do:
+     * good segments and their payload bytes; the ones dropped for a bad
+     * IPv4 Total Length / data offset, or a bad IPv4 or TCP checksum */
+    uint64_t tcp_rx, tcp_bytes, tcp_bad_len, tcp_bad_csum;
 } emu_peer_stats;
 
 emu_peer *emu_peer_create(emu_runtime *rt, const emu_peer_cfg *cfg);

@@ -49,6 +49,7 @@ typedef struct tc_state {
     ULONG log_cap;
     tcpip_stats stats;
     ULONG64 shape_rng; /* 0: every frame flat (tcpip_shape.c) */
+    ULONG tcp_seq;     /* the large sends' TCP sequence number */
 } tc_state;
 
 extern tc_state g_tc;
@@ -70,5 +71,7 @@ void tc_shape_seed(ULONG seed);
 ULONG tc_shape_pieces(ULONG len); /* 1: flat */
 PNET_BUFFER_LIST tc_chain_nbl(tc_binding *b, const UCHAR *frame, ULONG len, ULONG pieces);
 BOOLEAN tc_chain_free(tc_binding *b, PNET_BUFFER_LIST nbl); /* FALSE: not a chain */
+void tc_send_lso_locked(tc_binding *b);
+void tc_check_lso_completion(PNET_BUFFER_LIST nbl);
 
 #endif /* TCPIP_INT_H */

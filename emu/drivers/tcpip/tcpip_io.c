@@ -39,6 +39,7 @@ static BOOLEAN send_frame_locked(tc_binding *b, const UCHAR *frame, ULONG len, B
                      NormalPagePriority);
         NdisMoveMemory(va, frame, len);
         nbl->ProtocolReserved[1] = NULL;
+        nbl->ProtocolReserved[2] = NULL;
     }
     nbl->SourceHandle = b->handle;
     NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = NULL;
@@ -177,6 +178,7 @@ void tc_send_complete(tc_binding *b, PNET_BUFFER_LIST nbls)
     PNET_BUFFER_LIST next;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        tc_check_lso_completion(nbl);
         if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
             as->tx_ok++;
         else
@@ -241,6 +243,9 @@ void tc_tick(PVOID sys1, PVOID ctx, PVOID sys2, PVOID sys3)
     NdisDprAcquireSpinLock(&g_tc.lock);
     for (ULONG i = 0; g_tc.sending && i < g_tc.per_tick; i++)
         send_datagram_locked();
+    tc_binding *b = g_tc.sending && g_tc.cfg.lso_bytes ? tc_route() : NULL;
+    if (b)
+        tc_send_lso_locked(b);
     NdisDprReleaseSpinLock(&g_tc.lock);
 }
 

@@ -9,9 +9,11 @@
  */
 #include "tcpip_int.h"
 
-#define TC_CHAIN_ONE_IN  4  /* about one datagram in four goes as a chain */
-#define TC_CHAIN_MIN     32 /* more than the 31 data segments virtio-net drivers use */
-#define TC_CHAIN_SPREAD  17 /* 32..48 pieces */
+#include "netframe.h"
+
+#define TC_CHAIN_ONE_IN 4  /* about one datagram in four goes as a chain */
+#define TC_CHAIN_MIN    32 /* more than the 31 data segments virtio-net drivers use */
+#define TC_CHAIN_SPREAD 17 /* 32..48 pieces */
 
 /* Lock held. xorshift64: the stream of choices a seed fixes. */
 static ULONG64 next_choice(void)
@@ -69,6 +71,7 @@ PNET_BUFFER_LIST tc_chain_nbl(tc_binding *b, const UCHAR *frame, ULONG len, ULON
     if (!nbl)
         goto fail;
     nbl->ProtocolReserved[1] = data;
+    nbl->ProtocolReserved[2] = NULL;
     return nbl;
 fail:
     free_chain(b->handle, first, data);
@@ -84,4 +87,69 @@ BOOLEAN tc_chain_free(tc_binding *b, PNET_BUFFER_LIST nbl)
     NdisFreeNetBufferList(nbl);
     free_chain(b->handle, m, data);
     return TRUE;
+}
+
+/* ---- large sends (LSOv2) ---- */
+
+#define TC_LSO_MAX    60000u
+#define TC_LSO_MSS    1460u
+#define TC_TCP_PORT   5003u
+#define TC_LSO_MARKER ((PVOID)(ULONG_PTR)0x4C534F32u) /* ProtocolReserved[2]: "LSO2" */
+
+void tc_send_lso_locked(tc_binding *b)
+{
+    static UCHAR frame[NF_ETH_HLEN + 40 + TC_LSO_MAX]; /* under g_tc.lock only */
+    tcpip_adapter_stats *as = &g_tc.stats.adapter[b->adapter];
+    ULONG bytes = g_tc.cfg.lso_bytes < TC_LSO_MAX ? g_tc.cfg.lso_bytes : TC_LSO_MAX;
+    if (!as->lso_v2_ip4 || !g_tc.peer_known) {
+        g_tc.stats.lso_not_offered++;
+        return;
+    }
+    nf_tcp t;
+    NdisZeroMemory(&t, sizeof(t));
+    NdisMoveMemory(t.src_mac, as->mac, 6);
+    NdisMoveMemory(t.dst_mac, g_tc.peer_mac, 6);
+    t.src_ip = g_tc.cfg.ip;
+    t.dst_ip = g_tc.cfg.peer_ip;
+    t.src_port = TC_TCP_PORT;
+    t.dst_port = TC_TCP_PORT;
+    t.seq = g_tc.tcp_seq;
+    ULONG len = (ULONG)nf_build_tcp_lso(frame, sizeof(frame), &t, bytes);
+    /* headers in one buffer, payload in another, as TCP/IP builds them */
+    PNET_BUFFER_LIST nbl = len ? tc_chain_nbl(b, frame, len, 2) : NULL;
+    if (!nbl)
+        return;
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NULL;
+    lso.LsoV2Transmit.Type = NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE;
+    lso.LsoV2Transmit.IPVersion = NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4;
+    lso.LsoV2Transmit.MSS = TC_LSO_MSS;
+    lso.LsoV2Transmit.TcpHeaderOffset = NF_ETH_HLEN + 20;
+    NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
+    nbl->SourceHandle = b->handle;
+    nbl->ProtocolReserved[0] = (PVOID)(ULONG_PTR)FALSE;
+    nbl->ProtocolReserved[2] = TC_LSO_MARKER;
+    g_tc.tcp_seq += bytes;
+    g_tc.stats.lso_sent++;
+    g_tc.stats.lso_bytes_sent += bytes;
+    b->sends_out++;
+    as->tx++;
+    NdisDprReleaseSpinLock(&g_tc.lock);
+    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER,
+                           NDIS_SEND_FLAGS_DISPATCH_LEVEL);
+    NdisDprAcquireSpinLock(&g_tc.lock);
+}
+
+/* Lock held. A large send's completion must carry LsoV2TransmitComplete
+ * with Reserved zero and Type unchanged (NDIS_TCP_LARGE_SEND_OFFLOAD_
+ * NET_BUFFER_LIST_INFO). */
+void tc_check_lso_completion(PNET_BUFFER_LIST nbl)
+{
+    if (nbl->ProtocolReserved[2] != TC_LSO_MARKER)
+        return;
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
+    if (lso.LsoV2TransmitComplete.Reserved != 0 ||
+        lso.LsoV2TransmitComplete.Type != NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE)
+        g_tc.stats.lso_bad_completions++;
 }
