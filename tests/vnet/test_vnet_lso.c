@@ -106,7 +106,7 @@ static void bad_headers_are_refused(void **state)
     assert_false(vnet_lso_fix_headers(g_frame, HDRS, L3, L3, sizeof(g_frame), false));
     assert_false(vnet_lso_fix_headers(g_frame, 40, L3, L4, sizeof(g_frame), false));
     assert_false(vnet_lso_fix_headers(g_frame, HDRS, L3, L4, 70000, false)); /* over 65535 */
-    g_frame[L3] = 0x65; /* not IPv4 */
+    g_frame[L3] = 0x65;                                                      /* not IPv4 */
     assert_false(vnet_lso_fix_headers(g_frame, HDRS, L3, L4, sizeof(g_frame), false));
 }
 

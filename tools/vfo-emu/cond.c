@@ -147,7 +147,9 @@ static int tcpip_subject(world *w, char p[4][64], unsigned n, cval *v, char *err
                             { "lso_sent", s.lso_sent },
                             { "lso_bytes_sent", s.lso_bytes_sent },
                             { "lso_not_offered", s.lso_not_offered },
-                            { "lso_bad_completions", s.lso_bad_completions } };
+                            { "lso_bad_completions", s.lso_bad_completions },
+                            { "csum_sent", s.csum_sent },
+                            { "tcp_bytes_sent", s.tcp_bytes_sent } };
         return PICK(g, p[1], "tcpip");
     } else if (n == 3 || n == 4) {
         /* tcpip.<id>.<field> (every instance of the device) or

@@ -105,6 +105,10 @@ typedef struct nf_tcp {
  * TCP checksum field holding the pseudo-header sum without the TCP length.
  * Not valid on the wire until the NIC (or its driver) has completed it. */
 size_t nf_build_tcp_lso(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len);
+/* A TCP segment for checksum offload, as Windows TCP/IP hands it over: valid
+ * IPv4 header, the TCP checksum field holding the pseudo-header sum with
+ * the TCP length (the NIC adds the sum over the TCP header and payload). */
+size_t nf_build_tcp_csum(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len);
 typedef enum nf_tcp_verdict {
     NF_TCP_OK,
     NF_TCP_NOT_TCP,  /* not IPv4/TCP */

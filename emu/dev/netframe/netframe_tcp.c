@@ -51,7 +51,9 @@ static uint32_t pseudo_sum(const uint8_t *ip, uint32_t tcp_len)
     return sum16(0, ip + 12, 8) + NF_IPPROTO_TCP + tcp_len;
 }
 
-size_t nf_build_tcp_lso(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len)
+/* Ethernet, IPv4 (Total Length 0, checksum 0) and TCP headers, payload
+ * pattern; the TCP checksum field left 0. */
+static size_t build_tcp(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len)
 {
     size_t len = NF_ETH_HLEN + IP_HLEN + TCP_HLEN + payload_len;
     if (!buf || cap < len || payload_len == 0)
@@ -75,10 +77,30 @@ size_t nf_build_tcp_lso(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payloa
     tcp[12] = (TCP_HLEN / 4) << 4;
     tcp[13] = 0x18; /* PSH, ACK */
     put16(tcp + 14, 0xFFFF);
-    /* LSOv2: the pseudo-header sum without the TCP length */
-    put16(tcp + 16, fold(pseudo_sum(ip, 0)));
     for (size_t i = 0; i < payload_len; i++)
         tcp[TCP_HLEN + i] = (uint8_t)(t->seq + i);
+    return len;
+}
+
+size_t nf_build_tcp_lso(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len)
+{
+    size_t len = build_tcp(buf, cap, t, payload_len);
+    uint8_t *ip = buf + NF_ETH_HLEN;
+    if (len) /* LSOv2: the pseudo-header sum without the TCP length */
+        put16(ip + IP_HLEN + 16, fold(pseudo_sum(ip, 0)));
+    return len;
+}
+
+size_t nf_build_tcp_csum(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len)
+{
+    size_t len = build_tcp(buf, cap, t, payload_len);
+    uint8_t *ip = buf + NF_ETH_HLEN;
+    if (!len || len - NF_ETH_HLEN > 0xFFFF)
+        return 0;
+    put16(ip + 2, (uint16_t)(len - NF_ETH_HLEN));
+    put16(ip + 10, (uint16_t)~fold(sum16(0, ip, IP_HLEN)));
+    /* checksum offload: the pseudo-header sum with the TCP length */
+    put16(ip + IP_HLEN + 16, fold(pseudo_sum(ip, (uint32_t)(len - NF_ETH_HLEN - IP_HLEN))));
     return len;
 }
 

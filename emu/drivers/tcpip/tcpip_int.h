@@ -72,6 +72,7 @@ ULONG tc_shape_pieces(ULONG len); /* 1: flat */
 PNET_BUFFER_LIST tc_chain_nbl(tc_binding *b, const UCHAR *frame, ULONG len, ULONG pieces);
 BOOLEAN tc_chain_free(tc_binding *b, PNET_BUFFER_LIST nbl); /* FALSE: not a chain */
 void tc_send_lso_locked(tc_binding *b);
+void tc_send_csum_locked(tc_binding *b);
 void tc_check_lso_completion(PNET_BUFFER_LIST nbl);
 
 #endif /* TCPIP_INT_H */

@@ -246,6 +246,9 @@ void tc_tick(PVOID sys1, PVOID ctx, PVOID sys2, PVOID sys3)
     tc_binding *b = g_tc.sending && g_tc.cfg.lso_bytes ? tc_route() : NULL;
     if (b)
         tc_send_lso_locked(b);
+    b = g_tc.sending && g_tc.cfg.lso_bytes ? tc_route() : NULL;
+    if (b)
+        tc_send_csum_locked(b);
     NdisDprReleaseSpinLock(&g_tc.lock);
 }
 

@@ -96,6 +96,58 @@ BOOLEAN tc_chain_free(tc_binding *b, PNET_BUFFER_LIST nbl)
 #define TC_TCP_PORT   5003u
 #define TC_LSO_MARKER ((PVOID)(ULONG_PTR)0x4C534F32u) /* ProtocolReserved[2]: "LSO2" */
 
+#define TC_CSUM_BYTES 500u
+
+static void tcp_addresses(const tcpip_adapter_stats *as, nf_tcp *t)
+{
+    NdisZeroMemory(t, sizeof(*t));
+    NdisMoveMemory(t->src_mac, as->mac, 6);
+    NdisMoveMemory(t->dst_mac, g_tc.peer_mac, 6);
+    t->src_ip = g_tc.cfg.ip;
+    t->dst_ip = g_tc.cfg.peer_ip;
+    t->src_port = TC_TCP_PORT;
+    t->dst_port = TC_TCP_PORT;
+    t->seq = g_tc.tcp_seq;
+}
+
+/* Lock held (dropped around the send). */
+static void send_tcp_locked(tc_binding *b, PNET_BUFFER_LIST nbl, ULONG bytes)
+{
+    nbl->SourceHandle = b->handle;
+    nbl->ProtocolReserved[0] = (PVOID)(ULONG_PTR)FALSE;
+    g_tc.tcp_seq += bytes;
+    g_tc.stats.tcp_bytes_sent += bytes;
+    b->sends_out++;
+    g_tc.stats.adapter[b->adapter].tx++;
+    NdisDprReleaseSpinLock(&g_tc.lock);
+    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER,
+                           NDIS_SEND_FLAGS_DISPATCH_LEVEL);
+    NdisDprAcquireSpinLock(&g_tc.lock);
+}
+
+/* A segment with a TCP checksum offload request, when the adapter offers it. */
+void tc_send_csum_locked(tc_binding *b)
+{
+    UCHAR frame[NF_ETH_HLEN + 40 + TC_CSUM_BYTES];
+    tcpip_adapter_stats *as = &g_tc.stats.adapter[b->adapter];
+    nf_tcp t;
+    if (!as->csum_tx_tcp4 || !g_tc.peer_known)
+        return;
+    tcp_addresses(as, &t);
+    ULONG len = (ULONG)nf_build_tcp_csum(frame, sizeof(frame), &t, TC_CSUM_BYTES);
+    PNET_BUFFER_LIST nbl = len ? tc_chain_nbl(b, frame, len, 2) : NULL;
+    if (!nbl)
+        return;
+    NDIS_TCP_IP_CHECKSUM_NET_BUFFER_LIST_INFO csum;
+    csum.Value = NULL;
+    csum.Transmit.IsIPv4 = 1;
+    csum.Transmit.TcpChecksum = 1;
+    csum.Transmit.TcpHeaderOffset = NF_ETH_HLEN + 20;
+    NET_BUFFER_LIST_INFO(nbl, TcpIpChecksumNetBufferListInfo) = csum.Value;
+    g_tc.stats.csum_sent++;
+    send_tcp_locked(b, nbl, TC_CSUM_BYTES);
+}
+
 void tc_send_lso_locked(tc_binding *b)
 {
     static UCHAR frame[NF_ETH_HLEN + 40 + TC_LSO_MAX]; /* under g_tc.lock only */
@@ -106,14 +158,7 @@ void tc_send_lso_locked(tc_binding *b)
         return;
     }
     nf_tcp t;
-    NdisZeroMemory(&t, sizeof(t));
-    NdisMoveMemory(t.src_mac, as->mac, 6);
-    NdisMoveMemory(t.dst_mac, g_tc.peer_mac, 6);
-    t.src_ip = g_tc.cfg.ip;
-    t.dst_ip = g_tc.cfg.peer_ip;
-    t.src_port = TC_TCP_PORT;
-    t.dst_port = TC_TCP_PORT;
-    t.seq = g_tc.tcp_seq;
+    tcp_addresses(as, &t);
     ULONG len = (ULONG)nf_build_tcp_lso(frame, sizeof(frame), &t, bytes);
     /* headers in one buffer, payload in another, as TCP/IP builds them */
     PNET_BUFFER_LIST nbl = len ? tc_chain_nbl(b, frame, len, 2) : NULL;
@@ -126,18 +171,10 @@ void tc_send_lso_locked(tc_binding *b)
     lso.LsoV2Transmit.MSS = TC_LSO_MSS;
     lso.LsoV2Transmit.TcpHeaderOffset = NF_ETH_HLEN + 20;
     NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
-    nbl->SourceHandle = b->handle;
-    nbl->ProtocolReserved[0] = (PVOID)(ULONG_PTR)FALSE;
     nbl->ProtocolReserved[2] = TC_LSO_MARKER;
-    g_tc.tcp_seq += bytes;
     g_tc.stats.lso_sent++;
     g_tc.stats.lso_bytes_sent += bytes;
-    b->sends_out++;
-    as->tx++;
-    NdisDprReleaseSpinLock(&g_tc.lock);
-    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER,
-                           NDIS_SEND_FLAGS_DISPATCH_LEVEL);
-    NdisDprAcquireSpinLock(&g_tc.lock);
+    send_tcp_locked(b, nbl, bytes);
 }
 
 /* Lock held. A large send's completion must carry LsoV2TransmitComplete
