@@ -37,9 +37,35 @@ static void ctrl_poll(vfo_adapter *ad)
         vfo_ctrl_timer_arm(ad);
 }
 
-static void service_all(vfo_adapter *ad, bool config)
+/* Receive side throttling: at most what NDIS allows this DPC. Frames left
+ * over run in the DPC NDIS queues again for MoreNblsPending; when NDIS left
+ * the number to us (NDIS_INDICATE_ALL_NBLS, or no parameters before NDIS
+ * 6.20) MoreNblsPending must stay FALSE and we queue the DPC ourselves:
+ * either way each DPC stays short (no DPC watchdog under a flood). */
+static void rx_dpc(vfo_adapter *ad, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS tp)
 {
-    vfo_rx_poll(ad);
+    ULONG max = tp ? tp->MaxNblsToIndicate : NDIS_INDICATE_ALL_NBLS;
+    if (!vfo_rx_poll(ad, max))
+        return;
+    if (max != NDIS_INDICATE_ALL_NBLS)
+        tp->MoreNblsPending = 1;
+    else
+        NdisMQueueDpcEx(ad->intr, msg, NULL, NULL);
+}
+
+/* Frames that arrived while nothing polled (paused, resetting): the
+ * receive DPC takes them, within its throttle. */
+void vfo_rx_schedule(vfo_adapter *ad)
+{
+    if (ad->intr)
+        NdisMQueueDpcEx(ad->intr, ad->os.msix_granted >= VFO_MSG_PER_QUEUE ? VFO_MSG_RX : 0, NULL,
+                        NULL);
+}
+
+static void service_all(vfo_adapter *ad, bool config, ULONG msg,
+                        PNDIS_RECEIVE_THROTTLE_PARAMETERS tp)
+{
+    rx_dpc(ad, msg, tp);
     vfo_tx_reap(ad);
     ctrl_poll(ad);
     if (config)
@@ -61,15 +87,14 @@ static void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID thrott
 {
     vfo_adapter *ad = ctx;
     (void)dpc_ctx;
-    (void)throttle;
     (void)reserved;
     if (ad->os.msix_granted < VFO_MSG_PER_QUEUE) {
-        service_all(ad, true);
+        service_all(ad, true, msg, throttle);
         return;
     }
     switch (msg) {
     case VFO_MSG_RX:
-        vfo_rx_poll(ad);
+        rx_dpc(ad, msg, throttle);
         break;
     case VFO_MSG_TX:
         vfo_tx_reap(ad);
@@ -121,10 +146,9 @@ static void MpDpc(NDIS_HANDLE ctx, PVOID dpc_ctx, PVOID throttle, PVOID reserved
 {
     vfo_adapter *ad = ctx;
     (void)dpc_ctx;
-    (void)throttle;
     (void)reserved;
     LONG bits = InterlockedExchange(&ad->isr_bits, 0);
-    service_all(ad, (bits & VIO_ISR_CONFIG) != 0);
+    service_all(ad, (bits & VIO_ISR_CONFIG) != 0, 0, throttle);
 }
 
 static MINIPORT_DISABLE_INTERRUPT MpDisableInterrupt;

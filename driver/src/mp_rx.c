@@ -108,51 +108,52 @@ static void indicate(vfo_adapter *ad, PNET_BUFFER_LIST head, ULONG n, bool low)
     NdisMIndicateReceiveNetBufferLists(ad->handle, head, NDIS_DEFAULT_PORT_NUMBER, n, flags);
 }
 
-/* RX DPC (and restart): drains the used ring in batches while running. */
-void vfo_rx_poll(vfo_adapter *ad)
+/* RX DPC: one batch from the used ring, at most max_nbls frames (what NDIS
+ * allows this DPC, NDIS_RECEIVE_THROTTLE_PARAMETERS) and VFO_RX_BUDGET (the
+ * DPC's time when NDIS leaves the number to us). True when frames remain:
+ * the receive interrupt then stays off and the caller has the DPC run again
+ * (MoreNblsPending, or NdisMQueueDpcEx); nothing is left behind unseen. */
+bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls)
 {
-    for (;;) {
-        PNET_BUFFER_LIST head = NULL, *tail = &head;
-        ULONG n = 0;
-        bool broken = false, more = false, low = false;
-        NdisAcquireSpinLock(&ad->rx_lock);
-        if (!rx_usable(ad)) {
-            /* Paused: frames wait in the ring until MiniportRestart polls. */
-            if (ad->vn && vnet_is_started(ad->vn))
-                vnet_rx_disable_intr(ad->vn);
-            NdisReleaseSpinLock(&ad->rx_lock);
-            return;
-        }
-        vnet_rx_disable_intr(ad->vn);
-        while (n < VFO_RX_BUDGET) {
-            vnet_rx_frame f;
-            vnet_status vs = vnet_rx_next(ad->vn, &f);
-            if (vs == VNET_E_BROKEN)
-                broken = true;
-            if (vs != VNET_OK)
-                break;
-            PNET_BUFFER_LIST nbl = frame_to_nbl(ad, &f);
-            if (!nbl) {
-                vnet_rx_return(ad->vn, f.handle);
-                vfo_count(&ad->ctr.rx_dropped, 1);
-                continue;
-            }
-            vfo_nbl_append(&tail, nbl);
-            n++;
-        }
-        low = vnet_rx_posted(ad->vn) < vnet_rx_buffer_count(ad->vn) / VFO_RX_LOW_DIVSOR;
-        if (!broken)
-            more = n == VFO_RX_BUDGET || !vnet_rx_enable_intr(ad->vn);
+    PNET_BUFFER_LIST head = NULL, *tail = &head;
+    ULONG n = 0, cap = max_nbls < VFO_RX_BUDGET ? max_nbls : VFO_RX_BUDGET;
+    bool broken = false, more = false, low = false;
+    NdisAcquireSpinLock(&ad->rx_lock);
+    if (!rx_usable(ad)) {
+        /* Paused: frames wait in the ring until MiniportRestart polls. */
+        if (ad->vn && vnet_is_started(ad->vn))
+            vnet_rx_disable_intr(ad->vn);
         NdisReleaseSpinLock(&ad->rx_lock);
-        if (n)
-            indicate(ad, head, n, low);
-        if (broken) {
-            vfo_request_reset(ad);
-            return;
-        }
-        if (!more)
-            return;
+        return false;
     }
+    vnet_rx_disable_intr(ad->vn);
+    while (n < cap) {
+        vnet_rx_frame f;
+        vnet_status vs = vnet_rx_next(ad->vn, &f);
+        if (vs == VNET_E_BROKEN)
+            broken = true;
+        if (vs != VNET_OK)
+            break;
+        PNET_BUFFER_LIST nbl = frame_to_nbl(ad, &f);
+        if (!nbl) {
+            vnet_rx_return(ad->vn, f.handle);
+            vfo_count(&ad->ctr.rx_dropped, 1);
+            continue;
+        }
+        vfo_nbl_append(&tail, nbl);
+        n++;
+    }
+    low = vnet_rx_posted(ad->vn) < vnet_rx_buffer_count(ad->vn) / VFO_RX_LOW_DIVSOR;
+    if (!broken)
+        more = n == cap || !vnet_rx_enable_intr(ad->vn);
+    NdisReleaseSpinLock(&ad->rx_lock);
+    if (n)
+        indicate(ad, head, n, low);
+    if (broken) {
+        vfo_request_reset(ad);
+        return false;
+    }
+    return more;
 }
 
 void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)

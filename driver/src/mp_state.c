@@ -70,7 +70,7 @@ NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS params)
     fo_reason r = fo_upper_restart(&ad->pair);
     vfo_event_end(ad, r, "miniport restart");
     vfo_tx_kick_queue(ad);
-    vfo_rx_poll(ad); /* frames that arrived while paused */
+    vfo_rx_schedule(ad); /* frames that arrived while paused */
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -210,7 +210,7 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
         ad->resetting = false;
         if (ok) {
             vfo_tx_kick_queue(ad);
-            vfo_rx_poll(ad);
+            vfo_rx_schedule(ad);
         } else {
             vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
         }

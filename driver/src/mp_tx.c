@@ -25,11 +25,40 @@ static vfo_tx_nbl *txn(PNET_BUFFER_LIST nbl)
     return (vfo_tx_nbl *)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl);
 }
 
+/* Bounce buffers: allocated once, so a frame that needs one never fails
+ * for want of memory; when all are busy it waits for one. */
+static bool bounce_init(vfo_adapter *ad)
+{
+    ad->tx_bounce_wait_tail = &ad->tx_bounce_wait;
+    for (ULONG i = 0; i < VFO_BOUNCE_COUNT; i++) {
+        vfo_bounce *b = &ad->tx_bounce[i];
+        NdisMAllocateSharedMemory(ad->handle, VFO_BOUNCE_SIZE, TRUE, &b->va, &b->pa);
+        if (!b->va)
+            return false;
+        b->next_free = ad->tx_bounce_free;
+        ad->tx_bounce_free = b;
+    }
+    return true;
+}
+
+static void bounce_free_all(vfo_adapter *ad)
+{
+    for (ULONG i = 0; i < VFO_BOUNCE_COUNT; i++) {
+        vfo_bounce *b = &ad->tx_bounce[i];
+        if (b->va)
+            NdisMFreeSharedMemory(ad->handle, VFO_BOUNCE_SIZE, TRUE, b->va, b->pa);
+        b->va = NULL;
+    }
+    ad->tx_bounce_free = NULL;
+}
+
 bool vfo_tx_init(vfo_adapter *ad)
 {
     ULONG n = ad->cfg.tx_ring; /* at most one request per ring entry */
     ad->tx_done_tail = &ad->tx_done_head;
     ad->tx_backlog_tail = &ad->tx_backlog;
+    if (!bounce_init(ad))
+        return false;
     ad->tx_reqs = vfo_alloc(ad->handle, (SIZE_T)n * sizeof(vfo_tx_req), VFO_TAG_TX);
     ad->tx_sgl_mem = vfo_alloc(ad->handle, (SIZE_T)n * ad->sgl_size, VFO_TAG_TX);
     if (!ad->tx_reqs || !ad->tx_sgl_mem)
@@ -46,6 +75,7 @@ bool vfo_tx_init(vfo_adapter *ad)
 
 void vfo_tx_free(vfo_adapter *ad)
 {
+    bounce_free_all(ad);
     vfo_free(ad->handle, ad->tx_reqs, VFO_TAG_TX);
     vfo_free(ad->handle, ad->tx_sgl_mem, VFO_TAG_TX);
     ad->tx_reqs = NULL;
@@ -65,6 +95,11 @@ static void frame_done_locked(vfo_adapter *ad, vfo_tx_req *req, NDIS_STATUS stat
     PNET_BUFFER_LIST nbl = req->nbl;
     if (req->sgl)
         NdisMFreeNetBufferSGList(ad->os.dma, req->sgl, req->nb);
+    if (req->bounce) { /* the next waiting frame takes it in pump() */
+        req->bounce->next_free = ad->tx_bounce_free;
+        ad->tx_bounce_free = req->bounce;
+        req->bounce = NULL;
+    }
     if (status != NDIS_STATUS_SUCCESS)
         NET_BUFFER_LIST_STATUS(nbl) = status;
     else
@@ -126,6 +161,73 @@ static void post(vfo_adapter *ad, vfo_tx_req *req)
     NdisReleaseSpinLock(&ad->tx_lock);
 }
 
+/* The frame, copied into its bounce buffer, goes as one segment. */
+static void bounce_post(vfo_adapter *ad, vfo_tx_req *req)
+{
+    vfo_bounce *b = req->bounce;
+    const UCHAR *p = NdisGetDataBuffer(req->nb, req->len, b->va, 1, 0);
+    if (!p) { /* the NB holds less data than it says */
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        return;
+    }
+    if (p != b->va)
+        NdisMoveMemory(b->va, p, req->len);
+    req->segs[0].pa = (uint64_t)b->pa.QuadPart;
+    req->segs[0].va = NULL;
+    req->segs[0].len = req->len;
+    req->nseg = 1;
+    post(ad, req);
+}
+
+/* A frame virtio cannot take as mapped (too many scatter/gather elements,
+ * e.g. a retransmission assembled from many small buffers): copied into a
+ * bounce buffer, or queued until one is free. Failing it would only make
+ * TCP/IP send the same chain again, and again. */
+static void bounce_frame(vfo_adapter *ad, vfo_tx_req *req)
+{
+    if (req->len > VFO_BOUNCE_SIZE) {
+        VFO_WARN("frame of %lu bytes: larger than any frame we offered to send",
+                 (unsigned long)req->len);
+        vfo_count(&ad->ctr.tx_dropped, 1);
+        frame_done(ad, req, NDIS_STATUS_INVALID_LENGTH);
+        return;
+    }
+    NdisAcquireSpinLock(&ad->tx_lock);
+    vfo_count(&ad->ctr.tx_bounced, 1);
+    if (ad->tx_bounce_free && !ad->tx_bounce_wait) {
+        req->bounce = ad->tx_bounce_free;
+        ad->tx_bounce_free = req->bounce->next_free;
+    } else {
+        req->next_free = NULL;
+        *ad->tx_bounce_wait_tail = req;
+        ad->tx_bounce_wait_tail = &req->next_free;
+    }
+    NdisReleaseSpinLock(&ad->tx_lock);
+    if (req->bounce)
+        bounce_post(ad, req);
+}
+
+/* Frames waiting for a bounce buffer take the ones completions freed. */
+static void bounce_resume(vfo_adapter *ad)
+{
+    for (;;) {
+        NdisAcquireSpinLock(&ad->tx_lock);
+        vfo_tx_req *req = ad->tx_bounce_free ? ad->tx_bounce_wait : NULL;
+        if (req) {
+            ad->tx_bounce_wait = req->next_free;
+            if (!ad->tx_bounce_wait)
+                ad->tx_bounce_wait_tail = &ad->tx_bounce_wait;
+            req->bounce = ad->tx_bounce_free;
+            ad->tx_bounce_free = req->bounce->next_free;
+        }
+        NdisReleaseSpinLock(&ad->tx_lock);
+        if (!req)
+            return;
+        bounce_post(ad, req);
+    }
+}
+
 /* NdisMAllocateNetBufferSGList's callback: now or later, on any CPU. */
 void vfo_tx_process_sgl(PDEVICE_OBJECT dev, PVOID reserved, PSCATTER_GATHER_LIST sgl, PVOID ctx)
 {
@@ -133,14 +235,13 @@ void vfo_tx_process_sgl(PDEVICE_OBJECT dev, PVOID reserved, PSCATTER_GATHER_LIST
     vfo_adapter *ad = req->ad;
     (void)dev;
     (void)reserved;
-    req->sgl = sgl;
     if (sgl->NumberOfElements > VNET_TX_MAX_SEGS) {
-        VFO_WARN("frame of %lu DMA segments: more than virtio takes",
-                 (unsigned long)sgl->NumberOfElements);
-        vfo_count(&ad->ctr.tx_dropped, 1);
-        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        NdisMFreeNetBufferSGList(ad->os.dma, sgl, req->nb);
+        req->sgl = NULL;
+        bounce_frame(ad, req);
         return;
     }
+    req->sgl = sgl;
     req->nseg = (uint16_t)sgl->NumberOfElements;
     for (ULONG i = 0; i < sgl->NumberOfElements; i++) {
         req->segs[i].pa = (uint64_t)sgl->Elements[i].Address.QuadPart;
@@ -163,7 +264,9 @@ static void prepare(vfo_adapter *ad, vfo_tx_req *req)
     PNET_BUFFER nb = req->nb;
     req->len = NET_BUFFER_DATA_LENGTH(nb);
     req->sgl = NULL;
-    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off)) {
+    /* req->copy holds small frames only; a large send's fixed headers
+     * (never a small frame) use it instead. */
+    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off, req->copy)) {
         vfo_count(&ad->ctr.tx_dropped, 1);
         frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
         return;
@@ -250,6 +353,7 @@ static bool retry_backlog_locked(vfo_adapter *ad)
 /* Moves queued NBLs into the ring as far as requests and ring space allow. */
 static void pump(vfo_adapter *ad)
 {
+    bounce_resume(ad);
     for (;;) {
         NdisAcquireSpinLock(&ad->tx_lock);
         if (!tx_usable(ad) || !retry_backlog_locked(ad)) {
@@ -297,6 +401,8 @@ void vfo_tx_complete_done(vfo_adapter *ad)
 
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
 {
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        vfo_tx_lso_complete(nbl);
     NdisMSendNetBufferListsComplete(ad->handle, nbls,
                                     at_dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
 }
@@ -341,6 +447,12 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
 void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status)
 {
     NdisAcquireSpinLock(&ad->tx_lock);
+    while (ad->tx_bounce_wait) {
+        vfo_tx_req *req = ad->tx_bounce_wait;
+        ad->tx_bounce_wait = req->next_free;
+        frame_done_locked(ad, req, status);
+    }
+    ad->tx_bounce_wait_tail = &ad->tx_bounce_wait;
     while (ad->tx_backlog) {
         vfo_tx_req *req = ad->tx_backlog;
         ad->tx_backlog = req->next_free;

@@ -363,7 +363,26 @@ bool vfo_tx_meta(PNET_BUFFER_LIST nbl, fo_tx_meta *meta)
 
 /* The virtio header fields for one frame of an NBL with offloads; false if
  * the frame does not match what the NBL asks for. */
-bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off)
+/* A large send's headers as virtio needs them: Windows' LSOv2 form has IPv4
+ * Total Length (IPv6 Payload Length) 0 and a pseudo-header checksum
+ * without the TCP length; a Linux host drops such a frame (ip_rcv checks
+ * the length) or, after segmenting it, sends wrong TCP checksums
+ * (tcp_gso_segment takes the field to include the whole TCP length). The
+ * NB's own bytes are the upper stack's: the fixed copy goes in hdr_buf. */
+static bool lso_headers(const UCHAR *p, const vfo_l34 *h, ULONG len, vnet_tx_offload *off,
+                        UCHAR *hdr_buf)
+{
+    if (off->hdr_len > VNET_TX_COPY_MAX)
+        return false;
+    NdisMoveMemory(hdr_buf, p, off->hdr_len);
+    if (!vnet_lso_fix_headers(hdr_buf, off->hdr_len, h->l3, h->l4, len, h->v6))
+        return false;
+    off->hdrs = hdr_buf;
+    return true;
+}
+
+bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
+                           UCHAR *hdr_buf)
 {
     UCHAR storage[VFO_HDR_PEEK];
     fo_tx_meta meta;
@@ -387,6 +406,8 @@ bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload
             VNET_TXO_CSUM | ((meta.offloads & FO_OFL_LSO6) ? VNET_TXO_TSO6 : VNET_TXO_TSO4);
         off->mss = (uint16_t)lso.LsoV2Transmit.MSS;
         off->hdr_len = (uint16_t)(h.l4 + h.l4_len);
+        if (off->hdr_len > peek || !lso_headers(p, &h, len, off, hdr_buf))
+            return false;
     } else {
         bool tcp = (meta.offloads & (FO_OFL_TX_TCP4_CSUM | FO_OFL_TX_TCP6_CSUM)) != 0;
         if (h.proto != (tcp ? IPPROTO_TCP_ : IPPROTO_UDP_))
@@ -396,6 +417,21 @@ bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload
     off->csum_start = h.l4;
     off->csum_offset = h.proto == IPPROTO_TCP_ ? 16 : 6;
     return true;
+}
+
+/* NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO at completion: for LSOv2
+ * the miniport sets LsoV2TransmitComplete.Reserved to zero and leaves Type
+ * (NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE); the MSS and header offset TCP/IP
+ * wrote there must not come back. LSOv1 is never offered. */
+void vfo_tx_lso_complete(PNET_BUFFER_LIST nbl)
+{
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
+    if (!lso.Value || lso.Transmit.Type != NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE)
+        return;
+    lso.Value = NULL;
+    lso.LsoV2TransmitComplete.Type = NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE;
+    NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
 }
 
 /* The one's complement sum of an IPv4 header folds to 0xFFFF when valid. */

@@ -56,7 +56,7 @@
 #define VFO_MAX_ADDRS         16 /* IPv4 + IPv6 addresses kept for announcements */
 #define VFO_ACTION_RING       256
 #define VFO_OID_BUF           1536 /* largest replay payload: a 1 KiB blob plus its header */
-#define VFO_HDR_PEEK          128  /* header bytes parsed for offload metadata */
+#define VFO_HDR_PEEK          176 /* header bytes parsed for offload metadata (= VNET_TX_COPY_MAX) */
 #define VFO_DEFAULT_SPEED_BPS 10000000000ull /* virtio without SPEED_DUPLEX: 10 Gb/s */
 
 #define VFO_PACKET_FILTERS                                                                     \
@@ -217,8 +217,21 @@ typedef enum vfo_mp_state {
 } vfo_mp_state;
 
 /* A transmit request: one NET_BUFFER on virtio. */
+/* A frame with more scatter/gather elements than virtio takes is copied
+ * into one of these (shared memory allocated at initialize, each as large
+ * as the largest frame we accept: an LSO frame of VFO_LSO_MAX_SIZE payload
+ * plus headers). */
+#define VFO_BOUNCE_COUNT 4u
+#define VFO_BOUNCE_SIZE  65536u
+typedef struct vfo_bounce {
+    struct vfo_bounce *next_free;
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+} vfo_bounce;
+
 typedef struct vfo_tx_req {
-    struct vfo_tx_req *next_free; /* free list, or the ring-full backlog */
+    struct vfo_tx_req *next_free; /* free list, the ring-full or the bounce backlog */
+    vfo_bounce *bounce;           /* the frame was copied here (else NULL) */
     struct vfo_adapter *ad;
     PNET_BUFFER_LIST nbl;
     PNET_BUFFER nb;
@@ -246,6 +259,7 @@ typedef struct vfo_counters {
     LONG64 tx_primary, tx_standby, rx_primary, rx_standby;
     LONG64 resent, replay_failures, refusals, announces;
     LONG64 tx_dropped, rx_dropped, bad_oids;
+    LONG64 tx_bounced; /* frames copied into a bounce buffer (too many DMA segments) */
 } vfo_counters;
 
 typedef struct vfo_refused {
@@ -321,6 +335,10 @@ struct vfo_adapter {
     PNET_BUFFER_LIST tx_head, tx_tail; /* NBLs waiting for ring space */
     vfo_tx_req *tx_backlog;            /* frames that found the ring full, in order */
     vfo_tx_req **tx_backlog_tail;
+    vfo_bounce tx_bounce[VFO_BOUNCE_COUNT];
+    vfo_bounce *tx_bounce_free;
+    vfo_tx_req *tx_bounce_wait; /* frames waiting for a bounce buffer, in order */
+    vfo_tx_req **tx_bounce_wait_tail;
     PNET_BUFFER_LIST tx_done_head; /* completed under tx_lock, reported after */
     PNET_BUFFER_LIST *tx_done_tail;
     LONG64 sb_ctr[FO_STAT_COUNT]; /* virtio's interface counters (fo_stat) */
@@ -503,7 +521,8 @@ void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch
 /* mp_rx.c */
 bool vfo_rx_init(vfo_adapter *ad);
 void vfo_rx_free(vfo_adapter *ad);
-void vfo_rx_poll(vfo_adapter *ad);
+bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls);
+void vfo_rx_schedule(vfo_adapter *ad); /* mp_intr.c */
 void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
                          ULONG flags);
 
@@ -517,7 +536,10 @@ void vfo_standby_caps(const vfo_adapter *ad, fo_caps *caps);
 /* The offloads one NBL asks for, and how virtio must do them. False: the
  * request is malformed (the NBL is failed). */
 bool vfo_tx_meta(PNET_BUFFER_LIST nbl, fo_tx_meta *meta);
-bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off);
+/* hdr_buf (VNET_TX_COPY_MAX bytes): where a large send's fixed headers go. */
+bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
+                           UCHAR *hdr_buf);
+void vfo_tx_lso_complete(PNET_BUFFER_LIST nbl);
 PVOID vfo_rx_csum_info(const vfo_adapter *ad, const UCHAR *frame, ULONG len, uint32_t vflags);
 
 /* stats.c */

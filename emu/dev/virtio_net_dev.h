@@ -230,10 +230,14 @@ void emu_vnet_config_poke(emu_vnet *dev, uint32_t offset, const void *data, uint
  * csum_offset as in the virtio header). False if the range is outside. */
 bool emu_vnet_csum_complete(uint8_t *frame, size_t len, uint16_t csum_start, uint16_t csum_offset);
 
-/* Cuts a TCPv4/TCPv6 GSO frame into mss-sized frames with correct IP and
- * TCP headers and checksums, calling emit for each (its metadata says the
- * checksums are valid). Returns the number of frames, 0 for a frame it
- * cannot parse. */
+/* Cuts a TCPv4/TCPv6 GSO frame into mss-sized frames as a Linux host does
+ * (tcp_gso_segment), calling emit for each (its metadata says the checksums
+ * are valid). The frame must be what Linux expects of a GSO frame: IP
+ * length fields set for the whole frame, the TCP checksum field holding
+ * the pseudo-header sum over the whole TCP length; each segment's checksum
+ * is derived from that field, so a field without the length gives wrong
+ * checksums. Returns the number of frames, 0 for a frame it cannot parse or
+ * whose IP length is not the frame's (dropped, as ip_rcv drops it). */
 typedef void (*emu_vnet_emit_fn)(void *ctx, const uint8_t *frame, size_t len,
                                  const emu_vnet_meta *meta);
 size_t emu_vnet_gso_segment(const uint8_t *frame, size_t len, const emu_vnet_meta *meta,

@@ -97,35 +97,47 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Rewrites lengths, ids, sequence number, flags and checksums of one cut. */
+/* Rewrites lengths, ids, sequence number, flags and checksums of one cut.
+ * The TCP checksum as Linux's tcp_gso_segment makes it: the frame's field
+ * holds the pseudo-header sum over the whole frame's TCP length (what
+ * CHECKSUM_PARTIAL with GSO means); each segment gets that sum with the
+ * whole length replaced by its own, then the sum over its bytes. A field
+ * computed without the length (Windows' LSOv2 form) therefore yields wrong
+ * checksums, as on a Linux host. */
 static void fix_segment(uint8_t *s, const tcp_frame *t, size_t n, uint32_t index, uint32_t offset,
-                        bool last)
+                        bool last, uint16_t pseudo, uint32_t whole_tcp_len)
 {
     uint8_t *ip = s + t->l3, *tcp = s + t->l4;
     uint32_t tcp_len = (uint32_t)(t->payload - t->l4 + n);
-    uint8_t pseudo[8] = { 0 };
     uint32_t sum;
 
     if (t->v6) {
         emu_vnet_put_be16(ip + 4, (uint16_t)tcp_len);
-        sum = emu_vnet_sum(0, ip + 8, 32);
     } else {
         emu_vnet_put_be16(ip + 2, (uint16_t)(t->ip_hlen + tcp_len));
         emu_vnet_put_be16(ip + 4, (uint16_t)(emu_vnet_be16(ip + 4) + index));
         emu_vnet_put_be16(ip + 10, 0);
         emu_vnet_put_be16(ip + 10, emu_vnet_fold(emu_vnet_sum(0, ip, t->ip_hlen)));
-        sum = emu_vnet_sum(0, ip + 12, 8);
     }
     put_be32(tcp + 4, be32(tcp + 4) + offset);
     if (!last)
         tcp[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last */
     if (index)
         tcp[13] &= (uint8_t)~0x80; /* CWR only on the first */
-    put_be32(pseudo, tcp_len);
-    pseudo[7] = 6;
-    sum = emu_vnet_sum(sum, pseudo, sizeof(pseudo));
+    sum = (uint32_t)pseudo + (0xFFFFu - (whole_tcp_len & 0xFFFFu)) + tcp_len;
     emu_vnet_put_be16(tcp + 16, 0);
     emu_vnet_put_be16(tcp + 16, emu_vnet_fold(emu_vnet_sum(sum, tcp, tcp_len)));
+}
+
+/* A Linux host that routes or bridges with netfilter runs ip_rcv's checks
+ * on the frame before segmenting it: the IP length must be the frame's
+ * (IPv4 Total Length, IPv6 Payload Length; Windows' LSOv2 form leaves
+ * them 0). */
+static bool ip_length_ok(const uint8_t *f, size_t len, const tcp_frame *t)
+{
+    if (t->v6)
+        return emu_vnet_be16(f + t->l3 + 4) == len - t->l3 - 40;
+    return emu_vnet_be16(f + t->l3 + 2) == len - t->l3;
 }
 
 size_t emu_vnet_gso_segment(const uint8_t *frame, size_t len, const emu_vnet_meta *meta,
@@ -139,6 +151,8 @@ size_t emu_vnet_gso_segment(const uint8_t *frame, size_t len, const emu_vnet_met
     if (!frame || !meta || !emit || meta->gso_size == 0 ||
         !parse_tcp(frame, len, meta->gso_type & (uint8_t)~EMU_VNET_GSO_ECN, &t))
         return 0;
+    if (!ip_length_ok(frame, len, &t))
+        return 0;
     mss = meta->gso_size;
     data = len - t.payload;
     seg = malloc(t.payload + mss);
@@ -149,7 +163,8 @@ size_t emu_vnet_gso_segment(const uint8_t *frame, size_t len, const emu_vnet_met
 
         memcpy(seg, frame, t.payload);
         memcpy(seg + t.payload, frame + t.payload + off, n);
-        fix_segment(seg, &t, n, (uint32_t)count, (uint32_t)off, off + n == data);
+        fix_segment(seg, &t, n, (uint32_t)count, (uint32_t)off, off + n == data,
+                    emu_vnet_be16(frame + t.l4 + 16), (uint32_t)(len - t.l4));
         emit(ctx, seg, t.payload + n, &valid);
         count++;
     }

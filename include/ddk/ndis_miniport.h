@@ -472,4 +472,12 @@ static inline void WRITE_REGISTER_ULONG64(volatile ULONG64 *r, ULONG64 v)
 }
 #endif
 
+/* Receive side throttling (NDIS 6.20): what ReceiveThrottleParameters of
+ * MiniportInterruptDPC / MiniportMessageInterruptDPC points to. */
+typedef struct _NDIS_RECEIVE_THROTTLE_PARAMETERS {
+    ULONG MaxNblsToIndicate;
+    ULONG MoreNblsPending : 1;
+} NDIS_RECEIVE_THROTTLE_PARAMETERS, *PNDIS_RECEIVE_THROTTLE_PARAMETERS;
+#define NDIS_INDICATE_ALL_NBLS ((ULONG)~0u) /* ~0ul on LLP64 x64: 0xFFFFFFFF */
+
 #endif /* VFO_DDK_NDIS_MINIPORT_H */

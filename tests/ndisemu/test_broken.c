@@ -76,13 +76,11 @@ static const broken_case k_cases[] = {
       "ProtocolNetPnPEvent(NetEventBindsComplete)" },
     { "media_status_wrong_enum", false, "OidMediaConnectStatus", "MiniportOidRequest" },
     { "dma_after_shutdown", false, "ShutdownStopsDma", "device DMA" },
+    /* receive side throttling and the DPC watchdog (bursts: more frames
+     * ready in one DPC than MaxNblsToIndicate) */
+    { "ignore_max_nbls", false, "ReceiveThrottle", "NdisMIndicateReceiveNetBufferLists" },
+    { "dpc_over_budget", false, "DpcWatchdog", "MiniportInterruptDPC" },
 };
-
-/* The scenario a case runs: h_scenario unless its rule needs another. */
-static int (*scenario_of(const broken_case *c))(harness *h)
-{
-    return strcmp(c->name, "dma_after_shutdown") == 0 ? h_shutdown_scenario : h_scenario;
-}
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */
 static harness g_h;
@@ -96,6 +94,18 @@ static int teardown(void **state)
         g_live = NULL;
     }
     return 0;
+}
+
+/* The scenario a case runs: the lifecycle scenario unless its rule needs
+ * another (more frames ready in one DPC than MaxNblsToIndicate: the burst
+ * scenario; DMA after MiniportShutdownEx: the shutdown scenario). */
+static int (*scenario_of(const broken_case *c))(harness *h)
+{
+    if (strcmp(c->name, "ignore_max_nbls") == 0)
+        return h_burst_scenario;
+    if (strcmp(c->name, "dma_after_shutdown") == 0)
+        return h_shutdown_scenario;
+    return h_scenario;
 }
 
 static void trips_exactly_its_rule(void **state)

@@ -137,9 +137,19 @@ static int tcpip_subject(world *w, char p[4][64], unsigned n, cval *v, char *err
         return -1;
     }
     if (n == 2) {
-        const named g[] = { { "seq_sent", s.seq_sent },         { "seq_received", s.seq_received },
-                            { "seq_not_sent", s.seq_not_sent }, { "garps", s.garps },
-                            { "arp_replies", s.arp_replies },   { "adapters", s.n_adapters } };
+        const named g[] = { { "seq_sent", s.seq_sent },
+                            { "seq_received", s.seq_received },
+                            { "seq_not_sent", s.seq_not_sent },
+                            { "garps", s.garps },
+                            { "arp_replies", s.arp_replies },
+                            { "adapters", s.n_adapters },
+                            { "chains_sent", s.chains_sent },
+                            { "lso_sent", s.lso_sent },
+                            { "lso_bytes_sent", s.lso_bytes_sent },
+                            { "lso_not_offered", s.lso_not_offered },
+                            { "lso_bad_completions", s.lso_bad_completions },
+                            { "csum_sent", s.csum_sent },
+                            { "tcp_bytes_sent", s.tcp_bytes_sent } };
         return PICK(g, p[1], "tcpip");
     } else if (n == 3 || n == 4) {
         /* tcpip.<id>.<field> (every instance of the device) or
@@ -228,7 +238,11 @@ static int peer_subject(world *w, char p[4][64], unsigned n, cval *v, char *err,
                         { "rarp", s.rarp_rx },
                         { "arp_replied", s.arp_replied },
                         { "seq_rx", s.seq_rx },
-                        { "frames", s.frames_rx } };
+                        { "frames", s.frames_rx },
+                        { "tcp_rx", s.tcp_rx },
+                        { "tcp_bytes", s.tcp_bytes },
+                        { "tcp_bad_len", s.tcp_bad_len },
+                        { "tcp_bad_csum", s.tcp_bad_csum } };
     return PICK(t, p[1], "peer");
 }
 

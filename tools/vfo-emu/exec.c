@@ -117,6 +117,15 @@ static int set_option(world *w, const scn_cmd *c)
     }
     if (strcmp(k, "rate") == 0)
         return set_u32(v, 1, 100000, &w->o.rate);
+    if (strcmp(k, "rx-max-nbls") == 0) { /* MaxNblsToIndicate: N or all */
+        if (strcmp(v, "all") == 0) {
+            w->o.rx_max_nbls = EMU_RX_ALL_NBLS;
+            return 0;
+        }
+        return set_u32(v, 1, 4096, &w->o.rx_max_nbls);
+    }
+    if (strcmp(k, "lso") == 0) /* TCP/IP's large send per tick, payload bytes */
+        return set_u32(v, 0, 60000, &w->o.lso_bytes);
     if (strcmp(k, "payload") == 0)
         return set_u32(v, 24, 1400, &w->o.payload);
     if (strcmp(k, "tcpip") == 0)
@@ -448,6 +457,12 @@ static int traffic_cmd(world *w, const scn_cmd *c)
     bool out = !dir || strcmp(dir, "both") == 0 || strcmp(dir, "out") == 0;
     if (!in && !out)
         return -1;
+    /* burst=N: the peer sends N datagrams at one instant per tick (a flood) */
+    uint32_t burst = 1;
+    const char *b = scn_opt(c, 2, "burst");
+    if (b && (!parse_u32(b, &burst) || !burst || burst > 4096 || burst > rate))
+        return -1;
+    emu_peer_set_burst(w->peer, burst);
     return world_traffic(w, true, rate, in, out) ? -1 : 0;
 }
 

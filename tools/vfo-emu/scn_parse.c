@@ -38,7 +38,7 @@ static const cmd_rule k_rules[] = {
     { "vf", 3, 4, AFTER_BOOT },
     { "link", 3, 3, AFTER_BOOT },
     { "switch", 2, 6, ANYWHERE },
-    { "traffic", 2, 4, AFTER_BOOT },
+    { "traffic", 2, 5, AFTER_BOOT },
     { "netcfg", 4, 4, AFTER_BOOT },
     { "mark", 2, SCN_MAX_WORDS, AFTER_BOOT },
     { "service", 2, 10, AFTER_BOOT },

@@ -77,7 +77,10 @@ static void on_event(void *ctx, const emu_hv_event *e)
 
 int world_create(world *w)
 {
-    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = w->o.seed, .report = w->out };
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC,
+                       .seed = w->o.seed,
+                       .report = w->out,
+                       .rx_max_nbls = w->o.rx_max_nbls };
     int err = emu_create(&cfg, &w->rt);
     if (err)
         return err;
@@ -157,7 +160,10 @@ static int configure_tcpip(world *w)
                        .peer_ip = w->peer_cfg.ip,
                        .stream = 2,
                        .payload = w->o.payload,
-                       .log_capacity = TCPIP_LOG_ENTRIES };
+                       .log_capacity = TCPIP_LOG_ENTRIES,
+                       /* some datagrams as long MDL chains, the seed says which */
+                       .shape_seed = (uint32_t)w->o.seed | 1u,
+                       .lso_bytes = w->o.lso_bytes };
     memcpy(c.peer_mac, w->peer_cfg.mac, 6);
     return world_tcpip_ioctl(w, IOCTL_TCPIP_CONFIG, &c, sizeof(c));
 }

@@ -45,6 +45,8 @@ typedef struct world_opts {
     bool progress;    /* print events as they happen */
     char vf_range[16];
     char first_host[16];
+    uint32_t rx_max_nbls; /* MaxNblsToIndicate ndisemu passes (0 = its default) */
+    uint32_t lso_bytes;   /* TCP/IP's large sends per tick (0 = none) */
 } world_opts;
 
 /* Frame counters summed over the guest-facing ports of every host switch:

@@ -92,4 +92,30 @@ bool nf_parse_seq(const uint8_t *p, size_t len, nf_seq *out);
 size_t nf_build_seq_udp(uint8_t *buf, size_t cap, const nf_udp *addr, const nf_seq *s,
                         size_t payload_len);
 
+/* ---- IPv4/TCP (netframe_tcp.c) ---- */
+#define NF_IPPROTO_TCP 6
+typedef struct nf_tcp {
+    uint8_t dst_mac[6], src_mac[6];
+    uint32_t src_ip, dst_ip;
+    uint16_t src_port, dst_port;
+    uint32_t seq, ack;
+} nf_tcp;
+/* An IPv4/TCP frame of payload_len bytes as Windows TCP/IP hands an LSOv2
+ * large send to the miniport: IPv4 Total Length 0, header checksum 0, the
+ * TCP checksum field holding the pseudo-header sum without the TCP length.
+ * Not valid on the wire until the NIC (or its driver) has completed it. */
+size_t nf_build_tcp_lso(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len);
+/* A TCP segment for checksum offload, as Windows TCP/IP hands it over: valid
+ * IPv4 header, the TCP checksum field holding the pseudo-header sum with
+ * the TCP length (the NIC adds the sum over the TCP header and payload). */
+size_t nf_build_tcp_csum(uint8_t *buf, size_t cap, const nf_tcp *t, size_t payload_len);
+typedef enum nf_tcp_verdict {
+    NF_TCP_OK,
+    NF_TCP_NOT_TCP,  /* not IPv4/TCP */
+    NF_TCP_BAD_LEN,  /* IPv4 Total Length or TCP data offset inconsistent */
+    NF_TCP_BAD_CSUM, /* IPv4 header or TCP checksum wrong */
+} nf_tcp_verdict;
+/* What a Linux host's ip_rcv and tcp_v4_rcv make of the frame. */
+nf_tcp_verdict nf_check_tcp(const uint8_t *f, size_t len, size_t *payload_len);
+
 #endif /* EMU_NETFRAME_H */

@@ -19,6 +19,7 @@ struct emu_peer {
     bool resolved;
     bool sending;
     uint32_t pps;
+    uint32_t burst; /* datagrams per tick, sent at one instant (0 = 1) */
     uint64_t tick_id, next_arp_ns;
     emu_seqlog tx, rx;
     emu_peer_stats st;
@@ -128,6 +129,26 @@ static void rx_udp(emu_peer *p, const nf_udp *u, unsigned from_port)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* TCP: counted, or dropped as a Linux host drops it. False: not TCP. */
+static bool rx_tcp(emu_peer *p, const uint8_t *frame, size_t len)
+{
+    size_t payload = 0;
+    nf_tcp_verdict v = nf_check_tcp(frame, len, &payload);
+    if (v == NF_TCP_NOT_TCP)
+        return false;
+    pthread_mutex_lock(&p->mu);
+    if (v == NF_TCP_OK) {
+        p->st.tcp_rx++;
+        p->st.tcp_bytes += payload;
+    } else if (v == NF_TCP_BAD_LEN) {
+        p->st.tcp_bad_len++;
+    } else {
+        p->st.tcp_bad_csum++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return true;
+}
+
 static void peer_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
 {
     emu_peer *p = ctx;
@@ -145,6 +166,8 @@ static void peer_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_p
             return;
         }
     } else if (e.type == NF_ETHERTYPE_IP) {
+        if (rx_tcp(p, frame, len))
+            return;
         if (nf_parse_udp(frame, len, &u)) {
             rx_udp(p, &u, from_port);
             return;
@@ -193,20 +216,33 @@ static size_t next_frame(emu_peer *p, uint64_t now, uint8_t *buf, size_t cap)
     return len;
 }
 
+/* One tick: burst datagrams back to back (a flood arrives faster than the
+ * guest's receive interrupt is served), then the next tick. */
 static void tick(void *arg)
 {
     emu_peer *p = arg;
     uint8_t frame[NF_ETH_MAX];
     uint64_t now = emu_now_ns(p->rt);
     pthread_mutex_lock(&p->mu);
-    if (!p->sending) {
-        pthread_mutex_unlock(&p->mu);
-        return;
-    }
-    size_t len = next_frame(p, now, frame, sizeof(frame));
-    p->tick_id = emu_schedule(p->rt, 1000000000ull / p->pps, tick, p);
+    uint32_t burst = p->burst ? p->burst : 1;
+    if (p->sending)
+        p->tick_id = emu_schedule(p->rt, 1000000000ull * burst / p->pps, tick, p);
     pthread_mutex_unlock(&p->mu);
-    send_frame(p, frame, len);
+    for (uint32_t i = 0; i < burst; i++) {
+        pthread_mutex_lock(&p->mu);
+        size_t len = p->sending ? next_frame(p, now, frame, sizeof(frame)) : 0;
+        pthread_mutex_unlock(&p->mu);
+        if (!len)
+            break;
+        send_frame(p, frame, len);
+    }
+}
+
+void emu_peer_set_burst(emu_peer *p, uint32_t burst)
+{
+    pthread_mutex_lock(&p->mu);
+    p->burst = burst;
+    pthread_mutex_unlock(&p->mu);
 }
 
 int emu_peer_start(emu_peer *p, uint32_t pps)

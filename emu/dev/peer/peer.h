@@ -45,6 +45,10 @@ typedef struct emu_peer_stats {
     uint64_t other_rx; /* frames that are none of the above */
     uint64_t bad_rx;   /* malformed ARP/IPv4/UDP, wrong checksums, foreign streams */
     uint64_t not_sent; /* ticks skipped: guest MAC not resolved yet */
+    /* TCP from the guest, checked as a Linux host's ip_rcv / tcp_v4_rcv do:
+     * good segments and their payload bytes; the ones dropped for a bad
+     * IPv4 Total Length / data offset, or a bad IPv4 or TCP checksum */
+    uint64_t tcp_rx, tcp_bytes, tcp_bad_len, tcp_bad_csum;
 } emu_peer_stats;
 
 emu_peer *emu_peer_create(emu_runtime *rt, const emu_peer_cfg *cfg);
@@ -56,6 +60,9 @@ void emu_peer_attach(emu_peer *p, emu_port *port);
 /* Sends to the guest at pps datagrams per second until stopped. */
 int emu_peer_start(emu_peer *p, uint32_t pps);
 void emu_peer_stop(emu_peer *p);
+/* Datagrams per tick, sent at one virtual instant (a flood); the rate stays
+ * pps on average. 0 or 1: one per tick. */
+void emu_peer_set_burst(emu_peer *p, uint32_t burst);
 bool emu_peer_sending(emu_peer *p);
 
 /* Peer -> guest: send times (arrivals are the guest's to log). */

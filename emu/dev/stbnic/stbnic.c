@@ -66,7 +66,12 @@ static void backend_transmit(void *ctx, emu_vnet *dev, const uint8_t *frame, siz
 {
     (void)dev;
     if (meta->gso_type != EMU_VNET_GSO_NONE) {
-        emu_vnet_gso_segment(frame, len, meta, to_wire, ctx);
+        if (emu_vnet_gso_segment(frame, len, meta, to_wire, ctx) == 0) {
+            emu_stbnic *nic = ctx;
+            pthread_mutex_lock(&nic->mu);
+            nic->st.tx_gso_dropped++;
+            pthread_mutex_unlock(&nic->mu);
+        }
         return;
     }
     if (meta->flags & EMU_VNET_META_CSUM_PARTIAL) {

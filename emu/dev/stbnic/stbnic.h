@@ -64,6 +64,7 @@ typedef struct emu_stbnic_stats {
     uint64_t rx_refused; /* the device refused them (filter, link down, bad frame) */
     uint64_t rx_dropped; /* queue full, or the NIC unplugged */
     uint64_t announces;
+    uint64_t tx_gso_dropped; /* GSO frames the host refused (bad IP length, unparsable) */
 } emu_stbnic_stats;
 void emu_stbnic_get_stats(emu_stbnic *nic, emu_stbnic_stats *out);
 

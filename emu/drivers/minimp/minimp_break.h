@@ -40,6 +40,8 @@
 #define BRK_INDICATE_IN_ISR           27 /* Irql_SendRcv_Function */
 #define BRK_TIMER_IN_ISR              28 /* Irql_Timer_Function: NdisSetTimerObject at DIRQL */
 #define BRK_OID_COMPLETE_RAISED       29 /* Irql_OID_Function: NdisMOidRequestComplete at HIGH */
+#define BRK_IGNORE_MAX_NBLS           70 /* ReceiveThrottle: indicates past MaxNblsToIndicate */
+#define BRK_DPC_OVER_BUDGET           71 /* DpcWatchdog: a DPC that stalls 150 us */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

@@ -296,19 +296,27 @@ BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targ
     return TRUE;
 }
 
-/* Indicates every frame the device finished. At DISPATCH_LEVEL. The
- * count of indicated NBLs grows under the lock that MiniportPause reads
- * it under, before the indication: a pause never misses one. */
-static void rx_indicate(mp_adapter *a)
+/* Indicates the frames the device finished, at most limit of them
+ * (NDIS_INDICATE_ALL_NBLS: all). At DISPATCH_LEVEL. The count of indicated
+ * NBLs grows under the lock that MiniportPause reads it under, before the
+ * indication: a pause never misses one. TRUE when finished frames remain. */
+static BOOLEAN rx_indicate(mp_adapter *a, ULONG limit)
 {
     PNET_BUFFER_LIST head = NULL, *tail = &head;
     ULONG n = 0;
+    BOOLEAN more = FALSE;
+    if (BROKEN(BRK_IGNORE_MAX_NBLS))
+        limit = NDIS_INDICATE_ALL_NBLS; /* indicates whatever it has */
     NdisDprAcquireSpinLock(&a->lock);
     while (a->running && !a->removed && a->rx_clean != a->rx_tail) {
         ULONG pos = a->rx_clean % a->ring;
         loopnic_desc *d = &a->rx_ring[pos];
         if (!desc_is_done(d))
             break;
+        if (n == limit) {
+            more = TRUE;
+            break;
+        }
         PNET_BUFFER_LIST nbl = a->rx_pos_nbl[pos];
         NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) =
             d->len < MP_BUF_SIZE ? d->len : MP_BUF_SIZE;
@@ -324,6 +332,7 @@ static void rx_indicate(mp_adapter *a)
     if (n)
         NdisMIndicateReceiveNetBufferLists(a->handle, head, NDIS_DEFAULT_PORT_NUMBER, n,
                                            NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+    return more;
 }
 
 static void break_in_dpc(mp_adapter *a)
@@ -344,20 +353,27 @@ static void break_in_dpc(mp_adapter *a)
     }
     if (BROKEN(BRK_LOWER_ABOVE_CURRENT))
         KeLowerIrql(HIGH_LEVEL);
+    if (BROKEN(BRK_DPC_OVER_BUDGET))
+        NdisStallExecution(150); /* a single DPC should stay within 100 us */
 }
 
 void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     mp_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(msg);
     UNREFERENCED_PARAMETER(dpc_ctx);
-    UNREFERENCED_PARAMETER(throttle);
     UNREFERENCED_PARAMETER(reserved);
+    PNDIS_RECEIVE_THROTTLE_PARAMETERS tp = throttle;
     LONG cause = InterlockedExchange(&a->isr_cause, 0);
     if (cause & LOOPNIC_INT_TX)
         mp_tx_clean(a);
-    if (cause & LOOPNIC_INT_RX)
-        rx_indicate(a);
+    if ((cause & LOOPNIC_INT_RX) && rx_indicate(a, tp->MaxNblsToIndicate)) {
+        /* The rest in the DPC NDIS queues again for MoreNblsPending. */
+        InterlockedOr(&a->isr_cause, LOOPNIC_INT_RX);
+        if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
+            tp->MoreNblsPending = 1;
+        else
+            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+    }
     break_in_dpc(a);
 }
 

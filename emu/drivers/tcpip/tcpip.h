@@ -44,6 +44,14 @@ typedef struct tcpip_config {
     uint32_t stream;               /* stamped into what the guest sends */
     uint32_t payload;              /* UDP payload bytes; 0 = 64 */
     uint32_t log_capacity;         /* entries per log; 0 = 65536; at most 1048576 */
+    /* Nonzero: seeds which stream datagrams go out as long MDL chains (about
+     * one in four, 32..48 pieces), as Windows TCP/IP's often are. */
+    uint32_t shape_seed;
+    /* Nonzero: each tick also one TCP large send of this many payload bytes
+     * (at most 60000), in Windows' LSOv2 form (tcpip_shape.c), when the
+     * route's adapter offers LSOv2 for IPv4, and one 500-byte segment with
+     * a TCP checksum offload request when it offers that. */
+    uint32_t lso_bytes;
 } tcpip_config;
 
 typedef struct tcpip_arrival {
@@ -83,7 +91,13 @@ typedef struct tcpip_stats {
     uint64_t arp_replies, arp_requests, garps;
     uint32_t peer_resolved, sending;
     uint32_t n_adapters;
-    uint32_t tx_adapter; /* index of the adapter the last datagram left on; ~0 none */
+    uint32_t tx_adapter;               /* index of the adapter the last datagram left on; ~0 none */
+    uint64_t chains_sent;              /* stream datagrams sent as MDL chains of 32 or more */
+    uint64_t lso_sent, lso_bytes_sent; /* large sends and their TCP payload bytes */
+    uint64_t csum_sent;                /* TCP segments with a checksum offload request */
+    uint64_t tcp_bytes_sent;           /* TCP payload bytes of both kinds */
+    uint64_t lso_not_offered;          /* ticks with no LSOv2 on the route */
+    uint64_t lso_bad_completions;      /* completed with the LSOv2 info not reset */
     tcpip_adapter_stats adapter[TCPIP_MAX_ADAPTERS];
 } tcpip_stats;
 

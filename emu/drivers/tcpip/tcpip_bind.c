@@ -202,8 +202,11 @@ static NDIS_STATUS open_pool(tc_binding *b)
     pp.fAllocateNetBuffer = TRUE;
     pp.PoolTag = TC_TAG;
     pp.DataSize = TC_FRAME_MAX;
-    b->pool = NdisAllocateNetBufferListPool(g_tc.proto, &pp); /* "Obtaining Pool Handles" */
-    return b->pool ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+    /* Pools from the protocol handle ("Obtaining Pool Handles"). */
+    b->pool = NdisAllocateNetBufferListPool(g_tc.proto, &pp);
+    pp.DataSize = 0; /* NBLs over MDL chains of our own (tcpip_shape.c) */
+    b->chain_pool = NdisAllocateNetBufferListPool(g_tc.proto, &pp);
+    return b->pool && b->chain_pool ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
 static void bind_finished(tc_binding *b, NDIS_STATUS st)
@@ -333,7 +336,9 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
     b->work = b->pause_work = NULL;
     if (b->pool)
         NdisFreeNetBufferListPool(b->pool);
-    b->pool = NULL;
+    if (b->chain_pool)
+        NdisFreeNetBufferListPool(b->chain_pool);
+    b->pool = b->chain_pool = NULL;
     NDIS_STATUS st = NdisCloseAdapterEx(b->handle);
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING;

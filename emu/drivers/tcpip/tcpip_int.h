@@ -17,6 +17,7 @@
 typedef struct tc_binding {
     BOOLEAN in_use, running, pausing;
     NDIS_HANDLE handle, bind_ctx, unbind_ctx, pool;
+    NDIS_HANDLE chain_pool; /* DataSize 0: NBLs over MDL chains of our own */
     NDIS_HANDLE work;       /* the OID sequence */
     NDIS_HANDLE pause_work; /* completes a pended pause at PASSIVE_LEVEL */
     ULONG adapter;          /* index into g_tc.stats.adapter */
@@ -48,6 +49,8 @@ typedef struct tc_state {
     ULONG64 n_rx;
     ULONG log_cap;
     tcpip_stats stats;
+    ULONG64 shape_rng; /* 0: every frame flat (tcpip_shape.c) */
+    ULONG tcp_seq;     /* the large sends' TCP sequence number */
 } tc_state;
 
 extern tc_state g_tc;
@@ -63,5 +66,14 @@ void tc_receive(tc_binding *b, PNET_BUFFER_LIST nbls, ULONG flags);
 void tc_send_complete(tc_binding *b, PNET_BUFFER_LIST nbls);
 NDIS_TIMER_FUNCTION tc_tick;
 void tc_set_rate(ULONG pps);
+
+/* tcpip_shape.c (lock held for the choices) */
+void tc_shape_seed(ULONG seed);
+ULONG tc_shape_pieces(ULONG len); /* 1: flat */
+PNET_BUFFER_LIST tc_chain_nbl(tc_binding *b, const UCHAR *frame, ULONG len, ULONG pieces);
+BOOLEAN tc_chain_free(tc_binding *b, PNET_BUFFER_LIST nbl); /* FALSE: not a chain */
+void tc_send_lso_locked(tc_binding *b);
+void tc_send_csum_locked(tc_binding *b);
+void tc_check_lso_completion(PNET_BUFFER_LIST nbl);
 
 #endif /* TCPIP_INT_H */

@@ -22,21 +22,32 @@ ULONG64 tc_now_ns(void)
  * frees it. Returns FALSE when no NBL could be had. */
 static BOOLEAN send_frame_locked(tc_binding *b, const UCHAR *frame, ULONG len, BOOLEAN seq)
 {
-    /* The pool has a DataSize: the NBL comes with an NB, MDL and data of
-     * that size; the frame uses the first len bytes. */
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
-    if (!nbl)
-        return FALSE;
-    if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
-        NdisFreeNetBufferList(nbl);
-        return FALSE;
+    ULONG pieces = seq ? tc_shape_pieces(len) : 1;
+    PNET_BUFFER_LIST nbl;
+    if (pieces > 1) {
+        nbl = tc_chain_nbl(b, frame, len, pieces);
+        if (!nbl)
+            return FALSE;
+        g_tc.stats.chains_sent++;
+    } else {
+        /* The pool has a DataSize: the NBL comes with an NB, MDL and data of
+         * that size; the frame uses the first len bytes. */
+        nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
+        if (!nbl)
+            return FALSE;
+        if (len > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
+            NdisFreeNetBufferList(nbl);
+            return FALSE;
+        }
+        NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = len;
+        PVOID va;
+        ULONG mlen;
+        NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
+                     NormalPagePriority);
+        NdisMoveMemory(va, frame, len);
+        nbl->ProtocolReserved[1] = NULL;
+        nbl->ProtocolReserved[2] = NULL;
     }
-    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = len;
-    PVOID va;
-    ULONG mlen;
-    NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
-                 NormalPagePriority);
-    NdisMoveMemory(va, frame, len);
     nbl->SourceHandle = b->handle;
     NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0] = NULL;
     nbl->ProtocolReserved[0] = (PVOID)(ULONG_PTR)seq;
@@ -174,11 +185,13 @@ void tc_send_complete(tc_binding *b, PNET_BUFFER_LIST nbls)
     PNET_BUFFER_LIST next;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        tc_check_lso_completion(nbl);
         if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
             as->tx_ok++;
         else
             as->tx_failed++;
-        NdisFreeNetBufferList(nbl);
+        if (!tc_chain_free(b, nbl))
+            NdisFreeNetBufferList(nbl);
         b->sends_out--;
     }
     NdisReleaseSpinLock(&g_tc.lock);
@@ -237,6 +250,12 @@ void tc_tick(PVOID sys1, PVOID ctx, PVOID sys2, PVOID sys3)
     NdisDprAcquireSpinLock(&g_tc.lock);
     for (ULONG i = 0; g_tc.sending && i < g_tc.per_tick; i++)
         send_datagram_locked();
+    tc_binding *b = g_tc.sending && g_tc.cfg.lso_bytes ? tc_route() : NULL;
+    if (b)
+        tc_send_lso_locked(b);
+    b = g_tc.sending && g_tc.cfg.lso_bytes ? tc_route() : NULL;
+    if (b)
+        tc_send_csum_locked(b);
     NdisDprReleaseSpinLock(&g_tc.lock);
 }
 

@@ -58,6 +58,7 @@ static NTSTATUS configure(const tcpip_config *in, ULONG len)
         g_tc.cfg.peer_port = 5001;
     if (!g_tc.cfg.payload)
         g_tc.cfg.payload = 64;
+    tc_shape_seed(in->shape_seed);
     g_tc.peer_known = !NdisEqualMemory(in->peer_mac, zero, 6);
     NdisMoveMemory(g_tc.peer_mac, in->peer_mac, 6);
     g_tc.configured = TRUE;

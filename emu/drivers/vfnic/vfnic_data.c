@@ -198,7 +198,7 @@ static BOOLEAN accept_frame(const vf_adapter *a, const UCHAR *dst)
 
 /* Lock held. Takes finished receive descriptors; returns the NBLs to
  * indicate and reposts the buffers of frames the filter refused. */
-static PNET_BUFFER_LIST take_rx(vf_adapter *a, ULONG *count)
+static PNET_BUFFER_LIST take_rx(vf_adapter *a, ULONG limit, ULONG *count, BOOLEAN *more)
 {
     PNET_BUFFER_LIST head = NULL, *tail = &head;
     ULONG reposted = 0;
@@ -206,6 +206,10 @@ static PNET_BUFFER_LIST take_rx(vf_adapter *a, ULONG *count)
         ULONG idx = a->rx_clean % VF_RING;
         if (!vf_desc_done(&a->rx_ring[idx]))
             break;
+        if (*count == limit) {
+            *more = TRUE;
+            break;
+        }
         ULONG slot = a->rx_slot_of[idx], len = a->rx_ring[idx].len;
         a->rx_clean++;
         const UCHAR *data = a->rx_bufs + (SIZE_T)slot * VF_BUF_SIZE;
@@ -230,17 +234,20 @@ static PNET_BUFFER_LIST take_rx(vf_adapter *a, ULONG *count)
     return head;
 }
 
-static void indicate_rx(vf_adapter *a)
+/* At most limit frames (MaxNblsToIndicate); TRUE when more are waiting. */
+static BOOLEAN indicate_rx(vf_adapter *a, ULONG limit)
 {
     ULONG n = 0;
+    BOOLEAN more = FALSE;
     NdisDprAcquireSpinLock(&a->lock);
-    PNET_BUFFER_LIST list = a->removed || a->resetting ? NULL : take_rx(a, &n);
+    PNET_BUFFER_LIST list = a->removed || a->resetting ? NULL : take_rx(a, limit, &n, &more);
     if (n)
         InterlockedExchangeAdd(&a->recvs_out, (LONG)n);
     NdisDprReleaseSpinLock(&a->lock);
     if (n)
         NdisMIndicateReceiveNetBufferLists(a->handle, list, NDIS_DEFAULT_PORT_NUMBER, n,
                                            NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+    return more;
 }
 
 static void maybe_finish_pause(vf_adapter *a)
@@ -356,17 +363,22 @@ static void reset_requested(vf_adapter *a)
 void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)
 {
     vf_adapter *a = ctx;
-    UNREFERENCED_PARAMETER(msg);
     UNREFERENCED_PARAMETER(dpc_ctx);
-    UNREFERENCED_PARAMETER(throttle);
     UNREFERENCED_PARAMETER(reserved);
+    PNDIS_RECEIVE_THROTTLE_PARAMETERS tp = throttle;
     LONG cause = InterlockedExchange(&a->isr_cause, 0);
     if (cause & VFDEV_INT_RESET)
         reset_requested(a);
     if (cause & VFDEV_INT_TX)
         reap_tx(a, FALSE, NDIS_STATUS_SUCCESS);
-    if (cause & VFDEV_INT_RX)
-        indicate_rx(a);
+    if ((cause & VFDEV_INT_RX) && indicate_rx(a, tp->MaxNblsToIndicate)) {
+        /* The rest in the next DPC: NDIS queues it for MoreNblsPending. */
+        InterlockedOr(&a->isr_cause, VFDEV_INT_RX);
+        if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
+            tp->MoreNblsPending = 1;
+        else
+            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+    }
     if (cause & VFDEV_INT_LINK)
         link_changed(a);
     maybe_finish_pause(a);

@@ -249,9 +249,9 @@ static PNET_BUFFER_LIST copy_frame(vm_adapter *a, const vnet_rx_frame *f)
     return nbl;
 }
 
-/* At most VM_RX_NBLS frames copied; *more when the queue may hold others
- * (the receive interrupt then stays off). */
-static PNET_BUFFER_LIST take_frames(vm_adapter *a, ULONG *count, BOOLEAN *more)
+/* At most limit frames copied (and VM_RX_NBLS, the NBLs there are); *more
+ * when the queue may hold others (the receive interrupt then stays off). */
+static PNET_BUFFER_LIST take_frames(vm_adapter *a, ULONG limit, ULONG *count, BOOLEAN *more)
 {
     PNET_BUFFER_LIST head = NULL, *tail = &head;
     ULONG n = 0;
@@ -259,7 +259,7 @@ static PNET_BUFFER_LIST take_frames(vm_adapter *a, ULONG *count, BOOLEAN *more)
     *more = FALSE;
     NdisDprAcquireSpinLock(&a->rx_lock);
     while (!a->removed) {
-        while (a->n_rx_free && vnet_rx_next(a->vn, &f) == VNET_OK) {
+        while (n < limit && a->n_rx_free && vnet_rx_next(a->vn, &f) == VNET_OK) {
             PNET_BUFFER_LIST nbl = a->running ? copy_frame(a, &f) : NULL;
             vnet_rx_return(a->vn, f.handle);
             if (!nbl)
@@ -269,7 +269,7 @@ static PNET_BUFFER_LIST take_frames(vm_adapter *a, ULONG *count, BOOLEAN *more)
             n++;
         }
         vnet_rx_kick(a->vn);
-        if (!a->n_rx_free) {
+        if (!a->n_rx_free || n == limit) {
             *more = TRUE;
             break;
         }
@@ -281,28 +281,28 @@ static PNET_BUFFER_LIST take_frames(vm_adapter *a, ULONG *count, BOOLEAN *more)
     return head;
 }
 
-static void receive(vm_adapter *a)
+/* One indication of at most limit frames; TRUE when more may be waiting. */
+static BOOLEAN receive(vm_adapter *a, ULONG limit)
 {
     BOOLEAN more;
-    do {
-        ULONG n;
-        PNET_BUFFER_LIST list = take_frames(a, &n, &more);
-        if (!n)
-            continue;
-        /* With RESOURCES the protocols copy what they keep: the NBLs are
-         * ours again when the call returns. */
-        NdisMIndicateReceiveNetBufferLists(a->handle, list, NDIS_DEFAULT_PORT_NUMBER, n,
-                                           NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL |
-                                               NDIS_RECEIVE_FLAGS_RESOURCES);
-        NdisDprAcquireSpinLock(&a->rx_lock);
-        PNET_BUFFER_LIST next;
-        for (PNET_BUFFER_LIST l = list; l; l = next) {
-            next = NET_BUFFER_LIST_NEXT_NBL(l);
-            NET_BUFFER_LIST_NEXT_NBL(l) = NULL;
-            a->rx_free[a->n_rx_free++] = l;
-        }
-        NdisDprReleaseSpinLock(&a->rx_lock);
-    } while (more);
+    ULONG n;
+    PNET_BUFFER_LIST list = take_frames(a, limit, &n, &more);
+    if (!n)
+        return more;
+    /* With RESOURCES the protocols copy what they keep: the NBLs are
+     * ours again when the call returns. */
+    NdisMIndicateReceiveNetBufferLists(a->handle, list, NDIS_DEFAULT_PORT_NUMBER, n,
+                                       NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL |
+                                           NDIS_RECEIVE_FLAGS_RESOURCES);
+    NdisDprAcquireSpinLock(&a->rx_lock);
+    PNET_BUFFER_LIST next;
+    for (PNET_BUFFER_LIST l = list; l; l = next) {
+        next = NET_BUFFER_LIST_NEXT_NBL(l);
+        NET_BUFFER_LIST_NEXT_NBL(l) = NULL;
+        a->rx_free[a->n_rx_free++] = l;
+    }
+    NdisDprReleaseSpinLock(&a->rx_lock);
+    return more;
 }
 
 void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
@@ -351,13 +351,17 @@ void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
 {
     vm_adapter *a = ctx;
     UNREFERENCED_PARAMETER(dpc_ctx);
-    UNREFERENCED_PARAMETER(throttle);
     UNREFERENCED_PARAMETER(reserved);
+    PNDIS_RECEIVE_THROTTLE_PARAMETERS tp = throttle;
     if (a->removed)
         return;
-    if (msg == MSG_RX)
-        receive(a);
-    else if (msg == MSG_TX)
+    if (msg == MSG_RX && receive(a, tp->MaxNblsToIndicate)) {
+        /* The rest in the next DPC: NDIS queues it for MoreNblsPending. */
+        if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
+            tp->MoreNblsPending = 1;
+        else
+            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+    } else if (msg == MSG_TX)
         reap_tx(a);
     else if (msg == MSG_CONFIG)
         config_changed(a);

@@ -238,6 +238,26 @@ static bool indicate_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST ch
     return true;
 }
 
+/* Inside the adapter's own interrupt DPC: the NBLs count against
+ * MaxNblsToIndicate, and the indication (the upper stack's work on each NBL)
+ * against the DPC's time. False when that broke the throttle. Indications of
+ * another adapter inside the DPC (an intermediate driver passing the NBLs
+ * up) are the same NBLs' work: not charged twice. */
+static bool dpc_charge(emu_runtime *rt, emu_adapter *ad, unsigned n, const char *call)
+{
+    emu_dpc_run *run = emu_self()->dpc;
+    if (!run || run->ad != ad)
+        return true;
+    run->indicated += n;
+    run->cost_ns += EMU_DPC_COST_INDICATE_NS + (uint64_t)n * EMU_DPC_COST_NBL_NS;
+    if (run->max_nbls == NDIS_INDICATE_ALL_NBLS || run->indicated <= run->max_nbls)
+        return true;
+    emu_violate(rt, "ReceiveThrottle", call,
+                "%u NBLs indicated in one DPC; MaxNblsToIndicate was %u", run->indicated,
+                run->max_nbls);
+    return false;
+}
+
 void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
                                         PNET_BUFFER_LIST NetBufferLists,
                                         NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
@@ -249,7 +269,7 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
                    ReceiveFlags))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
-    if (!ad)
+    if (!ad || !dpc_charge(rt, ad, NumberOfNetBufferLists, call))
         return;
     PNET_BUFFER_LIST list[256];
     unsigned n = 0;

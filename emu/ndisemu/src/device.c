@@ -645,6 +645,45 @@ void NdisMDeregisterInterruptEx(NDIS_HANDLE NdisInterruptHandle)
     emu_wait(rt, no_dpc_running, in, EMU_WAIT_NS);
 }
 
+static bool queue_dpc(emu_runtime *rt, emu_interrupt *in, ULONG msg, PVOID ctx);
+
+static ULONG rx_max_nbls(emu_runtime *rt)
+{
+    return rt->cfg.rx_max_nbls ? rt->cfg.rx_max_nbls : EMU_RX_MAX_NBLS_DEFAULT;
+}
+
+/* After a DPC: its own time and the time of the DPCs it ran back to back
+ * with, against the DPC watchdog; and what it said in MoreNblsPending. */
+static void dpc_check(emu_runtime *rt, const emu_dpc_run *run,
+                      const NDIS_RECEIVE_THROTTLE_PARAMETERS *tp)
+{
+    const char *call = "MiniportInterruptDPC";
+    emu_lock(rt);
+    uint64_t now = emu_time(rt);
+    if (rt->dpc_chain_ns && rt->dpc_chain_at == now)
+        rt->dpc_chain_ns += run->cost_ns;
+    else
+        rt->dpc_chain_ns = run->cost_ns;
+    rt->dpc_chain_at = now;
+    uint64_t chain = rt->dpc_chain_ns;
+    emu_unlock(rt);
+    if (run->cost_ns > EMU_DPC_BUDGET_NS)
+        emu_violate(rt, "DpcWatchdog", call,
+                    "one DPC ran %llu us of virtual time (budget %llu us; %u NBLs indicated, "
+                    "MaxNblsToIndicate %u)",
+                    (unsigned long long)(run->cost_ns / 1000),
+                    (unsigned long long)(EMU_DPC_BUDGET_NS / 1000), run->indicated, run->max_nbls);
+    else if (chain > EMU_DPC_CHAIN_BUDGET_NS)
+        emu_violate(rt, "DpcWatchdog", call,
+                    "DPCs ran back to back for %llu ms at DISPATCH_LEVEL (cumulative budget %llu "
+                    "ms)",
+                    (unsigned long long)(chain / 1000000),
+                    (unsigned long long)(EMU_DPC_CHAIN_BUDGET_NS / 1000000));
+    else if (tp->MoreNblsPending && run->max_nbls == NDIS_INDICATE_ALL_NBLS)
+        emu_violate(rt, "ReceiveThrottle", call,
+                    "MoreNblsPending set although MaxNblsToIndicate was NDIS_INDICATE_ALL_NBLS");
+}
+
 static void dpc_task(emu_runtime *rt, emu_task *t)
 {
     emu_interrupt *in = t->a;
@@ -662,17 +701,27 @@ static void dpc_task(emu_runtime *rt, emu_task *t)
     if (!live)
         return;
     emu_adapter *ad = in->obj.ad;
+    /* Receive side throttling (NDIS 6.20): every DPC gets the parameters. */
+    NDIS_RECEIVE_THROTTLE_PARAMETERS tp = { .MaxNblsToIndicate = rx_max_nbls(rt) };
+    emu_dpc_run run = { .ad = ad, .max_nbls = tp.MaxNblsToIndicate, .cost_ns = EMU_DPC_COST_NS };
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportInterruptDPC", ad->drv, ad, DISPATCH_LEVEL);
+    emu_self()->dpc = &run;
     if (in->message_based)
-        in->ch.MessageInterruptDpcHandler(in->ctx, msg, ctx, NULL, NULL);
+        in->ch.MessageInterruptDpcHandler(in->ctx, msg, ctx, &tp, NULL);
     else
-        in->ch.InterruptDpcHandler(in->ctx, ctx, NULL, NULL);
+        in->ch.InterruptDpcHandler(in->ctx, ctx, &tp, NULL);
     emu_cb_end(&s);
+    if (!emu_stopped(rt))
+        dpc_check(rt, &run, &tp);
     emu_lock(rt);
     slot->running = false;
+    /* More NBLs pending: NDIS queues the DPC again (its interrupt stays
+     * disabled meanwhile, as the driver was told). */
+    if (tp.MoreNblsPending && tp.MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
+        queue_dpc(rt, in, msg, ctx);
     /* Requested again while it ran: it runs again now, on "its" CPU. */
-    if (slot->queued && !emu_obj_dead(&in->obj))
+    if (slot->queued && !slot->task && !emu_obj_dead(&in->obj))
         slot->task = emu_task_post(rt, T_DPC, 0, dpc_task, in, NULL, msg);
     emu_broadcast(rt);
     emu_unlock(rt);

@@ -199,6 +199,27 @@ typedef struct emu_dpc_slot {
     struct emu_task *task;
 } emu_dpc_slot;
 
+/* Receive side throttling and the DPC watchdog. While a MiniportInterruptDPC
+ * runs, the thread points at its record: NdisMIndicateReceiveNetBufferLists
+ * counts what the DPC's own adapter indicates against MaxNblsToIndicate and
+ * charges virtual time for it (the upper stack's work on each NBL runs inside
+ * the indication, at DISPATCH_LEVEL, on the DPC's time); NdisStallExecution
+ * charges its busy wait. See docs/ndisemu.md, rules ReceiveThrottle and
+ * DpcWatchdog. */
+#define EMU_DPC_COST_NS          1000ull         /* entering a DPC */
+#define EMU_DPC_COST_INDICATE_NS 1000ull         /* one receive indication */
+#define EMU_DPC_COST_NBL_NS      1000ull         /* one indicated NBL, through the upper stack */
+#define EMU_DPC_BUDGET_NS        (100ull * 1000) /* a single DPC */
+#define EMU_DPC_CHAIN_BUDGET_NS  (10ull * 1000 * 1000 * 1000) /* DPCs back to back */
+#define EMU_RX_MAX_NBLS_DEFAULT  16u
+
+typedef struct emu_dpc_run {
+    struct emu_adapter *ad;
+    ULONG max_nbls; /* what the DPC got in MaxNblsToIndicate */
+    ULONG indicated;
+    uint64_t cost_ns;
+} emu_dpc_run;
+
 typedef struct emu_interrupt {
     emu_obj obj;
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ch;
@@ -425,6 +446,10 @@ struct emu_runtime {
     size_t n_viol;
     bool stopped;
 
+    /* DPCs run back to back at one virtual instant ("CPU 0" never went
+     * below DISPATCH_LEVEL in between): their summed cost (rt->mu). */
+    uint64_t dpc_chain_ns, dpc_chain_at;
+
     emu_counters cnt;               /* rt->mu, except the two below */
     uint64_t ndis_calls, bad_input; /* atomics: counted anywhere without rt->mu */
     pthread_mutex_t trace_mu;       /* the trace ring and output; never held across calls */
@@ -442,6 +467,7 @@ typedef struct emu_thread {
     struct emu_adapter *cur_ad;
     struct emu_driver *cur_drv;
     int depth;
+    emu_dpc_run *dpc; /* the MiniportInterruptDPC running on this thread, if any */
 } emu_thread;
 
 extern emu_runtime *emu_rt;

@@ -337,6 +337,9 @@ void KeStallExecutionProcessor(ULONG MicroSeconds)
 {
     emu_runtime *rt = emu_rt;
     emu_enter("KeStallExecutionProcessor", "us=%u", MicroSeconds);
+    emu_dpc_run *run = emu_self()->dpc;
+    if (run) /* a busy wait is the DPC's time */
+        run->cost_ns += (uint64_t)MicroSeconds * 1000ull;
     if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
         /* A busy wait: time passes, nothing else runs on this "CPU". */
         __atomic_add_fetch(&rt->now, (uint64_t)MicroSeconds * 1000ull, __ATOMIC_SEQ_CST);

@@ -261,7 +261,25 @@ typedef struct vnet_tx_offload {
     uint16_t mss;                     /* required with TSO4, TSO6 */
     uint16_t hdr_len;                 /* headers through TCP, with TSO (a hint to the device) */
     uint16_t vlan_tci;
+    /* With TSO: NULL, or the frame's first hdr_len bytes (at most
+     * VNET_TX_COPY_MAX) as they must go out, replacing the frame's own:
+     * copied next to the virtio header, the rest gathered from the frame
+     * (see vnet_lso_fix_headers). */
+    const void *hdrs;
 } vnet_tx_offload;
+
+/* Makes the headers of a large send in Windows' LSOv2 form (IPv4 Total
+ * Length or IPv6 Payload Length 0, TCP checksum field = pseudo-header sum
+ * without the TCP length) what a virtio device expects of a GSO frame, as
+ * Linux does (tcp_gso_segment derives each segment's checksum from the
+ * field, taking it to include the whole frame's TCP length; ip_rcv checks
+ * the IP length): the IP length of the whole frame (and, for IPv4, the
+ * header checksum), the pseudo-header sum with the whole TCP length. hdrs
+ * holds the frame's first hdr_len bytes; l3 and l4 are the IP and TCP
+ * header offsets; frame_len the whole frame. False when the headers or the
+ * lengths do not fit (an IP length over 65535). */
+bool vnet_lso_fix_headers(uint8_t *hdrs, uint32_t hdr_len, uint16_t l3, uint16_t l4,
+                          uint32_t frame_len, bool v6);
 
 /* Queues one frame (no notification: batch, then vnet_tx_kick). `off` may
  * be NULL. Frames up to tx_copy_break bytes whose segments all have a va

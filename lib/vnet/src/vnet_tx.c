@@ -121,6 +121,8 @@ static vnet_status check_offload(const vnet_txq *q, const vnet_tx_offload *o, ui
         return VNET_E_TX_OFFLOAD;
     if (tso && (o->mss == 0 || o->hdr_len <= o->csum_start || o->hdr_len > len))
         return VNET_E_TX_OFFLOAD;
+    if (o->hdrs && (!tso || o->hdr_len > VNET_TX_COPY_MAX))
+        return VNET_E_TX_OFFLOAD;
     return VNET_OK;
 }
 
@@ -239,6 +241,28 @@ static vio_add_mode choose_mode(const vnet_txq *q, uint16_t ndesc)
     return VIO_ADD_DIRECT;
 }
 
+/* The caller's headers (o->hdrs, o->hdr_len bytes) next to the virtio
+ * header, a tag inserted after the MACs if asked, then the frame from
+ * hdr_len on. */
+static uint16_t lay_out_own_headers(const vnet_tx_offload *o, uint8_t *p, const vnet_tx_seg *segs,
+                                    uint16_t nseg, vio_sg *sg)
+{
+    const uint8_t *h = o->hdrs;
+    uint32_t n = o->hdr_len;
+
+    if (o->flags & VNET_TXO_VLAN) {
+        memcpy(p, h, 12);
+        vnet_put_be16(p + 12, VNET_ETHERTYPE_VLAN);
+        vnet_put_be16(p + 14, o->vlan_tci);
+        memcpy(p + 16, h + 12, n - 12);
+        n += VNET_VLAN_HLEN;
+    } else {
+        memcpy(p, h, n);
+    }
+    sg[0].len = VNET_HDR_LEN + n;
+    return (uint16_t)(1 + gather_from(segs, nseg, o->hdr_len, sg + 1));
+}
+
 /* Fills slot `s` and the descriptor list for the frame; returns the
  * number of descriptors, 0 if bytes that must be copied have no va. */
 static uint16_t lay_out(vnet_txq *q, vnet_tx_slot *s, const vnet_tx_seg *segs, uint16_t nseg,
@@ -250,6 +274,8 @@ static uint16_t lay_out(vnet_txq *q, vnet_tx_slot *s, const vnet_tx_seg *segs, u
 
     fill_header(s->va, o, shift);
     sg[0].addr = s->pa;
+    if (o->hdrs) /* headers replaced (large send): copied, the rest gathered */
+        return lay_out_own_headers(o, p, segs, nseg, sg);
     if (len <= q->copy_break && all_mapped(segs, nseg)) {
         if (vlan) {
             put_tagged_prefix(p, segs, nseg, o->vlan_tci);

@@ -55,7 +55,11 @@ typedef struct emu_config {
     unsigned workers; /* real-time worker threads; 0 = 3 */
     FILE *report;     /* verifier reports; NULL = stderr */
     bool quiet;       /* no verifier report printed (tests of broken drivers) */
+    /* MaxNblsToIndicate passed to every interrupt DPC: 0 = 16;
+     * EMU_RX_ALL_NBLS = NDIS_INDICATE_ALL_NBLS (the miniport decides). */
+    uint32_t rx_max_nbls;
 } emu_config;
+#define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
 int emu_create(const emu_config *cfg, emu_runtime **out);
 /* Orderly teardown: removes every device (halt), unloads every driver, then
