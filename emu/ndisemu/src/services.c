@@ -155,6 +155,13 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     if (!t)
         return;
     emu_lock(rt);
+    /* The stricter reading of NdisCancelTimerObject's remarks ("call it
+     * first when halting or unloading to make sure a callback does not
+     * touch released resources"): the timer is freed only when it is not
+     * set and its callback is not running. A set timer's callback (or one
+     * still running) would otherwise run on, or re-arm, freed memory. */
+    bool set = t->task && !t->task->cancelled;
+    unsigned running = t->callbacks_running;
     if (t->task) {
         if (t->task->running)
             t->task->cancelled = true;
@@ -164,6 +171,10 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     }
     emu_obj_kill(rt, &t->obj);
     emu_unlock(rt);
+    if (set || running)
+        emu_violate(rt, "TimerFreeWhileActive", "NdisFreeTimerObject",
+                    "timer %p freed while %s", TimerObject,
+                    set ? "set (its callback is still to run)" : "its callback runs");
 }
 
 /* ---- work items ---- */
