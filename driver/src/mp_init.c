@@ -290,6 +290,7 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
              ad->perm_mac[5], (unsigned long)ad->mtu,
              vnet_has_feature(ad->vn, VNET_F_STANDBY) ? "negotiated" : "not negotiated",
              ad->link.link_up ? "up" : "down");
+    vfo_ctl_adapter_up();
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -318,6 +319,7 @@ void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
     if (r != FO_R_OK)
         VFO_ERR("registry removal refused: %s", fo_reason_name(r));
     adapter_teardown(ad);
+    vfo_ctl_adapter_down();
 }
 
 NDIS_STATUS vfo_miniport_register(PDRIVER_OBJECT drv, PUNICODE_STRING reg_path)

@@ -535,8 +535,9 @@ void vfo_announce_free(vfo_adapter *ad);
 bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
-NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv);
-void vfo_ctl_deregister(void);
+void vfo_ctl_adapter_up(void);   /* PASSIVE: an adapter initialized (first: register) */
+void vfo_ctl_adapter_down(void); /* PASSIVE: an adapter halted (last: deregister) */
+void vfo_ctl_unload(void);
 void vfo_ctl_wake_locked(void); /* g_vfo.lock held: generation changed */
 void vfo_ctl_flush(void);       /* no lock held: completes the woken waits */
 void vfo_refusal_record_locked(vfo_adapter *ad, const vfo_binding *b, fo_reason why);

@@ -53,33 +53,33 @@ static void buffer_rules(void **state)
     assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
 
     assert_int_equal(
-        emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt), EMU_OK);
+        emu_ctl_ioctl(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt), EMU_OK);
     assert_int_equal(nt, 0);
     assert_int_equal(vfo_ctl_check_version_reply(&v, (uint32_t)ret), VFO_CTL_CHECK_OK);
 
     uint64_t bad = bad_requests();
     struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
     /* sizes must be exact; nothing is written */
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, sizeof(v) + 8, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, sizeof(v) + 8, &ret),
                      ST_INVALID_BUFFER_SIZE);
     assert_int_equal(ret, 0);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, &rq, 4, sizeof(v), &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, &rq, 4, sizeof(v), &ret),
                      ST_INVALID_BUFFER_SIZE);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq) - 1,
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq) - 1,
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_INVALID_BUFFER_SIZE);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), 100, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), 100, &ret),
                      ST_INVALID_BUFFER_SIZE);
     /* version, reserved, code */
     struct vfo_ctl_request old = { VFO_CTL_ABI_VERSION + 1, sizeof(rq), 0 };
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &old, sizeof(old),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &old, sizeof(old),
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_REVISION_MISMATCH);
     struct vfo_ctl_request res = { VFO_CTL_ABI_VERSION, sizeof(rq), 1 };
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &res, sizeof(res),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &res, sizeof(res),
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_INVALID_PARAMETER);
-    assert_int_equal(ioctl_status(w->ctl, VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
                      ST_INVALID_DEVICE_REQUEST);
     assert_int_equal(bad_requests(), bad + 7);
     assert_int_equal(vw_finish(w), EMU_OK);
@@ -126,7 +126,7 @@ static void wait_change(void **state)
     uint64_t gen = p.generation;
 
     /* A caller that knows an old generation is answered at once. */
-    start_wait(w->ctl, gen - 1, &stale);
+    start_wait(vw_ctl(w), gen - 1, &stale);
     assert_int_equal(stale.calls, 1);
     assert_int_equal(stale.status, 0);
     assert_int_equal(vfo_ctl_check_wait_reply(&stale.reply, (uint32_t)stale.returned),
@@ -134,7 +134,7 @@ static void wait_change(void **state)
     assert_int_equal(stale.reply.generation, gen);
 
     /* One that knows the current one waits for the VF to pair. */
-    start_wait(w->ctl, gen, &first);
+    start_wait(vw_ctl(w), gen, &first);
     assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
     assert_int_equal(first.calls, 0);
     assert_int_equal(vw_add_vf(w, 0, mac), EMU_OK);
@@ -148,7 +148,7 @@ static void wait_change(void **state)
     waiter mine, theirs;
     assert_int_equal(vw_pairs(w, &p), EMU_OK);
     assert_int_equal(emu_ctl_open(w->rt, "vfo", &other), EMU_OK);
-    start_wait(w->ctl, p.generation, &mine);
+    start_wait(vw_ctl(w), p.generation, &mine);
     start_wait(other, p.generation, &theirs);
     emu_ctl_close(other);
     assert_int_equal(theirs.calls, 1);
@@ -159,8 +159,8 @@ static void wait_change(void **state)
     /* At most VFO_CTL_MAX_WAITERS pend (the one above included); all end
      * cancelled at close. */
     for (unsigned i = 0; i + 1 < VFO_CTL_MAX_WAITERS; i++)
-        start_wait(w->ctl, p.generation, &more[i]);
-    start_wait(w->ctl, p.generation, &extra);
+        start_wait(vw_ctl(w), p.generation, &more[i]);
+    start_wait(vw_ctl(w), p.generation, &extra);
     assert_int_equal(extra.calls, 1);
     assert_int_equal(extra.status, ST_DEVICE_BUSY);
     emu_ctl_close(w->ctl);
