@@ -227,9 +227,12 @@ static bool adapter_alloc(NDIS_HANDLE handle, PNDIS_MINIPORT_INIT_PARAMETERS ip,
 static void adapter_teardown(vfo_adapter *ad)
 {
     vfo_glue_free(ad);
+    /* The device first (no more DMA, interrupts or control answers), then
+     * its interrupt, then the tick it may have armed (vfo_intr_deregister):
+     * stopping in the other order left a live device without an ISR and a
+     * tick re-arming a freed timer. */
+    vfo_device_stop(ad);
     vfo_intr_deregister(ad);
-    if (ad->vn && vnet_is_started(ad->vn))
-        vnet_stop(ad->vn);
     vfo_tx_free(ad);
     vfo_rx_free(ad);
     vfo_announce_free(ad);

@@ -279,6 +279,8 @@ struct vfo_adapter {
     NDIS_SPIN_LOCK tx_lock, rx_lock, ctrl_lock;
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
+    bool ctrl_stopped;    /* ctrl_lock: halting, the tick is never armed again */
+    LONG ctrl_ticks_out;  /* expiries set and not yet run or cancelled */
     ULONG filter_inflight; /* receive filter commands the device has not answered */
     bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
@@ -366,6 +368,16 @@ typedef struct vfo_globals {
     LONG64 unmatched_binds;
     PIRP waiters[VFO_CTL_MAX_WAITERS];
 } vfo_globals;
+
+/* A callback whose contract says "called with this lock held" states it:
+ * under ndisemu the verifier checks it (rule LockContract); the Windows
+ * build has no such check (and no such import). */
+#ifdef VFO_NDISEMU
+#include "ndisemu/emu_checks.h"
+#define VFO_ASSERT_HELD(lock, contract) EmuCheckSpinLockHeld((lock), (contract))
+#else
+#define VFO_ASSERT_HELD(lock, contract) ((void)0)
+#endif
 
 extern vfo_globals g_vfo;
 
@@ -535,6 +547,7 @@ void vfo_announce_free(vfo_adapter *ad);
 bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
+void vfo_device_stop(vfo_adapter *ad); /* PASSIVE: reset + every path detached under its lock */
 void vfo_ctl_adapter_up(void);   /* PASSIVE: an adapter initialized (first: register) */
 void vfo_ctl_adapter_down(void); /* PASSIVE: an adapter halted (last: deregister) */
 void vfo_ctl_unload(void);

@@ -305,9 +305,16 @@ static void cancel_storm(void **state)
         }
         s.ticks_left = 0;
         /* Program 0 exits with its wait pending; the others close. */
-        for (unsigned i = 0; i < STORM_PROGRAMS; i++)
-            if (s.prog[i].rearm)
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(vw_pairs(w, &p), EMU_OK);
+        for (unsigned i = 0; i < STORM_PROGRAMS; i++) {
+            if (emu_ctl_pending(s.prog[i].h) == 0) {
+                s.prog[i].gen = p.generation;
+                s.prog[i].rearm = false;
                 storm_arm(&s.prog[i]);
+            }
+        }
+        assert_int_equal(emu_ctl_pending(s.prog[0].h), 1);
         emu_ctl_exit(s.prog[0].h);
         assert_false(emu_failed(w->rt));
         for (unsigned i = 1; i < STORM_PROGRAMS; i++)
