@@ -17,6 +17,9 @@
 #ifndef STATUS_REVISION_MISMATCH
 #define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059L)
 #endif
+#ifndef STATUS_DELETE_PENDING
+#define STATUS_DELETE_PENDING ((NTSTATUS)0xC0000056L)
+#endif
 #ifndef STATUS_DEVICE_BUSY
 #define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
 #endif
@@ -375,6 +378,13 @@ static NTSTATUS vfo_ctl_dispatch(PDEVICE_OBJECT dev, PIRP irp)
         complete_irp(irp, STATUS_SUCCESS, 0);
         return STATUS_SUCCESS;
     case IRP_MJ_DEVICE_CONTROL:
+        if (!g_vfo.ctl_handle) {
+            /* Deregistered with the last adapter, reached through a handle
+             * still open: refuse, so the program closes it (an open handle
+             * keeps the device object, and with it vfo, from going). */
+            complete_irp(irp, STATUS_DELETE_PENDING, 0);
+            return STATUS_DELETE_PENDING;
+        }
         return device_control(irp, sl);
     default:
         complete_irp(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
