@@ -463,8 +463,7 @@ void vfo_ctl_adapter_up(void)
          * reports the device unavailable). */
         if (st != NDIS_STATUS_SUCCESS) {
             g_vfo.ctl_handle = NULL;
-            VFO_ERR("control device not registered (%#x); pairs cannot be queried",
-                    (unsigned)st);
+            VFO_ERR("control device not registered (%#x); pairs cannot be queried", (unsigned)st);
         }
     }
     ctl_gate_leave();

@@ -279,8 +279,8 @@ struct vfo_adapter {
     NDIS_SPIN_LOCK tx_lock, rx_lock, ctrl_lock;
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
-    bool ctrl_stopped;    /* ctrl_lock: halting, the tick is never armed again */
-    LONG ctrl_ticks_out;  /* expiries set and not yet run or cancelled */
+    bool ctrl_stopped;     /* ctrl_lock: halting, the tick is never armed again */
+    LONG ctrl_ticks_out;   /* expiries set and not yet run or cancelled */
     ULONG filter_inflight; /* receive filter commands the device has not answered */
     bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
@@ -548,8 +548,8 @@ bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
 void vfo_device_stop(vfo_adapter *ad); /* PASSIVE: reset + every path detached under its lock */
-void vfo_ctl_adapter_up(void);   /* PASSIVE: an adapter initialized (first: register) */
-void vfo_ctl_adapter_down(void); /* PASSIVE: an adapter halted (last: deregister) */
+void vfo_ctl_adapter_up(void);         /* PASSIVE: an adapter initialized (first: register) */
+void vfo_ctl_adapter_down(void);       /* PASSIVE: an adapter halted (last: deregister) */
 void vfo_ctl_unload(void);
 void vfo_ctl_wake_locked(void); /* g_vfo.lock held: generation changed */
 void vfo_ctl_flush(void);       /* no lock held: completes the woken waits */

@@ -53,7 +53,8 @@ static void buffer_rules(void **state)
     assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
 
     assert_int_equal(
-        emu_ctl_ioctl(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt), EMU_OK);
+        emu_ctl_ioctl(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt),
+        EMU_OK);
     assert_int_equal(nt, 0);
     assert_int_equal(vfo_ctl_check_version_reply(&v, (uint32_t)ret), VFO_CTL_CHECK_OK);
 
@@ -251,8 +252,8 @@ static void storm_arm(storm_prog *pg)
 {
     struct vfo_ctl_wait in = { VFO_CTL_ABI_VERSION, sizeof(in), pg->gen };
     pg->sent++;
-    assert_int_equal(emu_ctl_ioctl_async(pg->h, IOCTL_VFO_WAIT_CHANGE, &in, sizeof(in),
-                                         sizeof(in), storm_done, pg),
+    assert_int_equal(emu_ctl_ioctl_async(pg->h, IOCTL_VFO_WAIT_CHANGE, &in, sizeof(in), sizeof(in),
+                                         storm_done, pg),
                      EMU_OK);
 }
 

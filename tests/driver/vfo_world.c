@@ -124,8 +124,8 @@ int vw_pairs(vfo_world *w, struct vfo_ctl_pairs *p)
         w->ctl = NULL;
         if (!vw_ctl(w))
             return EMU_ERR_NOTFOUND;
-        err = emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), p, sizeof(*p), &ret,
-                            &nt);
+        err =
+            emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), p, sizeof(*p), &ret, &nt);
     }
     if (err)
         return err;

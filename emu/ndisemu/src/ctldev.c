@@ -41,7 +41,7 @@ struct emu_irp {
     emu_ioctl_done_fn cb;
     void *cb_ctx;
     bool owned;
-    emu_ctl *h;          /* the handle it was sent on; NULL once it let go (rt->mu) */
+    emu_ctl *h; /* the handle it was sent on; NULL once it let go (rt->mu) */
     emu_irp *next_pending;
     emu_driver *drv;
 };
@@ -205,13 +205,14 @@ static bool cancel_lock_take(emu_runtime *rt, const char *call)
 {
     emu_thread *t = emu_self();
     if (__atomic_load_n(&g_cancel_owner, __ATOMIC_SEQ_CST) == t->tid) {
-        emu_violate(rt, "CancelSpinLock", call, "the cancel spin lock acquired again by its holder");
+        emu_violate(rt, "CancelSpinLock", call,
+                    "the cancel spin lock acquired again by its holder");
         return false;
     }
     for (;;) {
         uint32_t expected = 0;
-        if (__atomic_compare_exchange_n(&g_cancel_owner, &expected, t->tid, false,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (__atomic_compare_exchange_n(&g_cancel_owner, &expected, t->tid, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
             break;
         if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || emu_stopped(rt)) {
             emu_violate(rt, "CancelSpinLock", call,
@@ -350,8 +351,8 @@ static bool wait_pending_gone(emu_ctl *h, const char *rule, const char *call, co
     emu_lock(rt);
     unsigned n = count_pending(h);
     emu_unlock(rt);
-    emu_violate(rt, rule, call, "%u IRP(s) still pending 1 s %s: the I/O manager waits for them",
-                n, what);
+    emu_violate(rt, rule, call, "%u IRP(s) still pending 1 s %s: the I/O manager waits for them", n,
+                what);
     return false;
 }
 

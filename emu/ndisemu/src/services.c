@@ -172,9 +172,8 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     emu_obj_kill(rt, &t->obj);
     emu_unlock(rt);
     if (set || running)
-        emu_violate(rt, "TimerFreeWhileActive", "NdisFreeTimerObject",
-                    "timer %p freed while %s", TimerObject,
-                    set ? "set (its callback is still to run)" : "its callback runs");
+        emu_violate(rt, "TimerFreeWhileActive", "NdisFreeTimerObject", "timer %p freed while %s",
+                    TimerObject, set ? "set (its callback is still to run)" : "its callback runs");
 }
 
 /* ---- work items ---- */
