@@ -17,6 +17,9 @@
 #ifndef STATUS_REVISION_MISMATCH
 #define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059L)
 #endif
+#ifndef STATUS_DELETE_PENDING
+#define STATUS_DELETE_PENDING ((NTSTATUS)0xC0000056L)
+#endif
 #ifndef STATUS_DEVICE_BUSY
 #define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
 #endif
@@ -182,7 +185,21 @@ static void answer_wait(PIRP irp, uint64_t generation)
     complete_irp(irp, STATUS_SUCCESS, sizeof(*w));
 }
 
-#if defined(_WIN32)
+/*
+ * The waiting IRPs form one cancel-safe queue (g_vfo.waiters, under
+ * g_vfo.lock), kept by hand as Microsoft documents for a driver-managed
+ * queue with a driver-supplied lock (IoCsq is not used):
+ *   - an IRP enters the queue first, then gets its cancel routine; if it
+ *     was cancelled meanwhile and the routine can still be taken back, it
+ *     leaves again and completes cancelled;
+ *   - whoever takes an IRP out (a change, cleanup, the device going away)
+ *     first takes its cancel routine back with IoSetCancelRoutine(NULL); a
+ *     NULL answer means the cancel routine runs or will run: the IRP stays
+ *     in the queue for it;
+ *   - the cancel routine takes the IRP out of the queue and completes it.
+ * So an IRP is always either in the queue (the cancel routine can find it)
+ * or owned by exactly one path that completes it.
+ */
 static DRIVER_CANCEL vfo_ctl_cancel;
 static void vfo_ctl_cancel(PDEVICE_OBJECT dev, PIRP irp)
 {
@@ -197,39 +214,20 @@ static void vfo_ctl_cancel(PDEVICE_OBJECT dev, PIRP irp)
         }
     }
     vfo_unlock();
+    /* Not in the queue: cannot happen (see above); never complete twice. */
     if (mine)
         complete_irp(irp, STATUS_CANCELLED, 0);
 }
 
-/* False: the IRP was cancelled already (the caller completes it). */
-static bool arm_cancel(PIRP irp)
+/* g_vfo.lock held: true when the IRP in slot i is ours to complete (its
+ * cancel routine taken back); it is then out of the queue. */
+static bool take_waiter_locked(ULONG i)
 {
-    IoSetCancelRoutine(irp, vfo_ctl_cancel);
-    if (irp->Cancel && IoSetCancelRoutine(irp, NULL) != NULL)
-        return false;
+    if (IoSetCancelRoutine(g_vfo.waiters[i], NULL) == NULL)
+        return false; /* cancelled: its cancel routine takes it out */
+    g_vfo.waiters[i] = NULL;
     return true;
 }
-
-/* False: the cancel routine owns the IRP now. */
-static bool disarm_cancel(PIRP irp)
-{
-    return IoSetCancelRoutine(irp, NULL) != NULL;
-}
-#else
-/* ndisemu has no IRP cancellation (user mode cannot CancelIoEx there);
- * waits end by a change, by IRP_MJ_CLEANUP or by the device going away. */
-static bool arm_cancel(PIRP irp)
-{
-    (void)irp;
-    return true;
-}
-
-static bool disarm_cancel(PIRP irp)
-{
-    (void)irp;
-    return true;
-}
-#endif
 
 /* g_vfo.lock held: the generation moved; waiting IRPs become ready. */
 void vfo_ctl_wake_locked(void)
@@ -238,16 +236,18 @@ void vfo_ctl_wake_locked(void)
         if (!g_vfo.waiters[i])
             continue;
         for (ULONG k = 0; k < VFO_CTL_READY; k++) {
-            if (!g_ready[k]) {
-                g_ready[k] = g_vfo.waiters[i];
-                g_vfo.waiters[i] = NULL;
-                break;
-            }
+            if (g_ready[k])
+                continue;
+            PIRP irp = g_vfo.waiters[i];
+            if (take_waiter_locked(i))
+                g_ready[k] = irp;
+            break;
         }
     }
 }
 
-/* Completes the ready waits; called with no lock held. */
+/* Completes the ready waits; called with no lock held. They left the queue
+ * with their cancel routine taken back: no cancel can reach them now. */
 void vfo_ctl_flush(void)
 {
     PIRP done[VFO_CTL_READY];
@@ -261,8 +261,7 @@ void vfo_ctl_flush(void)
     }
     vfo_unlock();
     for (ULONG i = 0; i < n; i++)
-        if (disarm_cancel(done[i]))
-            answer_wait(done[i], gen);
+        answer_wait(done[i], gen);
 }
 
 static NTSTATUS start_wait(PIRP irp)
@@ -279,12 +278,13 @@ static NTSTATUS start_wait(PIRP irp)
         if (g_vfo.waiters[i])
             continue;
         IoMarkIrpPending(irp);
-        if (!arm_cancel(irp)) {
-            vfo_unlock();
+        g_vfo.waiters[i] = irp; /* in the queue before it is cancelable */
+        IoSetCancelRoutine(irp, vfo_ctl_cancel);
+        if (irp->Cancel && take_waiter_locked(i)) {
+            vfo_unlock(); /* cancelled before it was queued: ours */
             complete_irp(irp, STATUS_CANCELLED, 0);
             return STATUS_PENDING;
         }
-        g_vfo.waiters[i] = irp;
         vfo_unlock();
         return STATUS_PENDING;
     }
@@ -294,7 +294,7 @@ static NTSTATUS start_wait(PIRP irp)
     return STATUS_DEVICE_BUSY;
 }
 
-/* Every wait of this handle (or, with file == NULL, all) ends cancelled. */
+/* Every wait of this handle (or, with all, every wait) ends cancelled. */
 static void cancel_waits(PFILE_OBJECT file, bool all)
 {
     PIRP done[VFO_CTL_MAX_WAITERS];
@@ -302,15 +302,13 @@ static void cancel_waits(PFILE_OBJECT file, bool all)
     vfo_lock();
     for (ULONG i = 0; i < VFO_CTL_MAX_WAITERS; i++) {
         PIRP irp = g_vfo.waiters[i];
-        if (irp && (all || IoGetCurrentIrpStackLocation(irp)->FileObject == file)) {
+        if (irp && (all || IoGetCurrentIrpStackLocation(irp)->FileObject == file) &&
+            take_waiter_locked(i))
             done[n++] = irp;
-            g_vfo.waiters[i] = NULL;
-        }
     }
     vfo_unlock();
     for (ULONG i = 0; i < n; i++)
-        if (disarm_cancel(done[i]))
-            complete_irp(done[i], STATUS_CANCELLED, 0);
+        complete_irp(done[i], STATUS_CANCELLED, 0);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -380,6 +378,13 @@ static NTSTATUS vfo_ctl_dispatch(PDEVICE_OBJECT dev, PIRP irp)
         complete_irp(irp, STATUS_SUCCESS, 0);
         return STATUS_SUCCESS;
     case IRP_MJ_DEVICE_CONTROL:
+        if (!g_vfo.ctl_handle) {
+            /* Deregistered with the last adapter, reached through a handle
+             * still open: refuse, so the program closes it (an open handle
+             * keeps the device object, and with it vfo, from going). */
+            complete_irp(irp, STATUS_DELETE_PENDING, 0);
+            return STATUS_DELETE_PENDING;
+        }
         return device_control(irp, sl);
     default:
         complete_irp(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
@@ -387,7 +392,7 @@ static NTSTATUS vfo_ctl_dispatch(PDEVICE_OBJECT dev, PIRP irp)
     }
 }
 
-NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv)
+static NDIS_STATUS ctl_register(void)
 {
     static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     /* Narrow literals: NDIS_STRING_CONST widens them for the platform. */
@@ -395,7 +400,6 @@ NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv)
     static NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\Global\\vfo");
     static NDIS_STRING sddl = NDIS_STRING_CONST("D:P(A;;GA;;;SY)(A;;GA;;;BA)");
     NDIS_DEVICE_OBJECT_ATTRIBUTES a;
-    (void)drv;
     major[IRP_MJ_CREATE] = vfo_ctl_dispatch;
     major[IRP_MJ_CLOSE] = vfo_ctl_dispatch;
     major[IRP_MJ_CLEANUP] = vfo_ctl_dispatch;
@@ -411,7 +415,7 @@ NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv)
     return NdisRegisterDeviceEx(g_vfo.mp_driver, &a, &g_vfo.ctl_device, &g_vfo.ctl_handle);
 }
 
-void vfo_ctl_deregister(void)
+static void ctl_deregister(void)
 {
     if (!g_vfo.ctl_handle)
         return;
@@ -420,4 +424,64 @@ void vfo_ctl_deregister(void)
     NdisDeregisterDeviceEx(g_vfo.ctl_handle);
     g_vfo.ctl_handle = NULL;
     g_vfo.ctl_device = NULL;
+}
+
+/*
+ * The control device exists while vfo drives an adapter: registered when the
+ * first one initializes, deregistered when the last one halts. A device
+ * object keeps a PnP driver loaded (the system unloads a miniport driver
+ * only when its devices are gone), so one registered in DriverEntry would
+ * make every update or uninstall wait for a reboot; Microsoft's mux sample
+ * ties its device to its adapters for that reason. Without an adapter there
+ * is nothing to report: vfosvc treats "no device" as "no vfo adapter" and
+ * opens it again when an adapter arrives (docs/vfosvc.md).
+ *
+ * Initialize and halt of different adapters may run at once: a gate (taken
+ * at PASSIVE_LEVEL, where both run) orders the count and the calls.
+ */
+static LONG g_ctl_gate;
+static ULONG g_ctl_users;
+
+static void ctl_gate_enter(void)
+{
+    while (InterlockedCompareExchange(&g_ctl_gate, 1, 0) != 0)
+        NdisMSleep(1000);
+}
+
+static void ctl_gate_leave(void)
+{
+    InterlockedExchange(&g_ctl_gate, 0);
+}
+
+/* MiniportInitializeEx succeeded. */
+void vfo_ctl_adapter_up(void)
+{
+    ctl_gate_enter();
+    if (g_ctl_users++ == 0) {
+        NDIS_STATUS st = ctl_register();
+        /* The data path does not need it: run without (the service then
+         * reports the device unavailable). */
+        if (st != NDIS_STATUS_SUCCESS) {
+            g_vfo.ctl_handle = NULL;
+            VFO_ERR("control device not registered (%#x); pairs cannot be queried", (unsigned)st);
+        }
+    }
+    ctl_gate_leave();
+}
+
+/* MiniportHaltEx is done with the adapter. */
+void vfo_ctl_adapter_down(void)
+{
+    ctl_gate_enter();
+    if (g_ctl_users > 0 && --g_ctl_users == 0)
+        ctl_deregister();
+    ctl_gate_leave();
+}
+
+/* Unload: every adapter halted, so nothing is registered; kept for a
+ * driver whose counts went wrong rather than leave a device behind. */
+void vfo_ctl_unload(void)
+{
+    ctl_deregister();
+    g_ctl_users = 0;
 }

@@ -1,6 +1,7 @@
 /*
  * driver.c - DriverEntry and unload: one image, two NDIS registrations (the
- * virtio-net miniport and the VF protocol) plus the control device.
+ * virtio-net miniport and the VF protocol). The control device lives with
+ * the adapters (ctl.c).
  */
 #include "vfo.h"
 
@@ -29,7 +30,7 @@ static void globals_init(void)
 void MpDriverUnload(PDRIVER_OBJECT drv)
 {
     VFO_INFO("unload");
-    vfo_ctl_deregister();
+    vfo_ctl_unload();
     if (g_vfo.protocol)
         NdisDeregisterProtocolDriver(g_vfo.protocol);
     g_vfo.protocol = NULL;
@@ -66,10 +67,6 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg_path)
         VFO_TRACE_CLEANUP(drv);
         return st;
     }
-    /* The data path does not need the control device: run without it rather
-     * than refuse to load (the service then reports it unavailable). */
-    st = vfo_ctl_register(drv);
-    if (st != NDIS_STATUS_SUCCESS)
-        VFO_ERR("control device not registered (%#x); pairs cannot be queried", (unsigned)st);
+    /* The control device comes with the first adapter (ctl.c). */
     return STATUS_SUCCESS;
 }

@@ -228,9 +228,12 @@ static bool adapter_alloc(NDIS_HANDLE handle, PNDIS_MINIPORT_INIT_PARAMETERS ip,
 static void adapter_teardown(vfo_adapter *ad)
 {
     vfo_glue_free(ad);
+    /* The device first (no more DMA, interrupts or control answers), then
+     * its interrupt, then the tick it may have armed (vfo_intr_deregister):
+     * stopping in the other order left a live device without an ISR and a
+     * tick re-arming a freed timer. */
+    vfo_device_stop(ad);
     vfo_intr_deregister(ad);
-    if (ad->vn && vnet_is_started(ad->vn))
-        vnet_stop(ad->vn);
     vfo_tx_free(ad);
     vfo_rx_free(ad);
     vfo_announce_free(ad);
@@ -292,6 +295,7 @@ NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
              ad->perm_mac[5], (unsigned long)ad->mtu,
              vnet_has_feature(ad->vn, VNET_F_STANDBY) ? "negotiated" : "not negotiated",
              ad->link.link_up ? "up" : "down");
+    vfo_ctl_adapter_up();
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -320,6 +324,7 @@ void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
     if (r != FO_R_OK)
         VFO_ERR("registry removal refused: %s", fo_reason_name(r));
     adapter_teardown(ad);
+    vfo_ctl_adapter_down();
 }
 
 NDIS_STATUS vfo_miniport_register(PDRIVER_OBJECT drv, PUNICODE_STRING reg_path)

@@ -31,8 +31,8 @@ static void ctrl_poll(vfo_adapter *ad)
         arm = vfo_ctrl_tick_needed(ad);
     }
     NdisDprReleaseSpinLock(&ad->ctrl_lock);
-    if (idle) /* every command answered: the timeout tick has nothing to age */
-        NdisCancelTimerObject(ad->ctrl_timer);
+    if (idle && NdisCancelTimerObject(ad->ctrl_timer)) /* nothing left to age */
+        InterlockedDecrement(&ad->ctrl_ticks_out);
     if (arm)
         vfo_ctrl_timer_arm(ad);
 }
@@ -175,7 +175,7 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     (void)s2;
     (void)s3;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
-    if (ad->vn && vnet_is_started(ad->vn)) {
+    if (!ad->ctrl_stopped && ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
         timed_out = vnet_ctrl_tick(ad->vn, VFO_CTRL_TICK_MS);
         vfo_rx_filter_retry(ad);
@@ -189,13 +189,14 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
         VFO_WARN("%u control command(s) timed out: resetting the device", timed_out);
         vfo_request_reset(ad);
     }
+    InterlockedDecrement(&ad->ctrl_ticks_out); /* the last touch of ad */
 }
 
 /* ctrl_lock held: true when commands are outstanding and the timeout tick
  * is not running; the caller arms it once the lock is dropped. */
 bool vfo_ctrl_tick_needed(vfo_adapter *ad)
 {
-    bool arm = !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
+    bool arm = !ad->ctrl_stopped && !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
     ad->ctrl_timer_armed |= arm;
     return arm;
 }
@@ -205,7 +206,27 @@ void vfo_ctrl_timer_arm(vfo_adapter *ad)
 {
     LARGE_INTEGER due;
     due.QuadPart = -(LONGLONG)VFO_CTRL_TICK_MS * 10000;
-    NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL);
+    /* Counted before it is set, so the count never misses a running tick;
+     * TRUE: an expiry still queued was replaced, not added. */
+    InterlockedIncrement(&ad->ctrl_ticks_out);
+    if (NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL))
+        InterlockedDecrement(&ad->ctrl_ticks_out);
+}
+
+/* Halt, after the device stopped: nobody arms the tick again (the flag is
+ * read under ctrl_lock by every arming decision), a queued expiry is
+ * cancelled, and one already running or about to run (an arming decided
+ * before the flag) is waited for. Only then may the timer be freed:
+ * NdisCancelTimerObject does not wait for a one-shot timer's callback. */
+static void ctrl_tick_quiesce(vfo_adapter *ad)
+{
+    NdisAcquireSpinLock(&ad->ctrl_lock);
+    ad->ctrl_stopped = true;
+    NdisReleaseSpinLock(&ad->ctrl_lock);
+    if (NdisCancelTimerObject(ad->ctrl_timer))
+        InterlockedDecrement(&ad->ctrl_ticks_out);
+    while (InterlockedCompareExchange(&ad->ctrl_ticks_out, 0, 0) > 0)
+        NdisMSleep(1000);
 }
 
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad)
@@ -251,7 +272,7 @@ void vfo_intr_deregister(vfo_adapter *ad)
         NdisMDeregisterInterruptEx(ad->intr);
     ad->intr = NULL;
     if (ad->ctrl_timer) {
-        NdisCancelTimerObject(ad->ctrl_timer);
+        ctrl_tick_quiesce(ad);
         NdisFreeTimerObject(ad->ctrl_timer);
     }
     ad->ctrl_timer = NULL;

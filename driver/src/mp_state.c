@@ -118,12 +118,31 @@ void vfo_indicate_offload(vfo_adapter *ad, const fo_offload *o)
 
 /* ---- power ---------------------------------------------------------------- */
 
+/* lib/vnet's locking contract: vnet_stop detaches every path, and each
+ * path's state belongs to its lock (tx_done runs "with the TX lock held";
+ * MiniportReturnNetBufferLists returns receive buffers under the RX lock on
+ * any CPU). So the stop holds all three, in the adapter's order ctrl, tx,
+ * rx. The device is reset first, at PASSIVE_LEVEL without them, because
+ * the reset may sleep while it waits for the device; the reset inside
+ * vnet_stop then finds it done. */
+void vfo_device_stop(vfo_adapter *ad)
+{
+    if (!ad->vn || !vnet_is_started(ad->vn))
+        return;
+    vio_dev_reset(vnet_vio_dev(ad->vn));
+    NdisAcquireSpinLock(&ad->ctrl_lock);
+    NdisDprAcquireSpinLock(&ad->tx_lock);
+    NdisDprAcquireSpinLock(&ad->rx_lock);
+    vnet_stop(ad->vn);
+    NdisDprReleaseSpinLock(&ad->rx_lock);
+    NdisDprReleaseSpinLock(&ad->tx_lock);
+    NdisReleaseSpinLock(&ad->ctrl_lock);
+    vfo_tx_complete_done(ad);
+}
+
 static void device_stop(vfo_adapter *ad)
 {
-    if (ad->vn && vnet_is_started(ad->vn)) {
-        vnet_stop(ad->vn);
-        vfo_tx_complete_done(ad);
-    }
+    vfo_device_stop(ad);
 }
 
 static bool device_restart(vfo_adapter *ad)

@@ -126,6 +126,7 @@ void vfo_tx_done_cb(void *ctx, void *cookie, vnet_status status)
 {
     vfo_adapter *ad = ctx;
     NDIS_STATUS st = NDIS_STATUS_SUCCESS;
+    VFO_ASSERT_HELD(&ad->tx_lock, "vnet tx_done (tx_lock held)");
     if (status != VNET_OK)
         st = ad->surprise_removed ? NDIS_STATUS_ADAPTER_REMOVED : NDIS_STATUS_REQUEST_ABORTED;
     frame_done_locked(ad, cookie, st);

@@ -298,6 +298,8 @@ struct vfo_adapter {
     NDIS_SPIN_LOCK sg_lock;
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
+    bool ctrl_stopped;     /* ctrl_lock: halting, the tick is never armed again */
+    LONG ctrl_ticks_out;   /* expiries set and not yet run or cancelled */
     ULONG filter_inflight; /* receive filter commands the device has not answered */
     bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
@@ -389,6 +391,16 @@ typedef struct vfo_globals {
     LONG64 unmatched_binds;
     PIRP waiters[VFO_CTL_MAX_WAITERS];
 } vfo_globals;
+
+/* A callback whose contract says "called with this lock held" states it:
+ * under ndisemu the verifier checks it (rule LockContract); the Windows
+ * build has no such check (and no such import). */
+#ifdef VFO_NDISEMU
+#include "ndisemu/emu_checks.h"
+#define VFO_ASSERT_HELD(lock, contract) EmuCheckSpinLockHeld((lock), (contract))
+#else
+#define VFO_ASSERT_HELD(lock, contract) ((void)0)
+#endif
 
 extern vfo_globals g_vfo;
 
@@ -562,8 +574,10 @@ void vfo_announce_free(vfo_adapter *ad);
 bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
-NDIS_STATUS vfo_ctl_register(PDRIVER_OBJECT drv);
-void vfo_ctl_deregister(void);
+void vfo_device_stop(vfo_adapter *ad); /* PASSIVE: reset + every path detached under its lock */
+void vfo_ctl_adapter_up(void);         /* PASSIVE: an adapter initialized (first: register) */
+void vfo_ctl_adapter_down(void);       /* PASSIVE: an adapter halted (last: deregister) */
+void vfo_ctl_unload(void);
 void vfo_ctl_wake_locked(void); /* g_vfo.lock held: generation changed */
 void vfo_ctl_flush(void);       /* no lock held: completes the woken waits */
 void vfo_refusal_record_locked(vfo_adapter *ad, const vfo_binding *b, fo_reason why);

@@ -637,4 +637,18 @@ void WRITE_REGISTER_USHORT(volatile USHORT *Register, USHORT Value);
 void WRITE_REGISTER_ULONG(volatile ULONG *Register, ULONG Value);
 void WRITE_REGISTER_ULONG64(volatile ULONG64 *Register, ULONG64 Value);
 
+/* ---- IRP cancellation (wdm.h) ---- */
+typedef void DRIVER_CANCEL(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
+typedef DRIVER_CANCEL *PDRIVER_CANCEL;
+/* The system cancel spin lock: acquiring raises to DISPATCH_LEVEL; a Cancel
+ * routine is called holding it and releases it with Irp->CancelIrql. */
+void IoAcquireCancelSpinLock(PKIRQL Irql);
+void IoReleaseCancelSpinLock(KIRQL Irql);
+/* Inline in wdm.h: an interlocked exchange of Irp->CancelRoutine. */
+FORCEINLINE PDRIVER_CANCEL IoSetCancelRoutine(PIRP Irp, PDRIVER_CANCEL CancelRoutine)
+{
+    return (PDRIVER_CANCEL)InterlockedExchangePointer((PVOID volatile *)&Irp->CancelRoutine,
+                                                      (PVOID)CancelRoutine);
+}
+
 #endif /* DDK_WDM_H */

@@ -8,6 +8,8 @@
 /* ndisemu finds a control device by the last element of its link name
  * ("\DosDevices\Global\vfo"), which the user path "\\.\vfo" names. */
 #define CTL_NAME "vfo"
+/* What an IRP on a handle of a deregistered device ends with. */
+#define CTL_STATUS_DELETE_PENDING ((int32_t)0xC0000056L)
 
 struct ctl_wait {
     struct ctl_emu *owner; /* NULL: the service let go of it */
@@ -26,6 +28,7 @@ static int ioctl_exact(struct ctl_emu *c, uint32_t code, const void *in, size_t 
     size_t got = 0;
     int32_t nt = 0;
     int err = emu_ctl_ioctl(c->dev, code, in, in_len, out, out_len, &got, &nt);
+    c->last_status = err == EMU_OK ? nt : 0;
     if (err != EMU_OK || nt != 0 || got != out_len) {
         snprintf(why, why_len, "%s: %s, status 0x%08x, %lu of %lu bytes", what,
                  err ? emu_strerror(err) : "completed", (unsigned)nt, (unsigned long)got,
@@ -93,6 +96,18 @@ int ctl_emu_query_pairs(struct ctl_emu *c, struct vsvc_pairs *out, char *why, si
     }
     rc = ioctl_exact(c, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), reply, sizeof(*reply),
                      "IOCTL_VFO_QUERY_PAIRS", why, why_len);
+    if (rc != VSVC_OK && c->last_status == CTL_STATUS_DELETE_PENDING) {
+        /* vfo deregisters its device with its last adapter: this handle is
+         * stale (and would keep vfo loaded). A new one finds the device if
+         * an adapter came back, else there is no vfo adapter to report. */
+        ctl_emu_close(c);
+        rc = ctl_emu_open(c, why, why_len);
+        if (rc == VSVC_OK)
+            rc = ioctl_exact(c, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), reply, sizeof(*reply),
+                             "IOCTL_VFO_QUERY_PAIRS", why, why_len);
+        else if (rc == VSVC_E_NOTFOUND)
+            c->dev = NULL;
+    }
     if (rc == VSVC_OK)
         rc = vsvc_pairs_from_ctl(out, reply, sizeof(*reply), why, why_len);
     else

@@ -19,6 +19,7 @@ struct ctl_emu {
     uint64_t generation;
     struct ctl_wait *wait; /* NULL when no wait is pending */
     bool changed;          /* a wait completed with a new generation (or failed) */
+    int32_t last_status;   /* the last IOCTL's NTSTATUS */
 };
 
 void ctl_emu_init(struct ctl_emu *c, emu_runtime *rt);

@@ -269,6 +269,41 @@ static void vf_leaves_during_its_announcements(void **state)
     }
 }
 
+/* A driver update (or uninstall) with the VF and vfo's adapter present:
+ * PnP removes vfo's adapters first, then the system unloads vfo (only
+ * possible once no device object of it is left: a control device kept
+ * from DriverEntry to unload made every update wait for a reboot), the new
+ * vfo loads, its adapter comes back and pairs the VF again. */
+static void driver_update(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        vfo_world w;
+        struct vfo_ctl_pairs p;
+        uint8_t mac[6];
+        vw_mac(0, mac);
+        assert_int_equal(vw_start(&w, seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        assert_int_equal(vw_add_vf(&w, 0, mac), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ACTIVE);
+        assert_int_equal(emu_unload_driver(w.rt, w.vfo), EMU_ERR_BUSY); /* its adapter */
+        assert_int_equal(vw_remove_virtio(&w, 0, false), EMU_OK);
+        /* A program holding the device learns it is gone and closes. */
+        assert_int_equal(vw_pairs(&w, &p), EMU_ERR_NOTFOUND);
+        assert_null(w.ctl);
+        assert_int_equal(emu_unload_driver(w.rt, w.vfo), EMU_OK);
+        assert_int_equal(emu_load_driver(w.rt, VFO_SO, NULL, &w.vfo), EMU_OK);
+        assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        assert_int_equal(emu_run_for(w.rt, 100000000ull), EMU_OK);
+        assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+        assert_int_equal(p.adapter_count, 1);
+        assert_int_equal(p.adapters[0].pair_state, VFO_CTL_PAIR_ACTIVE);
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -280,6 +315,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(filter_burst_ends_with_the_last),
         cmocka_unit_test(vf_leaves_during_its_announcements),
         cmocka_unit_test(shutdown_stops_dma),
+        cmocka_unit_test(driver_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * test_vfo_ctl.c - vfo.sys's control device (driver/include/vfo_ctl.h) as a
  * client sees it: every buffer rule refused with its status and counted, the
- * change notification (immediate, pended, cancelled at close, bounded), and
- * the announcement the host asks for after a migration.
+ * change notification (immediate, pended, cancelled at close, bounded), the
+ * announcement the host asks for after a migration, and an IRP-cancel storm.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,33 +53,34 @@ static void buffer_rules(void **state)
     assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
 
     assert_int_equal(
-        emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt), EMU_OK);
+        emu_ctl_ioctl(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, &v, sizeof(v), &ret, &nt),
+        EMU_OK);
     assert_int_equal(nt, 0);
     assert_int_equal(vfo_ctl_check_version_reply(&v, (uint32_t)ret), VFO_CTL_CHECK_OK);
 
     uint64_t bad = bad_requests();
     struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
     /* sizes must be exact; nothing is written */
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, NULL, 0, sizeof(v) + 8, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, NULL, 0, sizeof(v) + 8, &ret),
                      ST_INVALID_BUFFER_SIZE);
     assert_int_equal(ret, 0);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_VERSION, &rq, 4, sizeof(v), &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_VERSION, &rq, 4, sizeof(v), &ret),
                      ST_INVALID_BUFFER_SIZE);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq) - 1,
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq) - 1,
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_INVALID_BUFFER_SIZE);
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), 100, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), 100, &ret),
                      ST_INVALID_BUFFER_SIZE);
     /* version, reserved, code */
     struct vfo_ctl_request old = { VFO_CTL_ABI_VERSION + 1, sizeof(rq), 0 };
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &old, sizeof(old),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &old, sizeof(old),
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_REVISION_MISMATCH);
     struct vfo_ctl_request res = { VFO_CTL_ABI_VERSION, sizeof(rq), 1 };
-    assert_int_equal(ioctl_status(w->ctl, IOCTL_VFO_QUERY_PAIRS, &res, sizeof(res),
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_PAIRS, &res, sizeof(res),
                                   sizeof(struct vfo_ctl_pairs), &ret),
                      ST_INVALID_PARAMETER);
-    assert_int_equal(ioctl_status(w->ctl, VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
+    assert_int_equal(ioctl_status(vw_ctl(w), VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
                      ST_INVALID_DEVICE_REQUEST);
     assert_int_equal(bad_requests(), bad + 7);
     assert_int_equal(vw_finish(w), EMU_OK);
@@ -126,7 +127,7 @@ static void wait_change(void **state)
     uint64_t gen = p.generation;
 
     /* A caller that knows an old generation is answered at once. */
-    start_wait(w->ctl, gen - 1, &stale);
+    start_wait(vw_ctl(w), gen - 1, &stale);
     assert_int_equal(stale.calls, 1);
     assert_int_equal(stale.status, 0);
     assert_int_equal(vfo_ctl_check_wait_reply(&stale.reply, (uint32_t)stale.returned),
@@ -134,7 +135,7 @@ static void wait_change(void **state)
     assert_int_equal(stale.reply.generation, gen);
 
     /* One that knows the current one waits for the VF to pair. */
-    start_wait(w->ctl, gen, &first);
+    start_wait(vw_ctl(w), gen, &first);
     assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
     assert_int_equal(first.calls, 0);
     assert_int_equal(vw_add_vf(w, 0, mac), EMU_OK);
@@ -148,7 +149,7 @@ static void wait_change(void **state)
     waiter mine, theirs;
     assert_int_equal(vw_pairs(w, &p), EMU_OK);
     assert_int_equal(emu_ctl_open(w->rt, "vfo", &other), EMU_OK);
-    start_wait(w->ctl, p.generation, &mine);
+    start_wait(vw_ctl(w), p.generation, &mine);
     start_wait(other, p.generation, &theirs);
     emu_ctl_close(other);
     assert_int_equal(theirs.calls, 1);
@@ -159,8 +160,8 @@ static void wait_change(void **state)
     /* At most VFO_CTL_MAX_WAITERS pend (the one above included); all end
      * cancelled at close. */
     for (unsigned i = 0; i + 1 < VFO_CTL_MAX_WAITERS; i++)
-        start_wait(w->ctl, p.generation, &more[i]);
-    start_wait(w->ctl, p.generation, &extra);
+        start_wait(vw_ctl(w), p.generation, &more[i]);
+    start_wait(vw_ctl(w), p.generation, &extra);
     assert_int_equal(extra.calls, 1);
     assert_int_equal(extra.status, ST_DEVICE_BUSY);
     emu_ctl_close(w->ctl);
@@ -200,6 +201,137 @@ static void announce_after_migration(void **state)
     vw_destroy(w);
 }
 
+/* ---- IRP-cancel storm -------------------------------------------------------
+ * Three programs keep a WAIT_CHANGE pending each while the VF comes and goes
+ * (every pairing and detach moves the generation and wakes the waits); the
+ * seeded scheduler places CancelIoEx calls among those wake-ups, and the
+ * waits are re-armed as programs do. At the end one program exits with a
+ * wait pending (the I/O manager cancels it and waits for it), the others
+ * close their handles. Every wait must complete exactly once, as success
+ * or cancelled, and nothing may be left pending: a lost one hangs the
+ * program's exit (rule CancelledIrpNotCompleted) or its close. */
+
+#define STORM_PROGRAMS 3
+
+typedef struct storm_prog {
+    emu_ctl *h;
+    struct storm *st;
+    uint64_t gen;
+    unsigned sent, completed, cancelled;
+    bool rearm;
+} storm_prog;
+
+typedef struct storm {
+    vfo_world *w;
+    uint64_t rng;
+    storm_prog prog[STORM_PROGRAMS];
+    unsigned ticks_left; /* a bounded chain: runs until idle must end */
+} storm;
+
+static uint64_t storm_rand(storm *s)
+{
+    s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
+    return s->rng >> 33;
+}
+
+static void storm_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
+{
+    storm_prog *pg = ctx;
+    pg->completed++;
+    if (ntstatus == ST_CANCELLED) {
+        pg->cancelled++;
+    } else {
+        assert_int_equal(ntstatus, 0);
+        assert_int_equal(returned, sizeof(struct vfo_ctl_wait));
+        pg->gen = ((const struct vfo_ctl_wait *)out)->generation;
+    }
+    pg->rearm = true; /* from platform work: not inside the driver's completion */
+}
+
+static void storm_arm(storm_prog *pg)
+{
+    struct vfo_ctl_wait in = { VFO_CTL_ABI_VERSION, sizeof(in), pg->gen };
+    pg->sent++;
+    assert_int_equal(emu_ctl_ioctl_async(pg->h, IOCTL_VFO_WAIT_CHANGE, &in, sizeof(in), sizeof(in),
+                                         storm_done, pg),
+                     EMU_OK);
+}
+
+static void storm_tick(void *arg)
+{
+    storm *s = arg;
+    if (s->ticks_left == 0)
+        return;
+    s->ticks_left--;
+    for (unsigned i = 0; i < STORM_PROGRAMS; i++) {
+        storm_prog *pg = &s->prog[i];
+        if (pg->rearm) {
+            pg->rearm = false;
+            storm_arm(pg);
+        }
+        if (storm_rand(s) % 3 == 0)
+            emu_ctl_cancel(pg->h); /* CancelIoEx */
+    }
+    emu_schedule(s->w->rt, 1000 + storm_rand(s) % 400000, storm_tick, s);
+}
+
+static void cancel_storm(void **state)
+{
+    (void)state;
+    unsigned seeds = getenv("VFO_STORM_SEEDS") ? (unsigned)atoi(getenv("VFO_STORM_SEEDS")) : 40;
+    uint8_t mac[6];
+    vw_mac(0, mac);
+    for (unsigned seed = 1; seed <= seeds; seed++) {
+        vfo_world *w = &g_w;
+        static storm s;
+        struct vfo_ctl_pairs p;
+        memset(&s, 0, sizeof(s));
+        s.w = w;
+        s.rng = seed;
+        assert_int_equal(vw_start(w, 100 + seed), EMU_OK);
+        assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+        assert_int_equal(vw_pairs(w, &p), EMU_OK);
+        for (unsigned i = 0; i < STORM_PROGRAMS; i++) {
+            s.prog[i].st = &s;
+            s.prog[i].gen = p.generation;
+            assert_int_equal(emu_ctl_open(w->rt, "vfo", &s.prog[i].h), EMU_OK);
+            storm_arm(&s.prog[i]);
+        }
+        for (unsigned round = 0; round < 6; round++) {
+            s.ticks_left = 40;
+            emu_schedule(w->rt, storm_rand(&s) % 100000, storm_tick, &s);
+            assert_int_equal(vw_add_vf(w, 0, mac), EMU_OK);
+            assert_int_equal(emu_run_for(w->rt, storm_rand(&s) % 3000000), EMU_OK);
+            assert_int_equal(vw_remove_vf(w, 0, round & 1), EMU_OK);
+        }
+        s.ticks_left = 0;
+        /* Program 0 exits with its wait pending; the others close. */
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(vw_pairs(w, &p), EMU_OK);
+        for (unsigned i = 0; i < STORM_PROGRAMS; i++) {
+            if (emu_ctl_pending(s.prog[i].h) == 0) {
+                s.prog[i].gen = p.generation;
+                s.prog[i].rearm = false;
+                storm_arm(&s.prog[i]);
+            }
+        }
+        assert_int_equal(emu_ctl_pending(s.prog[0].h), 1);
+        emu_ctl_exit(s.prog[0].h);
+        assert_false(emu_failed(w->rt));
+        for (unsigned i = 1; i < STORM_PROGRAMS; i++)
+            emu_ctl_close(s.prog[i].h);
+        assert_false(emu_failed(w->rt));
+        unsigned cancels = 0;
+        for (unsigned i = 0; i < STORM_PROGRAMS; i++) {
+            assert_int_equal(s.prog[i].completed, s.prog[i].sent); /* each once, none lost */
+            cancels += s.prog[i].cancelled;
+        }
+        assert_true(cancels >= STORM_PROGRAMS); /* the exit and the closes at least */
+        assert_int_equal(vw_finish(w), EMU_OK);
+        vw_destroy(w);
+    }
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -213,6 +345,7 @@ int main(void)
         cmocka_unit_test_teardown(buffer_rules, teardown),
         cmocka_unit_test_teardown(wait_change, teardown),
         cmocka_unit_test_teardown(announce_after_migration, teardown),
+        cmocka_unit_test_teardown(cancel_storm, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,8 +31,7 @@ int vw_start(vfo_world *w, uint64_t seed)
         err = emu_load_driver(w->rt, MINIPROT_SO, NULL, &w->pt);
     if (!err)
         err = emu_run_until_idle(w->rt);
-    if (!err)
-        err = emu_ctl_open(w->rt, "vfo", &w->ctl);
+    /* vfo's control device comes with its first adapter: vw_ctl opens it. */
     if (!err)
         err = emu_ctl_open(w->rt, MINIPROT_DEVICE, &w->pt_ctl);
     return err;
@@ -103,13 +102,31 @@ int vw_remove_vf(vfo_world *w, unsigned i, bool surprise)
     return err ? err : emu_run_until_idle(w->rt);
 }
 
+emu_ctl *vw_ctl(vfo_world *w)
+{
+    if (!w->ctl && emu_ctl_open(w->rt, "vfo", &w->ctl) != EMU_OK)
+        w->ctl = NULL;
+    return w->ctl;
+}
+
 int vw_pairs(vfo_world *w, struct vfo_ctl_pairs *p)
 {
     struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
     size_t ret = 0;
     int32_t nt = -1;
+    if (!vw_ctl(w))
+        return EMU_ERR_NOTFOUND;
     int err =
         emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), p, sizeof(*p), &ret, &nt);
+    if (!err && nt == VW_STATUS_DELETE_PENDING) {
+        /* The device went with vfo's last adapter and may be back: reopen. */
+        emu_ctl_close(w->ctl);
+        w->ctl = NULL;
+        if (!vw_ctl(w))
+            return EMU_ERR_NOTFOUND;
+        err =
+            emu_ctl_ioctl(w->ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), p, sizeof(*p), &ret, &nt);
+    }
     if (err)
         return err;
     if (nt != 0 || vfo_ctl_check_pairs_reply(p, (uint32_t)ret) != VFO_CTL_CHECK_OK)

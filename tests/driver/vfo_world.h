@@ -48,6 +48,10 @@ int vw_remove_vf(vfo_world *w, unsigned i, bool surprise);
 /* Virtual nanoseconds the last vw_add_vf / vw_remove_vf PnP operation took
  * (bind, or query-remove to close), before running on until idle. */
 extern uint64_t vw_last_pnp_ns;
+/* vfo's control device, opened on first use (it exists while vfo has an
+ * adapter); NULL when there is none. */
+emu_ctl *vw_ctl(vfo_world *w);
+#define VW_STATUS_DELETE_PENDING ((int32_t)0xC0000056L)
 int vw_pairs(vfo_world *w, struct vfo_ctl_pairs *p);
 int vw_pt_filter(vfo_world *w, uint32_t filter);
 /* n frames of len bytes to pair 0's MAC, through the test protocol; run

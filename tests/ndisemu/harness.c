@@ -20,6 +20,8 @@ int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, c
     int err = emu_create(&cfg, &h->rt);
     if (err)
         return err;
+    if (getenv("H_TRACE"))
+        emu_trace(h->rt, EMU_TRACE_TEXT, stderr);
     h->nic = loopnic_create(k_mac);
     if ((err = emu_load_driver(h->rt, mp_so, NULL, &h->mp)))
         return err;

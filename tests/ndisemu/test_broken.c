@@ -63,6 +63,14 @@ static const broken_case k_cases[] = {
     { "raise_without_lower", false, "IrqlKeRaiseLower2", "MiniportInterruptDPC" },
     { "lower_above_current", false, "IrqlKeRaiseLower", "KeLowerIrql" },
     /* spin locks */
+    /* lock order, lock contracts, timers, IRP cancellation, unload */
+    { "lock_order", false, "LockHierarchy", "NdisDprAcquireSpinLock" },
+    { "lock_contract", false, "LockContract", "minimp contract (lock a held)" },
+    { "timer_free_while_set", false, "TimerFreeWhileActive", "NdisFreeTimerObject" },
+    { "device_object_kept", false, "DriverUnloadBlocked", "driver unload" },
+    { "irp_pending_at_cleanup", true, "CleanupPendingIrp", "IRP_MJ_CLEANUP" },
+    { "irp_complete_cancelable", true, "CancelRoutineAtCompletion", "IoCompleteRequest" },
+    { "dispatch_keeps_cancel_lock", true, "CancelSpinlockRelease", "DriverDispatch" },
     { "lock_twice", false, "SpinLock", "NdisAcquireSpinLock" },
     { "release_not_held", false, "SpinLock", "NdisReleaseSpinLock" },
     { "return_holding_lock", false, "SpinlockRelease", "MiniportInterruptDPC" },

@@ -42,17 +42,39 @@ static emu_ctl *watch_ctl(world *w);
 
 /* Through the watch's handle when there is one ("wait" re-reads conditions
  * every virtual millisecond: no open and close each time). */
+#define STATUS_DELETE_PENDING_NT ((int32_t)0xC0000056L)
+
+/* vfo registers its control device with its first adapter and deregisters
+ * it with its last: no device (or a stale handle) means no vfo adapter. */
+static void no_pairs(struct vfo_ctl_pairs *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->abi_version = VFO_CTL_ABI_VERSION;
+    p->size = sizeof(*p);
+}
+
 static int query_pairs(world *w, struct vfo_ctl_pairs *p)
 {
     emu_ctl *ctl = watch_ctl(w);
-    if (!ctl && emu_ctl_open(w->rt, "vfo", &ctl))
-        return -1;
+    if (!ctl) {
+        int err = emu_ctl_open(w->rt, "vfo", &ctl);
+        if (err == EMU_ERR_NOTFOUND && w->standby_drv) {
+            no_pairs(p);
+            return 0;
+        }
+        if (err)
+            return -1;
+    }
     struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
     size_t ret = 0;
     int32_t nt = -1;
     int err = emu_ctl_ioctl(ctl, IOCTL_VFO_QUERY_PAIRS, &rq, sizeof(rq), p, sizeof(*p), &ret, &nt);
     if (ctl != watch_ctl(w))
         emu_ctl_close(ctl);
+    if (!err && nt == STATUS_DELETE_PENDING_NT) {
+        no_pairs(p); /* the watch lets go of its handle on the failed wait */
+        return 0;
+    }
     return err || nt || vfo_ctl_check_pairs_reply(p, (uint32_t)ret) != VFO_CTL_CHECK_OK ? -1 : 0;
 }
 
@@ -199,12 +221,27 @@ static emu_ctl *watch_ctl(world *w)
     return w->watch && !w->watch->stopped ? w->watch->ctl : NULL;
 }
 
+/* The device went with vfo's last adapter (its waits end with an error):
+ * let go of the handle, which would keep vfo loaded; guest_watch_tick opens
+ * it again once vfo has an adapter. */
+static void watch_lost(void *arg)
+{
+    struct guest_watch *g = arg;
+    if (g->stopped || !g->ctl)
+        return;
+    emu_ctl_close(g->ctl);
+    g->ctl = NULL;
+}
+
 static void watch_refresh(void *arg)
 {
     struct guest_watch *g = arg;
+    if (g->stopped || !g->ctl)
+        return;
     struct vfo_ctl_pairs *p = malloc(sizeof(*p));
-    if (g->stopped || !p || query_pairs(g->w, p)) {
+    if (!p || query_pairs(g->w, p) || p->adapter_count == 0) {
         free(p);
+        watch_lost(g); /* failed, or the device is going with the last adapter */
         return;
     }
     for (uint32_t i = 0; i < p->adapter_count; i++)
@@ -219,8 +256,8 @@ static void watch_changed(void *ctx, int32_t ntstatus, const void *out, size_t r
     struct guest_watch *g = ctx;
     (void)out;
     (void)returned;
-    if (!g->stopped && ntstatus == 0)
-        emu_schedule(g->w->rt, 0, watch_refresh, g);
+    if (!g->stopped)
+        emu_schedule(g->w->rt, 0, ntstatus == 0 ? watch_refresh : watch_lost, g);
 }
 
 static void watch_arm(struct guest_watch *g)
@@ -233,12 +270,24 @@ static void watch_arm(struct guest_watch *g)
 void guest_watch_start(world *w)
 {
     struct guest_watch *g = calloc(1, sizeof(*g));
-    if (!g || emu_ctl_open(w->rt, "vfo", &g->ctl)) {
-        free(g); /* no vfo control device: another driver under test */
+    if (!g)
         return;
-    }
     g->w = w;
     w->watch = g;
+    guest_watch_tick(w);
+}
+
+/* vfo's control device exists while vfo has an adapter (and a standby
+ * driver other than vfo registers none): opened when it is there. */
+void guest_watch_tick(world *w)
+{
+    struct guest_watch *g = w->watch;
+    if (!g || g->stopped || g->ctl)
+        return;
+    if (emu_ctl_open(w->rt, "vfo", &g->ctl) != EMU_OK) {
+        g->ctl = NULL;
+        return;
+    }
     watch_refresh(g);
 }
 
@@ -248,7 +297,8 @@ void guest_watch_stop(world *w)
     if (!g)
         return;
     g->stopped = true;
-    emu_ctl_close(g->ctl); /* cancels the pending wait */
+    if (g->ctl)
+        emu_ctl_close(g->ctl); /* cancels the pending wait */
     g->ctl = NULL;
 }
 

@@ -18,6 +18,8 @@ int guest_adapter_cmd(world *w, const scn_cmd *c);
  * notification (nothing when the driver under test has no vfo control
  * device). Started at boot, stopped before shutdown, freed with the world. */
 void guest_watch_start(world *w);
+/* Opens vfo's control device once it exists (from the sampling tick). */
+void guest_watch_tick(world *w);
 void guest_watch_stop(world *w);
 void guest_watch_free(world *w);
 

@@ -136,6 +136,7 @@ static void sample(void *arg)
     memset(s, 0, sizeof(*s));
     s->t_ns = emu_now_ns(w->rt);
     sum_ports(w, s);
+    guest_watch_tick(w);
     w->sample_timer = emu_schedule(w->rt, SAMPLE_NS, sample, w);
 }
 

@@ -232,7 +232,13 @@ static void free_adapter(mp_adapter *a)
     if (a->intr)
         NdisMDeregisterInterruptEx(a->intr);
     if (a->timer) {
-        NdisCancelTimerObject(a->timer);
+        if (BROKEN(BRK_TIMER_FREE_WHILE_SET)) {
+            LARGE_INTEGER due;
+            due.QuadPart = -10000000; /* set, then freed without a cancel */
+            NdisSetTimerObject(a->timer, due, 0, NULL);
+        } else {
+            NdisCancelTimerObject(a->timer);
+        }
         NdisFreeTimerObject(a->timer);
     }
     for (ULONG i = 0; i < a->ring; i++) {
@@ -426,10 +432,10 @@ static void MpTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     UNREFERENCED_PARAMETER(s3);
 }
 
-/* Only the variant that misuses a timer has one. */
+/* Only the variants that misuse a timer have one. */
 static NDIS_STATUS setup_timer(mp_adapter *a)
 {
-    if (!BROKEN(BRK_TIMER_IN_ISR))
+    if (!BROKEN(BRK_TIMER_IN_ISR) && !BROKEN(BRK_TIMER_FREE_WHILE_SET))
         return NDIS_STATUS_SUCCESS;
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
@@ -486,10 +492,39 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     return NDIS_STATUS_SUCCESS;
 }
 
+#if DRIVER_BREAK == BRK_LOCK_ORDER || DRIVER_BREAK == BRK_LOCK_CONTRACT
+#include "ndisemu/emu_checks.h"
+/* Two paths that take two locks in opposite orders (an AB-BA deadlock on
+ * two CPUs), or a "called with the lock held" helper called without it. */
+static NDIS_SPIN_LOCK g_lock_a, g_lock_b;
+static void break_locks(void)
+{
+    NdisAllocateSpinLock(&g_lock_a);
+    NdisAllocateSpinLock(&g_lock_b);
+    if (BROKEN(BRK_LOCK_CONTRACT)) {
+        EmuCheckSpinLockHeld(&g_lock_a, "minimp contract (lock a held)");
+        return;
+    }
+    NdisAcquireSpinLock(&g_lock_a);
+    NdisDprAcquireSpinLock(&g_lock_b);
+    NdisDprReleaseSpinLock(&g_lock_b);
+    NdisReleaseSpinLock(&g_lock_a);
+    NdisAcquireSpinLock(&g_lock_b);
+    NdisDprAcquireSpinLock(&g_lock_a);
+    NdisDprReleaseSpinLock(&g_lock_a);
+    NdisReleaseSpinLock(&g_lock_b);
+}
+#else
+static void break_locks(void)
+{
+}
+#endif
+
 static void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     mp_adapter *a = ctx;
     UNREFERENCED_PARAMETER(action);
+    break_locks();
     NdisAcquireSpinLock(&a->lock);
     mp_hw_stop_locked(a);
     NdisReleaseSpinLock(&a->lock);
@@ -519,9 +554,43 @@ static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
     KeLowerIrql(old);
 }
 
+#if DRIVER_BREAK == BRK_DEVICE_OBJECT_KEPT
+/* A control device for the driver's lifetime (registered in DriverEntry,
+ * deregistered at unload): it keeps the driver from ever unloading. */
+static NDIS_HANDLE g_dev_handle;
+static NTSTATUS MpDevDispatch(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    irp->IoStatus.Status = STATUS_SUCCESS;
+    irp->IoStatus.Information = 0;
+    IoCompleteRequest(irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+static void register_device(void)
+{
+    static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
+    static NDIS_STRING name = NDIS_STRING_CONST("\\Device\\MinimpBroken");
+    NDIS_DEVICE_OBJECT_ATTRIBUTES da;
+    PDEVICE_OBJECT dev;
+    major[IRP_MJ_CREATE] = MpDevDispatch;
+    major[IRP_MJ_CLOSE] = MpDevDispatch;
+    NdisZeroMemory(&da, sizeof(da));
+    NU_INIT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    da.DeviceName = &name;
+    da.MajorFunctions = major;
+    NdisRegisterDeviceEx(g_driver, &da, &dev, &g_dev_handle);
+}
+#endif
+
 static void MpUnload(PDRIVER_OBJECT DriverObject)
 {
     UNREFERENCED_PARAMETER(DriverObject);
+#if DRIVER_BREAK == BRK_DEVICE_OBJECT_KEPT
+    if (g_dev_handle)
+        NdisDeregisterDeviceEx(g_dev_handle);
+#endif
     NdisMDeregisterMiniportDriver(g_driver);
 }
 
@@ -552,5 +621,9 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.CheckForHangHandlerEx = MpCheckForHang;
     ch.ResetHandlerEx = MpReset;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
+#if DRIVER_BREAK == BRK_DEVICE_OBJECT_KEPT
+    if (st == NDIS_STATUS_SUCCESS)
+        register_device();
+#endif
     return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }

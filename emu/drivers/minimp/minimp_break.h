@@ -43,6 +43,15 @@
 #define BRK_IGNORE_MAX_NBLS           70 /* ReceiveThrottle: indicates past MaxNblsToIndicate */
 #define BRK_DPC_OVER_BUDGET           71 /* DpcWatchdog: a DPC that stalls 150 us */
 
+/* issue 13, classes 5/6/7/9 (codes 80-89) */
+#define BRK_TIMER_FREE_WHILE_SET       80 /* TimerFreeWhileActive: NdisFreeTimerObject of a set timer */
+#define BRK_LOCK_ORDER                 81 /* LockHierarchy: two locks taken in both orders */
+#define BRK_LOCK_CONTRACT              82 /* LockContract: "lock held" callback without it */
+#define BRK_DEVICE_OBJECT_KEPT         83 /* DriverUnloadBlocked: control device from DriverEntry */
+#define BRK_IRP_PENDING_AT_CLEANUP     84 /* CleanupPendingIrp (miniprot) */
+#define BRK_IRP_COMPLETE_CANCELABLE    85 /* CancelRoutineAtCompletion (miniprot) */
+#define BRK_DISPATCH_KEEPS_CANCEL_LOCK 86 /* CancelSpinlockRelease (miniprot) */
+
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */
 #define BRK_NO_SOURCE_HANDLE         42 /* NblSourceHandle */

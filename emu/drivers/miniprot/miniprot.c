@@ -627,12 +627,33 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
     }
 }
 
+#if DRIVER_BREAK == BRK_IRP_COMPLETE_CANCELABLE
+static void PtCancel(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    IoReleaseCancelSpinLock(irp->CancelIrql);
+}
+#endif
+
 static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
 {
     UNREFERENCED_PARAMETER(dev);
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
     NTSTATUS st = STATUS_SUCCESS;
     ULONG info = 0;
+    BOOLEAN ioctl = sp->MajorFunction == IRP_MJ_DEVICE_CONTROL;
+    if (BROKEN(BRK_IRP_PENDING_AT_CLEANUP) && ioctl) {
+        IoMarkIrpPending(irp); /* kept forever: cleanup does not end it */
+        return STATUS_PENDING;
+    }
+#if DRIVER_BREAK == BRK_IRP_COMPLETE_CANCELABLE
+    if (ioctl)
+        IoSetCancelRoutine(irp, PtCancel); /* and never cleared */
+#endif
+    if (BROKEN(BRK_DISPATCH_KEEPS_CANCEL_LOCK) && ioctl) {
+        KIRQL old;
+        IoAcquireCancelSpinLock(&old);
+    }
     if (sp->MajorFunction == IRP_MJ_DEVICE_CONTROL)
         st = device_control(sp, irp->AssociatedIrp.SystemBuffer, &info);
     irp->IoStatus.Status = st;

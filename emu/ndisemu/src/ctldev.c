@@ -1,15 +1,30 @@
 /*
  * ctldev.c - control devices (NdisRegisterDeviceEx) and the user-mode side
- * that opens them and sends IRPs (emu_ctl_*).
+ * that opens them and sends IRPs (emu_ctl_*): the I/O manager's part.
+ *
+ * Cancellation is modelled as Windows does it: CancelIoEx, process exit and
+ * IoCancelIrp set Irp->Cancel, take the cancel routine out of the IRP with
+ * the system cancel spin lock held and call it at DISPATCH_LEVEL still
+ * holding that lock (the routine releases it with Irp->CancelIrql). The
+ * verifier then checks what the I/O manager depends on: a cancel routine
+ * releases the cancel spin lock; no IRP is completed with a cancel routine
+ * still set; IRP_MJ_CLEANUP leaves no IRP of its handle pending; an IRP
+ * cancelled at process exit completes.
  */
 #include "emu_internal.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <strings.h>
+
+#define EMU_STATUS_DELETE_PENDING ((NTSTATUS)0xC0000056L)
+
+typedef struct emu_irp emu_irp;
 
 struct emu_ctl {
     emu_runtime *rt;
     emu_ctldev *dev;
+    emu_irp *pending; /* IRPs sent on this handle and not completed (rt->mu) */
     /* The FILE_OBJECT of this open, as the I/O manager creates one per
      * CreateFile: every IRP of the handle carries its address, so a driver
      * can tell its handles apart (IRP_MJ_CLEANUP ends only that handle's
@@ -17,7 +32,7 @@ struct emu_ctl {
     uint64_t file_object[32];
 };
 
-typedef struct emu_irp {
+struct emu_irp {
     IRP irp;
     IO_STACK_LOCATION stack[2];
     void *sysbuf;
@@ -26,7 +41,10 @@ typedef struct emu_irp {
     emu_ioctl_done_fn cb;
     void *cb_ctx;
     bool owned;
-} emu_irp;
+    emu_ctl *h; /* the handle it was sent on; NULL once it let go (rt->mu) */
+    emu_irp *next_pending;
+    emu_driver *drv;
+};
 
 static const char *basename_of(const char *s)
 {
@@ -131,6 +149,20 @@ void emu_irp_quarantine_free(void)
     irp_quarantine_pos = 0;
 }
 
+/* rt->mu held. */
+static void pending_unlink(emu_irp *e)
+{
+    if (!e->h)
+        return;
+    for (emu_irp **pp = &e->h->pending; *pp; pp = &(*pp)->next_pending) {
+        if (*pp == e) {
+            *pp = e->next_pending;
+            break;
+        }
+    }
+    e->next_pending = NULL;
+}
+
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     emu_runtime *rt = emu_rt;
@@ -142,9 +174,19 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     emu_lock(rt);
     bool twice = e->completed_once;
     e->completed_once = true;
+    if (!twice)
+        pending_unlink(e);
     emu_unlock(rt);
     if (twice) {
         emu_violate(rt, "DoubleCompletion", "IoCompleteRequest", "IRP %p completed twice",
+                    (void *)Irp);
+        return;
+    }
+    if (__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL) {
+        /* The I/O manager would call the routine for an IRP that is gone. */
+        emu_violate(rt, "CancelRoutineAtCompletion", "IoCompleteRequest",
+                    "IRP %p completed with its cancel routine still set (clear it with "
+                    "IoSetCancelRoutine(Irp, NULL) and own the IRP first)",
                     (void *)Irp);
         return;
     }
@@ -160,6 +202,223 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     if (owned)
         irp_release(rt, e);
 }
+
+/* ---- the system cancel spin lock ---- */
+
+/* The holder's thread id (0: free). One per system, as in Windows. */
+static uint32_t g_cancel_owner;
+
+static bool cancel_lock_take(emu_runtime *rt, const char *call)
+{
+    emu_thread *t = emu_self();
+    if (__atomic_load_n(&g_cancel_owner, __ATOMIC_SEQ_CST) == t->tid) {
+        emu_violate(rt, "CancelSpinLock", call,
+                    "the cancel spin lock acquired again by its holder");
+        return false;
+    }
+    for (;;) {
+        uint32_t expected = 0;
+        if (__atomic_compare_exchange_n(&g_cancel_owner, &expected, t->tid, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            break;
+        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || emu_stopped(rt)) {
+            emu_violate(rt, "CancelSpinLock", call,
+                        "the cancel spin lock is held by a context that is not running (left "
+                        "held after a routine returned?)");
+            return false;
+        }
+        sched_yield();
+    }
+    t->irql = DISPATCH_LEVEL;
+    emu_lockdep_acquired(&g_cancel_owner, call);
+    return true;
+}
+
+static void cancel_lock_give(KIRQL irql)
+{
+    emu_lockdep_released(&g_cancel_owner);
+    __atomic_store_n(&g_cancel_owner, 0, __ATOMIC_RELEASE);
+    emu_self()->irql = irql;
+}
+
+/* After a dispatch or cancel routine: it must not return holding the lock
+ * (CancelSpinlockRelease). Released here so the report is the only one. */
+static bool cancel_lock_check_released(const char *routine)
+{
+    emu_thread *t = emu_self();
+    if (__atomic_load_n(&g_cancel_owner, __ATOMIC_SEQ_CST) != t->tid)
+        return true;
+    emu_violate(emu_rt, "CancelSpinlockRelease", routine,
+                "returned holding the cancel spin lock (release it with "
+                "IoReleaseCancelSpinLock(Irp->CancelIrql))");
+    cancel_lock_give(t->irql);
+    return false;
+}
+
+void IoAcquireCancelSpinLock(PKIRQL Irql)
+{
+    if (!emu_enter("IoAcquireCancelSpinLock", "-"))
+        return;
+    KIRQL old = emu_self()->irql;
+    if (cancel_lock_take(emu_rt, "IoAcquireCancelSpinLock") && Irql)
+        *Irql = old;
+}
+
+void IoReleaseCancelSpinLock(KIRQL Irql)
+{
+    if (!emu_enter("IoReleaseCancelSpinLock", "irql=%u", Irql))
+        return;
+    if (__atomic_load_n(&g_cancel_owner, __ATOMIC_SEQ_CST) != emu_self()->tid) {
+        emu_violate(emu_rt, "CancelSpinLock", "IoReleaseCancelSpinLock",
+                    "the cancel spin lock released by a thread that does not hold it");
+        return;
+    }
+    cancel_lock_give(Irql);
+}
+
+/* IoCancelIrp as the I/O manager runs it, from PASSIVE_LEVEL with no lock
+ * held: Cancel set and the routine taken out under the cancel spin lock,
+ * then called at DISPATCH_LEVEL still holding it. True if a routine ran. */
+static bool cancel_irp(emu_runtime *rt, emu_irp *e)
+{
+    emu_thread *t = emu_self();
+    KIRQL old = t->irql;
+    emu_tracef(rt, "call", "IoCancelIrp", "irp=%p", (void *)&e->irp);
+    if (!cancel_lock_take(rt, "IoCancelIrp"))
+        return false;
+    e->irp.Cancel = TRUE;
+    PDRIVER_CANCEL fn = IoSetCancelRoutine(&e->irp, NULL);
+    if (!fn) {
+        cancel_lock_give(old); /* not cancelable now: the driver sees Cancel later */
+        return false;
+    }
+    e->irp.CancelIrql = old;
+    emu_cb_scope s;
+    emu_cb_begin(&s, "DriverCancel", e->drv, NULL, DISPATCH_LEVEL);
+    fn((PDEVICE_OBJECT)e->stack[0].DeviceObject, &e->irp);
+    cancel_lock_check_released("DriverCancel");
+    t->irql = DISPATCH_LEVEL; /* what the scope expects: the release lowered it */
+    emu_cb_end(&s);
+    emu_lockdep_released(&g_cancel_owner); /* the scope restored the held stack */
+    t->irql = old;
+    return true;
+}
+
+/* Cancels every IRP pending on the handle (CancelIoEx with no OVERLAPPED). */
+static unsigned cancel_pending(emu_ctl *h)
+{
+    emu_runtime *rt = h->rt;
+    emu_irp *batch[64];
+    unsigned n = 0, called = 0;
+    emu_lock(rt);
+    for (emu_irp *e = h->pending; e && n < 64; e = e->next_pending)
+        batch[n++] = e;
+    emu_unlock(rt);
+    for (unsigned i = 0; i < n && !emu_stopped(rt); i++) {
+        emu_lock(rt);
+        bool still = batch[i]->h == h && !batch[i]->completed_once;
+        emu_unlock(rt);
+        if (still && cancel_irp(rt, batch[i]))
+            called++;
+    }
+    return called;
+}
+
+static bool none_pending(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return ((emu_ctl *)arg)->pending == NULL;
+}
+
+/* rt->mu held. */
+static unsigned count_pending(const emu_ctl *h)
+{
+    unsigned n = 0;
+    for (const emu_irp *e = h->pending; e; e = e->next_pending)
+        n++;
+    return n;
+}
+
+/* The I/O manager waits for the handle's IRPs (IRP_MJ_CLOSE comes only
+ * after the last one): false, after reporting rule, when some never end. */
+/* How long a cancelled (or cleaned-up) IRP may take to complete. Windows
+ * waits for it at thread exit and close; the stricter reading of "the
+ * Cancel routine completes the IRP" is that cancellation itself ends it,
+ * not some later event the driver happens to see (a wait for a change
+ * completed by the next change would hang the exit until then). */
+#define EMU_CANCEL_WAIT_NS (1000ull * 1000 * 1000)
+
+static bool wait_pending_gone(emu_ctl *h, const char *rule, const char *call, const char *what)
+{
+    emu_runtime *rt = h->rt;
+    if (emu_wait(rt, none_pending, h, EMU_CANCEL_WAIT_NS))
+        return true;
+    if (emu_stopped(rt))
+        return false;
+    emu_lock(rt);
+    unsigned n = count_pending(h);
+    emu_unlock(rt);
+    emu_violate(rt, rule, call, "%u IRP(s) still pending 1 s %s: the I/O manager waits for them", n,
+                what);
+    return false;
+}
+
+/* rt->mu held: the handle is gone; IRPs still pending no longer refer to it. */
+static void pending_release(emu_ctl *h)
+{
+    for (emu_irp *e = h->pending, *next; e; e = next) {
+        next = e->next_pending;
+        e->h = NULL;
+        e->next_pending = NULL;
+    }
+    h->pending = NULL;
+}
+
+int emu_ctl_cancel(emu_ctl *h)
+{
+    if (!h)
+        return EMU_ERR_INVAL;
+    if (emu_stopped(h->rt))
+        return EMU_ERR_STOPPED;
+    cancel_pending(h);
+    return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_OK;
+}
+
+unsigned emu_ctl_pending(emu_ctl *h)
+{
+    if (!h)
+        return 0;
+    emu_lock(h->rt);
+    unsigned n = count_pending(h);
+    emu_unlock(h->rt);
+    return n;
+}
+
+/* rt->mu held. */
+int emu_ctldev_unload_blocker(emu_runtime *rt, const emu_driver *drv)
+{
+    int why = EMU_UNLOAD_OK;
+    for (emu_ctldev *d = rt->ctldevs; d; d = d->next) {
+        if (d->obj.drv != drv)
+            continue;
+        if (!emu_obj_dead(&d->obj))
+            return EMU_UNLOAD_DEVICE_OBJECT;
+        if (d->handles)
+            why = EMU_UNLOAD_OPEN_HANDLE;
+    }
+    return why;
+}
+
+void emu_ctldev_drop_handles(emu_runtime *rt, const emu_driver *drv)
+{
+    emu_lock(rt);
+    for (emu_ctldev *d = rt->ctldevs; d; d = d->next)
+        if (d->obj.drv == drv && emu_obj_dead(&d->obj))
+            d->handles = 0;
+    emu_unlock(rt);
+}
+
+/* ---- user mode ---- */
 
 static emu_irp *irp_new(emu_ctl *h, UCHAR major, size_t buflen)
 {
@@ -181,13 +440,29 @@ static emu_irp *irp_new(emu_ctl *h, UCHAR major, size_t buflen)
     e->stack[0].MajorFunction = major;
     e->stack[0].DeviceObject = (PDEVICE_OBJECT)d;
     e->stack[0].FileObject = (PFILE_OBJECT)h->file_object;
+    e->drv = d->obj.drv;
     return e;
 }
 
 /* Sends the IRP at PASSIVE_LEVEL. Returns the dispatch routine's status. */
-static NTSTATUS send_irp(emu_ctldev *d, emu_irp *e)
+static NTSTATUS send_irp(emu_ctl *h, emu_irp *e)
 {
+    emu_ctldev *d = h->dev;
     UCHAR major = e->stack[0].MajorFunction;
+    emu_runtime *rt = h->rt;
+    if (emu_obj_dead(&d->obj)) {
+        /* Deregistered (delete pending): the stricter reading is that an
+         * IRP on a handle still open no longer reaches the driver, which
+         * may be unloading. The program sees the error and closes. */
+        e->irp.IoStatus.Status = EMU_STATUS_DELETE_PENDING;
+        IofCompleteRequest(&e->irp, 0);
+        return EMU_STATUS_DELETE_PENDING;
+    }
+    emu_lock(rt);
+    e->h = h;
+    e->next_pending = h->pending;
+    h->pending = e;
+    emu_unlock(rt);
     if (!d->major[major]) {
         e->irp.IoStatus.Status =
             major == IRP_MJ_DEVICE_CONTROL ? STATUS_INVALID_DEVICE_REQUEST : STATUS_SUCCESS;
@@ -197,6 +472,7 @@ static NTSTATUS send_irp(emu_ctldev *d, emu_irp *e)
     emu_cb_scope s;
     emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, PASSIVE_LEVEL);
     NTSTATUS st = d->major[major]((PDEVICE_OBJECT)d, &e->irp);
+    cancel_lock_check_released("DriverDispatch");
     emu_cb_end(&s);
     return st;
 }
@@ -212,7 +488,7 @@ static int simple_irp(emu_ctl *h, UCHAR major)
     emu_irp *e = irp_new(h, major, 0);
     if (!e)
         return EMU_ERR_NOMEM;
-    NTSTATUS st = send_irp(h->dev, e);
+    NTSTATUS st = send_irp(h, e);
     if (st == STATUS_PENDING)
         emu_wait(h->rt, irp_done, e, EMU_WAIT_NS);
     emu_lock(h->rt);
@@ -253,6 +529,9 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
         free(h);
         return err;
     }
+    emu_lock(rt);
+    found->handles++;
+    emu_unlock(rt);
     *out = h;
     return EMU_OK;
 }
@@ -279,7 +558,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
     emu_irp *e = ioctl_irp(h, code, in, in_len, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
-    NTSTATUS st = send_irp(h->dev, e);
+    NTSTATUS st = send_irp(h, e);
     if (st == STATUS_PENDING && !emu_wait(h->rt, irp_done, e, EMU_WAIT_NS)) {
         /* Still pending: the IRP stays with the driver; it is freed when completed. */
         emu_lock(h->rt);
@@ -310,17 +589,47 @@ int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len
     e->cb = done;
     e->cb_ctx = ctx;
     e->owned = true;
-    send_irp(h->dev, e);
+    send_irp(h, e);
     return EMU_OK;
+}
+
+/* The last handle of a file object goes: IRP_MJ_CLEANUP, which must end
+ * every IRP of the handle (the driver's DispatchCleanup cancels them), then
+ * IRP_MJ_CLOSE once none is left. */
+static void close_handle(emu_ctl *h, const char *rule, const char *what)
+{
+    emu_runtime *rt = h->rt;
+    if (!emu_obj_dead(&h->dev->obj) && !emu_stopped(rt)) {
+        simple_irp(h, IRP_MJ_CLEANUP);
+        if (wait_pending_gone(h, rule, "IRP_MJ_CLEANUP", what))
+            simple_irp(h, IRP_MJ_CLOSE);
+    }
+    emu_lock(rt);
+    pending_release(h);
+    if (h->dev->handles)
+        h->dev->handles--;
+    emu_unlock(rt);
+    free(h);
 }
 
 void emu_ctl_close(emu_ctl *h)
 {
+    if (h)
+        close_handle(h, "CleanupPendingIrp", "after IRP_MJ_CLEANUP of their handle");
+}
+
+/* Process exit: the I/O manager cancels every IRP the process has pending
+ * and waits for each to complete before it closes the handles. */
+void emu_ctl_exit(emu_ctl *h)
+{
     if (!h)
         return;
-    if (!emu_obj_dead(&h->dev->obj) && !emu_stopped(h->rt)) {
-        simple_irp(h, IRP_MJ_CLEANUP);
-        simple_irp(h, IRP_MJ_CLOSE);
+    emu_runtime *rt = h->rt;
+    if (!emu_obj_dead(&h->dev->obj) && !emu_stopped(rt)) {
+        cancel_pending(h);
+        if (!emu_stopped(rt))
+            wait_pending_gone(h, "CancelledIrpNotCompleted", "IoCancelIrp",
+                              "after their cancellation at process exit");
     }
-    free(h);
+    close_handle(h, "CleanupPendingIrp", "after IRP_MJ_CLEANUP of their handle");
 }

@@ -375,6 +375,7 @@ typedef struct emu_timer {
     PVOID ctx;
     emu_task *task;
     unsigned callbacks_running; /* rt->mu */
+    bool cancelled;             /* NdisCancelTimerObject since the last set (rt->mu) */
 } emu_timer;
 
 typedef struct emu_workitem {
@@ -394,7 +395,19 @@ typedef struct emu_ctldev {
     PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     void *ext;
     ULONG ext_size;
+    /* Open handles (rt->mu). A deregistered device object stays (delete
+     * pending) until its last handle closes, and keeps its driver loaded. */
+    unsigned handles;
 } emu_ctldev;
+
+/* ctldev.c: why a driver cannot unload now (0: it can). */
+enum { EMU_UNLOAD_OK, EMU_UNLOAD_DEVICE_OBJECT, EMU_UNLOAD_OPEN_HANDLE };
+int emu_ctldev_unload_blocker(emu_runtime *rt, const struct emu_driver *drv); /* rt->mu held */
+/* Forgets the open handles on the driver's deregistered device objects
+ * (system shutdown: every process is gone). */
+void emu_ctldev_drop_handles(emu_runtime *rt, const struct emu_driver *drv);
+/* loader.c: the same for the driver as a whole (rt->mu held). */
+int emu_driver_unload_blocker(emu_runtime *rt, const struct emu_driver *drv);
 
 typedef struct emu_trace_line {
     char text[240];
@@ -460,9 +473,16 @@ struct emu_runtime {
 };
 
 /* ---- thread state ---- */
+#define EMU_LOCKDEP_DEPTH 16
+#define EMU_LOCKDEP_WHERE 160
+
 typedef struct emu_thread {
     KIRQL irql;
     int locks_held;
+    /* lockdep.c: the locks this thread holds, in acquisition order (kept
+     * across nested callbacks: see lockdep.c). */
+    const void *held[EMU_LOCKDEP_DEPTH];
+    int nheld;
     uint32_t tid;
     struct emu_adapter *cur_ad;
     struct emu_driver *cur_drv;
@@ -621,6 +641,13 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad);
 void emu_device_detach(emu_runtime *rt, emu_adapter *ad);
 void emu_dma_drop_adapter(emu_runtime *rt, emu_adapter *ad);
 
+/* ---- lock order and lock contracts (lockdep.c) ---- */
+void emu_lockdep_reset(void);
+void emu_lockdep_acquired(const void *lock, const char *call); /* after acquiring */
+void emu_lockdep_released(const void *lock);
+void emu_lockdep_forget(const void *lock); /* the lock is freed */
+bool emu_lockdep_holds(const void *lock);  /* this thread holds it */
+
 /* ---- loader (loader.c) ---- */
 void emu_loader_close(void *dl);
 int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen);
@@ -632,6 +659,11 @@ const char *emu_state_name(ad_state st);
 static inline const char *emu_adapter_label(const struct emu_adapter *ad)
 {
     return ad ? ad->instance : "-";
+}
+
+static inline const char *emu_driver_label(const struct emu_driver *drv)
+{
+    return drv ? drv->desc.service : "-";
 }
 
 #endif /* NDISEMU_EMU_INTERNAL_H */

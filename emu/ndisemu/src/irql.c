@@ -32,7 +32,9 @@
 
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
-    { "IoCompleteRequest", MISC, P, D },         /* (family) */
+    { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
+    { "IoCompleteRequest", MISC, P, D }, /* (family) */
+    { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
     { "KeLowerIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeRaiseIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeStallExecutionProcessor", MISC, P, H }, /* any level */

@@ -271,9 +271,22 @@ int emu_unload_driver(emu_runtime *rt, emu_driver *drv)
     if (!drv || drv->magic != EMU_MAGIC || drv->unloaded)
         return EMU_ERR_INVAL;
     emu_lock(rt);
-    bool busy = driver_has_adapters(rt, drv);
+    bool busy = driver_has_adapters(rt, drv) || emu_driver_unload_blocker(rt, drv);
     emu_unlock(rt);
     if (busy)
         return EMU_ERR_BUSY;
     return emu_pnp_run(rt, unload_op, drv);
+}
+
+/* rt->mu held. The I/O manager's unload rule for a PnP (miniport) driver:
+ * the system unloads it when its last device is removed, and only if no
+ * device object of it is left ("Unloading a Miniport Driver"); a control
+ * device (NdisRegisterDeviceEx) that outlives the adapters keeps it loaded,
+ * so an update or an uninstall waits for a reboot. A protocol-only driver is
+ * a legacy driver: its service stop calls Unload, which deletes its device. */
+int emu_driver_unload_blocker(emu_runtime *rt, const emu_driver *drv)
+{
+    if (!drv->mp || emu_obj_dead(&drv->mp->obj))
+        return EMU_UNLOAD_OK;
+    return emu_ctldev_unload_blocker(rt, drv);
 }

@@ -130,6 +130,7 @@ int emu_create(const emu_config *cfg, emu_runtime **out)
     rt->next_adapter_id = 1;
     rt->seq = 1;
     rt->next_task_id = 1;
+    emu_lockdep_reset(); /* lock order is learnt per run */
     emu_rt = rt;
     int err = emu_sched_start(rt);
     if (err) {
@@ -162,6 +163,20 @@ int emu_shutdown(emu_runtime *rt)
         emu_unlock(rt);
         if (!d || emu_stopped(rt))
             break;
+        emu_lock(rt);
+        int blocker = emu_driver_unload_blocker(rt, d);
+        emu_unlock(rt);
+        if (blocker == EMU_UNLOAD_DEVICE_OBJECT) {
+            /* Every adapter is gone, yet the system cannot unload it. */
+            emu_violate(rt, "DriverUnloadBlocked", "driver unload",
+                        "%s: its last adapter halted but a device object it registered "
+                        "(NdisRegisterDeviceEx) is left: the system never unloads it, so an "
+                        "update or uninstall needs a reboot",
+                        d->desc.service);
+            break;
+        }
+        if (blocker == EMU_UNLOAD_OPEN_HANDLE)
+            emu_ctldev_drop_handles(rt, d); /* shutdown: every process is gone */
         if (emu_unload_driver(rt, d) != EMU_OK)
             break;
     }

@@ -89,6 +89,7 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
     bool was_queued = emu_task_cancel(rt, old) || running;
     if (FunctionContext)
         t->ctx = FunctionContext;
+    t->cancelled = false;
     t->task = emu_task_post(rt, T_TIMER, delay, timer_task, t, NULL, 0);
     if (t->task && MillisecondsPeriod > 0)
         t->task->period = (uint64_t)MillisecondsPeriod * 1000000ull;
@@ -142,6 +143,7 @@ BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
         }
         t->task = NULL;
     }
+    t->cancelled = true;
     emu_unlock(rt);
     if (periodic && running)
         emu_wait(rt, timer_idle, t, EMU_WAIT_NS);
@@ -157,6 +159,17 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     if (!t)
         return;
     emu_lock(rt);
+    /* The stricter reading of NdisCancelTimerObject's remarks ("call it
+     * first when halting or unloading to make sure a callback does not
+     * touch released resources"): the timer is freed only when it is not
+     * set and its callback is not running. A set timer's callback (or one
+     * still running) would otherwise run on, or re-arm, freed memory. A
+     * callback still returning after the driver cancelled the timer (the
+     * cancel returned FALSE and the driver waited for the callback's own
+     * signal, as NDIS drivers do) is the one case NDIS offers no wait for,
+     * so it is allowed; a re-arm from it makes the timer set again. */
+    bool set = t->task && !t->task->cancelled;
+    unsigned running = t->cancelled ? 0 : t->callbacks_running;
     if (t->task) {
         if (t->task->running)
             t->task->cancelled = true;
@@ -166,6 +179,9 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     }
     emu_obj_kill(rt, &t->obj);
     emu_unlock(rt);
+    if (set || running)
+        emu_violate(rt, "TimerFreeWhileActive", "NdisFreeTimerObject", "timer %p freed while %s",
+                    TimerObject, set ? "set (its callback is still to run)" : "its callback runs");
 }
 
 /* ---- generic objects ---- */

@@ -68,6 +68,7 @@ static void spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
         sched_yield();
     }
     emu_self()->locks_held++;
+    emu_lockdep_acquired(l, call);
 }
 
 static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
@@ -81,6 +82,7 @@ static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
                     (void *)l);
         return false;
     }
+    emu_lockdep_released(l);
     __atomic_store_n(&l->SpinLock, 0, __ATOMIC_RELEASE);
     emu_self()->locks_held--;
     return true;
@@ -99,6 +101,7 @@ void NdisFreeSpinLock(PNDIS_SPIN_LOCK SpinLock)
     if (SpinLock->SpinLock != 0)
         emu_violate(emu_rt, "SpinLock", "NdisFreeSpinLock", "freeing held spin lock %p",
                     (void *)SpinLock);
+    emu_lockdep_forget(SpinLock);
 }
 
 void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
@@ -172,6 +175,7 @@ void NdisFreeRWLock(PNDIS_RW_LOCK_EX Lock)
     emu_lock(rt);
     emu_obj_kill(rt, &l->obj);
     emu_unlock(rt);
+    emu_lockdep_forget(l);
 }
 
 static void rw_acquire(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX st, UCHAR flags, bool write)
@@ -214,6 +218,7 @@ static void rw_acquire(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX st, UCHAR flags, bo
     st->Flags = flags;
     t->irql = DISPATCH_LEVEL;
     t->locks_held++;
+    emu_lockdep_acquired(l, call);
 }
 
 void NdisAcquireRWLockRead(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState, UCHAR Flags)
@@ -249,6 +254,7 @@ void NdisReleaseRWLock(PNDIS_RW_LOCK_EX Lock, PLOCK_STATE_EX LockState)
         return;
     }
     LockState->LockState = 0;
+    emu_lockdep_released(l);
     pthread_rwlock_unlock(&l->rw);
     t->locks_held--;
     t->irql = LockState->OldIrql;

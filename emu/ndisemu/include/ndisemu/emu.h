@@ -213,8 +213,21 @@ typedef void (*emu_ioctl_done_fn)(void *ctx, int32_t ntstatus, const void *out, 
  * driver completes the IRP. */
 int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len, size_t out_len,
                         emu_ioctl_done_fn done, void *ctx);
-/* Sends IRP_MJ_CLEANUP and IRP_MJ_CLOSE. */
+/* CloseHandle: sends IRP_MJ_CLEANUP, waits for the handle's pending IRPs
+ * (the driver's cleanup must end them: rule CleanupPendingIrp), then sends
+ * IRP_MJ_CLOSE. A handle on a deregistered device object sends nothing; the
+ * object (and its driver) stays until the last handle closes. */
 void emu_ctl_close(emu_ctl *h);
+/* CancelIoEx(handle, NULL): IoCancelIrp for every IRP pending on the handle,
+ * as the I/O manager runs it (Cancel set, the cancel routine called at
+ * DISPATCH_LEVEL holding the cancel spin lock). Callable from the top level
+ * and from platform work (emu_schedule), so a seed can place it anywhere. */
+int emu_ctl_cancel(emu_ctl *h);
+/* IRPs sent on the handle and not completed yet. */
+unsigned emu_ctl_pending(emu_ctl *h);
+/* The process exits: its pending IRPs are cancelled and must complete
+ * (rule CancelledIrpNotCompleted), then the handle closes as above. */
+void emu_ctl_exit(emu_ctl *h);
 
 #ifdef __cplusplus
 }
