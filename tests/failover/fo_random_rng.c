@@ -20,4 +20,3 @@ void rnd_seed(uint64_t seed, uint64_t seq)
 {
     rng_state = seed * 0x100000001b3ull ^ (seq + 1) * 0x9e3779b97f4a7c15ull;
 }
-

@@ -106,4 +106,3 @@ void run_sequence(uint64_t seed, uint64_t seq, unsigned max_steps)
     for (uint32_t id = 0; id < npkts; id++)
         CHECK(completed[id] == 1); /* I2: every packet, exactly once */
 }
-

@@ -18,11 +18,11 @@
 
 #include "vio_harness.h"
 
-#define F(bit)     VIO_FEATURE(bit)
-#define MAX_BUFS   64
-#define SEG_BYTES  32u
-#define MAX_SEGS   4
-#define MAX_OPS    256
+#define F(bit)    VIO_FEATURE(bit)
+#define MAX_BUFS  64
+#define SEG_BYTES 32u
+#define MAX_SEGS  4
+#define MAX_OPS   256
 
 typedef struct input {
     const uint8_t *p;
@@ -207,8 +207,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     vh_params p = { .queue_size = (uint16_t)(2u << (setup & 7)), .process_on_notify = true };
     vio_vq_params qp = { .index = 0, .msix_vector = 0, .indirect_max = MAX_SEGS * 2 };
-    uint64_t wanted = ((setup & 0x40) ? F(VIO_F_EVENT_IDX) : 0) |
-                      ((setup & 0x80) ? F(VIO_F_INDIRECT_DESC) : 0);
+    uint64_t wanted =
+        ((setup & 0x40) ? F(VIO_F_EVENT_IDX) : 0) | ((setup & 0x80) ? F(VIO_F_INDIRECT_DESC) : 0);
 
     z.h = vh_create(&p);
     if (!z.h)
