@@ -3,7 +3,7 @@
 JOBS  ?= $(shell nproc)
 BUILD ?= build/host
 
-.PHONY: all deps build check demo soak bench format format-check cross package clean
+.PHONY: all deps build check demo soak bench fuzz format format-check cross package clean
 
 all: build
 
@@ -22,6 +22,11 @@ demo: build
 
 soak: build
 	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure -L soak
+
+# The libFuzzer targets of tests/fuzz (docs/fuzzing.md): FUZZ_SECONDS,
+# FUZZ_RUNS, FUZZ_TARGETS, FUZZ_MERGE=1 are read by scripts/fuzz.sh.
+fuzz: deps
+	@scripts/fuzz.sh
 
 bench: build
 	@scripts/bench.sh $(BUILD)

@@ -11,6 +11,17 @@ if(VFO_SANITIZE)
     add_link_options(-fsanitize=${VFO_SANITIZE})
 endif()
 
+# Fuzzing (tests/fuzz, docs/fuzzing.md): clang's coverage instrumentation on
+# every target, so libFuzzer sees the edges of lib/, service/ and tools/; the
+# fuzz_* executables add the libFuzzer runtime (-fsanitize=fuzzer).
+option(VFO_FUZZ "Build tests/fuzz as libFuzzer targets (clang)" OFF)
+if(VFO_FUZZ)
+    if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "VFO_FUZZ needs clang (-DCMAKE_C_COMPILER=clang)")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # What a WDK build (/W4 /WX) rejects, as errors on their own, so the driver and
 # lib/ fail here as they would at a Windows developer's desk even where -Werror
 # is relaxed: C4013 (implicit declaration), C4133/C4047 and mismatched handler

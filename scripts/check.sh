@@ -6,6 +6,7 @@
 #   3b. the 900-cycle flap storm scenario for 100 seeds in an unsanitized build
 #   3b'. the real-device test (QEMU guest, TCG) in the same unsanitized build
 #   3c. ndisemu's real-time scheduler self-test under ThreadSanitizer
+#   3d. every fuzz target (tests/fuzz) built with libFuzzer, 2 s each
 #   4. lib/ alone with clang (portability)
 #   5. Windows cross-build with mingw-w64: lib/, vfo.sys, vfosvc.exe (+ their import checks),
 #      and the ndisemu test drivers linked as native PE images (imports checked)
@@ -45,6 +46,11 @@ cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 cmake --build build/tsan -j "$jobs" --target test_ndisemu_realtime
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build/tsan -R '^test_ndisemu_realtime$' --output-on-failure
+
+step "fuzz targets, a short run of each (libFuzzer, ASan+UBSan)"
+# Keeps them building and running; their regression inputs and seeds are
+# replayed by the fuzz_replay_* tests of the ASan step above.
+FUZZ_QUICK=1 JOBS="$jobs" scripts/fuzz.sh
 
 step "lib/ with clang"
 cmake -S . -B build/clang-lib -DCMAKE_C_COMPILER=clang -DVFO_LIB_ONLY=ON >/dev/null

@@ -100,4 +100,9 @@ bool step_return(sim_pair *s);
 bool step_drained_dpc(sim_pair *s);
 bool step_timer(sim_pair *s);
 
+/* fo_random_walk.c: one whole sequence (rnd_seed first), its invariants
+ * checked after every step and at quiescence. */
+extern uint64_t sequences_on_primary;
+void run_sequence(uint64_t seed, uint64_t seq, unsigned max_steps);
+
 #endif /* FO_RANDOM_WORLD_H */

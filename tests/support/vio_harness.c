@@ -242,11 +242,12 @@ static bool reg_target(vio_harness *h, void *region, uint32_t off, unsigned widt
 static uint64_t reg_read(void *os, void *region, uint32_t off, unsigned width)
 {
     vio_harness *h = os;
-    uint64_t bar_off;
+    uint64_t bar_off, v;
 
     if (!reg_target(h, region, off, width, &bar_off))
         return UINT64_MAX;
-    return emu_vdev_mmio_read(h->dev, 0, bar_off, width);
+    v = emu_vdev_mmio_read(h->dev, 0, bar_off, width);
+    return h->read_hook ? h->read_hook(h->read_hook_ctx, bar_off, width, v) : v;
 }
 
 static void reg_write(void *os, void *region, uint32_t off, unsigned width, uint64_t v)

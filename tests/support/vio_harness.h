@@ -82,6 +82,12 @@ struct vio_harness {
     uint8_t cfg_override[256];
     bool cfg_overridden[256];
 
+    /* A hostile device's registers (tests/fuzz): when set, every value the
+     * driver reads from BAR 0 (common configuration, ISR, device
+     * configuration) passes through the hook, which may replace it. */
+    uint64_t (*read_hook)(void *ctx, uint64_t bar_off, unsigned width, uint64_t value);
+    void *read_hook_ctx;
+
     /* the test personality */
     vh_queue_mode mode[VH_MAX_QUEUES];
     uint32_t echo_limit[VH_MAX_QUEUES]; /* cap on bytes written back, 0 = none */
