@@ -43,6 +43,9 @@ typedef struct tp_stats {
 } tp_stats;
 
 static NDIS_HANDLE g_proto;
+/* Work items need a handle with a driver or device object behind it (a
+ * protocol handle is not one, HandleKind): a generic object of ours. */
+static PNDIS_GENERIC_OBJECT g_obj;
 static tp_binding g_bind;
 static NDIS_SPIN_LOCK g_lock;
 static tp_stats g_stats;
@@ -97,12 +100,17 @@ static void from_kernel(void *ctx, const uint8_t *frame, size_t len)
     if (!go)
         return;
     ULONG flen = len < TP_ETH_MIN ? TP_ETH_MIN : (ULONG)len;
-    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferAndNetBufferList(b->pool, 0, 0, NULL, 0, flen);
-    if (!nbl) {
+    /* The pool has a DataSize: the NBL comes with an NB, MDL and data of
+     * TP_DATA_SIZE bytes; the frame uses the first flen of them. */
+    PNET_BUFFER_LIST nbl = NdisAllocateNetBufferList(b->pool, 0, 0);
+    if (!nbl || flen > NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl))) {
+        if (nbl)
+            NdisFreeNetBufferList(nbl);
         count(&g_stats.send_failed);
         sends_done(b, 1);
         return;
     }
+    NET_BUFFER_DATA_LENGTH(NET_BUFFER_LIST_FIRST_NB(nbl)) = flen;
     PVOID va;
     ULONG mlen;
     NdisQueryMdl(NET_BUFFER_FIRST_MDL(NET_BUFFER_LIST_FIRST_NB(nbl)), &va, &mlen,
@@ -210,8 +218,8 @@ static NDIS_STATUS finish_open(tp_binding *b, NDIS_STATUS st)
         pp.fAllocateNetBuffer = TRUE;
         pp.PoolTag = TP_TAG;
         pp.DataSize = TP_DATA_SIZE;
-        b->pool = NdisAllocateNetBufferListPool(b->handle, &pp);
-        b->work = NdisAllocateIoWorkItem(b->handle);
+        b->pool = NdisAllocateNetBufferListPool(g_proto, &pp); /* "Obtaining Pool Handles" */
+        b->work = NdisAllocateIoWorkItem(g_obj);
         b->tap = tap_open(TAPPROT_IFNAME, b->mac, err, sizeof(err));
         if (!b->pool || !b->work || !b->tap)
             st = NDIS_STATUS_RESOURCES;
@@ -358,6 +366,7 @@ static void PtUnload(PDRIVER_OBJECT drv)
 {
     UNREFERENCED_PARAMETER(drv);
     NdisDeregisterProtocolDriver(g_proto);
+    NdisFreeGenericObject(g_obj);
     NdisFreeSpinLock(&g_lock);
 }
 
@@ -387,8 +396,13 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.StatusHandlerEx = PtStatus;
     ch.ReceiveNetBufferListsHandler = PtReceive;
     ch.SendNetBufferListsCompleteHandler = PtSendComplete;
-    if (NdisRegisterProtocolDriver(NULL, &ch, &g_proto) != NDIS_STATUS_SUCCESS)
+    g_obj = NdisAllocateGenericObject(DriverObject, TP_TAG, 0);
+    if (!g_obj)
         return STATUS_UNSUCCESSFUL;
+    if (NdisRegisterProtocolDriver(NULL, &ch, &g_proto) != NDIS_STATUS_SUCCESS) {
+        NdisFreeGenericObject(g_obj);
+        return STATUS_UNSUCCESSFUL;
+    }
     DriverObject->DriverUnload = PtUnload;
     return STATUS_SUCCESS;
 }
