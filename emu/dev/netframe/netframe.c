@@ -191,7 +191,7 @@ bool nf_parse_arp(const uint8_t *f, size_t len, nf_arp *out)
 }
 
 /* The Internet checksum (RFC 1071) over data, continuing from sum. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
+uint32_t nf_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i += 2)
         sum += get16(data + i);
@@ -200,7 +200,7 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *data, size_t len)
     return sum;
 }
 
-static uint16_t csum_fold(uint32_t sum)
+uint16_t nf_csum_fold(uint32_t sum)
 {
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
@@ -217,7 +217,7 @@ static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp, size_t udp_l
     pseudo[8] = 0;
     pseudo[9] = NF_IPPROTO_UDP;
     put16(pseudo + 10, (uint16_t)udp_len);
-    uint16_t c = csum_fold(csum_add(csum_add(0, pseudo, 12), udp, udp_len));
+    uint16_t c = nf_csum_fold(nf_csum_add(nf_csum_add(0, pseudo, 12), udp, udp_len));
     return c ? c : 0xffff; /* 0 means "no checksum" in UDP over IPv4 */
 }
 
@@ -236,7 +236,7 @@ size_t nf_build_udp(uint8_t *buf, size_t cap, const nf_udp *u)
     ip[9] = NF_IPPROTO_UDP;
     put32(ip + 12, u->src_ip);
     put32(ip + 16, u->dst_ip);
-    put16(ip + 10, csum_fold(csum_add(0, ip, IP_HLEN)));
+    put16(ip + 10, nf_csum_fold(nf_csum_add(0, ip, IP_HLEN)));
     put16(udp, u->src_port);
     put16(udp + 2, u->dst_port);
     put16(udp + 4, (uint16_t)(UDP_HLEN + u->payload_len));
@@ -257,7 +257,7 @@ bool nf_parse_udp(const uint8_t *f, size_t len, nf_udp *out)
     size_t ihl = (size_t)(ip[0] & 15) * 4, total = get16(ip + 2);
     if ((ip[0] >> 4) != 4 || ihl < IP_HLEN || total < ihl + UDP_HLEN || total > len - NF_ETH_HLEN ||
         ip[9] != NF_IPPROTO_UDP || (get16(ip + 6) & 0x3fff) != 0 ||
-        csum_fold(csum_add(0, ip, ihl)) != 0)
+        nf_csum_fold(nf_csum_add(0, ip, ihl)) != 0)
         return false;
     const uint8_t *udp = ip + ihl;
     size_t ulen = get16(udp + 4);
@@ -270,7 +270,7 @@ bool nf_parse_udp(const uint8_t *f, size_t len, nf_udp *out)
         pseudo[8] = 0;
         pseudo[9] = NF_IPPROTO_UDP;
         put16(pseudo + 10, (uint16_t)ulen);
-        if (csum_fold(csum_add(csum_add(0, pseudo, 12), udp, ulen)) != 0)
+        if (nf_csum_fold(nf_csum_add(nf_csum_add(0, pseudo, 12), udp, ulen)) != 0)
             return false;
     }
     memcpy(out->dst_mac, e.dst, 6);

@@ -71,6 +71,12 @@ typedef struct nf_udp {
     const uint8_t *payload; /* parse: points into the frame */
     size_t payload_len;
 } nf_udp;
+/* The Internet checksum (RFC 1071): nf_csum_add sums data (big-endian 16-bit
+ * words, an odd last byte padded) onto sum; nf_csum_fold folds the carries
+ * and complements (0 over data that carries a valid checksum). */
+uint32_t nf_csum_add(uint32_t sum, const uint8_t *data, size_t len);
+uint16_t nf_csum_fold(uint32_t sum);
+
 /* IPv4 header with a valid checksum, DF set, TTL 64; UDP with its checksum. */
 size_t nf_build_udp(uint8_t *buf, size_t cap, const nf_udp *u);
 /* Checks the IPv4 header (version, length, checksum, no fragments) and the

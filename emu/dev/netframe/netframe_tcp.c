@@ -29,26 +29,16 @@ static uint16_t get16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t sum16(uint32_t sum, const uint8_t *data, size_t len)
-{
-    for (size_t i = 0; i + 1 < len; i += 2)
-        sum += get16(data + i);
-    if (len & 1)
-        sum += (uint32_t)data[len - 1] << 8;
-    return sum;
-}
-
+/* The folded sum, not complemented: what a pseudo-header checksum field holds. */
 static uint16_t fold(uint32_t sum)
 {
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
+    return (uint16_t)~nf_csum_fold(sum);
 }
 
 /* The pseudo-header's sum: addresses, protocol and (if given) the TCP length. */
 static uint32_t pseudo_sum(const uint8_t *ip, uint32_t tcp_len)
 {
-    return sum16(0, ip + 12, 8) + NF_IPPROTO_TCP + tcp_len;
+    return nf_csum_add(0, ip + 12, 8) + NF_IPPROTO_TCP + tcp_len;
 }
 
 /* Ethernet, IPv4 (Total Length 0, checksum 0) and TCP headers, payload
@@ -98,7 +88,7 @@ size_t nf_build_tcp_csum(uint8_t *buf, size_t cap, const nf_tcp *t, size_t paylo
     if (!len || len - NF_ETH_HLEN > 0xFFFF)
         return 0;
     put16(ip + 2, (uint16_t)(len - NF_ETH_HLEN));
-    put16(ip + 10, (uint16_t)~fold(sum16(0, ip, IP_HLEN)));
+    put16(ip + 10, nf_csum_fold(nf_csum_add(0, ip, IP_HLEN)));
     /* checksum offload: the pseudo-header sum with the TCP length */
     put16(ip + IP_HLEN + 16, fold(pseudo_sum(ip, (uint32_t)(len - NF_ETH_HLEN - IP_HLEN))));
     return len;
@@ -114,13 +104,13 @@ nf_tcp_verdict nf_check_tcp(const uint8_t *f, size_t len, size_t *payload_len)
         return NF_TCP_NOT_TCP;
     if (ihl < IP_HLEN || total < ihl + TCP_HLEN || total > len - NF_ETH_HLEN)
         return NF_TCP_BAD_LEN;
-    if (fold(sum16(0, ip, ihl)) != 0xFFFF)
+    if (nf_csum_fold(nf_csum_add(0, ip, ihl)) != 0)
         return NF_TCP_BAD_CSUM;
     const uint8_t *tcp = ip + ihl;
     size_t tcp_len = total - ihl, doff = (size_t)(tcp[12] >> 4) * 4;
     if (doff < TCP_HLEN || doff > tcp_len)
         return NF_TCP_BAD_LEN;
-    if (fold(sum16(pseudo_sum(ip, (uint32_t)tcp_len), tcp, tcp_len)) != 0xFFFF)
+    if (nf_csum_fold(nf_csum_add(pseudo_sum(ip, (uint32_t)tcp_len), tcp, tcp_len)) != 0)
         return NF_TCP_BAD_CSUM;
     if (payload_len)
         *payload_len = tcp_len - doff;
