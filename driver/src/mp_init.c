@@ -214,7 +214,7 @@ static bool adapter_alloc(NDIS_HANDLE handle, PNDIS_MINIPORT_INIT_PARAMETERS ip,
     ad->handle = handle;
     ad->luid = ip->NetLuid;
     ad->if_index = ip->IfIndex;
-    ad->state = VFO_MP_PAUSED;
+    vfo_set(&ad->state, VFO_MP_PAUSED);
     InitializeListHead(&ad->entry);
     NdisAllocateSpinLock(&ad->tx_lock);
     NdisAllocateSpinLock(&ad->rx_lock);
@@ -232,7 +232,9 @@ static void adapter_teardown(vfo_adapter *ad)
      * its interrupt, then the tick it may have armed (vfo_intr_deregister):
      * stopping in the other order left a live device without an ISR and a
      * tick re-arming a freed timer. */
+    vfo_device_acquire(ad);
     vfo_device_stop(ad);
+    vfo_device_release(ad);
     vfo_intr_deregister(ad);
     vfo_tx_free(ad);
     vfo_rx_free(ad);
@@ -306,9 +308,9 @@ void MpHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     vfo_adapter *ad = ctx;
     VFO_INFO("halt (action %d)", (int)action);
-    ad->halting = true;
+    vfo_set(&ad->halting, 1);
     if (action == NdisHaltDeviceSurpriseRemoved)
-        ad->surprise_removed = true;
+        vfo_mark_surprise_removed(ad);
     vfo_lock();
     fo_reason r = fo_standby_halt(&ad->pair);
     vfo_event_end(ad, r, "halt");

@@ -22,7 +22,7 @@ static void ctrl_poll(vfo_adapter *ad)
 {
     bool idle = false, arm = false;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
-    if (ad->vn && vnet_is_started(ad->vn)) {
+    if (!ad->resetting && ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
         vfo_rx_filter_retry(ad);
         idle = ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) == 0;
@@ -175,7 +175,7 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     (void)s2;
     (void)s3;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
-    if (!ad->ctrl_stopped && ad->vn && vnet_is_started(ad->vn)) {
+    if (!ad->ctrl_stopped && !ad->resetting && ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
         timed_out = vnet_ctrl_tick(ad->vn, VFO_CTRL_TICK_MS);
         vfo_rx_filter_retry(ad);
@@ -196,7 +196,8 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
  * is not running; the caller arms it once the lock is dropped. */
 bool vfo_ctrl_tick_needed(vfo_adapter *ad)
 {
-    bool arm = !ad->ctrl_stopped && !ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) > 0;
+    bool arm = !ad->ctrl_stopped && !ad->resetting && !ad->ctrl_timer_armed &&
+               vnet_ctrl_pending(ad->vn) > 0;
     ad->ctrl_timer_armed |= arm;
     return arm;
 }
@@ -288,7 +289,7 @@ void vfo_config_changed(vfo_adapter *ad)
     uint32_t chg = 0;
     vnet_link_info li;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
-    if (!ad->vn || !vnet_is_started(ad->vn) || ad->surprise_removed) {
+    if (ad->resetting || !ad->vn || !vnet_is_started(ad->vn) || ad->surprise_removed) {
         NdisDprReleaseSpinLock(&ad->ctrl_lock);
         return;
     }
@@ -310,7 +311,9 @@ void vfo_config_changed(vfo_adapter *ad)
         fo_reason r = fo_standby_announce(&ad->pair);
         vfo_event_end(ad, r, "virtio announce");
         NdisDprAcquireSpinLock(&ad->ctrl_lock);
-        vnet_status as = vnet_ctrl_announce_ack(ad->vn, NULL, NULL);
+        vnet_status as = VNET_E_STATE; /* a reset began meanwhile: nothing to acknowledge */
+        if (!ad->resetting && vnet_is_started(ad->vn))
+            as = vnet_ctrl_announce_ack(ad->vn, NULL, NULL);
         bool arm = vfo_ctrl_tick_needed(ad);
         NdisDprReleaseSpinLock(&ad->ctrl_lock);
         if (arm)

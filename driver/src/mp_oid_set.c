@@ -62,7 +62,7 @@ static void filter_done(void *ctx, void *cookie, vnet_ctrl_op op, vnet_status st
  * found no free slot or arrived while one was in flight goes out now. */
 void vfo_rx_filter_retry(vfo_adapter *ad)
 {
-    if (ad->filter_dirty && ad->filter_inflight == 0 && vnet_is_started(ad->vn))
+    if (ad->filter_dirty && ad->filter_inflight == 0 && !ad->resetting && vnet_is_started(ad->vn))
         filter_submit(ad);
 }
 
@@ -72,7 +72,8 @@ void vfo_rx_filter_retry(vfo_adapter *ad)
 void vfo_rx_filter_apply(vfo_adapter *ad)
 {
     NdisAcquireSpinLock(&ad->ctrl_lock);
-    if (!ad->vn || !vnet_is_started(ad->vn) || !vnet_has_feature(ad->vn, VNET_F_CTRL_RX)) {
+    if (ad->resetting || !ad->vn || !vnet_is_started(ad->vn) ||
+        !vnet_has_feature(ad->vn, VNET_F_CTRL_RX)) {
         NdisReleaseSpinLock(&ad->ctrl_lock);
         return;
     }

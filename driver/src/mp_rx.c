@@ -26,10 +26,10 @@ void vfo_rx_free(vfo_adapter *ad)
     ad->rx_pool = NULL;
 }
 
-static bool rx_usable(const vfo_adapter *ad)
+static bool rx_usable(vfo_adapter *ad)
 {
-    return ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed && !ad->resetting &&
-           ad->state == VFO_MP_RUNNING;
+    return !ad->resetting && ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed &&
+           vfo_get(&ad->state) == VFO_MP_RUNNING;
 }
 
 static void free_mdls(PMDL m)
@@ -68,11 +68,10 @@ static PNET_BUFFER_LIST frame_to_nbl(vfo_adapter *ad, const vnet_rx_frame *f)
     return nbl;
 }
 
-/* Gives our NBLs' buffers back to the device and frees them. Returns how many. */
-static LONG return_own(vfo_adapter *ad, PNET_BUFFER_LIST nbls)
+/* rx_lock held. Gives our NBLs' buffers back to lib/vnet and frees them. */
+static LONG return_own_locked(vfo_adapter *ad, PNET_BUFFER_LIST nbls)
 {
     LONG n = 0;
-    NdisAcquireSpinLock(&ad->rx_lock);
     for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         uint32_t handle = (uint32_t)(ULONG_PTR)NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0];
@@ -85,8 +84,37 @@ static LONG return_own(vfo_adapter *ad, PNET_BUFFER_LIST nbls)
     }
     if (ad->vn && vnet_is_started(ad->vn))
         vnet_rx_kick(ad->vn);
+    return n;
+}
+
+/* Our NBLs came back. While the device is being stopped or started (the
+ * gate is closed) lib/vnet belongs to that alone, so they wait, linked,
+ * until the gate opens (vfo_rx_return_deferred_locked). Returns how many
+ * NDIS gave back. */
+static LONG return_own(vfo_adapter *ad, PNET_BUFFER_LIST nbls)
+{
+    LONG n = 0;
+    NdisAcquireSpinLock(&ad->rx_lock);
+    if (!ad->resetting) {
+        n = return_own_locked(ad, nbls);
+    } else {
+        for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
+            next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+            NET_BUFFER_LIST_NEXT_NBL(nbl) = ad->rx_deferred;
+            ad->rx_deferred = nbl;
+            n++;
+        }
+    }
     NdisReleaseSpinLock(&ad->rx_lock);
     return n;
+}
+
+void vfo_rx_return_deferred_locked(vfo_adapter *ad)
+{
+    PNET_BUFFER_LIST d = ad->rx_deferred;
+    ad->rx_deferred = NULL;
+    if (d)
+        return_own_locked(ad, d);
 }
 
 static void indicate(vfo_adapter *ad, PNET_BUFFER_LIST head, ULONG n, bool low)
@@ -118,12 +146,19 @@ bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls)
     PNET_BUFFER_LIST head = NULL, *tail = &head;
     ULONG n = 0, cap = max_nbls < VFO_RX_BUDGET ? max_nbls : VFO_RX_BUDGET;
     bool broken = false, more = false, low = false;
+    /* The poll holds the pause off until its indication is made: counted
+     * first, the state checked after (MpPause sets the state, then reads
+     * the count). Checking first let a pause complete between the check
+     * and the indication: a receive indicated while paused
+     * (PausedNoIndicate, found by test_vfo_stress). */
+    vfo_virtio_get(ad, 1);
     NdisAcquireSpinLock(&ad->rx_lock);
     if (!rx_usable(ad)) {
         /* Paused: frames wait in the ring until MiniportRestart polls. */
-        if (ad->vn && vnet_is_started(ad->vn))
+        if (!ad->resetting && ad->vn && vnet_is_started(ad->vn))
             vnet_rx_disable_intr(ad->vn);
         NdisReleaseSpinLock(&ad->rx_lock);
+        vfo_virtio_put(ad, 1);
         return false;
     }
     vnet_rx_disable_intr(ad->vn);
@@ -149,6 +184,7 @@ bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls)
     NdisReleaseSpinLock(&ad->rx_lock);
     if (n)
         indicate(ad, head, n, low);
+    vfo_virtio_put(ad, 1);
     if (broken) {
         vfo_request_reset(ad);
         return false;

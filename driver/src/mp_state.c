@@ -22,11 +22,12 @@ ULONG64 vfo_link_speed_bps(const vfo_adapter *ad)
  * that last completes it, once. */
 void vfo_pause_check(vfo_adapter *ad)
 {
-    if (ad->state != VFO_MP_PAUSING || !ad->upper_drained_primary || ad->virtio_out != 0)
+    if (vfo_get(&ad->state) != VFO_MP_PAUSING || !vfo_get(&ad->upper_drained_primary) ||
+        vfo_get(&ad->virtio_out) != 0)
         return;
     if (InterlockedExchange(&ad->pause_completing, 1) != 0)
         return;
-    ad->state = VFO_MP_PAUSED;
+    vfo_set(&ad->state, VFO_MP_PAUSED);
     VFO_DEBUG("paused");
     if (vfo_pend_done(&ad->pause_pend, NDIS_STATUS_SUCCESS))
         NdisMPauseComplete(ad->handle);
@@ -34,7 +35,7 @@ void vfo_pause_check(vfo_adapter *ad)
 
 void vfo_upper_pause_done(vfo_adapter *ad)
 {
-    ad->upper_drained_primary = true;
+    vfo_set(&ad->upper_drained_primary, 1);
     vfo_pause_check(ad);
 }
 
@@ -48,10 +49,10 @@ NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS params)
 {
     vfo_adapter *ad = ctx;
     (void)params;
-    ad->upper_drained_primary = false;
-    ad->pause_completing = 0;
+    vfo_set(&ad->upper_drained_primary, 0);
+    vfo_set(&ad->pause_completing, 0);
     vfo_pend_begin(&ad->pause_pend);
-    ad->state = VFO_MP_PAUSING;
+    vfo_set(&ad->state, VFO_MP_PAUSING);
     vfo_lock();
     fo_reason r = fo_upper_pause(&ad->pair); /* closes the VF gate; COMPLETE_UPPER_PAUSE */
     vfo_event_end(ad, r, "miniport pause");
@@ -65,7 +66,7 @@ NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS params)
 {
     vfo_adapter *ad = ctx;
     (void)params;
-    ad->state = VFO_MP_RUNNING;
+    vfo_set(&ad->state, VFO_MP_RUNNING);
     vfo_lock();
     fo_reason r = fo_upper_restart(&ad->pair);
     vfo_event_end(ad, r, "miniport restart");
@@ -124,7 +125,8 @@ void vfo_indicate_offload(vfo_adapter *ad, const fo_offload *o)
  * any CPU). So the stop holds all three, in the adapter's order ctrl, tx,
  * rx. The device is reset first, at PASSIVE_LEVEL without them, because
  * the reset may sleep while it waits for the device; the reset inside
- * vnet_stop then finds it done. */
+ * vnet_stop then finds it done. The caller owns the device
+ * (vfo_device_acquire). */
 void vfo_device_stop(vfo_adapter *ad)
 {
     if (!ad->vn || !vnet_is_started(ad->vn))
@@ -140,14 +142,51 @@ void vfo_device_stop(vfo_adapter *ad)
     vfo_tx_complete_done(ad);
 }
 
-static void device_stop(vfo_adapter *ad)
+/* Reset recovery, power and removal each stop or start the device from
+ * their own thread at PASSIVE_LEVEL (a work item, an OID, a PnP
+ * notification, halt): one at a time, or a vnet_stop would run inside
+ * another's vnet_start. */
+void vfo_device_acquire(vfo_adapter *ad)
 {
-    vfo_device_stop(ad);
+    while (InterlockedCompareExchange(&ad->device_owner, 1, 0) != 0)
+        NdisMSleep(100);
 }
 
+void vfo_device_release(vfo_adapter *ad)
+{
+    InterlockedExchange(&ad->device_owner, 0);
+}
+
+/* The paths' gate. vnet_start is exclusive too (lib/vnet's contract: no
+ * other call in progress), but it may sleep and allocate, so it cannot run
+ * under the spin locks: it runs with the gate closed instead. The gate is
+ * set under all three locks and every path reads it under its own, so a
+ * path inside lib/vnet has left it once the gate is closed, and none
+ * enters until it opens (returns wait on rx_deferred, sends in the queue,
+ * control work for the next tick). Opening it gives the waiting returns
+ * back. Before this the restart after a reset ran beside the datapath
+ * (ThreadSanitizer in test_vfo_stress: vnet_start's ring restart against
+ * MiniportReturnNetBufferLists' vnet_rx_return and the send path). */
+static void paths_gate(vfo_adapter *ad, bool closed)
+{
+    NdisAcquireSpinLock(&ad->ctrl_lock);
+    NdisDprAcquireSpinLock(&ad->tx_lock);
+    NdisDprAcquireSpinLock(&ad->rx_lock);
+    ad->resetting = closed;
+    if (!closed)
+        vfo_rx_return_deferred_locked(ad);
+    NdisDprReleaseSpinLock(&ad->rx_lock);
+    NdisDprReleaseSpinLock(&ad->tx_lock);
+    NdisReleaseSpinLock(&ad->ctrl_lock);
+}
+
+/* The caller owns the device. vnet_start behind the closed gate, then the
+ * link and the receive filter again (the reset forgot it). */
 static bool device_restart(vfo_adapter *ad)
 {
+    paths_gate(ad, true);
     vnet_status vs = vnet_start(ad->vn);
+    paths_gate(ad, false);
     if (vs != VNET_OK) {
         VFO_ERR("virtio-net restart failed: %s", vnet_status_name(vs));
         return false;
@@ -170,12 +209,16 @@ NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
         vfo_lock();
         r = fo_standby_set_power(&ad->pair, true);
         vfo_event_end(ad, r, "virtio low power");
+        vfo_device_acquire(ad); /* low_power is the device owner's (reset_work reads it) */
         ad->low_power = true;
-        device_stop(ad);
+        vfo_device_stop(ad);
+        vfo_device_release(ad);
         return NDIS_STATUS_SUCCESS;
     }
+    vfo_device_acquire(ad);
     ad->low_power = false;
-    bool ok = !ad->surprise_removed && device_restart(ad);
+    bool ok = !vfo_surprise_removed(ad) && device_restart(ad);
+    vfo_device_release(ad);
     fo_link l = { ok && ad->link.link_up, vfo_link_speed_bps(ad) };
     vfo_lock();
     r = fo_standby_set_power(&ad->pair, false);
@@ -187,16 +230,26 @@ NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
 
 /* ---- surprise removal, reset, shutdown ------------------------------------ */
 
-/* After this no DPC touches lib/vnet: each path's lock is taken once, so a
- * DPC inside it finishes and every later one sees the flag. */
-static void fence_paths(vfo_adapter *ad)
+/* After this no DPC touches lib/vnet: the flag is set under each path's
+ * lock, so a DPC inside it finishes first and every later one sees it. */
+void vfo_mark_surprise_removed(vfo_adapter *ad)
 {
-    NdisAcquireSpinLock(&ad->tx_lock);
-    NdisReleaseSpinLock(&ad->tx_lock);
-    NdisAcquireSpinLock(&ad->rx_lock);
-    NdisReleaseSpinLock(&ad->rx_lock);
     NdisAcquireSpinLock(&ad->ctrl_lock);
+    NdisDprAcquireSpinLock(&ad->tx_lock);
+    NdisDprAcquireSpinLock(&ad->rx_lock);
+    ad->surprise_removed = true;
+    NdisDprReleaseSpinLock(&ad->rx_lock);
+    NdisDprReleaseSpinLock(&ad->tx_lock);
     NdisReleaseSpinLock(&ad->ctrl_lock);
+}
+
+/* The flag outside the paths (it is written under all their locks). */
+bool vfo_surprise_removed(vfo_adapter *ad)
+{
+    NdisAcquireSpinLock(&ad->ctrl_lock);
+    bool gone = ad->surprise_removed;
+    NdisReleaseSpinLock(&ad->ctrl_lock);
+    return gone;
 }
 
 void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
@@ -205,9 +258,10 @@ void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
     if (!ev || ev->DevicePnPEvent != NdisDevicePnPEventSurpriseRemoved)
         return;
     VFO_WARN("virtio-net surprise-removed");
-    ad->surprise_removed = true;
-    fence_paths(ad);
-    device_stop(ad); /* in-flight sends complete as removed; receive buffers come back */
+    vfo_mark_surprise_removed(ad);
+    vfo_device_acquire(ad); /* a reset recovery in progress finishes first */
+    vfo_device_stop(ad);    /* in-flight sends complete as removed; receive buffers come back */
+    vfo_device_release(ad);
     vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
     fo_link down = { false, 0 };
     vfo_lock();
@@ -220,13 +274,12 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
 {
     vfo_adapter *ad = ctx;
     (void)work;
-    if (!ad->surprise_removed && !ad->low_power) {
+    vfo_device_acquire(ad);
+    if (!vfo_surprise_removed(ad) && !ad->low_power) {
         VFO_WARN("recovering the virtio device (reset)");
-        ad->resetting = true;
-        fence_paths(ad);
-        device_stop(ad);
+        paths_gate(ad, true); /* the datapath leaves lib/vnet before the stop */
+        vfo_device_stop(ad);
         bool ok = device_restart(ad);
-        ad->resetting = false;
         if (ok) {
             vfo_tx_kick_queue(ad);
             vfo_rx_schedule(ad);
@@ -234,13 +287,14 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
             vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
         }
     }
+    vfo_device_release(ad);
     InterlockedExchange(&ad->needs_reset, 0);
     vfo_work_end(ad);
 }
 
 void vfo_request_reset(vfo_adapter *ad)
 {
-    if (ad->halting || InterlockedExchange(&ad->needs_reset, 1) != 0)
+    if (vfo_get(&ad->halting) || InterlockedExchange(&ad->needs_reset, 1) != 0)
         return;
     vfo_work_begin(ad);
     NdisQueueIoWorkItem(ad->reset_work, reset_work, ad);

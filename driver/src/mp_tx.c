@@ -85,7 +85,7 @@ void vfo_tx_free(vfo_adapter *ad)
 
 static bool tx_usable(const vfo_adapter *ad)
 {
-    return ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed && !ad->resetting;
+    return !ad->resetting && ad->vn && vnet_is_started(ad->vn) && !ad->surprise_removed;
 }
 
 /* tx_lock held: one frame is over. The request is free again and the NBL
@@ -506,7 +506,7 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     PNET_BUFFER_LIST *vf_tail = &vf, *sb_tail = &sb, *bad_tail = &bad;
     LONG nvf = 0;
     (void)port;
-    if (ad->state != VFO_MP_RUNNING || ad->low_power) {
+    if (vfo_get(&ad->state) != VFO_MP_RUNNING || ad->low_power) {
         fail_now(ad, nbls, NDIS_STATUS_PAUSED, dispatch);
         return;
     }

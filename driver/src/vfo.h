@@ -303,18 +303,20 @@ struct vfo_adapter {
     ULONG filter_inflight; /* receive filter commands the device has not answered */
     bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
-    bool halting; /* MiniportHaltEx began: no new device recovery */
-    bool resetting;
-    LONG isr_bits;    /* INTx: ISR status bits for the DPC */
-    LONG needs_reset; /* DEVICE_NEEDS_RESET or a broken queue: recover at PASSIVE */
+    LONG halting;      /* MiniportHaltEx began: no new device recovery (vfo_get/vfo_set) */
+    bool resetting;    /* the paths' gate: lib/vnet is exclusive to a start or stop (all 3 locks) */
+    LONG device_owner; /* PASSIVE: one of reset, power, removal, halt stops or starts the device */
+    PNET_BUFFER_LIST rx_deferred; /* rx_lock: returns that came while the gate was closed */
+    LONG isr_bits;                /* INTx: ISR status bits for the DPC */
+    LONG needs_reset;             /* DEVICE_NEEDS_RESET or a broken queue: recover at PASSIVE */
     NDIS_HANDLE reset_work;
 
     /* upper edge */
-    vfo_mp_state state;
+    LONG state; /* vfo_mp_state (vfo_get/vfo_set: the datapath reads it on any CPU) */
     bool low_power;
     vfo_pend pause_pend;
     LONG pause_completing;
-    bool upper_drained_primary; /* the engine's share of the pause is done */
+    LONG upper_drained_primary; /* the engine's share of the pause is done (vfo_get/vfo_set) */
     LONG virtio_out;            /* NBLs in the virtio TX path + virtio RX NBLs lent up */
     ULONG mtu;
     ULONG packet_filter;
@@ -494,6 +496,21 @@ MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
 MINIPORT_CANCEL_SEND MpCancelSend;
 MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;
 
+/* A state or flag that other CPUs read without the lock that orders its
+ * writers: full-barrier accesses. With plain ones a writer's store may be
+ * passed by its next load (x64 reorders a store before a later load):
+ * MpPause stores PAUSING and then reads virtio_out while a completion
+ * decrements virtio_out and then reads the state; both could miss the
+ * other and the pause would never complete. */
+static inline LONG vfo_get(LONG volatile *p)
+{
+    return InterlockedCompareExchange(p, 0, 0);
+}
+static inline void vfo_set(LONG volatile *p, LONG v)
+{
+    InterlockedExchange(p, v);
+}
+
 /* mp_state.c */
 void vfo_pause_check(vfo_adapter *ad); /* completes a pending MiniportPause when drained */
 void vfo_upper_pause_done(vfo_adapter *ad);
@@ -574,9 +591,14 @@ void vfo_announce_free(vfo_adapter *ad);
 bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
 
 /* ctl.c */
-void vfo_device_stop(vfo_adapter *ad); /* PASSIVE: reset + every path detached under its lock */
-void vfo_ctl_adapter_up(void);         /* PASSIVE: an adapter initialized (first: register) */
-void vfo_ctl_adapter_down(void);       /* PASSIVE: an adapter halted (last: deregister) */
+void vfo_device_stop(vfo_adapter *ad);    /* PASSIVE: reset + every path detached under its lock */
+void vfo_device_acquire(vfo_adapter *ad); /* PASSIVE: one device stop/start at a time */
+void vfo_mark_surprise_removed(vfo_adapter *ad); /* under every path's lock */
+bool vfo_surprise_removed(vfo_adapter *ad);
+void vfo_device_release(vfo_adapter *ad);
+void vfo_rx_return_deferred_locked(vfo_adapter *ad); /* rx_lock held, gate open */
+void vfo_ctl_adapter_up(void);   /* PASSIVE: an adapter initialized (first: register) */
+void vfo_ctl_adapter_down(void); /* PASSIVE: an adapter halted (last: deregister) */
 void vfo_ctl_unload(void);
 void vfo_ctl_wake_locked(void); /* g_vfo.lock held: generation changed */
 void vfo_ctl_flush(void);       /* no lock held: completes the woken waits */

@@ -18,9 +18,14 @@ void vw_mac(unsigned i, uint8_t mac[6])
 
 int vw_start(vfo_world *w, uint64_t seed)
 {
-    memset(w, 0, sizeof(*w));
     emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed };
-    int err = emu_create(&cfg, &w->rt);
+    return vw_start_cfg(w, &cfg);
+}
+
+int vw_start_cfg(vfo_world *w, const emu_config *cfg)
+{
+    memset(w, 0, sizeof(*w));
+    int err = emu_create(cfg, &w->rt);
     if (!err && getenv("VW_TRACE"))
         emu_trace(w->rt, EMU_TRACE_TEXT, stderr);
     if (!err)

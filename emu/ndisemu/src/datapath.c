@@ -36,7 +36,20 @@ static void complete_to_protocol(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LI
 static bool send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, const char *call)
 {
     emu_adapter *ad = b->ad;
-    if (b->state != B_RUNNING) {
+    /* While the binding pauses, a send on another CPU that the protocol
+     * decided on before it saw the pause (NDIS's samples count the send,
+     * drop their lock, then call NDIS) reaches NDIS while the pause handler
+     * runs or after it returned PENDING to wait for such sends. NDIS cannot
+     * tell it from a new one and takes it; the pause then waits for it.
+     * A send from inside the handler, or after it returned SUCCESS, is
+     * certainly after the protocol knew. */
+    bool racing_pause = b->state == B_PAUSING && b->pause_cb_thread != emu_self() &&
+                        (!b->pause_returned || b->pause_pended);
+    /* "When the driver is ready to resume send and receive operations for
+     * the binding, the binding enters the Running state" (Restarting a
+     * Binding): the protocol says when, from its restart handler on. */
+    bool restarting = b->state == B_RESTARTING;
+    if (b->state != B_RUNNING && !racing_pause && !restarting) {
         emu_violate(rt, "PausedNoSend", call,
                     "binding %s-%s is not running (state %d): a protocol must not send on a "
                     "paused or pausing binding",

@@ -700,6 +700,7 @@ static void dpc_task(emu_runtime *rt, emu_task *t)
     emu_unlock(rt);
     if (!live)
         return;
+    emu_dpc_latency(rt, rt->cfg.rt_dpc_latency_ns);
     emu_adapter *ad = in->obj.ad;
     /* Receive side throttling (NDIS 6.20): every DPC gets the parameters. */
     NDIS_RECEIVE_THROTTLE_PARAMETERS tp = { .MaxNblsToIndicate = rx_max_nbls(rt) };

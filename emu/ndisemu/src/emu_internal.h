@@ -296,6 +296,10 @@ struct emu_binding {
     int slot;
     NDIS_HANDLE ctx;
     b_state state;
+    /* B_PAUSING: the thread in the protocol's NetEventPause handler (NULL
+     * once it returned), and whether it returned PENDING. */
+    struct emu_thread *pause_cb_thread;
+    bool pause_returned, pause_pended;
     bool opened, open_done, close_done;
     emu_pending_op bind, unbind, pnp;
     uint64_t sends_out;
@@ -502,6 +506,9 @@ bool emu_stopped(emu_runtime *rt);
 void emu_broadcast(emu_runtime *rt);
 uint64_t emu_time(emu_runtime *rt);
 uint64_t emu_rand(emu_runtime *rt);
+/* Real-time: sleeps a random part of max_ns (cfg.rt_dpc_latency_ns or
+ * cfg.rt_timer_latency_ns); rt->mu not held. */
+void emu_dpc_latency(emu_runtime *rt, uint64_t max_ns);
 void *emu_obj_new(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv,
                   struct emu_adapter *ad, uint32_t tag);
 void *emu_obj_new_runtime(emu_runtime *rt, size_t size, emu_kind kind, struct emu_driver *drv);

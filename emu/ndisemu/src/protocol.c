@@ -412,9 +412,11 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
         emu_unlock(rt);
         return EMU_OK;
     }
-    if (code == NetEventPause)
+    if (code == NetEventPause) {
         b->state = B_PAUSING;
-    else if (code == NetEventRestart)
+        b->pause_cb_thread = emu_self();
+        b->pause_returned = b->pause_pended = false;
+    } else if (code == NetEventRestart)
         b->state = B_RESTARTING;
     emu_unlock(rt);
     emu_op_start(rt, &b->pnp);
@@ -426,6 +428,13 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
     emu_cb_begin(&s, "ProtocolNetPnPEvent", b->prot->drv, NULL, PASSIVE_LEVEL);
     NDIS_STATUS st = b->prot->ch.NetPnPEventHandler(b->ctx, &n);
     emu_cb_end(&s);
+    if (code == NetEventPause) {
+        emu_lock(rt);
+        b->pause_cb_thread = NULL;
+        b->pause_returned = true;
+        b->pause_pended = st == NDIS_STATUS_PENDING;
+        emu_unlock(rt);
+    }
     if (!emu_op_finish(rt, &b->pnp, &st, "ProtocolNetPnPEvent"))
         return EMU_ERR_STOPPED;
     emu_lock(rt);

@@ -252,6 +252,18 @@ bool emu_wait_flag(emu_runtime *rt, bool *flag, const char *what)
 
 /* ---- real-time workers ---- */
 
+void emu_dpc_latency(emu_runtime *rt, uint64_t max_ns)
+{
+    if (deterministic(rt) || max_ns == 0)
+        return;
+    emu_lock(rt);
+    uint64_t ns = emu_rand(rt) % (max_ns + 1);
+    emu_unlock(rt);
+    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 static void *worker_main(void *arg)
 {
     emu_runtime *rt = arg;

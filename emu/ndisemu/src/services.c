@@ -51,6 +51,7 @@ static void timer_task(emu_runtime *rt, emu_task *task)
     t->callbacks_running++;
     task->fired = true;
     emu_unlock(rt);
+    emu_dpc_latency(rt, rt->cfg.rt_timer_latency_ns);
     emu_cb_scope s;
     emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
     t->ch.TimerFunction(NULL, ctx, NULL, NULL);

@@ -58,6 +58,14 @@ typedef struct emu_config {
     /* MaxNblsToIndicate passed to every interrupt DPC: 0 = 16;
      * EMU_RX_ALL_NBLS = NDIS_INDICATE_ALL_NBLS (the miniport decides). */
     uint32_t rx_max_nbls;
+    /* Real-time only (0 = off): DPC latency, as a loaded machine has it.
+     * An interrupt DPC, or a timer's callback, that is committed to run (its
+     * DPC dequeued on some CPU: NdisCancelTimerObject already returns FALSE
+     * for it) starts after a random delay of up to this many ns. Stress
+     * tests use it to widen the windows they want to hit (a halt racing a
+     * timer callback, a reset racing the datapath). */
+    uint64_t rt_dpc_latency_ns;
+    uint64_t rt_timer_latency_ns;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
