@@ -379,6 +379,7 @@ typedef struct emu_timer {
     PVOID ctx;
     emu_task *task;
     unsigned callbacks_running; /* rt->mu */
+    unsigned callbacks_queued;  /* fired (DPC dequeued), the driver's function not yet entered */
     bool cancelled;             /* NdisCancelTimerObject since the last set (rt->mu) */
 } emu_timer;
 

@@ -49,9 +49,24 @@ static void timer_task(emu_runtime *rt, emu_task *task)
         t->task = NULL;
     PVOID ctx = t->ctx;
     t->callbacks_running++;
+    t->callbacks_queued++;
     task->fired = true;
     emu_unlock(rt);
     emu_dpc_latency(rt, rt->cfg.rt_timer_latency_ns);
+    emu_lock(rt);
+    t->callbacks_queued--;
+    bool freed = emu_obj_dead(&t->obj);
+    emu_unlock(rt);
+    if (freed) {
+        /* NdisFreeTimerObject reported it already (TimerFreeWhileActive);
+         * the driver's context may be gone: its function is not called. */
+        emu_lock(rt);
+        task->fired = false;
+        t->callbacks_running--;
+        emu_broadcast(rt);
+        emu_unlock(rt);
+        return;
+    }
     emu_cb_scope s;
     emu_cb_begin(&s, "NdisTimerFunction", t->obj.drv, t->obj.ad, DISPATCH_LEVEL);
     t->ch.TimerFunction(NULL, ctx, NULL, NULL);
@@ -171,6 +186,12 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
      * so it is allowed; a re-arm from it makes the timer set again. */
     bool set = t->task && !t->task->cancelled;
     unsigned running = t->cancelled ? 0 : t->callbacks_running;
+    /* Fired, its DPC dequeued on another CPU, the driver's function not yet
+     * entered: NdisCancelTimerObject returned FALSE for it and the driver
+     * must wait for the callback (its own signal) before freeing, or the
+     * callback runs on freed context. Found by test_vfo_stress in vfo's old
+     * halt (cancel, free, and the control tick ran after the halt). */
+    unsigned queued = t->callbacks_queued;
     if (t->task) {
         if (t->task->running)
             t->task->cancelled = true;
@@ -180,9 +201,13 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
     }
     emu_obj_kill(rt, &t->obj);
     emu_unlock(rt);
-    if (set || running)
+    if (set || running || queued)
         emu_violate(rt, "TimerFreeWhileActive", "NdisFreeTimerObject", "timer %p freed while %s",
-                    TimerObject, set ? "set (its callback is still to run)" : "its callback runs");
+                    TimerObject,
+                    set      ? "set (its callback is still to run)"
+                    : queued ? "its callback is about to run (fired: NdisCancelTimerObject "
+                               "returned FALSE, and nothing waited for the callback)"
+                             : "its callback runs");
 }
 
 /* ---- generic objects ---- */

@@ -44,31 +44,43 @@ static uint64_t spin_owner_id(void)
     return (uint64_t)emu_self()->tid;
 }
 
-static void spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
+/* Real time, after the run stopped: a holder still running finishes its
+ * handler and releases, so the lock is still waited for (giving up at once
+ * let two threads into the driver's critical section while the run wound
+ * down); only one never released within this long is abandoned. */
+#define SPIN_STOPPED_WAIT_NS 1000000000ull
+
+/* False when the lock was not taken (the run stops). */
+static bool spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
 {
     emu_runtime *rt = emu_rt;
     uint64_t me = spin_owner_id();
     uint64_t cur = __atomic_load_n(&l->SpinLock, __ATOMIC_SEQ_CST);
+    uint64_t stopped_at = 0;
     if (cur == me) {
         emu_violate(rt, "SpinLock", call, "spin lock %p acquired again by its holder", (void *)l);
-        return;
+        return false;
     }
     for (;;) {
         uint64_t expected = 0;
         if (__atomic_compare_exchange_n(&l->SpinLock, &expected, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             break;
-        if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC || emu_stopped(rt)) {
+        bool det = rt->cfg.sched == EMU_SCHED_DETERMINISTIC;
+        if (!det && emu_stopped(rt) && stopped_at == 0)
+            stopped_at = emu_time(rt);
+        if (det || (stopped_at && emu_time(rt) - stopped_at > SPIN_STOPPED_WAIT_NS)) {
             emu_violate(rt, "SpinLock", call,
                         "spin lock %p is held by a context that is not running (left held "
                         "after a handler returned?)",
                         (void *)l);
-            return;
+            return false;
         }
         sched_yield();
     }
     emu_self()->locks_held++;
     emu_lockdep_acquired(l, call);
+    return true;
 }
 
 static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
@@ -110,7 +122,8 @@ void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
         return;
     emu_thread *t = emu_self();
     KIRQL old = t->irql;
-    spin_acquire(SpinLock, "NdisAcquireSpinLock");
+    if (!spin_acquire(SpinLock, "NdisAcquireSpinLock"))
+        return;
     t->irql = DISPATCH_LEVEL;
     SpinLock->OldIrql = old;
 }
