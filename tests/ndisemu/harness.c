@@ -239,6 +239,46 @@ int h_burst_scenario(harness *h)
     return 0;
 }
 
+static int set_lso(harness *h, ULONG version)
+{
+    int32_t nt;
+    size_t ret;
+    int err = emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SET_LSO, &version, sizeof(version), NULL, 0,
+                            &ret, &nt);
+    return err ? err : nt ? EMU_ERR_DRIVER : EMU_OK;
+}
+
+/* IPv4/TCP frames of 600 bytes (a 20-byte TCP header at 34) as large sends:
+ * the miniport completes each with the information its LSO type asks for. */
+int h_lso_scenario(harness *h)
+{
+    uint8_t frame[600];
+    memset(frame, 0, sizeof(frame));
+    memcpy(frame, k_mac, 6);
+    memcpy(frame + 6, k_mac, 6);
+    frame[12] = 0x08; /* IPv4 */
+    frame[14] = 0x45;
+    frame[23] = 6; /* TCP */
+    frame[MINIPROT_LSO_TCP_OFFSET + 12] = 0x50;
+    STEP(h_add_nic(h) == EMU_OK);
+    for (ULONG v = 2; v >= 1; v--) {
+        STEP(set_lso(h, v) == EMU_OK);
+        for (unsigned i = 0; i < 3; i++) {
+            int32_t nt;
+            size_t ret;
+            STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, sizeof(frame), NULL, 0, &ret,
+                               &nt) == EMU_OK &&
+                 nt == 0);
+        }
+        STEP(emu_run_until_idle(h->rt) == EMU_OK);
+    }
+    STEP(set_lso(h, 0) == EMU_OK);
+    miniprot_stats s;
+    STEP(h_stats(h, &s) == EMU_OK && s.send_ok == 6);
+    STEP(emu_remove_device(h->rt, h->ad) == EMU_OK);
+    return 0;
+}
+
 int h_run_clean(emu_sched_kind kind, uint64_t seed, int (*scenario)(harness *h))
 {
     harness h;

@@ -33,6 +33,8 @@ int h_scenario(harness *h);
  * 1 ms of virtual time: a NIC that was not stopped DMAs them. */
 int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
+/* Large sends (LSOv2, then LSOv1) through the minimal drivers, looped back. */
+int h_lso_scenario(harness *h);
 /* One scenario with the minimal drivers on a fresh runtime, then shutdown
  * (leak checks) and teardown. 0 when it ran and ended verifier clean; else
  * non-zero, after printing the failing step and violation to stderr. */

@@ -67,6 +67,7 @@ static const broken_case k_cases[] = {
     { "lock_order", false, "LockHierarchy", "NdisDprAcquireSpinLock" },
     { "lock_contract", false, "LockContract", "minimp contract (lock a held)" },
     { "timer_free_while_set", false, "TimerFreeWhileActive", "NdisFreeTimerObject" },
+    { "lso_complete_unset", false, "LsoTransmitComplete", "NdisMSendNetBufferListsComplete" },
     { "device_object_kept", false, "DriverUnloadBlocked", "driver unload" },
     { "irp_pending_at_cleanup", true, "CleanupPendingIrp", "IRP_MJ_CLEANUP" },
     { "irp_complete_cancelable", true, "CancelRoutineAtCompletion", "IoCompleteRequest" },
@@ -113,6 +114,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_burst_scenario;
     if (strcmp(c->name, "dma_after_shutdown") == 0)
         return h_shutdown_scenario;
+    if (strcmp(c->name, "lso_complete_unset") == 0)
+        return h_lso_scenario;
     return h_scenario;
 }
 
@@ -157,6 +160,14 @@ static void the_correct_drivers_trip_nothing(void **state)
     assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_scenario), 0);
 }
 
+/* The correct miniport completes large sends with their completion
+ * information (LSOv2 Type kept, Reserved zero; LSOv1 TcpPayload). */
+static void the_correct_miniport_completes_large_sends(void **state)
+{
+    (void)state;
+    assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_lso_scenario), 0);
+}
+
 /* The correct miniport stops its NIC in MiniportShutdownEx: the frames
  * still on the wire then never reach guest memory. */
 static void the_correct_miniport_stops_dma_at_shutdown(void **state)
@@ -173,7 +184,7 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 2];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 3];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -183,5 +194,7 @@ int main(void)
     tests[ARRAYSIZE(k_cases)] = ok;
     struct CMUnitTest dma = cmocka_unit_test(the_correct_miniport_stops_dma_at_shutdown);
     tests[ARRAYSIZE(k_cases) + 1] = dma;
+    struct CMUnitTest lso = cmocka_unit_test(the_correct_miniport_completes_large_sends);
+    tests[ARRAYSIZE(k_cases) + 2] = lso;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

@@ -51,6 +51,7 @@
 #define BRK_IRP_PENDING_AT_CLEANUP     84 /* CleanupPendingIrp (miniprot) */
 #define BRK_IRP_COMPLETE_CANCELABLE    85 /* CancelRoutineAtCompletion (miniprot) */
 #define BRK_DISPATCH_KEEPS_CANCEL_LOCK 86 /* CancelSpinlockRelease (miniprot) */
+#define BRK_LSO_COMPLETE_UNSET         87 /* LsoTransmitComplete: large sends completed as sent */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

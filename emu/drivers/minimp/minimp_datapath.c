@@ -94,9 +94,41 @@ BOOLEAN mp_pause_done_locked(mp_adapter *a)
 
 /* ---- send ---- */
 
+/* The completion information of a large send (NDIS_TCP_LARGE_SEND_
+ * OFFLOAD_NET_BUFFER_LIST_INFO): LSOv2 keeps its Type with Reserved zero,
+ * LSOv1 reports the TCP payload bytes it sent (none for a failed send). */
+static void lso_complete(PNET_BUFFER_LIST nbl)
+{
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
+    if (lso.LsoV1Transmit.MSS == 0 || BROKEN(BRK_LSO_COMPLETE_UNSET))
+        return;
+    ULONG type = lso.Transmit.Type, tcp = lso.LsoV1Transmit.TcpHeaderOffset, payload = 0;
+    PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl);
+    UCHAR hdr[13];
+    PUCHAR p = nb ? NdisGetDataBuffer(nb, tcp + 13, hdr, 1, 0) : NULL;
+    if (p && NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS) {
+        ULONG thl = (ULONG)(p[tcp + 12] >> 4) * 4u;
+        if (thl < 20)
+            thl = 20;
+        if (NET_BUFFER_DATA_LENGTH(nb) > tcp + thl)
+            payload = NET_BUFFER_DATA_LENGTH(nb) - tcp - thl;
+    }
+    lso.Value = NULL;
+    if (type == NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) {
+        lso.LsoV2TransmitComplete.Type = NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE;
+    } else {
+        lso.LsoV1TransmitComplete.Type = NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE;
+        lso.LsoV1TransmitComplete.TcpPayload = payload;
+    }
+    NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
+}
+
 /* At DISPATCH_LEVEL; n NBLs. */
 static void complete_sends(mp_adapter *a, PNET_BUFFER_LIST list, ULONG n)
 {
+    for (PNET_BUFFER_LIST nbl = list; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        lso_complete(nbl);
     NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
     if (BROKEN(BRK_SEND_COMPLETE_TWICE))
         NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);

@@ -54,6 +54,7 @@ static pt_binding g_bind[PT_MAX_BINDINGS];
 static NDIS_SPIN_LOCK g_lock;
 static miniprot_stats g_stats;
 static ULONG g_veto;
+static ULONG g_lso; /* g_lock: IOCTL_MINIPROT_SET_LSO */
 
 static void count(unsigned long long *field, unsigned long long n)
 {
@@ -373,6 +374,25 @@ static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 
 /* The frame as one NBL with a context area (as a filter or mux would keep
  * per-NBL state). */
+/* A large send, as TCP/IP asks for one, when the test said so. */
+static void set_lso(PNET_BUFFER_LIST nbl)
+{
+    NdisAcquireSpinLock(&g_lock);
+    ULONG v = g_lso;
+    NdisReleaseSpinLock(&g_lock);
+    if (v != 1 && v != 2)
+        return;
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NULL;
+    lso.LsoV2Transmit.MSS = MINIPROT_LSO_MSS;
+    lso.LsoV2Transmit.TcpHeaderOffset = MINIPROT_LSO_TCP_OFFSET;
+    lso.LsoV2Transmit.Type =
+        v == 2 ? NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE : NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE;
+    if (v == 2)
+        lso.LsoV2Transmit.IPVersion = NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4;
+    NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
+}
+
 static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len)
 {
     /* The pool has a DataSize: NdisAllocateNetBufferList brings the NB, its
@@ -402,6 +422,7 @@ static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len
     NdisMoveMemory(va, frame, len);
     if (!BROKEN(BRK_NO_SOURCE_HANDLE))
         nbl->SourceHandle = b->handle;
+    set_lso(nbl);
     return nbl;
 }
 
@@ -617,6 +638,11 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
         return out < sizeof(ULONG) ? STATUS_BUFFER_TOO_SMALL
                                    : do_oid(NdisRequestQueryInformation,
                                             OID_GEN_MEDIA_CONNECT_STATUS, buf, sizeof(ULONG), info);
+    case IOCTL_MINIPROT_SET_LSO:
+        NdisAcquireSpinLock(&g_lock);
+        g_lso = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
+        NdisReleaseSpinLock(&g_lock);
+        return STATUS_SUCCESS;
     case IOCTL_MINIPROT_VETO:
         NdisAcquireSpinLock(&g_lock);
         g_veto = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;

@@ -17,6 +17,11 @@
 #define IOCTL_MINIPROT_VETO        MINIPROT_IOCTL(5) /* in: ULONG; 1 = veto query-remove */
 #define IOCTL_MINIPROT_QUERY_MEDIA MINIPROT_IOCTL(6) /* out: ULONG OID_GEN_MEDIA_CONNECT_STATUS */
 #define IOCTL_MINIPROT_CANCEL      MINIPROT_IOCTL(7) /* NdisCancelSendNetBufferLists on a binding */
+/* in: ULONG 0 = plain sends, 1 = LSOv1, 2 = LSOv2 (MSS MINIPROT_LSO_MSS, the TCP
+ * header at MINIPROT_LSO_TCP_OFFSET: an IPv4 frame without options) */
+#define IOCTL_MINIPROT_SET_LSO  MINIPROT_IOCTL(8)
+#define MINIPROT_LSO_MSS        536
+#define MINIPROT_LSO_TCP_OFFSET 34
 
 typedef struct miniprot_stats {
     unsigned long long sent, send_ok, send_failed, received, rx_bytes;

@@ -85,6 +85,7 @@ static bool send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, 
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
         nbl_frame f = { .kind = F_SEND, .ad = ad, .b = b };
+        emu_lso_note_send(&f, nbl);
         x->fr[x->depth++] = f;
     }
     b->sends_out += n;
@@ -151,6 +152,8 @@ static bool complete_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST ch
                         ad->instance, (void *)nbl, nbl->SourceHandle, (void *)t->b);
             return false;
         }
+        if (!emu_lso_complete_ok(rt, t, nbl, ad->instance, call))
+            return false;
     }
     return true;
 }

@@ -318,7 +318,19 @@ typedef struct nbl_frame {
     emu_binding *b;   /* F_SEND: the sending binding */
     uint64_t holders; /* F_RECV: binding slots still holding it */
     bool resources;   /* F_RECV with NDIS_RECEIVE_FLAGS_RESOURCES */
+    /* F_SEND of a large send (lso.c): the request's type (1 + the LSO
+     * type, 0 for none) and the TCP payload bytes it carries. */
+    uint8_t lso;
+    uint32_t lso_payload;
 } nbl_frame;
+
+/* lso.c: rule LsoTransmitComplete. Note a send's LSO request in its frame;
+ * check (rt->mu held) that the miniport completing it wrote the completion
+ * information the request's type requires. */
+void emu_lso_note_send(nbl_frame *f, PNET_BUFFER_LIST nbl);
+bool emu_lso_complete_ok(struct emu_runtime *rt, const nbl_frame *f, PNET_BUFFER_LIST nbl,
+                         const char *instance, const char *call);
+ULONG emu_nb_copy_out(const NET_BUFFER *nb, ULONG skip, void *dst, ULONG len);
 
 typedef struct emu_nbl_pool {
     emu_obj obj;

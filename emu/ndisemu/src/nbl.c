@@ -607,7 +607,7 @@ void NdisAdvanceNetBufferListDataStart(PNET_BUFFER_LIST NetBufferList, ULONG Dat
 }
 
 /* Copies up to len bytes starting `skip` bytes into the NB's data. */
-static ULONG nb_copy_out(const NET_BUFFER *nb, ULONG skip, void *dst, ULONG len)
+ULONG emu_nb_copy_out(const NET_BUFFER *nb, ULONG skip, void *dst, ULONG len)
 {
     PMDL m = nb->CurrentMdl;
     ULONG off = nb->CurrentMdlOffset + skip;
@@ -642,7 +642,7 @@ PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
         return p;
     if (!Storage)
         return NULL;
-    nb_copy_out(NetBuffer, 0, Storage, BytesNeeded);
+    emu_nb_copy_out(NetBuffer, 0, Storage, BytesNeeded);
     return Storage;
 }
 
@@ -664,7 +664,7 @@ NDIS_STATUS NdisCopyFromNetBufferToNetBuffer(PNET_BUFFER Destination, ULONG Dest
     UCHAR *tmp = malloc(n ? n : 1);
     if (!tmp)
         return NDIS_STATUS_RESOURCES;
-    nb_copy_out(Source, SourceOffset, tmp, n);
+    emu_nb_copy_out(Source, SourceOffset, tmp, n);
     /* write into the destination MDL chain */
     PMDL m = Destination->CurrentMdl;
     ULONG off = Destination->CurrentMdlOffset + DestinationOffset, done = 0;
