@@ -236,8 +236,9 @@ static int one_round(stress *s, unsigned round)
         return round_halt(s, false);
     case 1:
         return round_halt(s, true);
-    default:
-        return round_power(s);
+    default: /* powered down and up, then removed: every round ends in a halt */
+        err = round_power(s);
+        return err ? err : round_halt(s, false);
     }
 }
 

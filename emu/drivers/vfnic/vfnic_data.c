@@ -21,10 +21,26 @@ static ULONG count_nbls(PNET_BUFFER_LIST l)
 
 /* ---- send ---- */
 
+/* A large send completes with LsoV2TransmitComplete: Type kept, Reserved
+ * zero (NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO; only LSOv2 is
+ * advertised). */
+static void lso_complete(PNET_BUFFER_LIST nbl)
+{
+    NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
+    lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
+    if (lso.LsoV2Transmit.MSS == 0 || lso.Transmit.Type != NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE)
+        return;
+    lso.Value = NULL;
+    lso.LsoV2TransmitComplete.Type = NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE;
+    NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
+}
+
 static void complete_sends(vf_adapter *a, PNET_BUFFER_LIST list)
 {
     if (!list)
         return;
+    for (PNET_BUFFER_LIST nbl = list; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        lso_complete(nbl);
     LONG n = (LONG)count_nbls(list);
     NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
     InterlockedExchangeAdd(&a->sends_out, -n);

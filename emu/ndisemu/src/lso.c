@@ -50,8 +50,9 @@ bool emu_lso_complete_ok(emu_runtime *rt, const nbl_frame *f, PNET_BUFFER_LIST n
 {
     NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
     lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
-    if (f->lso == LSO_V2 && (lso.LsoV2TransmitComplete.Type != NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ||
-                             lso.LsoV2TransmitComplete.Reserved != 0)) {
+    if (f->lso == LSO_V2 &&
+        (lso.LsoV2TransmitComplete.Type != NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ||
+         lso.LsoV2TransmitComplete.Reserved != 0)) {
         emu_violate(rt, "LsoTransmitComplete", call,
                     "%s: LSOv2 NBL %p completed with LsoV2TransmitComplete Type %u Reserved %#x; "
                     "the miniport must leave Type NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE and set "
