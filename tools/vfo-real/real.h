@@ -24,10 +24,11 @@ typedef struct real_opts {
     const char *lib_dir;     /* vfo.so, vfnic.so, tapprot.so and their .desc files */
     const char *vf_range;    /* "ndis5" (vfnic.desc) or "ndisvf" (vfnic_ndisvf.desc) */
     const char *bdf;         /* the virtio-net function; NULL: the first 1af4:1041 */
+    const char *route;       /* "auto", "uio" or "vfio" (pcireal.h) */
     const char *vf_if;       /* the VF's interface; NULL: the one with the virtio MAC */
     const char *status_path; /* counters file, rewritten on every change */
-    unsigned hugepages;
-    double seconds; /* 0: until SIGINT/SIGTERM */
+    unsigned hugepages;      /* 2 MiB blocks of DMA memory (uio: hugepages) */
+    double seconds;          /* 0: until SIGINT/SIGTERM */
 } real_opts;
 
 typedef struct real_vf {
