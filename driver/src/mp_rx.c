@@ -150,6 +150,7 @@ bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls)
     if (n)
         indicate(ad, head, n, low);
     if (broken) {
+        vfo_note_ring_error(ad, "receive");
         vfo_request_reset(ad);
         return false;
     }

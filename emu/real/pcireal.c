@@ -271,6 +271,11 @@ static uint64_t mmio_read(void *d, unsigned bar, uint64_t off, unsigned size)
     }
     if (p->rearm_pending)
         rearm(p);
+    if (__atomic_load_n(&p->churn.armed, __ATOMIC_ACQUIRE) && bar == p->churn.bar && size == 1 &&
+        off == p->churn.off) {
+        v = (uint8_t)(v + ++p->churn.count);
+        p->st.churned++;
+    }
     return v;
 }
 
@@ -474,6 +479,14 @@ void emu_pcireal_get_stats(emu_pcireal *p, emu_pcireal_stats *out)
 {
     *out = p->st;
     out->interrupts = __atomic_load_n(&p->st.interrupts, __ATOMIC_RELAXED);
+}
+
+void emu_pcireal_churn(emu_pcireal *p, unsigned bar, uint64_t off, bool armed)
+{
+    __atomic_store_n(&p->churn.armed, 0, __ATOMIC_RELEASE);
+    p->churn.bar = bar;
+    p->churn.off = off;
+    __atomic_store_n(&p->churn.armed, armed ? 1 : 0, __ATOMIC_RELEASE);
 }
 
 uint32_t emu_pcireal_cfg_read_raw(emu_pcireal *p, uint32_t off, unsigned size)

@@ -55,6 +55,7 @@ typedef struct emu_pcireal_stats {
     uint64_t interrupts; /* INTx events read from /dev/uioN, or MSI-X eventfd events */
     uint64_t rearms;     /* uio: line unmasked again */
     uint64_t masked;     /* VFIO: a vector fired while the driver had it masked (dropped) */
+    uint64_t churned;    /* reads answered by emu_pcireal_churn */
     uint64_t bad_access; /* register access outside a mapped BAR (refused) */
     uint64_t cfg_errors; /* configuration reads or writes that failed (read as all ones) */
 } emu_pcireal_stats;
@@ -91,6 +92,10 @@ void emu_pcireal_get_stats(emu_pcireal *p, emu_pcireal_stats *out);
  * space (BAR registers unvirtualized) and a mapped memory BAR (NULL if
  * absent). Racing the driver's own accesses is the caller's business. */
 uint32_t emu_pcireal_cfg_read_raw(emu_pcireal *p, uint32_t off, unsigned size);
+/* Fault injection: while armed, every driver read of the byte at (bar, off)
+ * answers a different value (the real one plus a count), as a register that
+ * never settles would (e.g. virtio's config_generation). Any thread. */
+void emu_pcireal_churn(emu_pcireal *p, unsigned bar, uint64_t off, bool armed);
 volatile void *emu_pcireal_bar(emu_pcireal *p, unsigned bar, uint64_t *size);
 
 #endif /* EMU_PCIREAL_H */

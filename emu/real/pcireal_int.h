@@ -66,6 +66,12 @@ struct emu_pcireal {
     bool rearm_pending; /* under the device lock */
     emu_device_ops ops;
     emu_pcireal_stats st;
+    struct {
+        int armed; /* atomic */
+        unsigned bar;
+        uint64_t off;
+        uint8_t count;
+    } churn;
 };
 
 int pcireal_read_text(const char *path, char *buf, size_t len);

@@ -8,8 +8,10 @@ one iperf3 TCP stream to the host's iperf3 server (QEMU user networking:
 10.0.2.2 is the host's loopback) while this script, asked by "@@QMP" lines on
 the serial console, turns the e1000e's link off (traffic must move to virtio)
 and on again (back to the VF); then the virtio receive ring's used index is
-made to jump (vfo must notice and reset the device) and QEMU unplugs the
-e1000e (a surprise removal). vfo's control-device counters, printed by the
+made to jump, then a used entry names a descriptor out of range (vfo must
+notice, count and reset the device each time), then config_generation never
+settles while QMP turns virtio's link off (the configuration cannot be read:
+counted), and QEMU unplugs the e1000e (a surprise removal). vfo's control-device counters, printed by the
 guest at each phase boundary, prove which path carried what.
 
 Exit status: 0 pass, 1 fail, 77 skipped (not root, or the prerequisites are
@@ -136,14 +138,31 @@ def check(result, counters, lines, route):
          "VF-again phase: too few frames sent on the VF")
     need(counters["vf-again"]["tx_on_primary"] == "1", "VF-again phase: transmit not on the VF")
     need(counters["vf-again"]["verifier_violations"] == "0", "verifier violations counted")
-    # Malformed input: the RX used index jumped; vfo noticed and reset the device.
-    need(any("FAULT" in l and "used index" in l for l in lines), "no fault was injected")
+    # Malformed input from the device: each kind noticed (vfo's message),
+    # counted on its control device, recovered from (a reset for the rings).
+    for phase, before, injected, counter, message in (
+            ("fault", "vf-again", "used index", "err_used_idx_jump",
+             "receive queue broken: VIO_E_USED_IDX_JUMP"),
+            ("fault-id", "fault", "names descriptor", "err_used_id_range",
+             "receive queue broken: VIO_E_USED_ID_RANGE"),
+            ("fault-config", "fault-id", "config_generation changes", "err_config_read",
+             "configuration refresh: VNET_E_CFG_READ")):
+        need(any("FAULT" in l and injected in l for l in lines), f"{phase}: no fault was injected")
+        need(any("DRIVER" in l and message in l for l in lines),
+             f"{phase}: vfo did not say \"{message}\"")
+        need(f"@@PING {phase} ok" in lines, f"{phase}: ping after the fault failed")
+        if phase in counters and before in counters:
+            need(delta(counters, before, phase, counter) >= 1, f"{phase}: {counter} not counted")
+            if phase != "fault-config":
+                need(delta(counters, before, phase, "device_resets") >= 1,
+                     f"{phase}: no device reset counted")
+        else:
+            failures.append(f"{phase}: counters missing")
     need(any("DRIVER" in l and "recovering the virtio device (reset)" in l for l in lines),
-         "vfo did not recover the device after the used index jumped")
-    need("@@PING fault ok" in lines, "ping after the fault failed")
-    if "fault" in counters and "unplugged" in counters:
-        need(delta(counters, "fault", "unplugged", "rx_standby") >= 1,
-             "virtio received nothing after its reset")
+         "vfo did not recover the device after the ring faults")
+    if "fault-config" in counters and "unplugged" in counters:
+        need(delta(counters, "fault-config", "unplugged", "rx_standby") >= 1,
+             "virtio received nothing after its resets")
     # QEMU unplugged the primary: a surprise removal, traffic on virtio.
     if "unplugged" not in counters:
         failures.append("no counters after the primary's unplug")
@@ -203,9 +222,12 @@ def main():
             print(line, flush=True)
             lines.append(line)
             if line.startswith("@@QMP set_link "):
-                up = line.split()[2] == "on"
-                reply = qmp.command("set_link", {"name": "hostdev0", "up": up})
-                print(f"realdev: QMP set_link hostdev0 {'on' if up else 'off'}: {reply}",
+                # "@@QMP set_link [DEVICE] on|off" (default: the primary)
+                words = line.split()
+                dev = words[2] if len(words) > 3 else "hostdev0"
+                up = words[-1] == "on"
+                reply = qmp.command("set_link", {"name": dev, "up": up})
+                print(f"realdev: QMP set_link {dev} {'on' if up else 'off'}: {reply}",
                       flush=True)
                 info = qmp.command("human-monitor-command", {"command-line": "info network"})
                 print(info.get("return", info), flush=True)

@@ -232,8 +232,7 @@ static void run(real *r)
         real_pairs_poll(r, ++tick % 3 == 0); /* counters refreshed every 300 ms */
         if (g_fault) {
             g_fault = 0;
-            real_fault_used_jump(r);
-            fault_ticks = 20; /* the driver's messages of the next 2 s */
+            fault_ticks = real_fault_request(r);
         } else if (fault_ticks && --fault_ticks == 0) {
             real_fault_report(r);
         }

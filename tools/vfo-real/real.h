@@ -71,9 +71,10 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev);
 void real_vf_unwire(real *r);   /* closes the interface's socket */
 void real_vf_teardown(real *r); /* frees the emulated VF (after emu_destroy) */
 
-/* fault.c: the virtio TX queue's used index jumps (SIGUSR1); report the
- * driver's messages a moment later. */
-void real_fault_used_jump(real *r);
+/* fault.c: malformed input from the virtio function, as /run/vfo-real.fault
+ * asks (SIGUSR1): returns how many 100 ms ticks to show the driver's
+ * messages for (0: until the next request or the end); report them. */
+unsigned real_fault_request(real *r);
 void real_fault_report(real *r);
 
 /* pairs.c */
