@@ -35,6 +35,14 @@
  *                            STATUS_CANCELLED when the control device goes away.
  *                            At most VFO_CTL_MAX_WAITERS may pend at once; one
  *                            more fails with STATUS_DEVICE_BUSY.
+ *   IOCTL_VFO_QUERY_DEVICES  in: struct vfo_ctl_request, exact size
+ *                            out: struct vfo_ctl_devices, exact size
+ *                            Per vfo adapter, what its virtio device did
+ *                            wrong (malformed rings, unreadable or invalid
+ *                            configuration, control answers) and the
+ *                            recoveries it cost. Added within ABI 1: a
+ *                            driver without it answers
+ *                            STATUS_INVALID_DEVICE_REQUEST.
  *
  * Buffer rules (strict, so both sides validate the same way; see
  * vfo_ctl_check_request() and vfo_ctl_check_*_reply() below):
@@ -110,6 +118,7 @@
 #define IOCTL_VFO_QUERY_VERSION VFO_CTL_CODE(0x800u) /* 0x00126000 */
 #define IOCTL_VFO_QUERY_PAIRS   VFO_CTL_CODE(0x801u) /* 0x00126004 */
 #define IOCTL_VFO_WAIT_CHANGE   VFO_CTL_CODE(0x802u) /* 0x00126008 */
+#define IOCTL_VFO_QUERY_DEVICES VFO_CTL_CODE(0x803u) /* 0x0012600C */
 
 /* Capacities. Fixed so that every buffer has one legal size. */
 #define VFO_CTL_MAX_ADAPTERS 64u /* vfo adapters in one reply */
@@ -231,6 +240,36 @@ struct vfo_ctl_pairs {
     struct vfo_ctl_adapter adapters[VFO_CTL_MAX_ADAPTERS];
 };
 
+/* Malformed input from one adapter's virtio device, as lib/virtio and
+ * lib/vnet found it. Monotonic while the adapter exists. */
+struct vfo_ctl_device_errors {
+    uint64_t used_id_range;         /* a used entry named a descriptor outside the ring */
+    uint64_t used_id_not_in_flight; /* ... a descriptor that was not in flight */
+    uint64_t used_len;              /* a used length beyond what was posted */
+    uint64_t used_idx_jump;         /* the used index moved past the buffers in flight */
+    uint64_t config_read_failures;  /* configuration reads that gave up (unstable generation) */
+    uint64_t config_invalid;        /* invalid configuration values (MAC, MTU, speed, ...) */
+    uint64_t ctrl_bad_answers;      /* control answers neither OK nor ERR, or missing */
+    uint64_t ctrl_timeouts;         /* control commands the device never answered */
+    uint64_t rx_malformed;          /* received frames dropped as malformed */
+    uint64_t device_resets;         /* recoveries: the device was reset and restarted */
+};
+
+struct vfo_ctl_device {
+    struct vfo_ctl_ifid vfo; /* the vfo adapter, as in vfo_ctl_pairs */
+    struct vfo_ctl_device_errors errors;
+};
+
+/* IOCTL_VFO_QUERY_DEVICES reply (the same adapters, in the same order, as
+ * a QUERY_PAIRS at the same moment). */
+struct vfo_ctl_devices {
+    uint32_t abi_version;   /* VFO_CTL_ABI_VERSION */
+    uint32_t size;          /* sizeof(struct vfo_ctl_devices) */
+    uint32_t adapter_count; /* valid entries in adapters[] */
+    uint32_t flags;         /* VFO_CTL_PAIRS_TRUNCATED */
+    struct vfo_ctl_device adapters[VFO_CTL_MAX_ADAPTERS];
+};
+
 /* IOCTL_VFO_WAIT_CHANGE request and reply. */
 struct vfo_ctl_wait {
     uint32_t abi_version; /* VFO_CTL_ABI_VERSION */
@@ -273,6 +312,18 @@ VFO_CTL_INLINE int vfo_ctl_check_request(uint32_t ioctl, const void *in, uint32_
         if (in_len != sizeof(*r) || r == NULL)
             return VFO_CTL_CHECK_INPUT_SIZE;
         if (out_len != sizeof(struct vfo_ctl_pairs))
+            return VFO_CTL_CHECK_OUTPUT_SIZE;
+        if (r->abi_version != VFO_CTL_ABI_VERSION || r->size != sizeof(*r))
+            return VFO_CTL_CHECK_VERSION;
+        if (r->reserved != 0)
+            return VFO_CTL_CHECK_RESERVED;
+        return VFO_CTL_CHECK_OK;
+    }
+    case IOCTL_VFO_QUERY_DEVICES: {
+        const struct vfo_ctl_request *r = (const struct vfo_ctl_request *)in;
+        if (in_len != sizeof(*r) || r == NULL)
+            return VFO_CTL_CHECK_INPUT_SIZE;
+        if (out_len != sizeof(struct vfo_ctl_devices))
             return VFO_CTL_CHECK_OUTPUT_SIZE;
         if (r->abi_version != VFO_CTL_ABI_VERSION || r->size != sizeof(*r))
             return VFO_CTL_CHECK_VERSION;
@@ -441,6 +492,18 @@ VFO_CTL_INLINE int vfo_ctl_check_pairs_reply(const struct vfo_ctl_pairs *p, uint
     return VFO_CTL_CHECK_OK;
 }
 
+/* Client side: is this QUERY_DEVICES reply well formed? */
+VFO_CTL_INLINE int vfo_ctl_check_devices_reply(const struct vfo_ctl_devices *d, uint32_t bytes)
+{
+    if (bytes != sizeof(*d))
+        return VFO_CTL_CHECK_OUTPUT_SIZE;
+    if (d->abi_version != VFO_CTL_ABI_VERSION || d->size != sizeof(*d))
+        return VFO_CTL_CHECK_VERSION;
+    if (d->adapter_count > VFO_CTL_MAX_ADAPTERS || (d->flags & ~VFO_CTL_PAIRS_TRUNCATED))
+        return VFO_CTL_CHECK_FIELD;
+    return VFO_CTL_CHECK_OK;
+}
+
 /* Client side: is this WAIT_CHANGE reply well formed? */
 VFO_CTL_INLINE int vfo_ctl_check_wait_reply(const struct vfo_ctl_wait *w, uint32_t bytes)
 {
@@ -473,5 +536,9 @@ VFO_CTL_ASSERT(request_size, sizeof(struct vfo_ctl_request) == 16);
 VFO_CTL_ASSERT(wait_size, sizeof(struct vfo_ctl_wait) == 16);
 VFO_CTL_ASSERT(pairs_adapters, offsetof(struct vfo_ctl_pairs, adapters) == 48);
 VFO_CTL_ASSERT(pairs_size, sizeof(struct vfo_ctl_pairs) == 48 + 64 * 384);
+VFO_CTL_ASSERT(device_errors_size, sizeof(struct vfo_ctl_device_errors) == 80);
+VFO_CTL_ASSERT(device_size, sizeof(struct vfo_ctl_device) == 120);
+VFO_CTL_ASSERT(devices_adapters, offsetof(struct vfo_ctl_devices, adapters) == 16);
+VFO_CTL_ASSERT(devices_size, sizeof(struct vfo_ctl_devices) == 16 + 64 * 120);
 
 #endif /* VFO_CTL_H */

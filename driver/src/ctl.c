@@ -167,6 +167,45 @@ static void query_pairs(struct vfo_ctl_pairs *p)
     vfo_unlock();
 }
 
+static void fill_device(vfo_adapter *ad, struct vfo_ctl_device *out)
+{
+    struct vfo_ctl_device_errors *e = &out->errors;
+    fill_vfo_ifid(ad, &out->vfo);
+    e->used_id_range = (uint64_t)ad->ctr.used_id_range;
+    e->used_id_not_in_flight = (uint64_t)ad->ctr.used_id_not_in_flight;
+    e->used_len = (uint64_t)ad->ctr.used_len;
+    e->used_idx_jump = (uint64_t)ad->ctr.used_idx_jump;
+    e->device_resets = (uint64_t)ad->ctr.device_resets;
+    if (ad->vn) {
+        vnet_stats s;
+        vnet_get_stats(ad->vn, &s);
+        e->config_read_failures = s.cfg.err_read;
+        e->config_invalid = s.cfg.err_mac + s.cfg.err_mtu + s.cfg.err_mtu_changed +
+                            s.cfg.err_speed + s.cfg.err_duplex + s.cfg.err_status +
+                            s.cfg.err_announce;
+        e->ctrl_bad_answers = s.ctrl.bad_ack + s.ctrl.no_ack;
+        e->ctrl_timeouts = s.ctrl.timeouts;
+        e->rx_malformed = s.rx.err_runt + s.rx.err_num_buffers + s.rx.err_frame_short +
+                          s.rx.err_frame_long + s.rx.err_gso + s.rx.err_csum;
+    }
+}
+
+static void query_devices(struct vfo_ctl_devices *d)
+{
+    NdisZeroMemory(d, sizeof(*d));
+    d->abi_version = VFO_CTL_ABI_VERSION;
+    d->size = sizeof(*d);
+    vfo_lock();
+    for (LIST_ENTRY *e = g_vfo.adapters.Flink; e != &g_vfo.adapters; e = e->Flink) {
+        if (d->adapter_count == VFO_CTL_MAX_ADAPTERS) {
+            d->flags |= VFO_CTL_PAIRS_TRUNCATED;
+            break;
+        }
+        fill_device(CONTAINING_RECORD(e, vfo_adapter, entry), &d->adapters[d->adapter_count++]);
+    }
+    vfo_unlock();
+}
+
 /* ---- waiters ------------------------------------------------------------- */
 
 static void complete_irp(PIRP irp, NTSTATUS st, ULONG_PTR info)
@@ -358,6 +397,10 @@ static NTSTATUS device_control(PIRP irp, PIO_STACK_LOCATION sl)
     case IOCTL_VFO_QUERY_PAIRS:
         query_pairs(buf);
         complete_irp(irp, STATUS_SUCCESS, sizeof(struct vfo_ctl_pairs));
+        return STATUS_SUCCESS;
+    case IOCTL_VFO_QUERY_DEVICES:
+        query_devices(buf);
+        complete_irp(irp, STATUS_SUCCESS, sizeof(struct vfo_ctl_devices));
         return STATUS_SUCCESS;
     default: /* IOCTL_VFO_WAIT_CHANGE */
         return start_wait(irp);

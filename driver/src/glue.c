@@ -340,8 +340,11 @@ void vfo_glue_free(vfo_adapter *ad)
         NdisFreeTimerObject(ad->announce_timer);
         ad->announce_timer = NULL;
     }
-    NdisWaitEvent(&ad->work_idle, 0); /* set while no work is outstanding */
-    if (ad->action_work)
+    /* A failed initialize may come here before vfo_glue_init ran (its
+     * events uninitialized): without the work item no work was queued. */
+    if (ad->action_work) {
+        NdisWaitEvent(&ad->work_idle, 0); /* set while no work is outstanding */
         NdisFreeIoWorkItem(ad->action_work);
+    }
     ad->action_work = NULL;
 }

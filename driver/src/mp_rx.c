@@ -186,6 +186,7 @@ bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls)
         indicate(ad, head, n, low);
     vfo_virtio_put(ad, 1);
     if (broken) {
+        vfo_note_ring_error(ad, "receive");
         vfo_request_reset(ad);
         return false;
     }

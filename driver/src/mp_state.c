@@ -277,6 +277,7 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
     vfo_device_acquire(ad);
     if (!vfo_surprise_removed(ad) && !ad->low_power) {
         VFO_WARN("recovering the virtio device (reset)");
+        vfo_count(&ad->ctr.device_resets, 1);
         paths_gate(ad, true); /* the datapath leaves lib/vnet before the stop */
         vfo_device_stop(ad);
         bool ok = device_restart(ad);
@@ -290,6 +291,28 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
     vfo_device_release(ad);
     InterlockedExchange(&ad->needs_reset, 0);
     vfo_work_end(ad);
+}
+
+void vfo_note_ring_error(vfo_adapter *ad, const char *queue)
+{
+    vio_status vs = vnet_last_vio_status(ad->vn);
+    switch (vs) {
+    case VIO_E_USED_ID_RANGE:
+        vfo_count(&ad->ctr.used_id_range, 1);
+        break;
+    case VIO_E_USED_ID_NOT_IN_FLIGHT:
+        vfo_count(&ad->ctr.used_id_not_in_flight, 1);
+        break;
+    case VIO_E_USED_LEN:
+        vfo_count(&ad->ctr.used_len, 1);
+        break;
+    case VIO_E_USED_IDX_JUMP:
+        vfo_count(&ad->ctr.used_idx_jump, 1);
+        break;
+    default:
+        break;
+    }
+    VFO_WARN("virtio %s queue broken: %s", queue, vio_status_name(vs));
 }
 
 void vfo_request_reset(vfo_adapter *ad)

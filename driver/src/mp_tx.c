@@ -480,9 +480,10 @@ void vfo_tx_reap(vfo_adapter *ad)
         if (tx_usable(ad)) {
             vnet_tx_disable_intr(ad->vn);
             vnet_tx_reap(ad->vn, VFO_TX_REAP_BUDGET);
-            if (vnet_tx_broken(ad->vn))
+            if (vnet_tx_broken(ad->vn)) {
+                vfo_note_ring_error(ad, "transmit");
                 vfo_request_reset(ad);
-            else
+            } else
                 more = !vnet_tx_enable_intr(ad->vn);
         }
         NdisReleaseSpinLock(&ad->tx_lock);

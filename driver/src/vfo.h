@@ -260,6 +260,9 @@ typedef struct vfo_counters {
     LONG64 resent, replay_failures, refusals, announces;
     LONG64 tx_dropped, rx_dropped, bad_oids;
     LONG64 tx_bounced; /* frames copied into a bounce buffer (too many DMA segments) */
+    /* malformed rings, by what lib/virtio found (vfo_note_ring_error) */
+    LONG64 used_id_range, used_id_not_in_flight, used_len, used_idx_jump;
+    LONG64 device_resets; /* recoveries (reset_work) */
 } vfo_counters;
 
 typedef struct vfo_refused {
@@ -526,6 +529,9 @@ void vfo_indicate_status(vfo_adapter *ad, NDIS_STATUS code, PVOID buf, ULONG len
 void vfo_indicate_link(vfo_adapter *ad, fo_link link);
 void vfo_indicate_offload(vfo_adapter *ad, const fo_offload *o);
 void vfo_request_reset(vfo_adapter *ad);
+/* A queue reported malformed completions (VNET_E_BROKEN): says which and
+ * counts it, before vfo_request_reset. */
+void vfo_note_ring_error(vfo_adapter *ad, const char *queue);
 
 /* mp_intr.c */
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad);

@@ -286,6 +286,11 @@ uint16_t emu_vdev_queue_size(const emu_vdev *dev, uint16_t queue)
     return queue < dev->pers.num_queues ? dev->queues[queue].size : 0;
 }
 
+uint64_t emu_vdev_queue_used_addr(const emu_vdev *dev, uint16_t queue)
+{
+    return queue < dev->pers.num_queues ? dev->queues[queue].used_gpa : 0;
+}
+
 const emu_vdev_stats *emu_vdev_get_stats(const emu_vdev *dev)
 {
     return &dev->stats;

@@ -174,6 +174,8 @@ uint64_t emu_vdev_driver_features(const emu_vdev *dev);
 void emu_vdev_offer_features(emu_vdev *dev, uint64_t features);
 bool emu_vdev_queue_enabled(const emu_vdev *dev, uint16_t queue);
 uint16_t emu_vdev_queue_size(const emu_vdev *dev, uint16_t queue);
+/* The used ring's address the driver programmed (0 when none). */
+uint64_t emu_vdev_queue_used_addr(const emu_vdev *dev, uint16_t queue);
 
 /* Device-specific configuration, as the device changes it. set() alone is
  * silent; config_changed() bumps config_generation and, once the driver is

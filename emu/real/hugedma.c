@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define PAGE_PRESENT (1ull << 63)
 
 typedef struct huge_page {
+    bool own_mapping; /* munmap it (else a slice of pages[0]'s mapping) */
     uint8_t *va;
     uint64_t pa;
     uint8_t used[CHUNKS]; /* 0 free; else the run length's first chunk holds 2, the rest 1 */
@@ -34,6 +36,7 @@ struct emu_hugedma {
     huge_page *pages;
     emu_dma_ops ops;
     uint64_t live, failed;
+    size_t mapped_len; /* create_mapped: one mapping of all pages, owned by pages[0] */
 };
 
 static int phys_of(const void *va, uint64_t *pa, char *err, size_t errlen)
@@ -133,6 +136,7 @@ emu_hugedma *emu_hugedma_create(unsigned pages, char *err, size_t errlen)
             return NULL;
         }
         h->pages[h->n].va = va;
+        h->pages[h->n].own_mapping = true;
         if (phys_of(va, &h->pages[h->n].pa, err, errlen)) {
             h->n++;
             emu_hugedma_destroy(h);
@@ -145,12 +149,48 @@ emu_hugedma *emu_hugedma_create(unsigned pages, char *err, size_t errlen)
     return h;
 }
 
+emu_hugedma *emu_hugedma_create_mapped(unsigned pages, uint64_t iova, emu_dma_map_fn map,
+                                       void *map_ctx, char *err, size_t errlen)
+{
+    emu_hugedma *h = calloc(1, sizeof(*h));
+    if (!h || pages == 0 || !(h->pages = calloc(pages, sizeof(*h->pages)))) {
+        snprintf(err, errlen, "out of memory");
+        free(h);
+        return NULL;
+    }
+    pthread_mutex_init(&h->mu, NULL);
+    size_t len = (size_t)pages * HUGE_SIZE;
+    uint8_t *va =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (va == MAP_FAILED) {
+        snprintf(err, errlen, "%zu bytes of DMA memory: %s", len, strerror(errno));
+        emu_hugedma_destroy(h);
+        return NULL;
+    }
+    h->mapped_len = len;
+    for (; h->n < pages; h->n++) {
+        h->pages[h->n].va = va + (size_t)h->n * HUGE_SIZE;
+        h->pages[h->n].pa = iova + (uint64_t)h->n * HUGE_SIZE;
+    }
+    h->pages[0].own_mapping = true;
+    if (map(map_ctx, va, len, iova, err, errlen)) {
+        emu_hugedma_destroy(h);
+        return NULL;
+    }
+    h->ops.alloc = block_alloc;
+    h->ops.free = block_free;
+    h->ops.ctx = h;
+    return h;
+}
+
 void emu_hugedma_destroy(emu_hugedma *h)
 {
     if (!h)
         return;
-    for (unsigned p = 0; p < h->n; p++)
-        munmap(h->pages[p].va, HUGE_SIZE);
+    for (unsigned p = 0; p < h->n; p++) {
+        if (h->pages[p].own_mapping)
+            munmap(h->pages[p].va, p == 0 && h->mapped_len ? h->mapped_len : HUGE_SIZE);
+    }
     pthread_mutex_destroy(&h->mu);
     free(h->pages);
     free(h);

@@ -1,7 +1,8 @@
 /*
- * pcireal.c - a host PCI function through sysfs and uio (pcireal.h).
+ * pcireal.c - a host PCI function (pcireal.h): what both routes share, and
+ * the uio route (sysfs and /dev/uioN). The VFIO route is in pcivfio.c.
  */
-#include "pcireal.h"
+#include "pcireal_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,37 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define SYSFS_PCI        "/sys/bus/pci/devices"
-#define PCI_COMMAND      0x04
-#define PCI_CMD_MEMORY   0x2
-#define PCI_CMD_MASTER   0x4
-#define PCI_CMD_INTX_OFF 0x400
-#define PCI_BAR0         0x10
-#define PCI_BAR_END      0x28
-#define IORESOURCE_MEM   0x200
+#define IORESOURCE_MEM 0x200
 
-typedef struct real_bar {
-    volatile uint8_t *va;
-    uint64_t size;
-    uint32_t flags_lo; /* the register's low bits: type, prefetchable */
-    bool wide;         /* 64-bit: the next register holds the high half */
-} real_bar;
-
-struct emu_pcireal {
-    char bdf[32];
-    char pnp_id[48];
-    int cfg_fd, uio_fd, quit_fd;
-    real_bar bar[EMU_PCI_BARS];
-    const emu_dma_ops *dma;
-    emu_host *host;
-    pthread_t irq_thread;
-    bool thread_running;
-    bool rearm_pending; /* under the device lock */
-    emu_device_ops ops;
-    emu_pcireal_stats st;
-};
-
-static int read_text(const char *path, char *buf, size_t len)
+int pcireal_read_text(const char *path, char *buf, size_t len)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -58,7 +31,7 @@ static int read_text(const char *path, char *buf, size_t len)
     return 0;
 }
 
-static int write_text(const char *path, const char *text)
+int pcireal_write_text(const char *path, const char *text)
 {
     int fd = open(path, O_WRONLY);
     if (fd < 0)
@@ -79,10 +52,10 @@ int emu_pcireal_find(uint16_t vendor, uint16_t device, char *bdf, size_t len)
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", e->d_name);
-        if (read_text(path, v, sizeof(v)))
+        if (pcireal_read_text(path, v, sizeof(v)))
             continue;
         snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", e->d_name);
-        if (read_text(path, dv, sizeof(dv)))
+        if (pcireal_read_text(path, dv, sizeof(dv)))
             continue;
         if (strtoul(v, NULL, 16) == vendor && strtoul(dv, NULL, 16) == device) {
             snprintf(bdf, len, "%s", e->d_name);
@@ -93,6 +66,31 @@ int emu_pcireal_find(uint16_t vendor, uint16_t device, char *bdf, size_t len)
     return found;
 }
 
+int pcireal_bind(const char *bdf, const char *driver, char *err, size_t errlen)
+{
+    char path[256], link[256];
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver", bdf);
+    ssize_t n = readlink(path, link, sizeof(link) - 1);
+    if (n > 0) {
+        link[n] = 0;
+        const char *cur = strrchr(link, '/');
+        if (cur && !strcmp(cur + 1, driver))
+            return 0; /* bound already */
+    }
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
+    if (pcireal_write_text(path, driver)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
+    (void)pcireal_write_text(path, bdf); /* no driver is fine */
+    if (pcireal_write_text("/sys/bus/pci/drivers_probe", bdf)) {
+        snprintf(err, errlen, "binding %s to %s: %s", bdf, driver, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int emu_pcireal_bind_uio(const char *bdf, char *err, size_t errlen)
 {
     char path[256];
@@ -101,20 +99,8 @@ int emu_pcireal_bind_uio(const char *bdf, char *err, size_t errlen)
                  "the uio_pci_generic module is not loaded (modprobe uio_pci_generic)");
         return -1;
     }
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/uio", bdf);
-    if (access(path, F_OK) == 0)
-        return 0; /* bound already */
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver_override", bdf);
-    if (write_text(path, "uio_pci_generic")) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (pcireal_bind(bdf, "uio_pci_generic", err, errlen))
         return -1;
-    }
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/driver/unbind", bdf);
-    (void)write_text(path, bdf); /* no driver is fine */
-    if (write_text("/sys/bus/pci/drivers_probe", bdf)) {
-        snprintf(err, errlen, "binding %s to uio_pci_generic: %s", bdf, strerror(errno));
-        return -1;
-    }
     snprintf(path, sizeof(path), SYSFS_PCI "/%s/uio", bdf);
     if (access(path, F_OK) != 0) {
         snprintf(err, errlen,
@@ -153,7 +139,7 @@ static int map_bars(emu_pcireal *p, char *err, size_t errlen)
 {
     char path[256], text[2048];
     snprintf(path, sizeof(path), SYSFS_PCI "/%s/resource", p->bdf);
-    if (read_text(path, text, sizeof(text))) {
+    if (pcireal_read_text(path, text, sizeof(text))) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
@@ -188,22 +174,21 @@ static int map_bars(emu_pcireal *p, char *err, size_t errlen)
     return 0;
 }
 
-static uint32_t cfg_raw_read(emu_pcireal *p, uint32_t off, unsigned size)
+uint32_t pcireal_cfg_raw_read(emu_pcireal *p, uint32_t off, unsigned size)
 {
     uint32_t v = 0;
-    if (pread(p->cfg_fd, &v, size, off) != (ssize_t)size) {
+    if (pread(p->cfg_fd, &v, size, (off_t)(p->cfg_base + off)) != (ssize_t)size) {
         p->st.cfg_errors++;
         return 0xFFFFFFFFu;
     }
     return v;
 }
 
-static void cfg_raw_write(emu_pcireal *p, uint32_t off, unsigned size, uint32_t v)
+void pcireal_cfg_raw_write(emu_pcireal *p, uint32_t off, unsigned size, uint32_t v)
 {
-    if (pwrite(p->cfg_fd, &v, size, off) != (ssize_t)size)
+    if (pwrite(p->cfg_fd, &v, size, (off_t)(p->cfg_base + off)) != (ssize_t)size)
         p->st.cfg_errors++;
 }
-
 /* The 32-bit BAR register `reg` (0..5) as the driver must see it. */
 static uint32_t virtual_bar(emu_pcireal *p, unsigned reg)
 {
@@ -222,7 +207,9 @@ static uint32_t cfg_read(void *d, uint32_t off, unsigned size)
         uint32_t v = virtual_bar(p, reg) >> shift;
         return size == 4 ? v : v & ((1u << (8 * size)) - 1);
     }
-    return cfg_raw_read(p, off, size);
+    if (pcivfio_msix_cfg(p, off, size))
+        return pcivfio_msix_cfg_read(p, off, size);
+    return pcireal_cfg_raw_read(p, off, size);
 }
 
 static void cfg_write(void *d, uint32_t off, unsigned size, uint32_t value)
@@ -230,14 +217,19 @@ static void cfg_write(void *d, uint32_t off, unsigned size, uint32_t value)
     emu_pcireal *p = d;
     if (off + size > PCI_BAR0 && off < PCI_BAR_END)
         return; /* BARs are the bus's business: they stay where the kernel put them */
+    if (pcivfio_msix_cfg(p, off, size)) {
+        pcivfio_msix_cfg_write(p, off, size, value);
+        return;
+    }
     if (off == PCI_COMMAND && size >= 2) /* decoding and bus mastering stay on */
         value |= PCI_CMD_MEMORY | PCI_CMD_MASTER;
-    cfg_raw_write(p, off, size, value);
+    pcireal_cfg_raw_write(p, off, size, value);
 }
 
 static bool bar_ok(emu_pcireal *p, unsigned bar, uint64_t off, unsigned size)
 {
-    if (bar < EMU_PCI_BARS && p->bar[bar].va && off + size <= p->bar[bar].size && off % size == 0)
+    if (bar < EMU_PCI_BARS && (p->bar[bar].va || p->bar[bar].by_fd) &&
+        off + size <= p->bar[bar].size && off % size == 0)
         return true;
     p->st.bad_access++;
     return false;
@@ -246,8 +238,9 @@ static bool bar_ok(emu_pcireal *p, unsigned bar, uint64_t off, unsigned size)
 static void rearm(emu_pcireal *p)
 {
     p->rearm_pending = false;
-    uint16_t cmd = (uint16_t)cfg_raw_read(p, PCI_COMMAND, 2);
-    cfg_raw_write(p, PCI_COMMAND, 2, (cmd & ~PCI_CMD_INTX_OFF) | PCI_CMD_MEMORY | PCI_CMD_MASTER);
+    uint16_t cmd = (uint16_t)pcireal_cfg_raw_read(p, PCI_COMMAND, 2);
+    pcireal_cfg_raw_write(p, PCI_COMMAND, 2,
+                          (cmd & ~PCI_CMD_INTX_OFF) | PCI_CMD_MEMORY | PCI_CMD_MASTER);
     p->st.rearms++;
 }
 
@@ -256,6 +249,10 @@ static uint64_t mmio_read(void *d, unsigned bar, uint64_t off, unsigned size)
     emu_pcireal *p = d;
     if (!bar_ok(p, bar, off, size))
         return ~0ull;
+    if (pcivfio_msix_mmio(p, bar, off, size))
+        return pcivfio_msix_mmio_read(p, bar, off, size);
+    if (!p->bar[bar].va)
+        return pcivfio_bar_read(p, bar, off, size);
     volatile uint8_t *a = p->bar[bar].va + off;
     uint64_t v;
     switch (size) {
@@ -274,6 +271,11 @@ static uint64_t mmio_read(void *d, unsigned bar, uint64_t off, unsigned size)
     }
     if (p->rearm_pending)
         rearm(p);
+    if (__atomic_load_n(&p->churn.armed, __ATOMIC_ACQUIRE) && bar == p->churn.bar && size == 1 &&
+        off == p->churn.off) {
+        v = (uint8_t)(v + ++p->churn.count);
+        p->st.churned++;
+    }
     return v;
 }
 
@@ -282,6 +284,14 @@ static void mmio_write(void *d, unsigned bar, uint64_t off, unsigned size, uint6
     emu_pcireal *p = d;
     if (!bar_ok(p, bar, off, size))
         return;
+    if (pcivfio_msix_mmio(p, bar, off, size)) {
+        pcivfio_msix_mmio_write(p, bar, off, size, value);
+        return;
+    }
+    if (!p->bar[bar].va) {
+        pcivfio_bar_write(p, bar, off, size, value);
+        return;
+    }
     volatile uint8_t *a = p->bar[bar].va + off;
     switch (size) {
     case 1:
@@ -309,34 +319,47 @@ static void irq_work(void *arg)
     emu_host_msix_signal(p->host, 0);
 }
 
+/* Waits for the uio line or the VFIO vectors' eventfds (fds[0] is quit_fd). */
 static void *irq_main(void *arg)
 {
     emu_pcireal *p = arg;
-    struct pollfd fds[2] = { { p->uio_fd, POLLIN, 0 }, { p->quit_fd, POLLIN, 0 } };
+    struct pollfd fds[1 + MSIX_MAX_VECTORS] = { { p->quit_fd, POLLIN, 0 } };
+    unsigned n = 1;
+    if (p->route == EMU_PCIREAL_UIO)
+        fds[n++] = (struct pollfd){ p->uio_fd, POLLIN, 0 };
+    else
+        for (unsigned i = 0; i < p->msix.vectors; i++)
+            fds[n++] = (struct pollfd){ p->msix.efd[i], POLLIN, 0 };
     for (;;) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
-            break;
-        if (fds[1].revents)
-            break;
-        if (fds[0].revents & POLLIN) {
-            uint32_t count;
-            if (read(p->uio_fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
-                break;
+        if (poll(fds, n, -1) < 0 && errno != EINTR)
+            return NULL;
+        if (fds[0].revents)
+            return NULL;
+        for (unsigned i = 1; i < n; i++) {
+            if (fds[i].revents & ~POLLIN)
+                return NULL; /* the function went away */
+            if (!(fds[i].revents & POLLIN))
+                continue;
+            uint64_t count = 0; /* uio: a 32-bit count; eventfd: 64 bits */
+            size_t len = p->route == EMU_PCIREAL_UIO ? sizeof(uint32_t) : sizeof(uint64_t);
+            if (read(fds[i].fd, &count, len) != (ssize_t)len)
+                return NULL;
             __atomic_add_fetch(&p->st.interrupts, 1, __ATOMIC_RELAXED);
-            emu_host_schedule(p->host, 0, irq_work, p);
-        } else if (fds[0].revents) {
-            break; /* the function went away */
+            if (p->route == EMU_PCIREAL_UIO)
+                emu_host_schedule(p->host, 0, irq_work, p);
+            else
+                emu_host_schedule(p->host, 0, pcivfio_irq_work, &p->msix.vec[i - 1]);
         }
     }
-    return NULL;
 }
 
 static void attach(void *d, emu_host *host)
 {
     emu_pcireal *p = d;
     p->host = host;
-    uint16_t cmd = (uint16_t)cfg_raw_read(p, PCI_COMMAND, 2);
-    cfg_raw_write(p, PCI_COMMAND, 2, (cmd & ~PCI_CMD_INTX_OFF) | PCI_CMD_MEMORY | PCI_CMD_MASTER);
+    uint16_t cmd = (uint16_t)pcireal_cfg_raw_read(p, PCI_COMMAND, 2);
+    pcireal_cfg_raw_write(p, PCI_COMMAND, 2,
+                          (cmd & ~PCI_CMD_INTX_OFF) | PCI_CMD_MEMORY | PCI_CMD_MASTER);
     uint64_t one = 1;
     if (read(p->quit_fd, &one, sizeof(one)) < 0) {
         /* nothing pending: fine */
@@ -354,13 +377,29 @@ static void detach(void *d)
         pthread_join(p->irq_thread, NULL);
         p->thread_running = false;
     }
+    if (p->route == EMU_PCIREAL_VFIO)
+        pcivfio_irqs_off(p);
     /* The miniport reset the device in its halt; stop bus mastering too. */
-    uint16_t cmd = (uint16_t)cfg_raw_read(p, PCI_COMMAND, 2);
-    cfg_raw_write(p, PCI_COMMAND, 2, cmd & ~PCI_CMD_MASTER);
+    uint16_t cmd = (uint16_t)pcireal_cfg_raw_read(p, PCI_COMMAND, 2);
+    pcireal_cfg_raw_write(p, PCI_COMMAND, 2, cmd & ~PCI_CMD_MASTER);
     p->host = NULL;
 }
 
-emu_pcireal *emu_pcireal_open(const char *bdf, const emu_dma_ops *dma, char *err, size_t errlen)
+static int open_route(emu_pcireal *p, char *err, size_t errlen)
+{
+    if (p->route == EMU_PCIREAL_VFIO)
+        return pcivfio_open(p, err, errlen);
+    char path[256];
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/config", p->bdf);
+    p->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (p->cfg_fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return open_uio(p, err, errlen) || map_bars(p, err, errlen) ? -1 : 0;
+}
+
+emu_pcireal *emu_pcireal_open(const char *bdf, emu_pcireal_route route, char *err, size_t errlen)
 {
     emu_pcireal *p = calloc(1, sizeof(*p));
     if (!p) {
@@ -368,24 +407,23 @@ emu_pcireal *emu_pcireal_open(const char *bdf, const emu_dma_ops *dma, char *err
         return NULL;
     }
     snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
-    p->cfg_fd = p->uio_fd = -1;
+    p->route = route;
+    p->cfg_fd = p->uio_fd = p->container_fd = p->group_fd = p->device_fd = -1;
+    for (unsigned i = 0; i < MSIX_MAX_VECTORS; i++)
+        p->msix.efd[i] = -1;
     p->quit_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    p->dma = dma;
     char path[256], v[32], dv[32];
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/config", bdf);
-    p->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
-    if (p->cfg_fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", bdf);
+    int e1 = pcireal_read_text(path, v, sizeof(v));
+    snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", bdf);
+    if (e1 || pcireal_read_text(path, dv, sizeof(dv))) {
+        snprintf(err, errlen, "%s: no such PCI function", bdf);
         emu_pcireal_close(p);
         return NULL;
     }
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/vendor", bdf);
-    int e1 = read_text(path, v, sizeof(v));
-    snprintf(path, sizeof(path), SYSFS_PCI "/%s/device", bdf);
-    if (e1 || read_text(path, dv, sizeof(dv)) || p->quit_fd < 0 || open_uio(p, err, errlen) ||
-        map_bars(p, err, errlen)) {
-        if (e1)
-            snprintf(err, errlen, "%s: no such PCI function", bdf);
+    if (p->quit_fd < 0 || open_route(p, err, errlen)) {
+        if (p->quit_fd < 0)
+            snprintf(err, errlen, "eventfd: %s", strerror(errno));
         emu_pcireal_close(p);
         return NULL;
     }
@@ -400,6 +438,11 @@ emu_pcireal *emu_pcireal_open(const char *bdf, const emu_dma_ops *dma, char *err
     return p;
 }
 
+void emu_pcireal_set_dma(emu_pcireal *p, const emu_dma_ops *dma)
+{
+    p->dma = dma;
+}
+
 void emu_pcireal_close(emu_pcireal *p)
 {
     if (!p)
@@ -412,6 +455,7 @@ void emu_pcireal_close(emu_pcireal *p)
         close(p->cfg_fd);
     if (p->uio_fd >= 0)
         close(p->uio_fd);
+    pcivfio_close(p);
     if (p->quit_fd >= 0)
         close(p->quit_fd);
     free(p);
@@ -424,7 +468,8 @@ void emu_pcireal_device_desc(emu_pcireal *p, const char *instance, emu_device_de
     desc->pnp_id = p->pnp_id;
     for (unsigned i = 0; i < EMU_PCI_BARS; i++)
         desc->bar_size[i] = p->bar[i].size;
-    desc->msix_vectors = 0; /* uio: the INTx line */
+    /* uio: the INTx line; VFIO: one message per MSI-X table entry */
+    desc->msix_vectors = p->route == EMU_PCIREAL_VFIO ? p->msix.vectors : 0;
     desc->ops = &p->ops;
     desc->dev = p;
     desc->dma = p->dma;
@@ -436,9 +481,17 @@ void emu_pcireal_get_stats(emu_pcireal *p, emu_pcireal_stats *out)
     out->interrupts = __atomic_load_n(&p->st.interrupts, __ATOMIC_RELAXED);
 }
 
+void emu_pcireal_churn(emu_pcireal *p, unsigned bar, uint64_t off, bool armed)
+{
+    __atomic_store_n(&p->churn.armed, 0, __ATOMIC_RELEASE);
+    p->churn.bar = bar;
+    p->churn.off = off;
+    __atomic_store_n(&p->churn.armed, armed ? 1 : 0, __ATOMIC_RELEASE);
+}
+
 uint32_t emu_pcireal_cfg_read_raw(emu_pcireal *p, uint32_t off, unsigned size)
 {
-    return cfg_raw_read(p, off, size);
+    return pcireal_cfg_raw_read(p, off, size);
 }
 
 volatile void *emu_pcireal_bar(emu_pcireal *p, unsigned bar, uint64_t *size)

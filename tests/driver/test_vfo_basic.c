@@ -132,6 +132,30 @@ static void run_seed(uint64_t seed, bool transitional)
     vw_destroy(&w);
 }
 
+/* The device refuses the features vfo accepts (QEMU's iommu_platform=on
+ * did, before vfo took ACCESS_PLATFORM): initialize fails and cleans up
+ * what it got, the verifier stays clean (the teardown waited on an event
+ * it had not initialized yet: HandleAfterClose in NdisWaitEvent; found on
+ * real devices), and a second device starts normally. */
+static void refused_features_fail_initialize_cleanly(void **state)
+{
+    vfo_world w;
+    vnet_pci_opts o = { .standby = true, .loopback = true };
+    (void)state;
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    vw_mac(0, o.mac);
+    w.vn[0] = vnet_pci_create(&o);
+    assert_non_null(w.vn[0]);
+    emu_vdev_inject_fault(emu_vnet_vdev(w.vn[0]->dev), EMU_VDEV_FAULT_REFUSE_FEATURES, 0, 0,
+                          EMU_VDEV_FOREVER);
+    assert_int_not_equal(vw_add_virtio(&w, 0, &o, NULL), EMU_OK);
+    assert_int_equal(emu_violation_count(w.rt), 0);
+    assert_int_equal(vw_add_virtio(&w, 1, NULL, NULL), EMU_OK);
+    assert_non_null(vw_ctl(&w));
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 /* After MiniportShutdownEx the virtio device must not touch guest memory:
  * a frame from the host then finds no receive queue (the device was reset)
  * instead of being written into a buffer Windows may already reuse. */
@@ -315,6 +339,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(filter_burst_ends_with_the_last),
         cmocka_unit_test(vf_leaves_during_its_announcements),
         cmocka_unit_test(shutdown_stops_dma),
+        cmocka_unit_test(refused_features_fail_initialize_cleanly),
         cmocka_unit_test(driver_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * test_vfo_ctl.c - vfo.sys's control device (driver/include/vfo_ctl.h) as a
  * client sees it: every buffer rule refused with its status and counted, the
  * change notification (immediate, pended, cancelled at close, bounded), the
- * announcement the host asks for after a migration, and an IRP-cancel storm.
+ * announcement the host asks for after a migration, the device's malformed
+ * input counted per kind, and an IRP-cancel storm.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,78 @@ static void buffer_rules(void **state)
     assert_int_equal(ioctl_status(vw_ctl(w), VFO_CTL_CODE(0x8FFu), NULL, 0, 0, &ret),
                      ST_INVALID_DEVICE_REQUEST);
     assert_int_equal(bad_requests(), bad + 7);
+    assert_int_equal(vw_finish(w), EMU_OK);
+    vw_destroy(w);
+}
+
+static struct vfo_ctl_device_errors device_errors(vfo_world *w)
+{
+    struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
+    static struct vfo_ctl_devices d;
+    size_t ret = 0;
+    int32_t nt = -1;
+    assert_int_equal(emu_ctl_ioctl(vw_ctl(w), IOCTL_VFO_QUERY_DEVICES, &rq, sizeof(rq), &d,
+                                   sizeof(d), &ret, &nt),
+                     EMU_OK);
+    assert_int_equal(nt, 0);
+    assert_int_equal(vfo_ctl_check_devices_reply(&d, (uint32_t)ret), VFO_CTL_CHECK_OK);
+    assert_int_equal(d.adapter_count, 1);
+    return d.adapters[0].errors;
+}
+
+/* Malformed input from the virtio device is counted per kind on the control
+ * device (IOCTL_VFO_QUERY_DEVICES), with the recovery it cost: a used entry
+ * naming a descriptor out of range, a used index that jumps, configuration
+ * that cannot be read (its generation never settles). */
+static void device_errors_counted(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    miniprot_stats st;
+    size_t ret = 0;
+    assert_int_equal(vw_start(w, 5), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+    emu_vdev *vdev = emu_vnet_vdev(w->vn[0]->dev);
+    struct vfo_ctl_device_errors e = device_errors(w);
+    assert_int_equal(e.used_id_range + e.used_idx_jump + e.config_read_failures + e.device_resets,
+                     0);
+    struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
+    assert_int_equal(ioctl_status(vw_ctl(w), IOCTL_VFO_QUERY_DEVICES, &rq, sizeof(rq),
+                                  sizeof(struct vfo_ctl_devices) - 8, &ret),
+                     ST_INVALID_BUFFER_SIZE);
+
+    /* Frames loop back into the receive ring, whose next used entry names
+     * descriptor 9999. */
+    emu_vdev_inject_fault(vdev, EMU_VDEV_FAULT_USED_ID, EMU_VNET_QUEUE_RX, 9999, 1);
+    assert_int_equal(vw_pt_send(w, 2, 100, true), EMU_OK);
+    e = device_errors(w);
+    assert_int_equal(e.used_id_range, 1);
+    assert_int_equal(e.device_resets, 1);
+
+    emu_vdev_inject_fault(vdev, EMU_VDEV_FAULT_USED_IDX_JUMP, EMU_VNET_QUEUE_RX, 500, 1);
+    assert_int_equal(vw_pt_send(w, 2, 100, true), EMU_OK);
+    e = device_errors(w);
+    assert_int_equal(e.used_idx_jump, 1);
+    assert_int_equal(e.device_resets, 2);
+
+    /* A configuration change whose reads never see a stable generation. */
+    uint64_t failures = e.config_read_failures;
+    emu_vdev_inject_fault(vdev, EMU_VDEV_FAULT_CONFIG_CHURN, 0, 0, EMU_VDEV_FOREVER);
+    emu_vnet_set_link(w->vn[0]->dev, false);
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    emu_vdev_inject_fault(vdev, EMU_VDEV_FAULT_CONFIG_CHURN, 0, 0, 0);
+    e = device_errors(w);
+    assert_true(e.config_read_failures > failures);
+    assert_int_equal(e.device_resets, 2);
+
+    /* Still working: frames go out and come back. */
+    emu_vnet_set_link(w->vn[0]->dev, true);
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_int_equal(vw_pt_stats(w, &st), EMU_OK);
+    uint64_t ok = st.send_ok;
+    assert_int_equal(vw_pt_send(w, 3, 100, true), EMU_OK);
+    assert_int_equal(vw_pt_stats(w, &st), EMU_OK);
+    assert_int_equal(st.send_ok, ok + 3);
     assert_int_equal(vw_finish(w), EMU_OK);
     vw_destroy(w);
 }
@@ -345,6 +418,7 @@ int main(void)
         cmocka_unit_test_teardown(buffer_rules, teardown),
         cmocka_unit_test_teardown(wait_change, teardown),
         cmocka_unit_test_teardown(announce_after_migration, teardown),
+        cmocka_unit_test_teardown(device_errors_counted, teardown),
         cmocka_unit_test_teardown(cancel_storm, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,6 +102,27 @@ static void queue_setup_programs_the_device(void **state)
     rig_down(&r);
 }
 
+/* The device's used-ring writes never straddle a 4 KiB page, at any queue
+ * size: the elements are 8-aligned (QEMU 7.2 behind its intel-iommu lost
+ * the second half of a write across a page). */
+static void used_elements_never_straddle_a_page(void **state)
+{
+    (void)state;
+    for (uint32_t size = 2; size <= 1024; size *= 2) {
+        vh_params p = { .queue_size = (uint16_t)size };
+        rig r = rig_up(&p, F(VIO_F_EVENT_IDX), 0, 0);
+        uint64_t used = emu_vdev_queue_used_addr(r.h->dev, 0);
+        assert_int_equal(used % 4, 0);       /* the spec's alignment */
+        assert_int_equal((used + 4) % 8, 0); /* elements 8-aligned */
+        for (uint32_t i = 0; i < size; i++) {
+            uint64_t elem = used + 4 + 8ull * i;
+            assert_int_equal(elem / 4096, (elem + 7) / 4096);
+        }
+        assert_int_equal((used + 4 + 8ull * size) % 2, 0); /* avail_event */
+        rig_down(&r);
+    }
+}
+
 static void direct_buffer_round_trip_moves_data(void **state)
 {
     vh_params p = { .process_on_notify = true };
@@ -578,6 +599,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(queue_setup_programs_the_device),
+        cmocka_unit_test(used_elements_never_straddle_a_page),
         cmocka_unit_test(direct_buffer_round_trip_moves_data),
         cmocka_unit_test(indirect_buffer_takes_one_ring_slot),
         cmocka_unit_test(add_mode_picks_the_layout),

@@ -173,6 +173,12 @@ static void pure_resolution(void **state)
     p.features_off = F(VIO_F_VERSION_1); /* cannot be turned off */
     assert_true(vnet_features_for(offered, &p) & F(VNET_F_STANDBY));
     assert_true(vnet_features_for(offered, &p) & F(VIO_F_VERSION_1));
+    /* Platform DMA addresses: a device behind an IOMMU gets its bit back,
+     * whatever features_off says (QEMU refuses FEATURES_OK without it). */
+    assert_false(vnet_features_for(offered, &p) & F(VIO_F_ACCESS_PLATFORM));
+    p.features_off |= F(VIO_F_ACCESS_PLATFORM);
+    assert_true(vnet_features_for(offered | F(VIO_F_ACCESS_PLATFORM), &p) &
+                F(VIO_F_ACCESS_PLATFORM));
 }
 
 static void bad_mtu_rules_out_the_mtu_feature(void **state)

@@ -2,8 +2,10 @@
 # /init of the lab guest (tools/lab/mkinitramfs.sh). Kernel command line:
 #   vfo.mode=test   the real-device test (tools/lab/realdev-test.py drives
 #                   QEMU from the host): pairs, traffic on the VF, set_link
-#                   off (virtio), on (VF again), a used index that jumps
-#                   (SIGUSR1 to vfo-real), device_del (surprise removal);
+#                   off (virtio), on (VF again), malformed input from the
+#                   virtio function (a used index that jumps, a used id out
+#                   of range, configuration that cannot be read: SIGUSR1 to
+#                   vfo-real), device_del (surprise removal);
 #                   prints "@@" lines the host reads; powers off
 #   vfo.mode=shell  vfo-real in the background, then a shell on the console
 #   vfo.port=N      the host's TCP sink port (QEMU user networking: 10.0.2.2)
@@ -42,6 +44,17 @@ get() { sed -n "s/^$1=//p" "$status" 2>/dev/null; }
 wait_for() {
     i=0
     while [ "$(get "$1")" != "$2" ]; do
+        i=$((i + 1))
+        [ $i -gt $(($3 * 10)) ] && return 1
+        kill -0 $vfo_pid 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 0
+}
+# wait_at_least KEY N SECONDS: until vfo's counter KEY reaches N
+wait_at_least() {
+    i=0
+    while [ "$(get "$1")" -lt "$2" ] 2>/dev/null || [ -z "$(get "$1")" ]; do
         i=$((i + 1))
         [ $i -gt $(($3 * 10)) ] && return 1
         kill -0 $vfo_pid 2>/dev/null || return 1
@@ -101,16 +114,39 @@ iperf_rc=$?
 iperf_pid=
 cat /run/iperf.log
 echo "@@IPERF $iperf_rc"
-# Malformed input from the real device: the virtio RX queue's used index
-# jumps (vfo-real writes it on SIGUSR1); vfo must notice, say so and recover.
-sleep 1 # quiet: QEMU must not publish the next index first
+# Malformed input from the real device (vfo-real makes it on SIGUSR1, as
+# /run/vfo-real.fault names): vfo must notice, say so, count it on its
+# control device and recover. The ring faults need the guest quiet: QEMU
+# must not publish the next used index first.
+fault() { echo "$1" > /run/vfo-real.fault; kill -USR1 $vfo_pid; }
+sleep 1
 echo "@@PHASE fault"
-kill -USR1 $vfo_pid
-sleep 3
+fault used-jump # the receive ring's used index jumps
+wait_at_least device_resets 1 20 || finish "FAIL vfo did not reset the device after the used index jumped"
+sleep 2.5 # vfo-real shows the driver's messages 2 s after a fault
 wait_for tx_on_primary 1 20 || finish "FAIL transmit did not return to the VF after the fault"
 ping -c 3 -W 2 10.0.2.2 > /run/ping4.log 2>&1 && echo "@@PING fault ok" || echo "@@PING fault FAIL"
 sleep 0.5
 counters fault
+sleep 1
+echo "@@PHASE fault-id"
+fault used-id # a used entry names descriptor 9999
+wait_at_least device_resets 2 20 || finish "FAIL vfo did not reset the device after a used id out of range"
+sleep 2.5
+ping -c 3 -W 2 10.0.2.2 > /run/ping5.log 2>&1 && echo "@@PING fault-id ok" || echo "@@PING fault-id FAIL"
+sleep 0.5
+counters fault-id
+echo "@@PHASE fault-config"
+fault config-churn # config_generation never settles: the next change cannot be read
+sleep 0.5
+echo "@@QMP set_link net0 off"
+wait_at_least err_config_read 1 20 || finish "FAIL vfo read the configuration through a churning generation"
+fault config-ok
+echo "@@QMP set_link net0 on"
+sleep 1
+ping -c 3 -W 2 10.0.2.2 > /run/ping6.log 2>&1 && echo "@@PING fault-config ok" || echo "@@PING fault-config FAIL"
+sleep 0.5
+counters fault-config
 # QEMU unplugs the primary (device_del): the guest kernel ejects it without
 # asking user space, the interface vanishes: a surprise removal for vfo.
 echo "@@QMP device_del"

@@ -61,7 +61,8 @@ add_module() {
     cp "$path" "$root/lib/modules/$name.ko"
     echo "$name.ko" >> "$root/lib/modules/load.list"
 }
-for m in uio uio_pci_generic e1000e tun; do
+# vfio_iommu_type1 is loaded on demand by vfio (no depends= names it).
+for m in uio uio_pci_generic vfio_pci vfio_iommu_type1 e1000e tun; do
     add_module "$m"
 done
 

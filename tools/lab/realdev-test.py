@@ -8,8 +8,10 @@ one iperf3 TCP stream to the host's iperf3 server (QEMU user networking:
 10.0.2.2 is the host's loopback) while this script, asked by "@@QMP" lines on
 the serial console, turns the e1000e's link off (traffic must move to virtio)
 and on again (back to the VF); then the virtio receive ring's used index is
-made to jump (vfo must notice and reset the device) and QEMU unplugs the
-e1000e (a surprise removal). vfo's control-device counters, printed by the
+made to jump, then a used entry names a descriptor out of range (vfo must
+notice, count and reset the device each time), then config_generation never
+settles while QMP turns virtio's link off (the configuration cannot be read:
+counted), and QEMU unplugs the e1000e (a surprise removal). vfo's control-device counters, printed by the
 guest at each phase boundary, prove which path carried what.
 
 Exit status: 0 pass, 1 fail, 77 skipped (not root, or the prerequisites are
@@ -49,13 +51,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def qemu_args(lab):
+def qemu_args(lab, route):
     args = []
     with open(os.path.join(HERE, "qemu.args")) as f:
         for line in f:
-            if line.startswith("#QEMU "):
-                args += line[6:].split()
+            for prefix in ("#QEMU ", f"#QEMU-{route} "):
+                if line.startswith(prefix):
+                    args += line[len(prefix):].split()
     return [a.replace("@LAB@", lab) for a in args]
+
+
+# The guest kernel's part of each DMA route (qemu.args has QEMU's part):
+# uio needs hugepages for physical DMA addresses; VFIO needs the IOMMU on
+# (iommu=pt: the guest kernel's own e1000e DMA skips translation).
+ROUTE_CMDLINE = {"uio": "hugepages=16", "vfio": "intel_iommu=on iommu=pt"}
 
 
 class Qmp:
@@ -94,11 +103,13 @@ def delta(c, a, b, key):
     return int(c[b][key]) - int(c[a][key])
 
 
-def check(result, counters, lines):
+def check(result, counters, lines, route):
     failures = []
     def need(cond, what):
         if not cond:
             failures.append(what)
+    need(any("VIRTIO" in l and f"(route {route}:" in l for l in lines),
+         f"vfo-real did not take the {route} route")
     need(result.get("result") == "DONE", f"guest result: {result.get('result')}")
     need(result.get("vfo_exit") == "0", f"vfo-real exit status {result.get('vfo_exit')} "
          "(non-zero: a verifier violation or a failed teardown)")
@@ -127,14 +138,31 @@ def check(result, counters, lines):
          "VF-again phase: too few frames sent on the VF")
     need(counters["vf-again"]["tx_on_primary"] == "1", "VF-again phase: transmit not on the VF")
     need(counters["vf-again"]["verifier_violations"] == "0", "verifier violations counted")
-    # Malformed input: the RX used index jumped; vfo noticed and reset the device.
-    need(any("FAULT" in l and "used index" in l for l in lines), "no fault was injected")
+    # Malformed input from the device: each kind noticed (vfo's message),
+    # counted on its control device, recovered from (a reset for the rings).
+    for phase, before, injected, counter, message in (
+            ("fault", "vf-again", "used index", "err_used_idx_jump",
+             "receive queue broken: VIO_E_USED_IDX_JUMP"),
+            ("fault-id", "fault", "names descriptor", "err_used_id_range",
+             "receive queue broken: VIO_E_USED_ID_RANGE"),
+            ("fault-config", "fault-id", "config_generation changes", "err_config_read",
+             "configuration refresh: VNET_E_CFG_READ")):
+        need(any("FAULT" in l and injected in l for l in lines), f"{phase}: no fault was injected")
+        need(any("DRIVER" in l and message in l for l in lines),
+             f"{phase}: vfo did not say \"{message}\"")
+        need(f"@@PING {phase} ok" in lines, f"{phase}: ping after the fault failed")
+        if phase in counters and before in counters:
+            need(delta(counters, before, phase, counter) >= 1, f"{phase}: {counter} not counted")
+            if phase != "fault-config":
+                need(delta(counters, before, phase, "device_resets") >= 1,
+                     f"{phase}: no device reset counted")
+        else:
+            failures.append(f"{phase}: counters missing")
     need(any("DRIVER" in l and "recovering the virtio device (reset)" in l for l in lines),
-         "vfo did not recover the device after the used index jumped")
-    need("@@PING fault ok" in lines, "ping after the fault failed")
-    if "fault" in counters and "unplugged" in counters:
-        need(delta(counters, "fault", "unplugged", "rx_standby") >= 1,
-             "virtio received nothing after its reset")
+         "vfo did not recover the device after the ring faults")
+    if "fault-config" in counters and "unplugged" in counters:
+        need(delta(counters, "fault-config", "unplugged", "rx_standby") >= 1,
+             "virtio received nothing after its resets")
     # QEMU unplugged the primary: a surprise removal, traffic on virtio.
     if "unplugged" not in counters:
         failures.append("no counters after the primary's unplug")
@@ -154,6 +182,8 @@ def main():
     ap.add_argument("--secs", type=int, default=4, help="seconds per traffic phase")
     ap.add_argument("--timeout", type=int, default=240)
     ap.add_argument("--range", default="ndis5", choices=["ndis5", "ndisvf"])
+    ap.add_argument("--route", default="uio", choices=["uio", "vfio"],
+                    help="the DMA route the guest offers (vfo-real picks it by itself)")
     a = ap.parse_args()
     t_start = time.monotonic()
 
@@ -175,9 +205,10 @@ def main():
     port = free_port()
     server = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cmdline = (f"console=ttyS0 quiet ipv6.disable=1 hugepages=16 panic=-1 vfo.mode=test "
+    cmdline = (f"console=ttyS0 quiet ipv6.disable=1 {ROUTE_CMDLINE[a.route]} panic=-1 "
+               f"vfo.mode=test "
                f"vfo.port={port} vfo.secs={a.secs} vfo.range={a.range}")
-    qemu = subprocess.Popen(["qemu-system-x86_64"] + qemu_args(lab) + ["-append", cmdline],
+    qemu = subprocess.Popen(["qemu-system-x86_64"] + qemu_args(lab, a.route) + ["-append", cmdline],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace")
     timer = threading.Timer(a.timeout, qemu.kill)
@@ -191,9 +222,12 @@ def main():
             print(line, flush=True)
             lines.append(line)
             if line.startswith("@@QMP set_link "):
-                up = line.split()[2] == "on"
-                reply = qmp.command("set_link", {"name": "hostdev0", "up": up})
-                print(f"realdev: QMP set_link hostdev0 {'on' if up else 'off'}: {reply}",
+                # "@@QMP set_link [DEVICE] on|off" (default: the primary)
+                words = line.split()
+                dev = words[2] if len(words) > 3 else "hostdev0"
+                up = words[-1] == "on"
+                reply = qmp.command("set_link", {"name": dev, "up": up})
+                print(f"realdev: QMP set_link {dev} {'on' if up else 'off'}: {reply}",
                       flush=True)
                 info = qmp.command("human-monitor-command", {"command-line": "info network"})
                 print(info.get("return", info), flush=True)
@@ -216,11 +250,18 @@ def main():
         qemu.wait()
         server.kill()
         server.wait()
-    failures = check(result, counters, lines)
+    failures = check(result, counters, lines, a.route)
     wall = time.monotonic() - t_start
+    # VFIO: every DMA of the device must go where vfo mapped it; the guest
+    # kernel reports what the IOMMU refused (DMAR faults).
+    dmar = sum(1 for l in lines if "DMAR: [DMA" in l)
+    if a.route == "vfio":
+        print(f"realdev: IOMMU faults reported by the guest (DMAR): {dmar}")
+        if dmar:
+            failures.append(f"the IOMMU refused {dmar} DMA access(es) of the virtio function")
     for f in failures:
         print(f"realdev: FAIL: {f}")
-    print(f"realdev: {'PASS' if not failures else 'FAIL'} in {wall:.1f} s wall "
+    print(f"realdev: {a.route} route: {'PASS' if not failures else 'FAIL'} in {wall:.1f} s wall "
           f"(guest booted to vfo-real READY in {result.get('t_ready', 0):.1f} s)")
     return 0 if not failures else 1
 

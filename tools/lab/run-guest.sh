@@ -2,7 +2,9 @@
 # The lab guest's QEMU command line (TCG: no KVM needed), for running it by
 # hand; tools/lab/realdev-test.py builds the same one.
 #
-# Usage: run-guest.sh LAB_DIR [kernel command line additions...]
+# Usage: [VFO_ROUTE=uio|vfio] run-guest.sh LAB_DIR [kernel command line additions...]
+#   VFO_ROUTE: the DMA route the guest offers vfo-real (default uio; vfio
+#   adds QEMU's intel-iommu and boots the guest with intel_iommu=on)
 #   LAB_DIR holds vmlinuz and initramfs.cpio.gz (tools/lab/mkinitramfs.sh).
 #   The QMP socket is LAB_DIR/qmp.sock; e.g. the VF's link:
 #     echo '{"execute":"qmp_capabilities"}{"execute":"set_link",
@@ -17,5 +19,12 @@
 set -eu
 lab=$1
 shift
-exec qemu-system-x86_64 $(sed -n 's/^#QEMU //p' "$(dirname "$0")/qemu.args" | tr '\n' ' ' |
-    sed "s|@LAB@|$lab|g") -append "console=ttyS0 loglevel=4 ipv6.disable=1 hugepages=16 panic=-1 vfo.mode=shell $*"
+route=${VFO_ROUTE:-uio}
+case $route in
+uio) dma="hugepages=16" ;;
+vfio) dma="intel_iommu=on iommu=pt" ;;
+*) echo "run-guest: VFO_ROUTE is uio or vfio" >&2; exit 2 ;;
+esac
+exec qemu-system-x86_64 $(sed -n "s/^#QEMU //p; s/^#QEMU-$route //p" "$(dirname "$0")/qemu.args" |
+    tr '\n' ' ' | sed "s|@LAB@|$lab|g") \
+    -append "console=ttyS0 loglevel=4 ipv6.disable=1 $dma panic=-1 vfo.mode=shell $*"

@@ -3,8 +3,9 @@
  * guest (docs/realdev.md).
  *
  * ndisemu runs with the real-time scheduler and its verifier. vfo.so drives
- * the guest's virtio-net PCI function itself (uio_pci_generic, hugepage DMA,
- * INTx: emu/real/pcireal); once vfo acknowledges VIRTIO_NET_F_STANDBY, QEMU
+ * the guest's virtio-net PCI function itself (emu/real/pcireal: uio_pci_generic
+ * with hugepage DMA and INTx, or vfio-pci behind an IOMMU with IOVAs and
+ * MSI-X, whichever the guest offers); once vfo acknowledges VIRTIO_NET_F_STANDBY, QEMU
  * hot-plugs the failover primary (an e1000e), whose Linux interface becomes
  * the wire of the VF that vfo pairs with (vf.c); tapprot binds to vfo's
  * miniport and hands its frames to the guest kernel's TCP/IP through TAP
@@ -25,7 +26,8 @@
 
 #define VIRTIO_VENDOR     0x1af4
 #define VIRTIO_NET_MODERN 0x1041
-#define POLL_NS           100000000ull /* 100 ms */
+#define POLL_NS           100000000ull  /* 100 ms */
+#define DMA_IOVA_BASE     0x40000000ull /* VFIO: clear of the MSI window at 0xfee00000 */
 
 static volatile sig_atomic_t g_stop, g_fault;
 
@@ -55,7 +57,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: vfo-real [--lib-dir DIR] [--vf-range ndis5|ndisvf] [--bdf DOMAIN:BUS:DEV.FN]\n"
-            "                [--vf-if IFNAME] [--status FILE] [--hugepages N] [--seconds S]\n");
+            "                [--route auto|uio|vfio] [--vf-if IFNAME] [--status FILE]\n"
+            "                [--hugepages N] [--seconds S]\n");
 }
 
 static int parse(int argc, char **argv, real_opts *o)
@@ -64,6 +67,7 @@ static int parse(int argc, char **argv, real_opts *o)
     o->vf_range = "ndis5";
     o->status_path = "/run/vfo-real.status";
     o->hugepages = 8;
+    o->route = "auto";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -74,6 +78,9 @@ static int parse(int argc, char **argv, real_opts *o)
             o->lib_dir = v;
         else if (!strcmp(a, "--vf-range") && (!strcmp(v, "ndis5") || !strcmp(v, "ndisvf")))
             o->vf_range = v;
+        else if (!strcmp(a, "--route") &&
+                 (!strcmp(v, "auto") || !strcmp(v, "uio") || !strcmp(v, "vfio")))
+            o->route = v;
         else if (!strcmp(a, "--bdf"))
             o->bdf = v;
         else if (!strcmp(a, "--vf-if"))
@@ -105,34 +112,76 @@ static int load(real *r, const char *so, const char *desc)
     return err;
 }
 
-/* The virtio-net function on uio, its DMA memory, and vfo on it. */
+/* The DMA route the guest offers for the function: VFIO when it sits
+ * behind an IOMMU (uio's physical addresses would not reach memory there),
+ * uio otherwise; --route forces one. */
+static emu_pcireal_route choose_route(real *r, const char *bdf)
+{
+    if (!strcmp(r->o.route, "vfio"))
+        return EMU_PCIREAL_VFIO;
+    if (!strcmp(r->o.route, "uio"))
+        return EMU_PCIREAL_UIO;
+    return emu_pcireal_behind_iommu(bdf) ? EMU_PCIREAL_VFIO : EMU_PCIREAL_UIO;
+}
+
+/* Binds the function to the route's driver, opens it and makes its DMA memory. */
+static int open_virtio(real *r, const char *bdf, emu_pcireal_route route)
+{
+    char err[256];
+    bool vfio = route == EMU_PCIREAL_VFIO;
+    if (vfio ? emu_pcireal_bind_vfio(bdf, err, sizeof(err))
+             : emu_pcireal_bind_uio(bdf, err, sizeof(err))) {
+        fprintf(stderr, "vfo-real: %s route: %s\n", vfio ? "VFIO" : "uio", err);
+        return -1;
+    }
+    if (!vfio) {
+        r->dma = emu_hugedma_create(r->o.hugepages, err, sizeof(err));
+        if (!r->dma) {
+            fprintf(stderr, "vfo-real: uio route: DMA memory: %s\n", err);
+            return -1;
+        }
+    }
+    r->pci = emu_pcireal_open(bdf, route, err, sizeof(err));
+    if (!r->pci) {
+        fprintf(stderr, "vfo-real: %s route: %s\n", vfio ? "VFIO" : "uio", err);
+        return -1;
+    }
+    if (vfio) {
+        r->dma = emu_hugedma_create_mapped(r->o.hugepages, DMA_IOVA_BASE, emu_pcireal_map_dma,
+                                           r->pci, err, sizeof(err));
+        if (!r->dma) {
+            fprintf(stderr, "vfo-real: VFIO route: DMA memory: %s\n", err);
+            return -1;
+        }
+    }
+    emu_pcireal_set_dma(r->pci, emu_hugedma_ops(r->dma));
+    return 0;
+}
+
+/* The virtio-net function, its DMA memory, and vfo on it. */
 static int plug_virtio(real *r)
 {
-    char bdf[64], err[256];
+    char bdf[64];
     if (r->o.bdf)
         snprintf(bdf, sizeof(bdf), "%s", r->o.bdf);
     else if (emu_pcireal_find(VIRTIO_VENDOR, VIRTIO_NET_MODERN, bdf, sizeof(bdf))) {
         fprintf(stderr, "vfo-real: no virtio-net PCI function (1af4:1041) in /sys/bus/pci\n");
         return -1;
     }
-    if (emu_pcireal_bind_uio(bdf, err, sizeof(err))) {
-        fprintf(stderr, "vfo-real: %s\n", err);
+    emu_pcireal_route route = choose_route(r, bdf);
+    if (open_virtio(r, bdf, route))
         return -1;
-    }
-    r->dma = emu_hugedma_create(r->o.hugepages, err, sizeof(err));
-    if (!r->dma) {
-        fprintf(stderr, "vfo-real: DMA memory: %s\n", err);
-        return -1;
-    }
-    r->pci = emu_pcireal_open(bdf, emu_hugedma_ops(r->dma), err, sizeof(err));
-    if (!r->pci) {
-        fprintf(stderr, "vfo-real: %s\n", err);
-        return -1;
-    }
     emu_device_desc desc;
     emu_pcireal_device_desc(r->pci, "virtio0", &desc);
-    real_event(r, "VIRTIO", "%s on uio_pci_generic, %u hugepage(s) of DMA memory: adding", bdf,
-               r->o.hugepages);
+    if (route == EMU_PCIREAL_VFIO)
+        real_event(r, "VIRTIO",
+                   "%s on vfio-pci (route vfio: IOMMU, %u MiB of DMA memory at IOVA %#llx, %u "
+                   "MSI-X vectors): adding",
+                   bdf, r->o.hugepages * 2, (unsigned long long)DMA_IOVA_BASE, desc.msix_vectors);
+    else
+        real_event(r, "VIRTIO",
+                   "%s on uio_pci_generic (route uio: %u hugepage(s) of DMA memory, INTx): adding",
+                   bdf, r->o.hugepages);
     int e = emu_add_device(r->rt, &desc, NULL);
     if (e) {
         fprintf(stderr, "vfo-real: vfo on %s: %s\n", bdf, emu_strerror(e));
@@ -183,8 +232,7 @@ static void run(real *r)
         real_pairs_poll(r, ++tick % 3 == 0); /* counters refreshed every 300 ms */
         if (g_fault) {
             g_fault = 0;
-            real_fault_used_jump(r);
-            fault_ticks = 20; /* the driver's messages of the next 2 s */
+            fault_ticks = real_fault_request(r);
         } else if (fault_ticks && --fault_ticks == 0) {
             real_fault_report(r);
         }
@@ -214,12 +262,13 @@ static int teardown(real *r)
     emu_pcireal_stats ps = { 0 };
     if (r->pci)
         emu_pcireal_get_stats(r->pci, &ps);
-    printf("vfo-real: verifier %s (%zu violation(s)); interrupts %llu (INTx read %llu, "
-           "re-armed %llu), bad DMA %llu, bad register accesses %llu, config errors %llu\n",
+    printf("vfo-real: verifier %s (%zu violation(s)); interrupts %llu (from the device %llu, "
+           "INTx re-armed %llu, masked MSI-X %llu), bad DMA %llu, bad register accesses %llu, "
+           "config errors %llu\n",
            n || err ? "FAILED" : "clean", n, (unsigned long long)c.interrupts,
            (unsigned long long)ps.interrupts, (unsigned long long)ps.rearms,
-           (unsigned long long)c.bad_dma, (unsigned long long)ps.bad_access,
-           (unsigned long long)ps.cfg_errors);
+           (unsigned long long)ps.masked, (unsigned long long)c.bad_dma,
+           (unsigned long long)ps.bad_access, (unsigned long long)ps.cfg_errors);
     fflush(stdout);
     emu_destroy(r->rt);
     real_vf_teardown(r);

@@ -39,6 +39,23 @@ static int query(real *r, struct vfo_ctl_pairs *p)
     return err || nt || vfo_ctl_check_pairs_reply(p, (uint32_t)ret) != VFO_CTL_CHECK_OK ? -1 : 0;
 }
 
+/* The virtio device's malformed-input counters (all zero if unavailable). */
+static void query_errors(real *r, struct vfo_ctl_device_errors *e)
+{
+    struct vfo_ctl_request rq = { VFO_CTL_ABI_VERSION, sizeof(rq), 0 };
+    struct vfo_ctl_devices *d = malloc(sizeof(*d));
+    size_t ret = 0;
+    int32_t nt = -1;
+    memset(e, 0, sizeof(*e));
+    if (d &&
+        !emu_ctl_ioctl(r->ctl, IOCTL_VFO_QUERY_DEVICES, &rq, sizeof(rq), d, sizeof(*d), &ret,
+                       &nt) &&
+        !nt && vfo_ctl_check_devices_reply(d, (uint32_t)ret) == VFO_CTL_CHECK_OK &&
+        d->adapter_count > 0)
+        *e = d->adapters[0].errors;
+    free(d);
+}
+
 static const char *state_name(uint32_t s)
 {
     static const char *const n[] = { "absent", "opening",      "replaying",
@@ -54,6 +71,18 @@ static void write_status(real *r, const struct vfo_ctl_adapter *a)
     if (!f)
         return;
     const struct vfo_ctl_counters *k = &a->counters;
+    struct vfo_ctl_device_errors e;
+    query_errors(r, &e);
+    fprintf(f,
+            "err_used_id_range=%llu\nerr_used_id_not_in_flight=%llu\nerr_used_len=%llu\n"
+            "err_used_idx_jump=%llu\nerr_config_read=%llu\nerr_config_invalid=%llu\n"
+            "err_ctrl_answers=%llu\nerr_ctrl_timeouts=%llu\nerr_rx_malformed=%llu\n"
+            "device_resets=%llu\n",
+            (unsigned long long)e.used_id_range, (unsigned long long)e.used_id_not_in_flight,
+            (unsigned long long)e.used_len, (unsigned long long)e.used_idx_jump,
+            (unsigned long long)e.config_read_failures, (unsigned long long)e.config_invalid,
+            (unsigned long long)e.ctrl_bad_answers, (unsigned long long)e.ctrl_timeouts,
+            (unsigned long long)e.rx_malformed, (unsigned long long)e.device_resets);
     fprintf(f,
             "state=%s\ntx_on_primary=%u\nlink_up=%u\nstandby_negotiated=%u\nattaches=%llu\n"
             "detaches=%llu\nto_primary=%llu\nto_standby=%llu\ntx_primary=%llu\n"

@@ -24,10 +24,11 @@ typedef struct real_opts {
     const char *lib_dir;     /* vfo.so, vfnic.so, tapprot.so and their .desc files */
     const char *vf_range;    /* "ndis5" (vfnic.desc) or "ndisvf" (vfnic_ndisvf.desc) */
     const char *bdf;         /* the virtio-net function; NULL: the first 1af4:1041 */
+    const char *route;       /* "auto", "uio" or "vfio" (pcireal.h) */
     const char *vf_if;       /* the VF's interface; NULL: the one with the virtio MAC */
     const char *status_path; /* counters file, rewritten on every change */
-    unsigned hugepages;
-    double seconds; /* 0: until SIGINT/SIGTERM */
+    unsigned hugepages;      /* 2 MiB blocks of DMA memory (uio: hugepages) */
+    double seconds;          /* 0: until SIGINT/SIGTERM */
 } real_opts;
 
 typedef struct real_vf {
@@ -70,9 +71,10 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev);
 void real_vf_unwire(real *r);   /* closes the interface's socket */
 void real_vf_teardown(real *r); /* frees the emulated VF (after emu_destroy) */
 
-/* fault.c: the virtio TX queue's used index jumps (SIGUSR1); report the
- * driver's messages a moment later. */
-void real_fault_used_jump(real *r);
+/* fault.c: malformed input from the virtio function, as /run/vfo-real.fault
+ * asks (SIGUSR1): returns how many 100 ms ticks to show the driver's
+ * messages for (0: until the next request or the end); report them. */
+unsigned real_fault_request(real *r);
 void real_fault_report(real *r);
 
 /* pairs.c */

@@ -47,7 +47,12 @@ uint64_t vnet_features_for(uint64_t offered, const vnet_params *params)
         if (params->failover)
             wanted |= F(VNET_F_STANDBY);
     }
-    return drop_orphans(offered & wanted) | (offered & F(VIO_F_VERSION_1));
+    /* ACCESS_PLATFORM: every address vfo gives the device comes from the
+     * platform's DMA interfaces (shared memory, scatter/gather lists), so
+     * the device may translate them through an IOMMU; a device that offers
+     * it may refuse FEATURES_OK without it (QEMU's iommu_platform=on does). */
+    return drop_orphans(offered & wanted) |
+           (offered & (F(VIO_F_VERSION_1) | F(VIO_F_ACCESS_PLATFORM)));
 }
 
 uint64_t vnet_device_features(const vnet *n)
