@@ -6,13 +6,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define FW_MAX_DRIVERS 4
+
 static vfo_world g_world;
 static bool g_started;
-static emu_mem_usage g_base[3];
+static emu_driver *g_drv[FW_MAX_DRIVERS];
+static emu_mem_usage g_base[FW_MAX_DRIVERS];
+static int g_n_drv;
 
-static emu_driver *driver_at(vfo_world *w, int i)
+static void watch(emu_driver *d)
 {
-    return i == 0 ? w->vfo : i == 1 ? w->mp : w->pt;
+    if (g_n_drv == FW_MAX_DRIVERS)
+        abort();
+    g_drv[g_n_drv] = d;
+    emu_driver_mem(g_world.rt, d, &g_base[g_n_drv++]);
+}
+
+emu_driver *fw_load(vfo_world *w, const char *so)
+{
+    emu_driver *d = NULL;
+    int err = emu_load_driver(w->rt, so, NULL, &d);
+    if (err) {
+        fprintf(stderr, "fuzz_world: %s did not load: %s\n", so, emu_strerror(err));
+        abort();
+    }
+    watch(d);
+    return d;
 }
 
 vfo_world *fw_get(void)
@@ -24,8 +43,9 @@ vfo_world *fw_get(void)
         fprintf(stderr, "fuzz_world: ndisemu did not start: %s\n", emu_strerror(err));
         abort();
     }
-    for (int i = 0; i < 3; i++)
-        emu_driver_mem(g_world.rt, driver_at(&g_world, i), &g_base[i]);
+    watch(g_world.vfo);
+    watch(g_world.mp);
+    watch(g_world.pt);
     g_started = true;
     return &g_world;
 }
@@ -59,9 +79,9 @@ void fw_end(vfo_world *w)
         w->ctl = NULL;
     }
     fw_check(w, emu_run_until_idle(w->rt), "run until idle after removal");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < g_n_drv; i++) {
         emu_mem_usage m;
-        emu_driver_mem(w->rt, driver_at(w, i), &m);
+        emu_driver_mem(w->rt, g_drv[i], &m);
         if (m.bytes != g_base[i].bytes || m.allocations != g_base[i].allocations) {
             fprintf(stderr,
                     "fuzz_world: driver %d holds %llu bytes in %llu allocations after the input "

@@ -18,6 +18,9 @@
 
 /* The world, started on first use. */
 vfo_world *fw_get(void);
+/* Loads one more driver into the world (once per process), its memory
+ * checked between inputs like the others'. */
+emu_driver *fw_load(vfo_world *w, const char *so);
 /* Aborts with the verifier's report when a rule tripped, or when err (an
  * emu_* result of the harness's own call) says the run stopped or hung. */
 void fw_check(vfo_world *w, int err, const char *what);
