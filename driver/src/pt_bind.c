@@ -194,7 +194,9 @@ static void close_work(PVOID ctx, NDIS_HANDLE work)
 
 /* The slot stays claimed while its answer is read (oid_dispatch): freed
  * first, another thread (CheckForHang's statistics sample) could claim it
- * and overwrite the buffer being read. A statistics query asked for while
+ * and overwrite the buffer being read. The replay slot is the exception:
+ * vfo_binding_replay_done frees it itself, before the answer that may
+ * issue the next step into it. A statistics query asked for while
  * the slot was busy goes out once it is free, before this request's count
  * drops (so a close waits for it). */
 void vfo_binding_oid_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)
@@ -202,7 +204,8 @@ void vfo_binding_oid_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)
     vfo_oid_use use = s->use;
     oid_dispatch(b, s, use, status);
     vfo_lock();
-    s->use = VFO_OID_FREE;
+    if (use != VFO_OID_REPLAY)
+        s->use = VFO_OID_FREE;
     bool again = s == &b->stats && b->stats_again;
     if (again)
         b->stats_again = false;

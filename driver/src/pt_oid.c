@@ -56,12 +56,30 @@ static fo_oid_status replay_status(const vfo_binding *b, const vfo_oid_slot *s, 
     return fs;
 }
 
+/*
+ * The engine issues the next replay step from inside the answer to this one,
+ * on this same slot: the slot is read, then freed, then answered. (Answered
+ * while still claimed, the next step found it busy, was answered "aborted",
+ * re-issued at once, found it busy again, ... a livelock at one instant that
+ * fuzz_oid found: tests/fuzz/oid/regressions.) A step that did find the slot
+ * busy (the engine forgot an earlier step whose OID is still out) is answered
+ * "aborted" now that the slot is free, so the engine sends it again.
+ */
 void vfo_binding_replay_done(vfo_binding *b, vfo_oid_slot *s, NDIS_STATUS status)
 {
     fo_oid_status fs = replay_status(b, s, status);
+    uint32_t token = s->token;
     if (status != NDIS_STATUS_SUCCESS)
         VFO_INFO("replay of %s: VF answered %#x", fo_setting_name(s->setting), (unsigned)status);
-    replay_answer(b, s->token, fs);
+    vfo_lock();
+    s->use = VFO_OID_FREE;
+    bool waiting = b->replay_waiting;
+    uint32_t waiting_token = b->replay_waiting_token;
+    b->replay_waiting = false;
+    vfo_unlock();
+    replay_answer(b, token, fs);
+    if (waiting)
+        replay_answer(b, waiting_token, FO_OID_ABORTED);
 }
 
 /* The OID each replay step sets on the VF; 0 for the settings vfo never
@@ -102,12 +120,16 @@ void vfo_binding_replay(vfo_adapter *ad, vfo_binding *b, const fo_action *a)
     vfo_oid_slot *s = &b->replay;
     size_t len = 0;
     ULONG oid_len;
+    vfo_lock();
     if (s->use != VFO_OID_FREE) {
-        VFO_ERR("replay of %s while another is outstanding", fo_setting_name(a->u.replay.setting));
-        replay_answer(b, a->u.replay.token, FO_OID_ABORTED);
+        /* Answered when the outstanding one completes: answered now, the
+         * engine would issue it again at once, into the same busy slot. */
+        b->replay_waiting = true;
+        b->replay_waiting_token = a->u.replay.token;
+        vfo_unlock();
+        VFO_WARN("replay of %s waits for an outstanding one", fo_setting_name(a->u.replay.setting));
         return;
     }
-    vfo_lock();
     fo_reason r = fo_replay_payload(&ad->pair, a->u.replay.setting, payload, VFO_OID_BUF, &len);
     vfo_unlock();
     s->setting = a->u.replay.setting;

@@ -191,6 +191,11 @@ typedef struct vfo_binding {
     LONG oids_out;
     vfo_oid_slot replay, stats;
     bool stats_again; /* a stats query was asked for while the slot was busy */
+    /* A replay step the engine issued while the replay slot still held an
+     * earlier one (g_vfo.lock): answered "aborted" once the slot frees, so
+     * the engine sends it again then (pt_oid.c). */
+    bool replay_waiting;
+    uint32_t replay_waiting_token;
 } vfo_binding;
 
 /* ------------------------------------------------------------------------ */

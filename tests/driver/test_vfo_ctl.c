@@ -167,6 +167,27 @@ typedef struct waiter {
     size_t returned;
 } waiter;
 
+/* VFO_CTL_SDDL: SYSTEM and Administrators only; an ordinary user's
+ * CreateFile fails before any IRP reaches vfo. */
+static void only_admins_open(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    emu_ctl *h = NULL;
+    assert_int_equal(vw_start(w, 4), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(emu_ctl_open_as(w->rt, "vfo", EMU_CALLER_USER, &h), EMU_ERR_ACCESS);
+    assert_null(h);
+    assert_int_equal(emu_ctl_open_as(w->rt, "vfo", EMU_CALLER_SYSTEM, &h), EMU_OK);
+    emu_ctl_close(h);
+    assert_int_equal(emu_ctl_open_as(w->rt, "vfo", EMU_CALLER_ADMIN, &h), EMU_OK);
+    emu_ctl_close(h);
+    /* The test protocol's device gives no DefaultSDDLString: open to all. */
+    assert_int_equal(emu_ctl_open_as(w->rt, MINIPROT_DEVICE, EMU_CALLER_USER, &h), EMU_OK);
+    emu_ctl_close(h);
+    assert_int_equal(vw_finish(w), EMU_OK);
+}
+
 static void wait_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
 {
     waiter *wt = ctx;
@@ -417,6 +438,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(buffer_rules, teardown),
         cmocka_unit_test_teardown(wait_change, teardown),
+        cmocka_unit_test_teardown(only_admins_open, teardown),
         cmocka_unit_test_teardown(announce_after_migration, teardown),
         cmocka_unit_test_teardown(device_errors_counted, teardown),
         cmocka_unit_test_teardown(cancel_storm, teardown),

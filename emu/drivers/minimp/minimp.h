@@ -78,6 +78,15 @@ MINIPORT_CANCEL_SEND MpCancelSend;
 MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;
 MINIPORT_MESSAGE_INTERRUPT MpMessageIsr;
 MINIPORT_MESSAGE_INTERRUPT_DPC MpMessageDpc;
+
+#ifdef MINIMP_HOSTILE
+/* minimp_hostile.c: the hostile VF's receive recipes. */
+#define MP_RECIPE_LEN 48
+ULONG mp_hostile_rx(mp_adapter *a, PNET_BUFFER_LIST chain, UCHAR status[][MP_RECIPE_LEN],
+                    ULONG max);
+void mp_hostile_status(mp_adapter *a, UCHAR status[][MP_RECIPE_LEN], ULONG n);
+void mp_hostile_restore(mp_adapter *a, PNET_BUFFER_LIST nbl);
+#endif
 MINIPORT_PROCESS_SG_LIST MpProcessSGList;
 
 #endif /* MINIMP_H */

@@ -361,9 +361,16 @@ static BOOLEAN rx_indicate(mp_adapter *a, ULONG limit)
     }
     a->recvs_out += n;
     NdisDprReleaseSpinLock(&a->lock);
+#ifdef MINIMP_HOSTILE
+    UCHAR status[4][MP_RECIPE_LEN];
+    ULONG n_status = n ? mp_hostile_rx(a, head, status, 4) : 0;
+#endif
     if (n)
         NdisMIndicateReceiveNetBufferLists(a->handle, head, NDIS_DEFAULT_PORT_NUMBER, n,
                                            NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+#ifdef MINIMP_HOSTILE
+    mp_hostile_status(a, status, n_status);
+#endif
     return more;
 }
 
@@ -418,6 +425,9 @@ void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
     NdisDprAcquireSpinLock(&a->lock);
     ULONG n = 0;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
+#ifdef MINIMP_HOSTILE
+        mp_hostile_restore(a, nbl);
+#endif
         post_rx_locked(a, nbl);
         n++;
     }

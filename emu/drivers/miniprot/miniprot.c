@@ -17,10 +17,10 @@
 #include <ndis.h>
 
 #include "miniprot.h"
+#include "miniprot_int.h"
 #include "nu_object.h"
 #include "minimp_break.h"
 
-#define PT_TAG          'torP'
 #define PT_MAX_BINDINGS 8
 #define PT_RETURN_DELAY (-500) /* 50 us, relative, in 100 ns units */
 
@@ -32,7 +32,7 @@ typedef struct pt_binding {
     NDIS_HANDLE work;  /* completes a pended pause at PASSIVE_LEVEL */
     NDIS_EVENT idle;   /* users reached 0 while closing */
     /* g_lock */
-    BOOLEAN in_use, running, pausing, closing, timer_armed, oid_busy;
+    BOOLEAN in_use, opened, running, pausing, closing, timer_armed, oid_busy;
     ULONG sends_out;
     ULONG users;
     PNET_BUFFER_LIST held;
@@ -140,6 +140,10 @@ static NDIS_STATUS finish_open(pt_binding *b, NDIS_STATUS status)
     if (status != NDIS_STATUS_SUCCESS) {
         free_resources(b);
         release_slot(b);
+    } else {
+        NdisAcquireSpinLock(&g_lock);
+        b->opened = TRUE;
+        NdisReleaseSpinLock(&g_lock);
     }
     return status;
 }
@@ -532,7 +536,8 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
 static void PtOidComplete(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r, NDIS_STATUS st)
 {
     pt_binding *b = ctx;
-    UNREFERENCED_PARAMETER(r);
+    if (pt_oid_io_complete(r, st))
+        return;
     b->oid_status = st;
     NdisSetEvent(&b->oid_done);
 }
@@ -545,6 +550,33 @@ static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
 }
 
 /* ---- OIDs (from the control device, at PASSIVE_LEVEL) ---- */
+
+NDIS_HANDLE pt_protocol_handle(void)
+{
+    return g_proto;
+}
+
+NDIS_HANDLE pt_get_open_binding(void **ref)
+{
+    pt_binding *b = NULL;
+    NdisAcquireSpinLock(&g_lock);
+    for (int i = 0; i < PT_MAX_BINDINGS && !b; i++) {
+        if (g_bind[i].in_use && g_bind[i].opened && !g_bind[i].closing)
+            b = &g_bind[i];
+    }
+    if (b)
+        b->users++;
+    NdisReleaseSpinLock(&g_lock);
+    *ref = b;
+    return b ? b->handle : NULL;
+}
+
+void pt_put_binding(void *ref)
+{
+    NdisAcquireSpinLock(&g_lock);
+    put_user_locked(ref);
+    NdisReleaseSpinLock(&g_lock);
+}
 
 static pt_binding *get_oid_binding(void)
 {
@@ -680,8 +712,13 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
         KIRQL old;
         IoAcquireCancelSpinLock(&old);
     }
-    if (sp->MajorFunction == IRP_MJ_DEVICE_CONTROL)
+    if (ioctl && sp->Parameters.DeviceIoControl.IoControlCode == IOCTL_MINIPROT_OID) {
+        st = pt_oid_io_start(irp, sp);
+        if (st == STATUS_PENDING)
+            return st; /* completed (or to be) by pt_oid_io_complete */
+    } else if (ioctl) {
         st = device_control(sp, irp->AssociatedIrp.SystemBuffer, &info);
+    }
     irp->IoStatus.Status = st;
     irp->IoStatus.Information = info;
     IoCompleteRequest(irp, IO_NO_INCREMENT);

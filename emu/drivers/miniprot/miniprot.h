@@ -22,6 +22,27 @@
 #define IOCTL_MINIPROT_SET_LSO  MINIPROT_IOCTL(8)
 #define MINIPROT_LSO_MSS        536
 #define MINIPROT_LSO_TCP_OFFSET 34
+/* Any OID request on the first open binding (running or paused, as NDIS
+ * allows): in: miniprot_oid then its input bytes; out: miniprot_oid_result
+ * then the InformationBuffer as the miniport left it. The IRP pends until
+ * the request completes. */
+#define IOCTL_MINIPROT_OID MINIPROT_IOCTL(9)
+
+#define MINIPROT_OID_MAX_BUF 65536u
+typedef struct miniprot_oid {
+    unsigned int type; /* NDIS_REQUEST_TYPE: query, set or method */
+    unsigned int oid;
+    unsigned int method_id;
+    unsigned int buf_len; /* InformationBufferLength (method: OutputBufferLength);
+                           * 0: a NULL InformationBuffer */
+    unsigned int in_len;  /* bytes that follow, copied to the buffer's start
+                           * (method: InputBufferLength) */
+} miniprot_oid;
+
+typedef struct miniprot_oid_result {
+    int status; /* NDIS_STATUS */
+    unsigned int written, read, needed;
+} miniprot_oid_result;
 
 typedef struct miniprot_stats {
     unsigned long long sent, send_ok, send_failed, received, rx_bytes;

@@ -87,6 +87,10 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
     if (d) {
         snprintf(d->name, sizeof(d->name), "%s", name);
         snprintf(d->link, sizeof(d->link), "%s", link);
+        if (a->DefaultSDDLString) {
+            d->sddl_truncated = a->DefaultSDDLString->Length / 2 >= sizeof(d->sddl);
+            emu_wstr_to_ascii(a->DefaultSDDLString, d->sddl, sizeof(d->sddl));
+        }
         memcpy(d->major, a->MajorFunctions, sizeof(d->major));
         d->ext_size = a->ExtensionSize;
         d->ext = calloc(1, a->ExtensionSize ? a->ExtensionSize : 1);
@@ -502,7 +506,56 @@ static int simple_irp(emu_ctl *h, UCHAR major)
     return NT_SUCCESS(st) ? EMU_OK : EMU_ERR_DRIVER;
 }
 
+/* The SIDs a caller's token holds (SDDL aliases). */
+static bool caller_has(emu_caller who, const char *sid, size_t n)
+{
+    static const char *const user[] = { "WD", "AU", "BU", "IU", NULL };
+    static const char *const admin[] = { "WD", "AU", "BU", "IU", "BA", NULL };
+    static const char *const system[] = { "WD", "AU", "SY", "BA", NULL };
+    const char *const *set = who == EMU_CALLER_SYSTEM  ? system
+                             : who == EMU_CALLER_ADMIN ? admin
+                                                       : user;
+    for (unsigned i = 0; set[i]; i++)
+        if (strlen(set[i]) == n && strncmp(set[i], sid, n) == 0)
+            return true;
+    return false;
+}
+
+/* The DACL of an SDDL string grants who some access: one of its ACEs
+ * "(A;flags;rights;object;inherit;SID)" allows a SID the caller holds with
+ * rights that are not empty. Deny ACEs and everything else the model
+ * cannot read grant nothing. */
+static bool sddl_grants(const char *sddl, emu_caller who)
+{
+    const char *p = strstr(sddl, "D:");
+    if (!p)
+        return false; /* no DACL given in the string: the stricter reading */
+    for (p = strchr(p, '('); p; p = strchr(p + 1, '(')) {
+        const char *end = strchr(p, ')');
+        const char *f[6];
+        size_t len[6];
+        unsigned k = 0;
+        if (!end)
+            return false;
+        for (const char *q = p + 1; k < 6 && q <= end; k++) {
+            const char *semi = memchr(q, ';', (size_t)(end - q));
+            const char *stop = semi ? semi : end;
+            f[k] = q;
+            len[k] = (size_t)(stop - q);
+            q = stop + 1;
+        }
+        if (k == 6 && len[0] == 1 && f[0][0] == 'A' && len[2] > 0 && caller_has(who, f[5], len[5]))
+            return true;
+    }
+    return false;
+}
+
 int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
+{
+    return emu_ctl_open_as(rt, name, EMU_CALLER_ADMIN, out);
+}
+
+int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl **out)
 {
     if (!name || !out)
         return EMU_ERR_INVAL;
@@ -519,6 +572,9 @@ int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out)
     emu_unlock(rt);
     if (!found)
         return EMU_ERR_NOTFOUND;
+    if ((found->sddl[0] || found->sddl_truncated) &&
+        (found->sddl_truncated || !sddl_grants(found->sddl, who)))
+        return EMU_ERR_ACCESS;
     emu_ctl *h = calloc(1, sizeof(*h));
     if (!h)
         return EMU_ERR_NOMEM;

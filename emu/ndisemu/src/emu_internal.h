@@ -409,6 +409,8 @@ typedef struct emu_ctldev {
     emu_obj obj;
     struct emu_ctldev *next;
     char name[EMU_NAME_MAX], link[EMU_NAME_MAX];
+    char sddl[EMU_NAME_MAX * 2]; /* DefaultSDDLString; "" = none given */
+    bool sddl_truncated;
     PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     void *ext;
     ULONG ext_size;

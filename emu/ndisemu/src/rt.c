@@ -97,6 +97,8 @@ const char *emu_strerror(int err)
         return "busy";
     case EMU_ERR_TIMEOUT:
         return "did not become idle";
+    case EMU_ERR_ACCESS:
+        return "access denied";
     }
     return "unknown error";
 }

@@ -40,7 +40,8 @@ enum {
     EMU_ERR_VETOED = -6,   /* query-remove vetoed by a protocol */
     EMU_ERR_STOPPED = -7,  /* the verifier stopped the run */
     EMU_ERR_BUSY = -8,     /* state does not allow it (adapter in D3, still bound...) */
-    EMU_ERR_TIMEOUT = -9   /* run_until_idle did not reach idle within its bound */
+    EMU_ERR_TIMEOUT = -9,  /* run_until_idle did not reach idle within its bound */
+    EMU_ERR_ACCESS = -10   /* the device's security descriptor denies the caller */
 };
 const char *emu_strerror(int err);
 
@@ -212,6 +213,17 @@ void emu_trace(emu_runtime *rt, emu_trace_format fmt, FILE *out);
 /* name: the device's symbolic link or device name, e.g. "\\DosDevices\\Vfo"
  * or just "Vfo". Sends IRP_MJ_CREATE. */
 int emu_ctl_open(emu_runtime *rt, const char *name, emu_ctl **out);
+/* Who opens: CreateFile from a process running as SYSTEM, as a member of
+ * Administrators (elevated), or as an ordinary user. emu_ctl_open opens as
+ * an administrator. */
+typedef enum emu_caller { EMU_CALLER_ADMIN, EMU_CALLER_USER, EMU_CALLER_SYSTEM } emu_caller;
+/* As emu_ctl_open, after the I/O manager's access check against the
+ * device's DefaultSDDLString (NdisRegisterDeviceEx): EMU_ERR_ACCESS when
+ * its DACL grants the caller nothing (no IRP_MJ_CREATE is sent). The
+ * model knows the DACL ACEs "(A;...;...;;;SID)" with the SIDs SY, BA, BU,
+ * AU, IU and WD; an ACE it cannot read grants nothing (the stricter
+ * reading); a device without DefaultSDDLString is open to everyone. */
+int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl **out);
 /* METHOD_BUFFERED IOCTL; waits when the driver pends the IRP. *ntstatus is
  * the IRP's final status, *returned its Information. */
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,

@@ -1,0 +1,27 @@
+/*
+ * miniprot_int.h - what miniprot.c shares with miniprot_oid.c (the
+ * control device's arbitrary OID requests).
+ */
+#ifndef MINIPROT_INT_H
+#define MINIPROT_INT_H
+
+#include <ndis.h>
+
+#define PT_TAG 'torP'
+
+/* For NdisAllocateMemoryWithTagPriority. */
+NDIS_HANDLE pt_protocol_handle(void);
+
+/* The NDIS binding handle of the first binding that is open and not
+ * closing (running or paused), holding a user reference on it that
+ * pt_put_binding gives back; NULL when there is none. */
+NDIS_HANDLE pt_get_open_binding(void **ref);
+void pt_put_binding(void *ref);
+
+/* IOCTL_MINIPROT_OID: returns STATUS_PENDING when the request pends (the
+ * IRP then completes from pt_oid_io_complete). */
+NTSTATUS pt_oid_io_start(PIRP irp, PIO_STACK_LOCATION sp);
+/* An OID request completed: true when it was one of pt_oid_io_start's. */
+BOOLEAN pt_oid_io_complete(PNDIS_OID_REQUEST r, NDIS_STATUS st);
+
+#endif
