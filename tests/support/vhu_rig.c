@@ -81,22 +81,15 @@ static int fail(vhu_rig *r, const char *what)
     return -1;
 }
 
-int vhu_rig_up(vhu_rig *r, const vhu_rig_params *params)
+/* Starts testpmd with net_vhost and waits for its socket. */
+static int back_end_up(vhu_rig *r)
 {
-    vh_params hp = { .num_queues = 2, .make_device = make_device };
-    vnet_status st;
-
-    memset(r, 0, sizeof(*r));
-    r->params = *params;
     if (!r->params.lcores)
         r->params.lcores = "0,1";
     if (!r->params.tag)
         r->params.tag = "vhu";
     if (!testpmd_find(r->error, sizeof(r->error)))
         return VHU_RIG_NOT_FOUND;
-    r->arena = emu_vhu_arena_create(ARENA_SIZE, ARENA_GPA);
-    if (!r->arena)
-        return fail(r, "memfd guest memory");
     if (!start_testpmd(r))
         return fail(r, "starting dpdk-testpmd");
     if (!testpmd_wait_for_file(&r->pmd, r->socket_path, CONNECT_MS)) {
@@ -104,6 +97,26 @@ int vhu_rig_up(vhu_rig *r, const vhu_rig_params *params)
                  r->pmd.log_path);
         return fail(r, "dpdk-testpmd did not come up");
     }
+    return 0;
+}
+
+int vhu_rig_up(vhu_rig *r, const vhu_rig_params *params)
+{
+    vh_params hp = { .num_queues = 2, .make_device = make_device };
+    vnet_status st;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    r->params = *params;
+    r->pmd.pid = -1;
+    if (params->socket_path) {
+        snprintf(r->socket_path, sizeof(r->socket_path), "%s", params->socket_path);
+    } else if ((rc = back_end_up(r)) != 0) {
+        return rc;
+    }
+    r->arena = emu_vhu_arena_create(ARENA_SIZE, ARENA_GPA);
+    if (!r->arena)
+        return fail(r, "memfd guest memory");
     hp.make_ctx = r;
     hp.block_alloc = arena_alloc;
     hp.block_free = arena_free;
@@ -141,10 +154,15 @@ bool vhu_rig_down(vhu_rig *r, testpmd_port_stats *stats, unsigned *complaints, c
         clean = clean && emu_vhu_net_get_stats(r->dev)->errors == 0;
         emu_vhu_net_destroy(r->dev);
     }
+    emu_vhu_arena_destroy(r->arena);
+    if (r->params.socket_path) {
+        memset(stats, 0, sizeof(*stats));
+        *complaints = 0;
+        return clean;
+    }
     if (!testpmd_stop(&r->pmd, STOP_MS))
         clean = false;
     testpmd_read_log(&r->pmd, stats, complaints, first, first_len);
-    emu_vhu_arena_destroy(r->arena);
     unlink(r->socket_path);
     return clean;
 }

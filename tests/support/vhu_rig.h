@@ -25,6 +25,10 @@ typedef struct vhu_rig_params {
     const char *tag;           /* names log, socket, file prefix; default "vhu" */
     const char *testpmd_extra; /* more testpmd arguments, or NULL */
     bool no_huge;
+    /* Connect to this running back end instead of starting testpmd (the
+     * testpmd fields above are then unused, and vhu_rig_down reports no
+     * testpmd statistics). */
+    const char *socket_path;
 } vhu_rig_params;
 
 typedef struct vhu_rig {
