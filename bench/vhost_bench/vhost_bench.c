@@ -24,10 +24,11 @@
  * reported, never checked.
  *
  * Usage: vhost_bench [--runs N] [--ms N] [--peer PATH] [--dir tx|rx|both]
- *                    [--size 64|1500] [--batch N] [--huge]
+ *                    [--size 64|1500] [--batch N] [--huge] [--driver-cpu N]
  */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,8 @@
 #include "testpmd_proc.h"
 #include "vhu_rig.h"
 
-#define MAX_RUNS   15
-#define MAX_BATCH  32u
-#define DRIVER_CPU 0
+#define MAX_RUNS  15
+#define MAX_BATCH 32u
 
 typedef enum dir { DIR_TX, DIR_RX, DIR_BOTH, DIR_COUNT } dir;
 
@@ -52,10 +52,21 @@ typedef struct options {
     const char *peer;
     int only_dir, only_size, only_batch;
     bool huge;
+    int driver_cpu; /* where both drivers run; testpmd forwards on CPU 1 */
 } options;
 
+/* One run of one driver. */
+typedef struct sample {
+    double mpps;
+    double cpu_ns_per_frame; /* the driver thread's CPU time per frame */
+    double share;            /* the driver thread's CPU time / wall time */
+    double backend_share;    /* testpmd's CPU time / wall time (its forwarding core) */
+    double kicks_per_frame;  /* notifications the driver sent (lib/vnet only) */
+} sample;
+
 typedef struct row_result {
-    double ours[MAX_RUNS], dpdk[MAX_RUNS], ratio[MAX_RUNS];
+    sample ours[MAX_RUNS], dpdk[MAX_RUNS];
+    double ratio[MAX_RUNS];
     unsigned n;
 } row_result;
 
@@ -72,7 +83,7 @@ static void pin_to(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof(set), &set) != 0)
-        die("cannot pin to CPU 0");
+        die("cannot pin the driver to its CPU");
 }
 
 static void unpin(void)
@@ -84,6 +95,35 @@ static void unpin(void)
     for (c = 0; c < CPU_SETSIZE; c++)
         CPU_SET(c, &set);
     sched_setaffinity(0, sizeof(set), &set);
+}
+
+static double thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* utime + stime of a process (all its threads), in ns. */
+static double process_cpu_ns(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    int field;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    p = fgets(buf, sizeof(buf), f);
+    fclose(f);
+    p = p ? strrchr(buf, ')') : NULL; /* the command name may hold spaces */
+    for (field = 2; p && field < 14; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) * 1e9 / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ---- lib/vnet's loops ------------------------------------------------------ */
@@ -144,13 +184,15 @@ static uint64_t ours_round(vhu_rig *r, dir d, unsigned size, unsigned batch)
     return got;
 }
 
-static double run_ours(const char *sock, dir d, unsigned size, unsigned batch, unsigned ms)
+static sample run_ours(const char *sock, pid_t backend, dir d, unsigned size, unsigned batch,
+                       unsigned ms)
 {
     vhu_rig_params p = { .socket_path = sock };
     testpmd_port_stats ps;
     unsigned complaints;
-    uint64_t frames = 0, rounds = 0;
-    double t0, end;
+    uint64_t frames = 0, rounds = 0, kicks0;
+    double t0, end, cpu0, be0;
+    sample out;
     vhu_rig *r = calloc(1, sizeof(*r));
 
     if (!r || vhu_rig_up(r, &p) != 0)
@@ -159,46 +201,62 @@ static double run_ours(const char *sock, dir d, unsigned size, unsigned batch, u
     end = bench_now_ns() + ms * 1e5; /* warm up for a tenth */
     while (bench_now_ns() < end)
         ours_round(r, d, size, batch);
+    kicks0 = emu_vhu_net_get_stats(r->dev)->kicks;
+    be0 = process_cpu_ns(backend);
+    cpu0 = thread_cpu_ns();
     t0 = bench_now_ns();
     end = t0 + ms * 1e6;
     do {
         frames += ours_round(r, d, size, batch);
     } while ((++rounds & 15) || bench_now_ns() < end);
     t0 = bench_now_ns() - t0;
+    out.cpu_ns_per_frame = (thread_cpu_ns() - cpu0) / (double)(frames ? frames : 1);
+    out.share = out.cpu_ns_per_frame * (double)frames / t0;
+    out.backend_share = (process_cpu_ns(backend) - be0) / t0;
+    out.kicks_per_frame =
+        (double)(emu_vhu_net_get_stats(r->dev)->kicks - kicks0) / (double)(frames ? frames : 1);
+    out.mpps = (double)frames / t0 * 1e3;
     if (!vhu_rig_down(r, &ps, &complaints, NULL, 0))
         fprintf(stderr, "vhost_bench: lib/vnet run did not end cleanly\n");
     free(r);
-    return (double)frames / t0 * 1e3; /* Mpps */
+    return out;
 }
 
 /* ---- DPDK's loops, in dpdk_peer -------------------------------------------------- */
 
-static double run_dpdk(const options *o, const char *sock, dir d, unsigned size, unsigned batch)
+static sample run_dpdk(const options *o, const char *sock, dir d, unsigned size, unsigned batch)
 {
     char cmd[1024], line[256];
     unsigned long long frames = 0;
-    double ns = 0;
+    double ns = 0, cpu = 0;
+    sample out = { 0 };
     FILE *f;
 
     snprintf(cmd, sizeof(cmd),
              "%s -l %d --no-pci %s --file-prefix=vfo-peer-%d --log-level=8 "
              "--vdev=net_virtio_user0,path=%s,queues=1,queue_size=256 -- "
              "--mode %s --size %u --batch %u --ms %u 2>&1",
-             o->peer, DRIVER_CPU, o->huge ? "--in-memory" : "--no-huge -m 256", (int)getpid(), sock,
-             dir_name[d], size, batch, o->ms);
+             o->peer, o->driver_cpu, o->huge ? "--in-memory" : "--no-huge -m 256", (int)getpid(),
+             sock, dir_name[d], size, batch, o->ms);
     f = popen(cmd, "r");
     if (!f)
         die("cannot run dpdk_peer");
     while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "dpdk_peer: frames=%llu ns=%lf", &frames, &ns) == 2)
+        if (sscanf(line, "dpdk_peer: frames=%llu ns=%lf cpu_ns=%lf", &frames, &ns, &cpu) == 3)
             break;
     while (fgets(line, sizeof(line), f))
         ;
-    if (pclose(f) != 0 || ns <= 0) {
+    if (pclose(f) != 0 || ns <= 0 || frames == 0) {
         fprintf(stderr, "vhost_bench: dpdk_peer failed: %s\n", cmd);
-        return 0;
+        return out;
     }
-    return (double)frames / ns * 1e3;
+    out.mpps = (double)frames / ns * 1e3;
+    out.cpu_ns_per_frame = cpu / (double)frames;
+    out.share = cpu / ns;
+    /* The back end's time spans the peer's start-up too: an upper bound. */
+    out.backend_share = -1; /* its CPU time would include the peer's start-up: not shown */
+    out.kicks_per_frame = -1;
+    return out;
 }
 
 /* ---- rows ----------------------------------------------------------------------------- */
@@ -217,15 +275,39 @@ static void summary(double *v, unsigned n, double *med, double *lo, double *hi)
     *med = n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Median of one field of the samples. */
+static double median_of(const sample *s, unsigned n, size_t field)
+{
+    double v[MAX_RUNS], med, lo, hi;
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        memcpy(&v[i], (const char *)&s[i] + field, sizeof(double));
+    summary(v, n, &med, &lo, &hi);
+    return med;
+}
+
 static void print_row(dir d, unsigned size, unsigned batch, row_result *rr)
 {
-    double om, ol, oh, dm, dl, dh, rm, rl, rh;
+    double om, ol, oh, dm, dl, dh, rm, rl, rh, v[MAX_RUNS];
+    unsigned i;
 
-    summary(rr->ours, rr->n, &om, &ol, &oh);
-    summary(rr->dpdk, rr->n, &dm, &dl, &dh);
+    for (i = 0; i < rr->n; i++)
+        v[i] = rr->ours[i].mpps;
+    summary(v, rr->n, &om, &ol, &oh);
+    for (i = 0; i < rr->n; i++)
+        v[i] = rr->dpdk[i].mpps;
+    summary(v, rr->n, &dm, &dl, &dh);
     summary(rr->ratio, rr->n, &rm, &rl, &rh);
-    printf("%-5s %5u %5u   %6.3f [%6.3f-%6.3f]   %6.3f [%6.3f-%6.3f]   %5.2f [%5.2f-%5.2f]\n",
-           dir_name[d], size, batch, om, ol, oh, dm, dl, dh, rm, rl, rh);
+    printf("%-5s %5u %5u   %6.3f [%6.3f-%6.3f]   %6.3f [%6.3f-%6.3f]   %5.2f [%5.2f-%5.2f]"
+           "  | %7.0f %7.0f  %3.0f%% %3.0f%%     %3.0f%%      %.4f\n",
+           dir_name[d], size, batch, om, ol, oh, dm, dl, dh, rm, rl, rh,
+           median_of(rr->ours, rr->n, offsetof(sample, cpu_ns_per_frame)),
+           median_of(rr->dpdk, rr->n, offsetof(sample, cpu_ns_per_frame)),
+           100 * median_of(rr->ours, rr->n, offsetof(sample, share)),
+           100 * median_of(rr->dpdk, rr->n, offsetof(sample, share)),
+           100 * median_of(rr->ours, rr->n, offsetof(sample, backend_share)),
+           median_of(rr->ours, rr->n, offsetof(sample, kicks_per_frame)));
     fflush(stdout);
 }
 
@@ -264,16 +346,16 @@ static void run_direction(const options *o, dir d, unsigned size, unsigned *comp
         testpmd_dump_log(&pmd);
         die("the testpmd back end did not start");
     }
-    pin_to(DRIVER_CPU);
+    pin_to(o->driver_cpu);
     for (b = 0; b < 2; b++) {
         row_result rr = { .n = o->runs };
 
         if (o->only_batch > 0 && (unsigned)o->only_batch != batches[b])
             continue;
         for (i = 0; i < o->runs; i++) {
-            rr.ours[i] = run_ours(sock, d, size, batches[b], o->ms);
+            rr.ours[i] = run_ours(sock, pmd.pid, d, size, batches[b], o->ms);
             rr.dpdk[i] = run_dpdk(o, sock, d, size, batches[b]);
-            rr.ratio[i] = rr.dpdk[i] > 0 ? rr.ours[i] / rr.dpdk[i] : 0;
+            rr.ratio[i] = rr.dpdk[i].mpps > 0 ? rr.ours[i].mpps / rr.dpdk[i].mpps : 0;
         }
         print_row(d, size, batches[b], &rr);
     }
@@ -304,11 +386,15 @@ static void parse(options *o, int argc, char **argv)
             o->only_size = (int)bench_parse_count("vhost_bench", argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
             o->only_batch = (int)bench_parse_count("vhost_bench", argv[++i]);
+        else if (!strcmp(argv[i], "--driver-cpu") && i + 1 < argc)
+            o->driver_cpu = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--huge"))
             o->huge = true;
         else {
-            fprintf(stderr, "usage: vhost_bench [--runs N] [--ms N] [--peer PATH] "
-                            "[--dir tx|rx|both] [--size 64|1500] [--batch 1|32] [--huge]\n");
+            fprintf(
+                stderr,
+                "usage: vhost_bench [--runs N] [--ms N] [--peer PATH] "
+                "[--dir tx|rx|both] [--size 64|1500] [--batch 1|32] [--huge] [--driver-cpu N]\n");
             exit(2);
         }
     }
@@ -341,9 +427,12 @@ int main(int argc, char **argv)
     }
     printf("vhost_bench: device = DPDK vhost (dpdk-testpmd net_vhost, forwarding on CPU 1, %s); "
            "drivers on CPU %d; %u runs of %u ms per driver and row; load average %.2f\n",
-           o.huge ? "hugepages" : "--no-huge", DRIVER_CPU, o.runs, o.ms, loadavg());
-    printf("dir    size batch   lib/vnet Mpps median [range]   DPDK virtio_user Mpps          "
-           "ours/DPDK\n");
+           o.huge ? "hugepages" : "--no-huge", o.driver_cpu, o.runs, o.ms, loadavg());
+    printf(
+        "                    throughput (median [range])                                        |"
+        " driver CPU ns/frame, CPU share of driver and back end (medians)\n");
+    printf("dir    size batch   lib/vnet Mpps             DPDK virtio_user Mpps     ours/DPDK"
+           "           |    ours    DPDK  ours DPDK  back end(ours)  kicks/frame(ours)\n");
     for (d = 0; d < DIR_COUNT; d++)
         for (s = 0; s < 2; s++)
             if ((o.only_dir < 0 || o.only_dir == d) &&
