@@ -3,7 +3,7 @@
 JOBS  ?= $(shell nproc)
 BUILD ?= build/host
 
-.PHONY: all deps build check demo soak bench fuzz format format-check cross package clean
+.PHONY: all deps build check demo soak bench bench-vhost fuzz format format-check cross package clean
 
 all: build
 
@@ -30,6 +30,11 @@ fuzz: deps
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# lib/vnet against DPDK's virtio_user on DPDK's vhost library (also part of
+# `make bench`); VHOST_BENCH_ARGS e.g. "--runs 9 --ms 1000 --huge".
+bench-vhost: build
+	@$(BUILD)/bench/vhost_bench/vhost_bench $(VHOST_BENCH_ARGS)
 
 format:
 	@scripts/format.sh

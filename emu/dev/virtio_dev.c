@@ -286,9 +286,18 @@ uint16_t emu_vdev_queue_size(const emu_vdev *dev, uint16_t queue)
     return queue < dev->pers.num_queues ? dev->queues[queue].size : 0;
 }
 
-uint64_t emu_vdev_queue_used_addr(const emu_vdev *dev, uint16_t queue)
+bool emu_vdev_queue_rings(const emu_vdev *dev, uint16_t queue, uint64_t *desc, uint64_t *avail,
+                          uint64_t *used)
 {
-    return queue < dev->pers.num_queues ? dev->queues[queue].used_gpa : 0;
+    const emu_vdev_queue *q;
+
+    if (queue >= dev->pers.num_queues || !dev->queues[queue].enabled)
+        return false;
+    q = &dev->queues[queue];
+    *desc = q->desc_gpa;
+    *avail = q->avail_gpa;
+    *used = q->used_gpa;
+    return true;
 }
 
 const emu_vdev_stats *emu_vdev_get_stats(const emu_vdev *dev)

@@ -174,8 +174,10 @@ uint64_t emu_vdev_driver_features(const emu_vdev *dev);
 void emu_vdev_offer_features(emu_vdev *dev, uint64_t features);
 bool emu_vdev_queue_enabled(const emu_vdev *dev, uint16_t queue);
 uint16_t emu_vdev_queue_size(const emu_vdev *dev, uint16_t queue);
-/* The used ring's address the driver programmed (0 when none). */
-uint64_t emu_vdev_queue_used_addr(const emu_vdev *dev, uint16_t queue);
+/* Guest-physical addresses of an enabled queue's rings, for owners that
+ * hand the rings to a device outside the model (vhost-user). */
+bool emu_vdev_queue_rings(const emu_vdev *dev, uint16_t queue, uint64_t *desc, uint64_t *avail,
+                          uint64_t *used);
 
 /* Device-specific configuration, as the device changes it. set() alone is
  * silent; config_changed() bumps config_generation and, once the driver is

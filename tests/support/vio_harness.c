@@ -73,19 +73,44 @@ static struct vh_alloc *new_alloc(vio_harness *h)
     return &h->allocs[h->nallocs++];
 }
 
+/* A block from the provider, or from the heap with its own guest-physical
+ * address and an untranslatable hole of at least a page after it. */
+static uint8_t *block_get(vio_harness *h, size_t size, uint64_t *gpa)
+{
+    uint8_t *block;
+
+    if (h->params.block_alloc)
+        return h->params.block_alloc(h->params.block_ctx, size, VH_GUARD, gpa);
+    block = malloc(size);
+    if (block) {
+        *gpa = h->next_gpa;
+        h->next_gpa += ((size - 2 * VH_GUARD + VH_GPA_ALIGN - 1) / VH_GPA_ALIGN + 1) * VH_GPA_ALIGN;
+    }
+    return block;
+}
+
+static void block_put(vio_harness *h, uint8_t *block, size_t size)
+{
+    if (h->params.block_free)
+        h->params.block_free(h->params.block_ctx, block, size);
+    else
+        free(block);
+}
+
 static bool gm_alloc(vio_harness *h, size_t size, size_t align, vio_dma *out)
 {
     struct vh_alloc *a;
     uint8_t *block;
+    uint64_t gpa;
 
     if (size == 0 || align == 0 || align > VH_GPA_ALIGN || (align & (align - 1)))
         return false;
-    block = malloc(size + 2 * VH_GUARD);
+    block = block_get(h, size + 2 * VH_GUARD, &gpa);
     if (!block)
         return false;
     a = new_alloc(h);
     if (!a) {
-        free(block);
+        block_put(h, block, size + 2 * VH_GUARD);
         return false;
     }
     memset(block, VH_CANARY, VH_GUARD);
@@ -93,12 +118,10 @@ static bool gm_alloc(vio_harness *h, size_t size, size_t align, vio_dma *out)
     memset(block + VH_GUARD + size, VH_CANARY, VH_GUARD);
     VH_POISON(block, VH_GUARD);
     VH_POISON(block + VH_GUARD + size, VH_GUARD);
-    /* Leave an untranslatable hole of at least a page after each block. */
-    a->gpa = h->next_gpa;
+    a->gpa = gpa;
     a->size = size;
     a->block = block;
     a->live = true;
-    h->next_gpa += ((size + VH_GPA_ALIGN - 1) / VH_GPA_ALIGN + 1) * VH_GPA_ALIGN;
     out->va = block + VH_GUARD;
     out->pa = a->gpa;
     out->size = size;
@@ -115,7 +138,7 @@ static void gm_free(vio_harness *h, vio_dma *dma)
         if (a->live && a->block == dma->os_handle && a->gpa == dma->pa) {
             h->guard_corruptions += guard_damage(a);
             VH_UNPOISON(a->block, a->size + 2 * VH_GUARD);
-            free(a->block);
+            block_put(h, a->block, a->size + 2 * VH_GUARD);
             a->live = false;
             return;
         }
@@ -603,7 +626,7 @@ bool vh_destroy(vio_harness *h)
             live++;
             h->guard_corruptions += guard_damage(&h->allocs[i]);
             VH_UNPOISON(h->allocs[i].block, h->allocs[i].size + 2 * VH_GUARD);
-            free(h->allocs[i].block);
+            block_put(h, h->allocs[i].block, h->allocs[i].size + 2 * VH_GUARD);
         }
     }
     for (i = 0; h->maps && i < VH_MAX_MAPS; i++)

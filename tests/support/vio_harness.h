@@ -57,6 +57,14 @@ typedef struct vh_params {
     bool process_on_notify;     /* run the queue from the notify hook */
     vh_make_device make_device; /* NULL: the test personality */
     void *make_ctx;
+    /* Optional guest-memory provider (NULL: the heap), for devices that must
+     * map the driver's memory themselves (vhost-user shares it through a
+     * memfd). block_alloc returns zeroed memory of `size` bytes whose byte
+     * `guard` sits at a page-aligned guest-physical address, stored in
+     * *payload_gpa; that address must be what the device uses for it. */
+    void *(*block_alloc)(void *ctx, size_t size, size_t guard, uint64_t *payload_gpa);
+    void (*block_free)(void *ctx, void *block, size_t size);
+    void *block_ctx;
 } vh_params;
 
 typedef struct vio_harness vio_harness;

@@ -82,12 +82,14 @@ bool vio_vq_can_indirect(const vio_vq *vq);
 
 /* Makes one buffer available: sg[0 .. n_out) are device-readable, then
  * sg[n_out .. n_out + n_in) device-writable. `token` (non-NULL) comes back
- * from get_used or detach_unused. The device sees it after the next kick. */
+ * from get_used or detach_unused. The device sees it after the next kick
+ * (vio_vq_kick_prepare publishes the available index once per batch), also a
+ * device that polls instead of waiting for notifications. */
 vio_status vio_vq_add(vio_vq *vq, const vio_sg *sg, uint16_t n_out, uint16_t n_in, void *token,
                       vio_add_mode mode);
 
-/* True if the device wants a notification for what was added since the last
- * kick (EVENT_IDX: avail_event; otherwise the used ring's NO_NOTIFY flag).
+/* Makes what was added since the last kick visible to the device and
+ * returns true if the device wants a notification for it (EVENT_IDX: avail_event; otherwise the used ring's NO_NOTIFY flag).
  * Split from vio_vq_notify so the register write can happen outside a lock. */
 bool vio_vq_kick_prepare(vio_vq *vq);
 void vio_vq_notify(vio_vq *vq);
