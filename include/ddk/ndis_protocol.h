@@ -448,13 +448,13 @@ typedef struct _NDIS_FILTER_ATTRIBUTES {
 typedef struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
     NDIS_OBJECT_HEADER Header;
 } NDIS_DRIVER_OPTIONAL_HANDLERS, *PNDIS_DRIVER_OPTIONAL_HANDLERS;
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisSetOptionalHandlers(
-    NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
 
-NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFRegisterFilterDriver(
-    PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
-    PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
-    PNDIS_HANDLE NdisFilterDriverHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
+                          PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
+                          PNDIS_HANDLE NdisFilterDriverHandle);
 NDIS_EXPORTED_ROUTINE void NdisFDeregisterFilterDriver(NDIS_HANDLE NdisFilterDriverHandle);
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFSetAttributes(NDIS_HANDLE NdisFilterHandle,
                                                      NDIS_HANDLE FilterModuleContext,
@@ -469,10 +469,11 @@ NDIS_EXPORTED_ROUTINE void NdisFReturnNetBufferLists(NDIS_HANDLE NdisFilterHandl
 NDIS_EXPORTED_ROUTINE void NdisFSendNetBufferListsComplete(NDIS_HANDLE NdisFilterHandle,
                                                            PNET_BUFFER_LIST NetBufferList,
                                                            ULONG SendCompleteFlags);
-NDIS_EXPORTED_ROUTINE void
-NdisFIndicateReceiveNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetBufferLists,
-                                   NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
-                                   ULONG ReceiveFlags);
+NDIS_EXPORTED_ROUTINE void NdisFIndicateReceiveNetBufferLists(NDIS_HANDLE NdisFilterHandle,
+                                                              PNET_BUFFER_LIST NetBufferLists,
+                                                              NDIS_PORT_NUMBER PortNumber,
+                                                              ULONG NumberOfNetBufferLists,
+                                                              ULONG ReceiveFlags);
 NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFOidRequest(NDIS_HANDLE NdisFilterHandle,
                                                   PNDIS_OID_REQUEST OidRequest);
 NDIS_EXPORTED_ROUTINE void NdisFOidRequestComplete(NDIS_HANDLE NdisFilterHandle,

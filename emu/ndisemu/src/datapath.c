@@ -111,7 +111,8 @@ void emu_send_down(emu_runtime *rt, emu_adapter *ad, int level, emu_binding *b, 
 
 /* rt->mu held. Checks a protocol's send (binding state, every NBL of the
  * chain); returns the number of NBLs, 0 after a violation. */
-static unsigned send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, const char *call)
+static unsigned send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain,
+                           const char *call)
 {
     emu_adapter *ad = b->ad;
     if (b->state != B_RUNNING) {
@@ -139,8 +140,8 @@ static unsigned send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST cha
         nbl_frame *t = top(x);
         if (t && t->kind == F_SEND && (t->to || t->ad->drv != b->prot->drv)) {
             emu_violate(rt, "NblSendCompleteOnce", call,
-                        "NBL %p is still owned by %s over %s (sent and not completed)",
-                        (void *)nbl, t->to ? t->to->fd->name : "the miniport", t->ad->instance);
+                        "NBL %p is still owned by %s over %s (sent and not completed)", (void *)nbl,
+                        t->to ? t->to->fd->name : "the miniport", t->ad->instance);
             return 0;
         }
         if (x->depth == EMU_MAX_FRAMES) {

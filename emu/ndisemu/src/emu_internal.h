@@ -20,7 +20,7 @@
 #define EMU_DIRQL        12
 #define EMU_MAX_FRAMES   16 /* one per hop: protocol, filters, intermediate drivers */
 #define EMU_MAX_BINDINGS 32
-#define EMU_MAX_FILTERS  8 /* filter modules stacked over one miniport */
+#define EMU_MAX_FILTERS  8                            /* filter modules stacked over one miniport */
 #define EMU_WAIT_NS      (30ull * 1000 * 1000 * 1000) /* pended NDIS operations must finish by then */
 #define EMU_RING         48
 
@@ -49,7 +49,7 @@ typedef enum emu_kind {
     K_CONFIG,
     K_CTLDEV,
     K_RWLOCK,
-    K_GENERIC, /* NdisAllocateGenericObject */
+    K_GENERIC,       /* NdisAllocateGenericObject */
     K_FILTER_DRIVER, /* NdisFRegisterFilterDriver */
     K_FILTER_MODULE, /* the NdisFilterHandle FilterAttach gets */
 } emu_kind;
@@ -192,9 +192,9 @@ typedef struct emu_dma_region {
 
 typedef struct emu_oid_slot {
     PNDIS_OID_REQUEST req;
-    struct emu_binding *from; /* NULL: the runtime's own request or a filter's */
+    struct emu_binding *from;       /* NULL: the runtime's own request or a filter's */
     struct emu_filter *from_filter; /* NdisFOidRequest */
-    bool queued_async;        /* the originator already got PENDING */
+    bool queued_async;              /* the originator already got PENDING */
     bool done;
     NDIS_STATUS status;
     struct emu_oid_slot *next;
@@ -345,10 +345,10 @@ typedef struct emu_filter_driver {
  * the request is not yet completed to its originator (rt->mu). */
 typedef struct emu_filter_oid {
     PNDIS_OID_REQUEST req;
-    emu_binding *b;         /* the originator: a binding... */
-    struct emu_filter *up;  /* ...or the filter module above */
-    bool returned_pending;  /* FilterOidRequest returned NDIS_STATUS_PENDING */
-    bool completed;         /* NdisFOidRequestComplete was called */
+    emu_binding *b;        /* the originator: a binding... */
+    struct emu_filter *up; /* ...or the filter module above */
+    bool returned_pending; /* FilterOidRequest returned NDIS_STATUS_PENDING */
+    bool completed;        /* NdisFOidRequestComplete was called */
     NDIS_STATUS status;
 } emu_filter_oid;
 #define EMU_FILTER_OIDS 8
@@ -616,7 +616,7 @@ emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const c
  * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
  * object qualifies only with a driver object ("associated with a device
  * object or driver object"). */
-#define EMU_HK_WORKITEM                                                             \
+#define EMU_HK_WORKITEM                                                               \
     (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_CTLDEV) | EMU_HK(K_GENERIC) | \
      EMU_HK(K_FILTER_MODULE) | EMU_HK(K_FILTER_DRIVER))
 /* NdisOpenConfigurationEx: "an NDIS handle that the caller obtained during

@@ -47,10 +47,20 @@ int emu_filter_level(const emu_filter *f)
  * protocols) to the bottom (next to the miniport); "custom" for any other.
  * Source: "Specifying Filter Class" (NDIS filter INF files). */
 static const char *const k_classes[] = {
-    "ms_firewall_upper", "scheduler",      "encryption",        "compression",
-    "vpn",               "load_balance",   "failover",          "diagnostic",
-    "custom",            "provider_address", "ms_medium_converter_top",
-    "ms_medium_converter_128", "ms_firewall_lower", "ms_switch_forward",
+    "ms_firewall_upper",
+    "scheduler",
+    "encryption",
+    "compression",
+    "vpn",
+    "load_balance",
+    "failover",
+    "diagnostic",
+    "custom",
+    "provider_address",
+    "ms_medium_converter_top",
+    "ms_medium_converter_128",
+    "ms_firewall_lower",
+    "ms_switch_forward",
 };
 
 static int class_rank(const emu_desc *d)
@@ -146,7 +156,8 @@ NDIS_STATUS NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE F
     }
     fd->drv = drv;
     memset(&fd->ch, 0, sizeof(fd->ch));
-    memcpy(&fd->ch, Chars, Chars->Header.Size < sizeof(fd->ch) ? Chars->Header.Size : sizeof(fd->ch));
+    memcpy(&fd->ch, Chars,
+           Chars->Header.Size < sizeof(fd->ch) ? Chars->Header.Size : sizeof(fd->ch));
     fd->ctx = FilterDriverContext;
     snprintf(fd->name, sizeof(fd->name), "%.63s", drv->desc.service);
     fd->next = rt->filter_drivers;
@@ -608,8 +619,7 @@ NDIS_STATUS NdisFSetAttributes(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterM
     emu_filter *f = (emu_filter *)emu_obj_check(rt, NdisFilterHandle, K_FILTER_MODULE, call);
     if (!f)
         return NDIS_STATUS_INVALID_PARAMETER;
-    if (!FilterAttributes ||
-        FilterAttributes->Header.Type != NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES ||
+    if (!FilterAttributes || FilterAttributes->Header.Type != NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES ||
         FilterAttributes->Header.Size < NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1 ||
         !FilterModuleContext) {
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
@@ -700,7 +710,7 @@ NDIS_STATUS NdisFRestartFilter(NDIS_HANDLE NdisFilterHandle)
     if (!f)
         return NDIS_STATUS_INVALID_PARAMETER;
     return emu_pnp_post(rt, restart_filter_op, f, NULL, NULL) == EMU_OK ? NDIS_STATUS_SUCCESS
-                                                                         : NDIS_STATUS_RESOURCES;
+                                                                        : NDIS_STATUS_RESOURCES;
 }
 
 /* ---- the public API ---- */

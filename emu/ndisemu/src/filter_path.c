@@ -526,7 +526,8 @@ void emu_stack_device_pnp(emu_runtime *rt, emu_adapter *ad, int level, PNET_DEVI
     emu_cb_end(&s);
 }
 
-void NdisFDevicePnPEventNotify(NDIS_HANDLE NdisFilterHandle, PNET_DEVICE_PNP_EVENT NetDevicePnPEvent)
+void NdisFDevicePnPEventNotify(NDIS_HANDLE NdisFilterHandle,
+                               PNET_DEVICE_PNP_EVENT NetDevicePnPEvent)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter("NdisFDevicePnPEventNotify", "-"))
