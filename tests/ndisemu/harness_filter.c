@@ -71,8 +71,8 @@ static int send_n(harness *h, unsigned n)
         frame[14] = (uint8_t)i;
         int32_t nt;
         size_t ret;
-        int err = emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, sizeof(frame), NULL, 0, &ret,
-                                &nt);
+        int err =
+            emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, sizeof(frame), NULL, 0, &ret, &nt);
         if (err || nt != 0)
             return err ? err : EMU_ERR_DRIVER;
     }

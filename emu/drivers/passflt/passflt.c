@@ -89,7 +89,8 @@ static void read_config(NDIS_HANDLE handle, pf_config *c)
     NDIS_HANDLE cfg;
     NdisZeroMemory(&co, sizeof(co));
     NU_INIT_HEADER(&co.Header, NDIS_OBJECT_TYPE_CONFIGURATION_OBJECT,
-                   NDIS_CONFIGURATION_OBJECT_REVISION_1, NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
+                   NDIS_CONFIGURATION_OBJECT_REVISION_1,
+                   NDIS_SIZEOF_CONFIGURATION_OBJECT_REVISION_1);
     co.NdisHandle = handle;
     if (NdisOpenConfigurationEx(&co, &cfg) != NDIS_STATUS_SUCCESS)
         return;
@@ -339,7 +340,8 @@ static NDIS_STATUS module_resources(pf_module *m)
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
     NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                   NDIS_TIMER_CHARACTERISTICS_REVISION_1, NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = PF_TAG;
     tc.TimerFunction = PfTimer;
     tc.FunctionContext = m;
@@ -366,7 +368,8 @@ static NDIS_STATUS PfAttach(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
 {
     UNREFERENCED_PARAMETER(drvctx);
     UNREFERENCED_PARAMETER(ap);
-    pf_module *m = NdisAllocateMemoryWithTagPriority(handle, sizeof(*m), PF_TAG, NormalPoolPriority);
+    pf_module *m =
+        NdisAllocateMemoryWithTagPriority(handle, sizeof(*m), PF_TAG, NormalPoolPriority);
     if (!m)
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(m, sizeof(*m));
@@ -386,8 +389,8 @@ static NDIS_STATUS PfAttach(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     m->rx_tail = &m->rx_head;
     NDIS_FILTER_ATTRIBUTES fa;
     NdisZeroMemory(&fa, sizeof(fa));
-    NU_INIT_HEADER(&fa.Header, NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES, NDIS_FILTER_ATTRIBUTES_REVISION_1,
-                   NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1);
+    NU_INIT_HEADER(&fa.Header, NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
+                   NDIS_FILTER_ATTRIBUTES_REVISION_1, NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1);
     if (!BROKEN(BRK_FLT_NO_ATTRIBUTES))
         NdisFSetAttributes(handle, m, &fa);
     NdisAcquireSpinLock(&g_lock);

@@ -13,8 +13,9 @@
 
 #define PASSFLT_DEVICE "PassFlt"
 
-#define PASSFLT_IOCTL(n) \
-    CTL_CODE(FILE_DEVICE_NETWORK, 0x840 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
+/* CTL_CODE(FILE_DEVICE_NETWORK (0x12), 0x840 + n, METHOD_BUFFERED, FILE_ANY_ACCESS),
+ * spelled out: user-mode callers (vfo-emu) have no WDK headers. */
+#define PASSFLT_IOCTL(n)    ((0x12u << 16) | ((0x840u + (n)) << 2))
 #define IOCTL_PASSFLT_STATS PASSFLT_IOCTL(1) /* out: passflt_stats */
 
 typedef struct passflt_stats {

@@ -31,6 +31,8 @@ bool emu_path_enabled(emu_runtime *rt, const char *prot, const char *instance)
 {
     emu_lock(rt);
     int i = path_index(rt, prot, instance);
+    if (i < 0)
+        i = path_index(rt, prot, "*"); /* the component's default, if one was set */
     bool en = i < 0 || rt->paths[i].enabled;
     emu_unlock(rt);
     return en;

@@ -110,7 +110,8 @@ int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn 
  * Setting a path on a running adapter pauses its stack (bindings, filter
  * modules, miniport), attaches or detaches the module, and restarts it, as
  * NDIS does; EMU_ERR_DRIVER when the filter failed to attach. A path set
- * for an instance not present yet applies when it arrives. */
+ * for an instance not present yet applies when it arrives; instance "*"
+ * sets the default for the instances without a path of their own. */
 int emu_filter_set_path(emu_runtime *rt, const char *filter, const char *instance, bool enable);
 int emu_request_filter_path(emu_runtime *rt, const char *filter, const char *instance, bool enable,
                             emu_done_fn done, void *ctx);
