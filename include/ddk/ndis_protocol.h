@@ -250,4 +250,252 @@ NDIS_EXPORTED_ROUTINE void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingH
                                                         PVOID CancelId);
 NDIS_EXPORTED_ROUTINE UCHAR NdisGeneratePartialCancelId(void);
 
+/* ---- NDIS 6 lightweight filters ---- */
+#define NDIS_OBJECT_TYPE_FILTER_DRIVER_CHARACTERISTICS  0x8B
+#define NDIS_OBJECT_TYPE_FILTER_PARTIAL_CHARACTERISTICS 0x8C
+#define NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES              0x8D
+#define NDIS_OBJECT_TYPE_FILTER_ATTACH_PARAMETERS       0x99
+#define NDIS_OBJECT_TYPE_FILTER_PAUSE_PARAMETERS        0x9A
+#define NDIS_OBJECT_TYPE_FILTER_RESTART_PARAMETERS      0x9B
+#define NDIS_FILTER_MAJOR_VERSION                       6
+#define NDIS_FILTER_MINOR_VERSION                       30
+
+#define NDIS_FILTER_ATTACH_FLAGS_IGNORE_MANDATORY 0x00000001
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_1  1
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_2  2
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_3  3
+#define NDIS_FILTER_ATTACH_PARAMETERS_REVISION_4  4
+typedef struct _NDIS_FILTER_ATTACH_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    NET_IFINDEX IfIndex;
+    NET_LUID NetLuid;
+    PNDIS_STRING FilterModuleGuidName;
+    NET_IFINDEX BaseMiniportIfIndex;
+    PNDIS_STRING BaseMiniportInstanceName;
+    PNDIS_STRING BaseMiniportName;
+    NDIS_MEDIA_CONNECT_STATE MediaConnectState;
+    NET_IF_MEDIA_DUPLEX_STATE MediaDuplexState;
+    ULONG64 XmitLinkSpeed;
+    ULONG64 RcvLinkSpeed;
+    NDIS_MEDIUM MiniportMediaType;
+    NDIS_PHYSICAL_MEDIUM MiniportPhysicalMediaType;
+    NDIS_HANDLE MiniportMediaSpecificAttributes;
+    PNDIS_OFFLOAD DefaultOffloadConfiguration;
+    USHORT MacAddressLength;
+    UCHAR CurrentMacAddress[NDIS_MAX_PHYS_ADDRESS_LENGTH];
+    NET_LUID BaseMiniportNetLuid;
+    NET_IFINDEX LowerIfIndex;
+    NET_LUID LowerIfNetLuid;
+    ULONG Flags;
+    PNDIS_HD_SPLIT_CURRENT_CONFIG HDSplitCurrentConfig;
+    PNDIS_RECEIVE_FILTER_CAPABILITIES ReceiveFilterCapabilities;
+    PDEVICE_OBJECT MiniportPhysicalDeviceObject;
+    PNDIS_NIC_SWITCH_CAPABILITIES NicSwitchCapabilities;
+    BOOLEAN BaseMiniportIfConnectorPresent;
+    PNDIS_SRIOV_CAPABILITIES SriovCapabilities;
+    PNDIS_NIC_SWITCH_INFO_ARRAY NicSwitchArray;
+} NDIS_FILTER_ATTACH_PARAMETERS, *PNDIS_FILTER_ATTACH_PARAMETERS;
+#define NDIS_SIZEOF_FILTER_ATTACH_PARAMETERS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTACH_PARAMETERS, Flags)
+#define NDIS_SIZEOF_FILTER_ATTACH_PARAMETERS_REVISION_2 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTACH_PARAMETERS, HDSplitCurrentConfig)
+#define NDIS_SIZEOF_FILTER_ATTACH_PARAMETERS_REVISION_3 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTACH_PARAMETERS, NicSwitchCapabilities)
+#define NDIS_SIZEOF_FILTER_ATTACH_PARAMETERS_REVISION_4 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTACH_PARAMETERS, NicSwitchArray)
+
+#define NDIS_FILTER_RESTART_PARAMETERS_REVISION_1 1
+typedef struct _NDIS_FILTER_RESTART_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    NDIS_MEDIUM MiniportMediaType;
+    NDIS_PHYSICAL_MEDIUM MiniportPhysicalMediaType;
+    PNDIS_RESTART_ATTRIBUTES RestartAttributes;
+    NET_IFINDEX LowerIfIndex;
+    NET_LUID LowerIfNetLuid;
+    ULONG Flags;
+} NDIS_FILTER_RESTART_PARAMETERS, *PNDIS_FILTER_RESTART_PARAMETERS;
+#define NDIS_SIZEOF__FILTER_RESTART_PARAMETERS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_RESTART_PARAMETERS, Flags)
+
+#define NDIS_FILTER_PAUSE_PARAMETERS_REVISION_1 1
+typedef struct _NDIS_FILTER_PAUSE_PARAMETERS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+    ULONG PauseReason;
+} NDIS_FILTER_PAUSE_PARAMETERS, *PNDIS_FILTER_PAUSE_PARAMETERS;
+#define NDIS_SIZEOF_FILTER_PAUSE_PARAMETERS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_PAUSE_PARAMETERS, PauseReason)
+
+typedef NDIS_STATUS FILTER_ATTACH(NDIS_HANDLE NdisFilterHandle, NDIS_HANDLE FilterDriverContext,
+                                  PNDIS_FILTER_ATTACH_PARAMETERS AttachParameters);
+typedef FILTER_ATTACH *FILTER_ATTACH_HANDLER;
+typedef void FILTER_DETACH(NDIS_HANDLE FilterModuleContext);
+typedef FILTER_DETACH *FILTER_DETACH_HANDLER;
+typedef NDIS_STATUS FILTER_SET_MODULE_OPTIONS(NDIS_HANDLE FilterModuleContext);
+typedef FILTER_SET_MODULE_OPTIONS *FILTER_SET_FILTER_MODULE_OPTIONS_HANDLER;
+typedef NDIS_STATUS FILTER_RESTART(NDIS_HANDLE FilterModuleContext,
+                                   PNDIS_FILTER_RESTART_PARAMETERS RestartParameters);
+typedef FILTER_RESTART *FILTER_RESTART_HANDLER;
+typedef NDIS_STATUS FILTER_PAUSE(NDIS_HANDLE FilterModuleContext,
+                                 PNDIS_FILTER_PAUSE_PARAMETERS PauseParameters);
+typedef FILTER_PAUSE *FILTER_PAUSE_HANDLER;
+typedef NDIS_STATUS FILTER_OID_REQUEST(NDIS_HANDLE FilterModuleContext,
+                                       PNDIS_OID_REQUEST OidRequest);
+typedef FILTER_OID_REQUEST *FILTER_OID_REQUEST_HANDLER;
+typedef void FILTER_CANCEL_OID_REQUEST(NDIS_HANDLE FilterModuleContext, PVOID RequestId);
+typedef FILTER_CANCEL_OID_REQUEST *FILTER_CANCEL_OID_REQUEST_HANDLER;
+typedef void FILTER_SEND_NET_BUFFER_LISTS(NDIS_HANDLE FilterModuleContext,
+                                          PNET_BUFFER_LIST NetBufferList,
+                                          NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+typedef FILTER_SEND_NET_BUFFER_LISTS *FILTER_SEND_NET_BUFFER_LISTS_HANDLER;
+typedef void FILTER_CANCEL_SEND_NET_BUFFER_LISTS(NDIS_HANDLE FilterModuleContext, PVOID CancelId);
+typedef FILTER_CANCEL_SEND_NET_BUFFER_LISTS *FILTER_CANCEL_SEND_HANDLER;
+typedef void FILTER_RETURN_NET_BUFFER_LISTS(NDIS_HANDLE FilterModuleContext,
+                                            PNET_BUFFER_LIST NetBufferLists, ULONG ReturnFlags);
+typedef FILTER_RETURN_NET_BUFFER_LISTS *FILTER_RETURN_NET_BUFFER_LISTS_HANDLER;
+typedef void FILTER_SEND_NET_BUFFER_LISTS_COMPLETE(NDIS_HANDLE FilterModuleContext,
+                                                   PNET_BUFFER_LIST NetBufferList,
+                                                   ULONG SendCompleteFlags);
+typedef FILTER_SEND_NET_BUFFER_LISTS_COMPLETE *FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER;
+typedef void FILTER_RECEIVE_NET_BUFFER_LISTS(NDIS_HANDLE FilterModuleContext,
+                                             PNET_BUFFER_LIST NetBufferLists,
+                                             NDIS_PORT_NUMBER PortNumber,
+                                             ULONG NumberOfNetBufferLists, ULONG ReceiveFlags);
+typedef FILTER_RECEIVE_NET_BUFFER_LISTS *FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER;
+typedef void FILTER_DEVICE_PNP_EVENT_NOTIFY(NDIS_HANDLE FilterModuleContext,
+                                            PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+typedef FILTER_DEVICE_PNP_EVENT_NOTIFY *FILTER_DEVICE_PNP_EVENT_NOTIFY_HANDLER;
+typedef NDIS_STATUS FILTER_NET_PNP_EVENT(NDIS_HANDLE FilterModuleContext,
+                                         PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+typedef FILTER_NET_PNP_EVENT *FILTER_NET_PNP_EVENT_HANDLER;
+typedef void FILTER_STATUS(NDIS_HANDLE FilterModuleContext,
+                           PNDIS_STATUS_INDICATION StatusIndication);
+typedef FILTER_STATUS *FILTER_STATUS_HANDLER;
+typedef void FILTER_OID_REQUEST_COMPLETE(NDIS_HANDLE FilterModuleContext,
+                                         PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef FILTER_OID_REQUEST_COMPLETE *FILTER_OID_REQUEST_COMPLETE_HANDLER;
+typedef NDIS_STATUS FILTER_DIRECT_OID_REQUEST(NDIS_HANDLE FilterModuleContext,
+                                              PNDIS_OID_REQUEST OidRequest);
+typedef FILTER_DIRECT_OID_REQUEST *FILTER_DIRECT_OID_REQUEST_HANDLER;
+typedef void FILTER_DIRECT_OID_REQUEST_COMPLETE(NDIS_HANDLE FilterModuleContext,
+                                                PNDIS_OID_REQUEST OidRequest, NDIS_STATUS Status);
+typedef FILTER_DIRECT_OID_REQUEST_COMPLETE *FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER;
+typedef void FILTER_CANCEL_DIRECT_OID_REQUEST(NDIS_HANDLE FilterModuleContext, PVOID RequestId);
+typedef FILTER_CANCEL_DIRECT_OID_REQUEST *FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER;
+
+#define NDIS_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1 1
+typedef struct _NDIS_FILTER_PARTIAL_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+    FILTER_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+    FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+    FILTER_CANCEL_SEND_HANDLER CancelSendNetBufferListsHandler;
+    FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+    FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+} NDIS_FILTER_PARTIAL_CHARACTERISTICS, *PNDIS_FILTER_PARTIAL_CHARACTERISTICS;
+#define NDIS_SIZEOF_FILTER_PARTIAL_CHARACTERISTICS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_PARTIAL_CHARACTERISTICS, ReturnNetBufferListsHandler)
+
+#define NDIS_FILTER_DRIVER_MANDATORY           0x00000001
+#define NDIS_FILTER_CHARACTERISTICS_REVISION_1 1
+#define NDIS_FILTER_CHARACTERISTICS_REVISION_2 2
+typedef struct _NDIS_FILTER_DRIVER_CHARACTERISTICS {
+    NDIS_OBJECT_HEADER Header;
+    UCHAR MajorNdisVersion;
+    UCHAR MinorNdisVersion;
+    UCHAR MajorDriverVersion;
+    UCHAR MinorDriverVersion;
+    ULONG Flags;
+    NDIS_STRING FriendlyName;
+    NDIS_STRING UniqueName;
+    NDIS_STRING ServiceName;
+    SET_OPTIONS_HANDLER SetOptionsHandler;
+    FILTER_SET_FILTER_MODULE_OPTIONS_HANDLER SetFilterModuleOptionsHandler;
+    FILTER_ATTACH_HANDLER AttachHandler;
+    FILTER_DETACH_HANDLER DetachHandler;
+    FILTER_RESTART_HANDLER RestartHandler;
+    FILTER_PAUSE_HANDLER PauseHandler;
+    FILTER_SEND_NET_BUFFER_LISTS_HANDLER SendNetBufferListsHandler;
+    FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER SendNetBufferListsCompleteHandler;
+    FILTER_CANCEL_SEND_HANDLER CancelSendNetBufferListsHandler;
+    FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER ReceiveNetBufferListsHandler;
+    FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ReturnNetBufferListsHandler;
+    FILTER_OID_REQUEST_HANDLER OidRequestHandler;
+    FILTER_OID_REQUEST_COMPLETE_HANDLER OidRequestCompleteHandler;
+    FILTER_CANCEL_OID_REQUEST_HANDLER CancelOidRequestHandler;
+    FILTER_DEVICE_PNP_EVENT_NOTIFY_HANDLER DevicePnPEventNotifyHandler;
+    FILTER_NET_PNP_EVENT_HANDLER NetPnPEventHandler;
+    FILTER_STATUS_HANDLER StatusHandler;
+    FILTER_DIRECT_OID_REQUEST_HANDLER DirectOidRequestHandler;
+    FILTER_DIRECT_OID_REQUEST_COMPLETE_HANDLER DirectOidRequestCompleteHandler;
+    FILTER_CANCEL_DIRECT_OID_REQUEST_HANDLER CancelDirectOidRequestHandler;
+} NDIS_FILTER_DRIVER_CHARACTERISTICS, *PNDIS_FILTER_DRIVER_CHARACTERISTICS;
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, StatusHandler)
+#define NDIS_SIZEOF_FILTER_DRIVER_CHARACTERISTICS_REVISION_2 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_DRIVER_CHARACTERISTICS, CancelDirectOidRequestHandler)
+
+#define NDIS_FILTER_ATTRIBUTES_REVISION_1 1
+typedef struct _NDIS_FILTER_ATTRIBUTES {
+    NDIS_OBJECT_HEADER Header;
+    ULONG Flags;
+} NDIS_FILTER_ATTRIBUTES, *PNDIS_FILTER_ATTRIBUTES;
+#define NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_FILTER_ATTRIBUTES, Flags)
+
+/* The optional handlers a driver sets from its SetOptions or (a filter's
+ * NDIS_FILTER_PARTIAL_CHARACTERISTICS) FilterSetModuleOptions handler. */
+typedef struct _NDIS_DRIVER_OPTIONAL_HANDLERS {
+    NDIS_OBJECT_HEADER Header;
+} NDIS_DRIVER_OPTIONAL_HANDLERS, *PNDIS_DRIVER_OPTIONAL_HANDLERS;
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisSetOptionalHandlers(NDIS_HANDLE NdisHandle, PNDIS_DRIVER_OPTIONAL_HANDLERS OptionalHandlers);
+
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisFRegisterFilterDriver(PDRIVER_OBJECT DriverObject, NDIS_HANDLE FilterDriverContext,
+                          PNDIS_FILTER_DRIVER_CHARACTERISTICS FilterDriverCharacteristics,
+                          PNDIS_HANDLE NdisFilterDriverHandle);
+NDIS_EXPORTED_ROUTINE void NdisFDeregisterFilterDriver(NDIS_HANDLE NdisFilterDriverHandle);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFSetAttributes(NDIS_HANDLE NdisFilterHandle,
+                                                     NDIS_HANDLE FilterModuleContext,
+                                                     PNDIS_FILTER_ATTRIBUTES FilterAttributes);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFRestartFilter(NDIS_HANDLE NdisFilterHandle);
+NDIS_EXPORTED_ROUTINE void NdisFSendNetBufferLists(NDIS_HANDLE NdisFilterHandle,
+                                                   PNET_BUFFER_LIST NetBufferList,
+                                                   NDIS_PORT_NUMBER PortNumber, ULONG SendFlags);
+NDIS_EXPORTED_ROUTINE void NdisFReturnNetBufferLists(NDIS_HANDLE NdisFilterHandle,
+                                                     PNET_BUFFER_LIST NetBufferLists,
+                                                     ULONG ReturnFlags);
+NDIS_EXPORTED_ROUTINE void NdisFSendNetBufferListsComplete(NDIS_HANDLE NdisFilterHandle,
+                                                           PNET_BUFFER_LIST NetBufferList,
+                                                           ULONG SendCompleteFlags);
+NDIS_EXPORTED_ROUTINE void NdisFIndicateReceiveNetBufferLists(NDIS_HANDLE NdisFilterHandle,
+                                                              PNET_BUFFER_LIST NetBufferLists,
+                                                              NDIS_PORT_NUMBER PortNumber,
+                                                              ULONG NumberOfNetBufferLists,
+                                                              ULONG ReceiveFlags);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisFOidRequest(NDIS_HANDLE NdisFilterHandle,
+                                                  PNDIS_OID_REQUEST OidRequest);
+NDIS_EXPORTED_ROUTINE void NdisFOidRequestComplete(NDIS_HANDLE NdisFilterHandle,
+                                                   PNDIS_OID_REQUEST OidRequest,
+                                                   NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisFIndicateStatus(NDIS_HANDLE NdisFilterHandle,
+                                               PNDIS_STATUS_INDICATION StatusIndication);
+NDIS_EXPORTED_ROUTINE void NdisFRestartComplete(NDIS_HANDLE NdisFilterHandle, NDIS_STATUS Status);
+NDIS_EXPORTED_ROUTINE void NdisFPauseComplete(NDIS_HANDLE NdisFilterHandle);
+NDIS_EXPORTED_ROUTINE void NdisFDevicePnPEventNotify(NDIS_HANDLE NdisFilterHandle,
+                                                     PNET_DEVICE_PNP_EVENT NetDevicePnPEvent);
+NDIS_EXPORTED_ROUTINE NDIS_STATUS
+NdisFNetPnPEvent(NDIS_HANDLE NdisFilterHandle, PNET_PNP_EVENT_NOTIFICATION NetPnPEventNotification);
+NDIS_EXPORTED_ROUTINE void NdisFCancelSendNetBufferLists(NDIS_HANDLE NdisFilterHandle,
+                                                         PVOID CancelId);
+NDIS_EXPORTED_ROUTINE void NdisFCancelOidRequest(NDIS_HANDLE NdisFilterHandle, PVOID RequestId);
+/* A filter's copy of an OID request to pass down (NdisFOidRequest). */
+NDIS_EXPORTED_ROUTINE NDIS_STATUS NdisAllocateCloneOidRequest(NDIS_HANDLE SourceHandle,
+                                                              PNDIS_OID_REQUEST OidRequest,
+                                                              UINT PoolTag,
+                                                              PNDIS_OID_REQUEST *ClonedOidRequest);
+NDIS_EXPORTED_ROUTINE void NdisFreeCloneOidRequest(NDIS_HANDLE SourceHandle,
+                                                   PNDIS_OID_REQUEST Request);
+
 #endif /* VFO_DDK_NDIS_PROTOCOL_H */

@@ -19,6 +19,7 @@ typedef struct harness {
     emu_adapter *ad;
     emu_ctl *ctl;
     emu_device_desc desc;
+    emu_driver *flt; /* a filter driver (harness_filter.c), or NULL */
 } harness;
 
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
@@ -40,5 +41,24 @@ int h_lso_scenario(harness *h);
  * non-zero, after printing the failing step and violation to stderr. */
 int h_run_clean(emu_sched_kind kind, uint64_t seed, int (*scenario)(harness *h));
 void h_finish(harness *h);
+
+/* harness_filter.c: the same drivers with a lightweight filter loaded
+ * before the NIC arrives (flt_desc: its description; NULL = next to it). */
+int h_start_filtered(harness *h, emu_sched_kind kind, uint64_t seed, const char *flt_so,
+                     const char *flt_desc, bool quiet);
+/* Writes a passflt description with these settings; returns its path
+ * (a static buffer). runtype: "optional" or "mandatory". */
+const char *h_passflt_desc(const char *service, const char *runtype, unsigned hold_ms,
+                           unsigned pend_oid_ms, bool fail_attach, bool bypass_receive);
+/* The filter's statistics (through its control device). */
+struct passflt_stats;
+int h_filter_stats(harness *h, struct passflt_stats *out);
+/* A filter through its paces: traffic with frames held in the filter, an
+ * OID pended there, a stack restart while it holds receives, detach and
+ * attach at run time, D3/D0, removal. */
+int h_filter_scenario(harness *h);
+/* h_run_clean with a filter. */
+int h_run_clean_filtered(emu_sched_kind kind, uint64_t seed, const char *flt_so,
+                         const char *flt_desc, int (*scenario)(harness *h));
 
 #endif

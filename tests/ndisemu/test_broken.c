@@ -21,6 +21,12 @@ typedef struct broken_case {
     const char *call; /* the NDIS call or driver callback that trips it */
 } broken_case;
 
+/* flt_*: broken_<name>, a filter stacked over the correct drivers. */
+static bool is_filter(const broken_case *c)
+{
+    return strncmp(c->name, "flt_", 4) == 0;
+}
+
 static const broken_case k_cases[] = {
     /* NBL ownership, states and completions */
     { "send_complete_twice", false, "NblSendCompleteOnce", "NdisMSendNetBufferListsComplete" },
@@ -89,6 +95,14 @@ static const broken_case k_cases[] = {
      * ready in one DPC than MaxNblsToIndicate) */
     { "ignore_max_nbls", false, "ReceiveThrottle", "NdisMIndicateReceiveNetBufferLists" },
     { "dpc_over_budget", false, "DpcWatchdog", "MiniportInterruptDPC" },
+    /* lightweight filters (passflt variants, the filter scenario) */
+    { "flt_send_while_paused", false, "FilterPausedNoSend", "NdisFSendNetBufferLists" },
+    { "flt_indicate_while_paused", false, "FilterPausedNoIndicate",
+      "NdisFIndicateReceiveNetBufferLists" },
+    { "flt_pause_with_held", false, "FilterPauseWithOutstanding", "FilterPause" },
+    { "flt_oid_complete_twice", false, "FilterOidComplete", "NdisFOidRequestComplete" },
+    { "flt_no_attributes", false, "FilterAttributes", "FilterAttach" },
+    { "flt_pause_returns_failure", false, "FilterPause_Return", "FilterPause" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */
@@ -116,6 +130,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_shutdown_scenario;
     if (strcmp(c->name, "lso_complete_unset") == 0)
         return h_lso_scenario;
+    if (is_filter(c))
+        return h_filter_scenario;
     return h_scenario;
 }
 
@@ -132,7 +148,10 @@ static void trips_exactly_its_rule(void **state)
     for (uint64_t seed = 1; seed <= 3; seed++) {
         harness *h = &g_h;
         g_live = h;
-        int err = h_start(h, EMU_SCHED_DETERMINISTIC, seed, mp, pt, true);
+        char flt[512];
+        snprintf(flt, sizeof(flt), "%s/broken_%s.so", DRIVER_DIR_FLT, c->name);
+        int err = is_filter(c) ? h_start_filtered(h, EMU_SCHED_DETERMINISTIC, seed, flt, NULL, true)
+                               : h_start(h, EMU_SCHED_DETERMINISTIC, seed, mp, pt, true);
         if (err == EMU_OK) {
             scenario_of(c)(h);
             if (h->ctl && !emu_failed(h->rt)) {

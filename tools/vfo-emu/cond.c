@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "guest.h"
 #include "scn.h"
 #include "svc.h"
@@ -376,6 +377,8 @@ int cond_subject(world *w, const char *subject, cval *v, char *err, size_t errle
         return standby_subject(w, p, n, v, err, errlen);
     } else if (strcmp(p[0], "service") == 0 || strcmp(p[0], "binding") == 0) {
         return svc_subject(w, p, n, v, err, errlen);
+    } else if (strcmp(p[0], "filter") == 0) {
+        return filter_subject(w, p, n, v, err, errlen);
     } else if (n == 2 && strcmp(p[0], "saved") == 0) {
         return saved_subject(w, p[1], v, err, errlen);
     } else {

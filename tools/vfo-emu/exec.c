@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cond.h"
+#include "filter.h"
 #include "guest.h"
 #include "netframe.h"
 #include "svc.h"
@@ -211,6 +212,8 @@ int exec_options(world *w, const scn_file *f)
             r = peer_option(w, c);
         else if (strcmp(name, "guest") == 0)
             r = guest_option(w, c);
+        else if (strcmp(name, "filter") == 0)
+            r = filter_option(w, c);
         if (r) {
             world_fail(w, c->line, "bad '%s' command", name);
             return -1;
@@ -573,6 +576,8 @@ static int exec_one(world *w, const scn_cmd *c)
         return svc_cmd(w, c);
     if (!strcmp(n, "adapter"))
         return guest_adapter_cmd(w, c);
+    if (!strcmp(n, "filter"))
+        return filter_cmd(w, c);
     if (!strcmp(n, "save"))
         return save_cmd(w, c);
     if (!strcmp(n, "print"))
@@ -587,7 +592,7 @@ static bool exec_block(world *w, const scn_file *f, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++) {
         const scn_cmd *c = &f->cmds[i];
-        if (is_option(c->argv[0]))
+        if (is_option(c->argv[0]) || (!w->booted && !strcmp(c->argv[0], "filter")))
             continue;
         if (!strcmp(c->argv[0], "repeat")) {
             unsigned long n = strtoul(c->argv[1], NULL, 10);

@@ -43,6 +43,7 @@ static const cmd_rule k_rules[] = {
     { "mark", 2, SCN_MAX_WORDS, AFTER_BOOT },
     { "service", 2, 10, AFTER_BOOT },
     { "adapter", 3, 4, AFTER_BOOT },
+    { "filter", 2, 8, ANYWHERE },
     { "save", 3, 3, AFTER_BOOT },
     { "print", 2, SCN_MAX_WORDS, AFTER_BOOT },
     { "repeat", 2, 2, AFTER_BOOT },

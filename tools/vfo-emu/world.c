@@ -3,6 +3,7 @@
  */
 #include "world.h"
 
+#include "filter.h"
 #include "guest.h"
 
 #include <stdarg.h>
@@ -181,6 +182,8 @@ int world_boot(world *w)
         err = load(w, &w->tcpip, NULL);
     for (unsigned i = 0; !err && i < w->n_extra; i++)
         err = load(w, &w->extra[i], NULL);
+    if (!err)
+        err = filter_boot(w);
     if (err)
         return err;
     w->peer_cfg.guest_ip = w->guest_ip;

@@ -57,6 +57,16 @@ typedef struct port_sample {
     uint64_t frames[PATH_SERIES];
 } port_sample;
 
+/* A lightweight filter over chosen adapters (filter.c). */
+typedef struct world_filter {
+    bool enabled;
+    char over[256]; /* adapter ids, comma-separated */
+    uint32_t hold_ms, pend_oid_ms;
+    bool fail_attach, bypass_receive;
+    char runtype[16];
+    emu_driver *drv; /* once loaded */
+} world_filter;
+
 typedef struct world {
     world_opts o;
     drv_path standby, vf, tcpip, extra[WORLD_MAX_EXTRA];
@@ -87,7 +97,8 @@ typedef struct world {
 
     nfmodel nf; /* what net_failover's receive rule would have dropped (a model) */
 
-    emu_driver *standby_drv;   /* the driver under test, once loaded */
+    emu_driver *standby_drv; /* the driver under test, once loaded */
+    world_filter filter;
     struct guest_watch *watch; /* its pairs' states in the timeline (guest.c) */
     struct {
         char name[32];

@@ -74,6 +74,14 @@
 #define BRK_DMA_AFTER_SHUTDOWN       64 /* ShutdownStopsDma: MiniportShutdownEx leaves DMA on */
 #define BRK_MEDIA_STATUS_WRONG_ENUM  65 /* OidMediaConnectStatus: answers NDIS_MEDIA_CONNECT_STATE */
 
+/* filter side (passflt, codes 90-99) */
+#define BRK_FLT_SEND_WHILE_PAUSED     90 /* FilterPausedNoSend: originates a send in FilterDetach */
+#define BRK_FLT_INDICATE_WHILE_PAUSED 91 /* FilterPausedNoIndicate: same with a receive */
+#define BRK_FLT_PAUSE_WITH_HELD       92 /* FilterPauseWithOutstanding: held receives at pause */
+#define BRK_FLT_OID_COMPLETE_TWICE    93 /* FilterOidComplete: NdisFOidRequestComplete twice */
+#define BRK_FLT_NO_ATTRIBUTES         94 /* FilterAttributes: attach without NdisFSetAttributes */
+#define BRK_FLT_PAUSE_RETURNS_FAILURE 95 /* FilterPause_Return: FilterPause returns FAILURE */
+
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE
 #endif

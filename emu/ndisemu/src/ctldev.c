@@ -63,7 +63,8 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
      * handle is still accepted: on Windows a protocol creates its device
      * with IoCreateDevice, which ndisemu does not model yet, and the test
      * protocols have no other way to a control device (docs/ndisemu.md). */
-    if (!emu_handle_kind(rt, NdisObjectHandle, EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL),
+    if (!emu_handle_kind(rt, NdisObjectHandle,
+                         EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_FILTER_DRIVER),
                          "NdisRegisterDeviceEx"))
         return NDIS_STATUS_FAILURE;
     emu_adapter *ad;

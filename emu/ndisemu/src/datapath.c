@@ -20,20 +20,100 @@ static nbl_frame *top(emu_nbl_ext *x)
 
 /* ---- send ---- */
 
-static void complete_to_protocol(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain,
-                                 ULONG flags)
+/* Gives a completed run of NBLs back to the hop's sender: a protocol
+ * binding, or a filter module (FilterSendNetBufferListsComplete). */
+void emu_send_complete_up(emu_runtime *rt, emu_binding *b, emu_filter *from, PNET_BUFFER_LIST chain,
+                          unsigned n, ULONG flags)
 {
+    (void)rt;
+    (void)n;
     emu_cb_scope s;
     KIRQL irql = emu_self()->irql;
-    emu_cb_begin(&s, "ProtocolSendNetBufferListsComplete", b->prot->drv, NULL, irql);
-    b->prot->ch.SendNetBufferListsCompleteHandler(b->ctx, chain, flags);
+    if (from) {
+        emu_cb_begin(&s, "FilterSendNetBufferListsComplete", from->fd->drv, NULL, irql);
+        from->send_complete(from->ctx, chain, flags);
+    } else {
+        emu_cb_begin(&s, "ProtocolSendNetBufferListsComplete", b->prot->drv, NULL, irql);
+        b->prot->ch.SendNetBufferListsCompleteHandler(b->ctx, chain, flags);
+    }
     emu_cb_end(&s);
+}
+
+/* Where a send hop goes and whether the miniport takes sends now. */
+typedef struct send_hop {
+    emu_adapter *ad;
+    emu_filter *to; /* NULL: the miniport */
+    bool running;   /* the miniport is running (when to is NULL) */
+} send_hop;
+
+/* rt->mu held. Takes chain (n NBLs, already checked) for the hop from b or
+ * from down from level: pushes a SEND frame on each NBL and counts them. */
+static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *from,
+                      PNET_BUFFER_LIST chain, unsigned n, send_hop *h)
+{
+    h->ad = ad;
+    h->to = emu_filter_send_target(ad, level);
+    h->running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+        nbl_frame f = {
+            .kind = F_SEND, .ad = ad, .b = b, .from = from, .to = h->to, .src = nbl->SourceHandle
+        };
+        emu_lso_note_send(&f, nbl);
+        x->fr[x->depth++] = f;
+    }
+    if (b)
+        b->sends_out += n;
+    if (from)
+        from->sends_out += n;
+    if (h->to)
+        h->to->sends_in += n;
+    else
+        ad->sends_out += n;
+}
+
+/* Unlocked: hands the taken chain to the next filter or the miniport. */
+static void send_give(emu_runtime *rt, const send_hop *h, PNET_BUFFER_LIST chain,
+                      NDIS_PORT_NUMBER port, ULONG flags)
+{
     (void)rt;
+    emu_adapter *ad = h->ad;
+    emu_cb_scope s;
+    if (h->to) {
+        emu_cb_begin(&s, "FilterSendNetBufferLists", h->to->fd->drv, NULL, emu_self()->irql);
+        h->to->send(h->to->ctx, chain, port, flags);
+        emu_cb_end(&s);
+        return;
+    }
+    if (!h->running) {
+        /* NDIS fails sends to a miniport that is not running itself. */
+        for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next)
+            nbl->Status = NDIS_STATUS_PAUSED;
+        NdisMSendNetBufferListsComplete(
+            ad, chain,
+            emu_self()->irql == DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+        return;
+    }
+    emu_cb_begin(&s, "MiniportSendNetBufferLists", ad->drv, ad, emu_self()->irql);
+    ad->drv->mp->ch.SendNetBufferListsHandler(ad->ctx, chain, port, flags);
+    emu_cb_end(&s);
+}
+
+void emu_send_down(emu_runtime *rt, emu_adapter *ad, int level, emu_binding *b, emu_filter *from,
+                   PNET_BUFFER_LIST chain, unsigned n, NDIS_PORT_NUMBER port, ULONG flags)
+{
+    send_hop h;
+    emu_lock(rt);
+    send_take(ad, level, b, from, chain, n, &h);
+    rt->cnt.sends += b ? n : 0;
+    emu_unlock(rt);
+    send_give(rt, &h, chain, port, flags);
 }
 
 /* rt->mu held. Checks a protocol's send (binding state, every NBL of the
- * chain) and, when all is well, gives the NBLs to the miniport. */
-static bool send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, const char *call)
+ * chain); returns the number of NBLs, 0 after a violation. */
+static unsigned send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain,
+                           const char *call)
 {
     emu_adapter *ad = b->ad;
     /* While the binding pauses, a send on another CPU that the protocol
@@ -54,44 +134,38 @@ static bool send_admit(emu_runtime *rt, emu_binding *b, PNET_BUFFER_LIST chain, 
                     "binding %s-%s is not running (state %d): a protocol must not send on a "
                     "paused or pausing binding",
                     b->prot->name, ad->instance, (int)b->state);
-        return false;
+        return 0;
     }
     unsigned n = 0;
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
         if (!x)
-            return false;
+            return 0;
         if (nbl->SourceHandle != (NDIS_HANDLE)b) {
             emu_violate(rt, "NblSourceHandle", call,
                         "NBL %p SourceHandle is %p; a sender must set it to its binding "
                         "handle %p",
                         (void *)nbl, nbl->SourceHandle, (void *)b);
-            return false;
+            return 0;
         }
+        /* An intermediate driver may pass down what was sent to its own
+         * miniport (the mux pattern); anything else in flight is not the
+         * sender's to send. */
         nbl_frame *t = top(x);
-        if (t && t->kind == F_SEND && t->ad->drv != b->prot->drv) {
+        if (t && t->kind == F_SEND && (t->to || t->ad->drv != b->prot->drv)) {
             emu_violate(rt, "NblSendCompleteOnce", call,
-                        "NBL %p is still owned by miniport %s (sent and not completed)",
-                        (void *)nbl, t->ad->instance);
-            return false;
+                        "NBL %p is still owned by %s over %s (sent and not completed)", (void *)nbl,
+                        t->to ? t->to->fd->name : "the miniport", t->ad->instance);
+            return 0;
         }
         if (x->depth == EMU_MAX_FRAMES) {
             emu_violate(rt, "NblSendCompleteOnce", call, "NBL %p passed through too many drivers",
                         (void *)nbl);
-            return false;
+            return 0;
         }
         n++;
     }
-    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
-        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
-        nbl_frame f = { .kind = F_SEND, .ad = ad, .b = b };
-        emu_lso_note_send(&f, nbl);
-        x->fr[x->depth++] = f;
-    }
-    b->sends_out += n;
-    ad->sends_out += n;
-    rt->cnt.sends += n;
-    return true;
+    return n;
 }
 
 void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
@@ -107,55 +181,88 @@ void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetB
     emu_adapter *ad = b->ad;
     /* Checked and taken over under one lock hold, so a pause cannot slip
      * between the state check and the ownership change. */
+    send_hop h;
     emu_lock(rt);
-    bool admitted = send_admit(rt, b, NetBufferLists, call);
-    bool running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
-    emu_unlock(rt);
-    if (!admitted)
-        return;
-    if (!running) {
-        /* NDIS fails sends to a miniport that is not running itself. */
-        for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next)
-            nbl->Status = NDIS_STATUS_PAUSED;
-        NdisMSendNetBufferListsComplete(
-            ad, NetBufferLists,
-            emu_self()->irql == DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
-        return;
+    unsigned n = send_admit(rt, b, NetBufferLists, call);
+    if (n) {
+        send_take(ad, ad->n_filters, b, NULL, NetBufferLists, n, &h);
+        rt->cnt.sends += n;
     }
-    emu_cb_scope s;
-    emu_cb_begin(&s, "MiniportSendNetBufferLists", ad->drv, ad, emu_self()->irql);
-    ad->drv->mp->ch.SendNetBufferListsHandler(ad->ctx, NetBufferLists, PortNumber, SendFlags);
-    emu_cb_end(&s);
+    emu_unlock(rt);
+    if (n)
+        send_give(rt, &h, NetBufferLists, PortNumber, SendFlags);
 }
 
-/* rt->mu held. Every NBL of a send completion is outstanding at ad, with
- * the SourceHandle it was sent with. */
-static bool complete_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST chain,
-                           const char *call)
+/* rt->mu held. Every NBL of a send completion is outstanding at its hop's
+ * receiver (a filter module `to`, or the miniport: NULL), with the
+ * SourceHandle it was sent with. */
+bool emu_send_complete_valid(emu_runtime *rt, emu_adapter *ad, emu_filter *to,
+                             PNET_BUFFER_LIST chain, const char *call)
 {
+    const char *who = to ? to->fd->name : ad->instance;
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblSendCompleteOnce");
         if (!x)
             return false;
         nbl_frame *t = top(x);
-        if (!t || t->kind != F_SEND || t->ad != ad) {
+        if (!t || t->kind != F_SEND || t->ad != ad || t->to != to) {
             emu_violate(rt, "NblSendCompleteOnce", call,
-                        "%s: NBL %p is not outstanding at this miniport (completed twice, or "
-                        "never sent to it)",
-                        ad->instance, (void *)nbl);
+                        "%s: NBL %p is not outstanding here (completed twice, or never sent "
+                        "to it)",
+                        who, (void *)nbl);
             return false;
         }
-        if (nbl->SourceHandle != (NDIS_HANDLE)t->b) {
+        if (nbl->SourceHandle != t->src) {
             emu_violate(rt, "NblSourceHandle", call,
-                        "%s: NBL %p completes with SourceHandle %p but was sent on binding %p "
-                        "(an intermediate driver must restore SourceHandle)",
-                        ad->instance, (void *)nbl, nbl->SourceHandle, (void *)t->b);
+                        "%s: NBL %p completes with SourceHandle %p but was sent with %p (an "
+                        "intermediate driver must restore SourceHandle)",
+                        who, (void *)nbl, nbl->SourceHandle, t->src);
             return false;
         }
-        if (!emu_lso_complete_ok(rt, t, nbl, ad->instance, call))
+        /* The rule is the miniport's: a filter passes its completion up. */
+        if (!to && !emu_lso_complete_ok(rt, t, nbl, who, call))
             return false;
     }
     return true;
+}
+
+/* Pops the hop frame of each NBL (validated) and hands each run of NBLs of
+ * one sender back to it, in order. */
+void emu_send_complete_runs(emu_runtime *rt, emu_adapter *ad, bool at_miniport,
+                            PNET_BUFFER_LIST chain, ULONG flags)
+{
+    PNET_BUFFER_LIST nbl = chain;
+    while (nbl) {
+        PNET_BUFFER_LIST head = nbl, last = nbl;
+        unsigned n = 0;
+        emu_lock(rt);
+        nbl_frame *t0 = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl));
+        emu_binding *b = t0->b;
+        emu_filter *from = t0->from, *to = t0->to;
+        while (nbl) {
+            nbl_frame *t = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl));
+            if (t->b != b || t->from != from)
+                break;
+            CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
+            last = nbl;
+            nbl = nbl->Next;
+            n++;
+        }
+        last->Next = NULL;
+        if (from)
+            from->sends_out -= n;
+        else
+            b->sends_out -= n;
+        if (at_miniport)
+            ad->sends_out -= n;
+        else
+            to->sends_in -= n;
+        if (!from)
+            rt->cnt.send_completes += n;
+        emu_broadcast(rt);
+        emu_unlock(rt);
+        emu_send_complete_up(rt, b, from, head, n, flags);
+    }
 }
 
 void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
@@ -170,31 +277,10 @@ void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
         return;
     /* Validate the whole chain before changing anything. */
     emu_lock(rt);
-    bool valid = complete_valid(rt, ad, NetBufferLists, call);
+    bool valid = emu_send_complete_valid(rt, ad, NULL, NetBufferLists, call);
     emu_unlock(rt);
-    if (!valid)
-        return;
-    /* Pop and hand each run of NBLs from one binding back to it, in order. */
-    PNET_BUFFER_LIST nbl = NetBufferLists;
-    while (nbl) {
-        PNET_BUFFER_LIST head = nbl, last = nbl;
-        unsigned n = 0;
-        emu_lock(rt);
-        emu_binding *b = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl))->b;
-        while (nbl && top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl))->b == b) {
-            CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
-            last = nbl;
-            nbl = nbl->Next;
-            n++;
-        }
-        last->Next = NULL;
-        b->sends_out -= n;
-        ad->sends_out -= n;
-        rt->cnt.send_completes += n;
-        emu_broadcast(rt);
-        emu_unlock(rt);
-        complete_to_protocol(rt, b, head, SendCompleteFlags);
-    }
+    if (valid)
+        emu_send_complete_runs(rt, ad, true, NetBufferLists, SendCompleteFlags);
 }
 
 /* ---- receive ---- */
@@ -227,16 +313,25 @@ static bool indicate_valid(emu_runtime *rt, emu_adapter *ad, PNET_BUFFER_LIST ch
                     ad->instance, emu_state_name(ad->state));
         return false;
     }
+    return emu_indicate_list(rt, ad, NULL, chain, count, list, n, call);
+}
+
+/* rt->mu held. Each NBL of chain is live and not indicated by this
+ * indicator (the miniport, or the filter module from) already; list[] gets
+ * them. */
+bool emu_indicate_list(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST chain,
+                       ULONG count, PNET_BUFFER_LIST list[256], unsigned *n, const char *call)
+{
     *n = 0;
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_of(rt, nbl, call);
         if (!x)
             return false;
         for (int i = 0; i < x->depth; i++) {
-            if (x->fr[i].kind == F_RECV && x->fr[i].ad == ad) {
+            if (x->fr[i].kind == F_RECV && x->fr[i].ad == ad && x->fr[i].from == from) {
                 emu_violate(rt, "NblReturnOnce", call,
-                            "%s: NBL %p indicated again before it was returned", ad->instance,
-                            (void *)nbl);
+                            "%s: NBL %p indicated again before it was returned",
+                            from ? from->fd->name : ad->instance, (void *)nbl);
                 return false;
             }
         }
@@ -274,6 +369,140 @@ static bool dpc_charge(emu_runtime *rt, emu_adapter *ad, unsigned n, const char 
     return false;
 }
 
+/* Gives NBLs back to their indicator: the miniport (from = NULL) or a
+ * filter module (FilterReturnNetBufferLists). */
+void emu_return_down(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST chain,
+                     ULONG flags)
+{
+    (void)rt;
+    emu_cb_scope s;
+    if (from) {
+        emu_cb_begin(&s, "FilterReturnNetBufferLists", from->fd->drv, NULL, emu_self()->irql);
+        from->ret(from->ctx, chain, flags);
+    } else {
+        emu_cb_begin(&s, "MiniportReturnNetBufferLists", ad->drv, ad, emu_self()->irql);
+        ad->drv->mp->ch.ReturnNetBufferListsHandler(ad->ctx, chain, flags);
+    }
+    emu_cb_end(&s);
+}
+
+/* rt->mu held. One NBL's frame lost its last holder (or was lent for the
+ * call only): pop it and count it back at its indicator. */
+static void recv_pop(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x)
+{
+    nbl_frame *t = top(x);
+    if (t->from)
+        t->from->recvs_out--;
+    else
+        ad->recvs_out--;
+    if (!t->resources && !t->from)
+        rt->cnt.returns++;
+    x->depth--;
+}
+
+void emu_indicate_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST *list,
+                     unsigned n, NDIS_PORT_NUMBER port, ULONG flags)
+{
+    bool resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
+    emu_binding *targets[EMU_MAX_BINDINGS];
+    unsigned nt = 0;
+    uint64_t holders = 0;
+    /* rt->mu is held by the caller from its checks on (so a pause
+     * completing concurrently sees these NBLs as outstanding). */
+    int level = from ? emu_filter_level(from) + 1 : 0;
+    emu_filter *to = emu_filter_recv_target(ad, level);
+    if (to) {
+        /* A paused module takes nothing: NDIS gives the NBLs back. */
+        if (to->state == F_RUNNING || to->state == F_PAUSING || to->state == F_RESTARTING)
+            holders = EMU_HOLDER_FILTER;
+    } else {
+        /* A pausing binding still gets receives ("Pausing a Binding": the
+         * protocol handles them as usual until its pause completes). */
+        for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
+            emu_binding *b = ad->bindings[i];
+            if (b && (b->state == B_RUNNING || b->state == B_PAUSING)) {
+                targets[nt++] = b;
+                holders |= 1ull << i;
+            }
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
+        nbl_frame f = { .kind = F_RECV,
+                        .ad = ad,
+                        .from = from,
+                        .to = to,
+                        .holders = holders,
+                        .resources = resources };
+        x->fr[x->depth++] = f;
+        for (unsigned k = 0; k < nt; k++)
+            targets[k]->recvs_held++;
+    }
+    for (unsigned k = 0; k < nt; k++)
+        targets[k]->delivering++;
+    if (from)
+        from->recvs_out += n;
+    else
+        ad->recvs_out += n;
+    if (to && holders)
+        to->recvs_in += n;
+    if (!from)
+        rt->cnt.receives += n;
+    emu_unlock(rt);
+
+    KIRQL irql = emu_self()->irql;
+    if (to && holders) {
+        for (unsigned i = 0; i < n; i++)
+            list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
+        emu_cb_scope s;
+        emu_cb_begin(&s, "FilterReceiveNetBufferLists", to->fd->drv, NULL, irql);
+        to->receive(to->ctx, list[0], port, n, flags);
+        emu_cb_end(&s);
+    }
+    for (unsigned k = 0; k < nt && !emu_stopped(rt); k++) {
+        /* Each protocol gets the chain as the indicator built it. */
+        for (unsigned i = 0; i < n; i++)
+            list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
+        emu_binding *b = targets[k];
+        emu_cb_scope s;
+        emu_cb_begin(&s, "ProtocolReceiveNetBufferLists", b->prot->drv, NULL, irql);
+        b->prot->ch.ReceiveNetBufferListsHandler(b->ctx, list[0], port, n, flags);
+        emu_cb_end(&s);
+    }
+    delivered(rt, targets, nt);
+    /* Pop frames that every holder already gave back, or that were lent
+     * only for the duration of the call (NDIS_RECEIVE_FLAGS_RESOURCES). The
+     * NBLs already returned belong to the indicator again: only the list[]
+     * copy is used here, never their Next links. */
+    PNET_BUFFER_LIST ret_head = NULL, *ret_tail = &ret_head;
+    emu_lock(rt);
+    for (unsigned i = 0; i < n; i++) {
+        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
+        nbl_frame *t = top(x);
+        if (!t || t->kind != F_RECV || t->ad != ad || t->from != from)
+            continue;
+        if (resources || t->holders == 0) {
+            for (unsigned k = 0; k < nt; k++) {
+                if (t->holders & (1ull << targets[k]->slot))
+                    targets[k]->recvs_held--;
+            }
+            if (to && (t->holders & EMU_HOLDER_FILTER))
+                to->recvs_in--;
+            recv_pop(rt, ad, x);
+            if (!resources) {
+                *ret_tail = list[i];
+                ret_tail = &list[i]->Next;
+            }
+        }
+    }
+    *ret_tail = NULL;
+    emu_broadcast(rt);
+    emu_unlock(rt);
+    if (ret_head && !resources) /* nobody kept them */
+        emu_return_down(rt, ad, from, ret_head,
+                        irql == DISPATCH_LEVEL ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+}
+
 void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
                                         PNET_BUFFER_LIST NetBufferLists,
                                         NDIS_PORT_NUMBER PortNumber, ULONG NumberOfNetBufferLists,
@@ -289,87 +518,80 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
         return;
     PNET_BUFFER_LIST list[256];
     unsigned n = 0;
-    bool resources = (ReceiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
-    emu_binding *targets[EMU_MAX_BINDINGS];
-    unsigned nt = 0;
-    uint64_t holders = 0;
-    /* Checked and handed to the bindings under one lock hold, so a pause
-     * completing concurrently sees these NBLs as outstanding. */
     emu_lock(rt);
     if (!indicate_valid(rt, ad, NetBufferLists, NumberOfNetBufferLists, list, &n, call)) {
         emu_unlock(rt);
         return;
     }
-    /* A pausing binding still gets receives ("Pausing a Binding": the
-     * protocol handles them as usual until its pause completes). */
-    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
-        emu_binding *b = ad->bindings[i];
-        if (b && (b->state == B_RUNNING || b->state == B_PAUSING)) {
-            targets[nt++] = b;
-            holders |= 1ull << i;
-        }
-    }
-    for (unsigned i = 0; i < n; i++) {
-        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
-        nbl_frame f = { .kind = F_RECV, .ad = ad, .holders = holders, .resources = resources };
-        x->fr[x->depth++] = f;
-        for (unsigned k = 0; k < nt; k++)
-            targets[k]->recvs_held++;
-    }
-    for (unsigned k = 0; k < nt; k++)
-        targets[k]->delivering++;
-    ad->recvs_out += n;
-    rt->cnt.receives += n;
-    emu_unlock(rt);
+    emu_indicate_up(rt, ad, NULL, list, n, PortNumber, ReceiveFlags); /* drops rt->mu */
+}
 
-    KIRQL irql = emu_self()->irql;
-    for (unsigned k = 0; k < nt && !emu_stopped(rt); k++) {
-        /* Each protocol gets the chain as the miniport built it. */
-        for (unsigned i = 0; i < n; i++)
-            list[i]->Next = i + 1 < n ? list[i + 1] : NULL;
-        emu_binding *b = targets[k];
-        emu_cb_scope s;
-        emu_cb_begin(&s, "ProtocolReceiveNetBufferLists", b->prot->drv, NULL, irql);
-        b->prot->ch.ReceiveNetBufferListsHandler(b->ctx, list[0], PortNumber, n, ReceiveFlags);
-        emu_cb_end(&s);
-    }
-    delivered(rt, targets, nt);
-    /* Pop frames that every holder already gave back, or that were lent
-     * only for the duration of the call (NDIS_RECEIVE_FLAGS_RESOURCES). The
-     * NBLs already returned belong to the miniport again: only the list[]
-     * copy is used here, never their Next links. */
-    PNET_BUFFER_LIST ret_head = NULL, *ret_tail = &ret_head;
-    emu_lock(rt);
-    for (unsigned i = 0; i < n; i++) {
-        emu_nbl_ext *x = CONTAINING_RECORD(list[i], emu_nbl_ext, nbl);
-        nbl_frame *t = top(x);
-        if (!t || t->kind != F_RECV || t->ad != ad)
-            continue;
-        if (resources || t->holders == 0) {
-            for (unsigned k = 0; k < nt; k++) {
-                if (t->holders & (1ull << targets[k]->slot))
-                    targets[k]->recvs_held--;
-            }
-            x->depth--;
-            ad->recvs_out--;
-            if (!resources) {
-                *ret_tail = list[i];
-                ret_tail = &list[i]->Next;
-                rt->cnt.returns++;
-            }
+/* rt->mu held. Returns of NBLs by one holder (binding b, or filter module
+ * f): each must be held by it; clears its hold. Returns false after a
+ * violation. */
+bool emu_return_take(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                     PNET_BUFFER_LIST chain, const char *call)
+{
+    uint64_t bit = b ? 1ull << b->slot : EMU_HOLDER_FILTER;
+    for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
+        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
+        nbl_frame *t = x ? top(x) : NULL;
+        if (x && (!t || t->kind != F_RECV || t->ad != ad || t->to != f || !(t->holders & bit))) {
+            emu_violate(rt, "NblReturnOnce", call,
+                        "%s over %s returned NBL %p that it does not hold (returned twice, "
+                        "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
+                        b ? b->prot->name : f->fd->name, ad->instance, (void *)nbl);
+            x = NULL;
         }
+        if (!x)
+            return false;
     }
-    *ret_tail = NULL;
+    return true;
+}
+
+/* Clears the holder's bit on each NBL (validated) and gives the ones no
+ * one holds any more back to their indicators, one run per indicator. */
+void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFFER_LIST chain,
+                     ULONG flags)
+{
+    uint64_t bit = b ? 1ull << b->slot : EMU_HOLDER_FILTER;
+    struct {
+        emu_filter *from;
+        PNET_BUFFER_LIST head, *tail;
+    } runs[EMU_MAX_FILTERS + 1];
+    int nruns = 0;
+    emu_lock(rt);
+    for (PNET_BUFFER_LIST nbl = chain, next; nbl; nbl = next) {
+        next = nbl->Next;
+        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+        nbl_frame *t = top(x);
+        t->holders &= ~bit;
+        if (b)
+            b->recvs_held--;
+        else
+            t->to->recvs_in--;
+        if (t->holders || t->resources)
+            continue;
+        emu_filter *from = t->from;
+        recv_pop(rt, ad, x);
+        int r = 0;
+        while (r < nruns && runs[r].from != from)
+            r++;
+        if (r == nruns) {
+            runs[r].from = from;
+            runs[r].head = NULL;
+            runs[r].tail = &runs[r].head;
+            nruns++;
+        }
+        *runs[r].tail = nbl;
+        runs[r].tail = &nbl->Next;
+    }
+    for (int r = 0; r < nruns; r++)
+        *runs[r].tail = NULL;
     emu_broadcast(rt);
     emu_unlock(rt);
-    if (ret_head && !resources) {
-        /* Nobody kept them (no binding, or all returned synchronously). */
-        emu_cb_scope s;
-        emu_cb_begin(&s, "MiniportReturnNetBufferLists", ad->drv, ad, irql);
-        ad->drv->mp->ch.ReturnNetBufferListsHandler(
-            ad->ctx, ret_head, irql == DISPATCH_LEVEL ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
-        emu_cb_end(&s);
-    }
+    for (int r = 0; r < nruns; r++)
+        emu_return_down(rt, ad, runs[r].from, runs[r].head, flags);
 }
 
 void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetBufferLists,
@@ -382,52 +604,48 @@ void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST Ne
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return;
-    emu_adapter *ad = b->ad;
-    PNET_BUFFER_LIST back = NULL, *tail = &back;
-    unsigned nback = 0;
     emu_lock(rt);
-    for (PNET_BUFFER_LIST nbl = NetBufferLists; nbl; nbl = nbl->Next) {
-        emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
-        nbl_frame *t = x ? top(x) : NULL;
-        if (x && (!t || t->kind != F_RECV || t->ad != ad || !(t->holders & (1ull << b->slot)))) {
-            emu_violate(rt, "NblReturnOnce", call,
-                        "binding %s-%s returned NBL %p that it does not hold (returned twice, "
-                        "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
-                        b->prot->name, ad->instance, (void *)nbl);
-            x = NULL;
-        }
-        if (!x) {
-            emu_unlock(rt);
-            return;
-        }
-    }
-    for (PNET_BUFFER_LIST nbl = NetBufferLists, next; nbl; nbl = next) {
-        next = nbl->Next;
-        emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
-        nbl_frame *t = top(x);
-        t->holders &= ~(1ull << b->slot);
-        b->recvs_held--;
-        if (t->holders == 0 && !t->resources) {
-            x->depth--;
-            ad->recvs_out--;
-            *tail = nbl;
-            tail = &nbl->Next;
-            nback++;
-        }
-    }
-    *tail = NULL;
-    rt->cnt.returns += nback;
-    emu_broadcast(rt);
+    bool ok = emu_return_take(rt, b->ad, b, NULL, NetBufferLists, call);
     emu_unlock(rt);
-    if (back) {
-        emu_cb_scope s;
-        emu_cb_begin(&s, "MiniportReturnNetBufferLists", ad->drv, ad, emu_self()->irql);
-        ad->drv->mp->ch.ReturnNetBufferListsHandler(ad->ctx, back, ReturnFlags);
-        emu_cb_end(&s);
-    }
+    if (ok)
+        emu_return_runs(rt, b->ad, b, NetBufferLists, ReturnFlags);
 }
 
 /* ---- status ---- */
+
+void emu_status_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNDIS_STATUS_INDICATION si)
+{
+    emu_binding *targets[EMU_MAX_BINDINGS];
+    unsigned nt = 0;
+    emu_filter *to = NULL;
+    emu_lock(rt);
+    for (int i = from ? emu_filter_level(from) + 1 : 0; i < ad->n_filters && !to; i++) {
+        emu_filter *f = ad->filters[i];
+        if (f->fd->ch.StatusHandler && f->state != F_ATTACHING && f->state != F_DETACHED)
+            to = f;
+    }
+    for (int i = 0; i < EMU_MAX_BINDINGS && !to; i++) {
+        emu_binding *b = ad->bindings[i];
+        if (b && b->state != B_OPENING && b->state != B_CLOSED) {
+            targets[nt++] = b;
+            b->delivering++;
+        }
+    }
+    emu_unlock(rt);
+    si->SourceHandle = from ? (NDIS_HANDLE)from : (NDIS_HANDLE)ad;
+    emu_cb_scope s;
+    if (to) {
+        emu_cb_begin(&s, "FilterStatus", to->fd->drv, NULL, emu_self()->irql);
+        to->fd->ch.StatusHandler(to->ctx, si);
+        emu_cb_end(&s);
+    }
+    for (unsigned k = 0; k < nt; k++) {
+        emu_cb_begin(&s, "ProtocolStatusEx", targets[k]->prot->drv, NULL, emu_self()->irql);
+        targets[k]->prot->ch.StatusHandlerEx(targets[k]->ctx, si);
+        emu_cb_end(&s);
+    }
+    delivered(rt, targets, nt);
+}
 
 void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
                            PNDIS_STATUS_INDICATION StatusIndication)
@@ -444,8 +662,6 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return;
     }
-    emu_binding *targets[EMU_MAX_BINDINGS];
-    unsigned nt = 0;
     emu_lock(rt);
     if (StatusIndication->StatusCode == NDIS_STATUS_LINK_STATE &&
         StatusIndication->StatusBufferSize >= sizeof(NDIS_LINK_STATE) &&
@@ -457,29 +673,37 @@ void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
         ad->link_downs += was_up && !up;
         ad->link = *ls;
     }
-    for (int i = 0; i < EMU_MAX_BINDINGS; i++) {
-        emu_binding *b = ad->bindings[i];
-        if (b && b->state != B_OPENING && b->state != B_CLOSED) {
-            targets[nt++] = b;
-            b->delivering++;
-        }
-    }
     rt->cnt.status_indications++;
     emu_unlock(rt);
-    StatusIndication->SourceHandle = ad;
-    for (unsigned k = 0; k < nt; k++) {
-        emu_cb_scope s;
-        emu_cb_begin(&s, "ProtocolStatusEx", targets[k]->prot->drv, NULL, emu_self()->irql);
-        targets[k]->prot->ch.StatusHandlerEx(targets[k]->ctx, StatusIndication);
-        emu_cb_end(&s);
-    }
-    delivered(rt, targets, nt);
+    emu_status_up(rt, ad, NULL, StatusIndication);
 }
 
 /* ---- send cancellation ---- */
 
-/* NDIS hands the cancel to the miniport under the binding, at the caller's
- * IRQL; the miniport completes what it finds with NDIS_STATUS_SEND_ABORTED. */
+/* A cancel goes down the stack from level, at the caller's IRQL: to the
+ * next module in the send path (which passes it on with
+ * NdisFCancelSendNetBufferLists, if it takes cancels at all), or to the
+ * miniport, which completes what it finds with NDIS_STATUS_SEND_ABORTED. */
+void emu_cancel_send_down(emu_runtime *rt, emu_adapter *ad, int level, PVOID CancelId)
+{
+    emu_lock(rt);
+    bool live = !emu_obj_dead(&ad->obj) && ad->state != AD_HALTED && ad->ctx;
+    emu_filter *to = live ? emu_filter_send_target(ad, level) : NULL;
+    FILTER_CANCEL_SEND_HANDLER h = to ? to->cancel_send : NULL;
+    emu_unlock(rt);
+    if (!live || (to && !h))
+        return;
+    emu_cb_scope s;
+    if (to) {
+        emu_cb_begin(&s, "FilterCancelSendNetBufferLists", to->fd->drv, NULL, emu_self()->irql);
+        h(to->ctx, CancelId);
+    } else {
+        emu_cb_begin(&s, "MiniportCancelSend", ad->drv, ad, emu_self()->irql);
+        ad->drv->mp->ch.CancelSendHandler(ad->ctx, CancelId);
+    }
+    emu_cb_end(&s);
+}
+
 void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId)
 {
     emu_runtime *rt = emu_rt;
@@ -489,17 +713,11 @@ void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId)
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return;
-    emu_adapter *ad = b->ad;
     emu_lock(rt);
-    bool live = !emu_obj_dead(&ad->obj) && ad->state != AD_HALTED && ad->ctx;
     rt->cnt.send_cancels++;
+    int level = b->ad->n_filters;
     emu_unlock(rt);
-    if (!live)
-        return;
-    emu_cb_scope s;
-    emu_cb_begin(&s, "MiniportCancelSend", ad->drv, ad, emu_self()->irql);
-    ad->drv->mp->ch.CancelSendHandler(ad->ctx, CancelId);
-    emu_cb_end(&s);
+    emu_cancel_send_down(rt, b->ad, level, CancelId);
 }
 
 /* The high byte of a cancel ID that is unique to the caller. */

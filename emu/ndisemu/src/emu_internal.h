@@ -18,8 +18,9 @@
 
 #define EMU_MAGIC        0x454d554fu /* "EMUO" */
 #define EMU_DIRQL        12
-#define EMU_MAX_FRAMES   6
+#define EMU_MAX_FRAMES   16 /* one per hop: protocol, filters, intermediate drivers */
 #define EMU_MAX_BINDINGS 32
+#define EMU_MAX_FILTERS  8                            /* filter modules stacked over one miniport */
 #define EMU_WAIT_NS      (30ull * 1000 * 1000 * 1000) /* pended NDIS operations must finish by then */
 #define EMU_RING         48
 
@@ -48,7 +49,9 @@ typedef enum emu_kind {
     K_CONFIG,
     K_CTLDEV,
     K_RWLOCK,
-    K_GENERIC, /* NdisAllocateGenericObject */
+    K_GENERIC,       /* NdisAllocateGenericObject */
+    K_FILTER_DRIVER, /* NdisFRegisterFilterDriver */
+    K_FILTER_MODULE, /* the NdisFilterHandle FilterAttach gets */
 } emu_kind;
 
 /* Header of every object the runtime hands out as an NDIS_HANDLE. Objects
@@ -89,6 +92,13 @@ typedef struct emu_desc {
     int n_prot;
     emu_kv reg[32];
     int n_reg;
+    /* [filter]: the INF facts of a lightweight filter (FilterClass,
+     * FilterType, FilterRunType, FilterMediaTypes) */
+    bool has_filter;
+    char filter_class[32];
+    bool filter_monitoring; /* FilterType 1 = monitoring, 2 = modifying */
+    bool filter_optional;   /* FilterRunType 1 = mandatory, 2 = optional */
+    emu_range_set filter_media;
 } emu_desc;
 
 typedef struct emu_memacct {
@@ -182,8 +192,9 @@ typedef struct emu_dma_region {
 
 typedef struct emu_oid_slot {
     PNDIS_OID_REQUEST req;
-    struct emu_binding *from; /* NULL: the runtime's own request */
-    bool queued_async;        /* the originator already got PENDING */
+    struct emu_binding *from;       /* NULL: the runtime's own request or a filter's */
+    struct emu_filter *from_filter; /* NdisFOidRequest */
+    bool queued_async;              /* the originator already got PENDING */
     bool done;
     NDIS_STATUS status;
     struct emu_oid_slot *next;
@@ -287,6 +298,11 @@ struct emu_adapter {
     struct emu_binding *bindings[EMU_MAX_BINDINGS];
     emu_memacct mem;
     struct emu_task *hang_task;
+    /* The filter modules over the miniport, bottom (next to it) first
+     * (rt->mu; changed only on the PnP thread with the stack paused). */
+    struct emu_filter *filters[EMU_MAX_FILTERS];
+    int n_filters;
+    bool filter_failed; /* a mandatory filter failed to attach: no bindings */
 };
 
 struct emu_binding {
@@ -310,14 +326,83 @@ struct emu_binding {
 };
 typedef struct emu_binding emu_binding;
 
+/* ---- lightweight filters (filter.c, filter_path.c) ---- */
+typedef enum f_state {
+    F_ATTACHING, /* in FilterAttach */
+    F_PAUSED,
+    F_RESTARTING,
+    F_RUNNING,
+    F_PAUSING,
+    F_DETACHED,
+} f_state;
+
+typedef struct emu_filter_driver {
+    emu_obj obj;
+    struct emu_filter_driver *next;
+    struct emu_driver *drv;
+    NDIS_FILTER_DRIVER_CHARACTERISTICS ch;
+    NDIS_HANDLE ctx;
+    char name[64]; /* the service name (the description's) */
+} emu_filter_driver;
+
+/* An OID request inside a filter module: FilterOidRequest was called and
+ * the request is not yet completed to its originator (rt->mu). */
+typedef struct emu_filter_oid {
+    PNDIS_OID_REQUEST req;
+    emu_binding *b;        /* the originator: a binding... */
+    struct emu_filter *up; /* ...or the filter module above */
+    bool returned_pending; /* FilterOidRequest returned NDIS_STATUS_PENDING */
+    bool completed;        /* NdisFOidRequestComplete was called */
+    NDIS_STATUS status;
+} emu_filter_oid;
+#define EMU_FILTER_OIDS 8
+
+/* A filter module: one filter driver's instance over one miniport. Its
+ * handle (NdisFilterHandle) is this object. */
+typedef struct emu_filter {
+    emu_obj obj;
+    emu_filter_driver *fd;
+    struct emu_adapter *ad;
+    NDIS_HANDLE ctx; /* FilterModuleContext, from NdisFSetAttributes */
+    bool attrs_set;
+    f_state state;
+    /* the data path handlers of this module: the driver's, or those
+     * FilterSetModuleOptions gave (NDIS_FILTER_PARTIAL_CHARACTERISTICS);
+     * NULL = NDIS bypasses the module in that direction */
+    FILTER_SEND_NET_BUFFER_LISTS_HANDLER send;
+    FILTER_SEND_NET_BUFFER_LISTS_COMPLETE_HANDLER send_complete;
+    FILTER_CANCEL_SEND_HANDLER cancel_send;
+    FILTER_RECEIVE_NET_BUFFER_LISTS_HANDLER receive;
+    FILTER_RETURN_NET_BUFFER_LISTS_HANDLER ret;
+    bool in_set_options; /* FilterSetModuleOptions is running */
+    emu_pending_op restart;
+    bool pause_done;
+    uint64_t sends_out; /* NBLs it sent down, not yet completed to it */
+    uint64_t recvs_out; /* NBLs it indicated up, not yet returned to it */
+    uint64_t sends_in;  /* NBLs sent to it, not yet completed by it */
+    uint64_t recvs_in;  /* NBLs indicated to it, not yet returned by it */
+    emu_filter_oid oids[EMU_FILTER_OIDS];
+    WCHAR guid_buf[80];
+    NDIS_STRING guid;
+    NDIS_FILTER_ATTACH_PARAMETERS ap;
+} emu_filter;
+
+#define EMU_HOLDER_FILTER (1ull << 63) /* F_RECV holders: the filter module `to` */
+
 /* ---- NBL ownership ---- */
 typedef enum frame_kind { F_SEND = 1, F_RECV = 2 } frame_kind;
 typedef struct nbl_frame {
     frame_kind kind;
     struct emu_adapter *ad;
-    emu_binding *b;   /* F_SEND: the sending binding */
-    uint64_t holders; /* F_RECV: binding slots still holding it */
-    bool resources;   /* F_RECV with NDIS_RECEIVE_FLAGS_RESOURCES */
+    /* F_SEND: who sent it (a binding, or a filter module), to whom (a
+     * filter module; NULL: the miniport), and the SourceHandle it carried */
+    emu_binding *b;
+    struct emu_filter *from, *to;
+    NDIS_HANDLE src;
+    /* F_RECV: `from` indicated it (NULL: the miniport); `to` holds it (a
+     * filter module) or the binding slots in `holders` do */
+    uint64_t holders;
+    bool resources; /* F_RECV with NDIS_RECEIVE_FLAGS_RESOURCES */
     /* F_SEND of a large send (lso.c): the request's type (1 + the LSO
      * type, 0 for none) and the TCP payload bytes it carries. */
     uint8_t lso;
@@ -460,6 +545,7 @@ struct emu_runtime {
     emu_dma_region *dma;
     uint64_t next_pa, next_bar_pa;
     emu_ctldev *ctldevs;
+    emu_filter_driver *filter_drivers;
 
     struct {
         char prot[64];
@@ -541,22 +627,25 @@ emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const c
  * (filter handles: ndisemu has no filters), or a generic object. */
 #define EMU_HK_MEMORY                                                                   \
     (EMU_HK(K_MP_DRIVER) | EMU_HK(K_ADAPTER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING) | \
-     EMU_HK(K_GENERIC))
+     EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_DRIVER) | EMU_HK(K_FILTER_MODULE))
 /* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's
  * NdisRegisterProtocolDriver handle, a miniport's MiniportInitializeEx
  * adapter handle, or a generic object. Neither a binding nor a miniport
  * driver handle is listed (the stricter reading). */
-#define EMU_HK_POOL (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC))
+#define EMU_HK_POOL \
+    (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_MODULE))
 /* NdisAllocateIoWorkItem: a miniport adapter or driver handle, an
  * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
  * object qualifies only with a driver object ("associated with a device
  * object or driver object"). */
-#define EMU_HK_WORKITEM \
-    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_CTLDEV) | EMU_HK(K_GENERIC))
+#define EMU_HK_WORKITEM                                                               \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_CTLDEV) | EMU_HK(K_GENERIC) | \
+     EMU_HK(K_FILTER_MODULE) | EMU_HK(K_FILTER_DRIVER))
 /* NdisOpenConfigurationEx: "an NDIS handle that the caller obtained during
  * initialization": a driver, adapter or binding handle. */
-#define EMU_HK_CONFIG \
-    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING))
+#define EMU_HK_CONFIG                                                                   \
+    (EMU_HK(K_ADAPTER) | EMU_HK(K_MP_DRIVER) | EMU_HK(K_PROTOCOL) | EMU_HK(K_BINDING) | \
+     EMU_HK(K_FILTER_DRIVER) | EMU_HK(K_FILTER_MODULE))
 void emu_charge(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, uint32_t tag,
                 int64_t bytes, int64_t count);
 struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
@@ -687,5 +776,73 @@ static inline const char *emu_driver_label(const struct emu_driver *drv)
 {
     return drv ? drv->desc.service : "-";
 }
+
+/* ---- lightweight filters (filter.c, filter_path.c) ---- */
+/* Stack operations (PnP thread). Attach: every registered filter whose
+ * media and path match, in FilterClass order, the stack paused. */
+int emu_filters_attach_all(emu_runtime *rt, emu_adapter *ad);
+int emu_filters_detach_all(emu_runtime *rt, emu_adapter *ad);
+int emu_filters_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason);
+int emu_filters_restart(emu_runtime *rt, emu_adapter *ad);
+/* Data path routing (rt->mu held): the module nearest below level (an index
+ * into ad->filters; ad->n_filters = from the bindings) that takes sends, or
+ * NULL for the miniport; the nearest above level that takes receives, or
+ * NULL for the bindings. */
+emu_filter *emu_filter_send_target(emu_adapter *ad, int level);
+emu_filter *emu_filter_recv_target(emu_adapter *ad, int level);
+int emu_filter_level(const emu_filter *f);
+/* Sends chain (already checked) down from level: pushes a frame per NBL
+ * for the hop and calls the next filter or the miniport. b: the sending
+ * binding; from: the sending filter module (one of the two). */
+void emu_send_down(emu_runtime *rt, emu_adapter *ad, int level, emu_binding *b, emu_filter *from,
+                   PNET_BUFFER_LIST chain, unsigned n, NDIS_PORT_NUMBER port, ULONG flags);
+/* A send completion popped at its hop's receiver goes to its sender. */
+void emu_send_complete_up(emu_runtime *rt, emu_binding *b, emu_filter *from, PNET_BUFFER_LIST chain,
+                          unsigned n, ULONG flags);
+/* Receive indications from the miniport (from = NULL) or a filter module;
+ * called with rt->mu held (after the checks), returns without it. */
+void emu_indicate_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST *list,
+                     unsigned n, NDIS_PORT_NUMBER port, ULONG flags);
+/* NBLs whose last holder returned them go back to their indicator. */
+void emu_return_down(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST chain,
+                     ULONG flags);
+/* Status indications, from the miniport (from = NULL) or a module. */
+void emu_status_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNDIS_STATUS_INDICATION si);
+/* An OID request from a binding (b) or a module (up) entering the stack
+ * below level: the next filter that takes OIDs or the miniport's queue. */
+NDIS_STATUS emu_oid_down(emu_runtime *rt, emu_adapter *ad, int level, emu_binding *b,
+                         emu_filter *up, PNDIS_OID_REQUEST req);
+/* oid.c: the miniport's queue, for a binding's or a filter's request. */
+NDIS_STATUS emu_oid_to_miniport(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                                PNDIS_OID_REQUEST req);
+void emu_oid_cancel_down(emu_runtime *rt, emu_adapter *ad, int level, emu_binding *b,
+                         emu_filter *up, PVOID RequestId);
+void emu_oid_cancel_at_miniport(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                                PVOID RequestId);
+/* A network PnP event for the bindings of ad, through the filters above
+ * level that take PnP events (NetEventSetPower). */
+NDIS_STATUS emu_stack_net_pnp(emu_runtime *rt, emu_adapter *ad, int level, NET_PNP_EVENT_CODE code,
+                              void *buf, ULONG len);
+/* A device PnP event for the miniport, through the filters above it. */
+void emu_stack_device_pnp(emu_runtime *rt, emu_adapter *ad, int level, PNET_DEVICE_PNP_EVENT ev);
+/* datapath.c, shared with the filter entry points (rt->mu held where the
+ * name says take/valid/list). */
+bool emu_send_complete_valid(emu_runtime *rt, emu_adapter *ad, emu_filter *to,
+                             PNET_BUFFER_LIST chain, const char *call);
+void emu_send_complete_runs(emu_runtime *rt, emu_adapter *ad, bool at_miniport,
+                            PNET_BUFFER_LIST chain, ULONG flags);
+bool emu_indicate_list(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST chain,
+                       ULONG count, PNET_BUFFER_LIST list[256], unsigned *n, const char *call);
+bool emu_return_take(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                     PNET_BUFFER_LIST chain, const char *call);
+void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFFER_LIST chain,
+                     ULONG flags);
+void emu_cancel_send_down(emu_runtime *rt, emu_adapter *ad, int level, PVOID CancelId);
+emu_filter_driver *emu_filter_drivers_head(emu_runtime *rt);
+bool emu_driver_has_filter(emu_runtime *rt, const struct emu_driver *drv);
+void emu_netcfg_store_path(emu_runtime *rt, const char *prot, const char *instance, bool enable);
+/* miniport.c: the miniport's own pause and restart, for stack operations. */
+int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason);
+int emu_mp_restart(emu_runtime *rt, emu_adapter *ad);
 
 #endif /* NDISEMU_EMU_INTERNAL_H */

@@ -29,6 +29,7 @@
 #define STATUS "Irql_StatusIndication_Function"
 #define SYNCH  "Irql_Synch_Function"
 #define TIMER  "Irql_Timer_Function"
+#define FILTER "Irql_Filter_Driver_Function"
 
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
@@ -43,6 +44,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },
     { "NdisAllocateCloneNetBufferList", NB, P, D },
+    { "NdisAllocateCloneOidRequest", OID, P, D }, /* (family) */
     { "NdisAllocateGenericObject", MISC, P, D },
     { "NdisAllocateIoWorkItem", MISC, P, D },
     { "NdisAllocateMdl", NB, P, D },
@@ -69,7 +71,25 @@ static const emu_irql_rule k_rules[] = {
     { "NdisDeregisterProtocolDriver", PROT, P, P },
     { "NdisDprAcquireSpinLock", SYNCH, D, D },
     { "NdisDprReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
+    { "NdisFCancelOidRequest", FILTER, P, D },
+    { "NdisFCancelSendNetBufferLists", FILTER, P, D },
+    { "NdisFDeregisterFilterDriver", FILTER, P, P },
+    { "NdisFDevicePnPEventNotify", FILTER, P, P },
+    { "NdisFIndicateReceiveNetBufferLists", FILTER, P, D },
+    { "NdisFIndicateStatus", FILTER, P, D },
+    { "NdisFNetPnPEvent", FILTER, P, P },
+    { "NdisFOidRequest", FILTER, P, D },
+    { "NdisFOidRequestComplete", FILTER, P, D },
+    { "NdisFPauseComplete", FILTER, P, D },
+    { "NdisFRegisterFilterDriver", FILTER, P, P },
+    { "NdisFRestartComplete", FILTER, P, P },
+    { "NdisFRestartFilter", FILTER, P, D },
+    { "NdisFReturnNetBufferLists", FILTER, P, D },
+    { "NdisFSendNetBufferLists", FILTER, P, D },
+    { "NdisFSendNetBufferListsComplete", FILTER, P, D },
+    { "NdisFSetAttributes", FILTER, P, P },
     { "NdisFreeCloneNetBufferList", NB, P, D },
+    { "NdisFreeCloneOidRequest", OID, P, D }, /* (family) */
     { "NdisFreeGenericObject", MISC, P, D },
     { "NdisFreeIoWorkItem", MISC, P, D },
     { "NdisFreeMdl", NB, P, D },
@@ -129,6 +149,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisReturnNetBufferLists", SENDRC, P, D },
     { "NdisSendNetBufferLists", SENDRC, P, D },
     { "NdisSetEvent", SYNCH, P, D },
+    { "NdisSetOptionalHandlers", MISC, P, P }, /* (family) */
     { "NdisSetTimerObject", TIMER, P, D },
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },

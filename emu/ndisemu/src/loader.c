@@ -11,6 +11,11 @@
  *   [protocol MINIPROT]    # the Name passed to NdisRegisterProtocolDriver
  *   lower = ndis5
  *   upper = noupper
+ *   [filter]               # a lightweight filter (NdisFRegisterFilterDriver)
+ *   class = scheduler      # FilterClass (stack order)
+ *   type = modifying       # FilterType: modifying | monitoring
+ *   runtype = optional     # FilterRunType: mandatory | optional
+ *   media = ethernet       # FilterMediaTypes (comma list)
  *   [registry]             # default configuration (NdisReadConfiguration)
  *   Keyword = value
  */
@@ -64,6 +69,27 @@ static void parse_ranges(const char *v, emu_range_set *r)
     }
 }
 
+/* One key of a [filter] section; false for an unknown key or value. */
+static bool parse_filter_key(emu_desc *d, const char *k, const char *v)
+{
+    if (strcmp(k, "class") == 0) {
+        snprintf(d->filter_class, sizeof(d->filter_class), "%s", v);
+    } else if (strcmp(k, "type") == 0) {
+        if (strcmp(v, "monitoring") != 0 && strcmp(v, "modifying") != 0)
+            return false;
+        d->filter_monitoring = strcmp(v, "monitoring") == 0;
+    } else if (strcmp(k, "runtype") == 0) {
+        if (strcmp(v, "mandatory") != 0 && strcmp(v, "optional") != 0)
+            return false;
+        d->filter_optional = strcmp(v, "optional") == 0;
+    } else if (strcmp(k, "media") == 0) {
+        parse_ranges(v, &d->filter_media);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -72,7 +98,7 @@ int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen)
         return EMU_ERR_LOAD;
     }
     memset(d, 0, sizeof(*d));
-    enum { S_TOP, S_MP, S_PROT, S_REG } sec = S_TOP;
+    enum { S_TOP, S_MP, S_PROT, S_REG, S_FILTER } sec = S_TOP;
     char line[512];
     int lineno = 0;
     while (fgets(line, sizeof(line), f)) {
@@ -98,6 +124,10 @@ int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen)
                 d->n_prot++;
             } else if (strcmp(s, "registry") == 0) {
                 sec = S_REG;
+            } else if (strcmp(s, "filter") == 0) {
+                sec = S_FILTER;
+                d->has_filter = true;
+                snprintf(d->filter_class, sizeof(d->filter_class), "custom");
             } else {
                 goto bad;
             }
@@ -120,6 +150,8 @@ int emu_desc_parse(const char *path, emu_desc *d, char *err, size_t errlen)
             parse_ranges(v, &d->prot[d->n_prot - 1].lower);
         } else if (sec == S_PROT && strcmp(k, "upper") == 0) {
             parse_ranges(v, &d->prot[d->n_prot - 1].upper);
+        } else if (sec == S_FILTER && parse_filter_key(d, k, v)) {
+            /* taken */
         } else if (sec == S_REG && d->n_reg < 32) {
             snprintf(d->reg[d->n_reg].key, sizeof(d->reg[0].key), "%s", k);
             snprintf(d->reg[d->n_reg].value, sizeof(d->reg[0].value), "%s", v);
@@ -255,9 +287,12 @@ static int unload_op(emu_runtime *rt, void *arg)
     bool registered = (drv->mp && !emu_obj_dead(&drv->mp->obj));
     for (emu_protocol *p = emu_protocols_head(rt); p; p = p->next)
         registered |= p->drv == drv && !emu_obj_dead(&p->obj);
+    emu_lock(rt);
+    registered |= emu_driver_has_filter(rt, drv);
+    emu_unlock(rt);
     if (registered) {
         emu_violate(rt, "LeakAtUnload", "unload",
-                    "%s: unloaded without deregistering its miniport or protocol driver",
+                    "%s: unloaded without deregistering its miniport, protocol or filter driver",
                     drv->desc.service);
         return EMU_ERR_STOPPED;
     }

@@ -255,7 +255,7 @@ static int build_resources(emu_runtime *rt, emu_adapter *ad)
 
 static void hang_check_task(emu_runtime *rt, emu_task *t);
 
-static int mp_restart(emu_runtime *rt, emu_adapter *ad)
+int emu_mp_restart(emu_runtime *rt, emu_adapter *ad)
 {
     NDIS_MINIPORT_RESTART_PARAMETERS rp;
     memset(&rp, 0, sizeof(rp));
@@ -277,7 +277,7 @@ static int mp_restart(emu_runtime *rt, emu_adapter *ad)
     return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
 }
 
-static int mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
+int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
 {
     if (ad->state != AD_RUNNING)
         return EMU_OK;
@@ -404,10 +404,19 @@ static int add_op(emu_runtime *rt, void *arg)
         return err;
     }
     emu_netcfg_notify(rt, EMU_NC_ADAPTER_ARRIVAL, ad->id, NULL);
-    err = mp_restart(rt, ad);
+    /* Starting a driver stack: the filter modules attach (paused) over
+     * the initialized miniport, the miniport restarts, then the modules
+     * bottom up, then the protocols bind. A mandatory filter that failed
+     * to attach keeps the protocols away. */
+    if ((err = emu_filters_attach_all(rt, ad)))
+        return err;
+    err = emu_mp_restart(rt, ad);
+    if (!err)
+        err = emu_filters_restart(rt, ad);
     if (err)
         return err;
-    emu_bind_all_for_adapter(rt, ad);
+    if (!ad->filter_failed)
+        emu_bind_all_for_adapter(rt, ad);
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
@@ -519,10 +528,7 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
         memset(&ev, 0, sizeof(ev));
         EMU_INIT_HEADER(&ev.Header, NDIS_OBJECT_TYPE_DEFAULT, 1, sizeof(ev));
         ev.DevicePnPEvent = NdisDevicePnPEventSurpriseRemoved;
-        emu_cb_scope s;
-        emu_cb_begin(&s, "MiniportDevicePnPEventNotify", ad->drv, ad, PASSIVE_LEVEL);
-        ad->drv->mp->ch.DevicePnPEventNotifyHandler(ad->ctx, &ev);
-        emu_cb_end(&s);
+        emu_stack_device_pnp(rt, ad, ad->n_filters, &ev);
     }
     for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
         if (ad->bindings[i])
@@ -530,8 +536,11 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
     }
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
+    /* The filter modules go after the protocols, before the miniport. */
+    if (ad->n_filters && emu_filters_detach_all(rt, ad))
+        return EMU_ERR_STOPPED;
     if (ad->power == 0) {
-        int err = mp_pause(rt, ad, NDIS_PAUSE_MINIPORT_DEVICE_REMOVE);
+        int err = emu_mp_pause(rt, ad, NDIS_PAUSE_MINIPORT_DEVICE_REMOVE);
         if (err)
             return err;
     }
@@ -579,11 +588,10 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
                 emu_binding_pnp(rt, ad->bindings[i], NetEventPause, NULL, NDIS_PAUSE_LOW_POWER);
         }
         NET_DEVICE_POWER_STATE ps = NetDeviceStateD3;
-        for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
-            if (ad->bindings[i])
-                emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
-        }
-        int err = mp_pause(rt, ad, NDIS_PAUSE_LOW_POWER);
+        emu_stack_net_pnp(rt, ad, 0, NetEventSetPower, &ps, sizeof(ps));
+        int err = emu_filters_pause(rt, ad, NDIS_PAUSE_LOW_POWER);
+        if (!err)
+            err = emu_mp_pause(rt, ad, NDIS_PAUSE_LOW_POWER);
         if (err)
             return err;
         NDIS_DEVICE_POWER_STATE d = NdisDeviceStateD3;
@@ -606,14 +614,13 @@ int emu_adapter_power(emu_runtime *rt, emu_adapter *ad, int dstate)
     emu_lock(rt);
     ad->power = 0;
     emu_unlock(rt);
-    int err = mp_restart(rt, ad);
+    int err = emu_mp_restart(rt, ad);
+    if (!err)
+        err = emu_filters_restart(rt, ad);
     if (err)
         return err;
     NET_DEVICE_POWER_STATE ps = NetDeviceStateD0;
-    for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
-        if (ad->bindings[i])
-            emu_binding_pnp(rt, ad->bindings[i], NetEventSetPower, &ps, sizeof(ps));
-    }
+    emu_stack_net_pnp(rt, ad, 0, NetEventSetPower, &ps, sizeof(ps));
     for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {
         if (ad->bindings[i])
             emu_binding_pnp(rt, ad->bindings[i], NetEventRestart, NULL, 0);
@@ -633,9 +640,13 @@ static int restart_stack_op(emu_runtime *rt, void *arg)
         if (ad->bindings[i])
             emu_binding_pnp(rt, ad->bindings[i], NetEventPause, NULL, NDIS_PAUSE_NDIS_INTERNAL);
     }
-    int err = mp_pause(rt, ad, NDIS_PAUSE_NDIS_INTERNAL);
+    int err = emu_filters_pause(rt, ad, NDIS_PAUSE_NDIS_INTERNAL);
     if (!err)
-        err = mp_restart(rt, ad);
+        err = emu_mp_pause(rt, ad, NDIS_PAUSE_NDIS_INTERNAL);
+    if (!err)
+        err = emu_mp_restart(rt, ad);
+    if (!err)
+        err = emu_filters_restart(rt, ad);
     if (err)
         return err;
     for (int i = 0; i < EMU_MAX_BINDINGS && !emu_stopped(rt); i++) {

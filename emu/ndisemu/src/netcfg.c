@@ -31,9 +31,27 @@ bool emu_path_enabled(emu_runtime *rt, const char *prot, const char *instance)
 {
     emu_lock(rt);
     int i = path_index(rt, prot, instance);
+    if (i < 0)
+        i = path_index(rt, prot, "*"); /* the component's default, if one was set */
     bool en = i < 0 || rt->paths[i].enabled;
     emu_unlock(rt);
     return en;
+}
+
+/* Records a path's enabled state (a filter's over an adapter instance), kept
+ * across the adapter's removal and re-arrival like a protocol's. */
+void emu_netcfg_store_path(emu_runtime *rt, const char *prot, const char *instance, bool enable)
+{
+    emu_lock(rt);
+    int i = path_index(rt, prot, instance);
+    if (i < 0 && rt->n_paths < (int)ARRAYSIZE(rt->paths)) {
+        i = rt->n_paths++;
+        snprintf(rt->paths[i].prot, sizeof(rt->paths[i].prot), "%s", prot);
+        snprintf(rt->paths[i].instance, sizeof(rt->paths[i].instance), "%s", instance);
+    }
+    if (i >= 0)
+        rt->paths[i].enabled = enable;
+    emu_unlock(rt);
 }
 
 void emu_netcfg_watch(emu_runtime *rt, emu_nc_watch_fn fn, void *ctx)

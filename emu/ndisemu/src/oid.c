@@ -38,10 +38,16 @@ static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
 {
     emu_oid_slot *sl = t->a;
     emu_binding *b = sl->from;
+    emu_filter *f = sl->from_filter;
     (void)rt;
     emu_cb_scope s;
-    emu_cb_begin(&s, "ProtocolOidRequestComplete", b->prot->drv, NULL, PASSIVE_LEVEL);
-    b->prot->ch.OidRequestCompleteHandler(b->ctx, sl->req, sl->status);
+    if (f) {
+        emu_cb_begin(&s, "FilterOidRequestComplete", f->fd->drv, NULL, PASSIVE_LEVEL);
+        f->fd->ch.OidRequestCompleteHandler(f->ctx, sl->req, sl->status);
+    } else {
+        emu_cb_begin(&s, "ProtocolOidRequestComplete", b->prot->drv, NULL, PASSIVE_LEVEL);
+        b->prot->ch.OidRequestCompleteHandler(b->ctx, sl->req, sl->status);
+    }
     emu_cb_end(&s);
     emu_tfree(sl);
 }
@@ -88,7 +94,7 @@ static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STAT
     ad->oid_busy = false;
     sl->status = st;
     sl->done = true;
-    bool async = sl->queued_async && sl->from;
+    bool async = sl->queued_async && (sl->from || sl->from_filter);
     if (async)
         emu_task_post(rt, T_COMPLETION, 0, complete_to_protocol_task, sl, NULL, 0);
     if (ad->oid_head)
@@ -159,6 +165,22 @@ static NDIS_STATUS submit(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl)
     return done ? sl->status : NDIS_STATUS_PENDING;
 }
 
+/* A binding's or a filter module's request reaches the miniport's queue. */
+NDIS_STATUS emu_oid_to_miniport(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                                PNDIS_OID_REQUEST req)
+{
+    emu_oid_slot *sl = emu_talloc(sizeof(*sl));
+    if (!sl)
+        return NDIS_STATUS_RESOURCES;
+    sl->req = req;
+    sl->from = b;
+    sl->from_filter = f;
+    NDIS_STATUS st = submit(rt, ad, sl);
+    if (st != NDIS_STATUS_PENDING)
+        emu_tfree(sl); /* finished synchronously: the caller gets the status */
+    return st;
+}
+
 NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidRequest)
 {
     emu_runtime *rt = emu_rt;
@@ -178,18 +200,27 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
     NDIS_STATUS refused = ad->state == AD_HALTED || ad->surprise_removed ? NDIS_STATUS_CLOSING
                           : ad->power == 3 ? NDIS_STATUS_LOW_POWER_STATE
                                            : NDIS_STATUS_SUCCESS;
+    int level = ad->n_filters;
     emu_unlock(rt);
     if (refused != NDIS_STATUS_SUCCESS)
         return refused;
-    emu_oid_slot *sl = emu_talloc(sizeof(*sl));
-    if (!sl)
-        return NDIS_STATUS_RESOURCES;
-    sl->req = OidRequest;
-    sl->from = b;
-    NDIS_STATUS st = submit(rt, ad, sl);
-    if (st != NDIS_STATUS_PENDING)
-        emu_tfree(sl); /* finished synchronously: the caller gets the status */
-    return st;
+    /* Through the filter modules that take OIDs, to the miniport. */
+    return emu_oid_down(rt, ad, level, b, NULL, OidRequest);
+}
+
+void emu_oid_cancel_at_miniport(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                                PVOID RequestId)
+{
+    emu_lock(rt);
+    bool in_miniport = ad->oid_head && ad->oid_busy && ad->oid_head->from == b &&
+                       ad->oid_head->from_filter == f && ad->oid_head->req->RequestId == RequestId;
+    emu_unlock(rt);
+    if (in_miniport) {
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportCancelOidRequest", ad->drv, ad, PASSIVE_LEVEL);
+        ad->drv->mp->ch.CancelOidRequestHandler(ad->ctx, RequestId);
+        emu_cb_end(&s);
+    }
 }
 
 void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
@@ -201,17 +232,10 @@ void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
     if (!b)
         return;
-    emu_adapter *ad = b->ad;
     emu_lock(rt);
-    bool in_miniport = ad->oid_head && ad->oid_busy && ad->oid_head->from == b &&
-                       ad->oid_head->req->RequestId == RequestId;
+    int level = b->ad->n_filters;
     emu_unlock(rt);
-    if (in_miniport) {
-        emu_cb_scope s;
-        emu_cb_begin(&s, "MiniportCancelOidRequest", ad->drv, ad, PASSIVE_LEVEL);
-        ad->drv->mp->ch.CancelOidRequestHandler(ad->ctx, RequestId);
-        emu_cb_end(&s);
-    }
+    emu_oid_cancel_down(rt, b->ad, level, b, NULL, RequestId);
 }
 
 /* The runtime's own request (OID_PNP_SET_POWER): waits for it. */

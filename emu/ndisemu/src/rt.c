@@ -347,6 +347,8 @@ static const char *kind_name(emu_kind k)
         [K_CTLDEV] = "NdisRegisterDeviceEx device",
         [K_RWLOCK] = "RW lock",
         [K_GENERIC] = "generic object",
+        [K_FILTER_DRIVER] = "filter driver",
+        [K_FILTER_MODULE] = "filter module",
     };
     return (unsigned)k < ARRAYSIZE(names) && names[k] ? names[k] : "unknown";
 }

@@ -112,6 +112,21 @@ int emu_request_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, emu_done
                        void *ctx);
 int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn done, void *ctx);
 
+/* Lightweight filters (a driver whose description has a [filter] section
+ * and that calls NdisFRegisterFilterDriver). A filter attaches over every
+ * miniport of its media whose filter path is enabled (paths are enabled
+ * unless set otherwise, kept per adapter instance like a protocol's).
+ * Setting a path on a running adapter pauses its stack (bindings, filter
+ * modules, miniport), attaches or detaches the module, and restarts it, as
+ * NDIS does; EMU_ERR_DRIVER when the filter failed to attach. A path set
+ * for an instance not present yet applies when it arrives; instance "*"
+ * sets the default for the instances without a path of their own. */
+int emu_filter_set_path(emu_runtime *rt, const char *filter, const char *instance, bool enable);
+int emu_request_filter_path(emu_runtime *rt, const char *filter, const char *instance, bool enable,
+                            emu_done_fn done, void *ctx);
+/* The filter modules over an adapter, bottom (next to the miniport) first:
+ * their filters' service names. Returns how many (at most max filled). */
+int emu_filter_stack(emu_runtime *rt, const emu_adapter *ad, const char **names, int max);
 emu_adapter *emu_find_adapter(emu_runtime *rt, const char *instance);
 const char *emu_adapter_instance(const emu_adapter *ad);
 uint32_t emu_adapter_id(const emu_adapter *ad);

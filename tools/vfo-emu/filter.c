@@ -1,0 +1,210 @@
+/*
+ * filter.c - a lightweight filter (passflt) stacked over chosen guest
+ * adapters: vfo's miniport, the VF's, or both (docs/scenarios.md, "Filters").
+ *
+ *   filter over=hostdev0,standby0 hold=5ms pend-oid=3ms fail-attach=on
+ *          runtype=optional|mandatory bypass-receive=on       (before boot)
+ *   filter attach hostdev0 | filter detach hostdev0           (after boot)
+ *
+ * The filter's settings become its description's [registry] values; its
+ * binding paths are off by default and on over the adapters named, for
+ * every instance of a primary (its VF on either host).
+ */
+#include "filter.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cond.h"
+#include "passflt.h"
+
+#define FILTER_SERVICE "passflt"
+
+static bool on_off(const char *s, bool *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "yes")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(s, "off") || !strcmp(s, "no")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static bool ms_of(const char *s, uint32_t *ms)
+{
+    uint64_t ns;
+    if (!scn_duration(s, &ns) || ns % 1000000 || ns / 1000000 > 60000)
+        return false;
+    *ms = (uint32_t)(ns / 1000000);
+    return true;
+}
+
+int filter_option(world *w, const scn_cmd *c)
+{
+    world_filter *f = &w->filter;
+    memset(f, 0, sizeof(*f));
+    f->enabled = true;
+    snprintf(f->runtype, sizeof(f->runtype), "optional");
+    for (unsigned i = 1; i < c->argc; i++) {
+        const char *v;
+        if ((v = scn_kv(c->argv[i], "over"))) {
+            snprintf(f->over, sizeof(f->over), "%s", v);
+        } else if ((v = scn_kv(c->argv[i], "hold"))) {
+            if (!ms_of(v, &f->hold_ms))
+                return -1;
+        } else if ((v = scn_kv(c->argv[i], "pend-oid"))) {
+            if (!ms_of(v, &f->pend_oid_ms))
+                return -1;
+        } else if ((v = scn_kv(c->argv[i], "fail-attach"))) {
+            if (!on_off(v, &f->fail_attach))
+                return -1;
+        } else if ((v = scn_kv(c->argv[i], "bypass-receive"))) {
+            if (!on_off(v, &f->bypass_receive))
+                return -1;
+        } else if ((v = scn_kv(c->argv[i], "runtype"))) {
+            if (strcmp(v, "optional") && strcmp(v, "mandatory"))
+                return -1;
+            snprintf(f->runtype, sizeof(f->runtype), "%s", v);
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The path over every instance an adapter id stands for: the id itself (a
+ * standby) and a primary's VF on either host. */
+static int set_paths(world *w, const char *id, bool enable)
+{
+    static const char *const suffix[] = { "", ".src", ".dst" };
+    int result = 0;
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char inst[96];
+        snprintf(inst, sizeof(inst), "%s%s", id, suffix[i]);
+        int err = emu_filter_set_path(w->rt, FILTER_SERVICE, inst, enable);
+        /* an optional filter that fails to attach is left out: NDIS tells
+         * no one, the subjects show it */
+        if (err && err != EMU_ERR_DRIVER)
+            result = -1;
+    }
+    return result;
+}
+
+static int write_desc(const world_filter *f, char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/vfo-emu-%s-%d.desc", FILTER_SERVICE, (int)getpid());
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return -1;
+    fprintf(fp,
+            "service = %s\n[filter]\nclass = custom\ntype = modifying\nruntype = %s\n"
+            "media = ethernet\n[registry]\nHoldNblMs = %u\nPendOidMs = %u\nFailAttach = %d\n"
+            "BypassReceive = %d\n",
+            FILTER_SERVICE, f->runtype, f->hold_ms, f->pend_oid_ms, f->fail_attach,
+            f->bypass_receive);
+    return fclose(fp) ? -1 : 0;
+}
+
+int filter_boot(world *w)
+{
+    world_filter *f = &w->filter;
+    if (!f->enabled)
+        return 0;
+    char desc[256];
+    if (write_desc(f, desc, sizeof(desc)))
+        return EMU_ERR_LOAD;
+    /* paths first: the filter attaches as the adapters arrive */
+    int err = emu_filter_set_path(w->rt, FILTER_SERVICE, "*", false);
+    char list[sizeof(f->over)];
+    snprintf(list, sizeof(list), "%s", f->over);
+    for (char *tok = strtok(list, ","); !err && tok; tok = strtok(NULL, ","))
+        err = set_paths(w, tok, true);
+    if (!err)
+        err = emu_load_driver(w->rt, VFO_EMU_PASSFLT_SO, desc, &f->drv);
+    unlink(desc);
+    if (err && w->out)
+        fprintf(w->out, "vfo-emu: cannot load the filter %s: %s\n", VFO_EMU_PASSFLT_SO,
+                emu_strerror(err));
+    return err;
+}
+
+int filter_cmd(world *w, const scn_cmd *c)
+{
+    if (!w->filter.drv || c->argc != 3)
+        return -1;
+    bool attach = !strcmp(c->argv[1], "attach");
+    if (!attach && strcmp(c->argv[1], "detach"))
+        return -1;
+    if (set_paths(w, c->argv[2], attach))
+        return -1;
+    emu_hv_note(w->hv, "GUEST", c->argv[2], attach ? "filter attach" : "filter detach");
+    return 0;
+}
+
+static int stats(world *w, passflt_stats *out)
+{
+    emu_ctl *c;
+    if (emu_ctl_open(w->rt, PASSFLT_DEVICE, &c))
+        return -1;
+    int32_t nt;
+    size_t ret;
+    int err = emu_ctl_ioctl(c, IOCTL_PASSFLT_STATS, NULL, 0, out, sizeof(*out), &ret, &nt);
+    emu_ctl_close(c);
+    return err || nt || ret != sizeof(*out) ? -1 : 0;
+}
+
+/* filter.<field>: the filter's counters; filter.over.<id>: attached or
+ * detached over that adapter (its current instance). */
+int filter_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)
+{
+    if (!w->filter.drv) {
+        snprintf(err, errlen, "no filter in this scenario");
+        return -1;
+    }
+    if (n == 3 && !strcmp(p[1], "over")) {
+        const char *inst = emu_hv_instance(w->hv, p[2]);
+        emu_adapter *ad = emu_find_adapter(w->rt, inst ? inst : p[2]);
+        const char *names[8];
+        int k = ad ? emu_filter_stack(w->rt, ad, names, 8) : 0;
+        bool on = false;
+        for (int i = 0; i < k; i++)
+            on |= !strcmp(names[i], FILTER_SERVICE);
+        cond_set_word(v, on ? "attached" : "detached");
+        return 0;
+    }
+    passflt_stats s;
+    if (n != 2 || stats(w, &s)) {
+        snprintf(err, errlen, "unknown filter subject");
+        return -1;
+    }
+    static const struct {
+        const char *name;
+        size_t off;
+    } k_fields[] = {
+#define F(x) { #x, offsetof(passflt_stats, x) }
+        F(attaches), F(attach_failures), F(detaches), F(pauses),     F(restarts),
+        F(tx_passed), F(tx_held),        F(rx_passed), F(rx_held),   F(oids),
+        F(oids_pended), F(status),       F(net_pnp),   F(device_pnp),
+#undef F
+    };
+    if (!strcmp(p[1], "modules")) {
+        cond_set_num(v, s.modules);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(k_fields) / sizeof(k_fields[0]); i++) {
+        if (!strcmp(p[1], k_fields[i].name)) {
+            unsigned long long x;
+            memcpy(&x, (const char *)&s + k_fields[i].off, sizeof(x));
+            cond_set_num(v, x);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "unknown filter field '%s'", p[1]);
+    return -1;
+}

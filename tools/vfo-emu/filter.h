@@ -1,0 +1,21 @@
+/*
+ * filter.h - a lightweight filter in the scenarios (filter.c).
+ */
+#ifndef VFO_EMU_FILTER_H
+#define VFO_EMU_FILTER_H
+
+#include "cond.h"
+#include "scn.h"
+#include "world.h"
+
+/* "filter ..." before boot: the filter's settings and where it sits. */
+int filter_option(world *w, const scn_cmd *c);
+/* Loads it (with its paths set) before the guest boots: it attaches as
+ * the adapters arrive. No filter in the scenario: nothing. */
+int filter_boot(world *w);
+/* "filter attach|detach ID" after boot: at run time, the stack paused. */
+int filter_cmd(world *w, const scn_cmd *c);
+/* filter.<field>, filter.over.<id> */
+int filter_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen);
+
+#endif /* VFO_EMU_FILTER_H */
