@@ -1,0 +1,197 @@
+"""Measurements of one lab run (tools/lab/lab.py) from what the host saw:
+the switch's per-port frame records (labnet sniffer), QMP events and
+query-migrate, the peer's udpseq/iperf3 output, and the guest's "@@" lines
+(with the host's time of arrival on the serial console)."""
+import re
+
+from labnet import taps
+
+UDPSEQ_KEYS = ("sent", "send_errors", "unique", "duplicates", "reorders", "highest", "burst",
+               "gap_ms", "malformed", "missing", "rate", "t0")
+
+
+def parse_udpseq(text):
+    """udpseq's summary ("udpseq: key=value ...") as a dict of numbers."""
+    out = {}
+    for key, value in re.findall(r"(\w+)=(\S+)", text or ""):
+        if key not in UDPSEQ_KEYS:
+            continue
+        try:
+            out[key] = float(value) if "." in value else int(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def udp_direction(sender, receiver):
+    """Loss, longest loss burst and gap, duplicates, reorders of one stream."""
+    sent = sender.get("sent")
+    unique = receiver.get("unique")
+    lost = sent - unique if sent is not None and unique is not None else None
+    return {"sent": sent, "received": unique, "lost": lost,
+            "send_errors": sender.get("send_errors"), "burst": receiver.get("burst"),
+            "gap_ms": receiver.get("gap_ms"), "duplicates": receiver.get("duplicates"),
+            "reorders": receiver.get("reorders"), "missing": receiver.get("missing")}
+
+
+def port_roles(hops):
+    """TAP port -> "<host>-virtio" / "<host>-VF" labels (a set is reused by
+    host C after A quit, so the label names every host on it)."""
+    users = {}
+    for h in hops:
+        users.setdefault(h["src_set"], []).append(h["src"])
+        users.setdefault(h["dst_set"], []).append(h["dst"])
+    roles = {}
+    for s, hosts in users.items():
+        names = "/".join(dict.fromkeys(hosts))
+        v, e = taps(s)
+        roles[v] = f"{names}-virtio"
+        roles[e] = f"{names}-VF"
+    return roles
+
+
+def guest_sends(records, kinds=("udp", "tcp")):
+    """Frames the guest sent into the switch: (time, port, kind, detail)."""
+    return [(r[0], r[1], r[3], r[4]) for r in records if r[2] == "in" and r[3] in kinds]
+
+
+def longest_tcp_stall(records, t_from, t_to):
+    """The longest time without a TCP data segment from the guest entering
+    the switch (any port), within [t_from, t_to]: (seconds, start time)."""
+    times = [t for t, _, kind, n in guest_sends(records, ("tcp",)) if n > 0 and t_from <= t <= t_to]
+    best, at = 0.0, None
+    prev = t_from
+    for t in times + [t_to]:
+        if t - prev > best:
+            best, at = t - prev, prev
+        prev = t
+    return best, at
+
+
+def clock_offset(records, ports, t_from, t_to):
+    """host clock - guest clock, from the guest's udpseq datagrams entering
+    the switch by ports within [t_from, t_to] (each carries the guest's
+    CLOCK_REALTIME): the smallest difference, i.e. up to the shortest
+    guest-to-switch latency."""
+    diffs = [r[0] - r[6] for r in records if len(r) > 6 and r[2] == "in" and r[1] in ports
+             and t_from <= r[0] <= t_to]
+    return min(diffs) if diffs else None
+
+
+def link_times(console, t_after, offset):
+    """From the guest's @@LINKS lines (stamped with the guest's clock, put
+    on the host's with offset; without one, the time the line arrived):
+    when a VF (the e1000e) appeared after t_after and when its carrier
+    came up: (plugged, link up no earlier than, link up no later than)."""
+    plugged = link_up = since = None
+    for t_line, line in console:
+        if line is None or not line.startswith("@@LINKS"):
+            continue
+        kv = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+        try:
+            t = float(kv["t"]) + offset if offset is not None else t_line
+        except (KeyError, ValueError):
+            t = t_line
+        if t < t_after:
+            continue
+        vf = kv.get("vf", "-")
+        if vf != "-" and plugged is None:
+            plugged = t
+        if vf == "1":
+            link_up = t
+            try:
+                since = float(kv["since"]) + offset if offset is not None else t
+            except (KeyError, ValueError):
+                since = t
+            break
+    return plugged, since, link_up
+
+
+def port_counts(records, ports, t_from, t_to, kinds=("udp",)):
+    """How many guest frames of kinds entered the switch by each port."""
+    counts = {p: 0 for p in ports}
+    for t, port, _, _ in guest_sends(records, kinds):
+        if t_from <= t < t_to and port in counts:
+            counts[port] += 1
+    return counts
+
+
+def measure_hop(hop, records, consoles, t_traffic_end):
+    """The figures of one migration (or cancel, or link flap) event."""
+    m = dict(hop)
+    events = hop.get("src_events", [])
+    t_unplug = next((e["t"] for e in events if e["event"] == "UNPLUG_PRIMARY"), None)
+    t_active = None
+    if t_unplug is not None:
+        t_active = next((e["t"] for e in events if e["event"] == "MIGRATION" and e["t"] >= t_unplug
+                         and e["data"]["status"] not in ("setup", "wait-unplug")), None)
+    m["t_unplug"] = t_unplug
+    m["wait_unplug_s"] = t_active - t_unplug if t_unplug and t_active else None
+    t_resume = hop.get("t_resume")
+    dst_v, dst_e = taps(hop["dst_set"])
+    t_ref = t_resume if t_resume else hop.get("t_event")
+    if t_ref is None:
+        return m
+    console = consoles.get(hop["dst"], [])
+    offset = clock_offset(records, (dst_v, dst_e), t_ref, t_ref + 60)
+    m["clock_offset_s"] = offset
+    plugged, link_since, link_up = link_times(console, t_ref, offset)
+    m["vf_plugged_s"] = plugged - t_ref if plugged else None
+    m["vf_link_up_s"] = link_up - t_ref if link_up else None
+    first_vf = next((t for t, port, _, _ in guest_sends(records) if t >= t_ref and port == dst_e), None)
+    m["traffic_on_new_vf_s"] = first_vf - t_ref if first_vf else None
+    if link_up:
+        # The guest polls the carrier: it came up within [link_since, link_up].
+        m["vf_link_up_window_s"] = link_up - link_since
+        m["udp_ports_vf_down"] = port_counts(records, (dst_v, dst_e), t_ref, link_since)
+        m["udp_ports_vf_up"] = port_counts(records, (dst_v, dst_e), link_up + 1.0, t_traffic_end)
+        m["t_vf_link_up"] = link_up
+    return m
+
+
+def check_vfo(run):
+    """The assertions the CI lab test makes about a vfo run (figures are
+    reported, never asserted): a list of failures."""
+    fails = []
+
+    def need(cond, what):
+        if not cond:
+            fails.append(what)
+
+    g = run.get("guest", {})
+    need(run.get("result") == "DONE", f"guest result: {run.get('result')}")
+    need(run["tcp"].get("survived"), "the TCP connection did not survive the migration")
+    out = run["udp"]["guest_to_peer"]
+    need(out.get("lost") == 0 and out.get("send_errors") == 0,
+         f"UDP datagrams sent by the guest were lost across the eject: lost {out.get('lost')} "
+         f"send errors {out.get('send_errors')} (missing {out.get('missing')})")
+    need(g.get("vfo_exit") == "0", f"vfo-real exit status {g.get('vfo_exit')} (verifier or teardown)")
+    need(g.get("verifier_clean"), "vfo-real did not report a clean verifier")
+    need(g.get("carrier_downs") == 0,
+         f"the guest's TCP/IP saw vfo's link go down {g.get('carrier_downs')} time(s)")
+    for h in run["hops"]:
+        if h.get("kind") != "migrate":
+            continue
+        down = h.get("udp_ports_vf_down")
+        up = h.get("udp_ports_vf_up")
+        if down is None:
+            fails.append(f"hop {h['src']}->{h['dst']}: the new VF's link never came up")
+            continue
+        dst_v, dst_e = taps(h["dst_set"])
+        need(down[dst_v] > 0 and down[dst_e] == 0,
+             f"hop {h['src']}->{h['dst']}: while the new VF's link was down the guest's UDP went "
+             f"virtio {down[dst_v]} / VF {down[dst_e]} (want all on virtio)")
+        need(up[dst_e] > 0 and up[dst_v] == 0,
+             f"hop {h['src']}->{h['dst']}: once the new VF's link was up the guest's UDP went "
+             f"virtio {up[dst_v]} / VF {up[dst_e]} (want all on the VF)")
+    return fails
+
+
+def check_any(run):
+    """What both guests must do (CI): finish, keep the TCP connection."""
+    fails = []
+    if run.get("result") != "DONE":
+        fails.append(f"guest result: {run.get('result')}")
+    if not run["tcp"].get("survived"):
+        fails.append("the TCP connection did not survive the migration")
+    return fails
