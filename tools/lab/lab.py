@@ -333,11 +333,13 @@ class Run:
                 g["vfo_exit"] = line.split()[1]
             elif "verifier clean" in line:
                 g["verifier_clean"] = True
+        out = labmeasure.udp_direction(g.get("udp_out", {}), peer_udp_in)
+        guest_missing = labmeasure.missing_seqs(out.get("missing"))
         stall, at = labmeasure.longest_tcp_stall(records, self.t_traffic + 1, self.t_end - 1)
         run = {
             "stack": self.stack, "case": self.case, "result": result, "secs": self.secs,
             "rate": self.a.rate, "guest": g, "t_traffic": self.t_traffic,
-            "udp": {"guest_to_peer": labmeasure.udp_direction(g.get("udp_out", {}), peer_udp_in),
+            "udp": {"guest_to_peer": out,
                     "peer_to_guest": labmeasure.udp_direction(peer_udp_out, g.get("udp_in", {}))},
             "tcp": {"survived": g.get("iperf_rc") == "0" and "iperf_receiver" in g,
                     "longest_stall_s": stall,
@@ -345,7 +347,8 @@ class Run:
                     "retransmits": g.get("iperf_retr"),
                     "retrans_segs": g.get("tcp_retrans_segs"),
                     "sender": g.get("iperf_sender"), "receiver": g.get("iperf_receiver")},
-            "hops": [labmeasure.measure_hop(h, records, consoles, self.t_end) for h in self.hops],
+            "hops": [labmeasure.measure_hop(h, records, consoles, self.t_end,
+                                                 guest_missing) for h in self.hops],
             "roles": labmeasure.port_roles(self.hops or [{"src": "A", "dst": "A", "src_set": "a",
                                                           "dst_set": "a"}]),
             "ports": labnet.port_counters(),

@@ -46,7 +46,7 @@ def plot(runs, path, work):
     runs = [r for r in runs if r.get("series")]
     if not runs:
         return None
-    script = [f"set terminal pngcairo size 1100,{320 * len(runs)} font ',9'",
+    script = [f"set terminal pngcairo noenhanced size 1100,{320 * len(runs)} font ',9'",
               f"set output '{path}'", f"set multiplot layout {len(runs)},1",
               "set key outside right", "set grid", "set ylabel 'kbit/s into the switch'"]
     for i, run in enumerate(runs):
