@@ -8,8 +8,8 @@
 #                      vf= is the e1000e's: "-" while there is none)
 #   @@UDP_OUT/@@UDP_IN udpseq's sender and receiver summaries
 #   @@IPERF rc / @@IPERF_SUM   the TCP stream's exit status and summary
-#   @@TCP key=value    /proc/net/snmp deltas and the carrier-down count of
-#                      the interface TCP/IP uses
+#   @@TCP key=value    /proc/net/snmp deltas, the carrier-down count and
+#                      the tx_dropped count of the interface TCP/IP uses
 #   @@RESULT DONE|FAIL why
 # Stacks: vfo (vfo-real already runs; its helpers wait_for/finish come
 # from guest-init.sh) or linux (virtio_net + net_failover: the failover
@@ -125,6 +125,7 @@ echo "@@NET $dev"
 ping -c 2 -W 3 "$peer" > /dev/null 2>&1 || ping -c 2 -W 3 "$peer" > /dev/null 2>&1 ||
     lab_finish "FAIL the peer $peer does not answer"
 read -r downs0 < "/sys/class/net/$dev/carrier_down_count"
+read -r drops0 < "/sys/class/net/$dev/statistics/tx_dropped"
 tcp0=$(snmp_tcp)
 
 udpseq recv $udp_in_port $((secs + 10)) > /run/udp-in.log 2>&1 &
@@ -144,12 +145,13 @@ iperf_rc=$?
 iperf_pid=
 wait $recv_pid
 read -r downs1 < "/sys/class/net/$dev/carrier_down_count"
+read -r drops1 < "/sys/class/net/$dev/statistics/tx_dropped"
 tcp1=$(snmp_tcp)
 
 echo "@@UDP_OUT $(cat /run/udp-out.log)"
 echo "@@UDP_IN $(tail -n 1 /run/udp-in.log)"
 echo "@@IPERF $iperf_rc"
 grep -E "sender|receiver|error" /run/iperf.log | sed 's/^/@@IPERF_SUM /'
-echo "@@TCP dev=$dev carrier_downs=$((downs1 - downs0)) before: $tcp0 after: $tcp1"
+echo "@@TCP dev=$dev carrier_downs=$((downs1 - downs0)) tx_dropped=$((drops1 - drops0)) before: $tcp0 after: $tcp1"
 [ "$stack" = vfo ] && counters lab
 lab_finish DONE

@@ -32,6 +32,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -326,6 +327,7 @@ class Run:
             elif line.startswith("@@TCP "):
                 kv = dict(re.findall(r"(\w+)=(\S+)", line))
                 g["carrier_downs"] = int(kv.get("carrier_downs", -1))
+                g["tap_tx_dropped"] = int(kv.get("tx_dropped", -1))
                 nums = re.findall(r"retrans=(\d+)", line)
                 if len(nums) == 2:
                     g["tcp_retrans_segs"] = int(nums[1]) - int(nums[0])
@@ -347,14 +349,22 @@ class Run:
                     "retransmits": g.get("iperf_retr"),
                     "retrans_segs": g.get("tcp_retrans_segs"),
                     "sender": g.get("iperf_sender"), "receiver": g.get("iperf_receiver")},
-            "hops": [labmeasure.measure_hop(h, records, consoles, self.t_end,
-                                                 guest_missing) for h in self.hops],
+            "hops": [labmeasure.measure_hop(h, records, consoles, self.hop_end(i),
+                                            guest_missing) for i, h in enumerate(self.hops)],
             "roles": labmeasure.port_roles(self.hops or [{"src": "A", "dst": "A", "src_set": "a",
                                                           "dst_set": "a"}]),
             "ports": labnet.port_counters(),
         }
+        labmeasure.split_losses(run)
         run["series"] = labreport.series(records, self.t_traffic, self.t_end + 3)
         return run
+
+    def hop_end(self, i):
+        """Where event i's windows end: a second before the next event, or
+        the end of the traffic."""
+        if i + 1 < len(self.hops):
+            return self.hops[i + 1]["t_event"] - 1.0
+        return self.t_end
 
     def cleanup(self):
         for q in list(self.qemus):
@@ -396,6 +406,10 @@ def run_case(a, stack, case):
         except (LabFailure, QmpError) as e:
             return {"stack": stack, "case": case, "result": f"FAIL {e}", "retries": retries,
                     "udp": {}, "tcp": {}, "hops": [], "guest": {}}
+        except Exception as e:  # a bug of the lab itself: say so, run the other cases
+            traceback.print_exc()
+            return {"stack": stack, "case": case, "result": f"FAIL lab error {e!r}",
+                    "retries": retries, "udp": {}, "tcp": {}, "hops": [], "guest": {}}
     return {"stack": stack, "case": case, "result": "FAIL the TCG flake twice", "retries": retries,
             "udp": {}, "tcp": {}, "hops": [], "guest": {}}
 

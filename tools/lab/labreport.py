@@ -94,12 +94,18 @@ ROWS = [
     ("result", lambda r: r.get("result")),
     ("TCG flake retries", lambda r: len(r.get("retries", []))),
     ("UDP guest->peer lost", lambda r: r["udp"].get("guest_to_peer", {}).get("lost")),
+    ("  in events / elsewhere", lambda r: "{}/{}".format(
+        r["udp"]["guest_to_peer"].get("lost_in_events", "-"),
+        r["udp"]["guest_to_peer"].get("lost_elsewhere", "-")) if r["udp"] else None),
     ("  longest loss burst", lambda r: r["udp"].get("guest_to_peer", {}).get("burst")),
     ("  longest gap ms", lambda r: r["udp"].get("guest_to_peer", {}).get("gap_ms")),
     ("  duplicates / reorders", lambda r: "{}/{}".format(
         r["udp"].get("guest_to_peer", {}).get("duplicates", "-"),
         r["udp"].get("guest_to_peer", {}).get("reorders", "-")) if r["udp"] else None),
     ("UDP peer->guest lost", lambda r: r["udp"].get("peer_to_guest", {}).get("lost")),
+    ("  in events / elsewhere", lambda r: "{}/{}".format(
+        r["udp"]["peer_to_guest"].get("lost_in_events", "-"),
+        r["udp"]["peer_to_guest"].get("lost_elsewhere", "-")) if r["udp"] else None),
     ("  longest loss burst", lambda r: r["udp"].get("peer_to_guest", {}).get("burst")),
     ("  longest gap ms", lambda r: r["udp"].get("peer_to_guest", {}).get("gap_ms")),
     ("  duplicates / reorders", lambda r: "{}/{}".format(
@@ -110,6 +116,7 @@ ROWS = [
     ("  retransmits (iperf3)", lambda r: r["tcp"].get("retransmits")),
     ("  RetransSegs (snmp)", lambda r: r["tcp"].get("retrans_segs")),
     ("guest TCP/IP carrier downs", lambda r: r.get("guest", {}).get("carrier_downs")),
+    ("guest if tx_dropped", lambda r: r.get("guest", {}).get("tap_tx_dropped")),
     ("UNPLUG_PRIMARY->eject s", lambda r: first_ev(r).get("wait_unplug_s")),
     ("downtime ms (QEMU)", lambda r: first_ev(r).get("downtime_ms")),
     ("migration total ms", lambda r: first_ev(r).get("total_ms")),

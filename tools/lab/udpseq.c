@@ -215,6 +215,7 @@ int main(int argc, char **argv)
     }
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "recv") == 0)
         return run_receiver(atoi(argv[2]), atof(argv[3]), argc == 5 ? argv[4] : NULL);
-    fprintf(stderr, "usage: udpseq send HOST PORT RATE SECS | udpseq recv PORT SECS [LOG] | udpseq now\n");
+    fprintf(stderr,
+            "usage: udpseq send HOST PORT RATE SECS | udpseq recv PORT SECS [LOG] | udpseq now\n");
     return 2;
 }
