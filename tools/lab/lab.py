@@ -289,7 +289,7 @@ class Run:
 
     def sleep_until(self, t):
         while time.time() < t:
-            time.sleep(min(0.1, t - time.time()) if t > time.time() else 0)
+            time.sleep(max(0.0, min(0.1, t - time.time())))
 
     def wait_line_end(self, q):
         q.wait_line(lambda l: False, 20)  # until QEMU's output ends (poweroff)
