@@ -3,7 +3,7 @@
 JOBS  ?= $(shell nproc)
 BUILD ?= build/host
 
-.PHONY: all deps build check demo soak bench bench-vhost fuzz format format-check cross package clean
+.PHONY: all deps build check demo lab soak bench bench-vhost fuzz format format-check cross package clean
 
 all: build
 
@@ -19,6 +19,12 @@ check:
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+# The migration lab (root): vfo and Linux's net_failover side by side through
+# a real QEMU migration; prints the table and where the plot is. LAB_ARGS
+# adds lab.py options, e.g. LAB_ARGS="--cases migrate,cancel,abc,link --json -".
+lab: build
+	@tools/lab/lab.py --build $(BUILD) $(LAB_ARGS)
 
 soak: build
 	@ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure -L soak

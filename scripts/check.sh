@@ -36,8 +36,13 @@ cmake --build build/host -j "$jobs"
 ctest --test-dir build/host -j "$jobs" -L scenario -LE soak --output-on-failure
 
 step "real devices: vfo in a QEMU guest (TCG) on QEMU's virtio-net and an e1000e as the VF"
-cmake --build build/host -j "$jobs" --target vfo-real vfo vfnic tapprot
+cmake --build build/host -j "$jobs" --target vfo-real vfo vfnic tapprot udpseq
 ctest --test-dir build/host -L realdev --output-on-failure
+
+step "the migration lab: vfo and Linux's net_failover migrated by real QEMU (TCG), measured"
+# One migration per guest (tests/lab, docs/results.md); the case matrix is in make soak.
+cmake --build build/host -j "$jobs" --target vfo-real vfo vfnic tapprot udpseq
+ctest --test-dir build/host -L lab -LE soak --output-on-failure
 
 step "ndisemu real-time scheduler under ThreadSanitizer"
 # Only what the real-time tests need, built with clang's TSan runtime: the

@@ -11,6 +11,14 @@
 #   vfo.port=N      the host's TCP sink port (QEMU user networking: 10.0.2.2)
 #   vfo.secs=N      length of each traffic phase in seconds (default 4)
 #   vfo.range=ndis5|ndisvf   the VF miniport's UpperRange
+#   vfo.mode=lab    the migration lab (tools/lab/lab.py): network up on
+#                   vfo.ip, then a UDP stream both ways (udpseq) and an
+#                   iperf3 TCP stream to vfo.peer for vfo.secs seconds while
+#                   the host migrates the guest; the results as "@@" lines
+#   vfo.stack=vfo|linux      lab mode: vfo in ndisemu (the default) or the
+#                   guest kernel's own virtio_net + net_failover
+#   vfo.ip=A/N vfo.peer=A    lab mode: the guest's and the peer's addresses
+#   vfo.rate=N      lab mode: UDP datagrams per second each way
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -20,9 +28,12 @@ export PATH=/bin LD_LIBRARY_PATH=/lib/vfo
 
 arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 mode=$(arg vfo.mode); port=$(arg vfo.port); secs=$(arg vfo.secs); range=$(arg vfo.range)
-: "${mode:=shell}" "${port:=5201}" "${secs:=4}" "${range:=ndis5}"
+stack=$(arg vfo.stack)
+: "${mode:=shell}" "${port:=5201}" "${secs:=4}" "${range:=ndis5}" "${stack:=vfo}"
 
-for m in $(cat /lib/modules/load.list); do
+list=/lib/modules/load.list
+[ "$stack" = linux ] && list=/lib/modules/load-linux.list
+for m in $(cat $list); do
     opts=
     # MSI, not MSI-X: with QEMU 7.2's e1000e in MSI-X mode the guest driver
     # never hears of a link change (no LSC interrupt on the "other" vector;
@@ -31,6 +42,8 @@ for m in $(cat /lib/modules/load.list); do
     insmod "/lib/modules/$m" $opts || echo "@@ERROR insmod $m"
 done
 ip link set lo up
+
+[ "$mode" = lab ] && [ "$stack" = linux ] && . /lab-init.sh
 
 status=/run/vfo-real.status
 : > /run/vfo-real.log # before tail -f looks for it
@@ -78,6 +91,8 @@ finish() {
     echo "@@RESULT $1"
     poweroff -f
 }
+
+[ "$mode" = lab ] && . /lab-init.sh
 
 if [ "$mode" != test ]; then
     wait_for state active 60 && ip addr add 10.0.2.15/24 dev vfo0 && ip route add default via 10.0.2.2

@@ -5,10 +5,13 @@
  *
  *   udpseq send HOST PORT RATE SECS   RATE datagrams per second for SECS
  *   udpseq recv PORT SECS [LOG]       receive for SECS (or until SIGTERM)
+ *   udpseq now                        print CLOCK_REALTIME (the guest's
+ *                                     timestamps for its events: busybox's
+ *                                     date has no sub-second format)
  *
  * A datagram carries "VFOS", its sequence number and the sender's
  * CLOCK_REALTIME in nanoseconds (big-endian). The sender prints how many it
- * sent; the receiver prints what arrived: unique, duplicates, reorders
+ * sent; the receiver says when it listens, then prints what arrived: unique, duplicates, reorders
  * (a first arrival lower than one already seen), the highest sequence
  * number, the longest burst of missing numbers, the longest gap between
  * arrivals and the missing ranges; with LOG it writes one line per arrival
@@ -178,6 +181,9 @@ static int run_receiver(int port, double secs, const char *log_path)
     }
     struct timeval tv = { 0, 200000 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* The guest starts its peer's sender only once this is printed: a
+     * datagram before the bind would be a loss no path caused. */
+    printf("udpseq: listening port=%d\n", port);
     double end = now_monotonic() + secs;
     uint8_t buf[2048];
     while (!stop_requested && now_monotonic() < end) {
@@ -203,8 +209,13 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 6 && strcmp(argv[1], "send") == 0)
         return run_sender(argv[2], atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
+    if (argc == 2 && strcmp(argv[1], "now") == 0) {
+        printf("%.6f\n", now_realtime());
+        return 0;
+    }
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "recv") == 0)
         return run_receiver(atoi(argv[2]), atof(argv[3]), argc == 5 ? argv[4] : NULL);
-    fprintf(stderr, "usage: udpseq send HOST PORT RATE SECS | udpseq recv PORT SECS [LOG]\n");
+    fprintf(stderr,
+            "usage: udpseq send HOST PORT RATE SECS | udpseq recv PORT SECS [LOG] | udpseq now\n");
     return 2;
 }
