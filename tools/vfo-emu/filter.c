@@ -188,9 +188,9 @@ int filter_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size
         size_t off;
     } k_fields[] = {
 #define F(x) { #x, offsetof(passflt_stats, x) }
-        F(attaches), F(attach_failures), F(detaches), F(pauses),     F(restarts),
-        F(tx_passed), F(tx_held),        F(rx_passed), F(rx_held),   F(oids),
-        F(oids_pended), F(status),       F(net_pnp),   F(device_pnp),
+        F(attaches),    F(attach_failures), F(detaches),  F(pauses),     F(restarts),
+        F(tx_passed),   F(tx_held),         F(rx_passed), F(rx_held),    F(oids),
+        F(oids_pended), F(status),          F(net_pnp),   F(device_pnp),
 #undef F
     };
     if (!strcmp(p[1], "modules")) {
