@@ -63,8 +63,9 @@ const NDIS_OID vfo_supported_oids[] = {
 };
 const ULONG vfo_supported_oids_size = sizeof(vfo_supported_oids);
 
-/* Answers a query with `len` bytes from `data`; 32-bit counters may be read
- * as 64-bit when the buffer has room (NDIS's rule for statistics). */
+/* Answers a query with `len` bytes from `data` (0: an empty answer, which
+ * fits any buffer, even none); 32-bit counters may be read as 64-bit when
+ * the buffer has room (NDIS's rule for statistics). */
 static NDIS_STATUS answer(PNDIS_OID_REQUEST r, const void *data, ULONG len)
 {
     UINT have = r->DATA.QUERY_INFORMATION.InformationBufferLength;
@@ -72,7 +73,11 @@ static NDIS_STATUS answer(PNDIS_OID_REQUEST r, const void *data, ULONG len)
         r->DATA.QUERY_INFORMATION.BytesNeeded = len;
         return NDIS_STATUS_BUFFER_TOO_SHORT;
     }
-    NdisMoveMemory(r->DATA.QUERY_INFORMATION.InformationBuffer, data, len);
+    /* An empty answer (no multicast address yet) may meet no buffer at all:
+     * NDIS passes a NULL InformationBuffer with length 0, and copying even
+     * 0 bytes to NULL is undefined. */
+    if (len)
+        NdisMoveMemory(r->DATA.QUERY_INFORMATION.InformationBuffer, data, len);
     r->DATA.QUERY_INFORMATION.BytesWritten = len;
     return NDIS_STATUS_SUCCESS;
 }

@@ -14,23 +14,32 @@
 
 #include "vfo_world.h"
 
-static NDIS_STATUS oid_set(vfo_world *w, NDIS_OID oid, const void *data, unsigned len)
+/* One request through the test protocol: `in_len` bytes of `data` in an
+ * InformationBuffer of `buf_len` bytes (none at all when 0, as NDIS allows). */
+static miniprot_oid_result oid_request(vfo_world *w, NDIS_REQUEST_TYPE type, NDIS_OID oid,
+                                       const void *data, unsigned in_len, unsigned buf_len)
 {
     uint8_t in[sizeof(miniprot_oid) + 256], out[sizeof(miniprot_oid_result) + 256];
-    miniprot_oid q = { NdisRequestSetInformation, oid, 0, len, len };
+    miniprot_oid q = { type, oid, 0, buf_len, in_len };
     miniprot_oid_result res;
     size_t ret = 0;
     int32_t nt = -1;
-    assert_true(len <= 256);
+    assert_true(in_len <= buf_len && buf_len <= 256);
     memcpy(in, &q, sizeof(q));
-    memcpy(in + sizeof(q), data, len);
-    assert_int_equal(emu_ctl_ioctl(w->pt_ctl, IOCTL_MINIPROT_OID, in, sizeof(q) + len, out,
-                                   sizeof(res) + len, &ret, &nt),
+    if (in_len)
+        memcpy(in + sizeof(q), data, in_len);
+    assert_int_equal(emu_ctl_ioctl(w->pt_ctl, IOCTL_MINIPROT_OID, in, sizeof(q) + in_len, out,
+                                   sizeof(res) + buf_len, &ret, &nt),
                      EMU_OK);
     assert_int_equal(nt, 0);
     assert_true(ret >= sizeof(res));
     memcpy(&res, out, sizeof(res));
-    return (NDIS_STATUS)res.status;
+    return res;
+}
+
+static NDIS_STATUS oid_set(vfo_world *w, NDIS_OID oid, const void *data, unsigned len)
+{
+    return (NDIS_STATUS)oid_request(w, NdisRequestSetInformation, oid, data, len, len).status;
 }
 
 static const struct vfo_ctl_adapter *adapter0(vfo_world *w, struct vfo_ctl_pairs *p)
@@ -76,10 +85,39 @@ static void replay_step_issued_from_the_previous_answer(void **state)
     vw_destroy(&w);
 }
 
+/*
+ * A query whose answer is empty (the multicast list before any address was
+ * set) with no InformationBuffer at all (length 0, pointer NULL, as NDIS
+ * passes it): success, nothing written, and vfo must not copy 0 bytes to
+ * NULL (undefined behaviour in C: UBSan's nonnull-attribute check aborts;
+ * found by fuzz_oid, tests/fuzz/oid/regressions/query-empty-list-no-buffer).
+ */
+static void empty_answer_into_no_buffer(void **state)
+{
+    (void)state;
+    vfo_world w;
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    miniprot_oid_result res =
+        oid_request(&w, NdisRequestQueryInformation, OID_802_3_MULTICAST_LIST, NULL, 0, 0);
+    assert_int_equal(res.status, NDIS_STATUS_SUCCESS);
+    assert_int_equal(res.written, 0);
+    /* With addresses set, the same query says how much room it needs. */
+    const uint8_t group[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+    assert_int_equal(oid_set(&w, OID_802_3_MULTICAST_LIST, group, sizeof(group)),
+                     NDIS_STATUS_SUCCESS);
+    res = oid_request(&w, NdisRequestQueryInformation, OID_802_3_MULTICAST_LIST, NULL, 0, 0);
+    assert_int_equal(res.status, NDIS_STATUS_BUFFER_TOO_SHORT);
+    assert_int_equal(res.needed, sizeof(group));
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_step_issued_from_the_previous_answer),
+        cmocka_unit_test(empty_answer_into_no_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
