@@ -156,17 +156,23 @@ static NDIS_STATUS parse_addresses(vfo_adapter *ad, const NETWORK_ADDRESS_LIST *
     if (len < off || l->AddressCount < 0)
         return NDIS_STATUS_INVALID_LENGTH;
     for (LONG i = 0; i < l->AddressCount; i++) {
-        const NETWORK_ADDRESS *a = (const NETWORK_ADDRESS *)((const UCHAR *)l + off);
+        /* Entries follow each other back to back: after an odd AddressLength
+         * the next one is misaligned, so its header is copied out, never
+         * read through a NETWORK_ADDRESS pointer. */
+        const UCHAR *entry = (const UCHAR *)l + off;
         ULONG hdr = FIELD_OFFSET(NETWORK_ADDRESS, Address);
-        if (len - off < hdr || len - off - hdr < a->AddressLength)
+        USHORT alen, atype;
+        if (len - off < hdr)
             return NDIS_STATUS_INVALID_DATA;
-        if (a->AddressType == NDIS_PROTOCOL_ID_TCP_IP && a->AddressLength >= 8 &&
-            n4 < VFO_MAX_ADDRS)
-            NdisMoveMemory(v4[n4++], a->Address + 4, 4); /* NETWORK_ADDRESS_IP.in_addr */
-        else if (a->AddressType == NDIS_PROTOCOL_ID_IP6 && a->AddressLength >= 24 &&
-                 n6 < VFO_MAX_ADDRS)
-            NdisMoveMemory(v6[n6++], a->Address + 8, 16); /* NETWORK_ADDRESS_IP6.sin6_addr */
-        off += hdr + a->AddressLength;
+        NdisMoveMemory(&alen, entry + FIELD_OFFSET(NETWORK_ADDRESS, AddressLength), sizeof(alen));
+        NdisMoveMemory(&atype, entry + FIELD_OFFSET(NETWORK_ADDRESS, AddressType), sizeof(atype));
+        if (len - off - hdr < alen)
+            return NDIS_STATUS_INVALID_DATA;
+        if (atype == NDIS_PROTOCOL_ID_TCP_IP && alen >= 8 && n4 < VFO_MAX_ADDRS)
+            NdisMoveMemory(v4[n4++], entry + hdr + 4, 4); /* NETWORK_ADDRESS_IP.in_addr */
+        else if (atype == NDIS_PROTOCOL_ID_IP6 && alen >= 24 && n6 < VFO_MAX_ADDRS)
+            NdisMoveMemory(v6[n6++], entry + hdr + 8, 16); /* NETWORK_ADDRESS_IP6.sin6_addr */
+        off += hdr + alen;
     }
     vfo_lock();
     if (l->AddressType == NDIS_PROTOCOL_ID_TCP_IP) {

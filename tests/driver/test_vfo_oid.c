@@ -113,11 +113,39 @@ static void empty_answer_into_no_buffer(void **state)
     vw_destroy(&w);
 }
 
+/*
+ * NETWORK_ADDRESS entries follow each other back to back: an odd
+ * AddressLength puts the next entry at an odd address. vfo read that
+ * entry's USHORT fields through a NETWORK_ADDRESS pointer (a misaligned
+ * access, UBSan's alignment check aborts; found by fuzz_oid,
+ * tests/fuzz/oid/regressions/addresses-odd-length). The list must be taken
+ * as it is: both IPv4 entries parsed, success.
+ */
+static void address_after_an_odd_length(void **state)
+{
+    (void)state;
+    vfo_world w;
+    /* NETWORK_ADDRESS_LIST, 2 TCP/IP entries: one of 9 bytes (10.0.0.2 and
+     * a stray byte), then one of 16 at offset 19 (10.0.0.3). */
+    const uint8_t addrs[] = { 2,  0, 0, 0, 2, 0,                                /* list */
+                              9,  0, 2, 0, 0, 0, 10, 0, 0, 2, 0, 0, 0,          /* 1st */
+                              16, 0, 2, 0, 0, 0, 10, 0, 0, 3, 0, 0, 0, 0, 0, 0, /* 2nd */
+                              0,  0, 0, 0 };
+    assert_int_equal(sizeof(addrs), 39);
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(oid_set(&w, OID_GEN_NETWORK_LAYER_ADDRESSES, addrs, sizeof(addrs)),
+                     NDIS_STATUS_SUCCESS);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_step_issued_from_the_previous_answer),
         cmocka_unit_test(empty_answer_into_no_buffer),
+        cmocka_unit_test(address_after_an_odd_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
