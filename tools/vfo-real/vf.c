@@ -42,8 +42,17 @@ static void removed(void *ctx, int status)
     real *r = ctx;
     pthread_mutex_lock(&r->vf_mu);
     emu_netport_close(r->vf.port);
-    emu_vfdev_destroy(r->vf.dev);
-    memset(&r->vf, 0, sizeof(r->vf));
+    r->vf.port = NULL;
+    /* Only a removal that finished lets go of the device: one the verifier
+     * stopped (or that failed) leaves the adapter, and with it the device's
+     * registers and DMA, to ndisemu until emu_destroy; real_vf_teardown
+     * destroys the device after that. */
+    if (status == EMU_OK) {
+        emu_vfdev_destroy(r->vf.dev);
+        memset(&r->vf, 0, sizeof(r->vf));
+    } else {
+        r->vf.ad = NULL; /* stays plugged: no new VF over a device still held */
+    }
     pthread_mutex_unlock(&r->vf_mu);
     real_event(r, "VF_REMOVED", "%s: %s", g_instance, status ? emu_strerror(status) : "halted");
 }

@@ -35,6 +35,13 @@ static void lso_complete(PNET_BUFFER_LIST nbl)
     NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo) = lso.Value;
 }
 
+static void maybe_finish_pause(vf_adapter *a);
+
+/* Every completion may be the last thing a pending pause waits for: a send
+ * counted in sends_out by MpSendNetBufferLists on one processor while
+ * MpPause ran on another completes here (refused: the VF was surprise
+ * removed or paused), and after a surprise removal no interrupt and no DPC
+ * ever comes to finish the pause. */
 static void complete_sends(vf_adapter *a, PNET_BUFFER_LIST list)
 {
     if (!list)
@@ -44,6 +51,7 @@ static void complete_sends(vf_adapter *a, PNET_BUFFER_LIST list)
     LONG n = (LONG)count_nbls(list);
     NdisMSendNetBufferListsComplete(a->handle, list, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL);
     InterlockedExchangeAdd(&a->sends_out, -n);
+    maybe_finish_pause(a);
 }
 
 /* Lock held. One NB of nbl is done; returns TRUE when it was the last. */
