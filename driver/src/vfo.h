@@ -373,6 +373,7 @@ struct vfo_adapter {
     NDIS_HANDLE action_work;
     DECLSPEC_ALIGN(8) UCHAR replay_payload[VFO_OID_BUF];
     NDIS_HANDLE announce_timer;
+    LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
     NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
     NDIS_EVENT work_idle;
