@@ -27,6 +27,11 @@
  * receive ring), and the control tick's timer freed at halt before the
  * device stopped, so a tick running during the cancel re-armed a freed
  * timer (HandleAfterClose / TimerFreeWhileActive).
+ * With the VF path (issue #13, item 11 and after): vfo's statistics slot
+ * marked free before its answer was read (ThreadSanitizer: data race between
+ * vfo_binding_oid_done and claim_stats_locked, 5 runs of 5 with that fix
+ * reverted), and the announce timer freed at halt while its callback was
+ * about to run (TimerFreeWhileActive, 4 of 4 before the fix).
  *
  * Argument: rounds (default 6; make check runs 6). The `soak` test runs 200.
  */
