@@ -430,6 +430,12 @@ static inline void vfo_count(LONG64 *c, LONG64 n)
     InterlockedExchangeAdd64((LONG64 volatile *)c, n);
 }
 
+/* A counter vfo_count adds to on other CPUs (a plain read races them). */
+static inline uint64_t vfo_count_get(LONG64 *c)
+{
+    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)c, 0, 0);
+}
+
 /* ---- glue.c: engine events and actions ---- */
 /* A glue-only entry of the action ring, never emitted by lib/failover: feed
  * NetEventRestart to the engine from the action work item, i.e. only after
