@@ -161,7 +161,11 @@ static void arm_timer(vfo_adapter *ad, const fo_action *a)
     due.QuadPart = -(LONGLONG)a->u.timer.delay_ms * 10000; /* relative, 100 ns units */
     if (due.QuadPart == 0)
         due.QuadPart = -1;
-    NdisSetTimerObject(ad->announce_timer, due, 0, NULL);
+    /* Counted before it can fire; TRUE: it replaced a queued expiry, whose
+     * callback will not run. */
+    InterlockedIncrement(&ad->announce_timer_out);
+    if (NdisSetTimerObject(ad->announce_timer, due, 0, NULL))
+        InterlockedDecrement(&ad->announce_timer_out);
 }
 
 static void path_switched(vfo_adapter *ad, fo_path path)
@@ -315,10 +319,11 @@ static void announce_timer_fired(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     vfo_lock();
     if (!ad->registered) {
         vfo_unlock();
-        return;
+    } else {
+        fo_reason r = fo_on_timer(&ad->pair, ad->timer_token);
+        vfo_event_end(ad, r == FO_R_STALE_COMPLETION ? FO_R_OK : r, "announce timer");
     }
-    fo_reason r = fo_on_timer(&ad->pair, ad->timer_token);
-    vfo_event_end(ad, r == FO_R_STALE_COMPLETION ? FO_R_OK : r, "announce timer");
+    InterlockedDecrement(&ad->announce_timer_out); /* the last access: halt may free */
 }
 
 bool vfo_glue_init(vfo_adapter *ad)
@@ -332,11 +337,18 @@ bool vfo_glue_init(vfo_adapter *ad)
     return vfo_timer_alloc(ad->handle, announce_timer_fired, ad, &ad->announce_timer);
 }
 
-/* After the pair left the registry: no event can arm the timer again. */
+/* After the pair left the registry: no event can arm the timer again (a
+ * callback still to run finds the pair gone). NdisCancelTimerObject does not
+ * wait for a callback already fired (its DPC dequeued): freed then, the
+ * timer's callback ran on a freed timer and adapter (test_vfo_stress with a
+ * VF paired: TimerFreeWhileActive), so halt waits for it. */
 void vfo_glue_free(vfo_adapter *ad)
 {
     if (ad->announce_timer) {
-        NdisCancelTimerObject(ad->announce_timer);
+        if (NdisCancelTimerObject(ad->announce_timer))
+            InterlockedDecrement(&ad->announce_timer_out);
+        while (InterlockedCompareExchange(&ad->announce_timer_out, 0, 0) > 0)
+            NdisMSleep(1000);
         NdisFreeTimerObject(ad->announce_timer);
         ad->announce_timer = NULL;
     }

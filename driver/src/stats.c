@@ -89,8 +89,8 @@ void vfo_stats_total(vfo_adapter *ad, fo_counters *out)
     fo_counters sb;
     for (unsigned i = 0; i < FO_STAT_COUNT; i++)
         sb.v[i] = (uint64_t)InterlockedCompareExchange64(&ad->sb_ctr[i], 0, 0);
-    sb.v[FO_STAT_IN_DISCARDS] += (uint64_t)ad->ctr.rx_dropped;
-    sb.v[FO_STAT_OUT_DISCARDS] += (uint64_t)ad->ctr.tx_dropped;
+    sb.v[FO_STAT_IN_DISCARDS] += vfo_count_get(&ad->ctr.rx_dropped);
+    sb.v[FO_STAT_OUT_DISCARDS] += vfo_count_get(&ad->ctr.tx_dropped);
     vfo_lock();
     fo_stats_sample(&ad->pair, FO_PATH_STANDBY, &sb, 64);
     fo_upper_stats(&ad->pair, out);

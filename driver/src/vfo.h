@@ -373,6 +373,7 @@ struct vfo_adapter {
     NDIS_HANDLE action_work;
     DECLSPEC_ALIGN(8) UCHAR replay_payload[VFO_OID_BUF];
     NDIS_HANDLE announce_timer;
+    LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
     NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
     NDIS_EVENT work_idle;
@@ -427,6 +428,12 @@ static inline void vfo_unlock(void)
 static inline void vfo_count(LONG64 *c, LONG64 n)
 {
     InterlockedExchangeAdd64((LONG64 volatile *)c, n);
+}
+
+/* A counter vfo_count adds to on other CPUs (a plain read races them). */
+static inline uint64_t vfo_count_get(LONG64 *c)
+{
+    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)c, 0, 0);
 }
 
 /* ---- glue.c: engine events and actions ---- */

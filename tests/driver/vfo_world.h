@@ -35,8 +35,11 @@ typedef struct vfo_world {
 void vw_mac(unsigned i, uint8_t mac[6]);
 
 int vw_start(vfo_world *w, uint64_t seed);
-/* The same with a runtime configuration of the caller's (the real-time scheduler...). */
-int vw_start_cfg(vfo_world *w, const emu_config *cfg);
+/* The same with a runtime configuration of the caller's (the real-time
+ * scheduler...); mp_desc: the VF driver's description file (NULL: its own,
+ * UpperRange ndis5; MINIMP_NDISVF_DESC: ndisvf, so the test protocol never
+ * binds to a VF). */
+int vw_start_cfg(vfo_world *w, const emu_config *cfg, const char *mp_desc);
 /* Virtio device i: o = NULL for standby offered, pair i's MAC, loopback on.
  * extra_reg: more "Keyword=Value" registry entries (NULL-terminated), or NULL. */
 int vw_add_virtio(vfo_world *w, unsigned i, const vnet_pci_opts *o, const char *const *extra_reg);

@@ -33,6 +33,24 @@ static NDIS_STATUS query_bytes(PNDIS_OID_REQUEST r, const void *p, ULONG len)
     return NDIS_STATUS_SUCCESS;
 }
 
+/* The frames counted by the DPC (another CPU): read under the lock. A
+ * failover driver above samples these to keep its merged counters. */
+static NDIS_STATUS query_statistics(mp_adapter *a, PNDIS_OID_REQUEST r)
+{
+    NDIS_STATISTICS_INFO si;
+    NdisZeroMemory(&si, sizeof(si));
+    si.Header.Type = NDIS_OBJECT_TYPE_DEFAULT;
+    si.Header.Revision = NDIS_STATISTICS_INFO_REVISION_1;
+    si.Header.Size = NDIS_SIZEOF_STATISTICS_INFO_REVISION_1;
+    si.SupportedStatistics = NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_RCV |
+                             NDIS_STATISTICS_FLAGS_VALID_DIRECTED_FRAMES_XMIT;
+    NdisAcquireSpinLock(&a->lock);
+    si.ifHCInUcastPkts = a->rcv_ok;
+    si.ifHCOutUcastPkts = a->xmit_ok;
+    NdisReleaseSpinLock(&a->lock);
+    return query_bytes(r, &si, sizeof(si));
+}
+
 static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
 {
     switch (r->DATA.QUERY_INFORMATION.Oid) {
@@ -51,6 +69,8 @@ static NDIS_STATUS oid_query(mp_adapter *a, PNDIS_OID_REQUEST r)
         return query_ulong(r, BROKEN(BRK_MEDIA_STATUS_WRONG_ENUM)
                                   ? (ULONG)MediaConnectStateConnected
                                   : (ULONG)NdisMediaStateConnected);
+    case OID_GEN_STATISTICS:
+        return query_statistics(a, r);
     case OID_GEN_XMIT_OK:
     case OID_GEN_RCV_OK: {
         /* Counted by the DPC on another CPU: read under the lock. */

@@ -298,6 +298,7 @@ struct emu_adapter {
     struct emu_binding *bindings[EMU_MAX_BINDINGS];
     emu_memacct mem;
     struct emu_task *hang_task;
+    bool hang_running; /* MiniportCheckForHangEx is running (rt->mu) */
     /* The filter modules over the miniport, bottom (next to it) first
      * (rt->mu; changed only on the PnP thread with the stack paused). */
     struct emu_filter *filters[EMU_MAX_FILTERS];

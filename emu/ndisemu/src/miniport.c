@@ -254,6 +254,7 @@ static int build_resources(emu_runtime *rt, emu_adapter *ad)
 }
 
 static void hang_check_task(emu_runtime *rt, emu_task *t);
+static void hang_reset(emu_runtime *rt, emu_adapter *ad);
 
 int emu_mp_restart(emu_runtime *rt, emu_adapter *ad)
 {
@@ -277,6 +278,25 @@ int emu_mp_restart(emu_runtime *rt, emu_adapter *ad)
     return st == NDIS_STATUS_SUCCESS ? EMU_OK : EMU_ERR_DRIVER;
 }
 
+/* rt->mu held: cancels the hang task once no run of it is under way (in
+ * real time a run already picked still reads the adapter). */
+static bool hang_task_cancelled(emu_runtime *rt, void *arg)
+{
+    emu_adapter *ad = arg;
+    if (ad->hang_task && ad->hang_task->running)
+        return false;
+    if (ad->hang_task)
+        emu_task_cancel(rt, ad->hang_task);
+    ad->hang_task = NULL;
+    return true;
+}
+
+static bool hang_check_idle(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    return !((emu_adapter *)arg)->hang_running;
+}
+
 int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
 {
     if (ad->state != AD_RUNNING)
@@ -290,6 +310,10 @@ int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
     ad->state = AD_PAUSING;
     ad->pause_done = false;
     emu_unlock(rt);
+    /* A hang check that began before the state changed ends first (the
+     * real-time scheduler runs it beside PnP operations). */
+    if (!emu_wait(rt, hang_check_idle, ad, EMU_WAIT_NS))
+        return EMU_ERR_STOPPED;
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportPause", ad->drv, ad, PASSIVE_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.PauseHandler(ad->ctx, &pp);
@@ -358,12 +382,21 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     ad->state = AD_PAUSED;
     if (ad->drv->mp->ch.CheckForHangHandlerEx) {
         uint64_t secs = ad->hang_secs ? ad->hang_secs : 2;
-        /* Runs as a PnP-serialized task: NDIS never checks for a hang (or
-         * resets) while it pauses, powers down or halts the adapter. */
+        uint64_t period = secs * 1000000000ull;
+        bool realtime = rt->cfg.sched == EMU_SCHED_REALTIME;
+        if (realtime && rt->cfg.rt_hang_check_ns)
+            period = rt->cfg.rt_hang_check_ns;
+        /* NDIS never checks this adapter for a hang (or resets it) while
+         * it pauses, powers down or halts it; PnP operations on other
+         * adapters (a VF arriving or leaving under a failover driver) go on
+         * meanwhile. Real-time: a worker task that runs only while the
+         * adapter is running, and emu_mp_pause waits for one under way.
+         * Deterministic: PnP-serialized (its seeded schedules stay as
+         * they were). */
         ad->hang_task =
-            emu_task_post(rt, T_PNP, secs * 1000000000ull, hang_check_task, ad, NULL, 0);
+            emu_task_post(rt, realtime ? T_WORKITEM : T_PNP, period, hang_check_task, ad, NULL, 0);
         if (ad->hang_task)
-            ad->hang_task->period = secs * 1000000000ull;
+            ad->hang_task->period = period;
     }
     emu_unlock(rt);
     return EMU_OK;
@@ -374,6 +407,7 @@ static void hang_check_task(emu_runtime *rt, emu_task *t)
     emu_adapter *ad = t->a;
     emu_lock(rt);
     bool run = ad->state == AD_RUNNING && ad->power == 0 && !ad->surprise_removed;
+    ad->hang_running = run;
     emu_unlock(rt);
     if (!run)
         return;
@@ -381,7 +415,19 @@ static void hang_check_task(emu_runtime *rt, emu_task *t)
     emu_cb_begin(&s, "MiniportCheckForHangEx", ad->drv, ad, PASSIVE_LEVEL);
     BOOLEAN hung = ad->drv->mp->ch.CheckForHangHandlerEx(ad->ctx);
     emu_cb_end(&s);
-    if (!hung || !ad->drv->mp->ch.ResetHandlerEx)
+    if (hung)
+        hang_reset(rt, ad);
+    emu_lock(rt);
+    ad->hang_running = false; /* a pause may begin */
+    emu_broadcast(rt);
+    emu_unlock(rt);
+}
+
+/* The reset a hang check asked for, before any pause. */
+static void hang_reset(emu_runtime *rt, emu_adapter *ad)
+{
+    emu_cb_scope s;
+    if (!ad->drv->mp->ch.ResetHandlerEx)
         return;
     BOOLEAN addressing = FALSE;
     emu_op_start(rt, &ad->reset);
@@ -544,12 +590,8 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
         if (err)
             return err;
     }
-    emu_lock(rt);
-    if (ad->hang_task) {
-        emu_task_cancel(rt, ad->hang_task);
-        ad->hang_task = NULL;
-    }
-    emu_unlock(rt);
+    if (!emu_wait(rt, hang_task_cancelled, ad, EMU_WAIT_NS))
+        return EMU_ERR_STOPPED;
     NDIS_HALT_ACTION action = surprise ? NdisHaltDeviceSurpriseRemoved
                               : failed ? NdisHaltDeviceFailed
                                        : NdisHaltDeviceDisabled;

@@ -435,8 +435,13 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
         b->pause_pended = st == NDIS_STATUS_PENDING;
         emu_unlock(rt);
     }
-    if (!emu_op_finish(rt, &b->pnp, &st, "ProtocolNetPnPEvent"))
+    if (!emu_op_finish(rt, &b->pnp, &st, "ProtocolNetPnPEvent")) {
+        if (!rt->cfg.quiet) /* which binding: the report names only the handler */
+            fprintf(rt->cfg.report ? rt->cfg.report : stderr,
+                    "  binding: %s over %s, NET_PNP_EVENT_CODE %d\n", b->prot->name,
+                    b->ad->instance, (int)code);
         return EMU_ERR_STOPPED;
+    }
     emu_lock(rt);
     uint64_t so = b->sends_out;
     if (code == NetEventPause)

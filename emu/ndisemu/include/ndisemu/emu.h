@@ -67,6 +67,11 @@ typedef struct emu_config {
      * timer callback, a reset racing the datapath). */
     uint64_t rt_dpc_latency_ns;
     uint64_t rt_timer_latency_ns;
+    /* Real-time only (0 = off): MiniportCheckForHangEx every this many ns
+     * instead of every CheckForHangTimeInSeconds (NDIS: 2 s by default).
+     * Stress tests use it to run a miniport's periodic work (vfo samples
+     * its VF's statistics there) often enough to meet everything else. */
+    uint64_t rt_hang_check_ns;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
