@@ -261,6 +261,9 @@ static void free_adapter(mp_adapter *a)
         }
         NdisFreeTimerObject(a->timer);
     }
+#ifdef MINIMP_SINK
+    mp_sink_free(a);
+#endif
     for (ULONG i = 0; i < a->ring; i++) {
         if (a->rx_nbl[i])
             NdisFreeNetBufferList(a->rx_nbl[i]);
@@ -496,6 +499,10 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     }
     if (st == NDIS_STATUS_SUCCESS)
         st = setup_rx(a);
+#ifdef MINIMP_SINK
+    if (st == NDIS_STATUS_SUCCESS)
+        st = mp_sink_init(a);
+#endif
     if (st == NDIS_STATUS_SUCCESS)
         st = setup_timer(a);
     if (st != NDIS_STATUS_SUCCESS) {

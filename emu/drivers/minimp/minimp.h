@@ -20,6 +20,27 @@
 /* Concurrency: `lock` protects everything below it. The send path, the
  * DPC, returns, pause and OIDs run concurrently on several CPUs; the ISR
  * only reads the device's cause register into isr_cause (an atomic). */
+#ifdef MINIMP_SINK
+/* sink_mp (minimp built with MINIMP_SINK; minimp_sink.c): the device is
+ * left out of the data path. Sends complete at once (or from the DPC on
+ * another CPU) and receives come from a pool of the sink's own, on request.
+ * Everything here is under the adapter lock. */
+#define MP_SINK_NBLS 256
+typedef struct mp_sink {
+    PNET_BUFFER_LIST nbl[MP_SINK_NBLS];
+    PMDL mdl[MP_SINK_NBLS];
+    PUCHAR buf;
+    PNET_BUFFER_LIST free_list;
+    ULONG n_free;
+    ULONG tx_mode;                      /* 0: complete in the send call; 1: from the DPC */
+    PNET_BUFFER_LIST tx_head, *tx_tail; /* sends the DPC completes */
+    ULONG tx_n;
+    ULONG rx_left, rx_len, rx_list; /* the receive burst being indicated */
+    BOOLEAN rx_starved;             /* waiting for returns to go on */
+    ULONG64 tx_done, rx_indicated, rx_returned, ctl_frames;
+} mp_sink;
+#endif
+
 typedef struct mp_adapter {
     NDIS_HANDLE handle;
     NDIS_HANDLE intr;
@@ -61,6 +82,9 @@ typedef struct mp_adapter {
     ULONG n_mcast;
     PNDIS_OID_REQUEST pending_oid;
 
+#ifdef MINIMP_SINK
+    mp_sink sink;
+#endif
     PVOID leak;        /* BRK_LEAK_AT_* */
     NDIS_HANDLE timer; /* BRK_TIMER_IN_ISR */
     BOOLEAN hang_once; /* BRK_RESET_COMPLETE_UNPENDED */
@@ -88,5 +112,17 @@ void mp_hostile_status(mp_adapter *a, UCHAR status[][MP_RECIPE_LEN], ULONG n);
 void mp_hostile_restore(mp_adapter *a, PNET_BUFFER_LIST nbl);
 #endif
 MINIPORT_PROCESS_SG_LIST MpProcessSGList;
+/* At DISPATCH_LEVEL: n sends back to NDIS (and a pended pause finished). */
+void mp_complete_sends(mp_adapter *a, PNET_BUFFER_LIST list, ULONG n);
+
+#ifdef MINIMP_SINK
+/* minimp_sink.c */
+NDIS_STATUS mp_sink_init(mp_adapter *a);
+void mp_sink_free(mp_adapter *a);
+void mp_sink_send(mp_adapter *a, PNET_BUFFER_LIST nbls);
+void mp_sink_dpc(mp_adapter *a, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS tp);
+/* Takes the sink's own NBLs out of the chain; returns what is left. */
+PNET_BUFFER_LIST mp_sink_return(mp_adapter *a, PNET_BUFFER_LIST nbls);
+#endif
 
 #endif /* MINIMP_H */

@@ -140,6 +140,11 @@ static void complete_sends(mp_adapter *a, PNET_BUFFER_LIST list, ULONG n)
         NdisMPauseComplete(a->handle);
 }
 
+void mp_complete_sends(mp_adapter *a, PNET_BUFFER_LIST list, ULONG n)
+{
+    complete_sends(a, list, n);
+}
+
 /* Outstanding NBs of an NBL are counted in its MiniportReserved[0] (under
  * the adapter lock); each NB points at its NBL from its MiniportReserved[0]. */
 #define NB_NBL(nb) ((PNET_BUFFER_LIST)NET_BUFFER_MINIPORT_RESERVED(nb)[0])
@@ -223,6 +228,10 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     mp_adapter *a = ctx;
     UNREFERENCED_PARAMETER(port);
     UNREFERENCED_PARAMETER(flags);
+#ifdef MINIMP_SINK
+    mp_sink_send(a, nbls);
+    return;
+#endif
     PNET_BUFFER_LIST next;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
@@ -402,6 +411,9 @@ void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
     UNREFERENCED_PARAMETER(dpc_ctx);
     UNREFERENCED_PARAMETER(reserved);
     PNDIS_RECEIVE_THROTTLE_PARAMETERS tp = throttle;
+#ifdef MINIMP_SINK
+    mp_sink_dpc(a, msg, tp);
+#endif
     LONG cause = InterlockedExchange(&a->isr_cause, 0);
     if (cause & LOOPNIC_INT_TX)
         mp_tx_clean(a);
@@ -420,6 +432,11 @@ void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
     mp_adapter *a = ctx;
     UNREFERENCED_PARAMETER(flags);
+#ifdef MINIMP_SINK
+    nbls = mp_sink_return(a, nbls);
+    if (!nbls)
+        return;
+#endif
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     NdisDprAcquireSpinLock(&a->lock);

@@ -54,7 +54,8 @@ static pt_binding g_bind[PT_MAX_BINDINGS];
 static NDIS_SPIN_LOCK g_lock;
 static miniprot_stats g_stats;
 static ULONG g_veto;
-static ULONG g_lso; /* g_lock: IOCTL_MINIPROT_SET_LSO */
+static ULONG g_lso;       /* g_lock: IOCTL_MINIPROT_SET_LSO */
+static ULONG g_rx_inline; /* g_lock: IOCTL_MINIPROT_RX_INLINE */
 
 static void count(unsigned long long *field, unsigned long long n)
 {
@@ -362,6 +363,8 @@ static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
     ULONG n = 0, ok = 0;
     for (PNET_BUFFER_LIST nbl = nbls, next; nbl; nbl = next) {
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        if (pt_burst_complete(nbl))
+            continue;
         if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
             ok++;
         if (!BROKEN(BRK_CONTEXT_LEAK))
@@ -373,7 +376,8 @@ static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
     g_stats.send_ok += ok;
     g_stats.send_failed += n - ok;
     NdisReleaseSpinLock(&g_lock);
-    sends_done(b, n);
+    if (n)
+        sends_done(b, n);
 }
 
 /* The frame as one NBL with a context area (as a filter or mux would keep
@@ -473,9 +477,12 @@ static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     NdisReleaseSpinLock(&g_lock);
 }
 
-static void record_frames(PNET_BUFFER_LIST nbls)
+/* TRUE: return them now (IOCTL_MINIPROT_RX_INLINE). */
+static BOOLEAN record_frames(PNET_BUFFER_LIST nbls)
 {
+    ULONG64 now = pt_now_ns();
     NdisAcquireSpinLock(&g_lock);
+    g_stats.last_rx_ns = now;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
         PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl);
         ULONG len = NET_BUFFER_DATA_LENGTH(nb);
@@ -488,7 +495,9 @@ static void record_frames(PNET_BUFFER_LIST nbls)
         g_stats.received++;
         g_stats.rx_bytes += len;
     }
+    BOOLEAN inline_return = g_rx_inline != 0;
     NdisReleaseSpinLock(&g_lock);
+    return inline_return;
 }
 
 /* Keeps the NBLs and (re)arms the return timer; false when the binding is
@@ -520,10 +529,14 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
     pt_binding *b = ctx;
     UNREFERENCED_PARAMETER(port);
     UNREFERENCED_PARAMETER(n);
-    record_frames(nbls);
+    BOOLEAN inline_return = record_frames(nbls);
     if (flags & NDIS_RECEIVE_FLAGS_RESOURCES)
         return; /* lent for this call only: never kept, never returned */
     ULONG rf = (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
+    if (inline_return) {
+        NdisReturnNetBufferLists(b->handle, nbls, rf);
+        return;
+    }
     if (BROKEN(BRK_RETURN_TWICE)) {
         NdisReturnNetBufferLists(b->handle, nbls, rf);
         NdisReturnNetBufferLists(b->handle, nbls, rf);
@@ -673,6 +686,13 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
     case IOCTL_MINIPROT_SET_LSO:
         NdisAcquireSpinLock(&g_lock);
         g_lso = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
+        NdisReleaseSpinLock(&g_lock);
+        return STATUS_SUCCESS;
+    case IOCTL_MINIPROT_BURST:
+        return pt_burst_io(buf, in, buf, out, info);
+    case IOCTL_MINIPROT_RX_INLINE:
+        NdisAcquireSpinLock(&g_lock);
+        g_rx_inline = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
         NdisReleaseSpinLock(&g_lock);
         return STATUS_SUCCESS;
     case IOCTL_MINIPROT_VETO:

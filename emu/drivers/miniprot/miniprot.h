@@ -28,6 +28,25 @@
  * the request completes. */
 #define IOCTL_MINIPROT_OID MINIPROT_IOCTL(9)
 
+/* Benchmarks (miniprot_burst.c). BURST: in miniprot_burst; sends `frames`
+ * NBLs of `len` bytes (each `head` then zeros) on the first open binding,
+ * `list` NBLs per NdisSendNetBufferLists, at most `inflight` in flight
+ * (allocated before and freed after the measured loop); completes when all
+ * came back. out: miniprot_burst_result (ns: the loop, from the first send
+ * to the last completion, KeQueryPerformanceCounter). RX_INLINE: in ULONG;
+ * 1 = return receives from the receive call instead of holding them for
+ * the return timer (as a protocol that consumes them at once). */
+#define IOCTL_MINIPROT_BURST     MINIPROT_IOCTL(10)
+#define IOCTL_MINIPROT_RX_INLINE MINIPROT_IOCTL(11)
+#define MINIPROT_BURST_MAX       1024u
+typedef struct miniprot_burst {
+    unsigned int frames, len, list, inflight;
+    unsigned char head[64];
+} miniprot_burst;
+typedef struct miniprot_burst_result {
+    unsigned long long sent, completed, ok, ns;
+} miniprot_burst_result;
+
 #define MINIPROT_OID_MAX_BUF 65536u
 typedef struct miniprot_oid {
     unsigned int type; /* NDIS_REQUEST_TYPE: query, set or method */
@@ -51,6 +70,7 @@ typedef struct miniprot_stats {
     unsigned int last_len;
     unsigned char last_frame[64];
     unsigned long long global_events; /* PnP events with a NULL binding context */
+    unsigned long long last_rx_ns;    /* KeQueryPerformanceCounter at the last receive */
 } miniprot_stats;
 
 #endif /* MINIPROT_H */

@@ -24,4 +24,10 @@ NTSTATUS pt_oid_io_start(PIRP irp, PIO_STACK_LOCATION sp);
 /* An OID request completed: true when it was one of pt_oid_io_start's. */
 BOOLEAN pt_oid_io_complete(PNDIS_OID_REQUEST r, NDIS_STATUS st);
 
+/* miniprot_burst.c: IOCTL_MINIPROT_BURST (PASSIVE_LEVEL), and the send
+ * completion of its NBLs: true when nbl was one (then it is taken). */
+NTSTATUS pt_burst_io(const UCHAR *in, ULONG in_len, UCHAR *out, ULONG out_len, ULONG *info);
+BOOLEAN pt_burst_complete(PNET_BUFFER_LIST nbl);
+ULONG64 pt_now_ns(void);
+
 #endif

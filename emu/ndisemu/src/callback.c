@@ -17,7 +17,8 @@ void emu_cb_begin(emu_cb_scope *s, const char *name, emu_driver *drv, emu_adapte
     t->cur_ad = ad;
     t->locks_held = 0;
     t->depth++;
-    emu_tracef(emu_rt, "cb", name, "%s", emu_adapter_label(ad));
+    if (!emu_rt->cfg.no_call_checks)
+        emu_tracef(emu_rt, "cb", name, "%s", emu_adapter_label(ad));
 }
 
 void emu_cb_end(emu_cb_scope *s)

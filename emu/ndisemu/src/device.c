@@ -713,7 +713,7 @@ static void dpc_task(emu_runtime *rt, emu_task *t)
     else
         in->ch.InterruptDpcHandler(in->ctx, ctx, &tp, NULL);
     emu_cb_end(&s);
-    if (!emu_stopped(rt))
+    if (!emu_stopped(rt) && !rt->cfg.no_call_checks)
         dpc_check(rt, &run, &tp);
     emu_lock(rt);
     slot->running = false;

@@ -109,10 +109,12 @@ void emu_lockdep_acquired(const void *lock, const char *call)
     emu_thread *t = emu_self();
     char report[2 * EMU_LOCKDEP_WHERE + 200];
     bool ok = true;
-    pthread_mutex_lock(&g_mu);
-    for (int i = 0; i < t->nheld && ok; i++)
-        ok = add_edge(t->held[i], lock, call, report, sizeof(report));
-    pthread_mutex_unlock(&g_mu);
+    if (t->nheld && !emu_rt->cfg.no_call_checks) {
+        pthread_mutex_lock(&g_mu);
+        for (int i = 0; i < t->nheld && ok; i++)
+            ok = add_edge(t->held[i], lock, call, report, sizeof(report));
+        pthread_mutex_unlock(&g_mu);
+    }
     if (t->nheld < EMU_LOCKDEP_DEPTH)
         t->held[t->nheld] = lock;
     t->nheld++;
@@ -160,7 +162,7 @@ void emu_lockdep_forget(const void *lock)
 void EmuCheckSpinLockHeld(PNDIS_SPIN_LOCK SpinLock, const char *Contract)
 {
     emu_runtime *rt = emu_rt;
-    if (!rt || emu_stopped(rt))
+    if (!rt || emu_stopped(rt) || rt->cfg.no_call_checks)
         return;
     if (!emu_lockdep_holds(SpinLock))
         emu_violate(rt, "LockContract", Contract ? Contract : "EmuCheckSpinLockHeld",

@@ -72,6 +72,15 @@ typedef struct emu_config {
      * Stress tests use it to run a miniport's periodic work (vfo samples
      * its VF's statistics there) often enough to meet everything else. */
     uint64_t rt_hang_check_ns;
+    /* Measurement only (benchmarks; never in a test of a driver): the
+     * verifier's per-call checks off. NDIS calls are still counted, and the
+     * NBL ownership frames that route completions and returns are still
+     * kept, but nothing is traced into the report ring, no IRQL range or
+     * handle is checked on entry, the lock-order graph and lock contracts
+     * are not kept, the send, completion, indication and return chains are
+     * not validated NBL by NBL, and DPCs are not held to their budget. A
+     * driver breaking a rule may then go unreported (or crash the run). */
+    bool no_call_checks;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
