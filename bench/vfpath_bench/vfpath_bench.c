@@ -66,6 +66,7 @@ typedef struct result {
     double ns_per_nbl;
     unsigned long long moved;
     unsigned long long collected; /* NBLs through the measured function, warm-up included */
+    double calls_per_nbl;         /* NDIS calls (ndisemu's count) per NBL */
     char why[160];
 } result;
 
@@ -306,6 +307,7 @@ static void run_case(const bcase *c, bool via_vfo, bool checks, unsigned frames,
         r->ns_per_nbl = (double)br.ns / frames;
         r->moved = br.completed;
         r->collected = warm + frames + w.probed;
+        r->calls_per_nbl = (double)(c1.ndis_calls - c0.ndis_calls) / frames;
     } else if (r->ok) {
         uint64_t ns = 0;
         err = rx_burst(&w, c, warm, &ns);
@@ -330,6 +332,7 @@ static void run_case(const bcase *c, bool via_vfo, bool checks, unsigned frames,
         r->ns_per_nbl = (double)ns / frames;
         r->moved = (c1.returns - c0.returns) / per;
         r->collected = warm + frames;
+        r->calls_per_nbl = (double)(c1.ndis_calls - c0.ndis_calls) / frames;
     }
     world_down(&w, r);
 }
@@ -405,7 +408,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned runs = 5, frames = 200000;
-    bool checks = false, smoke = false;
+    bool checks = false, smoke = false, off_pass = false;
     int path = 0; /* 0: both, forked; 'a' or 'b': in-process */
     const char *cases = "tx/64/1/1,tx/64/32/1,tx/1500/1/1,tx/1500/32/1,tx/64/1/2,tx/64/32/2,"
                         "rx/64/1/1,rx/64/32/1,rx/1500/1/1,rx/1500/32/1";
@@ -424,12 +427,15 @@ int main(int argc, char **argv)
             g_cpu = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--smoke"))
             smoke = true;
+        else if (!strcmp(argv[i], "--smoke-off")) /* the second half of --smoke */
+            smoke = true, checks = false, runs = 1, frames = 2000, off_pass = true;
         else
             usage();
     }
-    if (smoke) {
+    if (smoke && !off_pass) {
         /* make check: every case kind once, small, with the verifier's
-         * checks on; no timing looked at. */
+         * checks on, then two with them off (the switch keeps the routing);
+         * no timing looked at. */
         runs = 1;
         frames = 2000;
         checks = true;
@@ -448,22 +454,24 @@ int main(int argc, char **argv)
             fprintf(stderr, "vfpath_bench: %s\n", r.why);
             return 1;
         }
-        printf("%s/%u/%u/%u (%c), checks %s: %.1f ns/NBL\nmoved %llu NBLs; with the warm-up "
+        printf("%s/%u/%u/%u (%c), checks %s: %.1f ns/NBL, %.2f NDIS calls/NBL\nmoved %llu NBLs; "
+               "with the warm-up "
                "%llu through the measured function\n",
                cs[0].dir, cs[0].size, cs[0].list, cs[0].cpus, path, checks ? "on" : "off",
-               r.ns_per_nbl, r.moved, r.collected);
+               r.ns_per_nbl, r.calls_per_nbl, r.moved, r.collected);
         return 0;
     }
     printf("vfpath_bench: (a) stand-in -> VF miniport, (b) stand-in -> vfo -> VF miniport\n"
            "VF miniport: sink_mp; scheduler: real-time; verifier per-call checks: %s\n"
            "%u runs of %u NBLs per cell, (a) and (b) alternating; median [min-max]\n\n",
            checks ? "ON" : "OFF", runs, frames);
-    printf("%-4s %5s %4s %4s | %-22s | %-22s | %-22s\n", "dir", "size", "list", "cpus",
-           "(a) ns/NBL", "(b) ns/NBL", "(b)-(a) ns/NBL");
+    printf("%-4s %5s %4s %4s | %-22s | %-22s | %-22s | %s\n", "dir", "size", "list", "cpus",
+           "(a) ns/NBL", "(b) ns/NBL", "(b)-(a) ns/NBL", "NDIS calls/NBL (a) (b)");
     int failed = 0;
     for (int k = 0; k < nc; k++) {
         double va[64], vb[64], vd[64];
         unsigned n = 0;
+        double calls_a = 0, calls_b = 0;
         for (unsigned i = 0; i < runs && i < 64; i++) {
             result ra, rb;
             run_forked(&cs[k], false, checks, frames, &ra);
@@ -478,6 +486,8 @@ int main(int argc, char **argv)
             va[n] = ra.ns_per_nbl;
             vb[n] = rb.ns_per_nbl;
             vd[n] = rb.ns_per_nbl - ra.ns_per_nbl;
+            calls_a = ra.calls_per_nbl;
+            calls_b = rb.calls_per_nbl;
             n++;
         }
         if (n == 0)
@@ -487,10 +497,13 @@ int main(int argc, char **argv)
         snprintf(sa, sizeof(sa), "%.0f [%.0f-%.0f]", ma, va[0], va[n - 1]);
         snprintf(sb, sizeof(sb), "%.0f [%.0f-%.0f]", mb, vb[0], vb[n - 1]);
         snprintf(sd, sizeof(sd), "%.0f [%.0f-%.0f]", md, vd[0], vd[n - 1]);
-        printf("%-4s %5u %4u %4u | %-22s | %-22s | %-22s\n", cs[k].dir, cs[k].size, cs[k].list,
-               cs[k].cpus, sa, sb, sd);
+        printf("%-4s %5u %4u %4u | %-22s | %-22s | %-22s | %5.2f %5.2f\n", cs[k].dir, cs[k].size,
+               cs[k].list, cs[k].cpus, sa, sb, sd, calls_a, calls_b);
         fflush(stdout);
     }
+    if (smoke && !failed && checks)
+        return main(4,
+                    (char *[]){ argv[0], "--case", "tx/64/32/2,rx/64/1/1", "--smoke-off", NULL });
     if (smoke && !failed)
         printf("smoke: every NBL completed or returned, counts match\n");
     return failed;

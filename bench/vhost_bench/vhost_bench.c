@@ -233,10 +233,15 @@ static sample run_dpdk(const options *o, const char *sock, dir d, unsigned size,
     FILE *f;
 
     snprintf(cmd, sizeof(cmd),
-             "%s -l %d --no-pci %s --file-prefix=vfo-peer-%d --log-level=8 "
+             "timeout -k 5 %u %s -l %d --no-pci %s --file-prefix=vfo-peer-%d --log-level=8 "
              "--vdev=net_virtio_user0,path=%s,queues=1,queue_size=256 -- "
              "--mode %s --size %u --batch %u --ms %u 2>&1",
-             o->peer, o->driver_cpu, o->huge ? "--in-memory" : "--no-huge -m 256", (int)getpid(),
+             o->ms / 1000 + 60, o->peer, o->driver_cpu,
+             /* Hugepage memory reaches the vhost back end only through fds:
+              * with 2 MiB pages, only --single-file-segments gives the
+              * mempool's pages one (without it the peer's tx stalled for
+              * good: the back end was sent a 2 MiB region only). */
+             o->huge ? "--in-memory --single-file-segments" : "--no-huge -m 256", (int)getpid(),
              sock, dir_name[d], size, batch, o->ms);
     f = popen(cmd, "r");
     if (!f)
