@@ -9,6 +9,7 @@
 # returns runs inside it), with the verifier's per-call checks off (as the
 # timed figures), divides by the NBLs that went through it and groups the
 # self cost of every function by the source directory it was compiled from.
+# TOP=N also lists the N functions whose cost grew most from (a) to (b).
 set -eu
 build=${1:-build/host}
 [ $# -gt 0 ] && shift
@@ -28,13 +29,14 @@ for c in $cases; do
         callgrind_annotate --auto=no --inclusive=no --threshold=100 "$tmp/$p.out" >"$tmp/$p.ann"
     done
     python3 - "$c" "$tmp" <<'PY'
-import re, sys
+import os, re, sys
 case, tmp = sys.argv[1], sys.argv[2]
 groups = [("vfo glue (driver/)", "/driver/"), ("lib/failover", "/lib/failover/"),
           ("lib/vnet + lib/virtio", "/lib/v"), ("ndisemu (emu/ndisemu)", "/emu/ndisemu/"),
           ("VF miniport (sink_mp)", "/emu/drivers/minimp/"),
           ("TCP/IP stand-in (miniprot)", "/emu/drivers/miniprot/"),
           ("ndisutil", "/emu/drivers/ndisutil/")]
+fns = {"a": {}, "b": {}}
 def load(p):
     n = int(re.search(r"with the warm-up (\d+)", open(f"{tmp}/{p}.txt").read()).group(1))
     per = {g: 0 for g, _ in groups}
@@ -49,6 +51,8 @@ def load(p):
         if where.startswith("PROGRAM TOTALS"):
             continue
         total += ir
+        fn = where.split(" [")[0].split(":")[-1]
+        fns[p][fn] = fns[p].get(fn, 0) + ir
         for g, key in groups:
             if key in "/" + where.split(":")[0]:
                 per[g] += ir
@@ -65,5 +69,11 @@ for g in list(pa):
     if a or b:
         print(f"{g:30s} {a:9.0f} {b:9.0f} {b - a:9.0f}")
 print(f"{'total':30s} {ta / na:9.0f} {tb / nb:9.0f} {tb / nb - ta / na:9.0f}")
+top = int(os.environ.get("TOP", "0"))
+if top:
+    d = {f: fns["b"].get(f, 0) / nb - fns["a"].get(f, 0) / na for f in set(fns["a"]) | set(fns["b"])}
+    print(f"  the {top} functions that grew most, Ir per NBL (b)-(a):")
+    for f in sorted(d, key=d.get, reverse=True)[:top]:
+        print(f"    {d[f]:7.0f}  {f}")
 PY
 done
