@@ -28,6 +28,7 @@
 #include "fo_engine.h"
 #include "vfo_ctl.h"
 #include "vnet.h"
+#include "work.h"
 
 #include "trace.h"
 
@@ -376,8 +377,7 @@ struct vfo_adapter {
     LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
     NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
-    NDIS_EVENT work_idle;
-    LONG work_out; /* work items queued and not yet run (g_vfo.lock) */
+    vfo_work_track work; /* work items queued and not yet run (g_vfo.lock) */
 
     vfo_counters ctr;
     vfo_refused refused[VFO_CTL_MAX_REFUSALS];
