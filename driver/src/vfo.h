@@ -430,10 +430,13 @@ static inline void vfo_count(LONG64 *c, LONG64 n)
     InterlockedExchangeAdd64((LONG64 volatile *)c, n);
 }
 
-/* A counter vfo_count adds to on other CPUs (a plain read races them). */
-static inline uint64_t vfo_count_get(LONG64 *c)
+/* A counter vfo_count adds to on other CPUs (a plain read races them):
+ * every read of one goes through here. The compare-exchange of 0 with 0
+ * writes nothing unless the counter is 0 (and then the same 0); the
+ * counters are never const objects, so the cast only serves const readers. */
+static inline uint64_t vfo_count_get(const LONG64 *c)
 {
-    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)c, 0, 0);
+    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)(ULONG_PTR)c, 0, 0);
 }
 
 /* ---- glue.c: engine events and actions ---- */

@@ -46,8 +46,8 @@ typedef struct cpu {
     int nops;
     int in_op; /* inside a begin or an end */
     int done;
-    const void *want_lock;   /* stopped at this lock's acquire */
-    const void *want_event;  /* stopped in a wait on this event */
+    const void *want_lock;    /* stopped at this lock's acquire */
+    const void *want_event;   /* stopped in a wait on this event */
     const char *wait_saw_out; /* a waiter returned with work outstanding */
 } cpu;
 
