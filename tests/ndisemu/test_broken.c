@@ -103,6 +103,7 @@ static const broken_case k_cases[] = {
     { "flt_oid_complete_twice", false, "FilterOidComplete", "NdisFOidRequestComplete" },
     { "flt_no_attributes", false, "FilterAttributes", "FilterAttach" },
     { "flt_pause_returns_failure", false, "FilterPause_Return", "FilterPause" },
+    { "flt_return_early", false, "NblReturnOnce", "NdisFReturnNetBufferLists" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

@@ -206,6 +206,12 @@ static void pass_receives(pf_module *m, PNET_BUFFER_LIST chain, NDIS_PORT_NUMBER
     }
     count(&g_stats.rx_passed, n);
     NdisFIndicateReceiveNetBufferLists(m->handle, chain, port, n, flags);
+    if (BROKEN(BRK_FLT_RETURN_EARLY) && !lent) {
+        /* Gives the first NBL back to the miniport while the protocol above
+         * (which returns from a timer) still has it. */
+        NET_BUFFER_LIST_NEXT_NBL(chain) = NULL;
+        NdisFReturnNetBufferLists(m->handle, chain, 0);
+    }
 }
 
 static void PfReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbl, NDIS_PORT_NUMBER port, ULONG n,
