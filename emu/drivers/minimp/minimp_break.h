@@ -52,6 +52,8 @@
 #define BRK_IRP_COMPLETE_CANCELABLE    85 /* CancelRoutineAtCompletion (miniprot) */
 #define BRK_DISPATCH_KEEPS_CANCEL_LOCK 86 /* CancelSpinlockRelease (miniprot) */
 #define BRK_LSO_COMPLETE_UNSET         87 /* LsoTransmitComplete: large sends completed as sent */
+#define BRK_CANCEL_LOCK_NOT_HELD       88 /* CancelSpinLock: released without holding it (miniprot) */
+#define BRK_IRP_CANCEL_IGNORED         89 /* CancelledIrpNotCompleted: cancel routine keeps the IRP */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */
