@@ -107,6 +107,7 @@ static const broken_case k_cases[] = {
     { "flt_no_attributes", false, "FilterAttributes", "FilterAttach" },
     { "flt_pause_returns_failure", false, "FilterPause_Return", "FilterPause" },
     { "flt_return_early", false, "NblReturnOnce", "NdisFReturnNetBufferLists" },
+    { "flt_attributes_under_lock", false, "Irql_Filter_Driver_Function", "NdisFSetAttributes" },
 };
 
 /* Not on the stack: the teardown frees it when an assertion jumps out. */

@@ -84,6 +84,7 @@
 #define BRK_FLT_NO_ATTRIBUTES         94 /* FilterAttributes: attach without NdisFSetAttributes */
 #define BRK_FLT_PAUSE_RETURNS_FAILURE 95 /* FilterPause_Return: FilterPause returns FAILURE */
 #define BRK_FLT_RETURN_EARLY          96 /* NblReturnOnce: returns down what it indicated up */
+#define BRK_FLT_ATTRIBUTES_UNDER_LOCK 97 /* Irql_Filter_Driver_Function: NdisFSetAttributes */
 
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE

@@ -397,8 +397,12 @@ static NDIS_STATUS PfAttach(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     NdisZeroMemory(&fa, sizeof(fa));
     NU_INIT_HEADER(&fa.Header, NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
                    NDIS_FILTER_ATTRIBUTES_REVISION_1, NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1);
+    if (BROKEN(BRK_FLT_ATTRIBUTES_UNDER_LOCK))
+        NdisAcquireSpinLock(&m->lock); /* NdisFSetAttributes: PASSIVE_LEVEL only */
     if (!BROKEN(BRK_FLT_NO_ATTRIBUTES))
         NdisFSetAttributes(handle, m, &fa);
+    if (BROKEN(BRK_FLT_ATTRIBUTES_UNDER_LOCK))
+        NdisReleaseSpinLock(&m->lock);
     NdisAcquireSpinLock(&g_lock);
     g_stats.attaches++;
     g_stats.modules++;
