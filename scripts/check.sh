@@ -5,7 +5,8 @@
 #   3. host build with AddressSanitizer + UndefinedBehaviorSanitizer; every ctest test
 #   3b. every scenario for seeds 1-100 in an unsanitized build (ASan: 1-10)
 #   3b'. the real-device test (QEMU guest, TCG) in the same unsanitized build
-#   3c. ndisemu's real-time scheduler self-test and vfo's reset-under-traffic stress under TSan
+#   3c. ndisemu's real-time scheduler self-test, vfo's reset-under-traffic stress and its control
+#       device read under traffic, under TSan
 #   3d. every fuzz target (tests/fuzz) built with libFuzzer, 2 s each
 #   4. lib/ alone with clang (portability)
 #   5. Windows cross-build with mingw-w64: lib/, vfo.sys, vfosvc.exe (+ their import checks),
@@ -46,13 +47,16 @@ ctest --test-dir build/host -L lab -LE soak --output-on-failure
 
 step "ndisemu real-time scheduler under ThreadSanitizer"
 # Only what the real-time tests need, built with clang's TSan runtime: the
-# self-test, and vfo's reset-under-traffic stress (6 rounds; the 200-round
-# soak is test_vfo_stress_soak, label soak).
+# self-test, vfo's reset-under-traffic stress (6 rounds; the 200-round
+# soak is test_vfo_stress_soak, label soak), and the control device read
+# under traffic.
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
       -DCMAKE_C_FLAGS="-O1 -g" -DVFO_SANITIZE=thread >/dev/null
-cmake --build build/tsan -j "$jobs" --target test_ndisemu_realtime test_vfo_stress
+cmake --build build/tsan -j "$jobs" --target test_ndisemu_realtime test_vfo_stress \
+      test_vfo_ctl_traffic
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build/tsan -R '^(test_ndisemu_realtime|test_vfo_stress)$' --output-on-failure
+    ctest --test-dir build/tsan --output-on-failure \
+          -R '^(test_ndisemu_realtime|test_vfo_stress|test_vfo_ctl_traffic)$'
 
 step "fuzz targets, a short run of each (libFuzzer, ASan+UBSan)"
 # Keeps them building and running; their regression inputs and seeds are

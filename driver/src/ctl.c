@@ -111,18 +111,18 @@ static void fill_vfo_ifid(const vfo_adapter *ad, struct vfo_ctl_ifid *id)
 static void fill_counters(const vfo_adapter *ad, const fo_pair_info *info,
                           struct vfo_ctl_counters *c)
 {
-    c->attaches = (uint64_t)ad->ctr.attaches;
-    c->detaches = (uint64_t)ad->ctr.detaches;
-    c->switches_to_primary = (uint64_t)ad->ctr.to_primary;
-    c->switches_to_standby = (uint64_t)ad->ctr.to_standby;
-    c->tx_primary_packets = (uint64_t)ad->ctr.tx_primary;
-    c->tx_standby_packets = (uint64_t)ad->ctr.tx_standby;
-    c->rx_primary_packets = (uint64_t)ad->ctr.rx_primary;
-    c->rx_standby_packets = (uint64_t)ad->ctr.rx_standby;
+    c->attaches = vfo_count_get(&ad->ctr.attaches);
+    c->detaches = vfo_count_get(&ad->ctr.detaches);
+    c->switches_to_primary = vfo_count_get(&ad->ctr.to_primary);
+    c->switches_to_standby = vfo_count_get(&ad->ctr.to_standby);
+    c->tx_primary_packets = vfo_count_get(&ad->ctr.tx_primary);
+    c->tx_standby_packets = vfo_count_get(&ad->ctr.tx_standby);
+    c->rx_primary_packets = vfo_count_get(&ad->ctr.rx_primary);
+    c->rx_standby_packets = vfo_count_get(&ad->ctr.rx_standby);
     c->tx_resent_on_standby = info->tx_resends;
-    c->replay_failures = (uint64_t)ad->ctr.replay_failures;
-    c->refusals = (uint64_t)ad->ctr.refusals;
-    c->announces = (uint64_t)ad->ctr.announces;
+    c->replay_failures = vfo_count_get(&ad->ctr.replay_failures);
+    c->refusals = vfo_count_get(&ad->ctr.refusals);
+    c->announces = vfo_count_get(&ad->ctr.announces);
 }
 
 /* g_vfo.lock held. */
@@ -171,14 +171,21 @@ static void fill_device(vfo_adapter *ad, struct vfo_ctl_device *out)
 {
     struct vfo_ctl_device_errors *e = &out->errors;
     fill_vfo_ifid(ad, &out->vfo);
-    e->used_id_range = (uint64_t)ad->ctr.used_id_range;
-    e->used_id_not_in_flight = (uint64_t)ad->ctr.used_id_not_in_flight;
-    e->used_len = (uint64_t)ad->ctr.used_len;
-    e->used_idx_jump = (uint64_t)ad->ctr.used_idx_jump;
-    e->device_resets = (uint64_t)ad->ctr.device_resets;
+    e->used_id_range = vfo_count_get(&ad->ctr.used_id_range);
+    e->used_id_not_in_flight = vfo_count_get(&ad->ctr.used_id_not_in_flight);
+    e->used_len = vfo_count_get(&ad->ctr.used_len);
+    e->used_idx_jump = vfo_count_get(&ad->ctr.used_idx_jump);
+    e->device_resets = vfo_count_get(&ad->ctr.device_resets);
     if (ad->vn) {
+        /* Each path writes its own counters under its lock; one lock at
+         * a time (g_vfo.lock held: DISPATCH_LEVEL already). */
         vnet_stats s;
-        vnet_get_stats(ad->vn, &s);
+        NdisDprAcquireSpinLock(&ad->rx_lock);
+        vnet_get_rx_stats(ad->vn, &s.rx);
+        NdisDprReleaseSpinLock(&ad->rx_lock);
+        NdisDprAcquireSpinLock(&ad->ctrl_lock);
+        vnet_get_ctrl_stats(ad->vn, &s.ctrl, &s.cfg);
+        NdisDprReleaseSpinLock(&ad->ctrl_lock);
         e->config_read_failures = s.cfg.err_read;
         e->config_invalid = s.cfg.err_mac + s.cfg.err_mtu + s.cfg.err_mtu_changed +
                             s.cfg.err_speed + s.cfg.err_duplex + s.cfg.err_status +

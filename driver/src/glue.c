@@ -36,25 +36,15 @@ static bool needs_passive(fo_action_kind k)
     }
 }
 
-/* The count and the event change together under the lock. Reset before
- * the increment (as this was), a vfo_work_end on another CPU taking the
- * count to 0 in between set the event again and left it set with this work
- * outstanding; the increment first still left a window between another
- * end's decrement and its set: halt then did not wait for the work. */
+/* The count and the event change together under the lock (work.h). */
 void vfo_work_begin(vfo_adapter *ad)
 {
-    vfo_lock();
-    if (ad->work_out++ == 0)
-        NdisResetEvent(&ad->work_idle);
-    vfo_unlock();
+    vfo_work_track_begin(&ad->work, &g_vfo.lock);
 }
 
 void vfo_work_end(vfo_adapter *ad)
 {
-    vfo_lock();
-    if (--ad->work_out == 0)
-        NdisSetEvent(&ad->work_idle);
-    vfo_unlock();
+    vfo_work_track_end(&ad->work, &g_vfo.lock);
 }
 
 void vfo_generation_bump_locked(void)
@@ -329,8 +319,7 @@ static void announce_timer_fired(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 bool vfo_glue_init(vfo_adapter *ad)
 {
     NdisInitializeEvent(&ad->released);
-    NdisInitializeEvent(&ad->work_idle);
-    NdisSetEvent(&ad->work_idle);
+    vfo_work_track_init(&ad->work);
     ad->action_work = NdisAllocateIoWorkItem(ad->handle);
     if (!ad->action_work)
         return false;
@@ -355,7 +344,7 @@ void vfo_glue_free(vfo_adapter *ad)
     /* A failed initialize may come here before vfo_glue_init ran (its
      * events uninitialized): without the work item no work was queued. */
     if (ad->action_work) {
-        NdisWaitEvent(&ad->work_idle, 0); /* set while no work is outstanding */
+        vfo_work_track_wait(&ad->work);
         NdisFreeIoWorkItem(ad->action_work);
     }
     ad->action_work = NULL;

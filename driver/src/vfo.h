@@ -28,6 +28,7 @@
 #include "fo_engine.h"
 #include "vfo_ctl.h"
 #include "vnet.h"
+#include "work.h"
 
 #include "trace.h"
 
@@ -376,8 +377,7 @@ struct vfo_adapter {
     LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
     NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
-    NDIS_EVENT work_idle;
-    LONG work_out; /* work items queued and not yet run (g_vfo.lock) */
+    vfo_work_track work; /* work items queued and not yet run (g_vfo.lock) */
 
     vfo_counters ctr;
     vfo_refused refused[VFO_CTL_MAX_REFUSALS];
@@ -430,10 +430,13 @@ static inline void vfo_count(LONG64 *c, LONG64 n)
     InterlockedExchangeAdd64((LONG64 volatile *)c, n);
 }
 
-/* A counter vfo_count adds to on other CPUs (a plain read races them). */
-static inline uint64_t vfo_count_get(LONG64 *c)
+/* A counter vfo_count adds to on other CPUs (a plain read races them):
+ * every read of one goes through here. The compare-exchange of 0 with 0
+ * writes nothing unless the counter is 0 (and then the same 0); the
+ * counters are never const objects, so the cast only serves const readers. */
+static inline uint64_t vfo_count_get(const LONG64 *c)
 {
-    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)c, 0, 0);
+    return (uint64_t)InterlockedCompareExchange64((LONG64 volatile *)(ULONG_PTR)c, 0, 0);
 }
 
 /* ---- glue.c: engine events and actions ---- */

@@ -327,6 +327,45 @@ static void flap_storm(void **state)
     finish(w);
 }
 
+/* A second protocol bound to the VF beside vfo (TCP/IP before vfosvc
+ * disables its path, issue #13 item 13): both get each indication, both
+ * keep the NBLs a while (the test protocol returns from a timer; vfo holds
+ * them while TCP/IP above it, the test protocol again, does), in either
+ * order. NDIS gives each NBL back to the VF only after both returned it;
+ * ndisemu's NblReturnOnce checks each return against that binding's own
+ * hold, wherever vfo's indication above it stands. */
+static void second_protocol_on_vf(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= g_seeds; seed++) {
+        vfo_world *w = &g_w;
+        miniprot_stats before, after;
+        up_with_vf(w, seed);
+        assert_int_equal(emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad[0]), true),
+                         EMU_OK);
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(vw_pt_stats(w, &before), EMU_OK);
+        assert_int_equal(before.bound, 2);
+        assert_int_equal(state_of(w, 0), VFO_CTL_PAIR_ACTIVE);
+        for (unsigned k = 0; k < 8; k++) {
+            assert_int_equal(vw_pt_send(w, 16, 200, false), EMU_OK);
+            assert_int_equal(emu_run_for(w->rt, 300000), EMU_OK); /* 0.3 ms */
+        }
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(vw_pt_stats(w, &after), EMU_OK);
+        assert_int_equal(after.send_ok - before.send_ok, 128);
+        assert_int_equal(after.send_failed, before.send_failed);
+        /* Each frame reached the test protocol twice: over vfo and on the VF. */
+        assert_true(after.received - before.received >= 2 * 128);
+        /* The binding service takes the path away again, then everything goes. */
+        assert_int_equal(emu_netcfg_set_path(w->rt, "MINIPROT", emu_adapter_id(w->vf_ad[0]), false),
+                         EMU_OK);
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(state_of(w, 0), VFO_CTL_PAIR_ACTIVE);
+        finish(w);
+    }
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -350,6 +389,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(d3_d0_with_vf_bound, teardown),
         cmocka_unit_test_teardown(netcfg_unbind_rebind, teardown),
         cmocka_unit_test_teardown(two_pairs, teardown),
+        cmocka_unit_test_teardown(second_protocol_on_vf, teardown),
         cmocka_unit_test_teardown(flap_storm, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

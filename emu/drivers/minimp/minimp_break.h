@@ -52,6 +52,8 @@
 #define BRK_IRP_COMPLETE_CANCELABLE    85 /* CancelRoutineAtCompletion (miniprot) */
 #define BRK_DISPATCH_KEEPS_CANCEL_LOCK 86 /* CancelSpinlockRelease (miniprot) */
 #define BRK_LSO_COMPLETE_UNSET         87 /* LsoTransmitComplete: large sends completed as sent */
+#define BRK_CANCEL_LOCK_NOT_HELD       88 /* CancelSpinLock: released without holding it (miniprot) */
+#define BRK_IRP_CANCEL_IGNORED         89 /* CancelledIrpNotCompleted: cancel routine keeps the IRP */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */
@@ -81,6 +83,8 @@
 #define BRK_FLT_OID_COMPLETE_TWICE    93 /* FilterOidComplete: NdisFOidRequestComplete twice */
 #define BRK_FLT_NO_ATTRIBUTES         94 /* FilterAttributes: attach without NdisFSetAttributes */
 #define BRK_FLT_PAUSE_RETURNS_FAILURE 95 /* FilterPause_Return: FilterPause returns FAILURE */
+#define BRK_FLT_RETURN_EARLY          96 /* NblReturnOnce: returns down what it indicated up */
+#define BRK_FLT_ATTRIBUTES_UNDER_LOCK 97 /* Irql_Filter_Driver_Function: NdisFSetAttributes */
 
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE

@@ -713,6 +713,16 @@ static void PtCancel(PDEVICE_OBJECT dev, PIRP irp)
 }
 #endif
 
+#if DRIVER_BREAK == BRK_IRP_CANCEL_IGNORED
+/* Gives the cancel spin lock back but neither completes the IRP nor hands
+ * it to anyone who will. */
+static void PtCancelIgnore(PDEVICE_OBJECT dev, PIRP irp)
+{
+    UNREFERENCED_PARAMETER(dev);
+    IoReleaseCancelSpinLock(irp->CancelIrql);
+}
+#endif
+
 static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
 {
     UNREFERENCED_PARAMETER(dev);
@@ -724,6 +734,15 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
         IoMarkIrpPending(irp); /* kept forever: cleanup does not end it */
         return STATUS_PENDING;
     }
+#if DRIVER_BREAK == BRK_IRP_CANCEL_IGNORED
+    if (ioctl) {
+        IoMarkIrpPending(irp); /* cancellable, but cancelling it ends nothing */
+        IoSetCancelRoutine(irp, PtCancelIgnore);
+        return STATUS_PENDING;
+    }
+#endif
+    if (BROKEN(BRK_CANCEL_LOCK_NOT_HELD) && ioctl)
+        IoReleaseCancelSpinLock(PASSIVE_LEVEL); /* never acquired */
 #if DRIVER_BREAK == BRK_IRP_COMPLETE_CANCELABLE
     if (ioctl)
         IoSetCancelRoutine(irp, PtCancel); /* and never cleared */

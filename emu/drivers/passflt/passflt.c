@@ -206,6 +206,12 @@ static void pass_receives(pf_module *m, PNET_BUFFER_LIST chain, NDIS_PORT_NUMBER
     }
     count(&g_stats.rx_passed, n);
     NdisFIndicateReceiveNetBufferLists(m->handle, chain, port, n, flags);
+    if (BROKEN(BRK_FLT_RETURN_EARLY) && !lent) {
+        /* Gives the first NBL back to the miniport while the protocol above
+         * (which returns from a timer) still has it. */
+        NET_BUFFER_LIST_NEXT_NBL(chain) = NULL;
+        NdisFReturnNetBufferLists(m->handle, chain, 0);
+    }
 }
 
 static void PfReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbl, NDIS_PORT_NUMBER port, ULONG n,
@@ -391,8 +397,12 @@ static NDIS_STATUS PfAttach(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     NdisZeroMemory(&fa, sizeof(fa));
     NU_INIT_HEADER(&fa.Header, NDIS_OBJECT_TYPE_FILTER_ATTRIBUTES,
                    NDIS_FILTER_ATTRIBUTES_REVISION_1, NDIS_SIZEOF_FILTER_ATTRIBUTES_REVISION_1);
+    if (BROKEN(BRK_FLT_ATTRIBUTES_UNDER_LOCK))
+        NdisAcquireSpinLock(&m->lock); /* NdisFSetAttributes: PASSIVE_LEVEL only */
     if (!BROKEN(BRK_FLT_NO_ATTRIBUTES))
         NdisFSetAttributes(handle, m, &fa);
+    if (BROKEN(BRK_FLT_ATTRIBUTES_UNDER_LOCK))
+        NdisReleaseSpinLock(&m->lock);
     NdisAcquireSpinLock(&g_lock);
     g_stats.attaches++;
     g_stats.modules++;

@@ -398,18 +398,54 @@ void emu_return_down(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BU
     emu_cb_end(&s);
 }
 
-/* rt->mu held. One NBL's frame lost its last holder (or was lent for the
- * call only): pop it and count it back at its indicator. */
-static void recv_pop(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x)
+/* rt->mu held. One NBL's frame i lost its last holder (or was lent for
+ * the call only): take it out and count it back at its indicator. It is
+ * the top frame unless another protocol bound to the same miniport still
+ * has the NBL indicated up its own miniport (two protocols on one adapter:
+ * each holds the indication independently). */
+static void recv_pop_at(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x, int i)
 {
-    nbl_frame *t = top(x);
+    nbl_frame *t = &x->fr[i];
     if (t->from)
         t->from->recvs_out--;
     else
         ad->recvs_out--;
     if (!t->resources && !t->from)
         rt->cnt.returns++;
+    for (int j = i; j + 1 < x->depth; j++)
+        x->fr[j] = x->fr[j + 1];
     x->depth--;
+}
+
+static void recv_pop(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x)
+{
+    recv_pop_at(rt, ad, x, x->depth - 1);
+}
+
+/* rt->mu held. The frame of ad's indication (to filter module f, or to
+ * the bindings) that holder `bit` still holds: the topmost, wherever it
+ * stands (a frame above it is another holder's indication of the same NBL
+ * up its own miniport). -1 when it holds none. */
+static int held_frame(const emu_nbl_ext *x, const emu_adapter *ad, const emu_filter *f,
+                      uint64_t bit)
+{
+    for (int i = x->depth - 1; i >= 0; i--) {
+        const nbl_frame *t = &x->fr[i];
+        if (t->kind == F_RECV && t->ad == ad && t->to == f && (t->holders & bit))
+            return i;
+    }
+    return -1;
+}
+
+/* The driver that pushed frame t: the indicator of a receive (miniport or
+ * filter module), the sender of a send. */
+static const emu_driver *frame_owner(const nbl_frame *t)
+{
+    if (t->kind == F_RECV)
+        return t->from ? t->from->fd->drv : t->ad->drv;
+    if (t->b)
+        return t->b->prot->drv;
+    return t->from ? t->from->fd->drv : NULL;
 }
 
 void emu_indicate_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BUFFER_LIST *list,
@@ -545,17 +581,34 @@ bool emu_return_take(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filte
                      PNET_BUFFER_LIST chain, const char *call)
 {
     uint64_t bit = b ? 1ull << b->slot : EMU_HOLDER_FILTER;
+    const emu_driver *me = b ? b->prot->drv : f->fd->drv;
     if (rt->cfg.no_call_checks)
         return true;
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = emu_nbl_ext_rule(rt, nbl, call, "NblReturnOnce");
-        nbl_frame *t = x ? top(x) : NULL;
-        if (x && (!t || t->kind != F_RECV || t->ad != ad || t->to != f || !(t->holders & bit))) {
+        int i = x ? held_frame(x, ad, f, bit) : -1;
+        if (x && i < 0) {
             emu_violate(rt, "NblReturnOnce", call,
                         "%s over %s returned NBL %p that it does not hold (returned twice, "
                         "indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or never indicated to it)",
                         b ? b->prot->name : f->fd->name, ad->instance, (void *)nbl);
             x = NULL;
+        }
+        /* Above its hold, frames of other drivers (another protocol bound
+         * to ad indicated the NBL up its own miniport) are theirs; one of
+         * its own means it gives the NBL back while it still has it
+         * indicated up or sent: ad's miniport could reuse it under them. */
+        for (int j = i + 1; x && j < x->depth; j++) {
+            if (frame_owner(&x->fr[j]) == me) {
+                emu_violate(rt, "NblReturnOnce", call,
+                            "%s over %s returned NBL %p while it still has it %s (the miniport "
+                            "may reuse it under the driver above)",
+                            b ? b->prot->name : f->fd->name, ad->instance, (void *)nbl,
+                            x->fr[j].kind == F_RECV ? "indicated up its own miniport, not "
+                                                      "returned there yet"
+                                                    : "sent, not completed yet");
+                x = NULL;
+            }
         }
         if (!x)
             return false;
@@ -565,8 +618,8 @@ bool emu_return_take(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filte
 
 /* Clears the holder's bit on each NBL (validated) and gives the ones no
  * one holds any more back to their indicators, one run per indicator. */
-void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFFER_LIST chain,
-                     ULONG flags)
+void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                     PNET_BUFFER_LIST chain, ULONG flags)
 {
     uint64_t bit = b ? 1ull << b->slot : EMU_HOLDER_FILTER;
     struct {
@@ -578,7 +631,8 @@ void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFF
     for (PNET_BUFFER_LIST nbl = chain, next; nbl; nbl = next) {
         next = nbl->Next;
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
-        nbl_frame *t = top(x);
+        int i = held_frame(x, ad, f, bit); /* emu_return_take found it */
+        nbl_frame *t = &x->fr[i];
         t->holders &= ~bit;
         if (b)
             b->recvs_held--;
@@ -587,7 +641,7 @@ void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFF
         if (t->holders || t->resources)
             continue;
         emu_filter *from = t->from;
-        recv_pop(rt, ad, x);
+        recv_pop_at(rt, ad, x, i);
         int r = 0;
         while (r < nruns && runs[r].from != from)
             r++;
@@ -622,7 +676,7 @@ void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST Ne
     bool ok = emu_return_take(rt, b->ad, b, NULL, NetBufferLists, call);
     emu_unlock(rt);
     if (ok)
-        emu_return_runs(rt, b->ad, b, NetBufferLists, ReturnFlags);
+        emu_return_runs(rt, b->ad, b, NULL, NetBufferLists, ReturnFlags);
 }
 
 /* ---- status ---- */

@@ -836,8 +836,8 @@ bool emu_indicate_list(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_
                        ULONG count, PNET_BUFFER_LIST list[256], unsigned *n, const char *call);
 bool emu_return_take(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
                      PNET_BUFFER_LIST chain, const char *call);
-void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, PNET_BUFFER_LIST chain,
-                     ULONG flags);
+void emu_return_runs(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,
+                     PNET_BUFFER_LIST chain, ULONG flags);
 void emu_cancel_send_down(emu_runtime *rt, emu_adapter *ad, int level, PVOID CancelId);
 emu_filter_driver *emu_filter_drivers_head(emu_runtime *rt);
 bool emu_driver_has_filter(emu_runtime *rt, const struct emu_driver *drv);

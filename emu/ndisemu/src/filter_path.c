@@ -195,7 +195,7 @@ void NdisFReturnNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST Ne
     bool ok = emu_return_take(rt, f->ad, NULL, f, NetBufferLists, call);
     emu_unlock(rt);
     if (ok)
-        emu_return_runs(rt, f->ad, NULL, NetBufferLists, ReturnFlags);
+        emu_return_runs(rt, f->ad, NULL, f, NetBufferLists, ReturnFlags);
 }
 
 /* ---- status ---- */

@@ -35,10 +35,12 @@
  *   Exclusive: vnet_create, vnet_start, vnet_stop, vnet_destroy run with
  *              no other vnet call in progress (the miniport is paused or
  *              halting, DPCs and the CTRL timer are flushed).
- *   Anywhere:  the const getters (features, counts, buffer info, stats)
- *              read values that change only in exclusive calls, except the
- *              statistics, which are plain 64-bit counters written by their
- *              own path: a reader on another CPU may see them a little old.
+ *   Anywhere:  the const getters (features, counts, buffer info) read
+ *              values that change only in exclusive calls.
+ *   Statistics: plain 64-bit counters, each written by its own path, so
+ *              read under that path's lock (vnet_get_rx_stats, _tx_, _ctrl_);
+ *              a plain read racing the writer on another CPU is a data race
+ *              (ThreadSanitizer in test_vfo_ctl_traffic).
  * Each path's hot state lives on its own cache lines.
  */
 #ifndef VNET_H
@@ -347,6 +349,13 @@ uint32_t vnet_ctrl_pending(const vnet *n);
 
 /* ---- statistics ------------------------------------------------------------------------ */
 
+/* Every path's counters: no path may run (or the caller holds the RX, TX
+ * and CTRL locks). */
 void vnet_get_stats(const vnet *n, vnet_stats *out);
+/* One path's counters, with that path's lock held (CTRL: the control
+ * queue's and the configuration's). */
+void vnet_get_rx_stats(const vnet *n, vnet_rx_stats *out);
+void vnet_get_tx_stats(const vnet *n, vnet_tx_stats *out);
+void vnet_get_ctrl_stats(const vnet *n, vnet_ctrl_stats *ctrl, vnet_cfg_stats *cfg);
 
 #endif /* VNET_H */

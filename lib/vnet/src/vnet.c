@@ -380,3 +380,19 @@ void vnet_get_stats(const vnet *n, vnet_stats *out)
     out->ctrl = n->ctrl.stats;
     out->cfg = n->cfg.stats;
 }
+
+void vnet_get_rx_stats(const vnet *n, vnet_rx_stats *out)
+{
+    *out = n->rx.stats;
+}
+
+void vnet_get_tx_stats(const vnet *n, vnet_tx_stats *out)
+{
+    *out = n->tx.stats;
+}
+
+void vnet_get_ctrl_stats(const vnet *n, vnet_ctrl_stats *ctrl, vnet_cfg_stats *cfg)
+{
+    *ctrl = n->ctrl.stats;
+    *cfg = n->cfg.stats;
+}
