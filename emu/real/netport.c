@@ -96,15 +96,37 @@ static void to_switch(void *ctx, const void *frame, size_t len)
     emu_port_send(np->port, frame, len);
 }
 
-/* The switch delivers a frame to the interface. */
-static void from_switch(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
+/* Errors with which the kernel refused a frame it did not send: the
+ * interface is not running (going down, being ejected: __dev_direct_xmit
+ * checks that and the carrier), its queue is stopped or the socket's send
+ * buffer is full. The sender keeps the frame. Anything else (a frame the
+ * interface can never carry) is dropped and counted. */
+static bool refused(int e)
+{
+    return e == ENOBUFS || e == EAGAIN || e == EWOULDBLOCK || e == ENETDOWN || e == ENXIO ||
+           e == ENODEV;
+}
+
+/* The switch delivers a frame to the interface. With PACKET_QDISC_BYPASS
+ * the frame goes straight to the driver's transmit routine, so a send that
+ * returns success was taken by the device, and one the device did not take
+ * fails here; through the qdisc a frame sent while the kernel is taking the
+ * interface down is dropped silently (noop qdisc) and the send succeeds. */
+static bool from_switch(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
 {
     emu_netport *np = ctx;
     (void)from_port;
-    if (send(np->fd, frame, len, MSG_DONTWAIT) == (ssize_t)len)
+    ssize_t n = send(np->fd, frame, len, MSG_DONTWAIT);
+    if (n == (ssize_t)len) {
         __atomic_add_fetch(&np->st.tx_frames, 1, __ATOMIC_RELAXED);
-    else
-        __atomic_add_fetch(&np->st.tx_errors, 1, __ATOMIC_RELAXED);
+        return true;
+    }
+    if (n < 0 && refused(errno)) {
+        __atomic_add_fetch(&np->st.tx_refused, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    __atomic_add_fetch(&np->st.tx_errors, 1, __ATOMIC_RELAXED);
+    return true;
 }
 
 static void *rx_main(void *arg)
@@ -172,9 +194,15 @@ emu_netport *emu_netport_open(emu_runtime *rt, const char *ifname, emu_port *por
         emu_netport_close(np);
         return NULL;
     }
+    int one = 1;
+    if (setsockopt(np->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
+        snprintf(err, errlen, "PACKET_QDISC_BYPASS on %s: %s", ifname, strerror(errno));
+        emu_netport_close(np);
+        return NULL;
+    }
     np->quit_fd = eventfd(0, EFD_CLOEXEC);
     evq_init(&np->q, rt, 4096, to_switch, np);
-    emu_port_connect(port, from_switch, np);
+    emu_port_connect_checked(port, from_switch, np);
     np->running = np->quit_fd >= 0 && pthread_create(&np->thread, NULL, rx_main, np) == 0;
     if (!np->running) {
         snprintf(err, errlen, "starting the receive thread failed");
@@ -218,4 +246,5 @@ void emu_netport_get_stats(emu_netport *np, emu_netport_stats *out)
     out->tx_frames = __atomic_load_n(&np->st.tx_frames, __ATOMIC_RELAXED);
     out->rx_oversize = __atomic_load_n(&np->st.rx_oversize, __ATOMIC_RELAXED);
     out->tx_errors = __atomic_load_n(&np->st.tx_errors, __ATOMIC_RELAXED);
+    out->tx_refused = __atomic_load_n(&np->st.tx_refused, __ATOMIC_RELAXED);
 }

@@ -161,18 +161,22 @@ void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
 }
 
 /* Completes sends the device finished (or, with `all`, every send in the
- * ring with `status`: the device is gone or was reset and never will). */
+ * ring: the device is gone or was reset and never will finish the rest).
+ * A send fails with `status` only if the device did not write it back: one
+ * it sent is a success even if its interrupt never came (failing it would
+ * make vfo send it again on virtio: a duplicate). */
 static void reap_tx(vf_adapter *a, BOOLEAN all, NDIS_STATUS status)
 {
     PNET_BUFFER_LIST done = NULL, *tail = &done;
     NdisDprAcquireSpinLock(&a->lock);
     while (a->tx_clean != a->tx_tail) {
         ULONG slot = a->tx_clean % VF_RING;
-        if (!all && !vf_desc_done(&a->tx_ring[slot]))
+        BOOLEAN sent = vf_desc_done(&a->tx_ring[slot]);
+        if (!all && !sent)
             break;
         PNET_BUFFER_LIST nbl = NB_OWNER(a->tx_nb[slot]);
         a->tx_clean++;
-        if (all)
+        if (!sent)
             NET_BUFFER_LIST_STATUS(nbl) = status;
         if (nb_done_locked(nbl)) {
             if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
