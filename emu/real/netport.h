@@ -32,6 +32,8 @@ typedef struct emu_netport_stats {
     uint64_t tx_errors;            /* send() failed for good: the frame was dropped */
     uint64_t tx_refused;           /* the interface did not take the frame (not running,
                                       queue full): the sender (the VF) keeps it */
+    uint64_t tx_unconfirmed;       /* taken but not time-stamped: the driver dropped it
+                                      (being removed); refused as well */
 } emu_netport_stats;
 
 /* Brings ifname up and opens its AF_PACKET socket; connects port. NULL with

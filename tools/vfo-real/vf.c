@@ -133,6 +133,32 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev)
     pthread_mutex_unlock(&r->vf_mu);
 }
 
+void real_vf_stats(real *r)
+{
+    static uint64_t last;
+    pthread_mutex_lock(&r->vf_mu);
+    if (r->vf.dev && r->vf.port) {
+        emu_vfdev_stats vs;
+        emu_netport_stats ns;
+        emu_vfdev_get_stats(r->vf.dev, &vs);
+        emu_netport_get_stats(r->vf.port, &ns);
+        uint64_t sum = vs.tx_frames + vs.tx_refused + ns.tx_frames + ns.tx_refused + ns.tx_errors;
+        if (sum != last) {
+            last = sum;
+            real_event(r, "VF_STATS",
+                       "%s: vf tx %llu refused %llu lost %llu; wire tx %llu refused %llu "
+                       "unconfirmed %llu errors "
+                       "%llu rx %llu",
+                       r->vf.ifname, (unsigned long long)vs.tx_frames,
+                       (unsigned long long)vs.tx_refused, (unsigned long long)vs.tx_lost,
+                       (unsigned long long)ns.tx_frames, (unsigned long long)ns.tx_refused,
+                       (unsigned long long)ns.tx_unconfirmed, (unsigned long long)ns.tx_errors,
+                       (unsigned long long)ns.rx_frames);
+        }
+    }
+    pthread_mutex_unlock(&r->vf_mu);
+}
+
 void real_vf_unwire(real *r)
 {
     /* Before the runtime goes: its receive thread schedules platform work. */

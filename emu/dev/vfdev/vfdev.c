@@ -44,6 +44,7 @@ struct emu_vfdev {
     uint64_t tx_ring, rx_ring;
     uint32_t tx_tail, tx_head, rx_tail, rx_head;
     uint32_t tx_epoch; /* bumped whenever the TX ring is reset or dropped */
+    uint64_t tx_retry; /* the pending retry of a refused frame (device work), 0 if none */
     bool tx_work_queued, rx_work_queued;
     rx_slot *rxq;
     unsigned rxq_head, rxq_count;
@@ -217,6 +218,7 @@ static void tx_work(void *arg)
     bool did = false, refused_any = false;
     pthread_mutex_lock(&vf->mu);
     vf->tx_work_queued = false;
+    vf->tx_retry = 0;
     while (running(vf) && vf->link_up && vf->tx_head != vf->tx_tail) {
         uint64_t pa = desc_pa(vf->tx_ring, vf->tx_head, vf->ring_size);
         uint32_t dlen, len = peek_tx(vf, pa, buf, &dlen);
@@ -249,9 +251,10 @@ static void tx_work(void *arg)
     }
     if (did)
         raise_irq(vf, VFDEV_INT_TX);
-    if (refused_any && vf->host && !vf->tx_work_queued &&
-        emu_host_schedule(vf->host, TX_RETRY_NS, tx_work, vf))
-        vf->tx_work_queued = true;
+    if (refused_any && vf->host && !vf->tx_work_queued) {
+        vf->tx_retry = emu_host_schedule(vf->host, TX_RETRY_NS, tx_work, vf);
+        vf->tx_work_queued = vf->tx_retry != 0;
+    }
     pthread_mutex_unlock(&vf->mu);
 }
 
@@ -573,6 +576,12 @@ static void detach(void *dev)
 {
     emu_vfdev *vf = dev;
     pthread_mutex_lock(&vf->mu);
+    /* A retry left queued would run on whatever device the adapter's
+     * object holds next (and on this one after it is freed). */
+    if (vf->tx_retry && vf->host)
+        emu_host_cancel(vf->host, vf->tx_retry);
+    vf->tx_retry = 0;
+    vf->tx_work_queued = false;
     vf->st.rx_dropped_gone += vf->rxq_count;
     reset_function(vf);
     cancel_link_timer(vf);
