@@ -444,7 +444,7 @@ static void refused_frames_wait_for_the_wire(void **state)
     memset(&wr, 0, sizeof(wr));
     emu_switch *sw2 = put_vf_behind_wire(w, &wr);
     plug_vf(w, NULL);
-    uint32_t pps = 1000;
+    uint32_t pps = 20000;
     guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
     assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
     wr.refusing = true;
@@ -452,7 +452,9 @@ static void refused_frames_wait_for_the_wire(void **state)
     tcpip_stats s;
     guest_stats(w->ctl, &s);
     uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
-    assert_true(s.adapter[0].tx_seq >= arrived + 25); /* waiting in the ring */
+    /* More than the ring holds: the rest waits in the driver's backlog
+     * (failing them would make vfo move them to virtio). */
+    assert_true(s.adapter[0].tx_seq >= arrived + 2 * 256);
     assert_int_equal(s.adapter[0].tx_failed, 0);
     wr.refusing = false;
     assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
@@ -462,7 +464,7 @@ static void refused_frames_wait_for_the_wire(void **state)
     const emu_seqlog *prx = emu_peer_rx_log(w->peer);
     assert_int_equal(s.adapter[0].tx_failed, 0);
     assert_int_equal(prx->n_arr, s.adapter[0].tx_seq);
-    static uint64_t sent_ns[1024];
+    static uint64_t sent_ns[4096];
     uint64_t first = 0;
     int32_t nt;
     size_t ret;
@@ -476,6 +478,7 @@ static void refused_frames_wait_for_the_wire(void **state)
     emu_vfdev_get_stats(w->vf, &vs);
     assert_true(vs.tx_refused >= 25); /* about once a millisecond */
     assert_true(wr.refusals >= 25);
+    assert_true(prx->n_arr >= 1000);
     assert_int_equal(vs.tx_frames, wr.passed); /* sent = what the wire took */
     unwire(w, &wr, sw2);
 }
