@@ -37,9 +37,12 @@ static void added(void *ctx, int status)
     emu_schedule(r->rt, 0, apply_link, r);
 }
 
+static void print_stats(real *r, bool force);
+
 static void removed(void *ctx, int status)
 {
     real *r = ctx;
+    print_stats(r, true); /* the last figures of this VF's wire */
     pthread_mutex_lock(&r->vf_mu);
     emu_netport_close(r->vf.port);
     r->vf.port = NULL;
@@ -135,6 +138,11 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev)
 
 void real_vf_stats(real *r)
 {
+    print_stats(r, false);
+}
+
+static void print_stats(real *r, bool force)
+{
     static uint64_t last;
     pthread_mutex_lock(&r->vf_mu);
     if (r->vf.dev && r->vf.port) {
@@ -143,7 +151,7 @@ void real_vf_stats(real *r)
         emu_vfdev_get_stats(r->vf.dev, &vs);
         emu_netport_get_stats(r->vf.port, &ns);
         uint64_t sum = vs.tx_frames + vs.tx_refused + ns.tx_frames + ns.tx_refused + ns.tx_errors;
-        if (sum != last) {
+        if (sum != last || force) {
             last = sum;
             real_event(r, "VF_STATS",
                        "%s: vf tx %llu refused %llu lost %llu; wire tx %llu refused %llu "
