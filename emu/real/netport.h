@@ -6,6 +6,10 @@
  * interface (in the lab: the guest's e1000e that QEMU hot-plugs as the
  * failover primary).
  *
+ * A frame is sent only if the interface's driver takes it (PACKET_QDISC_BYPASS):
+ * one it refuses is refused to the switch's sender (emu_port_connect_checked),
+ * which keeps it; no frame is reported sent that the interface dropped.
+ *
  * Received frames are handed to the switch as platform work on ndisemu's
  * real-time scheduler, never from the socket's thread. GRO is switched off
  * on the interface so that every frame is one the wire carried.
@@ -25,7 +29,11 @@ typedef struct emu_netport emu_netport;
 typedef struct emu_netport_stats {
     uint64_t rx_frames, tx_frames; /* interface -> switch, switch -> interface */
     uint64_t rx_oversize;          /* longer than an Ethernet frame: dropped, counted */
-    uint64_t tx_errors;            /* send() failed (link down, interface gone) */
+    uint64_t tx_errors;            /* send() failed for good: the frame was dropped */
+    uint64_t tx_refused;           /* the interface did not take the frame (not running,
+                                      queue full): the sender (the VF) keeps it */
+    uint64_t tx_unconfirmed;       /* taken but not time-stamped: the driver dropped it
+                                      (being removed); refused as well */
 } emu_netport_stats;
 
 /* Brings ifname up and opens its AF_PACKET socket; connects port. NULL with

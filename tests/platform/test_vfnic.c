@@ -2,8 +2,9 @@
  * The VF miniport and the TCP/IP stand-in on the emulated VF, plugged
  * through the PCI bus, exchanging the sequence-stamped stream with the peer
  * host: a clean stream, link down/up, a PF-imposed reset, offload limits,
- * surprise removal under traffic (sends fail, none vanish) and a graceful
- * eject; the verifier stays clean and nothing leaks.
+ * surprise removal under traffic (sends fail, none vanish), a graceful
+ * eject, and a wire that refuses frames (they wait in the ring, then go out
+ * or fail when the VF is pulled); the verifier stays clean, nothing leaks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -383,6 +384,136 @@ static void surprise_removal_fails_sends_and_unbinds(void **state)
     assert_null(emu_find_adapter(w->rt, "vf0"));
 }
 
+/* ---- a wire that refuses frames (a real interface going down under the VF) ---- */
+
+/* The VF's port and the wire on a switch of their own; the wire relays
+ * into the peer's switch unless it refuses, as netport does when the
+ * interface under it stops taking frames (vfo-real: eth0 being ejected). */
+typedef struct wire {
+    emu_port *vf_side, *uplink;
+    bool refusing;
+    unsigned refusals, passed;
+} wire;
+
+static bool wire_out(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
+{
+    wire *wr = ctx;
+    (void)from_port;
+    if (wr->refusing) {
+        wr->refusals++;
+        return false;
+    }
+    wr->passed++;
+    emu_port_send(wr->uplink, frame, len);
+    return true;
+}
+
+static void wire_in(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
+{
+    wire *wr = ctx;
+    (void)from_port;
+    if (!wr->refusing)
+        emu_port_send(wr->vf_side, frame, len);
+}
+
+static emu_switch *put_vf_behind_wire(world *w, wire *wr)
+{
+    emu_switch *sw2 = emu_switch_create();
+    emu_vfdev_set_port(w->vf, emu_switch_add_port(sw2, "vf"));
+    wr->vf_side = emu_switch_add_port(sw2, "wire");
+    wr->uplink = emu_switch_add_port(w->sw, "uplink");
+    emu_port_connect_checked(wr->vf_side, wire_out, wr);
+    emu_port_connect(wr->uplink, wire_in, wr);
+    return sw2;
+}
+
+static void unwire(world *w, wire *wr, emu_switch *sw2)
+{
+    emu_port_connect(wr->uplink, NULL, NULL);
+    emu_vfdev_set_port(w->vf, NULL);
+    emu_switch_destroy(sw2);
+}
+
+/* A frame the wire refused stays in the VF's ring (its descriptor is not
+ * written back: the driver does not complete the send) and goes out once
+ * the wire takes frames again: nothing is reported sent that was not. */
+static void refused_frames_wait_for_the_wire(void **state)
+{
+    world *w = *state;
+    static wire wr;
+    memset(&wr, 0, sizeof(wr));
+    emu_switch *sw2 = put_vf_behind_wire(w, &wr);
+    plug_vf(w, NULL);
+    uint32_t pps = 20000;
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    wr.refusing = true;
+    assert_int_equal(emu_run_for(w->rt, 30 * MS), EMU_OK);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
+    /* More than the ring holds: the rest waits in the driver's backlog
+     * (failing them would make vfo move them to virtio). */
+    assert_true(s.adapter[0].tx_seq >= arrived + 2 * 256);
+    assert_int_equal(s.adapter[0].tx_failed, 0);
+    wr.refusing = false;
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
+    guest_stats(w->ctl, &s);
+    const emu_seqlog *prx = emu_peer_rx_log(w->peer);
+    assert_int_equal(s.adapter[0].tx_failed, 0);
+    assert_int_equal(prx->n_arr, s.adapter[0].tx_seq);
+    static uint64_t sent_ns[4096];
+    uint64_t first = 0;
+    int32_t nt;
+    size_t ret;
+    assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_TX, &first, sizeof(first), sent_ns,
+                                   sizeof(sent_ns), &ret, &nt),
+                     EMU_OK);
+    emu_seqstat out;
+    emu_seqstat_compute(sent_ns, s.seq_sent, prx->arr, prx->n_arr, &out);
+    assert_int_equal(out.lost + out.duplicates + out.reorders, 0);
+    emu_vfdev_stats vs;
+    emu_vfdev_get_stats(w->vf, &vs);
+    assert_true(vs.tx_refused >= 25); /* about once a millisecond */
+    assert_true(wr.refusals >= 25);
+    assert_true(prx->n_arr >= 1000);
+    assert_int_equal(vs.tx_frames, wr.passed); /* sent = what the wire took */
+    unwire(w, &wr, sw2);
+}
+
+/* The wire refuses and then the VF is pulled (vfo-real: the guest kernel
+ * stops eth0, then deletes it): what waited in the ring is failed to the
+ * protocol (vfo re-sends it on virtio), never reported sent. */
+static void refused_frames_fail_when_the_vf_is_pulled(void **state)
+{
+    world *w = *state;
+    static wire wr;
+    memset(&wr, 0, sizeof(wr));
+    emu_switch *sw2 = put_vf_behind_wire(w, &wr);
+    plug_vf(w, NULL);
+    uint32_t pps = 1000;
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_START, &pps, sizeof(pps), NULL, 0);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    wr.refusing = true;
+    assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
+    emu_vfdev_pull(w->vf);
+    assert_int_equal(emu_pcibus_surprise(w->bus, 0), EMU_OK);
+    assert_int_equal(emu_run_for(w->rt, 20 * MS), EMU_OK);
+    guest_ioctl_ok(w->ctl, IOCTL_TCPIP_STOP, NULL, 0, NULL, 0);
+    assert_int_equal(w->events[EMU_SLOT_REMOVED], 1);
+    tcpip_stats s;
+    guest_stats(w->ctl, &s);
+    uint64_t arrived = emu_peer_rx_log(w->peer)->n_arr;
+    assert_true(s.adapter[0].tx_failed >= 5);
+    assert_int_equal(arrived + s.adapter[0].tx_failed, s.adapter[0].tx_seq);
+    emu_vfdev_stats vs;
+    emu_vfdev_get_stats(w->vf, &vs);
+    assert_int_equal(vs.tx_frames, wr.passed);
+    unwire(w, &wr, sw2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +528,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(registry_keywords_narrow_offloads, setup, teardown),
         cmocka_unit_test_setup_teardown(hardware_defaults_are_offered, setup, teardown),
         cmocka_unit_test_setup_teardown(surprise_removal_fails_sends_and_unbinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_frames_wait_for_the_wire, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_frames_fail_when_the_vf_is_pulled, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

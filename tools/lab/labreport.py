@@ -97,6 +97,7 @@ ROWS = [
     ("  in events / elsewhere", lambda r: "{}/{}".format(
         r["udp"]["guest_to_peer"].get("lost_in_events", "-"),
         r["udp"]["guest_to_peer"].get("lost_elsewhere", "-")) if r["udp"] else None),
+    ("  across the eject", lambda r: across_eject(r)),
     ("  longest loss burst", lambda r: r["udp"].get("guest_to_peer", {}).get("burst")),
     ("  longest gap ms", lambda r: r["udp"].get("guest_to_peer", {}).get("gap_ms")),
     ("  duplicates / reorders", lambda r: "{}/{}".format(
@@ -124,6 +125,12 @@ ROWS = [
     ("event->VF link up s", lambda r: first_ev(r).get("vf_link_up_s")),
     ("event->traffic on VF s", lambda r: first_ev(r).get("traffic_on_new_vf_s")),
 ]
+
+
+def across_eject(run):
+    lost = [h.get("guest_lost_across_eject") for h in run.get("hops", [])]
+    lost = [len(x) for x in lost if x is not None]
+    return sum(lost) if lost else None
 
 
 def first_ev(run):

@@ -230,6 +230,8 @@ static void run(real *r)
     while (!g_stop && !emu_failed(r->rt) && (!until || emu_now_ns(r->rt) < until)) {
         emu_run_for(r->rt, POLL_NS);
         real_pairs_poll(r, ++tick % 3 == 0); /* counters refreshed every 300 ms */
+        if (tick % 20 == 0)
+            real_vf_stats(r);
         if (g_fault) {
             g_fault = 0;
             fault_ticks = real_fault_request(r);

@@ -69,6 +69,7 @@ void real_event(real *r, const char *what, const char *fmt, ...)
 /* vf.c: the interface watcher's events (platform work). */
 void real_vf_event(void *ctx, const emu_netwatch_event *ev);
 void real_vf_unwire(real *r);   /* closes the interface's socket */
+void real_vf_stats(real *r);    /* a VF_STATS line when the VF's wire counters changed */
 void real_vf_teardown(real *r); /* frees the emulated VF (after emu_destroy) */
 
 /* fault.c: malformed input from the virtio function, as /run/vfo-real.fault

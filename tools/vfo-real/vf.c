@@ -37,9 +37,12 @@ static void added(void *ctx, int status)
     emu_schedule(r->rt, 0, apply_link, r);
 }
 
+static void print_stats(real *r, bool force);
+
 static void removed(void *ctx, int status)
 {
     real *r = ctx;
+    print_stats(r, true); /* the last figures of this VF's wire */
     pthread_mutex_lock(&r->vf_mu);
     emu_netport_close(r->vf.port);
     r->vf.port = NULL;
@@ -129,6 +132,37 @@ void real_vf_event(void *ctx, const emu_netwatch_event *ev)
             emu_request_remove(r->rt, ad, true, removed, r);
         }
         break;
+    }
+    pthread_mutex_unlock(&r->vf_mu);
+}
+
+void real_vf_stats(real *r)
+{
+    print_stats(r, false);
+}
+
+static void print_stats(real *r, bool force)
+{
+    static uint64_t last;
+    pthread_mutex_lock(&r->vf_mu);
+    if (r->vf.dev && r->vf.port) {
+        emu_vfdev_stats vs;
+        emu_netport_stats ns;
+        emu_vfdev_get_stats(r->vf.dev, &vs);
+        emu_netport_get_stats(r->vf.port, &ns);
+        uint64_t sum = vs.tx_frames + vs.tx_refused + ns.tx_frames + ns.tx_refused + ns.tx_errors;
+        if (sum != last || force) {
+            last = sum;
+            real_event(r, "VF_STATS",
+                       "%s: vf tx %llu refused %llu lost %llu; wire tx %llu refused %llu "
+                       "unconfirmed %llu errors "
+                       "%llu rx %llu",
+                       r->vf.ifname, (unsigned long long)vs.tx_frames,
+                       (unsigned long long)vs.tx_refused, (unsigned long long)vs.tx_lost,
+                       (unsigned long long)ns.tx_frames, (unsigned long long)ns.tx_refused,
+                       (unsigned long long)ns.tx_unconfirmed, (unsigned long long)ns.tx_errors,
+                       (unsigned long long)ns.rx_frames);
+        }
     }
     pthread_mutex_unlock(&r->vf_mu);
 }

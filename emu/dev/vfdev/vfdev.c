@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#define RXQ_CAP   256  /* frames waiting for the device to run (a frozen guest fills it) */
-#define DEV_DELAY 1000 /* ns between a doorbell or a frame and the device acting on it */
+#define RXQ_CAP     256     /* frames waiting for the device to run (a frozen guest fills it) */
+#define DEV_DELAY   1000    /* ns between a doorbell or a frame and the device acting on it */
+#define TX_RETRY_NS 1000000 /* a frame the wire refused is offered again after this */
 
 typedef struct rx_slot {
     uint32_t len;
@@ -42,6 +43,8 @@ struct emu_vfdev {
     uint32_t ctrl, status, icr, imr, ring_size;
     uint64_t tx_ring, rx_ring;
     uint32_t tx_tail, tx_head, rx_tail, rx_head;
+    uint32_t tx_epoch; /* bumped whenever the TX ring is reset or dropped */
+    uint64_t tx_retry; /* the pending retry of a refused frame (device work), 0 if none */
     bool tx_work_queued, rx_work_queued;
     rx_slot *rxq;
     unsigned rxq_head, rxq_count;
@@ -142,6 +145,7 @@ static void raise_irq(emu_vfdev *vf, uint32_t cause)
 static void reset_function(emu_vfdev *vf)
 {
     vf->st.tx_lost += vf->tx_tail - vf->tx_head;
+    vf->tx_epoch++;
     vf->ctrl = vf->icr = vf->imr = vf->ring_size = 0;
     vf->tx_ring = vf->rx_ring = 0;
     vf->tx_tail = vf->tx_head = vf->rx_tail = vf->rx_head = 0;
@@ -180,51 +184,77 @@ static void complete_desc(emu_vfdev *vf, uint64_t pa, uint32_t len)
         __atomic_store_n(flags, VFDEV_DESC_DONE, __ATOMIC_RELEASE);
 }
 
-/* vf->mu held: takes the next frame off the TX ring into buf. */
-static uint32_t take_tx(emu_vfdev *vf, uint8_t *buf)
+/* vf->mu held: reads the frame at the TX ring's head into buf (the
+ * descriptor stays the device's until complete_desc); *dlen is the
+ * descriptor's length. 0: unreadable (a DMA error; completed anyway). */
+static uint32_t peek_tx(emu_vfdev *vf, uint64_t pa, uint8_t *buf, uint32_t *dlen)
 {
-    uint64_t pa = desc_pa(vf->tx_ring, vf->tx_head, vf->ring_size);
     vfdev_desc d;
-    uint32_t len = 0;
+    *dlen = 0;
     if (emu_host_dma_read(vf->host, pa, &d, sizeof(d)) != 0) {
         vf->st.dma_errors++;
-    } else {
-        len = d.len > VFDEV_MAX_FRAME ? VFDEV_MAX_FRAME : d.len;
-        if (emu_host_dma_read(vf->host, d.addr, buf, len) != 0) {
-            vf->st.dma_errors++;
-            len = 0;
-        }
+        return 0;
     }
-    complete_desc(vf, pa, d.len);
-    vf->tx_head++;
+    *dlen = d.len;
+    uint32_t len = d.len > VFDEV_MAX_FRAME ? VFDEV_MAX_FRAME : d.len;
+    if (emu_host_dma_read(vf->host, d.addr, buf, len) != 0) {
+        vf->st.dma_errors++;
+        return 0;
+    }
     return len;
 }
 
 /* Transmission stalls while the link is down (descriptors wait, they are
- * not completed), as on a NIC whose MAC has no carrier. */
+ * not completed), as on a NIC whose MAC has no carrier. A descriptor is
+ * completed only once the wire took its frame: a frame the wire refused
+ * (a real interface going down under it, or its queue full) stays at the
+ * head of the ring and is offered again after TX_RETRY_NS, so a frame the
+ * device never sent is never reported sent; if the device goes away
+ * meanwhile its driver fails it (and vfo re-sends it on virtio). */
 static void tx_work(void *arg)
 {
     emu_vfdev *vf = arg;
     uint8_t buf[VFDEV_MAX_FRAME];
-    bool did = false;
+    bool did = false, refused_any = false;
     pthread_mutex_lock(&vf->mu);
     vf->tx_work_queued = false;
+    vf->tx_retry = 0;
     while (running(vf) && vf->link_up && vf->tx_head != vf->tx_tail) {
-        uint32_t len = take_tx(vf, buf);
-        did = true;
-        if (!len)
+        uint64_t pa = desc_pa(vf->tx_ring, vf->tx_head, vf->ring_size);
+        uint32_t dlen, len = peek_tx(vf, pa, buf, &dlen);
+        if (!len) {
+            complete_desc(vf, pa, dlen);
+            vf->tx_head++;
+            did = true;
             continue;
+        }
+        uint32_t head = vf->tx_head, epoch = vf->tx_epoch;
+        emu_port *port = vf->port;
+        unsigned refused = 0;
+        pthread_mutex_unlock(&vf->mu);
+        if (port)
+            emu_port_send_checked(port, buf, len, &refused);
+        pthread_mutex_lock(&vf->mu);
+        if (refused) {
+            vf->st.tx_refused++;
+            refused_any = true;
+            break;
+        }
+        if (vf->tx_epoch != epoch || vf->tx_head != head || !vf->host)
+            continue; /* reset or detached meanwhile: that ring is gone */
+        complete_desc(vf, pa, dlen);
+        vf->tx_head++;
+        did = true;
         vf->st.tx_frames++;
         vf->reg_stats[0]++;
         vf->reg_stats[1] += len;
-        emu_port *port = vf->port;
-        pthread_mutex_unlock(&vf->mu);
-        if (port)
-            emu_port_send(port, buf, len);
-        pthread_mutex_lock(&vf->mu);
     }
     if (did)
         raise_irq(vf, VFDEV_INT_TX);
+    if (refused_any && vf->host && !vf->tx_work_queued) {
+        vf->tx_retry = emu_host_schedule(vf->host, TX_RETRY_NS, tx_work, vf);
+        vf->tx_work_queued = vf->tx_retry != 0;
+    }
     pthread_mutex_unlock(&vf->mu);
 }
 
@@ -354,6 +384,7 @@ static void pf_reset_work(void *arg)
     pthread_mutex_lock(&vf->mu);
     vf->st.tx_lost += vf->tx_tail - vf->tx_head;
     vf->tx_head = vf->tx_tail;
+    vf->tx_epoch++;
     vf->ctrl &= ~VFDEV_CTRL_ENABLE;
     vf->status |= VFDEV_STATUS_RESET_PENDING;
     renegotiate(vf); /* before the driver hears of the reset: no stale link */
@@ -545,6 +576,12 @@ static void detach(void *dev)
 {
     emu_vfdev *vf = dev;
     pthread_mutex_lock(&vf->mu);
+    /* A retry left queued would run on whatever device the adapter's
+     * object holds next (and on this one after it is freed). */
+    if (vf->tx_retry && vf->host)
+        emu_host_cancel(vf->host, vf->tx_retry);
+    vf->tx_retry = 0;
+    vf->tx_work_queued = false;
     vf->st.rx_dropped_gone += vf->rxq_count;
     reset_function(vf);
     cancel_link_timer(vf);

@@ -13,6 +13,10 @@
  *    over; frames queued on it are lost),
  *  - pull it out (host-side surprise removal: registers read all ones at
  *    once, no DMA, no interrupts; the guest's PnP notices afterwards).
+ * A TX descriptor is completed only once its frame went out: a station on
+ * the VF's port that can refuse frames (emu_port_connect_checked: a real
+ * interface as the VF's wire) keeps the frame at the ring's head, offered
+ * again every millisecond, until the wire takes it or the VF goes away.
  * Its switch port is up while the VF is attached to a guest, present and
  * has link; frames steered to it otherwise are dropped at the switch.
  *
@@ -54,8 +58,9 @@ typedef struct emu_vfdev_cfg {
 
 typedef struct emu_vfdev_stats {
     uint64_t tx_frames, rx_frames, rx_no_buffer, rx_dropped_gone, dma_errors, interrupts;
-    uint64_t resets;  /* PF-imposed resets */
-    uint64_t tx_lost; /* descriptors dropped by a reset or removal before the wire */
+    uint64_t resets;     /* PF-imposed resets */
+    uint64_t tx_lost;    /* descriptors dropped by a reset or removal before the wire */
+    uint64_t tx_refused; /* times the wire refused the frame at the ring's head (kept) */
 } emu_vfdev_stats;
 
 emu_vfdev *emu_vfdev_create(const emu_vfdev_cfg *cfg);

@@ -22,6 +22,7 @@ struct emu_port {
     char name[NAME_MAX_LEN];
     bool up;
     emu_port_rx_fn rx;
+    emu_port_rx_check_fn rx_check; /* instead of rx: a station that can refuse */
     void *ctx;
     emu_port_rx_fn observer; /* sees what the station is given */
     void *observer_ctx;
@@ -52,6 +53,7 @@ struct emu_switch {
 /* One delivery decided under the lock, made after it. */
 typedef struct delivery {
     emu_port_rx_fn rx, observer;
+    emu_port_rx_check_fn rx_check;
     void *ctx, *observer_ctx;
     const uint8_t *frame;
     size_t len;
@@ -154,6 +156,16 @@ void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx)
 {
     pthread_mutex_lock(&p->sw->mu);
     p->rx = rx;
+    p->rx_check = NULL;
+    p->ctx = rx ? ctx : NULL;
+    pthread_mutex_unlock(&p->sw->mu);
+}
+
+void emu_port_connect_checked(emu_port *p, emu_port_rx_check_fn rx, void *ctx)
+{
+    pthread_mutex_lock(&p->sw->mu);
+    p->rx = NULL;
+    p->rx_check = rx;
     p->ctx = rx ? ctx : NULL;
     pthread_mutex_unlock(&p->sw->mu);
 }
@@ -299,6 +311,7 @@ static void add_delivery(plan *pl, emu_port *p, const uint8_t *frame, size_t len
 {
     delivery *d = &pl->d[pl->n++];
     d->rx = p->rx;
+    d->rx_check = p->rx_check;
     d->ctx = p->ctx;
     d->observer = p->observer;
     d->observer_ctx = p->observer_ctx;
@@ -324,7 +337,7 @@ static void egress(plan *pl, emu_port *p, const uint8_t *frame, size_t len, bool
         p->st.drop_down++;
         return;
     }
-    if (!p->rx) {
+    if (!p->rx && !p->rx_check) {
         p->st.drop_no_station++;
         return;
     }
@@ -404,9 +417,12 @@ static void forward(emu_switch *sw, plan *pl, emu_port *in, const uint8_t *frame
         flood(sw, pl, in, frame, len);
 }
 
-static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsigned origin)
+static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsigned origin,
+                          unsigned *refused)
 {
     emu_switch *sw = in->sw;
+    if (refused)
+        *refused = 0;
     plan *pl = malloc(sizeof(*pl));
     if (!pl)
         return 0;
@@ -420,20 +436,36 @@ static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsign
     else
         forward(sw, pl, in, frame, len);
     pthread_mutex_unlock(&sw->mu);
+    unsigned no = 0;
     for (unsigned i = 0; i < pl->n; i++) {
-        pl->d[i].rx(pl->d[i].ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
+        if (pl->d[i].rx_check) {
+            if (!pl->d[i].rx_check(pl->d[i].ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from)) {
+                no++;
+                free(pl->d[i].owned);
+                continue;
+            }
+        } else {
+            pl->d[i].rx(pl->d[i].ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
+        }
         if (pl->d[i].observer)
             pl->d[i].observer(pl->d[i].observer_ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
         free(pl->d[i].owned);
     }
-    unsigned ports = pl->ports;
+    unsigned ports = pl->ports > no ? pl->ports - no : 0;
     free(pl);
+    if (refused)
+        *refused = no;
     return ports;
 }
 
 unsigned emu_port_send(emu_port *in, const uint8_t *frame, size_t len)
 {
-    return port_send(in, frame, len, in->id);
+    return port_send(in, frame, len, in->id, NULL);
+}
+
+unsigned emu_port_send_checked(emu_port *in, const uint8_t *frame, size_t len, unsigned *refused)
+{
+    return port_send(in, frame, len, in->id, refused);
 }
 
 emu_switch *emu_port_switch(const emu_port *p)
@@ -443,7 +475,7 @@ emu_switch *emu_port_switch(const emu_port *p)
 
 static void cable_rx(void *ctx, const uint8_t *frame, size_t len, unsigned from_port)
 {
-    port_send(ctx, frame, len, from_port);
+    port_send(ctx, frame, len, from_port, NULL);
 }
 
 void emu_port_link(emu_port *a, emu_port *b)

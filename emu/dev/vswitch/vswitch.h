@@ -77,6 +77,13 @@ unsigned emu_port_id(const emu_port *p);
 
 /* Connects the station's receive function (NULL disconnects). */
 void emu_port_connect(emu_port *p, emu_port_rx_fn rx, void *ctx);
+/* A station whose wire can refuse a frame (a real interface that is going
+ * down, or whose queue is full): rx returns false when the frame did not go
+ * out. The sender learns it from emu_port_send_checked and may keep the
+ * frame and offer it again. */
+typedef bool (*emu_port_rx_check_fn)(void *ctx, const uint8_t *frame, size_t len,
+                                     unsigned from_port);
+void emu_port_connect_checked(emu_port *p, emu_port_rx_check_fn rx, void *ctx);
 /* A watcher of every frame the port delivers to its station (after the
  * station has it; same context and rules as the station's rx); NULL stops. */
 void emu_port_observe(emu_port *p, emu_port_rx_fn fn, void *ctx);
@@ -90,6 +97,9 @@ void emu_port_get_stats(emu_port *p, emu_port_stats *out);
 /* A frame from the station into the switch. Returns the number of ports it
  * was delivered to. */
 unsigned emu_port_send(emu_port *p, const uint8_t *frame, size_t len);
+/* emu_port_send, also counting in *refused the deliveries whose station
+ * (emu_port_connect_checked) refused the frame; those are not in the result. */
+unsigned emu_port_send_checked(emu_port *p, const uint8_t *frame, size_t len, unsigned *refused);
 
 /* The switch a port belongs to. */
 emu_switch *emu_port_switch(const emu_port *p);

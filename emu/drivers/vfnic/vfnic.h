@@ -62,6 +62,10 @@ typedef struct vf_adapter {
     NDIS_SPIN_LOCK lock; /* rings, flags, stats, filters */
     ULONG tx_tail, tx_clean;
     PNET_BUFFER tx_nb[VF_RING];
+    /* Sends accepted while the ring was full, in order: they go into the
+     * ring as it drains (a VF driver queues them; failing them would make
+     * vfo move them to virtio while the VF works). */
+    PNET_BUFFER_LIST backlog, *backlog_tail;
     ULONG rx_tail, rx_clean;
     LONG sends_out; /* NBLs the miniport owns */
     LONG recvs_out; /* NBLs indicated, not returned */

@@ -97,12 +97,18 @@ static BOOLEAN queue_nb(vf_adapter *a, PNET_BUFFER nb)
     return TRUE;
 }
 
-/* Lock held. Queues every NB of one NBL or none. */
-static NDIS_STATUS queue_nbl(vf_adapter *a, PNET_BUFFER_LIST nbl)
+static ULONG count_nbs(PNET_BUFFER_LIST nbl)
 {
     ULONG nbs = 0;
     for (PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl); nb; nb = NET_BUFFER_NEXT_NB(nb))
         nbs++;
+    return nbs;
+}
+
+/* Lock held. Queues every NB of one NBL or none (RESOURCES: no room now). */
+static NDIS_STATUS queue_nbl(vf_adapter *a, PNET_BUFFER_LIST nbl)
+{
+    ULONG nbs = count_nbs(nbl);
     if (nbs == 0)
         return NDIS_STATUS_INVALID_PACKET;
     if (VF_RING - 1 - (a->tx_tail - a->tx_clean) < nbs)
@@ -135,8 +141,19 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
         next = NET_BUFFER_LIST_NEXT_NBL(nbl);
         NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
         NDIS_STATUS st = send_refusal(a);
-        if (st == NDIS_STATUS_SUCCESS)
+        if (st == NDIS_STATUS_SUCCESS && count_nbs(nbl) >= VF_RING)
+            st = NDIS_STATUS_RESOURCES; /* could never fit */
+        if (st == NDIS_STATUS_SUCCESS && !a->backlog)
             st = queue_nbl(a, nbl);
+        else if (st == NDIS_STATUS_SUCCESS)
+            st = NDIS_STATUS_RESOURCES; /* behind the backlog */
+        if (st == NDIS_STATUS_RESOURCES && send_refusal(a) == NDIS_STATUS_SUCCESS &&
+            count_nbs(nbl) < VF_RING) {
+            NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_SUCCESS;
+            *a->backlog_tail = nbl;
+            a->backlog_tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+            continue;
+        }
         NET_BUFFER_LIST_STATUS(nbl) = st;
         if (st == NDIS_STATUS_SUCCESS) {
             kick = TRUE;
@@ -160,19 +177,51 @@ void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
     UNREFERENCED_PARAMETER(id);
 }
 
+/* Lock held. Moves what the ring has room for from the backlog into it;
+ * TRUE when the doorbell must be rung. With `fail`, fails the backlog
+ * (into *failed) instead. */
+static BOOLEAN drain_backlog_locked(vf_adapter *a, BOOLEAN fail, NDIS_STATUS status,
+                                    PNET_BUFFER_LIST **failed)
+{
+    BOOLEAN queued = FALSE;
+    while (a->backlog) {
+        PNET_BUFFER_LIST nbl = a->backlog;
+        NDIS_STATUS st = fail ? status : queue_nbl(a, nbl);
+        if (st == NDIS_STATUS_RESOURCES && !fail)
+            break;
+        a->backlog = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        if (st == NDIS_STATUS_SUCCESS) {
+            queued = TRUE;
+            continue;
+        }
+        NET_BUFFER_LIST_STATUS(nbl) = st;
+        a->st.xmit_discards++;
+        **failed = nbl;
+        *failed = &NET_BUFFER_LIST_NEXT_NBL(nbl);
+    }
+    if (!a->backlog)
+        a->backlog_tail = &a->backlog;
+    return queued;
+}
+
 /* Completes sends the device finished (or, with `all`, every send in the
- * ring with `status`: the device is gone or was reset and never will). */
+ * ring: the device is gone or was reset and never will finish the rest).
+ * A send fails with `status` only if the device did not write it back: one
+ * it sent is a success even if its interrupt never came (failing it would
+ * make vfo send it again on virtio: a duplicate). */
 static void reap_tx(vf_adapter *a, BOOLEAN all, NDIS_STATUS status)
 {
     PNET_BUFFER_LIST done = NULL, *tail = &done;
     NdisDprAcquireSpinLock(&a->lock);
     while (a->tx_clean != a->tx_tail) {
         ULONG slot = a->tx_clean % VF_RING;
-        if (!all && !vf_desc_done(&a->tx_ring[slot]))
+        BOOLEAN sent = vf_desc_done(&a->tx_ring[slot]);
+        if (!all && !sent)
             break;
         PNET_BUFFER_LIST nbl = NB_OWNER(a->tx_nb[slot]);
         a->tx_clean++;
-        if (all)
+        if (!sent)
             NET_BUFFER_LIST_STATUS(nbl) = status;
         if (nb_done_locked(nbl)) {
             if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
@@ -183,8 +232,15 @@ static void reap_tx(vf_adapter *a, BOOLEAN all, NDIS_STATUS status)
             tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
         }
     }
+    /* The backlog follows the ring: into it while the device runs, failed
+     * with the ring when the device is gone or reset. */
+    BOOLEAN kick = drain_backlog_locked(a, all, status, &tail);
+    ULONG tx_tail = a->tx_tail;
+    kick = kick && a->hw_ready && !a->removed && !a->resetting;
     NdisDprReleaseSpinLock(&a->lock);
     *tail = NULL;
+    if (kick)
+        vf_reg_write(a, VFDEV_TX_TAIL, tx_tail);
     complete_sends(a, done);
 }
 

@@ -163,6 +163,7 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
     NdisZeroMemory(a, sizeof(*a));
     a->handle = handle;
     NdisAllocateSpinLock(&a->lock);
+    a->backlog_tail = &a->backlog;
     NDIS_STATUS st = init_steps(a, ip);
     if (st != NDIS_STATUS_SUCCESS) {
         free_adapter(a);
