@@ -11,8 +11,16 @@
 
 #define _IRQL_requires_same_
 #define _Inout_updates_bytes_to_(x, y)
+#define _Field_size_bytes_part_(x, y)
+#define _In_range_(x, y)
 
 #define UNICODE_NULL ((WCHAR)0)
+/* A counted string initializer from a literal (ntdef.h): Length without
+ * the terminator, MaximumLength with it. */
+#define RTL_CONSTANT_STRING(s)                            \
+    {                                                     \
+        sizeof(s) - sizeof((s)[0]), sizeof(s), (PWSTR)(s) \
+    }
 
 #define STATUS_TIMEOUT               ((NTSTATUS)0x00000102L)
 #define STATUS_BUFFER_OVERFLOW       ((NTSTATUS)0x80000005L)
@@ -31,10 +39,11 @@
 #define DEVICE_TYPE ULONG
 
 /* DEVICE_OBJECT.Flags */
-#define DO_BUFFERED_IO         0x00000004
-#define DO_EXCLUSIVE           0x00000008
-#define DO_DIRECT_IO           0x00000010
-#define DO_DEVICE_INITIALIZING 0x00000080
+#define DO_BUFFERED_IO               0x00000004
+#define DO_EXCLUSIVE                 0x00000008
+#define DO_DIRECT_IO                 0x00000010
+#define DO_DEVICE_INITIALIZING       0x00000080
+#define FILE_DEVICE_PHYSICAL_NETCARD 0x00000017
 /* IoCreateDevice's DeviceCharacteristics */
 #define FILE_DEVICE_SECURE_OPEN 0x00000100
 

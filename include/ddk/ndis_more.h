@@ -1,7 +1,7 @@
 /*
  * ndis_more.h - NDIS names Microsoft's NDIS samples use beyond what vfo and
- * the emulated drivers need: restart attributes, the NDIS 5 era memory and
- * cancel-id calls still exported by NDIS 6, the binding's instance name,
+ * the emulated drivers need: restart attributes, the NDIS 5 era memory
+ * call still exported by NDIS 6, the binding's instance name,
  * further EtherTypes, status codes and the 802.11 OIDs a protocol may
  * filter. Names and values are the WDK's (ndis.h, ntddndis.h,
  * ndis/status.h, ndis/nblaccessors.h); checked by tools/ddk-conformance.
@@ -19,23 +19,23 @@
 
 #define OID_GEN_MINIPORT_RESTART_ATTRIBUTES 0x0001021D
 
-#define OID_802_11_BSSID                 0x0D010101
-#define OID_802_11_SSID                  0x0D010102
-#define OID_802_11_INFRASTRUCTURE_MODE   0x0D010108
-#define OID_802_11_ADD_WEP               0x0D010113
-#define OID_802_11_REMOVE_WEP            0x0D010114
-#define OID_802_11_DISASSOCIATE          0x0D010115
-#define OID_802_11_AUTHENTICATION_MODE   0x0D010118
-#define OID_802_11_BSSID_LIST_SCAN       0x0D01011A
-#define OID_802_11_WEP_STATUS            0x0D01011B
-#define OID_802_11_RELOAD_DEFAULTS       0x0D01011C
-#define OID_802_11_NETWORK_TYPE_IN_USE   0x0D010204
-#define OID_802_11_RSSI                  0x0D010206
-#define OID_802_11_SUPPORTED_RATES       0x0D01020E
-#define OID_802_11_CONFIGURATION         0x0D010211
-#define OID_802_11_POWER_MODE            0x0D010216
-#define OID_802_11_BSSID_LIST            0x0D010217
-#define OID_802_11_STATISTICS            0x0D020212
+#define OID_802_11_BSSID               0x0D010101
+#define OID_802_11_SSID                0x0D010102
+#define OID_802_11_INFRASTRUCTURE_MODE 0x0D010108
+#define OID_802_11_ADD_WEP             0x0D010113
+#define OID_802_11_REMOVE_WEP          0x0D010114
+#define OID_802_11_DISASSOCIATE        0x0D010115
+#define OID_802_11_AUTHENTICATION_MODE 0x0D010118
+#define OID_802_11_BSSID_LIST_SCAN     0x0D01011A
+#define OID_802_11_WEP_STATUS          0x0D01011B
+#define OID_802_11_RELOAD_DEFAULTS     0x0D01011C
+#define OID_802_11_NETWORK_TYPE_IN_USE 0x0D010204
+#define OID_802_11_RSSI                0x0D010206
+#define OID_802_11_SUPPORTED_RATES     0x0D01020E
+#define OID_802_11_CONFIGURATION       0x0D010211
+#define OID_802_11_POWER_MODE          0x0D010216
+#define OID_802_11_BSSID_LIST          0x0D010217
+#define OID_802_11_STATISTICS          0x0D020212
 
 #define NDIS_OBJECT_TYPE_RESTART_GENERAL_ATTRIBUTES 0xA2
 #define NDIS_RESTART_GENERAL_ATTRIBUTES_REVISION_1  1
@@ -72,59 +72,60 @@ _Static_assert(sizeof(NDIS_RESTART_GENERAL_ATTRIBUTES) == 88, "NDIS_RESTART_GENE
 
 /* The WDK's body is MSVC's __annotation (a record in the PDB for !ndiskd,
  * "no runtime overhead or effect"); here only the sizeof remains. */
-#define NDIS_DECLARE_CONTEXT_INNER(datatype, purpose)     ((void)(purpose), sizeof(datatype))
-#define NDIS_DECLARE_MINIPORT_DRIVER_CONTEXT(type)       NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_MINIPORT_ADAPTER_CONTEXT(type)      NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_MINIPORT_INTERRUPT_CONTEXT(type)    NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_FILTER_DRIVER_CONTEXT(type)         NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_FILTER_MODULE_CONTEXT(type)         NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_PROTOCOL_DRIVER_CONTEXT(type)       NDIS_DECLARE_CONTEXT_INNER(type, 0)
-#define NDIS_DECLARE_PROTOCOL_OPEN_CONTEXT(type)         NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_CONTEXT_INNER(datatype, purpose) ((void)(purpose), sizeof(datatype))
+#define NDIS_DECLARE_MINIPORT_DRIVER_CONTEXT(type)    NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_MINIPORT_ADAPTER_CONTEXT(type)   NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_MINIPORT_INTERRUPT_CONTEXT(type) NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_FILTER_DRIVER_CONTEXT(type)      NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_FILTER_MODULE_CONTEXT(type)      NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_PROTOCOL_DRIVER_CONTEXT(type)    NDIS_DECLARE_CONTEXT_INNER(type, 0)
+#define NDIS_DECLARE_PROTOCOL_OPEN_CONTEXT(type)      NDIS_DECLARE_CONTEXT_INNER(type, 0)
+
+/* The role types of the SetOptionsHandler each driver kind registers. */
+typedef SET_OPTIONS(MINIPORT_SET_OPTIONS);
+typedef SET_OPTIONS(PROTOCOL_SET_OPTIONS);
+typedef SET_OPTIONS(FILTER_SET_OPTIONS);
 
 /* Flag helpers (ndis/nbl.h, ndis/nblaccessors.h; NDIS_INCLUDE_LEGACY_NAMES
  * spellings included, which ndis.h always defines). */
-#define NDIS_TEST_SEND_FLAG(_Flags, _Fl)       (((_Flags) & (_Fl)) == (_Fl))
-#define NDIS_SET_SEND_FLAG(_Flags, _Fl)        ((_Flags) |= (_Fl))
-#define NDIS_CLEAR_SEND_FLAG(_Flags, _Fl)      ((_Flags) &= ~(_Fl))
+#define NDIS_TEST_SEND_FLAG(_Flags, _Fl)  (((_Flags) & (_Fl)) == (_Fl))
+#define NDIS_SET_SEND_FLAG(_Flags, _Fl)   ((_Flags) |= (_Fl))
+#define NDIS_CLEAR_SEND_FLAG(_Flags, _Fl) ((_Flags) &= ~(_Fl))
 #define NDIS_TEST_SEND_AT_DISPATCH_LEVEL(_Flags) \
     NDIS_TEST_SEND_FLAG((_Flags), NDIS_SEND_FLAGS_DISPATCH_LEVEL)
 #define NDIS_TEST_SEND_COMPLETE_FLAG(_Flags, _Fl) (((_Flags) & (_Fl)) == (_Fl))
 #define NDIS_SET_SEND_COMPLETE_FLAG(_Flags, _Fl)  ((_Flags) |= (_Fl))
 #define NDIS_TEST_SEND_COMPLETE_AT_DISPATCH_LEVEL(_Flags) \
     NDIS_TEST_SEND_COMPLETE_FLAG((_Flags), NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL)
-#define NDIS_TEST_RECEIVE_FLAG(_Flags, _Fl)    (((_Flags) & (_Fl)) == (_Fl))
-#define NDIS_SET_RECEIVE_FLAG(_Flags, _Fl)     ((_Flags) |= (_Fl))
+#define NDIS_TEST_RECEIVE_FLAG(_Flags, _Fl) (((_Flags) & (_Fl)) == (_Fl))
+#define NDIS_SET_RECEIVE_FLAG(_Flags, _Fl)  ((_Flags) |= (_Fl))
 #define NDIS_TEST_RECEIVE_AT_DISPATCH_LEVEL(_Flags) \
     NDIS_TEST_RECEIVE_FLAG((_Flags), NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL)
 #define NDIS_TEST_RECEIVE_CANNOT_PEND(_Flags) \
     NDIS_TEST_RECEIVE_FLAG((_Flags), NDIS_RECEIVE_FLAGS_RESOURCES)
-#define NDIS_TEST_RECEIVE_CAN_PEND(_Flags)     (((_Flags) & NDIS_RECEIVE_FLAGS_RESOURCES) == 0)
-#define NDIS_TEST_RETURN_FLAG(_Flags, _Fl)     (((_Flags) & (_Fl)) == (_Fl))
-#define NDIS_SET_RETURN_FLAG(_Flags, _Fl)      ((_Flags) |= (_Fl))
+#define NDIS_TEST_RECEIVE_CAN_PEND(_Flags) (((_Flags)&NDIS_RECEIVE_FLAGS_RESOURCES) == 0)
+#define NDIS_TEST_RETURN_FLAG(_Flags, _Fl) (((_Flags) & (_Fl)) == (_Fl))
+#define NDIS_SET_RETURN_FLAG(_Flags, _Fl)  ((_Flags) |= (_Fl))
 #define NDIS_TEST_RETURN_AT_DISPATCH_LEVEL(_Flags) \
     NDIS_TEST_RETURN_FLAG((_Flags), NDIS_RETURN_FLAGS_DISPATCH_LEVEL)
-#define NBL_SET_PROTOCOL_RSVD_FLAG(_NBL, _F) \
-    ((_NBL)->Flags |= ((_F) & NBL_FLAGS_PROTOCOL_RESERVED))
+#define NBL_SET_PROTOCOL_RSVD_FLAG(_NBL, _F) ((_NBL)->Flags |= ((_F)&NBL_FLAGS_PROTOCOL_RESERVED))
 #define NBL_CLEAR_PROTOCOL_RSVD_FLAG(_NBL, _F) \
-    ((_NBL)->Flags &= ~((_F) & NBL_FLAGS_PROTOCOL_RESERVED))
+    ((_NBL)->Flags &= ~((_F)&NBL_FLAGS_PROTOCOL_RESERVED))
 #define NBL_TEST_PROTOCOL_RSVD_FLAG(_NBL, _F) \
-    (((_NBL)->Flags & ((_F) & NBL_FLAGS_PROTOCOL_RESERVED)) != 0)
+    (((_NBL)->Flags & ((_F)&NBL_FLAGS_PROTOCOL_RESERVED)) != 0)
 #define NBL_SET_PROT_RSVD_FLAG(_NBL, _F)   NBL_SET_PROTOCOL_RSVD_FLAG(_NBL, _F)
 #define NBL_CLEAR_PROT_RSVD_FLAG(_NBL, _F) NBL_CLEAR_PROTOCOL_RSVD_FLAG(_NBL, _F)
 #define NBL_TEST_PROT_RSVD_FLAG(_NBL, _F)  NBL_TEST_PROTOCOL_RSVD_FLAG(_NBL, _F)
 
 /* Checked builds only in the WDK (DBG); a free build, as here, has none. */
-#define ASSERT(exp)          ((void)0)
-#define ASSERTMSG(msg, exp)  ((void)0)
+#define ASSERT(exp)         ((void)0)
+#define ASSERTMSG(msg, exp) ((void)0)
 #define PAGED_CODE()
-#define C_ASSERT(e)          typedef char __C_ASSERT__[(e) ? 1 : -1]
+#define C_ASSERT(e)                       typedef char __C_ASSERT__[(e) ? 1 : -1]
 #define ARGUMENT_PRESENT(ArgumentPointer) ((CHAR *)((ULONG_PTR)(ArgumentPointer)) != (CHAR *)(NULL))
 
 /* Obsolete since NDIS 6 (NdisAllocateMemoryWithTagPriority) but exported. */
 NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag);
-/* The driver's partial cancel id: the high byte of the NBL cancel ids it
- * gives for NdisCancelSendNetBufferLists. */
-UCHAR NdisGeneratePartialCancelId(void);
 /* The friendly name of the adapter under the binding (the caller frees
  * pAdapterInstanceName->Buffer with NdisFreeMemory). */
 NDIS_STATUS NdisQueryAdapterInstanceName(PNDIS_STRING pAdapterInstanceName,

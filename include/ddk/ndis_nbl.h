@@ -277,11 +277,11 @@ NDIS_EXPORTED_ROUTINE void NdisFreeMdl(PMDL Mdl);
 #define NdisGetNextMdl(cur, next) (*(next) = (cur)->Next)
 /* A macro in the WDK: the address is stored through (PVOID *), so any
  * pointer-to-pointer may be passed. */
-#define NdisQueryMdl(_Mdl, _VirtualAddress, _Length, _Priority)                      \
-    do {                                                                             \
-        if ((_VirtualAddress) != NULL)                                               \
+#define NdisQueryMdl(_Mdl, _VirtualAddress, _Length, _Priority)                          \
+    do {                                                                                 \
+        if ((_VirtualAddress) != NULL)                                                   \
             *(PVOID *)(_VirtualAddress) = MmGetSystemAddressForMdlSafe(_Mdl, _Priority); \
-        *(_Length) = MmGetMdlByteCount(_Mdl);                                        \
+        *(_Length) = MmGetMdlByteCount(_Mdl);                                            \
     } while (0)
 #define NdisQueryMdlOffset(m, off, len) \
     do {                                \

@@ -34,8 +34,14 @@
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
     { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
-    { "IoCompleteRequest", MISC, P, D }, /* (family) */
+    { "IoCompleteRequest", MISC, P, D },    /* (family) */
+    { "IoCreateDevice", MISC, P, P },       /* (family) */
+    { "IoCreateSymbolicLink", MISC, P, P }, /* (family) */
+    { "IoDeleteDevice", MISC, P, P },       /* (family) */
+    { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
+    { "KeEnterCriticalRegion", MISC, P, A },     /* (family) */
+    { "KeLeaveCriticalRegion", MISC, P, A },     /* (family) */
     { "KeLowerIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeRaiseIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeStallExecutionProcessor", MISC, P, H }, /* any level */
@@ -48,6 +54,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAllocateGenericObject", MISC, P, D },
     { "NdisAllocateIoWorkItem", MISC, P, D },
     { "NdisAllocateMdl", NB, P, D },
+    { "NdisAllocateMemoryWithTag", MISC, P, D },
     { "NdisAllocateMemoryWithTagPriority", MISC, P, D },
     { "NdisAllocateNetBuffer", NB, P, D },
     { "NdisAllocateNetBufferAndNetBufferList", NB, P, D },
@@ -136,6 +143,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisOidRequest", OID, P, D },
     { "NdisOpenAdapterEx", PROT, P, P },
     { "NdisOpenConfigurationEx", MISC, P, P },
+    { "NdisQueryAdapterInstanceName", PROT, P, P }, /* (family) */
     { "NdisQueueIoWorkItem", MISC, P, D },
     { "NdisReEnumerateProtocolBindings", PROT, P, P },
     { "NdisReadConfiguration", MISC, P, P },
@@ -154,6 +162,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
+    { "RtlInitUnicodeString", MISC, P, D }, /* (family) */
 };
 
 static int by_name(const void *key, const void *elem)

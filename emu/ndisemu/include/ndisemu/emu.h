@@ -263,6 +263,17 @@ void emu_ctl_close(emu_ctl *h);
  * DISPATCH_LEVEL holding the cancel spin lock). Callable from the top level
  * and from platform work (emu_schedule), so a seed can place it anywhere. */
 int emu_ctl_cancel(emu_ctl *h);
+/* ReadFile / WriteFile: IRP_MJ_READ / IRP_MJ_WRITE of len bytes with the
+ * device's buffering as the I/O manager picks it from DeviceObject->Flags:
+ * DO_BUFFERED_IO: AssociatedIrp.SystemBuffer; DO_DIRECT_IO: an MDL of the
+ * caller's buffer in MdlAddress (none for len 0); neither: UserBuffer.
+ * Waits when the driver pends the IRP; *returned is its Information. */
+int emu_ctl_read(emu_ctl *h, void *buf, size_t len, size_t *returned, int32_t *ntstatus);
+int emu_ctl_write(emu_ctl *h, const void *buf, size_t len, size_t *returned, int32_t *ntstatus);
+/* Overlapped forms: done runs when the driver completes the IRP (for a
+ * read, out holds what was read). */
+int emu_ctl_read_async(emu_ctl *h, size_t len, emu_ioctl_done_fn done, void *ctx);
+int emu_ctl_write_async(emu_ctl *h, const void *buf, size_t len, emu_ioctl_done_fn done, void *ctx);
 /* IRPs sent on the handle and not completed yet. */
 unsigned emu_ctl_pending(emu_ctl *h);
 /* The process exits: its pending IRPs are cancelled and must complete

@@ -1,0 +1,27 @@
+/* iodrv: a driver that creates its own devices with IoCreateDevice (as a
+ * WDM protocol such as Microsoft's ndisprot does) for test_ndisemu_iomgr:
+ * one device per buffering mode, READ pended until a WRITE on any handle
+ * of the device supplies data, cancel routines, cleanup of a handle's
+ * reads, an exclusive device. Interface shared with the test. */
+#ifndef IODRV_H
+#define IODRV_H
+
+#define IODRV_DIRECT    "\\Device\\IoDrvDirect"
+#define IODRV_BUFFERED  "\\Device\\IoDrvBuffered"
+#define IODRV_NEITHER   "\\Device\\IoDrvNeither"
+#define IODRV_EXCLUSIVE "\\Device\\IoDrvExclusive"
+#define IODRV_LINK      "IoDrvDirectLink" /* \DosDevices\IoDrvDirectLink -> IODRV_DIRECT */
+
+/* METHOD_BUFFERED: out = the results of DriverEntry's self-checks (one
+ * ULONG, IODRV_CHECK_* bits, all set when each call returned what the
+ * documentation says) and, second ULONG, the number of open handles. */
+#define IODRV_IOCTL_CHECKS         0x00222000u /* CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, BUFFERED, ANY) */
+#define IODRV_CHECK_COLLISION      0x01u /* a second device of a name: OBJECT_NAME_COLLISION */
+#define IODRV_CHECK_LINK_NOTARGET  0x02u /* a link to no device: OBJECT_NAME_NOT_FOUND */
+#define IODRV_CHECK_UNLINK_MISSING 0x04u /* deleting a link that is not there: NOT_FOUND */
+#define IODRV_CHECK_INITSTRING     0x08u /* RtlInitUnicodeString's lengths */
+#define IODRV_CHECK_LAYOUT         0x10u /* DeviceObject fields IoCreateDevice set */
+#define IODRV_CHECK_CREATE_FO      0x20u /* IRP_MJ_CREATE: FileObject->DeviceObject is ours */
+#define IODRV_CHECKS_ALL           0x3Fu
+
+#endif
