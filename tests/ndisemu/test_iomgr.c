@@ -9,7 +9,8 @@
  * handle, IoDeleteDevice at unload; and the broken variants: a device left
  * at unload (LeakAtUnload), KeLeaveCriticalRegion unbalanced
  * (CriticalRegions), a read completed with its cancel routine still set
- * (CancelRoutineAtCompletion).
+ * (CancelRoutineAtCompletion), DeviceObject->DeviceType written by the
+ * driver (DeviceObjectField); and IOCTLs of every transfer method.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -105,6 +106,17 @@ static void test_io_devices(void **state)
          * unknown IOCTL is the driver's own refusal. */
         assert_int_equal(emu_ctl_ioctl(h, 0x00222004u, NULL, 0, NULL, 0, &n, &st), EMU_OK);
         assert_int_equal(st, (int32_t)0xC0000010); /* STATUS_INVALID_DEVICE_REQUEST */
+        /* The other transfer methods: the input reversed into the output. */
+        const uint32_t codes[] = { IODRV_IOCTL_IN_DIRECT, IODRV_IOCTL_OUT_DIRECT,
+                                   IODRV_IOCTL_NEITHER };
+        for (unsigned i = 0; i < 3; i++) {
+            char rev[8];
+            memcpy(rev, codes[i] == IODRV_IOCTL_IN_DIRECT ? "abcdef" : "zzzzzz", 6);
+            assert_int_equal(emu_ctl_ioctl(h, codes[i], "abcdef", 6, rev, 8, &n, &st), EMU_OK);
+            assert_int_equal(st, STATUS_OK);
+            assert_int_equal(n, 6);
+            assert_memory_equal(rev, "fedcba", 6);
+        }
         emu_ctl_close(h);
 
         read_write(rt, IODRV_DIRECT);
@@ -195,6 +207,17 @@ static void test_broken_cancel_routine_left(void **state)
     emu_destroy(rt);
 }
 
+static void test_broken_device_object_field(void **state)
+{
+    (void)state;
+    emu_driver *drv = NULL;
+    emu_runtime *rt = start(1, IODRV_BREAK4_SO, true, &drv);
+    emu_ctl *h = NULL;
+    emu_ctl_open(rt, IODRV_DIRECT, &h);
+    expect_rule(rt, "DeviceObjectField");
+    emu_destroy(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_broken_device_left),
         cmocka_unit_test(test_broken_critical_region),
         cmocka_unit_test(test_broken_cancel_routine_left),
+        cmocka_unit_test(test_broken_device_object_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

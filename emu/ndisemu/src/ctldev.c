@@ -36,7 +36,10 @@ struct emu_irp {
     IRP irp;
     IO_STACK_LOCATION stack[2];
     void *sysbuf;
-    MDL *mdl; /* direct I/O: the MDL describing sysbuf (the caller's buffer) */
+    MDL *mdl; /* direct I/O: the MDL describing the caller's buffer */
+    /* METHOD_IN/OUT_DIRECT and METHOD_NEITHER IOCTLs: the caller's output
+     * buffer, apart from the input (NULL: the output is in sysbuf). */
+    void *outbuf;
     size_t out_len;
     bool done, completed_once;
     emu_ioctl_done_fn cb;
@@ -98,6 +101,7 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
         d->ext_size = a->ExtensionSize;
         d->ext = calloc(1, a->ExtensionSize ? a->ExtensionSize : 1);
         d->devobj->DeviceType = FILE_DEVICE_NETWORK;
+        emu_ctldev_resync(d);
         emu_unlock(rt);
     }
     if (!d || !d->ext)
@@ -114,11 +118,74 @@ void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle)
         return;
     emu_ctldev *d =
         (emu_ctldev *)emu_obj_check(rt, NdisDeviceHandle, K_CTLDEV, "NdisDeregisterDeviceEx");
-    if (!d)
+    if (!d || !emu_ctldev_check_fields(rt, d, "NdisDeregisterDeviceEx"))
         return;
     emu_lock(rt);
     emu_obj_kill(rt, &d->obj);
     emu_unlock(rt);
+}
+
+/* ---- the fields of a DEVICE_OBJECT only the I/O manager writes ----
+ * A driver sets Flags (DO_BUFFERED_IO, DO_DIRECT_IO, clearing
+ * DO_DEVICE_INITIALIZING ...), AlignmentRequirement, SectorSize, StackSize
+ * and Characteristics, and initializes Dpc (IoInitializeDpcRequest); the
+ * rest is the I/O manager's ("DEVICE_OBJECT structure": "set by the I/O
+ * manager", the opaque members). Checked after every dispatch and cancel
+ * routine and when the device is deleted. */
+typedef struct devobj_field {
+    const char *name;
+    size_t off, len;
+} devobj_field;
+#define DOF(f)                                                          \
+    {                                                                   \
+#f, offsetof(DEVICE_OBJECT, f), sizeof(((DEVICE_OBJECT *)0)->f) \
+    }
+static const devobj_field k_devobj_fields[] = {
+    DOF(Type),
+    DOF(Size),
+    DOF(ReferenceCount),
+    DOF(DriverObject),
+    DOF(NextDevice),
+    DOF(AttachedDevice),
+    DOF(CurrentIrp),
+    DOF(Timer),
+    DOF(Vpb),
+    DOF(DeviceExtension),
+    DOF(DeviceType),
+    DOF(Queue),
+    DOF(DeviceQueue),
+    DOF(ActiveThreadCount),
+    DOF(SecurityDescriptor),
+    DOF(DeviceLock),
+    DOF(DeviceObjectExtension),
+    DOF(Reserved),
+};
+#undef DOF
+
+void emu_ctldev_resync(emu_ctldev *d)
+{
+    if (d->devobj)
+        d->shadow = *d->devobj;
+}
+
+bool emu_ctldev_check_fields(emu_runtime *rt, emu_ctldev *d, const char *where)
+{
+    if (!d || !d->devobj)
+        return true;
+    const unsigned char *now = (const unsigned char *)d->devobj;
+    const unsigned char *was = (const unsigned char *)&d->shadow;
+    for (size_t i = 0; i < ARRAYSIZE(k_devobj_fields); i++) {
+        const devobj_field *f = &k_devobj_fields[i];
+        if (memcmp(now + f->off, was + f->off, f->len) != 0) {
+            emu_violate(rt, "DeviceObjectField", where,
+                        "the driver wrote DEVICE_OBJECT.%s of %s, a field only the I/O manager "
+                        "sets",
+                        f->name, d->name);
+            memcpy((unsigned char *)&d->shadow + f->off, now + f->off, f->len);
+            return false;
+        }
+    }
+    return true;
 }
 
 emu_ctldev *emu_ctldev_of(emu_runtime *rt, const DEVICE_OBJECT *devobj)
@@ -150,6 +217,7 @@ emu_ctldev *emu_ctldev_new(emu_runtime *rt, emu_driver *drv, const char *name, U
     if (d) {
         snprintf(d->name, sizeof(d->name), "%s", name);
         d->devobj = o;
+        emu_ctldev_resync(d);
         d->next = rt->ctldevs;
         rt->ctldevs = d;
     }
@@ -186,6 +254,8 @@ static void irp_release(emu_runtime *rt, emu_irp *e)
     if (old) {
         if (old->mdl)
             emu_tfree(old->mdl);
+        if (old->outbuf)
+            emu_tfree(old->outbuf);
         emu_tfree(old->sysbuf);
         emu_tfree(old);
     }
@@ -242,7 +312,7 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     }
     if (e->cb) {
         size_t n = Irp->IoStatus.Information < e->out_len ? Irp->IoStatus.Information : e->out_len;
-        e->cb(e->cb_ctx, Irp->IoStatus.Status, e->sysbuf, n);
+        e->cb(e->cb_ctx, Irp->IoStatus.Status, e->outbuf ? e->outbuf : e->sysbuf, n);
     }
     emu_lock(rt);
     e->done = true;
@@ -347,6 +417,7 @@ static bool cancel_irp(emu_runtime *rt, emu_irp *e)
     emu_cb_begin(&s, "DriverCancel", e->drv, NULL, DISPATCH_LEVEL);
     fn((PDEVICE_OBJECT)e->stack[0].DeviceObject, &e->irp);
     cancel_lock_check_released("DriverCancel");
+    emu_ctldev_check_fields(rt, emu_ctldev_of(rt, e->stack[0].DeviceObject), "DriverCancel");
     t->irql = DISPATCH_LEVEL; /* what the scope expects: the release lowered it */
     emu_cb_end(&s);
     emu_lockdep_released(&g_cancel_owner); /* the scope restored the held stack */
@@ -531,6 +602,7 @@ static NTSTATUS send_irp(emu_ctl *h, emu_irp *e)
     emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, PASSIVE_LEVEL);
     NTSTATUS st = fn(d->devobj, &e->irp);
     cancel_lock_check_released("DriverDispatch");
+    emu_ctldev_check_fields(rt, d, "DriverDispatch");
     emu_cb_end(&s);
     return st;
 }
@@ -655,9 +727,35 @@ int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl *
     return EMU_OK;
 }
 
-static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_len, size_t out_len)
+/* An MDL of buf, mapped (MmGetSystemAddressForMdlSafe gives buf). */
+static MDL *mdl_of(void *buf, size_t len)
 {
-    emu_irp *e = irp_new(h, IRP_MJ_DEVICE_CONTROL, in_len > out_len ? in_len : out_len);
+    MDL *m = emu_talloc(sizeof(MDL));
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof(*m));
+    uintptr_t va = (uintptr_t)buf;
+    m->Size = (CSHORT)sizeof(MDL);
+    m->MdlFlags = MDL_MAPPED_TO_SYSTEM_VA;
+    m->StartVa = (PVOID)(va & ~(uintptr_t)(PAGE_SIZE - 1));
+    m->ByteOffset = (ULONG)(va & (PAGE_SIZE - 1));
+    m->ByteCount = (ULONG)len;
+    m->MappedSystemVa = buf;
+    return m;
+}
+
+/* The buffers as the IOCTL's transfer method has the I/O manager present
+ * them: METHOD_BUFFERED one SystemBuffer for input and output;
+ * METHOD_IN_DIRECT/OUT_DIRECT the input in SystemBuffer, the output
+ * buffer (out_init's contents: for IN_DIRECT it carries data to the
+ * driver) described by MdlAddress; METHOD_NEITHER the input at
+ * Parameters.DeviceIoControl.Type3InputBuffer, the output at UserBuffer. */
+static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_len,
+                          const void *out_init, size_t out_len)
+{
+    ULONG method = code & 3;
+    size_t sys_len = method == METHOD_BUFFERED ? (in_len > out_len ? in_len : out_len) : in_len;
+    emu_irp *e = irp_new(h, IRP_MJ_DEVICE_CONTROL, sys_len);
     if (!e)
         return NULL;
     if (in_len)
@@ -666,7 +764,36 @@ static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_l
     e->stack[0].Parameters.DeviceIoControl.IoControlCode = code;
     e->stack[0].Parameters.DeviceIoControl.InputBufferLength = (ULONG)in_len;
     e->stack[0].Parameters.DeviceIoControl.OutputBufferLength = (ULONG)out_len;
+    if (method == METHOD_BUFFERED)
+        return e;
+    if (in_len == 0)
+        e->irp.AssociatedIrp.SystemBuffer = NULL;
+    if (out_len) {
+        e->outbuf = emu_talloc(out_len);
+        if (!e->outbuf)
+            goto nomem;
+        if (out_init)
+            memcpy(e->outbuf, out_init, out_len);
+        else
+            memset(e->outbuf, 0, out_len);
+    }
+    if (method == METHOD_NEITHER) {
+        e->irp.AssociatedIrp.SystemBuffer = NULL;
+        e->stack[0].Parameters.DeviceIoControl.Type3InputBuffer = in_len ? e->sysbuf : NULL;
+        e->irp.UserBuffer = e->outbuf;
+    } else if (out_len) {
+        e->mdl = mdl_of(e->outbuf, out_len);
+        if (!e->mdl)
+            goto nomem;
+        e->irp.MdlAddress = e->mdl;
+    }
     return e;
+nomem:
+    if (e->outbuf)
+        emu_tfree(e->outbuf);
+    emu_tfree(e->sysbuf);
+    emu_tfree(e);
+    return NULL;
 }
 
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
@@ -674,7 +801,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
 {
     if (!h || (in_len && !in) || (out_len && !out))
         return EMU_ERR_INVAL;
-    emu_irp *e = ioctl_irp(h, code, in, in_len, out_len);
+    emu_irp *e = ioctl_irp(h, code, in, in_len, out, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
     NTSTATUS st = send_irp(h, e);
@@ -688,7 +815,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
     }
     size_t n = e->irp.IoStatus.Information < out_len ? e->irp.IoStatus.Information : out_len;
     if (n)
-        memcpy(out, e->sysbuf, n);
+        memcpy(out, e->outbuf ? e->outbuf : e->sysbuf, n);
     if (returned)
         *returned = n;
     if (ntstatus)
@@ -702,7 +829,7 @@ int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len
 {
     if (!h || !done || (in_len && !in))
         return EMU_ERR_INVAL;
-    emu_irp *e = ioctl_irp(h, code, in, in_len, out_len);
+    emu_irp *e = ioctl_irp(h, code, in, in_len, NULL, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
     e->cb = done;
@@ -729,20 +856,12 @@ static emu_irp *rw_irp(emu_ctl *h, UCHAR major, const void *data, size_t len)
         e->irp.AssociatedIrp.SystemBuffer = e->sysbuf;
     } else if (flags & DO_DIRECT_IO) {
         if (len) {
-            e->mdl = emu_talloc(sizeof(MDL));
+            e->mdl = mdl_of(e->sysbuf, len);
             if (!e->mdl) {
                 emu_tfree(e->sysbuf);
                 emu_tfree(e);
                 return NULL;
             }
-            memset(e->mdl, 0, sizeof(MDL));
-            uintptr_t va = (uintptr_t)e->sysbuf;
-            e->mdl->Size = (CSHORT)sizeof(MDL);
-            e->mdl->MdlFlags = MDL_MAPPED_TO_SYSTEM_VA;
-            e->mdl->StartVa = (PVOID)(va & ~(uintptr_t)(PAGE_SIZE - 1));
-            e->mdl->ByteOffset = (ULONG)(va & (PAGE_SIZE - 1));
-            e->mdl->ByteCount = (ULONG)len;
-            e->mdl->MappedSystemVa = e->sysbuf;
             e->irp.MdlAddress = e->mdl;
         }
     } else {

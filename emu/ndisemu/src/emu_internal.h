@@ -506,6 +506,9 @@ typedef struct emu_ctldev {
      * handle at a time (IoCreateDevice's Exclusive). */
     DEVICE_OBJECT *devobj;
     bool io_device, exclusive;
+    /* The fields of *devobj only the I/O manager writes, as it last left
+     * them (rule DeviceObjectField, ctldev.c). */
+    DEVICE_OBJECT shadow;
     /* Open handles (rt->mu). A deregistered device object stays (delete
      * pending) until its last handle closes, and keeps its driver loaded. */
     unsigned handles;
@@ -523,6 +526,13 @@ emu_ctldev *emu_ctldev_of(emu_runtime *rt, const DEVICE_OBJECT *devobj);
  * extension, linked first in rt->ctldevs. NULL on no memory. */
 emu_ctldev *emu_ctldev_new(emu_runtime *rt, struct emu_driver *drv, const char *name,
                            ULONG ext_size);
+/* The I/O manager changed devobj's fields itself: take them as they are
+ * (rt->mu held). */
+void emu_ctldev_resync(emu_ctldev *d);
+/* The driver left the fields only the I/O manager writes as they were:
+ * false, after reporting DeviceObjectField (where: the routine or call
+ * after which it was noticed). */
+bool emu_ctldev_check_fields(emu_runtime *rt, emu_ctldev *d, const char *where);
 /* iomgr.c: DriverEntry returned; the device objects it created lose
  * DO_DEVICE_INITIALIZING (the I/O manager clears it then). */
 void emu_io_driver_entry_done(emu_runtime *rt, struct emu_driver *drv);

@@ -69,6 +69,7 @@ NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
     o->Flags = DO_DEVICE_INITIALIZING | (Exclusive ? DO_EXCLUSIVE : 0);
     o->NextDevice = DriverObject->DeviceObject;
     DriverObject->DeviceObject = o;
+    emu_ctldev_resync(d);
     emu_unlock(rt);
     *DeviceObject = o;
     return STATUS_SUCCESS;
@@ -80,6 +81,8 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
     if (!emu_enter("IoDeleteDevice", "dev=%p", (void *)DeviceObject))
         return;
     emu_ctldev *d = emu_ctldev_of(rt, DeviceObject);
+    if (d && !emu_ctldev_check_fields(rt, d, "IoDeleteDevice"))
+        return;
     emu_lock(rt);
     if (!d || !d->io_device || emu_obj_dead(&d->obj)) {
         emu_unlock(rt);
@@ -95,6 +98,10 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
             break;
         }
     }
+    /* The predecessor's NextDevice changed: the I/O manager's own write. */
+    for (emu_ctldev *o = rt->ctldevs; o; o = o->next)
+        if (o->devobj && o->devobj->NextDevice == DeviceObject->NextDevice && o != d)
+            emu_ctldev_resync(o);
     /* Delete pending until its last handle closes (ctldev.c). */
     emu_obj_kill(rt, &d->obj);
     emu_unlock(rt);
@@ -151,8 +158,11 @@ void emu_io_driver_entry_done(emu_runtime *rt, emu_driver *drv)
 {
     emu_lock(rt);
     for (emu_ctldev *d = rt->ctldevs; d; d = d->next)
-        if (d->obj.drv == drv && d->io_device)
+        if (d->obj.drv == drv && d->io_device) {
             d->devobj->Flags &= ~(ULONG)DO_DEVICE_INITIALIZING;
+            /* DriverEntry may have written fields before this point too */
+            emu_ctldev_check_fields(rt, d, "DriverEntry");
+        }
     emu_unlock(rt);
 }
 

@@ -3,7 +3,9 @@
  * violation: 1 = DriverUnload leaves a device object (LeakAtUnload),
  * 2 = KeLeaveCriticalRegion without KeEnterCriticalRegion (CriticalRegions),
  * 3 = a pended read completed by the write with its cancel routine still
- * set (CancelRoutineAtCompletion).
+ * set (CancelRoutineAtCompletion), 4 = IRP_MJ_CREATE writes
+ * DeviceObject->DeviceType, a field only the I/O manager sets
+ * (DeviceObjectField).
  */
 #include <ndis.h>
 
@@ -66,6 +68,9 @@ static NTSTATUS io_create(PDEVICE_OBJECT dev, PIRP irp)
     PVOID ctx = NULL;
     if (sp->FileObject && sp->FileObject->DeviceObject == dev)
         g_checks |= IODRV_CHECK_CREATE_FO;
+#if IODRV_BREAK == 4
+    dev->DeviceType = FILE_DEVICE_NETWORK;
+#endif
     if (NdisAllocateMemoryWithTag(&ctx, 16, 'vDoI') != NDIS_STATUS_SUCCESS)
         return complete(irp, STATUS_INSUFFICIENT_RESOURCES, 0);
     sp->FileObject->FsContext = ctx;
@@ -177,11 +182,44 @@ static NTSTATUS io_cleanup(PDEVICE_OBJECT dev, PIRP irp)
     return complete(irp, STATUS_SUCCESS, 0);
 }
 
+/* METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER: see iodrv.h. */
+static NTSTATUS io_ioctl_method(PIRP irp, PIO_STACK_LOCATION sp)
+{
+    ULONG code = sp->Parameters.DeviceIoControl.IoControlCode;
+    ULONG in_len = sp->Parameters.DeviceIoControl.InputBufferLength;
+    ULONG out_len = sp->Parameters.DeviceIoControl.OutputBufferLength;
+    PUCHAR in, out;
+    if (code == IODRV_IOCTL_NEITHER) {
+        in = sp->Parameters.DeviceIoControl.Type3InputBuffer;
+        out = irp->UserBuffer;
+        if (irp->AssociatedIrp.SystemBuffer || irp->MdlAddress)
+            return complete(irp, STATUS_INVALID_PARAMETER, 0);
+    } else {
+        in = irp->AssociatedIrp.SystemBuffer;
+        if (!irp->MdlAddress || irp->UserBuffer || MmGetMdlByteCount(irp->MdlAddress) != out_len)
+            return complete(irp, STATUS_INVALID_PARAMETER, 0);
+        out = MmGetSystemAddressForMdlSafe(irp->MdlAddress, NormalPagePriority);
+    }
+    if (!in || !out || in_len == 0 || in_len > out_len || in_len > 64)
+        return complete(irp, STATUS_INVALID_PARAMETER, 0);
+    if (code == IODRV_IOCTL_IN_DIRECT && !NdisEqualMemory(in, out, in_len))
+        return complete(irp, STATUS_INVALID_PARAMETER, 0);
+    UCHAR tmp[64];
+    for (ULONG i = 0; i < in_len; i++)
+        tmp[i] = in[in_len - 1 - i];
+    NdisMoveMemory(out, tmp, in_len);
+    return complete(irp, STATUS_SUCCESS, in_len);
+}
+
 static NTSTATUS io_ioctl(PDEVICE_OBJECT dev, PIRP irp)
 {
     dev_ext *x = dev->DeviceExtension;
     PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(irp);
-    if (sp->Parameters.DeviceIoControl.IoControlCode != IODRV_IOCTL_CHECKS ||
+    ULONG code = sp->Parameters.DeviceIoControl.IoControlCode;
+    if (code == IODRV_IOCTL_IN_DIRECT || code == IODRV_IOCTL_OUT_DIRECT ||
+        code == IODRV_IOCTL_NEITHER)
+        return io_ioctl_method(irp, sp);
+    if (code != IODRV_IOCTL_CHECKS ||
         sp->Parameters.DeviceIoControl.OutputBufferLength < 2 * sizeof(ULONG))
         return complete(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
     ULONG *out = irp->AssociatedIrp.SystemBuffer;

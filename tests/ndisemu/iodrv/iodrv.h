@@ -24,4 +24,12 @@
 #define IODRV_CHECK_CREATE_FO      0x20u /* IRP_MJ_CREATE: FileObject->DeviceObject is ours */
 #define IODRV_CHECKS_ALL           0x3Fu
 
+/* The other transfer methods: the driver checks the buffers are where the
+ * method puts them and writes the input reversed to the output (for
+ * IN_DIRECT the output buffer must arrive holding the input: data the
+ * caller passes through it). STATUS_INVALID_PARAMETER otherwise. */
+#define IODRV_IOCTL_IN_DIRECT  0x00222005u /* CTL_CODE(UNKNOWN, 0x801, METHOD_IN_DIRECT, ANY) */
+#define IODRV_IOCTL_OUT_DIRECT 0x0022200Au /* CTL_CODE(UNKNOWN, 0x802, METHOD_OUT_DIRECT, ANY) */
+#define IODRV_IOCTL_NEITHER    0x0022200Fu /* CTL_CODE(UNKNOWN, 0x803, METHOD_NEITHER, ANY) */
+
 #endif

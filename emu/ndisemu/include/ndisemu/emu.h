@@ -244,8 +244,13 @@ typedef enum emu_caller { EMU_CALLER_ADMIN, EMU_CALLER_USER, EMU_CALLER_SYSTEM }
  * AU, IU and WD; an ACE it cannot read grants nothing (the stricter
  * reading); a device without DefaultSDDLString is open to everyone. */
 int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl **out);
-/* METHOD_BUFFERED IOCTL; waits when the driver pends the IRP. *ntstatus is
- * the IRP's final status, *returned its Information. */
+/* DeviceIoControl; waits when the driver pends the IRP. *ntstatus is the
+ * IRP's final status, *returned its Information. The buffers are presented
+ * as the code's transfer method says: METHOD_BUFFERED one SystemBuffer;
+ * METHOD_IN_DIRECT/OUT_DIRECT the input in SystemBuffer and out (its
+ * contents passed in too, as the caller's memory would be) behind an MDL
+ * in MdlAddress; METHOD_NEITHER the input at Type3InputBuffer, out at
+ * UserBuffer. */
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
                   size_t out_len, size_t *returned, int32_t *ntstatus);
 typedef void (*emu_ioctl_done_fn)(void *ctx, int32_t ntstatus, const void *out, size_t returned);
