@@ -124,6 +124,80 @@ typedef SET_OPTIONS(FILTER_SET_OPTIONS);
 #define C_ASSERT(e)                       typedef char __C_ASSERT__[(e) ? 1 : -1]
 #define ARGUMENT_PRESENT(ArgumentPointer) ((CHAR *)((ULONG_PTR)(ArgumentPointer)) != (CHAR *)(NULL))
 
+/* xfilter.h: Ethernet address helpers. */
+#define ETH_LENGTH_OF_ADDRESS     6
+#define ETH_IS_MULTICAST(Address) (BOOLEAN)(((PUCHAR)(Address))[0] & ((UCHAR)0x01))
+#define ETH_IS_BROADCAST(Address)                                            \
+    ((((PUCHAR)(Address))[0] == 0xff) && (((PUCHAR)(Address))[1] == 0xff) && \
+     (((PUCHAR)(Address))[2] == 0xff) && (((PUCHAR)(Address))[3] == 0xff) && \
+     (((PUCHAR)(Address))[4] == 0xff) && (((PUCHAR)(Address))[5] == 0xff))
+/* *_Result: 0 when equal, 1 when not. */
+#define ETH_COMPARE_NETWORK_ADDRESSES_EQ(_A, _B, _Result)            \
+    {                                                                \
+        *(_Result) = memcmp((_A), (_B), ETH_LENGTH_OF_ADDRESS) != 0; \
+    }
+#define ETH_COPY_NETWORK_ADDRESS(_D, _S)           \
+    {                                              \
+        memcpy((_D), (_S), ETH_LENGTH_OF_ADDRESS); \
+    }
+
+#define NdisInitializeListHead(_ListHead) InitializeListHead(_ListHead)
+
+#define OID_GEN_PROTOCOL_OPTIONS                        0x00010112
+#define OID_PNP_WAKE_UP_PATTERN_LIST                    0xFD010105
+#define NDIS_STATISTICS_RCV_CRC_ERROR_SUPPORTED         0x00020000
+#define NDIS_STATISTICS_TRANSMIT_QUEUE_LENGTH_SUPPORTED 0x00040000
+/* NdisMRegisterMiniportDriver's Flags */
+#define NDIS_INTERMEDIATE_DRIVER 0x00000001
+#define NDIS_WDM_DRIVER          0x00000002
+
+/* The NDIS 6.0 read/write lock (in the driver's memory, no free call),
+ * declared by the WDK only for NDIS 6.0/6.1 and legacy builds. */
+#if defined(NDIS61_MINIPORT) || defined(NDIS60_MINIPORT) || defined(NDIS61) || defined(NDIS60) || \
+    defined(NDIS_WRAPPER) || defined(NDIS_LEGACY_DRIVER)
+typedef union _NDIS_RW_LOCK_REFCOUNT {
+    ULONG RefCount;
+    UCHAR cacheLine[16];
+} NDIS_RW_LOCK_REFCOUNT;
+
+typedef struct _NDIS_RW_LOCK {
+    union {
+        struct {
+            KSPIN_LOCK SpinLock;
+            PVOID Context;
+        };
+        UCHAR Reserved[16];
+    };
+    union {
+        NDIS_RW_LOCK_REFCOUNT RefCount[64]; /* MAXIMUM_PROCESSORS (x64) */
+        ULONG RefCountEx[sizeof(NDIS_RW_LOCK_REFCOUNT) / sizeof(ULONG) * 64];
+        struct {
+            KSPIN_LOCK RefCountLock;
+            volatile ULONG SharedRefCount;
+            volatile BOOLEAN WriterWaiting;
+        };
+    };
+} NDIS_RW_LOCK, *PNDIS_RW_LOCK;
+/* Outside ddk-conformance's NDIS 6.30 view: the numbers are asserted here
+ * (wdk-offsets.sh with NDIS60 defines). */
+_Static_assert(sizeof(NDIS_RW_LOCK) == 1040, "NDIS_RW_LOCK x64 size");
+_Static_assert(offsetof(NDIS_RW_LOCK, Context) == 8, "NDIS_RW_LOCK.Context");
+_Static_assert(offsetof(NDIS_RW_LOCK, SharedRefCount) == 24, "NDIS_RW_LOCK.SharedRefCount");
+_Static_assert(offsetof(NDIS_RW_LOCK, WriterWaiting) == 28, "NDIS_RW_LOCK.WriterWaiting");
+
+typedef struct _LOCK_STATE {
+    USHORT LockState;
+    KIRQL OldIrql;
+} LOCK_STATE, *PLOCK_STATE;
+_Static_assert(sizeof(LOCK_STATE) == 4 && offsetof(LOCK_STATE, OldIrql) == 2, "LOCK_STATE");
+
+void NdisInitializeReadWriteLock(PNDIS_RW_LOCK Lock);
+void NdisAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState);
+void NdisReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
+void NdisDprAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE LockState);
+void NdisDprReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
+#endif
+
 /* Obsolete since NDIS 6 (NdisAllocateMemoryWithTagPriority) but exported. */
 NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag);
 /* The friendly name of the adapter under the binding (the caller frees

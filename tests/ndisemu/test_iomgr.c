@@ -218,6 +218,17 @@ static void test_broken_device_object_field(void **state)
     emu_destroy(rt);
 }
 
+static void test_broken_rwlock60_write_under_read(void **state)
+{
+    (void)state;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = 1, .quiet = true };
+    emu_runtime *rt = NULL;
+    assert_int_equal(emu_create(&cfg, &rt), EMU_OK);
+    emu_load_driver(rt, IODRV_BREAK5_SO, NULL, NULL);
+    expect_rule(rt, "SpinLock");
+    emu_destroy(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_broken_critical_region),
         cmocka_unit_test(test_broken_cancel_routine_left),
         cmocka_unit_test(test_broken_device_object_field),
+        cmocka_unit_test(test_broken_rwlock60_write_under_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

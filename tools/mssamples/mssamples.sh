@@ -29,9 +29,9 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 # The samples this target builds, each as
 #   name|directory in the checkout|sources (relative to it)|defines (from its vcxproj)
 SAMPLES='ndisprot|network/ndis/ndisprot/6x/sys|ntdisp.c ndisbind.c recv.c send.c excallbk.c debug.c|NDIS_WDM=1 NDIS630=1
-netvmini|network/ndis/netvmini/6x|miniport.c adapter.c ctrlpath.c datapath.c tcbrcb.c mphal.c vmq.c qos.c|NDIS_MINIPORT_DRIVER=1 NDIS630_MINIPORT=1 NDIS_WDM=1
+netvmini|network/ndis/netvmini/6x|miniport.c adapter.c ctrlpath.c datapath.c tcbrcb.c mphal.c vmq.c qos.c|NDIS_MINIPORT_DRIVER=1 NDIS630_MINIPORT=1 NDIS630=1 NDIS_WDM=1
 filter|network/ndis/filter|device.c filter.c flt_dbg.c|NDIS_WDM=1 NDIS630=1 NDISLWF=1
-mux|network/ndis/mux/driver/60|miniport.c mux.c protocol.c|NDIS_WDM=1 NDIS630=1 NDIS630_MINIPORT=1 NDIS_MINIPORT_DRIVER=1'
+mux|network/ndis/mux/driver/60|miniport.c mux.c protocol.c|NDIS_MINIPORT_DRIVER=1 NDIS_WDM=1 NDIS60_MINIPORT=1 NDIS60=1'
 
 OUT=$BUILD/mssamples
 

@@ -47,6 +47,7 @@ static const emu_irql_rule k_rules[] = {
     { "KeStallExecutionProcessor", MISC, P, H }, /* any level */
     { "NdisAcquireRWLockRead", SYNCH, P, D },    /* (family) */
     { "NdisAcquireRWLockWrite", SYNCH, P, D },   /* (family) */
+    { "NdisAcquireReadWriteLock", SYNCH, P, D },
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },
     { "NdisAllocateCloneNetBufferList", NB, P, D },
@@ -76,7 +77,9 @@ static const emu_irql_rule k_rules[] = {
     { "NdisCopyFromNetBufferToNetBuffer", NB, P, D },
     { "NdisDeregisterDeviceEx", MISC, P, P },
     { "NdisDeregisterProtocolDriver", PROT, P, P },
+    { "NdisDprAcquireReadWriteLock", SYNCH, D, D },
     { "NdisDprAcquireSpinLock", SYNCH, D, D },
+    { "NdisDprReleaseReadWriteLock", SYNCH, D, D },
     { "NdisDprReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisFCancelOidRequest", FILTER, P, D },
     { "NdisFCancelSendNetBufferLists", FILTER, P, D },
@@ -114,6 +117,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisGetDataBuffer", NB, P, D },
     { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
     { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
+    { "NdisInitializeReadWriteLock", SYNCH, P, D },
     { "NdisMAllocateNetBufferSGList", GATHER, D, D },
     { "NdisMAllocateSharedMemory", MINI, P, P }, /* (family) */
     { "NdisMDeregisterInterruptEx", INTR, P, P },
@@ -150,7 +154,8 @@ static const emu_irql_rule k_rules[] = {
     { "NdisReadNetworkAddress", MISC, P, P },
     { "NdisRegisterDeviceEx", MISC, P, P },
     { "NdisRegisterProtocolDriver", PROT, P, P },
-    { "NdisReleaseRWLock", SYNCH, P, D },   /* (family); DISPATCH while held */
+    { "NdisReleaseRWLock", SYNCH, P, D }, /* (family); DISPATCH while held */
+    { "NdisReleaseReadWriteLock", SYNCH, D, D },
     { "NdisReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisResetEvent", SYNCH, P, D },
     { "NdisRetreatNetBufferDataStart", NB, P, D },

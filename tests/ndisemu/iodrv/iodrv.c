@@ -5,8 +5,10 @@
  * 3 = a pended read completed by the write with its cancel routine still
  * set (CancelRoutineAtCompletion), 4 = IRP_MJ_CREATE writes
  * DeviceObject->DeviceType, a field only the I/O manager sets
- * (DeviceObjectField).
+ * (DeviceObjectField), 5 = the NDIS 6.0 RW lock taken for writing while
+ * this thread holds it for reading (SpinLock: never granted).
  */
+#define NDIS60 1 /* the NDIS 6.0 read/write lock is declared for NDIS 6.0 builds */
 #include <ndis.h>
 
 #include "iodrv.h"
@@ -307,6 +309,24 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     RtlInitUnicodeString(&u, (PCWSTR)u"abc");
     if (u.Length == 6 && u.MaximumLength == 8 && u.Buffer && u.Buffer[0] == 'a')
         g_checks |= IODRV_CHECK_INITSTRING;
+    {
+        static NDIS_RW_LOCK rw;
+        LOCK_STATE a, b;
+        NdisInitializeReadWriteLock(&rw);
+        NdisAcquireReadWriteLock(&rw, FALSE, &a);
+        KIRQL held = KeGetCurrentIrql();
+#if IODRV_BREAK == 5
+        NdisAcquireReadWriteLock(&rw, TRUE, &b);
+#endif
+        NdisReleaseReadWriteLock(&rw, &a);
+        KIRQL after = KeGetCurrentIrql();
+        NdisAcquireReadWriteLock(&rw, TRUE, &b);
+        KIRQL wheld = KeGetCurrentIrql();
+        NdisReleaseReadWriteLock(&rw, &b);
+        if (held == DISPATCH_LEVEL && wheld == DISPATCH_LEVEL && after == PASSIVE_LEVEL &&
+            KeGetCurrentIrql() == PASSIVE_LEVEL)
+            g_checks |= IODRV_CHECK_RWLOCK;
+    }
     KeEnterCriticalRegion();
     KeLeaveCriticalRegion();
 #if IODRV_BREAK == 2
