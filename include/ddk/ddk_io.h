@@ -162,6 +162,27 @@ typedef struct _FILE_OBJECT {
 _Static_assert(sizeof(FILE_OBJECT) == 216, "FILE_OBJECT x64 size");
 _Static_assert(offsetof(FILE_OBJECT, FsContext) == 24, "FILE_OBJECT.FsContext");
 
+/* Kernel mutexes (wdm.h). Storage only, as KEVENT: the runtime owns the
+ * dispatcher header; the layout is the WDK's KMUTANT. */
+typedef struct _KMUTANT {
+    ULONG_PTR Header[3]; /* DISPATCHER_HEADER */
+    LIST_ENTRY MutantListEntry;
+    struct _KTHREAD *OwnerThread;
+    UCHAR MutantFlags;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+_Static_assert(sizeof(KMUTANT) == 56, "KMUTANT x64 size");
+
+typedef enum _KWAIT_REASON { Executive = 0 } KWAIT_REASON;
+typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+
+void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+/* ndisemu waits on kernel mutexes only (the other dispatcher objects a
+ * driver has are NDIS events, waited with NdisWaitEvent). */
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout);
+
 /* I/O manager (wdm.h) */
 NTSTATUS IoCreateDevice(PDRIVER_OBJECT DriverObject, ULONG DeviceExtensionSize,
                         PUNICODE_STRING DeviceName, DEVICE_TYPE DeviceType,

@@ -198,6 +198,11 @@ void NdisDprAcquireReadWriteLock(PNDIS_RW_LOCK Lock, BOOLEAN fWrite, PLOCK_STATE
 void NdisDprReleaseReadWriteLock(PNDIS_RW_LOCK Lock, PLOCK_STATE LockState);
 #endif
 
+typedef KMUTEX NDIS_MUTEX, *PNDIS_MUTEX;
+#define NDIS_INIT_MUTEX(_M_)     KeInitializeMutex(_M_, 0xFFFF)
+#define NDIS_RELEASE_MUTEX(_M_)  KeReleaseMutex(_M_, FALSE)
+#define NDIS_WAIT_FOR_MUTEX(_M_) KeWaitForSingleObject(_M_, Executive, KernelMode, FALSE, NULL)
+
 /* Obsolete since NDIS 6 (NdisAllocateMemoryWithTagPriority) but exported. */
 NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag);
 /* The friendly name of the adapter under the binding (the caller frees

@@ -229,6 +229,17 @@ static void test_broken_rwlock60_write_under_read(void **state)
     emu_destroy(rt);
 }
 
+static void test_broken_mutex_not_owned(void **state)
+{
+    (void)state;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = 1, .quiet = true };
+    emu_runtime *rt = NULL;
+    assert_int_equal(emu_create(&cfg, &rt), EMU_OK);
+    emu_load_driver(rt, IODRV_BREAK6_SO, NULL, NULL);
+    expect_rule(rt, "MutexNotOwned");
+    emu_destroy(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_broken_cancel_routine_left),
         cmocka_unit_test(test_broken_device_object_field),
         cmocka_unit_test(test_broken_rwlock60_write_under_read),
+        cmocka_unit_test(test_broken_mutex_not_owned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

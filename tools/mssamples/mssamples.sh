@@ -102,7 +102,7 @@ while IFS='|' read -r name dir srcs defs; do
     # shellcheck disable=SC2086
     if ! $CC $CFLAGS_SAMPLE $dflags -I"$ROOT/include/ddk" -I"$sdir" -o "$OUT/$name.so" $files \
         -Wl,--no-undefined -L"$(dirname "$LIB")" -lndisemu </dev/null >"$log" 2>&1; then
-        nerr=$(grep -c 'error:' "$log")
+        nerr=$(grep 'error:' "$log" | grep -vc 'collect2: error\|ld returned')
         if [ "$nerr" -gt 0 ]; then
             res="BUILD FAILED: $nerr compile error(s), first: $(grep -m1 'error:' "$log" | sed 's|.*/||')"
         else

@@ -228,3 +228,100 @@ NDIS_STATUS NdisQueryAdapterInstanceName(PNDIS_STRING pAdapterInstanceName,
     pAdapterInstanceName->MaximumLength = (USHORT)((n + 1) * sizeof(WCHAR));
     return NDIS_STATUS_SUCCESS;
 }
+
+/* ---- kernel mutexes: Header[0] magic, Header[1] owner's thread id
+ * (0: free), Header[2] recursion count ---- */
+
+#define KMUTEX_MAGIC 0x4B4D5458u /* "KMTX" */
+
+void KeInitializeMutex(PRKMUTEX Mutex, ULONG Level)
+{
+    (void)Level;
+    if (!emu_enter("KeInitializeMutex", "%p", (void *)Mutex))
+        return;
+    memset(Mutex, 0, sizeof(*Mutex));
+    Mutex->Header[0] = KMUTEX_MAGIC;
+    InitializeListHead(&Mutex->MutantListEntry);
+}
+
+static bool kmutex_ok(PRKMUTEX m, const char *call)
+{
+    if (m && m->Header[0] == KMUTEX_MAGIC)
+        return true;
+    emu_violate(emu_rt, "HandleAfterClose", call,
+                "%p is not a kernel mutex initialized with KeInitializeMutex (ndisemu waits "
+                "only on those)",
+                (void *)m);
+    return false;
+}
+
+static bool kmutex_free_for(emu_runtime *rt, void *arg)
+{
+    (void)rt;
+    PRKMUTEX m = arg;
+    ULONG_PTR owner = __atomic_load_n(&m->Header[1], __ATOMIC_SEQ_CST);
+    return owner == 0 || owner == emu_self()->tid;
+}
+
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout)
+{
+    emu_runtime *rt = emu_rt;
+    (void)WaitReason;
+    (void)WaitMode;
+    (void)Alertable;
+    if (!emu_enter("KeWaitForSingleObject", "%p", Object))
+        return STATUS_UNSUCCESSFUL;
+    PRKMUTEX m = Object;
+    if (!kmutex_ok(m, "KeWaitForSingleObject"))
+        return STATUS_INVALID_PARAMETER;
+    /* Timeout NULL: forever; relative (negative) in 100 ns units; 0: poll. */
+    uint64_t ns = EMU_WAIT_NS;
+    bool forever = Timeout == NULL;
+    if (Timeout)
+        ns = Timeout->QuadPart < 0 ? (uint64_t)(-Timeout->QuadPart) * 100u : 0;
+    ULONG_PTR me = emu_self()->tid;
+    for (;;) {
+        ULONG_PTR none = 0;
+        if (__atomic_load_n(&m->Header[1], __ATOMIC_SEQ_CST) == me ||
+            __atomic_compare_exchange_n(&m->Header[1], &none, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            m->Header[2]++;
+            return STATUS_SUCCESS;
+        }
+        if (ns == 0 || emu_stopped(rt))
+            return STATUS_TIMEOUT;
+        if (!emu_wait(rt, kmutex_free_for, m, ns) && !forever)
+            return STATUS_TIMEOUT;
+        if (emu_stopped(rt))
+            return STATUS_TIMEOUT;
+        if (forever && !kmutex_free_for(rt, m)) {
+            emu_violate(rt, "OperationNotCompleted", "KeWaitForSingleObject",
+                        "infinite wait on kernel mutex %p that its owner never releases",
+                        (void *)m);
+            return STATUS_TIMEOUT;
+        }
+    }
+}
+
+LONG KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
+{
+    emu_runtime *rt = emu_rt;
+    (void)Wait;
+    if (!emu_enter("KeReleaseMutex", "%p", (void *)Mutex) || !kmutex_ok(Mutex, "KeReleaseMutex"))
+        return 0;
+    if (__atomic_load_n(&Mutex->Header[1], __ATOMIC_SEQ_CST) != emu_self()->tid) {
+        /* Windows raises STATUS_MUTANT_NOT_OWNED (a bug check in a driver). */
+        emu_violate(rt, "MutexNotOwned", "KeReleaseMutex",
+                    "kernel mutex %p released by a thread that does not own it", (void *)Mutex);
+        return 0;
+    }
+    LONG prev = (LONG)Mutex->Header[2];
+    if (--Mutex->Header[2] == 0) {
+        __atomic_store_n(&Mutex->Header[1], 0, __ATOMIC_RELEASE);
+        emu_lock(rt);
+        emu_broadcast(rt);
+        emu_unlock(rt);
+    }
+    return prev;
+}

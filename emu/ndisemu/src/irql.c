@@ -41,12 +41,15 @@ static const emu_irql_rule k_rules[] = {
     { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
     { "KeEnterCriticalRegion", MISC, P, A },     /* (family) */
+    { "KeInitializeMutex", MISC, P, P },         /* (family) */
     { "KeLeaveCriticalRegion", MISC, P, A },     /* (family) */
     { "KeLowerIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeRaiseIrql", "IrqlKeRaiseLower", P, H }, /* any level */
+    { "KeReleaseMutex", MISC, P, D },            /* (family) */
     { "KeStallExecutionProcessor", MISC, P, H }, /* any level */
-    { "NdisAcquireRWLockRead", SYNCH, P, D },    /* (family) */
-    { "NdisAcquireRWLockWrite", SYNCH, P, D },   /* (family) */
+    { "KeWaitForSingleObject", MISC, P, A },   /* (family); <= DISPATCH only with a zero timeout */
+    { "NdisAcquireRWLockRead", SYNCH, P, D },  /* (family) */
+    { "NdisAcquireRWLockWrite", SYNCH, P, D }, /* (family) */
     { "NdisAcquireReadWriteLock", SYNCH, P, D },
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },

@@ -37,8 +37,7 @@ static bool rw60_ok(PNDIS_RW_LOCK l, const char *call)
     return false;
 }
 
-static void rw60_acquire(PNDIS_RW_LOCK l, BOOLEAN write, PLOCK_STATE st, const char *call,
-                         bool dpr)
+static void rw60_acquire(PNDIS_RW_LOCK l, BOOLEAN write, PLOCK_STATE st, const char *call, bool dpr)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter(call, "%p write=%d", (void *)l, write) || !rw60_ok(l, call))
@@ -59,8 +58,8 @@ static void rw60_acquire(PNDIS_RW_LOCK l, BOOLEAN write, PLOCK_STATE st, const c
         bool got;
         if (write) {
             ULONG_PTR none = 0;
-            got = __atomic_compare_exchange_n(&l->RefCountLock, &none, me, false,
-                                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+            got = __atomic_compare_exchange_n(&l->RefCountLock, &none, me, false, __ATOMIC_ACQUIRE,
+                                              __ATOMIC_RELAXED);
             if (got && __atomic_load_n(&l->SharedRefCount, __ATOMIC_SEQ_CST) != 0) {
                 __atomic_store_n(&l->RefCountLock, 0, __ATOMIC_RELEASE);
                 got = false;
@@ -100,7 +99,8 @@ static void rw60_release(PNDIS_RW_LOCK l, PLOCK_STATE st, const char *call)
             return;
         }
         __atomic_store_n(&l->RefCountLock, 0, __ATOMIC_RELEASE);
-    } else if (st->LockState == RW60_READ && __atomic_load_n(&l->SharedRefCount, __ATOMIC_SEQ_CST)) {
+    } else if (st->LockState == RW60_READ &&
+               __atomic_load_n(&l->SharedRefCount, __ATOMIC_SEQ_CST)) {
         __atomic_sub_fetch(&l->SharedRefCount, 1, __ATOMIC_SEQ_CST);
     } else {
         emu_violate(rt, "SpinLock", call, "the LOCK_STATE does not hold NDIS_RW_LOCK %p",

@@ -6,7 +6,8 @@
  * set (CancelRoutineAtCompletion), 4 = IRP_MJ_CREATE writes
  * DeviceObject->DeviceType, a field only the I/O manager sets
  * (DeviceObjectField), 5 = the NDIS 6.0 RW lock taken for writing while
- * this thread holds it for reading (SpinLock: never granted).
+ * this thread holds it for reading (SpinLock: never granted), 6 = a kernel
+ * mutex released once more than it was acquired (MutexNotOwned).
  */
 #define NDIS60 1 /* the NDIS 6.0 read/write lock is declared for NDIS 6.0 builds */
 #include <ndis.h>
@@ -326,6 +327,20 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
         if (held == DISPATCH_LEVEL && wheld == DISPATCH_LEVEL && after == PASSIVE_LEVEL &&
             KeGetCurrentIrql() == PASSIVE_LEVEL)
             g_checks |= IODRV_CHECK_RWLOCK;
+    }
+    {
+        static KMUTEX mu;
+        LARGE_INTEGER zero = { .QuadPart = 0 };
+        NDIS_INIT_MUTEX(&mu);
+        NTSTATUS a = NDIS_WAIT_FOR_MUTEX(&mu);
+        NTSTATUS b = KeWaitForSingleObject(&mu, Executive, KernelMode, FALSE, &zero);
+        LONG r1 = KeReleaseMutex(&mu, FALSE);
+        LONG r2 = KeReleaseMutex(&mu, FALSE);
+#if IODRV_BREAK == 6
+        NDIS_RELEASE_MUTEX(&mu);
+#endif
+        if (a == STATUS_SUCCESS && b == STATUS_SUCCESS && r1 == 2 && r2 == 1)
+            g_checks |= IODRV_CHECK_KMUTEX;
     }
     KeEnterCriticalRegion();
     KeLeaveCriticalRegion();

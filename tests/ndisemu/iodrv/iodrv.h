@@ -23,7 +23,8 @@
 #define IODRV_CHECK_LAYOUT         0x10u /* DeviceObject fields IoCreateDevice set */
 #define IODRV_CHECK_CREATE_FO      0x20u /* IRP_MJ_CREATE: FileObject->DeviceObject is ours */
 #define IODRV_CHECK_RWLOCK         0x40u /* NDIS 6.0 RW lock: IRQL raised and restored */
-#define IODRV_CHECKS_ALL           0x7Fu
+#define IODRV_CHECK_KMUTEX         0x80u /* kernel mutex: recursive wait, release */
+#define IODRV_CHECKS_ALL           0xFFu
 
 /* The other transfer methods: the driver checks the buffers are where the
  * method puts them and writes the input reversed to the output (for
