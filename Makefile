@@ -3,7 +3,7 @@
 JOBS  ?= $(shell nproc)
 BUILD ?= build/host
 
-.PHONY: all deps build check demo lab soak bench bench-vhost fuzz format format-check cross package clean
+.PHONY: all deps build check demo lab soak bench bench-vhost fuzz format format-check cross package clean mssamples
 
 all: build
 
@@ -41,6 +41,19 @@ bench: build
 # `make bench`); VHOST_BENCH_ARGS e.g. "--runs 9 --ms 1000 --huge".
 bench-vhost: build
 	@$(BUILD)/bench/vhost_bench/vhost_bench $(VHOST_BENCH_ARGS)
+
+# Microsoft's NDIS samples from a Windows-driver-samples checkout, built
+# against include/ddk and run in ndisemu (docs/mssamples.md):
+#   git clone https://github.com/microsoft/Windows-driver-samples
+#   make mssamples MSSAMPLES=$$PWD/Windows-driver-samples
+mssamples: deps
+	@if [ -z "$(MSSAMPLES)" ]; then \
+	    echo "mssamples: set MSSAMPLES to a Windows-driver-samples checkout:"; \
+	    echo "    git clone https://github.com/microsoft/Windows-driver-samples"; \
+	    echo "    make mssamples MSSAMPLES=<path to it>"; exit 2; fi
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target ndisemu mssamples_run
+	@tools/mssamples/mssamples.sh "$(MSSAMPLES)" $(BUILD)
 
 format:
 	@scripts/format.sh

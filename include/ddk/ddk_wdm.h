@@ -419,6 +419,7 @@ _Static_assert(sizeof(DRIVER_OBJECT) == 0x150, "DRIVER_OBJECT x64 size");
 
 /* Drivers only pass DEVICE_OBJECT pointers around; the runtime owns it. */
 typedef struct _DEVICE_OBJECT DEVICE_OBJECT, *PDEVICE_OBJECT;
+#include "ddk_io.h"
 
 #define METHOD_BUFFERED     0
 #define METHOD_IN_DIRECT    1
@@ -444,6 +445,18 @@ typedef struct _IO_STACK_LOCATION {
             DECLSPEC_ALIGN(8) ULONG IoControlCode;     /* POINTER_ALIGNMENT */
             PVOID Type3InputBuffer;
         } DeviceIoControl;
+        struct {
+            ULONG Length;
+            DECLSPEC_ALIGN(8) ULONG Key; /* POINTER_ALIGNMENT */
+            ULONG Flags;
+            LARGE_INTEGER ByteOffset;
+        } Read;
+        struct {
+            ULONG Length;
+            DECLSPEC_ALIGN(8) ULONG Key; /* POINTER_ALIGNMENT */
+            ULONG Flags;
+            LARGE_INTEGER ByteOffset;
+        } Write;
         struct {
             PVOID Argument1;
             PVOID Argument2;

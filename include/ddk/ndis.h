@@ -33,5 +33,6 @@
 #include "ndis_protocol.h"
 #include "ndis_ext.h"
 #include "ndis_layout.h"
+#include "ndis_more.h"
 
 #endif /* VFO_DDK_NDIS_H */

@@ -275,13 +275,14 @@ NDIS_EXPORTED_ROUTINE PMDL NdisAllocateMdl(NDIS_HANDLE NdisHandle, PVOID Virtual
 NDIS_EXPORTED_ROUTINE void NdisFreeMdl(PMDL Mdl);
 #define NDIS_MDL_LINKAGE(m)       ((m)->Next)
 #define NdisGetNextMdl(cur, next) (*(next) = (cur)->Next)
-static inline void NdisQueryMdl(PMDL Mdl, PVOID *VirtualAddress, PULONG Length,
-                                MM_PAGE_PRIORITY Priority)
-{
-    if (VirtualAddress != NULL)
-        *VirtualAddress = MmGetSystemAddressForMdlSafe(Mdl, Priority);
-    *Length = MmGetMdlByteCount(Mdl);
-}
+/* A macro in the WDK: the address is stored through (PVOID *), so any
+ * pointer-to-pointer may be passed. */
+#define NdisQueryMdl(_Mdl, _VirtualAddress, _Length, _Priority)                          \
+    do {                                                                                 \
+        if ((_VirtualAddress) != NULL)                                                   \
+            *(PVOID *)(_VirtualAddress) = MmGetSystemAddressForMdlSafe(_Mdl, _Priority); \
+        *(_Length) = MmGetMdlByteCount(_Mdl);                                            \
+    } while (0)
 #define NdisQueryMdlOffset(m, off, len) \
     do {                                \
         *(off) = MmGetMdlByteOffset(m); \

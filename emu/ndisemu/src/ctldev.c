@@ -26,16 +26,20 @@ struct emu_ctl {
     emu_ctldev *dev;
     emu_irp *pending; /* IRPs sent on this handle and not completed (rt->mu) */
     /* The FILE_OBJECT of this open, as the I/O manager creates one per
-     * CreateFile: every IRP of the handle carries its address, so a driver
-     * can tell its handles apart (IRP_MJ_CLEANUP ends only that handle's
-     * requests). Opaque to drivers (include/ddk does not define it). */
-    uint64_t file_object[32];
+     * CreateFile (the WDK's layout): every IRP of the handle carries its
+     * address, so a driver can tell its handles apart (IRP_MJ_CLEANUP ends
+     * only that handle's requests) and keep its context in FsContext. */
+    FILE_OBJECT file_object;
 };
 
 struct emu_irp {
     IRP irp;
     IO_STACK_LOCATION stack[2];
     void *sysbuf;
+    MDL *mdl; /* direct I/O: the MDL describing the caller's buffer */
+    /* METHOD_IN/OUT_DIRECT and METHOD_NEITHER IOCTLs: the caller's output
+     * buffer, apart from the input (NULL: the output is in sysbuf). */
+    void *outbuf;
     size_t out_len;
     bool done, completed_once;
     emu_ioctl_done_fn cb;
@@ -84,9 +88,10 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
             return NDIS_STATUS_RESOURCE_CONFLICT;
         }
     }
-    emu_ctldev *d = emu_obj_new(rt, sizeof(*d), K_CTLDEV, drv, NULL, 0);
+    emu_unlock(rt);
+    emu_ctldev *d = emu_ctldev_new(rt, drv, name, 0);
     if (d) {
-        snprintf(d->name, sizeof(d->name), "%s", name);
+        emu_lock(rt);
         snprintf(d->link, sizeof(d->link), "%s", link);
         if (a->DefaultSDDLString) {
             d->sddl_truncated = a->DefaultSDDLString->Length / 2 >= sizeof(d->sddl);
@@ -95,13 +100,13 @@ NDIS_STATUS NdisRegisterDeviceEx(NDIS_HANDLE NdisObjectHandle,
         memcpy(d->major, a->MajorFunctions, sizeof(d->major));
         d->ext_size = a->ExtensionSize;
         d->ext = calloc(1, a->ExtensionSize ? a->ExtensionSize : 1);
-        d->next = rt->ctldevs;
-        rt->ctldevs = d;
+        d->devobj->DeviceType = FILE_DEVICE_NETWORK;
+        emu_ctldev_resync(d);
+        emu_unlock(rt);
     }
-    emu_unlock(rt);
     if (!d || !d->ext)
         return NDIS_STATUS_RESOURCES;
-    *pDeviceObject = (PDEVICE_OBJECT)d;
+    *pDeviceObject = d->devobj;
     *NdisDeviceHandle = d;
     return NDIS_STATUS_SUCCESS;
 }
@@ -113,18 +118,124 @@ void NdisDeregisterDeviceEx(NDIS_HANDLE NdisDeviceHandle)
         return;
     emu_ctldev *d =
         (emu_ctldev *)emu_obj_check(rt, NdisDeviceHandle, K_CTLDEV, "NdisDeregisterDeviceEx");
-    if (!d)
+    if (!d || !emu_ctldev_check_fields(rt, d, "NdisDeregisterDeviceEx"))
         return;
     emu_lock(rt);
     emu_obj_kill(rt, &d->obj);
     emu_unlock(rt);
 }
 
+/* ---- the fields of a DEVICE_OBJECT only the I/O manager writes ----
+ * A driver sets Flags (DO_BUFFERED_IO, DO_DIRECT_IO, clearing
+ * DO_DEVICE_INITIALIZING ...), AlignmentRequirement, SectorSize, StackSize
+ * and Characteristics, and initializes Dpc (IoInitializeDpcRequest); the
+ * rest is the I/O manager's ("DEVICE_OBJECT structure": "set by the I/O
+ * manager", the opaque members). Checked after every dispatch and cancel
+ * routine and when the device is deleted. */
+typedef struct devobj_field {
+    const char *name;
+    size_t off, len;
+} devobj_field;
+#define DOF(f)                                                          \
+    {                                                                   \
+#f, offsetof(DEVICE_OBJECT, f), sizeof(((DEVICE_OBJECT *)0)->f) \
+    }
+static const devobj_field k_devobj_fields[] = {
+    DOF(Type),
+    DOF(Size),
+    DOF(ReferenceCount),
+    DOF(DriverObject),
+    DOF(NextDevice),
+    DOF(AttachedDevice),
+    DOF(CurrentIrp),
+    DOF(Timer),
+    DOF(Vpb),
+    DOF(DeviceExtension),
+    DOF(DeviceType),
+    DOF(Queue),
+    DOF(DeviceQueue),
+    DOF(ActiveThreadCount),
+    DOF(SecurityDescriptor),
+    DOF(DeviceLock),
+    DOF(DeviceObjectExtension),
+    DOF(Reserved),
+};
+#undef DOF
+
+void emu_ctldev_resync(emu_ctldev *d)
+{
+    if (d->devobj)
+        d->shadow = *d->devobj;
+}
+
+bool emu_ctldev_check_fields(emu_runtime *rt, emu_ctldev *d, const char *where)
+{
+    if (!d || !d->devobj)
+        return true;
+    const unsigned char *now = (const unsigned char *)d->devobj;
+    const unsigned char *was = (const unsigned char *)&d->shadow;
+    for (size_t i = 0; i < ARRAYSIZE(k_devobj_fields); i++) {
+        const devobj_field *f = &k_devobj_fields[i];
+        if (memcmp(now + f->off, was + f->off, f->len) != 0) {
+            emu_violate(rt, "DeviceObjectField", where,
+                        "the driver wrote DEVICE_OBJECT.%s of %s, a field only the I/O manager "
+                        "sets",
+                        f->name, d->name);
+            memcpy((unsigned char *)&d->shadow + f->off, now + f->off, f->len);
+            return false;
+        }
+    }
+    return true;
+}
+
+emu_ctldev *emu_ctldev_of(emu_runtime *rt, const DEVICE_OBJECT *devobj)
+{
+    emu_ctldev *found = NULL;
+    emu_lock(rt);
+    for (emu_ctldev *d = rt->ctldevs; d && !found; d = d->next)
+        if (d->devobj == devobj)
+            found = d;
+    emu_unlock(rt);
+    return found;
+}
+
+emu_ctldev *emu_ctldev_new(emu_runtime *rt, emu_driver *drv, const char *name, ULONG ext_size)
+{
+    size_t len = (sizeof(DEVICE_OBJECT) + ext_size + 15) & ~(size_t)15;
+    DEVICE_OBJECT *o = aligned_alloc(16, len);
+    if (!o)
+        return NULL;
+    memset(o, 0, len);
+    o->Type = 3; /* IO_TYPE_DEVICE */
+    o->Size = (USHORT)(sizeof(DEVICE_OBJECT) + ext_size);
+    o->ReferenceCount = 0;
+    o->DriverObject = &drv->drvobj;
+    o->DeviceExtension = ext_size ? (void *)(o + 1) : NULL;
+    o->StackSize = 1;
+    emu_lock(rt);
+    emu_ctldev *d = emu_obj_new(rt, sizeof(*d), K_CTLDEV, drv, NULL, 0);
+    if (d) {
+        snprintf(d->name, sizeof(d->name), "%s", name);
+        d->devobj = o;
+        emu_ctldev_resync(d);
+        d->next = rt->ctldevs;
+        rt->ctldevs = d;
+    }
+    emu_unlock(rt);
+    if (!d)
+        free(o);
+    return d;
+}
+
 PVOID NdisGetDeviceReservedExtension(PDEVICE_OBJECT DeviceObject)
 {
-    emu_ctldev *d = (emu_ctldev *)emu_obj_check(emu_rt, DeviceObject, K_CTLDEV,
-                                                "NdisGetDeviceReservedExtension");
-    return d ? d->ext : NULL;
+    emu_ctldev *d = emu_ctldev_of(emu_rt, DeviceObject);
+    if (!d || d->io_device) {
+        emu_violate(emu_rt, "HandleAfterClose", "NdisGetDeviceReservedExtension",
+                    "%p is not a device object NdisRegisterDeviceEx created", (void *)DeviceObject);
+        return NULL;
+    }
+    return d->ext;
 }
 
 /* IRPs are not freed at once but parked in a ring of recently finished
@@ -141,6 +252,10 @@ static void irp_release(emu_runtime *rt, emu_irp *e)
     irp_quarantine[irp_quarantine_pos++ % IRP_QUARANTINE] = e;
     emu_unlock(rt);
     if (old) {
+        if (old->mdl)
+            emu_tfree(old->mdl);
+        if (old->outbuf)
+            emu_tfree(old->outbuf);
         emu_tfree(old->sysbuf);
         emu_tfree(old);
     }
@@ -197,7 +312,7 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     }
     if (e->cb) {
         size_t n = Irp->IoStatus.Information < e->out_len ? Irp->IoStatus.Information : e->out_len;
-        e->cb(e->cb_ctx, Irp->IoStatus.Status, e->sysbuf, n);
+        e->cb(e->cb_ctx, Irp->IoStatus.Status, e->outbuf ? e->outbuf : e->sysbuf, n);
     }
     emu_lock(rt);
     e->done = true;
@@ -302,6 +417,7 @@ static bool cancel_irp(emu_runtime *rt, emu_irp *e)
     emu_cb_begin(&s, "DriverCancel", e->drv, NULL, DISPATCH_LEVEL);
     fn((PDEVICE_OBJECT)e->stack[0].DeviceObject, &e->irp);
     cancel_lock_check_released("DriverCancel");
+    emu_ctldev_check_fields(rt, emu_ctldev_of(rt, e->stack[0].DeviceObject), "DriverCancel");
     t->irql = DISPATCH_LEVEL; /* what the scope expects: the release lowered it */
     emu_cb_end(&s);
     emu_lockdep_released(&g_cancel_owner); /* the scope restored the held stack */
@@ -443,8 +559,8 @@ static emu_irp *irp_new(emu_ctl *h, UCHAR major, size_t buflen)
     e->irp.AssociatedIrp.SystemBuffer = e->sysbuf;
     e->irp.Tail.Overlay.CurrentStackLocation = &e->stack[0];
     e->stack[0].MajorFunction = major;
-    e->stack[0].DeviceObject = (PDEVICE_OBJECT)d;
-    e->stack[0].FileObject = (PFILE_OBJECT)h->file_object;
+    e->stack[0].DeviceObject = d->devobj;
+    e->stack[0].FileObject = &h->file_object;
     e->drv = d->obj.drv;
     return e;
 }
@@ -468,16 +584,25 @@ static NTSTATUS send_irp(emu_ctl *h, emu_irp *e)
     e->next_pending = h->pending;
     h->pending = e;
     emu_unlock(rt);
-    if (!d->major[major]) {
-        e->irp.IoStatus.Status =
-            major == IRP_MJ_DEVICE_CONTROL ? STATUS_INVALID_DEVICE_REQUEST : STATUS_SUCCESS;
+    /* An IoCreateDevice device is served by its driver object's table, read
+     * per IRP as the I/O manager does (entries left NULL here are
+     * IopInvalidDeviceRequest on Windows); NDIS's own devices by the table
+     * given to NdisRegisterDeviceEx, with CREATE/CLOSE/CLEANUP succeeding
+     * when the driver leaves them out. */
+    PDRIVER_DISPATCH fn = d->io_device ? d->obj.drv->drvobj.MajorFunction[major] : d->major[major];
+    if (!fn) {
+        e->irp.IoStatus.Status = d->io_device || major == IRP_MJ_DEVICE_CONTROL ||
+                                         major == IRP_MJ_READ || major == IRP_MJ_WRITE
+                                     ? STATUS_INVALID_DEVICE_REQUEST
+                                     : STATUS_SUCCESS;
         IofCompleteRequest(&e->irp, 0);
         return e->irp.IoStatus.Status;
     }
     emu_cb_scope s;
     emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, PASSIVE_LEVEL);
-    NTSTATUS st = d->major[major]((PDEVICE_OBJECT)d, &e->irp);
+    NTSTATUS st = fn(d->devobj, &e->irp);
     cancel_lock_check_released("DriverDispatch");
+    emu_ctldev_check_fields(rt, d, "DriverDispatch");
     emu_cb_end(&s);
     return st;
 }
@@ -571,8 +696,13 @@ int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl *
             found = d;
     }
     emu_unlock(rt);
-    if (!found)
-        return EMU_ERR_NOTFOUND;
+    if (!found || (found->devobj->Flags & DO_DEVICE_INITIALIZING))
+        return EMU_ERR_NOTFOUND; /* still initializing: the I/O manager refuses opens */
+    emu_lock(rt);
+    bool taken = found->exclusive && found->handles > 0;
+    emu_unlock(rt);
+    if (taken)
+        return EMU_ERR_ACCESS; /* an exclusive device already open: STATUS_ACCESS_DENIED */
     if ((found->sddl[0] || found->sddl_truncated) &&
         (found->sddl_truncated || !sddl_grants(found->sddl, who)))
         return EMU_ERR_ACCESS;
@@ -581,6 +711,10 @@ int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl *
         return EMU_ERR_NOMEM;
     h->rt = rt;
     h->dev = found;
+    h->file_object.Type = 5; /* IO_TYPE_FILE */
+    h->file_object.Size = (CSHORT)sizeof(FILE_OBJECT);
+    h->file_object.DeviceObject = found->devobj;
+    h->file_object.ReadAccess = h->file_object.WriteAccess = TRUE;
     int err = simple_irp(h, IRP_MJ_CREATE);
     if (err) {
         free(h);
@@ -593,9 +727,35 @@ int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl *
     return EMU_OK;
 }
 
-static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_len, size_t out_len)
+/* An MDL of buf, mapped (MmGetSystemAddressForMdlSafe gives buf). */
+static MDL *mdl_of(void *buf, size_t len)
 {
-    emu_irp *e = irp_new(h, IRP_MJ_DEVICE_CONTROL, in_len > out_len ? in_len : out_len);
+    MDL *m = emu_talloc(sizeof(MDL));
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof(*m));
+    uintptr_t va = (uintptr_t)buf;
+    m->Size = (CSHORT)sizeof(MDL);
+    m->MdlFlags = MDL_MAPPED_TO_SYSTEM_VA;
+    m->StartVa = (PVOID)(va & ~(uintptr_t)(PAGE_SIZE - 1));
+    m->ByteOffset = (ULONG)(va & (PAGE_SIZE - 1));
+    m->ByteCount = (ULONG)len;
+    m->MappedSystemVa = buf;
+    return m;
+}
+
+/* The buffers as the IOCTL's transfer method has the I/O manager present
+ * them: METHOD_BUFFERED one SystemBuffer for input and output;
+ * METHOD_IN_DIRECT/OUT_DIRECT the input in SystemBuffer, the output
+ * buffer (out_init's contents: for IN_DIRECT it carries data to the
+ * driver) described by MdlAddress; METHOD_NEITHER the input at
+ * Parameters.DeviceIoControl.Type3InputBuffer, the output at UserBuffer. */
+static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_len,
+                          const void *out_init, size_t out_len)
+{
+    ULONG method = code & 3;
+    size_t sys_len = method == METHOD_BUFFERED ? (in_len > out_len ? in_len : out_len) : in_len;
+    emu_irp *e = irp_new(h, IRP_MJ_DEVICE_CONTROL, sys_len);
     if (!e)
         return NULL;
     if (in_len)
@@ -604,7 +764,36 @@ static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_l
     e->stack[0].Parameters.DeviceIoControl.IoControlCode = code;
     e->stack[0].Parameters.DeviceIoControl.InputBufferLength = (ULONG)in_len;
     e->stack[0].Parameters.DeviceIoControl.OutputBufferLength = (ULONG)out_len;
+    if (method == METHOD_BUFFERED)
+        return e;
+    if (in_len == 0)
+        e->irp.AssociatedIrp.SystemBuffer = NULL;
+    if (out_len) {
+        e->outbuf = emu_talloc(out_len);
+        if (!e->outbuf)
+            goto nomem;
+        if (out_init)
+            memcpy(e->outbuf, out_init, out_len);
+        else
+            memset(e->outbuf, 0, out_len);
+    }
+    if (method == METHOD_NEITHER) {
+        e->irp.AssociatedIrp.SystemBuffer = NULL;
+        e->stack[0].Parameters.DeviceIoControl.Type3InputBuffer = in_len ? e->sysbuf : NULL;
+        e->irp.UserBuffer = e->outbuf;
+    } else if (out_len) {
+        e->mdl = mdl_of(e->outbuf, out_len);
+        if (!e->mdl)
+            goto nomem;
+        e->irp.MdlAddress = e->mdl;
+    }
     return e;
+nomem:
+    if (e->outbuf)
+        emu_tfree(e->outbuf);
+    emu_tfree(e->sysbuf);
+    emu_tfree(e);
+    return NULL;
 }
 
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
@@ -612,7 +801,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
 {
     if (!h || (in_len && !in) || (out_len && !out))
         return EMU_ERR_INVAL;
-    emu_irp *e = ioctl_irp(h, code, in, in_len, out_len);
+    emu_irp *e = ioctl_irp(h, code, in, in_len, out, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
     NTSTATUS st = send_irp(h, e);
@@ -626,7 +815,7 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
     }
     size_t n = e->irp.IoStatus.Information < out_len ? e->irp.IoStatus.Information : out_len;
     if (n)
-        memcpy(out, e->sysbuf, n);
+        memcpy(out, e->outbuf ? e->outbuf : e->sysbuf, n);
     if (returned)
         *returned = n;
     if (ntstatus)
@@ -640,7 +829,7 @@ int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len
 {
     if (!h || !done || (in_len && !in))
         return EMU_ERR_INVAL;
-    emu_irp *e = ioctl_irp(h, code, in, in_len, out_len);
+    emu_irp *e = ioctl_irp(h, code, in, in_len, NULL, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
     e->cb = done;
@@ -648,6 +837,103 @@ int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len
     e->owned = true;
     send_irp(h, e);
     return EMU_OK;
+}
+
+/* ---- READ / WRITE ---- */
+
+/* The caller's buffer (sysbuf) as the device's buffering presents it. */
+static emu_irp *rw_irp(emu_ctl *h, UCHAR major, const void *data, size_t len)
+{
+    emu_irp *e = irp_new(h, major, len);
+    if (!e)
+        return NULL;
+    if (data && len)
+        memcpy(e->sysbuf, data, len);
+    e->out_len = len;
+    ULONG flags = h->dev->devobj->Flags;
+    e->irp.AssociatedIrp.SystemBuffer = NULL;
+    if (flags & DO_BUFFERED_IO) {
+        e->irp.AssociatedIrp.SystemBuffer = e->sysbuf;
+    } else if (flags & DO_DIRECT_IO) {
+        if (len) {
+            e->mdl = mdl_of(e->sysbuf, len);
+            if (!e->mdl) {
+                emu_tfree(e->sysbuf);
+                emu_tfree(e);
+                return NULL;
+            }
+            e->irp.MdlAddress = e->mdl;
+        }
+    } else {
+        e->irp.UserBuffer = e->sysbuf;
+    }
+    if (major == IRP_MJ_READ)
+        e->stack[0].Parameters.Read.Length = (ULONG)len;
+    else
+        e->stack[0].Parameters.Write.Length = (ULONG)len;
+    return e;
+}
+
+static int rw_sync(emu_ctl *h, UCHAR major, const void *data, void *out, size_t len,
+                   size_t *returned, int32_t *ntstatus)
+{
+    if (!h || (len && !data && !out))
+        return EMU_ERR_INVAL;
+    emu_irp *e = rw_irp(h, major, data, len);
+    if (!e)
+        return EMU_ERR_NOMEM;
+    NTSTATUS st = send_irp(h, e);
+    if (st == STATUS_PENDING && !emu_wait(h->rt, irp_done, e, EMU_WAIT_NS)) {
+        emu_lock(h->rt);
+        e->owned = !e->done;
+        emu_unlock(h->rt);
+        if (e->owned)
+            return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
+    }
+    size_t n = e->irp.IoStatus.Information < len ? e->irp.IoStatus.Information : len;
+    if (out && n)
+        memcpy(out, e->sysbuf, n);
+    if (returned)
+        *returned = major == IRP_MJ_WRITE ? e->irp.IoStatus.Information : n;
+    if (ntstatus)
+        *ntstatus = e->irp.IoStatus.Status;
+    irp_release(h->rt, e);
+    return EMU_OK;
+}
+
+int emu_ctl_read(emu_ctl *h, void *buf, size_t len, size_t *returned, int32_t *ntstatus)
+{
+    return rw_sync(h, IRP_MJ_READ, NULL, buf, len, returned, ntstatus);
+}
+
+int emu_ctl_write(emu_ctl *h, const void *buf, size_t len, size_t *returned, int32_t *ntstatus)
+{
+    return rw_sync(h, IRP_MJ_WRITE, buf, NULL, len, returned, ntstatus);
+}
+
+static int rw_async(emu_ctl *h, UCHAR major, const void *data, size_t len, emu_ioctl_done_fn done,
+                    void *ctx)
+{
+    if (!h || !done || (len && major == IRP_MJ_WRITE && !data))
+        return EMU_ERR_INVAL;
+    emu_irp *e = rw_irp(h, major, data, len);
+    if (!e)
+        return EMU_ERR_NOMEM;
+    e->cb = done;
+    e->cb_ctx = ctx;
+    e->owned = true;
+    send_irp(h, e);
+    return EMU_OK;
+}
+
+int emu_ctl_read_async(emu_ctl *h, size_t len, emu_ioctl_done_fn done, void *ctx)
+{
+    return rw_async(h, IRP_MJ_READ, NULL, len, done, ctx);
+}
+
+int emu_ctl_write_async(emu_ctl *h, const void *buf, size_t len, emu_ioctl_done_fn done, void *ctx)
+{
+    return rw_async(h, IRP_MJ_WRITE, buf, len, done, ctx);
 }
 
 /* The last handle of a file object goes: IRP_MJ_CLEANUP, which must end

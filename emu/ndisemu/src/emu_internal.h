@@ -500,6 +500,15 @@ typedef struct emu_ctldev {
     PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
     void *ext;
     ULONG ext_size;
+    /* The DEVICE_OBJECT drivers see (the WDK's layout, 16-aligned, its
+     * DeviceExtension after it). io_device: created by IoCreateDevice, its
+     * IRPs dispatched through DriverObject->MajorFunction; exclusive: one
+     * handle at a time (IoCreateDevice's Exclusive). */
+    DEVICE_OBJECT *devobj;
+    bool io_device, exclusive;
+    /* The fields of *devobj only the I/O manager writes, as it last left
+     * them (rule DeviceObjectField, ctldev.c). */
+    DEVICE_OBJECT shadow;
     /* Open handles (rt->mu). A deregistered device object stays (delete
      * pending) until its last handle closes, and keeps its driver loaded. */
     unsigned handles;
@@ -511,6 +520,22 @@ int emu_ctldev_unload_blocker(emu_runtime *rt, const struct emu_driver *drv); /*
 /* Forgets the open handles on the driver's deregistered device objects
  * (system shutdown: every process is gone). */
 void emu_ctldev_drop_handles(emu_runtime *rt, const struct emu_driver *drv);
+/* The device behind a DEVICE_OBJECT a driver passes (NULL: none). */
+emu_ctldev *emu_ctldev_of(emu_runtime *rt, const DEVICE_OBJECT *devobj);
+/* A new device object of drv (rt->mu not held): devobj allocated with its
+ * extension, linked first in rt->ctldevs. NULL on no memory. */
+emu_ctldev *emu_ctldev_new(emu_runtime *rt, struct emu_driver *drv, const char *name,
+                           ULONG ext_size);
+/* The I/O manager changed devobj's fields itself: take them as they are
+ * (rt->mu held). */
+void emu_ctldev_resync(emu_ctldev *d);
+/* The driver left the fields only the I/O manager writes as they were:
+ * false, after reporting DeviceObjectField (where: the routine or call
+ * after which it was noticed). */
+bool emu_ctldev_check_fields(emu_runtime *rt, emu_ctldev *d, const char *where);
+/* iomgr.c: DriverEntry returned; the device objects it created lose
+ * DO_DEVICE_INITIALIZING (the I/O manager clears it then). */
+void emu_io_driver_entry_done(emu_runtime *rt, struct emu_driver *drv);
 /* loader.c: the same for the driver as a whole (rt->mu held). */
 int emu_driver_unload_blocker(emu_runtime *rt, const struct emu_driver *drv);
 

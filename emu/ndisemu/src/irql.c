@@ -34,13 +34,23 @@
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
     { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
-    { "IoCompleteRequest", MISC, P, D }, /* (family) */
+    { "IoCompleteRequest", MISC, P, D },    /* (family) */
+    { "IoCreateDevice", MISC, P, P },       /* (family) */
+    { "IoCreateSymbolicLink", MISC, P, P }, /* (family) */
+    { "IoDeleteDevice", MISC, P, P },       /* (family) */
+    { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
+    { "KeEnterCriticalRegion", MISC, P, A },     /* (family) */
+    { "KeInitializeMutex", MISC, P, P },         /* (family) */
+    { "KeLeaveCriticalRegion", MISC, P, A },     /* (family) */
     { "KeLowerIrql", "IrqlKeRaiseLower", P, H }, /* any level */
     { "KeRaiseIrql", "IrqlKeRaiseLower", P, H }, /* any level */
+    { "KeReleaseMutex", MISC, P, D },            /* (family) */
     { "KeStallExecutionProcessor", MISC, P, H }, /* any level */
-    { "NdisAcquireRWLockRead", SYNCH, P, D },    /* (family) */
-    { "NdisAcquireRWLockWrite", SYNCH, P, D },   /* (family) */
+    { "KeWaitForSingleObject", MISC, P, A },   /* (family); <= DISPATCH only with a zero timeout */
+    { "NdisAcquireRWLockRead", SYNCH, P, D },  /* (family) */
+    { "NdisAcquireRWLockWrite", SYNCH, P, D }, /* (family) */
+    { "NdisAcquireReadWriteLock", SYNCH, P, D },
     { "NdisAcquireSpinLock", SYNCH, P, D },
     { "NdisAdvanceNetBufferDataStart", NB, P, D },
     { "NdisAllocateCloneNetBufferList", NB, P, D },
@@ -48,6 +58,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAllocateGenericObject", MISC, P, D },
     { "NdisAllocateIoWorkItem", MISC, P, D },
     { "NdisAllocateMdl", NB, P, D },
+    { "NdisAllocateMemoryWithTag", MISC, P, D },
     { "NdisAllocateMemoryWithTagPriority", MISC, P, D },
     { "NdisAllocateNetBuffer", NB, P, D },
     { "NdisAllocateNetBufferAndNetBufferList", NB, P, D },
@@ -69,7 +80,9 @@ static const emu_irql_rule k_rules[] = {
     { "NdisCopyFromNetBufferToNetBuffer", NB, P, D },
     { "NdisDeregisterDeviceEx", MISC, P, P },
     { "NdisDeregisterProtocolDriver", PROT, P, P },
+    { "NdisDprAcquireReadWriteLock", SYNCH, D, D },
     { "NdisDprAcquireSpinLock", SYNCH, D, D },
+    { "NdisDprReleaseReadWriteLock", SYNCH, D, D },
     { "NdisDprReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisFCancelOidRequest", FILTER, P, D },
     { "NdisFCancelSendNetBufferLists", FILTER, P, D },
@@ -107,6 +120,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisGetDataBuffer", NB, P, D },
     { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
     { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
+    { "NdisInitializeReadWriteLock", SYNCH, P, D },
     { "NdisMAllocateNetBufferSGList", GATHER, D, D },
     { "NdisMAllocateSharedMemory", MINI, P, P }, /* (family) */
     { "NdisMDeregisterInterruptEx", INTR, P, P },
@@ -136,13 +150,15 @@ static const emu_irql_rule k_rules[] = {
     { "NdisOidRequest", OID, P, D },
     { "NdisOpenAdapterEx", PROT, P, P },
     { "NdisOpenConfigurationEx", MISC, P, P },
+    { "NdisQueryAdapterInstanceName", PROT, P, P }, /* (family) */
     { "NdisQueueIoWorkItem", MISC, P, D },
     { "NdisReEnumerateProtocolBindings", PROT, P, P },
     { "NdisReadConfiguration", MISC, P, P },
     { "NdisReadNetworkAddress", MISC, P, P },
     { "NdisRegisterDeviceEx", MISC, P, P },
     { "NdisRegisterProtocolDriver", PROT, P, P },
-    { "NdisReleaseRWLock", SYNCH, P, D },   /* (family); DISPATCH while held */
+    { "NdisReleaseRWLock", SYNCH, P, D }, /* (family); DISPATCH while held */
+    { "NdisReleaseReadWriteLock", SYNCH, D, D },
     { "NdisReleaseSpinLock", SYNCH, P, D }, /* DISPATCH while the lock is held */
     { "NdisResetEvent", SYNCH, P, D },
     { "NdisRetreatNetBufferDataStart", NB, P, D },
@@ -154,6 +170,7 @@ static const emu_irql_rule k_rules[] = {
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
+    { "RtlInitUnicodeString", MISC, P, D }, /* (family) */
 };
 
 static int by_name(const void *key, const void *elem)

@@ -192,6 +192,7 @@ static int driver_entry_op(emu_runtime *rt, void *arg)
         emu_unlock(rt);
         return EMU_ERR_LOAD;
     }
+    emu_io_driver_entry_done(rt, drv);
     return EMU_OK;
 }
 

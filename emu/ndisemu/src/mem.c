@@ -67,6 +67,45 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     return h + 1;
 }
 
+/* The NDIS 5 form without a handle: charged to the driver whose code is
+ * calling (the callback or DriverEntry running on this thread). */
+NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG Tag)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateMemoryWithTag", "len=%u tag=%08x", Length, Tag))
+        return NDIS_STATUS_FAILURE;
+    emu_thread *t = emu_self();
+    emu_driver *drv = t->cur_drv;
+    if (!VirtualAddress)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    *VirtualAddress = NULL;
+    if (!drv) {
+        emu_violate(rt, "HandleAfterClose", "NdisAllocateMemoryWithTag",
+                    "called outside any driver code");
+        return NDIS_STATUS_FAILURE;
+    }
+    if (Length == 0)
+        return NDIS_STATUS_FAILURE;
+    emu_alloc *h = calloc(1, sizeof(*h) + Length);
+    if (!h)
+        return NDIS_STATUS_RESOURCES;
+    h->magic = ALLOC_MAGIC;
+    h->tag = Tag;
+    h->drv = drv;
+    h->ad = NULL;
+    h->size = Length;
+    emu_lock(rt);
+    h->next = alloc_list;
+    if (alloc_list)
+        alloc_list->prev = h;
+    alloc_list = h;
+    emu_charge(rt, drv, NULL, Tag, (int64_t)Length, 1);
+    emu_unlock(rt);
+    memset(h + 1, 0xCD, Length);
+    *VirtualAddress = h + 1;
+    return NDIS_STATUS_SUCCESS;
+}
+
 static void free_alloc(emu_runtime *rt, void *va, const char *call)
 {
     if (!va) {

@@ -218,6 +218,7 @@ void emu_destroy(emu_runtime *rt)
             free(in->dpc);
         } else if (o->kind == K_CTLDEV) {
             free(((emu_ctldev *)o)->ext);
+            free(((emu_ctldev *)o)->devobj);
         }
         free(o);
     }
@@ -344,7 +345,7 @@ static const char *kind_name(emu_kind k)
         [K_INTERRUPT] = "interrupt",
         [K_DMA] = "DMA",
         [K_CONFIG] = "configuration",
-        [K_CTLDEV] = "NdisRegisterDeviceEx device",
+        [K_CTLDEV] = "device object (NdisRegisterDeviceEx or IoCreateDevice)",
         [K_RWLOCK] = "RW lock",
         [K_GENERIC] = "generic object",
         [K_FILTER_DRIVER] = "filter driver",

@@ -253,8 +253,13 @@ typedef enum emu_caller { EMU_CALLER_ADMIN, EMU_CALLER_USER, EMU_CALLER_SYSTEM }
  * AU, IU and WD; an ACE it cannot read grants nothing (the stricter
  * reading); a device without DefaultSDDLString is open to everyone. */
 int emu_ctl_open_as(emu_runtime *rt, const char *name, emu_caller who, emu_ctl **out);
-/* METHOD_BUFFERED IOCTL; waits when the driver pends the IRP. *ntstatus is
- * the IRP's final status, *returned its Information. */
+/* DeviceIoControl; waits when the driver pends the IRP. *ntstatus is the
+ * IRP's final status, *returned its Information. The buffers are presented
+ * as the code's transfer method says: METHOD_BUFFERED one SystemBuffer;
+ * METHOD_IN_DIRECT/OUT_DIRECT the input in SystemBuffer and out (its
+ * contents passed in too, as the caller's memory would be) behind an MDL
+ * in MdlAddress; METHOD_NEITHER the input at Type3InputBuffer, out at
+ * UserBuffer. */
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
                   size_t out_len, size_t *returned, int32_t *ntstatus);
 typedef void (*emu_ioctl_done_fn)(void *ctx, int32_t ntstatus, const void *out, size_t returned);
@@ -272,6 +277,17 @@ void emu_ctl_close(emu_ctl *h);
  * DISPATCH_LEVEL holding the cancel spin lock). Callable from the top level
  * and from platform work (emu_schedule), so a seed can place it anywhere. */
 int emu_ctl_cancel(emu_ctl *h);
+/* ReadFile / WriteFile: IRP_MJ_READ / IRP_MJ_WRITE of len bytes with the
+ * device's buffering as the I/O manager picks it from DeviceObject->Flags:
+ * DO_BUFFERED_IO: AssociatedIrp.SystemBuffer; DO_DIRECT_IO: an MDL of the
+ * caller's buffer in MdlAddress (none for len 0); neither: UserBuffer.
+ * Waits when the driver pends the IRP; *returned is its Information. */
+int emu_ctl_read(emu_ctl *h, void *buf, size_t len, size_t *returned, int32_t *ntstatus);
+int emu_ctl_write(emu_ctl *h, const void *buf, size_t len, size_t *returned, int32_t *ntstatus);
+/* Overlapped forms: done runs when the driver completes the IRP (for a
+ * read, out holds what was read). */
+int emu_ctl_read_async(emu_ctl *h, size_t len, emu_ioctl_done_fn done, void *ctx);
+int emu_ctl_write_async(emu_ctl *h, const void *buf, size_t len, emu_ioctl_done_fn done, void *ctx);
 /* IRPs sent on the handle and not completed yet. */
 unsigned emu_ctl_pending(emu_ctl *h);
 /* The process exits: its pending IRPs are cancelled and must complete

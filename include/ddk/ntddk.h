@@ -1,0 +1,3 @@
+/* ntddk.h: the WDK header name Windows drivers include; include/ddk declares its
+ * names in ddk_wdm.h and ddk_io.h. */
+#include "ddk_wdm.h"

@@ -1,0 +1,438 @@
+/*
+ * mssamples_run - one of Microsoft's NDIS samples through its scenario in
+ * ndisemu, deterministic scheduler, verifier on:
+ *
+ *   mssamples_run <sample> <sample.so> <work dir> [seed]
+ *
+ * Prints one line per step and a last line "<n> steps, verifier clean";
+ * exits 0 only when every step passed and no rule tripped (through the
+ * final emu_shutdown's leak checks).
+ *
+ * The samples' own headers are not used: the IOCTL codes and structure
+ * layouts of their user interfaces are written here from their documented
+ * values (ndisprot's protuser.h: FILE_DEVICE_NETWORK, functions 0x200..0x205,
+ * METHOD_BUFFERED, read|write access; NDISPROT_QUERY_BINDING is five ULONGs
+ * followed by the names; the filter sample's filteruser.h: FILE_DEVICE_
+ * PHYSICAL_NETCARD, functions 0..13, METHOD_BUFFERED, any access; the
+ * instance list is USHORT length + name, repeated).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ndis.h>
+
+#include "loopnic.h"
+#include "miniprot.h"
+#include "ndisemu/emu.h"
+
+static int g_steps, g_failed;
+
+static void step(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s ", ok ? "ok  " : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    g_steps++;
+    if (!ok)
+        g_failed++;
+}
+
+static const uint8_t k_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+/* ---- ndisprot ---- */
+
+#define NPROT_IOCTL(fn) \
+    CTL_CODE(FILE_DEVICE_NETWORK, fn, METHOD_BUFFERED, FILE_READ_ACCESS | FILE_WRITE_ACCESS)
+#define NPROT_OPEN_DEVICE     NPROT_IOCTL(0x200)
+#define NPROT_QUERY_OID_VALUE NPROT_IOCTL(0x201)
+#define NPROT_QUERY_BINDING   NPROT_IOCTL(0x203)
+#define NPROT_BIND_WAIT       NPROT_IOCTL(0x204)
+/* ndisprot compares the frame's EtherType field, read as a little-endian
+ * USHORT, with 0x8e88: 0x888e (802.1X) on the wire. */
+#define NPROT_ETHERTYPE 0x888e
+
+struct nprot_query_binding {
+    uint32_t index, name_off, name_len, descr_off, descr_len;
+};
+
+struct io_result {
+    bool done;
+    int32_t status;
+    size_t n;
+    uint8_t data[1600];
+};
+
+static void io_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
+{
+    struct io_result *r = ctx;
+    r->done = true;
+    r->status = ntstatus;
+    r->n = returned < sizeof(r->data) ? returned : sizeof(r->data);
+    if (out && r->n)
+        memcpy(r->data, out, r->n);
+}
+
+static void make_frame(uint8_t *f, size_t len, uint8_t seq)
+{
+    memset(f, 0, len);
+    memcpy(f, k_mac, 6);     /* to the adapter itself: the loop NIC brings it back */
+    memcpy(f + 6, k_mac, 6); /* from the adapter's own address */
+    f[12] = NPROT_ETHERTYPE >> 8;
+    f[13] = NPROT_ETHERTYPE & 0xff;
+    for (size_t i = 14; i < len; i++)
+        f[i] = (uint8_t)(seq + i);
+}
+
+static int write_desc(const char *dir, const char *name, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s.desc", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    fclose(f);
+    return 0;
+}
+
+static int run_ndisprot(const char *so, const char *dir, uint64_t seed)
+{
+    char desc[512];
+    /* ndisprot630.inf: a protocol, LowerRange "ndis5,ndis4,ndis5_prot", UpperRange noupper;
+     * NdisRegisterProtocolDriver's Name is NDISPROT. */
+    if (write_desc(dir, "ndisprot",
+                   "service = ndisprot\n[protocol NDISPROT]\nlower = ndis5,ndis4,ndis5_prot\n"
+                   "upper = noupper\n",
+                   desc, sizeof(desc)))
+        return 2;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed, .report = stdout };
+    emu_runtime *rt;
+    if (emu_create(&cfg, &rt))
+        return 2;
+    if (getenv("MSSAMPLES_TRACE"))
+        emu_trace(rt, EMU_TRACE_TEXT, stdout);
+    loopnic *nic = loopnic_create(k_mac);
+    emu_driver *mp = NULL, *pt = NULL;
+    emu_adapter *ad = NULL;
+    emu_device_desc dd;
+    int err = emu_load_driver(rt, MSSAMPLES_MINIMP_SO, MSSAMPLES_MINIMP_DESC, &mp);
+    step(!err, "load ndisemu's minimal miniport (minimp, loop NIC) [%s]", emu_strerror(err));
+    loopnic_device_desc(nic, "loopnic0", &dd);
+    dd.service = "minimp";
+    err = err ? err : emu_add_device(rt, &dd, &ad);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err, "add the loop NIC [%s]", emu_strerror(err));
+    err = err ? err : emu_load_driver(rt, so, desc, &pt);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err,
+         "load ndisprot: DriverEntry (IoCreateDevice, IoCreateSymbolicLink, "
+         "NdisRegisterProtocolDriver), bind [%s]",
+         emu_strerror(err));
+    emu_ctl *h = NULL;
+    if (!err) {
+        err = emu_ctl_open(rt, "\\Device\\Ndisprot", &h);
+        step(!err, "open \\Device\\Ndisprot (IRP_MJ_CREATE) [%s]", emu_strerror(err));
+    }
+    int32_t nt = -1;
+    size_t ret = 0;
+    if (h) {
+        err = emu_ctl_ioctl(h, NPROT_BIND_WAIT, NULL, 0, NULL, 0, &ret, &nt);
+        step(!err && nt == 0,
+             "IOCTL_NDISPROT_BIND_WAIT returns (NetEventBindsComplete seen) "
+             "[%s, status %#x]",
+             emu_strerror(err), (unsigned)nt);
+        uint8_t qb[512] = { 0 };
+        err = emu_ctl_ioctl(h, NPROT_QUERY_BINDING, qb, sizeof(struct nprot_query_binding), qb,
+                            sizeof(qb), &ret, &nt);
+        struct nprot_query_binding b;
+        memcpy(&b, qb, sizeof(b));
+        bool qok = !err && nt == 0 && b.name_len > 0 && b.name_off + b.name_len <= ret;
+        char name[128] = "";
+        for (uint32_t i = 0; qok && i < b.name_len / 2 && i + 1 < sizeof(name); i++)
+            name[i] = (char)qb[b.name_off + 2 * i];
+        step(qok, "IOCTL_NDISPROT_QUERY_BINDING 0: \"%s\" [%s, status %#x]", name,
+             emu_strerror(err), (unsigned)nt);
+        if (qok) {
+            err = emu_ctl_ioctl(h, NPROT_OPEN_DEVICE, qb + b.name_off, b.name_len, NULL, 0, &ret,
+                                &nt);
+            step(!err && nt == 0, "IOCTL_NDISPROT_OPEN_DEVICE [%s, status %#x]", emu_strerror(err),
+                 (unsigned)nt);
+        }
+        /* NDISPROT_QUERY_OID: Oid, PortNumber, then the data. */
+        uint8_t q[8 + 6] = { 0 };
+        uint32_t oid = 0x01010102; /* OID_802_3_CURRENT_ADDRESS */
+        memcpy(q, &oid, 4);
+        err = emu_ctl_ioctl(h, NPROT_QUERY_OID_VALUE, q, sizeof(q), q, sizeof(q), &ret, &nt);
+        step(!err && nt == 0 && memcmp(q + 8, k_mac, 6) == 0,
+             "IOCTL_NDISPROT_QUERY_OID_VALUE OID_802_3_CURRENT_ADDRESS = the NIC's MAC [%s, "
+             "status %#x]",
+             emu_strerror(err), (unsigned)nt);
+
+        /* A read pended first, then a write: the frame goes out on the wire,
+         * the loop NIC brings it back as a receive, and the read gets it. */
+        loopnic_stats s0, s1;
+        loopnic_get_stats(nic, &s0);
+        struct io_result rd = { 0 };
+        err = emu_ctl_read_async(h, 1514, io_done, &rd);
+        emu_run_until_idle(rt);
+        step(!err && !rd.done, "ReadFile pends (no frame yet) [%s]", emu_strerror(err));
+        uint8_t frame[200];
+        make_frame(frame, sizeof(frame), 7);
+        err = emu_ctl_write(h, frame, sizeof(frame), &ret, &nt);
+        emu_run_until_idle(rt);
+        loopnic_get_stats(nic, &s1);
+        step(!err && nt == 0 && ret == sizeof(frame) && s1.tx_frames == s0.tx_frames + 1,
+             "WriteFile of a %zu-byte frame: on the wire (NIC sent %llu) [%s, status %#x, "
+             "written %zu]",
+             sizeof(frame), (unsigned long long)(s1.tx_frames - s0.tx_frames), emu_strerror(err),
+             (unsigned)nt, ret);
+        step(rd.done && rd.status == 0 && rd.n == sizeof(frame) &&
+                 memcmp(rd.data, frame, sizeof(frame)) == 0,
+             "the frame received back (NIC received %llu) completes the pended read: %zu bytes, "
+             "identical [status %#x]",
+             (unsigned long long)(s1.rx_frames - s0.rx_frames), rd.n, (unsigned)rd.status);
+
+        /* A frame received with no read pending is queued; the next read gets it. */
+        make_frame(frame, 64, 9);
+        err = emu_ctl_write(h, frame, 64, &ret, &nt);
+        emu_run_until_idle(rt);
+        uint8_t buf[1514];
+        int32_t rnt = -1;
+        err = err ? err : emu_ctl_read(h, buf, sizeof(buf), &ret, &rnt);
+        step(!err && rnt == 0 && ret == 64 && memcmp(buf, frame, 64) == 0,
+             "a frame received while no read was pending is queued and read later: %zu bytes "
+             "[%s, status %#x]",
+             ret, emu_strerror(err), (unsigned)rnt);
+
+        /* A pending read cancelled (CancelIoEx): its cancel routine completes it. */
+        struct io_result rc = { 0 };
+        err = emu_ctl_read_async(h, 1514, io_done, &rc);
+        emu_run_until_idle(rt);
+        bool pended = !rc.done && emu_ctl_pending(h) == 1;
+        err = err ? err : emu_ctl_cancel(h);
+        emu_run_until_idle(rt);
+        step(pended && rc.done && rc.status == (int32_t)STATUS_CANCELLED,
+             "CancelIoEx on a pending read: completed STATUS_CANCELLED [%s, status %#x]",
+             emu_strerror(err), (unsigned)rc.status);
+
+        /* A read left pending at close: IRP_MJ_CLEANUP must end it. */
+        struct io_result rl = { 0 };
+        emu_ctl_read_async(h, 1514, io_done, &rl);
+        emu_run_until_idle(rt);
+        emu_ctl_close(h);
+        emu_run_until_idle(rt);
+        step(rl.done && !emu_failed(rt),
+             "CloseHandle with a read pending: cleanup completes it "
+             "(status %#x), close",
+             (unsigned)rl.status);
+    }
+    if (pt) {
+        err = emu_unload_driver(rt, pt);
+        step(!err,
+             "unload ndisprot: unbind, DriverUnload (IoDeleteSymbolicLink, "
+             "IoDeleteDevice, NdisDeregisterProtocolDriver) [%s]",
+             emu_strerror(err));
+    }
+    err = emu_shutdown(rt);
+    step(!err && emu_violation_count(rt) == 0,
+         "shutdown: halt, unload, leak checks [%s, %zu "
+         "violation(s)]",
+         emu_strerror(err), emu_violation_count(rt));
+    emu_destroy(rt);
+    loopnic_destroy(nic);
+    return 0;
+}
+
+/* ---- filter (NDIS 6.30 lightweight filter, modifying, mandatory) ---- */
+
+#define FLT_IOCTL(fn) \
+    CTL_CODE(0x17 /* FILE_DEVICE_PHYSICAL_NETCARD */, fn, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define FLT_RESTART_ONE         FLT_IOCTL(1) /* in: a module name as the list gives it */
+#define FLT_ENUMERATE_INSTANCES FLT_IOCTL(2)
+#define FLT_SERVICE             "ndislwf"
+
+/* n frames from the test protocol to the NIC's own address; the loop NIC
+ * brings each back. True when all came back up to the protocol. */
+static bool traffic(emu_runtime *rt, emu_ctl *pt, unsigned n, unsigned long long *received)
+{
+    miniprot_stats st0, st1;
+    size_t ret;
+    int32_t nt;
+    if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_STATS, NULL, 0, &st0, sizeof(st0), &ret, &nt))
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[128];
+        memset(f, 0, sizeof(f));
+        memcpy(f, k_mac, 6);
+        memcpy(f + 6, k_mac, 6);
+        f[12] = 0x88;
+        f[13] = 0xB5;
+        f[14] = (uint8_t)i;
+        if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_SEND, f, sizeof(f), NULL, 0, &ret, &nt) || nt)
+            return false;
+    }
+    emu_run_until_idle(rt);
+    if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_STATS, NULL, 0, &st1, sizeof(st1), &ret, &nt))
+        return false;
+    *received = st1.received - st0.received;
+    return *received == n;
+}
+
+static bool stack_has(emu_runtime *rt, emu_adapter *ad, const char *service)
+{
+    const char *names[8];
+    int n = emu_filter_stack(rt, ad, names, 8);
+    for (int i = 0; i < n && i < 8; i++)
+        if (strcmp(names[i], service) == 0)
+            return true;
+    return false;
+}
+
+static int run_filter(const char *so, const char *dir, uint64_t seed)
+{
+    char desc[512];
+    /* netlwf.inf: service NdisLwf, FilterClass compression, FilterType 2
+     * (modifying), FilterRunType 1 (mandatory), FilterMediaTypes
+     * "ethernet, wan, ppip". */
+    if (write_desc(dir, FLT_SERVICE,
+                   "service = " FLT_SERVICE "\n[filter]\nclass = compression\ntype = modifying\n"
+                   "runtype = mandatory\nmedia = ethernet,wan,ppip\n",
+                   desc, sizeof(desc)))
+        return 2;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed, .report = stdout };
+    emu_runtime *rt;
+    if (emu_create(&cfg, &rt))
+        return 2;
+    if (getenv("MSSAMPLES_TRACE"))
+        emu_trace(rt, EMU_TRACE_TEXT, stdout);
+    loopnic *nic = loopnic_create(k_mac);
+    emu_driver *mp = NULL, *pt = NULL, *flt = NULL;
+    emu_adapter *ad = NULL;
+    emu_device_desc dd;
+    int err = emu_load_driver(rt, MSSAMPLES_MINIMP_SO, MSSAMPLES_MINIMP_DESC, &mp);
+    err = err ? err : emu_load_driver(rt, MSSAMPLES_MINIPROT_SO, MSSAMPLES_MINIPROT_DESC, &pt);
+    step(!err, "load ndisemu's minimal miniport and test protocol [%s]", emu_strerror(err));
+    err = err ? err : emu_load_driver(rt, so, desc, &flt);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err,
+         "load the filter: DriverEntry (NdisFRegisterFilterDriver, NdisRegisterDeviceEx) "
+         "[%s]",
+         emu_strerror(err));
+    loopnic_device_desc(nic, "loopnic0", &dd);
+    dd.service = "minimp";
+    err = err ? err : emu_add_device(rt, &dd, &ad);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err && ad && stack_has(rt, ad, FLT_SERVICE),
+         "add the loop NIC: the filter attaches over it (FilterAttach, FilterRestart), the "
+         "protocol binds above [%s]",
+         emu_strerror(err));
+    emu_ctl *ptc = NULL, *fc = NULL;
+    unsigned long long got = 0;
+    bool ok;
+    if (!err)
+        err = emu_ctl_open(rt, MINIPROT_DEVICE, &ptc);
+    if (ptc) {
+        ok = traffic(rt, ptc, 20, &got);
+        step(ok,
+             "20 frames sent and received through the filter (%llu "
+             "came back)",
+             got);
+        err = emu_ctl_open(rt, "\\Device\\NDISLWF", &fc);
+        step(!err, "open the filter's control device \\Device\\NDISLWF [%s]", emu_strerror(err));
+    }
+    if (fc) {
+        uint8_t buf[1024];
+        size_t ret = 0;
+        int32_t nt = -1;
+        err = emu_ctl_ioctl(fc, FLT_ENUMERATE_INSTANCES, NULL, 0, buf, sizeof(buf), &ret, &nt);
+        unsigned short l0 = 0;
+        if (ret >= 2)
+            memcpy(&l0, buf, 2);
+        char name[80] = "";
+        for (unsigned i = 0; i < l0 / 2 && i + 1 < sizeof(name) && 2 + 2 * i < ret; i++)
+            name[i] = (char)buf[2 + 2 * i];
+        step(!err && nt == 0 && ret >= 2 && l0 > 0 && ret == 2u + l0,
+             "IOCTL_FILTER_ENUMERATE_ALL_INSTANCES: one module \"%s\" [%s, status %#x]", name,
+             emu_strerror(err), (unsigned)nt);
+        miniprot_stats s0, s1;
+        emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s0, sizeof(s0), &ret, &nt);
+        err = emu_ctl_ioctl(fc, FLT_RESTART_ONE, buf + 2, l0, NULL, 0, &ret, &nt);
+        emu_run_until_idle(rt);
+        emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s1, sizeof(s1), &ret, &nt);
+        step(!err && s1.pauses > s0.pauses && s1.restarts > s0.restarts &&
+                 stack_has(rt, ad, FLT_SERVICE),
+             "IOCTL_FILTER_RESTART_ONE_INSTANCE (NdisFRestartFilter): the stack paused and "
+             "restarted, "
+             "the protocol saw %llu pause(s), %llu restart(s) [%s]",
+             s1.pauses - s0.pauses, s1.restarts - s0.restarts, emu_strerror(err));
+        ok = traffic(rt, ptc, 10, &got);
+        step(ok, "10 frames after the restart (%llu came back)", got);
+        emu_ctl_close(fc);
+    }
+    if (ptc) {
+        err = emu_filter_set_path(rt, FLT_SERVICE, "loopnic0", false);
+        emu_run_until_idle(rt);
+        step(!err && !stack_has(rt, ad, FLT_SERVICE),
+             "detach at run time (FilterPause, FilterDetach; the binding above paused and "
+             "restarted) [%s]",
+             emu_strerror(err));
+        ok = traffic(rt, ptc, 10, &got);
+        step(ok, "10 frames with the filter detached (%llu came back)", got);
+        err = emu_filter_set_path(rt, FLT_SERVICE, "loopnic0", true);
+        emu_run_until_idle(rt);
+        step(!err && stack_has(rt, ad, FLT_SERVICE), "attach again at run time [%s]",
+             emu_strerror(err));
+        ok = traffic(rt, ptc, 10, &got);
+        step(ok, "10 frames through the filter again (%llu came back)", got);
+        emu_ctl_close(ptc);
+    }
+    if (ad) {
+        err = emu_remove_device(rt, ad);
+        emu_run_until_idle(rt);
+        step(!err, "remove the NIC: unbind, FilterDetach, halt [%s]", emu_strerror(err));
+    }
+    if (flt) {
+        err = emu_unload_driver(rt, flt);
+        step(!err,
+             "unload the filter: FilterUnload (NdisDeregisterDeviceEx, "
+             "NdisFDeregisterFilterDriver) [%s]",
+             emu_strerror(err));
+    }
+    err = emu_shutdown(rt);
+    step(!err && emu_violation_count(rt) == 0,
+         "shutdown: unload, leak checks [%s, %zu violation(s)]", emu_strerror(err),
+         emu_violation_count(rt));
+    emu_destroy(rt);
+    loopnic_destroy(nic);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s <sample> <sample.so> <work dir> [seed]\n", argv[0]);
+        return 2;
+    }
+    uint64_t seed = argc > 4 ? strtoull(argv[4], NULL, 0) : 1;
+    int rc;
+    if (strcmp(argv[1], "ndisprot") == 0) {
+        rc = run_ndisprot(argv[2], argv[3], seed);
+    } else if (strcmp(argv[1], "filter") == 0) {
+        rc = run_filter(argv[2], argv[3], seed);
+    } else {
+        printf("FAIL no scenario for sample %s yet\n", argv[1]);
+        return 1;
+    }
+    if (rc)
+        return rc;
+    if (g_failed) {
+        printf("%d of %d steps FAILED\n", g_failed, g_steps);
+        return 1;
+    }
+    printf("%d steps, verifier clean\n", g_steps);
+    return 0;
+}
