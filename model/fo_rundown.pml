@@ -5,9 +5,9 @@
  * One pair whose primary starts ACTIVE. Two CPUs send, one receives from the
  * VF, and the glue's serialized control path takes the pair through link
  * changes, a binding pause/restart and finally an unbind, while the sends and
- * receives are in flight. The shared word is fo_rundown's: TX bit, OPEN bit
- * and references counted in units of REF; every read-modify-write is a
- * compare-and-swap exactly as in lib/failover/include/fo_rundown.h.
+ * receives are in flight. The shared word is fo_rundown's: TX bit, OPEN bit,
+ * BRIEF bit and references counted in units of REF; every read-modify-write
+ * is a compare-and-swap exactly as in lib/failover/include/fo_rundown.h.
  *
  * Processes and the C code they mirror:
  *   sender    glue MiniportSendNetBufferLists -> fo_select_tx() (fo_datapath.c:
@@ -16,11 +16,17 @@
  *             (fo_rundown_release); a drained edge -> fo_on_drained() request
  *   receiver  glue ProtocolReceiveNetBufferLists -> fo_rx_accept()
  *             (fo_rundown_acquire(FO_RD_OPEN)); MiniportReturnNetBufferLists ->
- *             NdisReturnNetBufferLists then fo_primary_release()
+ *             NdisReturnNetBufferLists then fo_primary_release(); when that
+ *             is refused (the binding pauses: NDIS still indicates to it),
+ *             fo_rx_accept_brief() (fo_rundown_acquire(FO_RD_BRIEF)), the
+ *             copied indication up, the return to the VF and the release,
+ *             all inside the receive callback (vfo_rx_brief_from_primary)
  *   control   the control path under the glue's lock: fo_primary_link(),
  *             fo_primary_pause()/fo_primary_restart(), fo_primary_unbind(),
  *             each ending in fo_reconcile() (fo_engine.c: the TX bit is cleared
- *             before the state leaves ACTIVE and set after it became ACTIVE),
+ *             before the state leaves ACTIVE and set after it became ACTIVE;
+ *             a pause closes OPEN and TX and leaves BRIEF open, an unbind
+ *             closes all three),
  *             settle_drain() (level check right after closing, then again on
  *             each fo_on_drained()), FO_ACT_CLOSE_PRIMARY -> NdisCloseAdapterEx
  *
@@ -30,13 +36,22 @@
  *   - detach always completes and nothing deadlocks (valid end states, and the
  *     final check that the binding was closed with no reference left);
  *   - TX never selects a primary that is not ACTIVE (assert at the CAS);
- *   - each closing of the gate produces exactly one drained edge.
+ *   - no receive goes up briefly once the binding detaches (assert at the
+ *     CAS), and the pause completes only with no brief receive in progress
+ *     (it waits for the count to be zero, brief references included);
+ *   - each full closing of the gate (BRIEF closed too: the unbind) produces
+ *     exactly one drained edge. While the binding pauses (OPEN closed, BRIEF
+ *     open) each brief receive that empties the count reports the edge
+ *     again (brief_edges, unbounded): harmless, because the control path
+ *     checks the level, and the pause's completion still never waits for an
+ *     edge that does not come (valid end states).
  */
 
-#define TX   1
-#define OPEN 2
-#define GATE 3
-#define REF  4
+#define TX    1
+#define OPEN  2
+#define BRIEF 4
+#define GATE  7
+#define REF   8
 
 #define NSEND 2 /* sending CPUs */
 #define NPKT  2 /* packets per CPU */
@@ -45,12 +60,13 @@
 mtype = { ACTIVE, STANDBY_ONLY, DETACHING, CLOSED };
 mtype = { OK, FAILED, LEAVING };
 
-int word = TX + OPEN;     /* fo_rundown: the primary is ACTIVE, its gate open */
+int word = TX + OPEN + BRIEF; /* fo_rundown: the primary is ACTIVE, its gate open */
 mtype state = ACTIVE;     /* fo_pair.state, written by control only */
 bool closed = false;      /* NdisCloseAdapterEx was called */
 bool drained_note = false; /* the fast path asked for fo_on_drained() */
 byte closes = 0;          /* times control closed the gate */
-byte edges = 0;           /* drained edges seen (closer or last releaser) */
+byte edges = 0;           /* drained edges of full closings (closer or last releaser) */
+byte brief_edges = 0;     /* drained edges seen while BRIEF stayed open (a pause) */
 byte done[NSEND * NPKT];  /* upward completions per packet */
 byte rx_returned = 0;
 
@@ -67,7 +83,8 @@ inline acquire(need, ok)
             :: word == old ->
                 word = old + REF;
                 ok = true;
-                assert(need != TX || state == ACTIVE) /* TX only on an ACTIVE primary */
+                assert(need != TX || state == ACTIVE); /* TX only on an ACTIVE primary */
+                assert(need != BRIEF || (state != DETACHING && state != CLOSED))
             :: else -> old = word; ok = false
             fi
         }
@@ -90,9 +107,14 @@ inline release()
         assert(word / REF >= 1); /* never below zero */
         word = word - REF;
         if
-        :: word / REF == 0 && (word & OPEN) == 0 -> /* the last reference of a closed gate */
+        :: word / REF == 0 && (word & OPEN) == 0 && (word & BRIEF) == 0 ->
+            /* the last reference of a fully closed gate */
             edges++;
             assert(edges <= closes);
+            drained_note = true
+        :: word / REF == 0 && (word & OPEN) == 0 && (word & BRIEF) != 0 ->
+            /* a pausing binding emptied again: the edge once more */
+            brief_edges++;
             drained_note = true
         :: else -> skip
         fi
@@ -100,20 +122,29 @@ inline release()
 }
 
 /* fo_rundown_set_gate() from the control path, modeled by its successful CAS
- * like release(). Two shapes, so that no branch is unreachable by
+ * like release(). Three shapes, so that no branch is unreachable by
  * construction: reopen_gate(g) sets bits that keep OPEN (link changes,
- * restart); close_gate() closes an open gate and records, in the same step,
- * the closing and whether the closer owns its drained edge (no reference left
- * at that moment). */
+ * restart); pause_gate() closes OPEN and TX and keeps BRIEF (the binding
+ * pauses); close_gate() closes an open gate fully and records, in the same
+ * step, the closing and whether the closer owns its drained edge (no
+ * reference left at that moment). */
 inline reopen_gate(g)
 {
     atomic { word = word - (word & GATE) + g }
 }
 
-inline close_gate()
+inline pause_gate()
 {
     atomic {
         assert((word & OPEN) != 0);
+        word = word - (word & GATE) + BRIEF
+    }
+}
+
+inline close_gate()
+{
+    atomic {
+        assert((word & BRIEF) != 0);
         closes++;
         if
         :: word / REF == 0 -> edges++
@@ -139,7 +170,7 @@ inline wait_drained()
             fi
         od
     fi;
-    assert(edges <= closes) /* never two edges for one closing */
+    assert(edges <= closes) /* never two edges for one full closing */
 }
 
 proctype sender(byte id)
@@ -197,7 +228,15 @@ proctype receiver()
             /* the upper stack holds the NBL, then returns it */
             assert(!closed); /* NdisReturnNetBufferLists on an open binding */
             release()
-        :: else -> skip /* returned to the VF inside the indication */
+        :: else ->
+            acquire(BRIEF, ok);
+            if
+            :: ok ->
+                /* up copied, back to the VF, released: inside the indication */
+                assert(!closed);
+                release()
+            :: else -> skip /* returned to the VF inside the indication */
+            fi
         fi;
         k++
     :: else -> break
@@ -211,21 +250,21 @@ proctype control()
     bool paused_once = false;
     do
     :: flaps < 2 && state == ACTIVE -> /* fo_primary_link(down) */
-        reopen_gate(OPEN); /* TX leaves before the state says so */
+        reopen_gate(OPEN + BRIEF); /* TX leaves before the state says so */
         state = STANDBY_ONLY;
         flaps++
     :: flaps < 2 && state == STANDBY_ONLY -> /* fo_primary_link(up) */
         state = ACTIVE;
-        reopen_gate(TX + OPEN);
+        reopen_gate(TX + OPEN + BRIEF);
         flaps++
     :: !paused_once -> /* fo_primary_pause(), drain, complete, fo_primary_restart() */
         paused_once = true;
-        close_gate();
+        pause_gate();
         state = STANDBY_ONLY;
         wait_drained(); /* FO_ACT_COMPLETE_PRIMARY_PAUSE */
-        reopen_gate(OPEN); /* restart: link state as before */
+        reopen_gate(OPEN + BRIEF); /* restart: link state as before */
         if
-        :: flaps % 2 == 0 -> state = ACTIVE; reopen_gate(TX + OPEN)
+        :: flaps % 2 == 0 -> state = ACTIVE; reopen_gate(TX + OPEN + BRIEF)
         :: else -> skip
         fi
     :: break

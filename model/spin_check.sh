@@ -21,7 +21,7 @@ cd "$work"
 rm -f pan pan.* ./*.trail
 cp "$model" "$name"
 "$spin" -a "$name"
-# MEMLIM caps the search at 1 GiB (the model needs about 0.4 GiB); COLLAPSE
+# MEMLIM caps the search at 1 GiB (the model needs about 0.5 GiB); COLLAPSE
 # compresses the stored states.
 "$cc" -O2 -w -DMEMLIM=1024 -DCOLLAPSE -o pan pan.c
 ./pan -m1000000 >pan.out 2>&1 || true

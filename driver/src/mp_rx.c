@@ -260,3 +260,49 @@ void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls,
     if (released && fo_primary_release(&ad->pair, released))
         vfo_drained(ad);
 }
+
+/* A receive on a pausing binding (fo_rx_accept_brief took n references): NDIS
+ * still indicates to a binding until its pause completes, and the protocol
+ * handles such receives as usual but gives them back at once ("Pausing a
+ * Binding"). So they go up the vfo miniport with NDIS_RECEIVE_FLAGS_RESOURCES
+ * (whoever keeps one copies it) and back to the VF before this returns; the
+ * frame is not dropped, since the host keeps sending to the VF's MAC for the
+ * whole pause of the VF's stack. The chain is given back as it came. */
+void vfo_rx_brief_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
+                               ULONG flags)
+{
+    PNET_BUFFER_LIST batch[VFO_RX_BUDGET];
+    BOOLEAN wrapped[VFO_RX_BUDGET];
+    ULONG ret_flags =
+        (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl;) {
+        PNET_BUFFER_LIST up = NULL, *tail = &up;
+        ULONG k = 0, nup = 0;
+        for (; nbl && k < VFO_RX_BUDGET; k++) {
+            batch[k] = nbl;
+            nbl = NET_BUFFER_LIST_NEXT_NBL(nbl);
+            NET_BUFFER_LIST_NEXT_NBL(batch[k]) = NULL;
+            wrapped[k] = vfo_primary_wrap(batch[k], ad->handle);
+            if (wrapped[k]) {
+                vfo_nbl_append(&tail, batch[k]);
+                nup++;
+            } else {
+                vfo_count(&ad->ctr.rx_dropped, 1);
+            }
+        }
+        if (nup) {
+            vfo_count(&ad->ctr.rx_primary, (LONG64)nup);
+            NdisMIndicateReceiveNetBufferLists(ad->handle, up, NDIS_DEFAULT_PORT_NUMBER, nup,
+                                               flags | NDIS_RECEIVE_FLAGS_RESOURCES);
+        }
+        for (ULONG i = 0; i < k; i++) {
+            if (wrapped[i])
+                vfo_primary_unwrap(batch[i]);
+            NET_BUFFER_LIST_NEXT_NBL(batch[i]) = i + 1 < k ? batch[i + 1] : nbl;
+        }
+    }
+    if (!(flags & NDIS_RECEIVE_FLAGS_RESOURCES))
+        NdisReturnNetBufferLists(b->handle, nbls, ret_flags);
+    if (fo_primary_release(&ad->pair, n))
+        vfo_drained(ad);
+}

@@ -126,6 +126,10 @@ void PtReceiveNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_N
         vfo_rx_from_primary(ad, b, nbls, n, flags);
         return;
     }
+    if (ad && fo_rx_accept_brief(&ad->pair, n)) {
+        vfo_rx_brief_from_primary(ad, b, nbls, n, flags); /* the binding pauses */
+        return;
+    }
     if (ad)
         vfo_count(&ad->ctr.rx_dropped, (LONG64)n);
     if (!(flags & NDIS_RECEIVE_FLAGS_RESOURCES))

@@ -575,6 +575,8 @@ bool vfo_rx_poll(vfo_adapter *ad, ULONG max_nbls);
 void vfo_rx_schedule(vfo_adapter *ad); /* mp_intr.c */
 void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
                          ULONG flags);
+void vfo_rx_brief_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls, ULONG n,
+                               ULONG flags);
 
 /* offload.c */
 void vfo_offload_from_ndis(const NDIS_OFFLOAD *in, fo_offload *out);

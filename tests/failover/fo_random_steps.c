@@ -80,6 +80,21 @@ static bool step_receive(sim_pair *s)
     return true;
 }
 
+/* NDIS indicates to a pausing binding too ("Pausing a Binding"): what the
+ * engine does not let be lent goes up copied, for the indication only. */
+static bool step_receive_pausing(sim_pair *s)
+{
+    if (s->b != B_OPEN || !s->b_pausing)
+        return false;
+    uint32_t n = 1 + below(4);
+    CHECK(!fo_rx_accept(&s->p, n)); /* nothing lent while the binding pauses */
+    if (fo_rx_accept_brief(&s->p, n)) {
+        CHECK(s->up_running && s->b == B_OPEN && !s->power_low && !s->sb_low); /* I1 */
+        took_drained(s, fo_primary_release(&s->p, n)); /* back before the call returns */
+    }
+    return true;
+}
+
 bool step_return(sim_pair *s)
 {
     if (!s->lent_rx)
@@ -440,6 +455,7 @@ const step_kind steps[] = {
     { step_complete_primary_send, "ptx-done", 8 },
     { step_complete_standby_send, "stx-done", 6 },
     { step_receive, "rx", 6 },
+    { step_receive_pausing, "rx-pausing", 2 },
     { step_return, "rx-ret", 6 },
     { step_drained_dpc, "drained", 4 },
     { step_bind, "bind", 6 },

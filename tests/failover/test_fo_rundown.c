@@ -49,6 +49,31 @@ static void drained_edge_goes_to_exactly_one_party(void **state)
     assert_true(fo_rundown_drained(&rd));
 }
 
+/* A pausing binding: OPEN closed, BRIEF open. Brief references count toward
+ * the drain, and each one that empties the count reports the edge again. */
+static void brief_receives_while_open_is_closed(void **state)
+{
+    (void)state;
+    fo_rundown rd;
+    fo_rundown_init(&rd);
+    assert_false(fo_rundown_acquire(&rd, FO_RD_BRIEF, 1));
+    fo_rundown_set_gate(&rd, FO_RD_OPEN | FO_RD_BRIEF);
+    assert_true(fo_rundown_acquire(&rd, FO_RD_OPEN, 1));
+    assert_int_equal(fo_rundown_set_gate(&rd, FO_RD_BRIEF), 1);
+    assert_false(fo_rundown_acquire(&rd, FO_RD_OPEN, 1));
+    assert_true(fo_rundown_acquire(&rd, FO_RD_BRIEF, 2));
+    assert_int_equal(fo_rundown_refs(&rd), 3);
+    assert_int_equal(fo_rundown_release(&rd, 1), FO_RD_RELEASED);
+    assert_int_equal(fo_rundown_release(&rd, 2), FO_RD_DRAINED);
+    assert_true(fo_rundown_drained(&rd)); /* drained although BRIEF is open */
+    assert_true(fo_rundown_acquire(&rd, FO_RD_BRIEF, 1));
+    assert_false(fo_rundown_drained(&rd));
+    assert_int_equal(fo_rundown_release(&rd, 1), FO_RD_DRAINED); /* again: by level */
+    assert_int_equal(fo_rundown_gate(&rd), FO_RD_BRIEF);
+    fo_rundown_set_gate(&rd, 0);
+    assert_false(fo_rundown_acquire(&rd, FO_RD_BRIEF, 1));
+}
+
 static void bad_counts_are_refused(void **state)
 {
     (void)state;
@@ -148,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gate_bits_decide_who_may_acquire),
         cmocka_unit_test(drained_edge_goes_to_exactly_one_party),
+        cmocka_unit_test(brief_receives_while_open_is_closed),
         cmocka_unit_test(bad_counts_are_refused),
         cmocka_unit_test(racing_threads_never_acquire_after_close),
     };

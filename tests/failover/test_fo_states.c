@@ -290,6 +290,45 @@ static void upper_pause_drains_primary_share(void **state)
     assert_int_equal(ev(fo_upper_restart(P())), FO_R_BAD_STATE);
 }
 
+/* NDIS still indicates to a pausing binding, and the host still sends to the
+ * VF's MAC: such receives go up copied (for the indication only) instead of
+ * being dropped, the pause completes once they are back, and nothing goes up
+ * once vfo's own miniport pauses or the binding detaches. */
+static void pausing_binding_hands_receives_up_briefly(void **state)
+{
+    (void)state;
+    assert_int_equal(ev(fo_primary_pause(P())), FO_R_OK);
+    assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 1);
+    assert_false(fo_rx_accept(P(), 1));      /* nothing is lent any more ... */
+    assert_true(fo_rx_accept_brief(P(), 2)); /* ... but it goes up, copied */
+    assert_true(fo_primary_release(P(), 2)); /* a repeated drained edge: harmless */
+    assert_int_equal(ev(fo_on_drained(P())), FO_R_OK);
+    assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 1);
+    assert_int_equal(ev(fo_primary_restart(P())), FO_R_OK);
+    assert_on_primary();
+
+    /* A pause waits for a brief receive in progress. */
+    h_clear_log(&H);
+    assert_true(fo_rx_accept_brief(P(), 1));
+    assert_int_equal(ev(fo_primary_pause(P())), FO_R_OK);
+    assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 0);
+    assert_true(fo_primary_release(P(), 1));
+    assert_int_equal(ev(fo_on_drained(P())), FO_R_OK);
+    assert_int_equal(h_count(&H, FO_ACT_COMPLETE_PRIMARY_PAUSE), 1);
+
+    /* vfo's miniport pauses: nothing goes up at all. */
+    assert_int_equal(ev(fo_upper_pause(P())), FO_R_OK);
+    assert_false(fo_rx_accept_brief(P(), 1));
+    assert_int_equal(ev(fo_upper_restart(P())), FO_R_OK);
+    assert_true(fo_rx_accept_brief(P(), 1));
+    assert_true(fo_primary_release(P(), 1));
+
+    /* Detaching: nothing either. */
+    assert_int_equal(ev(fo_primary_unbind(P())), FO_R_OK);
+    assert_false(fo_rx_accept_brief(P(), 1));
+    assert_false(fo_rx_accept(P(), 1));
+}
+
 static void upper_pause_without_primary_completes_at_once(void **state)
 {
     (void)state;
@@ -376,6 +415,7 @@ int main(void)
         cmocka_unit_test_setup(out_of_order_events_are_refused, h_setup),
         cmocka_unit_test_setup(stale_replay_token_is_ignored, h_setup_active),
         cmocka_unit_test_setup(reattach_after_detach, h_setup_active),
+        cmocka_unit_test_setup(pausing_binding_hands_receives_up_briefly, h_setup_active),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

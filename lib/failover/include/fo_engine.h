@@ -396,7 +396,16 @@ bool fo_tx_resend(fo_pair *p, fo_tx_status st);
  * them; false: return them to the primary at once. */
 bool fo_rx_accept(fo_pair *p, uint32_t n);
 
-/* Releases n references taken by fo_select_tx or fo_rx_accept. True when this
+/* When fo_rx_accept refused: may these n NBLs go up copied, for the duration
+ * of this indication only (NDIS_RECEIVE_FLAGS_RESOURCES), and then back to
+ * the primary before ProtocolReceiveNetBufferLists returns? True while the
+ * binding is bound and vfo's miniport runs, also while the binding pauses
+ * (NDIS still indicates to a pausing binding). True takes n references;
+ * release them with fo_primary_release() once the indication returned. */
+bool fo_rx_accept_brief(fo_pair *p, uint32_t n);
+
+/* Releases n references taken by fo_select_tx, fo_rx_accept or
+ * fo_rx_accept_brief. True when this
  * drained a closed gate: call fo_on_drained() on the control path. */
 bool fo_primary_release(fo_pair *p, uint32_t n);
 

@@ -2,17 +2,26 @@
  * fo_rundown.h - the per-binding reference gate between the data path and
  * the control path.
  *
- * One 32-bit word holds two gate bits and a reference count:
+ * One 32-bit word holds three gate bits and a reference count:
  *   FO_RD_OPEN  receives (and TX) may take references: the binding runs;
  *   FO_RD_TX    TX may take references: the pair is ACTIVE (implies OPEN);
+ *   FO_RD_BRIEF a receive may take references for the duration of its
+ *               indication only (handed up copied, given back to the VF
+ *               before the indication returns): the binding is bound and
+ *               vfo's miniport runs, even while the binding pauses, when
+ *               NDIS still indicates to it ("Pausing a Binding");
  *   refs        NBLs lent across the edges (sent to the primary and not yet
- *               completed, received from it and not yet returned).
+ *               completed, received from it and not yet returned), and
+ *               receives being handed up briefly.
  * Taking a reference is one compare-and-swap that checks the gate and adds,
  * so a reference is never taken once the control path has closed the gate:
  * that is the "no send after detach starts" guarantee. When the gate is
- * closed and the count reaches zero the binding is drained; exactly one party
- * sees that edge (the closer when refs were already zero, otherwise the last
- * releaser), and the control path can always re-check the level.
+ * closed and the count reaches zero the binding is drained; one party sees
+ * that edge (the closer when refs were already zero, otherwise the last
+ * releaser), and the control path can always re-check the level. With OPEN
+ * closed and BRIEF still open (the binding pauses), each brief receive that
+ * brings the count back to zero reports the edge again: the control path's
+ * check is by level, so a repeated edge costs a look and nothing else.
  *
  * Fast-path functions are safe on any CPU concurrently with each other and
  * with fo_rundown_set_gate(). model/fo_rundown.pml model-checks this protocol.
@@ -28,9 +37,10 @@
 enum {
     FO_RD_TX = 0x1,
     FO_RD_OPEN = 0x2,
-    FO_RD_GATE_MASK = 0x3,
-    FO_RD_REF_SHIFT = 2,
-    FO_RD_REF_MAX = 0x1fffffff, /* 29 bits of references */
+    FO_RD_BRIEF = 0x4,
+    FO_RD_GATE_MASK = 0x7,
+    FO_RD_REF_SHIFT = 3,
+    FO_RD_REF_MAX = 0x0fffffff, /* 28 bits of references */
 };
 
 typedef struct fo_rundown {
@@ -58,7 +68,8 @@ static inline uint32_t fo_rundown_gate(const fo_rundown *rd)
     return (uint32_t)vfo_atomic32_load(&rd->word) & FO_RD_GATE_MASK;
 }
 
-/* Takes n references if every bit of `need` (FO_RD_TX or FO_RD_OPEN) is set. */
+/* Takes n references if every bit of `need` (FO_RD_TX, FO_RD_OPEN or
+ * FO_RD_BRIEF) is set. */
 static inline bool fo_rundown_acquire(fo_rundown *rd, uint32_t need, uint32_t n)
 {
     int32_t old = vfo_atomic32_load(&rd->word);

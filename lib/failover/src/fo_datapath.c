@@ -57,6 +57,11 @@ bool fo_rx_accept(fo_pair *p, uint32_t n)
     return n != 0 && fo_rundown_acquire(&p->rd, FO_RD_OPEN, n);
 }
 
+bool fo_rx_accept_brief(fo_pair *p, uint32_t n)
+{
+    return n != 0 && fo_rundown_acquire(&p->rd, FO_RD_BRIEF, n);
+}
+
 bool fo_primary_release(fo_pair *p, uint32_t n)
 {
     switch (fo_rundown_release(&p->rd, n)) {

@@ -73,13 +73,20 @@ static fo_state derived_state(const fo_pair *p)
     return fo_pair_blocker(p) == FO_R_OK ? FO_ACTIVE : FO_STANDBY_ONLY;
 }
 
-/* Receives may be lent up while both edges run; TX only while ACTIVE. */
+/* Receives may be lent up while both edges run; TX only while ACTIVE. While
+ * the binding pauses (or is paused) NDIS may still indicate to it, and the
+ * protocol then handles the receive and gives it back before returning
+ * ("Pausing a Binding"): BRIEF lets such a receive go up copied as long as
+ * vfo's miniport runs. Without it the frame is lost: the host still sends to
+ * the VF's MAC. */
 static uint32_t gate_bits(const fo_pair *p, fo_state state)
 {
-    if (!state_bound(state) || !p->bind_running || !p->upper_running || p->primary_low_power ||
-        p->standby_low_power)
+    if (!state_bound(state) || !p->upper_running || p->primary_low_power || p->standby_low_power)
         return 0;
-    return state == FO_ACTIVE ? (uint32_t)(FO_RD_TX | FO_RD_OPEN) : (uint32_t)FO_RD_OPEN;
+    if (!p->bind_running)
+        return (uint32_t)FO_RD_BRIEF;
+    return state == FO_ACTIVE ? (uint32_t)(FO_RD_TX | FO_RD_OPEN | FO_RD_BRIEF)
+                              : (uint32_t)(FO_RD_OPEN | FO_RD_BRIEF);
 }
 
 void fo_primary_offload(const fo_pair *p, fo_offload *out)
