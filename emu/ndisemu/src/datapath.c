@@ -61,6 +61,9 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
         };
         emu_lso_note_send(&f, nbl);
         x->fr[x->depth++] = f;
+        emu_nbl_note(emu_rt, x, NBL_EV_SEND, 0, "by %s to %s over %s",
+                     b ? b->prot->name : from->fd->name, h->to ? h->to->fd->name : "miniport",
+                     ad->instance);
     }
     if (b)
         b->sends_out += n;
@@ -240,10 +243,14 @@ void emu_send_complete_runs(emu_runtime *rt, emu_adapter *ad, bool at_miniport,
         emu_binding *b = t0->b;
         emu_filter *from = t0->from, *to = t0->to;
         while (nbl) {
-            nbl_frame *t = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl));
+            emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+            nbl_frame *t = top(x);
             if (t->b != b || t->from != from)
                 break;
-            CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
+            emu_nbl_note(rt, x, NBL_EV_COMPLETE, nbl->Status, "by %s over %s to %s",
+                         at_miniport ? "miniport" : to->fd->name, ad->instance,
+                         from ? from->fd->name : b->prot->name);
+            x->depth--;
             last = nbl;
             nbl = nbl->Next;
             n++;
@@ -397,6 +404,8 @@ static void recv_pop(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x)
         ad->recvs_out--;
     if (!t->resources && !t->from)
         rt->cnt.returns++;
+    emu_nbl_note(rt, x, NBL_EV_RETURNED, 0, "to %s of %s", t->from ? t->from->fd->name : "miniport",
+                 ad->instance);
     x->depth--;
 }
 
@@ -435,6 +444,8 @@ void emu_indicate_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BU
                         .holders = holders,
                         .resources = resources };
         x->fr[x->depth++] = f;
+        emu_nbl_note(rt, x, NBL_EV_INDICATE, 0, "by %s of %s, holders %#llx",
+                     from ? from->fd->name : "miniport", ad->instance, (unsigned long long)holders);
         for (unsigned k = 0; k < nt; k++)
             targets[k]->recvs_held++;
     }

@@ -351,6 +351,9 @@ static PNET_BUFFER_LIST nbl_new(emu_runtime *rt, emu_nbl_pool *p, USHORT ctx_siz
     emu_lock(rt);
     p->live++;
     emu_charge(rt, p->obj.drv, p->obj.ad, p->p.PoolTag, (int64_t)(sizeof(*x) + pre), 1);
+    emu_nbl_live_add(rt, x);
+    emu_nbl_note(rt, x, NBL_EV_ALLOC, 0, "from pool %p (tag %#x)", (void *)p,
+                 (unsigned)p->p.PoolTag);
     emu_unlock(rt);
     if (ctx_size)
         x->first_ctx->Offset = (USHORT)(x->first_ctx->Offset - ctx_size);
@@ -466,6 +469,8 @@ void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
     emu_charge(rt, x->pool->obj.drv, x->pool->obj.ad, x->pool->p.PoolTag,
                -(int64_t)(sizeof(*x) + pre), -1);
     x->live = false;
+    emu_nbl_note(rt, x, NBL_EV_FREE, 0, "%s", "");
+    emu_nbl_live_del(rt, x);
     emu_unlock(rt);
     if (own_nb)
         nb_free(rt, own_nb);
