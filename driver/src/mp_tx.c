@@ -440,6 +440,8 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
     NdisReleaseSpinLock(&ad->tx_lock);
     if (ad->surprise_removed)
         vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
+    else if (vfo_get(&ad->low_power)) /* the device is off until D0 (vfo_set_power) */
+        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
     else
         vfo_tx_kick_queue(ad);
 }
@@ -507,7 +509,11 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     PNET_BUFFER_LIST *vf_tail = &vf, *sb_tail = &sb, *bad_tail = &bad;
     LONG nvf = 0;
     (void)port;
-    if (vfo_get(&ad->state) != VFO_MP_RUNNING || ad->low_power) {
+    if (vfo_get(&ad->low_power)) { /* OID_PNP_SET_POWER: new sends fail so */
+        fail_now(ad, nbls, NDIS_STATUS_LOW_POWER_STATE, dispatch);
+        return;
+    }
+    if (vfo_get(&ad->state) != VFO_MP_RUNNING) {
         fail_now(ad, nbls, NDIS_STATUS_PAUSED, dispatch);
         return;
     }
