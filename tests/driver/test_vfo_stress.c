@@ -53,6 +53,7 @@
 #define STRESS_FRAME_LEN        200u
 #define STRESS_HANG_CHECK_NS    300000ull /* vfo's VF statistics sample */
 #define STRESS_VF_EVERY_NS      15000000ull
+#define STRESS_SG_ASYNC_PCT     25u /* MiniportProcessSGList after the call returned */
 
 static unsigned g_rounds = 6;
 /* The VF path (a VF paired with vfo, paused, removed, plugged again) runs
@@ -384,7 +385,8 @@ static void reset_under_traffic(void **state)
                        .workers = 8,
                        .rt_dpc_latency_ns = STRESS_DPC_LATENCY_NS,
                        .rt_timer_latency_ns = STRESS_TIMER_LATENCY_NS,
-                       .rt_hang_check_ns = STRESS_HANG_CHECK_NS };
+                       .rt_hang_check_ns = STRESS_HANG_CHECK_NS,
+                       .sg_async_pct = STRESS_SG_ASYNC_PCT };
     /* The VF declares ndisvf: only vfo binds to it (a protocol bound to the
      * VF beside vfo is issue #13's item 13, not this test's subject). */
     assert_int_equal(vw_start_cfg(&s->w, &cfg, MINIMP_NDISVF_DESC), EMU_OK);

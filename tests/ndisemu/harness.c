@@ -11,12 +11,16 @@
 
 static const uint8_t k_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
+uint32_t h_sg_async_pct;
+
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
             bool quiet)
 {
     memset(h, 0, sizeof(*h));
     h->kind = kind;
-    emu_config cfg = { .sched = kind, .seed = seed, .quiet = quiet };
+    emu_config cfg = {
+        .sched = kind, .seed = seed, .quiet = quiet, .sg_async_pct = h_sg_async_pct
+    };
     int err = emu_create(&cfg, &h->rt);
     if (err)
         return err;

@@ -24,6 +24,8 @@ typedef struct harness {
 
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
             bool quiet);
+/* emu_config.sg_async_pct of the runtimes h_start creates from now on. */
+extern uint32_t h_sg_async_pct;
 int h_add_nic(harness *h);
 int h_send(harness *h, unsigned n, unsigned len);
 int h_stats(harness *h, miniprot_stats *st);

@@ -242,9 +242,20 @@ typedef struct emu_interrupt {
     emu_dpc_slot *dpc;
 } emu_interrupt;
 
+/* A MiniportProcessSGList call NDIS makes later (emu_config.sg_async_pct). */
+typedef struct emu_sg_later {
+    struct emu_sg_later *next;
+    PSCATTER_GATHER_LIST sgl;
+    PVOID ctx;
+} emu_sg_later;
+
 typedef struct emu_dma {
     emu_obj obj;
     NDIS_SG_DMA_DESCRIPTION d;
+    /* rt->mu: deferred MiniportProcessSGList calls, made in allocation
+     * order (HAL queues them) by one task at a time. */
+    emu_sg_later *later_head, **later_tail;
+    bool later_posted;
 } emu_dma;
 
 struct emu_host {

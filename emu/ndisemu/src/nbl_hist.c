@@ -90,12 +90,14 @@ static void print_nbl(FILE *o, const emu_nbl_ext *x)
         const nbl_frame *f = &x->fr[i];
         if (f->kind == F_SEND)
             fprintf(o, "    %s: sent by %s to %s over %s, not completed\n",
-                    i == x->depth - 1 ? "now" : "under", f->b ? f->b->prot->name : f->from->fd->name,
+                    i == x->depth - 1 ? "now" : "under",
+                    f->b ? f->b->prot->name : f->from->fd->name,
                     f->to ? f->to->fd->name : "the miniport", f->ad->instance);
         else
             fprintf(o, "    %s: indicated by %s of %s, holders %#llx, not returned\n",
-                    i == x->depth - 1 ? "now" : "under", f->from ? f->from->fd->name : "the miniport",
-                    f->ad->instance, (unsigned long long)f->holders);
+                    i == x->depth - 1 ? "now" : "under",
+                    f->from ? f->from->fd->name : "the miniport", f->ad->instance,
+                    (unsigned long long)f->holders);
     }
     unsigned n = x->nhist < EMU_NBL_HIST ? x->nhist : EMU_NBL_HIST;
     fprintf(o, "    last %u events (oldest first):\n", n);

@@ -72,6 +72,12 @@ typedef struct emu_config {
      * Stress tests use it to run a miniport's periodic work (vfo samples
      * its VF's statistics there) often enough to meet everything else. */
     uint64_t rt_hang_check_ns;
+    /* Percent (0 = never, 100 = always) of successful
+     * NdisMAllocateNetBufferSGList calls whose MiniportProcessSGList NDIS
+     * calls after the call returned, from another context (HAL "can call
+     * MiniportProcessSGList before or after NDIS returns from
+     * NdisMAllocateNetBufferSGList"): the device may be gone by then. */
+    uint32_t sg_async_pct;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
