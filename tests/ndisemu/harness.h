@@ -38,6 +38,10 @@ int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
 /* Large sends (LSOv2, then LSOv1) through the minimal drivers, looped back. */
 int h_lso_scenario(harness *h);
+/* LSOv2 sends racing a surprise removal (real time); h_sends_refused
+ * accumulates the sends NDIS failed itself (emu_counters.sends_refused). */
+int h_lso_surprise_scenario(harness *h);
+extern uint64_t h_sends_refused;
 /* One scenario with the minimal drivers on a fresh runtime, then shutdown
  * (leak checks) and teardown. 0 when it ran and ended verifier clean; else
  * non-zero, after printing the failing step and violation to stderr. */

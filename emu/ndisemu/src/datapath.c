@@ -65,6 +65,8 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
                      b ? b->prot->name : from->fd->name, h->to ? h->to->fd->name : "miniport",
                      ad->instance);
     }
+    if (!h->to && !h->running)
+        ad->rt->cnt.sends_refused += n;
     if (b)
         b->sends_out += n;
     if (from)
@@ -79,7 +81,6 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
 static void send_give(emu_runtime *rt, const send_hop *h, PNET_BUFFER_LIST chain,
                       NDIS_PORT_NUMBER port, ULONG flags)
 {
-    (void)rt;
     emu_adapter *ad = h->ad;
     emu_cb_scope s;
     if (h->to) {
@@ -89,11 +90,21 @@ static void send_give(emu_runtime *rt, const send_hop *h, PNET_BUFFER_LIST chain
         return;
     }
     if (!h->running) {
-        /* NDIS fails sends to a miniport that is not running itself. */
-        for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next)
+        /* NDIS fails sends to a miniport that is not running itself. That
+         * is not the miniport's completion: the rules that hold a miniport's
+         * completion (LsoTransmitComplete: the LSO completion information is
+         * the miniport's to write) do not apply. Before, it went through
+         * NdisMSendNetBufferListsComplete and its checks, and an LSOv2 NBL
+         * still holding its MSS tripped LsoTransmitComplete. */
+        emu_lock(rt);
+        for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
             nbl->Status = NDIS_STATUS_PAUSED;
-        NdisMSendNetBufferListsComplete(
-            ad, chain,
+            emu_nbl_note(rt, CONTAINING_RECORD(nbl, emu_nbl_ext, nbl), NBL_EV_SEND_FAILED,
+                         NDIS_STATUS_PAUSED, "for %s (not running)", ad->instance);
+        }
+        emu_unlock(rt);
+        emu_send_complete_runs(
+            rt, ad, true, chain,
             emu_self()->irql == DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
         return;
     }

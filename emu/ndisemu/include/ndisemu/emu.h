@@ -216,6 +216,7 @@ typedef struct emu_counters {
     uint64_t lost_interrupts; /* signalled with nothing connected */
     uint64_t bad_input;       /* invalid arguments rejected with an error status */
     uint64_t send_cancels;    /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
+    uint64_t sends_refused;   /* NBLs NDIS failed itself: the miniport was not running */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 
