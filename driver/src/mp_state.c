@@ -228,7 +228,10 @@ NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
     }
     vfo_device_acquire(ad);
     vfo_set(&ad->low_power, 0);
+    vfo_set(&ad->device_dead, 0);
     bool ok = !vfo_surprise_removed(ad) && device_restart(ad);
+    if (!ok)
+        vfo_set(&ad->device_dead, 1);
     vfo_device_release(ad);
     /* Sends queued while the device came up (no MiniportRestart follows
      * when the stack was not paused). */
@@ -297,11 +300,19 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
         vfo_count(&ad->ctr.device_resets, 1);
         paths_gate(ad, true); /* the datapath leaves lib/vnet before the stop */
         vfo_device_stop(ad);
+        /* Sends wait behind the closed gate while it restarts. A failed
+         * restart leaves virtio stopped until a later recovery works: what
+         * waits fails, and so does every send until then (vfo_tx_standby;
+         * before, they were queued for a device that never came back and
+         * the next pause never ended: test_vfo_basic
+         * sends_after_a_failed_recovery_fail). */
+        vfo_set(&ad->device_dead, 0);
         bool ok = device_restart(ad);
         if (ok) {
             vfo_tx_kick_queue(ad);
             vfo_rx_schedule(ad);
         } else {
+            vfo_set(&ad->device_dead, 1);
             vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
         }
     }

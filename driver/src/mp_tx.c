@@ -442,6 +442,8 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
         vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
     else if (vfo_get(&ad->low_power)) /* the device is off until D0 (vfo_set_power) */
         vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
+    else if (vfo_get(&ad->device_dead)) /* its last restart failed (reset_work) */
+        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
     else
         vfo_tx_kick_queue(ad);
 }
