@@ -437,8 +437,13 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
     else
         ad->tx_head = nbls;
     ad->tx_tail = last;
+    /* The flag is written under every path lock (vfo_mark_surprise_removed):
+     * read here under tx_lock, not after it (ThreadSanitizer: data race
+     * with the surprise removal, test_vfo_stress's VF path). Queued before
+     * the flag was set, the removal's vfo_tx_fail_queued fails them. */
+    bool gone = ad->surprise_removed;
     NdisReleaseSpinLock(&ad->tx_lock);
-    if (ad->surprise_removed)
+    if (gone)
         vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
     else if (vfo_get(&ad->low_power)) /* the device is off until D0 (vfo_set_power) */
         vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
