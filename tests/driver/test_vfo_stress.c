@@ -33,7 +33,8 @@
  * reverted), and the announce timer freed at halt while its callback was
  * about to run (TimerFreeWhileActive, 4 of 4 before the fix).
  *
- * Argument: rounds (default 6; make check runs 6). The `soak` test runs 200.
+ * Arguments: rounds (default 6), then "vf" for the VF path. make check runs
+ * "6"; the `soak` tests run "6 vf" and "200 vf".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,9 +58,15 @@
 
 static unsigned g_rounds = 6;
 /* The VF path (a VF paired with vfo, paused, removed, plugged again) runs
- * only when asked ("vf" after the rounds): it still stalls a pause about
- * once in 60 six-round runs (a send NBL not completed, issue #13), so make
- * check runs the virtio-only stress and the soak label runs both. */
+ * when asked ("vf" after the rounds; the soak label does). It
+ * stalled a pause about once in 60 six-round runs (issue #13), ndisemu
+ * naming the NBL the pause waited for: a send the VF miniport took was
+ * never completed, because its scatter/gather list arrived after the VF's
+ * surprise removal and the test miniport put it into the ring of a device
+ * that was gone (now completed as removed; a quarter of the
+ * MiniportProcessSGList calls come late here, STRESS_SG_ASYNC_PCT, to meet
+ * that window more often); then, once in 133 runs, sends vfo queued for a
+ * virtio device whose recovery had failed (now failed at once). */
 static bool g_with_vf;
 
 /* Under ThreadSanitizer: the virtio rings and buffers are DMA memory that
