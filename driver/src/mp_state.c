@@ -198,27 +198,47 @@ static bool device_restart(vfo_adapter *ad)
     return true;
 }
 
-/* OID_PNP_SET_POWER, after MiniportPause (D3) or before MiniportRestart (D0). */
+/* OID_PNP_SET_POWER: usually after MiniportPause (D3) and before
+ * MiniportRestart (D0), but from NDIS 6.30 a miniport may be sent to low
+ * power while Running (OID_PNP_SET_POWER: "handle OID_PNP_SET_POWER requests
+ * ... from the Paused or Running adapter state"). Then "all pending send
+ * requests" complete with NDIS_STATUS_LOW_POWER_STATE, and so does every
+ * send that arrives while the device is off: vfo's own (announcements) and
+ * VF sends resent to virtio included (vfo_tx_standby). Queued for a device
+ * that was off, they held virtio's share of the next pause for ever (the
+ * MiniportPause of a removal never completed; fuzz_oid). */
 NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
 {
     fo_reason r;
     bool low = d != NdisDeviceStateD0;
-    if (low == ad->low_power)
+    if (low == (vfo_get(&ad->low_power) != 0))
         return NDIS_STATUS_SUCCESS;
     if (low) {
         vfo_lock();
         r = fo_standby_set_power(&ad->pair, true);
         vfo_event_end(ad, r, "virtio low power");
         vfo_device_acquire(ad); /* low_power is the device owner's (reset_work reads it) */
-        ad->low_power = true;
+        vfo_set(&ad->low_power, 1);
         vfo_device_stop(ad);
         vfo_device_release(ad);
+        /* Whatever waits for the device now (the flag is seen by every
+         * vfo_tx_standby that queues after this). */
+        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
         return NDIS_STATUS_SUCCESS;
     }
     vfo_device_acquire(ad);
-    ad->low_power = false;
+    vfo_set(&ad->low_power, 0);
+    vfo_set(&ad->device_dead, 0);
     bool ok = !vfo_surprise_removed(ad) && device_restart(ad);
+    if (!ok)
+        vfo_set(&ad->device_dead, 1);
     vfo_device_release(ad);
+    /* Sends queued while the device came up (no MiniportRestart follows
+     * when the stack was not paused). */
+    if (ok)
+        vfo_tx_kick_queue(ad);
+    else
+        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
     fo_link l = { ok && ad->link.link_up, vfo_link_speed_bps(ad) };
     vfo_lock();
     r = fo_standby_set_power(&ad->pair, false);
@@ -275,16 +295,24 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
     vfo_adapter *ad = ctx;
     (void)work;
     vfo_device_acquire(ad);
-    if (!vfo_surprise_removed(ad) && !ad->low_power) {
+    if (!vfo_surprise_removed(ad) && !vfo_get(&ad->low_power)) {
         VFO_WARN("recovering the virtio device (reset)");
         vfo_count(&ad->ctr.device_resets, 1);
         paths_gate(ad, true); /* the datapath leaves lib/vnet before the stop */
         vfo_device_stop(ad);
+        /* Sends wait behind the closed gate while it restarts. A failed
+         * restart leaves virtio stopped until a later recovery works: what
+         * waits fails, and so does every send until then (vfo_tx_standby;
+         * before, they were queued for a device that never came back and
+         * the next pause never ended: test_vfo_basic
+         * sends_after_a_failed_recovery_fail). */
+        vfo_set(&ad->device_dead, 0);
         bool ok = device_restart(ad);
         if (ok) {
             vfo_tx_kick_queue(ad);
             vfo_rx_schedule(ad);
         } else {
+            vfo_set(&ad->device_dead, 1);
             vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
         }
     }

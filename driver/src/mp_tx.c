@@ -437,9 +437,18 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
     else
         ad->tx_head = nbls;
     ad->tx_tail = last;
+    /* The flag is written under every path lock (vfo_mark_surprise_removed):
+     * read here under tx_lock, not after it (ThreadSanitizer: data race
+     * with the surprise removal, test_vfo_stress's VF path). Queued before
+     * the flag was set, the removal's vfo_tx_fail_queued fails them. */
+    bool gone = ad->surprise_removed;
     NdisReleaseSpinLock(&ad->tx_lock);
-    if (ad->surprise_removed)
+    if (gone)
         vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
+    else if (vfo_get(&ad->low_power)) /* the device is off until D0 (vfo_set_power) */
+        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
+    else if (vfo_get(&ad->device_dead)) /* its last restart failed (reset_work) */
+        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
     else
         vfo_tx_kick_queue(ad);
 }
@@ -507,7 +516,11 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     PNET_BUFFER_LIST *vf_tail = &vf, *sb_tail = &sb, *bad_tail = &bad;
     LONG nvf = 0;
     (void)port;
-    if (vfo_get(&ad->state) != VFO_MP_RUNNING || ad->low_power) {
+    if (vfo_get(&ad->low_power)) { /* OID_PNP_SET_POWER: new sends fail so */
+        fail_now(ad, nbls, NDIS_STATUS_LOW_POWER_STATE, dispatch);
+        return;
+    }
+    if (vfo_get(&ad->state) != VFO_MP_RUNNING) {
         fail_now(ad, nbls, NDIS_STATUS_PAUSED, dispatch);
         return;
     }

@@ -321,8 +321,9 @@ struct vfo_adapter {
     NDIS_HANDLE reset_work;
 
     /* upper edge */
-    LONG state; /* vfo_mp_state (vfo_get/vfo_set: the datapath reads it on any CPU) */
-    bool low_power;
+    LONG state;       /* vfo_mp_state (vfo_get/vfo_set: the datapath reads it on any CPU) */
+    LONG low_power;   /* D1-D3: written by the device owner, read on any CPU (vfo_get/vfo_set) */
+    LONG device_dead; /* the last restart failed: virtio stays stopped until one works (likewise) */
     vfo_pend pause_pend;
     LONG pause_completing;
     LONG upper_drained_primary; /* the engine's share of the pause is done (vfo_get/vfo_set) */

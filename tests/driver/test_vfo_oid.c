@@ -140,12 +140,46 @@ static void address_after_an_odd_length(void **state)
     vw_destroy(&w);
 }
 
+/*
+ * OID_PNP_SET_POWER to D3 while vfo runs (NDIS 6.30 lets a miniport go to
+ * low power from the Running state; here the protocol above issues it, as
+ * fuzz_oid does) with the VF paired: vfo stops virtio, but its own frames
+ * (the announcements its timer sends on virtio after TX left the VF) were
+ * queued for a device that was off and never failed. "Pending sends complete
+ * with NDIS_STATUS_LOW_POWER_STATE" (OID_PNP_SET_POWER): before the fix they
+ * stayed queued, vfo's count of virtio's outstanding work never reached 0,
+ * and the MiniportPause of the removal pended for ever (ndisemu's
+ * OperationNotCompleted; found by fuzz_oid, open crash-96a09e1d, now
+ * tests/fuzz/oid/regressions/low-power-while-running).
+ */
+static void low_power_while_running_then_removal(void **state)
+{
+    (void)state;
+    vfo_world w;
+    struct vfo_ctl_pairs p;
+    uint8_t mac[6];
+    const NDIS_DEVICE_POWER_STATE d3 = NdisDeviceStateD3;
+    vw_mac(0, mac);
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_add_vf(&w, 0, mac), EMU_OK);
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    assert_int_equal(adapter0(&w, &p)->pair_state, VFO_CTL_PAIR_ACTIVE);
+    assert_int_equal(oid_set(&w, OID_PNP_SET_POWER, &d3, sizeof(d3)), NDIS_STATUS_SUCCESS);
+    /* The announcement timer runs meanwhile (every 100 ms here). */
+    assert_int_equal(emu_run_for(w.rt, 500000000ull), EMU_OK);
+    assert_false(emu_failed(w.rt));
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(replay_step_issued_from_the_previous_answer),
         cmocka_unit_test(empty_answer_into_no_buffer),
         cmocka_unit_test(address_after_an_odd_length),
+        cmocka_unit_test(low_power_while_running_then_removal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,12 +11,16 @@
 
 static const uint8_t k_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
+uint32_t h_sg_async_pct;
+
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
             bool quiet)
 {
     memset(h, 0, sizeof(*h));
     h->kind = kind;
-    emu_config cfg = { .sched = kind, .seed = seed, .quiet = quiet };
+    emu_config cfg = {
+        .sched = kind, .seed = seed, .quiet = quiet, .sg_async_pct = h_sg_async_pct
+    };
     int err = emu_create(&cfg, &h->rt);
     if (err)
         return err;
@@ -246,6 +250,50 @@ static int set_lso(harness *h, ULONG version)
     int err = emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SET_LSO, &version, sizeof(version), NULL, 0,
                             &ret, &nt);
     return err ? err : nt ? EMU_ERR_DRIVER : EMU_OK;
+}
+
+static void removal_done(void *ctx, int status)
+{
+    __atomic_store_n((int *)ctx, status == EMU_OK ? 1 : 2, __ATOMIC_SEQ_CST);
+}
+
+uint64_t h_sends_refused;
+
+/* Real time: LSOv2 sends from this thread while the adapter is surprise-
+ * removed on a worker. Those that reach NDIS after the removal and before
+ * the binding's pause NDIS fails itself (NDIS_STATUS_PAUSED); the miniport
+ * never saw them, so they carry no LSO completion information of its. Adds
+ * how many there were to h_sends_refused. */
+int h_lso_surprise_scenario(harness *h)
+{
+    uint8_t frame[600];
+    memset(frame, 0, sizeof(frame));
+    memcpy(frame, k_mac, 6);
+    memcpy(frame + 6, k_mac, 6);
+    frame[12] = 0x08; /* IPv4 */
+    frame[14] = 0x45;
+    frame[23] = 6; /* TCP */
+    frame[MINIPROT_LSO_TCP_OFFSET + 12] = 0x50;
+    STEP(h_add_nic(h) == EMU_OK);
+    STEP(set_lso(h, 2) == EMU_OK);
+    int done = 0;
+    STEP(emu_request_remove(h->rt, h->ad, true, removal_done, &done) == EMU_OK);
+    while (!__atomic_load_n(&done, __ATOMIC_SEQ_CST)) {
+        int32_t nt;
+        size_t ret;
+        STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_SEND, frame, sizeof(frame), NULL, 0, &ret, &nt) ==
+             EMU_OK);
+        STEP(!emu_failed(h->rt));
+    }
+    STEP(done == 1);
+    STEP(emu_run_until_idle(h->rt) == EMU_OK);
+    miniprot_stats s;
+    STEP(h_stats(h, &s) == EMU_OK && s.sent == s.send_ok + s.send_failed);
+    emu_counters c;
+    emu_get_counters(h->rt, &c);
+    STEP(c.sends == c.send_completes);
+    h_sends_refused += c.sends_refused;
+    return 0;
 }
 
 /* IPv4/TCP frames of 600 bytes (a 20-byte TCP header at 34) as large sends:

@@ -24,6 +24,8 @@ typedef struct harness {
 
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
             bool quiet);
+/* emu_config.sg_async_pct of the runtimes h_start creates from now on. */
+extern uint32_t h_sg_async_pct;
 int h_add_nic(harness *h);
 int h_send(harness *h, unsigned n, unsigned len);
 int h_stats(harness *h, miniprot_stats *st);
@@ -36,6 +38,10 @@ int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
 /* Large sends (LSOv2, then LSOv1) through the minimal drivers, looped back. */
 int h_lso_scenario(harness *h);
+/* LSOv2 sends racing a surprise removal (real time); h_sends_refused
+ * accumulates the sends NDIS failed itself (emu_counters.sends_refused). */
+int h_lso_surprise_scenario(harness *h);
+extern uint64_t h_sends_refused;
 /* One scenario with the minimal drivers on a fresh runtime, then shutdown
  * (leak checks) and teardown. 0 when it ran and ended verifier clean; else
  * non-zero, after printing the failing step and violation to stderr. */

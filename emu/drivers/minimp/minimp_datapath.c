@@ -169,6 +169,23 @@ void MpProcessSGList(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST sg
     if (len > sgl->Elements[0].Length)
         len = sgl->Elements[0].Length;
     NdisDprAcquireSpinLock(&a->lock);
+    if (a->removed) {
+        /* NDIS may call this after NdisMAllocateNetBufferSGList returned:
+         * the device went away meanwhile and its ring was cleaned for the
+         * last time (MpDevicePnPEventNotify), so nothing would ever finish
+         * the NB there. Before this it went into the ring anyway, and the
+         * send was never completed (the pause at the unbind waited for
+         * ever: test_ndisemu_lifecycle lifecycle_with_late_sg_lists, and
+         * the VF path of test_vfo_stress about once in 60 runs). */
+        NdisMFreeNetBufferSGList(a->dma, sgl, nb);
+        a->tx_reserved--;
+        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_ADAPTER_REMOVED;
+        BOOLEAN last = nbl_put_locked(nbl);
+        NdisDprReleaseSpinLock(&a->lock);
+        if (last)
+            complete_sends(a, nbl, 1);
+        return;
+    }
     ULONG slot = a->tx_tail % a->ring;
     a->tx_nb[slot] = nb;
     a->tx_sgl[slot] = sgl;

@@ -61,7 +61,12 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
         };
         emu_lso_note_send(&f, nbl);
         x->fr[x->depth++] = f;
+        emu_nbl_note(emu_rt, x, NBL_EV_SEND, 0, "by %s to %s over %s",
+                     b ? b->prot->name : from->fd->name, h->to ? h->to->fd->name : "miniport",
+                     ad->instance);
     }
+    if (!h->to && !h->running)
+        ad->rt->cnt.sends_refused += n;
     if (b)
         b->sends_out += n;
     if (from)
@@ -76,7 +81,6 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
 static void send_give(emu_runtime *rt, const send_hop *h, PNET_BUFFER_LIST chain,
                       NDIS_PORT_NUMBER port, ULONG flags)
 {
-    (void)rt;
     emu_adapter *ad = h->ad;
     emu_cb_scope s;
     if (h->to) {
@@ -86,11 +90,21 @@ static void send_give(emu_runtime *rt, const send_hop *h, PNET_BUFFER_LIST chain
         return;
     }
     if (!h->running) {
-        /* NDIS fails sends to a miniport that is not running itself. */
-        for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next)
+        /* NDIS fails sends to a miniport that is not running itself. That
+         * is not the miniport's completion: the rules that hold a miniport's
+         * completion (LsoTransmitComplete: the LSO completion information is
+         * the miniport's to write) do not apply. Before, it went through
+         * NdisMSendNetBufferListsComplete and its checks, and an LSOv2 NBL
+         * still holding its MSS tripped LsoTransmitComplete. */
+        emu_lock(rt);
+        for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
             nbl->Status = NDIS_STATUS_PAUSED;
-        NdisMSendNetBufferListsComplete(
-            ad, chain,
+            emu_nbl_note(rt, CONTAINING_RECORD(nbl, emu_nbl_ext, nbl), NBL_EV_SEND_FAILED,
+                         NDIS_STATUS_PAUSED, "for %s (not running)", ad->instance);
+        }
+        emu_unlock(rt);
+        emu_send_complete_runs(
+            rt, ad, true, chain,
             emu_self()->irql == DISPATCH_LEVEL ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
         return;
     }
@@ -247,10 +261,14 @@ void emu_send_complete_runs(emu_runtime *rt, emu_adapter *ad, bool at_miniport,
         emu_binding *b = t0->b;
         emu_filter *from = t0->from, *to = t0->to;
         while (nbl) {
-            nbl_frame *t = top(CONTAINING_RECORD(nbl, emu_nbl_ext, nbl));
+            emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
+            nbl_frame *t = top(x);
             if (t->b != b || t->from != from)
                 break;
-            CONTAINING_RECORD(nbl, emu_nbl_ext, nbl)->depth--;
+            emu_nbl_note(rt, x, NBL_EV_COMPLETE, nbl->Status, "by %s over %s to %s",
+                         at_miniport ? "miniport" : to->fd->name, ad->instance,
+                         from ? from->fd->name : b->prot->name);
+            x->depth--;
             last = nbl;
             nbl = nbl->Next;
             n++;
@@ -412,6 +430,8 @@ static void recv_pop_at(emu_runtime *rt, emu_adapter *ad, emu_nbl_ext *x, int i)
         ad->recvs_out--;
     if (!t->resources && !t->from)
         rt->cnt.returns++;
+    emu_nbl_note(rt, x, NBL_EV_RETURNED, 0, "to %s of %s", t->from ? t->from->fd->name : "miniport",
+                 ad->instance);
     for (int j = i; j + 1 < x->depth; j++)
         x->fr[j] = x->fr[j + 1];
     x->depth--;
@@ -483,6 +503,8 @@ void emu_indicate_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNET_BU
                         .holders = holders,
                         .resources = resources };
         x->fr[x->depth++] = f;
+        emu_nbl_note(rt, x, NBL_EV_INDICATE, 0, "by %s of %s, holders %#llx",
+                     from ? from->fd->name : "miniport", ad->instance, (unsigned long long)holders);
         for (unsigned k = 0; k < nt; k++)
             targets[k]->recvs_held++;
     }

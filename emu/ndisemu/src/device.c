@@ -390,6 +390,59 @@ static NDIS_STATUS sg_bounce(emu_runtime *rt, emu_dma *d, PNET_BUFFER nb, PSCATT
     return NDIS_STATUS_SUCCESS;
 }
 
+/* emu_config.sg_async_pct: MiniportProcessSGList after
+ * NdisMAllocateNetBufferSGList returned, one deferred call per task (so
+ * other work may run between two of them), in allocation order. */
+static void sg_later_task(emu_runtime *rt, emu_task *t)
+{
+    emu_dma *d = t->a;
+    emu_lock(rt);
+    emu_sg_later *l = d->later_head;
+    if (l) {
+        d->later_head = l->next;
+        if (!d->later_head)
+            d->later_tail = &d->later_head;
+    }
+    d->later_posted = d->later_head != NULL;
+    if (d->later_posted)
+        emu_task_post(rt, T_COMPLETION, 0, sg_later_task, d, NULL, 0);
+    emu_unlock(rt);
+    if (!l)
+        return;
+    /* A driver that deregistered its DMA with a list outstanding gets no
+     * call any more. */
+    if (!emu_obj_dead(&d->obj)) {
+        emu_cb_scope s;
+        emu_cb_begin(&s, "MiniportProcessSGList", d->obj.ad->drv, d->obj.ad, DISPATCH_LEVEL);
+        d->d.ProcessSGListHandler(NULL, NULL, l->sgl, l->ctx);
+        emu_cb_end(&s);
+    }
+    emu_tfree(l);
+}
+
+/* rt->mu held. Defers this call when asked to, or when earlier ones wait
+ * (their order is kept). */
+static bool sg_defer(emu_runtime *rt, emu_dma *d, PSCATTER_GATHER_LIST sgl, PVOID ctx)
+{
+    if (!d->later_head && !(rt->cfg.sg_async_pct && emu_rand(rt) % 100 < rt->cfg.sg_async_pct))
+        return false;
+    emu_sg_later *l = emu_talloc(sizeof(*l));
+    if (!l)
+        return false;
+    l->next = NULL;
+    l->sgl = sgl;
+    l->ctx = ctx;
+    if (!d->later_tail)
+        d->later_tail = &d->later_head;
+    *d->later_tail = l;
+    d->later_tail = &l->next;
+    if (!d->later_posted) {
+        d->later_posted = true;
+        emu_task_post(rt, T_COMPLETION, 0, sg_later_task, d, NULL, 0);
+    }
+    return true;
+}
+
 NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET_BUFFER NetBuffer,
                                          PVOID Context, ULONG Flags, PVOID ScatterGatherListBuffer,
                                          ULONG ScatterGatherListBufferSize)
@@ -431,8 +484,12 @@ NDIS_STATUS NdisMAllocateNetBufferSGList(NDIS_HANDLE NdisMiniportDmaHandle, PNET
         i++;
         left -= len;
     }
-    emu_unlock(rt);
     NetBuffer->ScatterGatherList = sgl;
+    if (sg_defer(rt, d, sgl, Context)) { /* later, from another context */
+        emu_unlock(rt);
+        return NDIS_STATUS_SUCCESS;
+    }
+    emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportProcessSGList", d->obj.ad->drv, d->obj.ad, DISPATCH_LEVEL);
     d->d.ProcessSGListHandler(NULL, NULL, sgl, Context);

@@ -242,9 +242,20 @@ typedef struct emu_interrupt {
     emu_dpc_slot *dpc;
 } emu_interrupt;
 
+/* A MiniportProcessSGList call NDIS makes later (emu_config.sg_async_pct). */
+typedef struct emu_sg_later {
+    struct emu_sg_later *next;
+    PSCATTER_GATHER_LIST sgl;
+    PVOID ctx;
+} emu_sg_later;
+
 typedef struct emu_dma {
     emu_obj obj;
     NDIS_SG_DMA_DESCRIPTION d;
+    /* rt->mu: deferred MiniportProcessSGList calls, made in allocation
+     * order (HAL queues them) by one task at a time. */
+    emu_sg_later *later_head, **later_tail;
+    bool later_posted;
 } emu_dma;
 
 struct emu_host {
@@ -425,10 +436,35 @@ typedef struct emu_nbl_pool {
     uint64_t live;
 } emu_nbl_pool;
 
+/* One step of an NBL's life (nbl_hist.c): kept per NBL so that a pause
+ * that never ends can name the NBL it waits for and how it got there. */
+typedef enum nbl_op {
+    NBL_EV_ALLOC = 1,
+    NBL_EV_SEND,        /* handed to a hop (a filter or the miniport) */
+    NBL_EV_SEND_FAILED, /* NDIS failed it itself: the miniport is not running */
+    NBL_EV_COMPLETE,    /* a hop completed it to its sender */
+    NBL_EV_INDICATE,    /* indicated up by a miniport or filter */
+    NBL_EV_RETURNED,    /* its receive frame was popped (all holders returned it) */
+    NBL_EV_FREE,
+} nbl_op;
+#define EMU_NBL_HIST 16
+typedef struct nbl_event {
+    uint64_t at; /* emu_time */
+    uint32_t tid;
+    uint8_t op; /* nbl_op */
+    int32_t status;
+    char who[96];
+} nbl_event;
+
 typedef struct emu_nbl_ext {
     uint32_t magic;
     bool live;
     emu_nbl_pool *pool;
+    /* rt->mu: the runtime's list of live NBLs and this NBL's last events. */
+    struct emu_nbl_ext *live_prev, *live_next;
+    uint64_t serial;
+    unsigned nhist;
+    nbl_event hist[EMU_NBL_HIST];
     nbl_frame fr[EMU_MAX_FRAMES];
     int depth;
     PNET_BUFFER_LIST_CONTEXT first_ctx; /* preallocated with the NBL */
@@ -436,6 +472,18 @@ typedef struct emu_nbl_ext {
     USHORT alloc_ctx;                   /* context size given at allocation */
     DECLSPEC_ALIGN(16) NET_BUFFER_LIST nbl;
 } emu_nbl_ext;
+
+/* nbl_hist.c, rt->mu held: an NBL enters or leaves the live list; one
+ * event of its life. */
+void emu_nbl_live_add(struct emu_runtime *rt, emu_nbl_ext *x);
+void emu_nbl_live_del(struct emu_runtime *rt, emu_nbl_ext *x);
+void emu_nbl_note(struct emu_runtime *rt, emu_nbl_ext *x, nbl_op op, int32_t status,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* nbl_hist.c, rt->mu not held: prints every live NBL outstanding at the
+ * adapter `ad` (sent to its miniport, or indicated by it and not returned)
+ * or sent by the binding `b` and not completed (either may be NULL), with
+ * the hops it is at and its last events. Returns how many. */
+unsigned emu_report_outstanding(struct emu_runtime *rt, struct emu_adapter *ad, emu_binding *b);
 
 typedef struct emu_nb_ext {
     uint32_t magic;
@@ -593,6 +641,9 @@ struct emu_runtime {
     /* DPCs run back to back at one virtual instant ("CPU 0" never went
      * below DISPATCH_LEVEL in between): their summed cost (rt->mu). */
     uint64_t dpc_chain_ns, dpc_chain_at;
+
+    struct emu_nbl_ext *nbl_live; /* every live NBL (nbl_hist.c; rt->mu) */
+    uint64_t nbl_serial;
 
     emu_counters cnt;               /* rt->mu, except the two below */
     uint64_t ndis_calls, bad_input; /* atomics: counted anywhere without rt->mu */

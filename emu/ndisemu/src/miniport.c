@@ -320,8 +320,10 @@ int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason)
     emu_cb_end(&s);
     if (st == NDIS_STATUS_PENDING) {
         /* NdisMPauseComplete moves the adapter to Paused. */
-        if (!emu_wait_flag(rt, &ad->pause_done, "MiniportPause (pending)"))
+        if (!emu_wait_flag(rt, &ad->pause_done, "MiniportPause (pending)")) {
+            emu_report_outstanding(rt, ad, NULL); /* what the pause waits for */
             return EMU_ERR_STOPPED;
+        }
         return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
     }
     if (st != NDIS_STATUS_SUCCESS) {

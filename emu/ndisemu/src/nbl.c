@@ -320,6 +320,10 @@ void NdisFreeNetBuffer(PNET_BUFFER NetBuffer)
 
 /* ---- NET_BUFFER_LIST ---- */
 
+/* What an NBL costs its driver: ndisemu's own bookkeeping (the ownership
+ * frames, the event history of nbl_hist.c) is not the driver's memory. */
+#define NBL_CHARGE (sizeof(emu_nbl_ext) - sizeof(((emu_nbl_ext *)0)->hist))
+
 static PNET_BUFFER_LIST_CONTEXT ctx_block(USHORT size)
 {
     PNET_BUFFER_LIST_CONTEXT c = emu_talloc(sizeof(*c) + size);
@@ -350,7 +354,10 @@ static PNET_BUFFER_LIST nbl_new(emu_runtime *rt, emu_nbl_pool *p, USHORT ctx_siz
     x->nbl.NdisPoolHandle = p;
     emu_lock(rt);
     p->live++;
-    emu_charge(rt, p->obj.drv, p->obj.ad, p->p.PoolTag, (int64_t)(sizeof(*x) + pre), 1);
+    emu_charge(rt, p->obj.drv, p->obj.ad, p->p.PoolTag, (int64_t)(NBL_CHARGE + pre), 1);
+    emu_nbl_live_add(rt, x);
+    emu_nbl_note(rt, x, NBL_EV_ALLOC, 0, "from pool %p (tag %#x)", (void *)p,
+                 (unsigned)p->p.PoolTag);
     emu_unlock(rt);
     if (ctx_size)
         x->first_ctx->Offset = (USHORT)(x->first_ctx->Offset - ctx_size);
@@ -464,8 +471,10 @@ void NdisFreeNetBufferList(PNET_BUFFER_LIST NetBufferList)
     emu_lock(rt);
     x->pool->live--;
     emu_charge(rt, x->pool->obj.drv, x->pool->obj.ad, x->pool->p.PoolTag,
-               -(int64_t)(sizeof(*x) + pre), -1);
+               -(int64_t)(NBL_CHARGE + pre), -1);
     x->live = false;
+    emu_nbl_note(rt, x, NBL_EV_FREE, 0, "%s", "");
+    emu_nbl_live_del(rt, x);
     emu_unlock(rt);
     if (own_nb)
         nb_free(rt, own_nb);

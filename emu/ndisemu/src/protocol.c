@@ -440,6 +440,8 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
             fprintf(rt->cfg.report ? rt->cfg.report : stderr,
                     "  binding: %s over %s, NET_PNP_EVENT_CODE %d\n", b->prot->name,
                     b->ad->instance, (int)code);
+        if (code == NetEventPause) /* what a pause that never ended waits for */
+            emu_report_outstanding(rt, NULL, b);
         return EMU_ERR_STOPPED;
     }
     emu_lock(rt);
@@ -463,6 +465,7 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
         emu_violate(rt, "PauseWithOutstanding", "ProtocolNetPnPEvent(NetEventPause)",
                     "binding %s-%s completed its pause with %llu send(s) outstanding",
                     b->prot->name, b->ad->instance, (unsigned long long)so);
+        emu_report_outstanding(rt, NULL, b);
         return EMU_ERR_STOPPED;
     }
     if (code == NetEventQueryRemoveDevice && st != NDIS_STATUS_SUCCESS)

@@ -81,6 +81,12 @@ typedef struct emu_config {
      * not validated NBL by NBL, and DPCs are not held to their budget. A
      * driver breaking a rule may then go unreported (or crash the run). */
     bool no_call_checks;
+    /* Percent (0 = never, 100 = always) of successful
+     * NdisMAllocateNetBufferSGList calls whose MiniportProcessSGList NDIS
+     * calls after the call returned, from another context (HAL "can call
+     * MiniportProcessSGList before or after NDIS returns from
+     * NdisMAllocateNetBufferSGList"): the device may be gone by then. */
+    uint32_t sg_async_pct;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
@@ -219,6 +225,7 @@ typedef struct emu_counters {
     uint64_t lost_interrupts; /* signalled with nothing connected */
     uint64_t bad_input;       /* invalid arguments rejected with an error status */
     uint64_t send_cancels;    /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
+    uint64_t sends_refused;   /* NBLs NDIS failed itself: the miniport was not running */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 
