@@ -204,6 +204,7 @@ static void test_broken_cancel_routine_left(void **state)
     int32_t st;
     emu_ctl_write(h, "x", 1, &n, &st);
     expect_rule(rt, "CancelRoutineAtCompletion");
+    emu_ctl_close(h);
     emu_destroy(rt);
 }
 
@@ -215,6 +216,7 @@ static void test_broken_device_object_field(void **state)
     emu_ctl *h = NULL;
     emu_ctl_open(rt, IODRV_DIRECT, &h);
     expect_rule(rt, "DeviceObjectField");
+    emu_ctl_close(h);
     emu_destroy(rt);
 }
 
