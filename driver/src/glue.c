@@ -134,7 +134,7 @@ static void primary_restart(vfo_adapter *ad)
 {
     vfo_lock();
     vfo_binding *b = ad->bind;
-    if (!b || !b->running || b->orphan) {
+    if (!b || !b->running || vfo_get(&b->orphan)) {
         vfo_unlock();
         return;
     }

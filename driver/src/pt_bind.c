@@ -21,7 +21,7 @@ static void unbind_finish(vfo_binding *b);
 vfo_adapter *vfo_binding_pair_locked(vfo_binding *b)
 {
     vfo_lock();
-    vfo_adapter *ad = b->orphan ? NULL : b->ad;
+    vfo_adapter *ad = vfo_get(&b->orphan) ? NULL : b->ad;
     if (ad && ad->registered)
         return ad;
     vfo_unlock();
@@ -403,7 +403,7 @@ static void close_done(vfo_binding *b)
         bind_finish(b, b->refuse_status);
         return;
     }
-    vfo_adapter *ad = b->orphan ? NULL : b->ad;
+    vfo_adapter *ad = vfo_get(&b->orphan) ? NULL : b->ad;
     if (ad) {
         vfo_lock();
         fo_reason r = fo_primary_close_complete(&ad->pair);
@@ -432,11 +432,19 @@ void vfo_binding_orphan(vfo_adapter *ad, vfo_binding *b)
     vfo_event_end(ad, r, "unbind (vfo halting)");
 }
 
+/* NDIS has not paused an orphan's binding: its receives still run on other
+ * CPUs and read b->ad. Marked first, then waited for: a receive counts
+ * itself in before it reads orphan (both interlocked), so one that saw it
+ * clear is counted and is waited for here, and any later one sees it set
+ * and leaves ad alone. PASSIVE_LEVEL, g_vfo.lock not held (a receive may
+ * take it). */
 static void orphan_detach(vfo_binding *b)
 {
     vfo_adapter *ad = b->ad;
+    vfo_set(&b->orphan, 1);
+    while (vfo_get(&b->rx_calls))
+        NdisMSleep(10);
     vfo_lock();
-    b->orphan = true;
     b->ad = NULL;
     fo_reason r = fo_primary_close_complete(&ad->pair);
     vfo_event_end(ad, r, "orphaned"); /* COMPLETE_UNBIND, STANDBY_RELEASED */
@@ -445,7 +453,7 @@ static void orphan_detach(vfo_binding *b)
 /* CLOSE_PRIMARY, a refused bind, or an orphan's unbind. PASSIVE_LEVEL. */
 void vfo_binding_close(vfo_binding *b)
 {
-    if (b->orphaning && !b->orphan) {
+    if (b->orphaning && !vfo_get(&b->orphan)) {
         orphan_detach(b);
         return;
     }
@@ -466,7 +474,7 @@ static void unbind_finish(vfo_binding *b)
 {
     if (!b->unbind_ctx)
         return; /* orphaned at halt: NDIS's unbind closes it later */
-    bool reenumerate = b->orphan;
+    bool reenumerate = vfo_get(&b->orphan) != 0;
     NDIS_HANDLE ctx = b->unbind_ctx;
     if (vfo_pend_done(&b->unbind_pend, NDIS_STATUS_SUCCESS)) {
         NdisCompleteUnbindAdapterEx(ctx);
@@ -482,7 +490,7 @@ static void unbind_finish(vfo_binding *b)
  * only here, once nothing on the pair's side refers to it any more. */
 void vfo_binding_complete_unbind(vfo_binding *b)
 {
-    if (b->orphan) {
+    if (vfo_get(&b->orphan)) {
         VFO_INFO("VF binding orphaned by the halt of its vfo adapter; asking NDIS to unbind it");
         NdisUnbindAdapter(b->handle);
         return;
@@ -496,7 +504,7 @@ NDIS_STATUS PtUnbindAdapterEx(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
     vfo_binding *b = ctx;
     b->unbind_ctx = unbind_ctx;
     vfo_pend_begin(&b->unbind_pend);
-    vfo_adapter *ad = b->orphan ? NULL : b->ad;
+    vfo_adapter *ad = vfo_get(&b->orphan) ? NULL : b->ad;
     if (ad) {
         vfo_lock();
         fo_reason r = fo_primary_unbind(&ad->pair);

@@ -116,12 +116,8 @@ void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG 
         vfo_drained(ad);
 }
 
-void PtReceiveNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG n,
-                             ULONG flags)
+static void receive_on(vfo_binding *b, vfo_adapter *ad, PNET_BUFFER_LIST nbls, ULONG n, ULONG flags)
 {
-    vfo_binding *b = ctx;
-    vfo_adapter *ad = b->orphan ? NULL : b->ad;
-    (void)port;
     if (ad && fo_rx_accept(&ad->pair, n)) {
         vfo_rx_from_primary(ad, b, nbls, n, flags);
         return;
@@ -136,4 +132,16 @@ void PtReceiveNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_N
         NdisReturnNetBufferLists(
             b->handle, nbls,
             (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+}
+
+/* Counted in rx_calls while it may use b->ad: see orphan_detach. */
+void PtReceiveNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG n,
+                             ULONG flags)
+{
+    vfo_binding *b = ctx;
+    (void)port;
+    InterlockedIncrement(&b->rx_calls);
+    vfo_adapter *ad = vfo_get(&b->orphan) ? NULL : b->ad;
+    receive_on(b, ad, nbls, n, flags);
+    InterlockedDecrement(&b->rx_calls);
 }

@@ -152,7 +152,7 @@ void vfo_binding_replay(vfo_adapter *ad, vfo_binding *b, const fo_action *a)
  * open); false when the binding is going away or the slot is busy. */
 static bool claim_stats_locked(vfo_binding *b)
 {
-    if (b->orphan || b->closing || b->step != VFO_BS_BOUND)
+    if (vfo_get(&b->orphan) || b->closing || b->step != VFO_BS_BOUND)
         return false;
     if (b->stats.use != VFO_OID_FREE) {
         b->stats_again = true; /* asked again when the slot frees */

@@ -185,7 +185,10 @@ typedef struct vfo_binding {
     PNET_PNP_EVENT_NOTIFICATION pause_ev, power_ev;
     bool running;      /* between NetEventRestart and NetEventPause */
     bool orphaning;    /* its vfo adapter is halting: detach instead of closing */
-    bool orphan;       /* detached: refuses everything until NDIS unbinds it */
+    LONG orphan;       /* detached: refuses everything until NDIS unbinds it (vfo_get/vfo_set:
+                          PtReceiveNetBufferLists reads it without g_vfo.lock) */
+    LONG rx_calls;     /* PtReceiveNetBufferLists calls running on it: orphan_detach waits for
+                          none before it clears ad (NDIS still runs an orphan's receives) */
     bool close_wanted; /* close as soon as no OID is outstanding */
     bool removed;      /* a send failed with ADAPTER_REMOVED (reported once) */
     bool closing;

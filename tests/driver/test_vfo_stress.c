@@ -66,10 +66,12 @@ static unsigned g_rounds = 6;
  * that was gone (now completed as removed; a quarter of the
  * MiniportProcessSGList calls come late here, STRESS_SG_ASYNC_PCT, to meet
  * that window more often); then, once in 133 runs, sends vfo queued for a
- * virtio device whose recovery had failed (now failed at once). Still open
- * (ThreadSanitizer, once in 14 runs): PtReceiveNetBufferLists reads
- * b->orphan and b->ad without vfo_lock while orphan_detach writes them at
- * vfo's halt (pt_data.c / pt_bind.c). */
+ * virtio device whose recovery had failed (now failed at once); then
+ * (ThreadSanitizer, once in 14 runs) PtReceiveNetBufferLists reading
+ * b->orphan and b->ad without vfo_lock while orphan_detach wrote them at
+ * vfo's halt: NDIS still runs an orphan's receives, so a receive could
+ * also use the adapter after the halt freed it (now counted in rx_calls,
+ * which orphan_detach waits for; pt_bind.c). */
 static bool g_with_vf;
 
 /* Under ThreadSanitizer: the virtio rings and buffers are DMA memory that
