@@ -117,12 +117,15 @@ typedef SET_OPTIONS(FILTER_SET_OPTIONS);
 #define NBL_CLEAR_PROT_RSVD_FLAG(_NBL, _F) NBL_CLEAR_PROTOCOL_RSVD_FLAG(_NBL, _F)
 #define NBL_TEST_PROT_RSVD_FLAG(_NBL, _F)  NBL_TEST_PROTOCOL_RSVD_FLAG(_NBL, _F)
 
-/* Checked builds only in the WDK (DBG); a free build, as here, has none. */
+/* wdm.h's: checked builds only in the WDK (DBG); a free build, as here, has
+ * none. A Windows build takes them from the platform's ntddk.h. */
+#if !defined(_WIN32)
 #define ASSERT(exp)         ((void)0)
 #define ASSERTMSG(msg, exp) ((void)0)
 #define PAGED_CODE()
 #define C_ASSERT(e)                       typedef char __C_ASSERT__[(e) ? 1 : -1]
 #define ARGUMENT_PRESENT(ArgumentPointer) ((CHAR *)((ULONG_PTR)(ArgumentPointer)) != (CHAR *)(NULL))
+#endif
 
 /* xfilter.h: Ethernet address helpers. */
 #define ETH_LENGTH_OF_ADDRESS     6
