@@ -796,6 +796,22 @@ nomem:
     return NULL;
 }
 
+/* Sends e and waits for its completion (EMU_OK: the caller reads and
+ * releases it). Still pending after the wait: the IRP stays with the
+ * driver, freed when it completes, and the caller gets the error. */
+static int send_and_wait(emu_ctl *h, emu_irp *e)
+{
+    NTSTATUS st = send_irp(h, e);
+    if (st == STATUS_PENDING && !emu_wait(h->rt, irp_done, e, EMU_WAIT_NS)) {
+        emu_lock(h->rt);
+        e->owned = !e->done;
+        emu_unlock(h->rt);
+        if (e->owned)
+            return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
+    }
+    return EMU_OK;
+}
+
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
                   size_t out_len, size_t *returned, int32_t *ntstatus)
 {
@@ -804,15 +820,9 @@ int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void
     emu_irp *e = ioctl_irp(h, code, in, in_len, out, out_len);
     if (!e)
         return EMU_ERR_NOMEM;
-    NTSTATUS st = send_irp(h, e);
-    if (st == STATUS_PENDING && !emu_wait(h->rt, irp_done, e, EMU_WAIT_NS)) {
-        /* Still pending: the IRP stays with the driver; it is freed when completed. */
-        emu_lock(h->rt);
-        e->owned = !e->done;
-        emu_unlock(h->rt);
-        if (e->owned)
-            return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
-    }
+    int err = send_and_wait(h, e);
+    if (err)
+        return err;
     size_t n = e->irp.IoStatus.Information < out_len ? e->irp.IoStatus.Information : out_len;
     if (n)
         memcpy(out, e->outbuf ? e->outbuf : e->sysbuf, n);
@@ -882,14 +892,9 @@ static int rw_sync(emu_ctl *h, UCHAR major, const void *data, void *out, size_t 
     emu_irp *e = rw_irp(h, major, data, len);
     if (!e)
         return EMU_ERR_NOMEM;
-    NTSTATUS st = send_irp(h, e);
-    if (st == STATUS_PENDING && !emu_wait(h->rt, irp_done, e, EMU_WAIT_NS)) {
-        emu_lock(h->rt);
-        e->owned = !e->done;
-        emu_unlock(h->rt);
-        if (e->owned)
-            return emu_stopped(h->rt) ? EMU_ERR_STOPPED : EMU_ERR_TIMEOUT;
-    }
+    int err = send_and_wait(h, e);
+    if (err)
+        return err;
     size_t n = e->irp.IoStatus.Information < len ? e->irp.IoStatus.Information : len;
     if (out && n)
         memcpy(out, e->sysbuf, n);

@@ -26,6 +26,32 @@ static emu_alloc *hdr_of(void *p)
     return (emu_alloc *)p - 1;
 }
 
+/* A pool allocation charged to drv (and ad), on the list the leak check at
+ * unload walks. Pool memory is not zeroed on Windows; it is filled so that
+ * drivers relying on zeroed memory fail here too. */
+static void *alloc_tracked(emu_runtime *rt, emu_driver *drv, emu_adapter *ad, bool explicit_ad,
+                           ULONG tag, UINT len)
+{
+    emu_alloc *h = calloc(1, sizeof(*h) + len);
+    if (!h)
+        return NULL;
+    h->magic = ALLOC_MAGIC;
+    h->tag = tag;
+    h->drv = drv;
+    h->ad = ad;
+    h->explicit_ad = explicit_ad;
+    h->size = len;
+    emu_lock(rt);
+    h->next = alloc_list;
+    if (alloc_list)
+        alloc_list->prev = h;
+    alloc_list = h;
+    emu_charge(rt, drv, ad, tag, (int64_t)len, 1);
+    emu_unlock(rt);
+    memset(h + 1, 0xCD, len);
+    return h + 1;
+}
+
 PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULONG Tag,
                                         EX_POOL_PRIORITY Priority)
 {
@@ -44,27 +70,8 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
     }
     if (Length == 0)
         return NULL;
-    emu_alloc *h = calloc(1, sizeof(*h) + Length);
-    if (!h)
-        return NULL;
-    h->magic = ALLOC_MAGIC;
-    h->tag = Tag;
-    h->drv = drv;
-    h->ad = ad;
     emu_obj *ho = emu_obj_peek(NdisHandle);
-    h->explicit_ad = ho && ho->kind == K_ADAPTER;
-    h->size = Length;
-    emu_lock(rt);
-    h->next = alloc_list;
-    if (alloc_list)
-        alloc_list->prev = h;
-    alloc_list = h;
-    emu_charge(rt, drv, ad, Tag, (int64_t)Length, 1);
-    emu_unlock(rt);
-    /* Pool memory is not zeroed on Windows; fill it so drivers that rely on
-     * zeroed memory fail here too. */
-    memset(h + 1, 0xCD, Length);
-    return h + 1;
+    return alloc_tracked(rt, drv, ad, ho && ho->kind == K_ADAPTER, Tag, Length);
 }
 
 /* The NDIS 5 form without a handle: charged to the driver whose code is
@@ -86,24 +93,8 @@ NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG 
     }
     if (Length == 0)
         return NDIS_STATUS_FAILURE;
-    emu_alloc *h = calloc(1, sizeof(*h) + Length);
-    if (!h)
-        return NDIS_STATUS_RESOURCES;
-    h->magic = ALLOC_MAGIC;
-    h->tag = Tag;
-    h->drv = drv;
-    h->ad = NULL;
-    h->size = Length;
-    emu_lock(rt);
-    h->next = alloc_list;
-    if (alloc_list)
-        alloc_list->prev = h;
-    alloc_list = h;
-    emu_charge(rt, drv, NULL, Tag, (int64_t)Length, 1);
-    emu_unlock(rt);
-    memset(h + 1, 0xCD, Length);
-    *VirtualAddress = h + 1;
-    return NDIS_STATUS_SUCCESS;
+    *VirtualAddress = alloc_tracked(rt, drv, NULL, false, Tag, Length);
+    return *VirtualAddress ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
 }
 
 static void free_alloc(emu_runtime *rt, void *va, const char *call)
