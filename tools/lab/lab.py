@@ -337,7 +337,8 @@ class Run:
                 g["verifier_clean"] = True
         out = labmeasure.udp_direction(g.get("udp_out", {}), peer_udp_in)
         guest_missing = labmeasure.missing_seqs(out.get("missing"))
-        stall, at = labmeasure.longest_tcp_stall(records, self.t_traffic + 1, self.t_end - 1)
+        gaps = labmeasure.tcp_gaps(records, self.t_traffic + 1, self.t_end - 1)
+        stall, at = gaps[0] if gaps and gaps[0][0] > 0 else (0.0, None)
         run = {
             "stack": self.stack, "case": self.case, "result": result, "secs": self.secs,
             "rate": self.a.rate, "guest": g, "t_traffic": self.t_traffic,
@@ -356,6 +357,7 @@ class Run:
             "ports": labnet.port_counters(),
         }
         labmeasure.split_losses(run)
+        labmeasure.split_stalls(run, gaps)
         run["series"] = labreport.series(records, self.t_traffic, self.t_end + 3)
         return run
 

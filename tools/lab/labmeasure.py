@@ -57,17 +57,15 @@ def guest_sends(records, kinds=("udp", "tcp")):
     return [(r[0], r[1], r[3], r[4]) for r in records if r[2] == "in" and r[3] in kinds]
 
 
-def longest_tcp_stall(records, t_from, t_to):
-    """The longest time without a TCP data segment from the guest entering
-    the switch (any port), within [t_from, t_to]: (seconds, start time)."""
+def tcp_gaps(records, t_from, t_to):
+    """Every interval without a TCP data segment from the guest entering the
+    switch (any port) within [t_from, t_to], longest first: [(seconds, start)]."""
     times = [t for t, _, kind, n in guest_sends(records, ("tcp",)) if n > 0 and t_from <= t <= t_to]
-    best, at = 0.0, None
-    prev = t_from
+    gaps, prev = [], t_from
     for t in times + [t_to]:
-        if t - prev > best:
-            best, at = t - prev, prev
+        gaps.append((t - prev, prev))
         prev = t
-    return best, at
+    return sorted(gaps, reverse=True)
 
 
 def clock_offset(records, ports, t_from, t_to):
@@ -313,17 +311,34 @@ def check_any(run):
     return fails
 
 
-def split_losses(run):
-    """Each direction's lost datagrams, placed in time by their send time
-    (the peer's clock is the host's; the guest's is put on it with the
-    offset measured from its datagrams): how many fell within an event
-    (from a second before it to two seconds after the VF's link was back)
-    and how many elsewhere (the loaded machine, not failover)."""
+def event_windows(run):
+    """Each event's window: from a second before it to two seconds after
+    the VF's link was back."""
     windows = []
     for h in run.get("hops", []):
         start = (h.get("t_unplug") or h.get("t_event") or 0) - 1.0
         end = (h.get("t_vf_link_up") or h.get("t_resume") or start) + 2.0
         windows.append((start, end))
+    return windows
+
+
+def split_stalls(run, gaps):
+    """The longest TCP stall (gaps: tcp_gaps) that overlaps an event window
+    and the longest that does not (the loaded machine, not failover)."""
+    windows = event_windows(run)
+    inside = [g for g, at in gaps if any(at < b and at + g > a for a, b in windows)]
+    outside = [g for g, at in gaps if not any(at < b and at + g > a for a, b in windows)]
+    run["tcp"]["longest_stall_in_events_s"] = max(inside, default=0.0)
+    run["tcp"]["longest_stall_elsewhere_s"] = max(outside, default=0.0)
+
+
+def split_losses(run):
+    """Each direction's lost datagrams, placed in time by their send time
+    (the peer's clock is the host's; the guest's is put on it with the
+    offset measured from its datagrams): how many fell within an event
+    window (event_windows) and how many elsewhere (the loaded machine, not
+    failover)."""
+    windows = event_windows(run)
     hops = run.get("hops", [])
     offset = hops[0].get("src_clock_offset_s") if hops else None
     for key, sender_offset in (("guest_to_peer", offset), ("peer_to_guest", 0.0)):

@@ -114,6 +114,9 @@ ROWS = [
         r["udp"].get("peer_to_guest", {}).get("reorders", "-")) if r["udp"] else None),
     ("TCP survived", lambda r: r["tcp"].get("survived")),
     ("  longest stall s", lambda r: r["tcp"].get("longest_stall_s")),
+    ("  in events / elsewhere s", lambda r: "{}/{}".format(
+        fmt(r["tcp"].get("longest_stall_in_events_s")),
+        fmt(r["tcp"].get("longest_stall_elsewhere_s")))),
     ("  retransmits (iperf3)", lambda r: r["tcp"].get("retransmits")),
     ("  RetransSegs (snmp)", lambda r: r["tcp"].get("retrans_segs")),
     ("guest TCP/IP carrier downs", lambda r: r.get("guest", {}).get("carrier_downs")),
