@@ -812,6 +812,19 @@ static int send_and_wait(emu_ctl *h, emu_irp *e)
     return EMU_OK;
 }
 
+/* Sends e with a completion callback: the IRP belongs to the I/O manager
+ * until the driver completes it, then the callback gets its result. */
+static int send_async(emu_ctl *h, emu_irp *e, emu_ioctl_done_fn done, void *ctx)
+{
+    if (!e)
+        return EMU_ERR_NOMEM;
+    e->cb = done;
+    e->cb_ctx = ctx;
+    e->owned = true;
+    send_irp(h, e);
+    return EMU_OK;
+}
+
 int emu_ctl_ioctl(emu_ctl *h, uint32_t code, const void *in, size_t in_len, void *out,
                   size_t out_len, size_t *returned, int32_t *ntstatus)
 {
@@ -839,14 +852,7 @@ int emu_ctl_ioctl_async(emu_ctl *h, uint32_t code, const void *in, size_t in_len
 {
     if (!h || !done || (in_len && !in))
         return EMU_ERR_INVAL;
-    emu_irp *e = ioctl_irp(h, code, in, in_len, NULL, out_len);
-    if (!e)
-        return EMU_ERR_NOMEM;
-    e->cb = done;
-    e->cb_ctx = ctx;
-    e->owned = true;
-    send_irp(h, e);
-    return EMU_OK;
+    return send_async(h, ioctl_irp(h, code, in, in_len, NULL, out_len), done, ctx);
 }
 
 /* ---- READ / WRITE ---- */
@@ -921,14 +927,7 @@ static int rw_async(emu_ctl *h, UCHAR major, const void *data, size_t len, emu_i
 {
     if (!h || !done || (len && major == IRP_MJ_WRITE && !data))
         return EMU_ERR_INVAL;
-    emu_irp *e = rw_irp(h, major, data, len);
-    if (!e)
-        return EMU_ERR_NOMEM;
-    e->cb = done;
-    e->cb_ctx = ctx;
-    e->owned = true;
-    send_irp(h, e);
-    return EMU_OK;
+    return send_async(h, rw_irp(h, major, data, len), done, ctx);
 }
 
 int emu_ctl_read_async(emu_ctl *h, size_t len, emu_ioctl_done_fn done, void *ctx)
