@@ -159,6 +159,22 @@ static int stats(world *w, passflt_stats *out)
     return err || nt || ret != sizeof(*out) ? -1 : 0;
 }
 
+void filter_check_stacked(world *w)
+{
+    passflt_stats s;
+    if (!w->filter.drv || stats(w, &s)) {
+        world_fail(w, 0, "--filter-over: the filter's counters could not be read");
+        return;
+    }
+    fprintf(w->out,
+            "filter %s over %s: %llu attach(es), %llu pause(s), %u module(s) now; "
+            "tx %llu, rx %llu passed; %llu OID(s)\n",
+            FILTER_SERVICE, w->filter.over, s.attaches, s.pauses, s.modules, s.tx_passed,
+            s.rx_passed, s.oids);
+    if (s.attaches == 0)
+        world_fail(w, 0, "--filter-over: the filter never attached");
+}
+
 /* filter.<field>: the filter's counters; filter.over.<id>: attached or
  * detached over that adapter (its current instance). */
 int filter_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen)

@@ -15,6 +15,10 @@ int filter_option(world *w, const scn_cmd *c);
 int filter_boot(world *w);
 /* "filter attach|detach ID" after boot: at run time, the stack paused. */
 int filter_cmd(world *w, const scn_cmd *c);
+/* After a run with a filter stacked from the command line (--filter-over):
+ * prints what passed through it and fails the run if it never attached
+ * (a filtered run that ran unfiltered would prove nothing). */
+void filter_check_stacked(world *w);
 /* filter.<field>, filter.over.<id> */
 int filter_subject(world *w, char p[4][64], unsigned n, cval *v, char *err, size_t errlen);
 

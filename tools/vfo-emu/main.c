@@ -3,26 +3,30 @@
  * migration.
  *
  *   vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace] [--json OUT]
- *                    [--plot OUT.png] [--driver SO[:DESC]]
+ *                    [--plot OUT.png] [--driver SO[:DESC]] [--filter-over ID,...|*]
  *   vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]
  *   vfo-emu check FILE...
  *
  * --driver names the virtio-net miniport under test: a path, or "vnetmin"
  * for the minimal test miniport (default: vfo.sys as built in this tree); a
- * scenario may name it too ("driver standby"), the command line wins. Exit status: 0 when every expectation held and the
- * verifier stayed clean, 1 on failures, 2 on usage or file errors.
+ * scenario may name it too ("driver standby"), the command line wins.
+ * --filter-over stacks the pass-through filter (passflt) over the adapters
+ * named, "*" for all, as a scenario's "filter over=..." would. Exit status:
+ * 0 when every expectation held and the verifier stayed clean, 1 on
+ * failures, 2 on usage or file errors.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec.h"
+#include "filter.h"
 #include "report.h"
 #include "scn.h"
 #include "world.h"
 
 typedef struct cli {
-    const char *cmd, *file, *json, *plot, *driver;
+    const char *cmd, *file, *json, *plot, *driver, *filter_over;
     uint64_t seed_lo, seed_hi;
     bool seeds_given, report, trace;
 } cli;
@@ -31,6 +35,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace]\n"
                     "                        [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]\n"
+                    "                        [--filter-over ID,...|*]\n"
                     "       vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] "
                     "[--driver SO[:DESC]]\n"
                     "       vfo-emu check FILE...\n");
@@ -74,6 +79,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->plot = argv[++i];
         } else if (!strcmp(a, "--driver") && next) {
             c->driver = argv[++i];
+        } else if (!strcmp(a, "--filter-over") && next) {
+            c->filter_over = argv[++i];
         } else if (!strcmp(a, "--report")) {
             c->report = true;
         } else if (!strcmp(a, "--trace")) {
@@ -123,6 +130,24 @@ static void outputs(const cli *c, world *w, const scn_file *f, const run_results
     }
 }
 
+/* --filter-over: passflt, passing everything through, stacked over the
+ * adapters named ("*": every adapter) from boot, as every real Windows
+ * stack has filters over each Ethernet miniport. A scenario that stacks
+ * its own filter is not changed behind its back. */
+static int apply_filter_over(world *w, const char *over)
+{
+    if (!over)
+        return 0;
+    if (w->filter.enabled) {
+        fprintf(stdout, "vfo-emu: --filter-over: the scenario stacks its own filter\n");
+        return -1;
+    }
+    w->filter.enabled = true;
+    snprintf(w->filter.runtype, sizeof(w->filter.runtype), "optional");
+    snprintf(w->filter.over, sizeof(w->filter.over), "%s", over);
+    return 0;
+}
+
 /* One scenario, one seed. Returns its number of failures. */
 static unsigned run_one(const cli *c, const scn_file *f, uint64_t seed, bool progress)
 {
@@ -135,8 +160,11 @@ static unsigned run_one(const cli *c, const scn_file *f, uint64_t seed, bool pro
     if (c->driver)
         apply_driver(&w, c->driver);
     unsigned failures = 1;
-    if (exec_options(&w, f) == 0 && world_create(&w) == EMU_OK) {
+    if (exec_options(&w, f) == 0 && apply_filter_over(&w, c->filter_over) == 0 &&
+        world_create(&w) == EMU_OK) {
         exec_run(&w, f);
+        if (c->filter_over && w.booted)
+            filter_check_stacked(&w);
         run_results *r = report_collect(&w);
         world_finish(&w);
         failures = w.n_failures;
