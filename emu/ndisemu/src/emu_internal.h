@@ -264,6 +264,10 @@ struct emu_host {
 
 struct emu_adapter {
     emu_obj obj;
+    /* NdisMGetDeviceProperty's device objects (the runtime's; no driver
+     * code runs on them) */
+    DEVICE_OBJECT pdo, fdo;
+    bool root; /* root-enumerated: no bus device (desc.ops NULL) */
     struct emu_adapter *next;
     emu_runtime *rt;
     struct emu_driver *drv;
@@ -673,6 +677,14 @@ typedef struct emu_thread {
 } emu_thread;
 
 extern emu_runtime *emu_rt;
+/* sync.c: a KSPIN_LOCK (IRQL unchanged); false when the run stops. */
+bool emu_spin_acquire(PKSPIN_LOCK l, const char *call);
+bool emu_spin_try_acquire(PKSPIN_LOCK l, const char *call);
+bool emu_spin_release(PKSPIN_LOCK l, const char *call);
+/* kernel.c: lookaside lists deleted and KDPCs out of the queue by the time
+ * drv unloads (false after reporting); the records, at emu_destroy. */
+bool emu_kernel_unload_check(emu_runtime *rt, struct emu_driver *drv);
+void emu_kernel_free_all(void);
 emu_thread *emu_self(void);
 
 /* ---- runtime core (rt.c) ---- */
