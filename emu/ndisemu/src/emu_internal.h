@@ -268,6 +268,10 @@ struct emu_adapter {
      * code runs on them) */
     DEVICE_OBJECT pdo, fdo;
     bool root; /* root-enumerated: no bus device (desc.ops NULL) */
+    /* NdisMSetMiniportAttributes' hardware assist attributes (current) */
+    NDIS_RECEIVE_FILTER_CAPABILITIES rf_caps;
+    NDIS_QOS_CAPABILITIES qos_caps;
+    bool have_rf_caps, have_qos_caps;
     struct emu_adapter *next;
     emu_runtime *rt;
     struct emu_driver *drv;
@@ -719,10 +723,13 @@ emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const c
      EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_DRIVER) | EMU_HK(K_FILTER_MODULE))
 /* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's
  * NdisRegisterProtocolDriver handle, a miniport's MiniportInitializeEx
- * adapter handle, or a generic object. Neither a binding nor a miniport
- * driver handle is listed (the stricter reading). */
-#define EMU_HK_POOL \
-    (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_MODULE))
+ * adapter handle, or a generic object. A binding handle is not listed. The
+ * page does not list a miniport driver's NdisMRegisterMiniportDriver handle
+ * either, but Microsoft's own netvmini sample allocates its adapters' NBL
+ * pool and timers with it and NDIS accepts it, so it is accepted here. */
+#define EMU_HK_POOL                                                                         \
+    (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_MODULE) | \
+     EMU_HK(K_MP_DRIVER))
 /* NdisAllocateIoWorkItem: a miniport adapter or driver handle, an
  * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
  * object qualifies only with a driver object ("associated with a device

@@ -178,8 +178,7 @@ void KeFlushQueuedDpcs(void)
     if (!emu_enter("KeFlushQueuedDpcs", "%s", ""))
         return;
     if (!emu_wait(rt, no_dpc_pending, NULL, EMU_WAIT_NS) && !emu_stopped(rt))
-        emu_violate(rt, "OperationNotCompleted", "KeFlushQueuedDpcs",
-                    "queued DPCs did not finish");
+        emu_violate(rt, "OperationNotCompleted", "KeFlushQueuedDpcs", "queued DPCs did not finish");
 }
 
 void KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance)
@@ -360,8 +359,8 @@ PSLIST_ENTRY ExpInterlockedPopEntrySList(PSLIST_HEADER ListHead)
     PSLIST_ENTRY e = (PSLIST_ENTRY)(uintptr_t)ListHead->Region;
     if (e) {
         ListHead->Region = (ULONGLONG)(uintptr_t)e->Next;
-        ListHead->Alignment = (ListHead->Alignment & ~0xffffull) |
-                              (((ListHead->Alignment & 0xffff) - 1) & 0xffff);
+        ListHead->Alignment =
+            (ListHead->Alignment & ~0xffffull) | (((ListHead->Alignment & 0xffff) - 1) & 0xffff);
     }
     pthread_mutex_unlock(&g_slist_mu);
     return e;
@@ -456,8 +455,8 @@ void ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
     Lookaside->L.MaximumDepth = 256;
     Lookaside->L.Type = (POOL_TYPE)(NonPagedPoolExecute | (Flags & POOL_NX_ALLOCATION));
     Lookaside->L.Tag = Tag;
-    Lookaside->L.Size = (ULONG)(Size < LOOKASIDE_MINIMUM_BLOCK_SIZE ? LOOKASIDE_MINIMUM_BLOCK_SIZE
-                                                                    : Size);
+    Lookaside->L.Size =
+        (ULONG)(Size < LOOKASIDE_MINIMUM_BLOCK_SIZE ? LOOKASIDE_MINIMUM_BLOCK_SIZE : Size);
     Lookaside->L.Allocate = Allocate ? Allocate : lookaside_default_alloc;
     Lookaside->L.Free = Free ? Free : lookaside_default_free;
     InitializeListHead(&Lookaside->L.ListEntry);

@@ -120,6 +120,38 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
             ad->have_offload = true;
         }
         break;
+    case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES: {
+        /* VMQ / NIC switch / QoS capabilities (NDIS 6.20+): kept as the
+         * miniport's current ones, what OID_RECEIVE_FILTER_CURRENT_
+         * CAPABILITIES and OID_QOS_CURRENT_CAPABILITIES would answer. */
+        const NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES *h =
+            &Attributes->HardwareAssistAttributes;
+        if (!ad->have_reg_attrs ||
+            h->Header.Size < NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_1) {
+            st = NDIS_STATUS_INVALID_PARAMETER;
+            break;
+        }
+        bool r2 =
+            h->Header.Revision >= NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_2 &&
+            h->Header.Size >= NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_2;
+        bool r3 =
+            h->Header.Revision >= NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_3 &&
+            h->Header.Size >= NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_3;
+        const NDIS_RECEIVE_FILTER_CAPABILITIES *rf =
+            r2 ? h->CurrentReceiveFilterCapabilities : NULL;
+        if (rf && rf->Header.Size >= NDIS_SIZEOF_RECEIVE_FILTER_CAPABILITIES_REVISION_1) {
+            memset(&ad->rf_caps, 0, sizeof(ad->rf_caps));
+            memcpy(&ad->rf_caps, rf,
+                   rf->Header.Size < sizeof(ad->rf_caps) ? rf->Header.Size : sizeof(ad->rf_caps));
+            ad->have_rf_caps = true;
+        }
+        const NDIS_QOS_CAPABILITIES *q = r3 ? h->CurrentQosCapabilities : NULL;
+        if (q && q->Header.Size >= NDIS_SIZEOF_QOS_CAPABILITIES_REVISION_1) {
+            ad->qos_caps = *q;
+            ad->have_qos_caps = true;
+        }
+        break;
+    }
     default:
         st = NDIS_STATUS_NOT_SUPPORTED;
         break;
