@@ -287,6 +287,9 @@ NDIS_EXPORTED_ROUTINE void NdisMGetDeviceProperty(NDIS_HANDLE MiniportAdapterHan
                                                   PCM_RESOURCE_LIST *AllocatedResources,
                                                   PCM_RESOURCE_LIST *AllocatedResourcesTranslated);
 
+#if defined(_WIN32) && !defined(POOL_NX_ALLOCATION) /* wdm.h's; mingw-w64's lacks it */
+#define POOL_NX_ALLOCATION 512
+#endif
 /* Inline in the WDK: NDIS 6.30 and later runtimes get no-execute pool. */
 FORCEINLINE void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside,
                                                    PALLOCATE_FUNCTION Allocate, PFREE_FUNCTION Free,

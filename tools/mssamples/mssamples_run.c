@@ -563,11 +563,21 @@ static int run_netvmini(const char *so, const char *dir, uint64_t seed)
              "OID query OID_GEN_MAXIMUM_TOTAL_SIZE (%u) and set OID_802_3_MULTICAST_LIST [%#x, "
              "%#x]",
              (unsigned)speed, (unsigned)s2, (unsigned)s3);
+        /* The sending binding is netvmini0's: its transmit counter moves by
+         * the frames sent, its receive counter not (the hub does not give a
+         * frame back to its sender, and its binding has no filter). */
+        ULONG64 tx0 = 0, tx1 = 0, rx0 = 0, rx1 = 0;
+        int q0 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_XMIT_OK, NULL, 0, 8, &tx0, 8);
+        int q1 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_RCV_OK, NULL, 0, 8, &rx0, 8);
         bool ok2 = nvm_traffic(rt, ptc, 20, &got);
+        int q2 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_XMIT_OK, NULL, 0, 8, &tx1, 8);
+        int q3 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_RCV_OK, NULL, 0, 8, &rx1, 8);
+        ok2 = ok2 && (q0 | q1 | q2 | q3) == 0 && tx1 - tx0 == 20 && rx1 == rx0;
         step(ok2,
              "20 broadcast frames sent on netvmini0 reach netvmini1 through netvmini's "
-             "software hub (%llu received)",
-             got);
+             "software hub (%llu received; netvmini0's OID_GEN_XMIT_OK +%llu, OID_GEN_RCV_OK "
+             "+%llu)",
+             got, (unsigned long long)(tx1 - tx0), (unsigned long long)(rx1 - rx0));
         err = emu_restart_stack(rt, ad[1]);
         emu_run_until_idle(rt);
         miniprot_stats st2;
