@@ -47,7 +47,8 @@ static NDIS_STATUS KdInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
                                   PNDIS_MINIPORT_INIT_PARAMETERS params)
 {
     UNREFERENCED_PARAMETER(drv_ctx);
-    kd_adapter *a = NdisAllocateMemoryWithTagPriority(handle, sizeof(*a), 'AdK', NormalPoolPriority);
+    kd_adapter *a =
+        NdisAllocateMemoryWithTagPriority(handle, sizeof(*a), 'AdK', NormalPoolPriority);
     if (!a)
         return NDIS_STATUS_RESOURCES;
     a->handle = handle;
@@ -89,8 +90,7 @@ static NDIS_STATUS KdInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
     PCM_RESOURCE_LIST raw = (PCM_RESOURCE_LIST)1, xlat = (PCM_RESOURCE_LIST)1;
     NdisMGetDeviceProperty(handle, &pdo, &fdo, &next, &raw, &xlat);
     g_adapter.pdo = pdo != NULL && fdo != NULL && raw == NULL && xlat == NULL;
-    g_adapter.no_resources =
-        !params->AllocatedResources || params->AllocatedResources->Count == 0;
+    g_adapter.no_resources = !params->AllocatedResources || params->AllocatedResources->Count == 0;
     NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS ic;
     NdisZeroMemory(&ic, sizeof(ic));
     NU_INIT_HEADER(&ic.Header, NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT,
@@ -140,10 +140,9 @@ static void KdSend(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port
     UNREFERENCED_PARAMETER(port);
     for (PNET_BUFFER_LIST n = nbls; n; n = NET_BUFFER_LIST_NEXT_NBL(n))
         NET_BUFFER_LIST_STATUS(n) = NDIS_STATUS_SUCCESS;
-    NdisMSendNetBufferListsComplete(a->handle, nbls,
-                                    NDIS_TEST_SEND_AT_DISPATCH_LEVEL(flags)
-                                        ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
-                                        : 0);
+    NdisMSendNetBufferListsComplete(
+        a->handle, nbls,
+        NDIS_TEST_SEND_AT_DISPATCH_LEVEL(flags) ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
 }
 
 static void KdReturn(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)

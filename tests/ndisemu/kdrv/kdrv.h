@@ -6,9 +6,8 @@
 #ifndef KDRV_H
 #define KDRV_H
 
-#define KDRV_DEVICE "KDrv"
-#define KDRV_IOCTL(n) \
-    CTL_CODE(FILE_DEVICE_NETWORK, 0x900 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define KDRV_DEVICE   "KDrv"
+#define KDRV_IOCTL(n) CTL_CODE(FILE_DEVICE_NETWORK, 0x900 + (n), METHOD_BUFFERED, FILE_ANY_ACCESS)
 /* KeInitializeDpc + KeInsertQueueDpc twice (out: kdrv_dpc_queue) */
 #define IOCTL_KDRV_DPC_QUEUE KDRV_IOCTL(1)
 /* KeInsertQueueDpc then KeRemoveQueueDpc (out: kdrv_dpc_queue) */
@@ -28,7 +27,7 @@ typedef struct kdrv_dpc_queue {
 
 typedef struct kdrv_dpc_stats {
     unsigned int runs;
-    unsigned char irql; /* at the last run */
+    unsigned char irql;    /* at the last run */
     unsigned char args_ok; /* Context, SystemArgument1, SystemArgument2 as queued */
 } kdrv_dpc_stats;
 
@@ -40,16 +39,16 @@ typedef struct kdrv_lookaside {
 } kdrv_lookaside;
 
 typedef struct kdrv_spin {
-    unsigned char irql_held, irql_after; /* KeAcquireSpinLock, KeReleaseSpinLock */
+    unsigned char irql_held, irql_after;    /* KeAcquireSpinLock, KeReleaseSpinLock */
     unsigned char try_free, try_busy_other; /* KeTryToAcquireSpinLockAtDpcLevel */
-    unsigned char fifo;                      /* ExInterlocked* keep the order */
+    unsigned char fifo;                     /* ExInterlocked* keep the order */
 } kdrv_spin;
 
 typedef struct kdrv_adapter {
     unsigned char initialized;
-    unsigned char pdo;           /* NdisMGetDeviceProperty gave a PDO */
-    unsigned char no_resources;  /* no translated resource list in the init parameters */
-    int interrupt_status;        /* NdisMRegisterInterruptEx's */
+    unsigned char pdo;          /* NdisMGetDeviceProperty gave a PDO */
+    unsigned char no_resources; /* no translated resource list in the init parameters */
+    int interrupt_status;       /* NdisMRegisterInterruptEx's */
 } kdrv_adapter;
 
 #endif /* KDRV_H */
