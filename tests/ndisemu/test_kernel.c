@@ -31,10 +31,24 @@ typedef struct kt {
     emu_ctl *h;
 } kt;
 
+/* The runtime a failed assertion left behind (teardown destroys it, so the
+ * next test can create its own). */
+static emu_runtime *g_live;
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (g_live)
+        emu_destroy(g_live);
+    g_live = NULL;
+    return 0;
+}
+
 static void kt_start(kt *t, uint64_t seed)
 {
     emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed, .quiet = true };
     assert_int_equal(emu_create(&cfg, &t->rt), EMU_OK);
+    g_live = t->rt;
     assert_int_equal(emu_load_driver(t->rt, KDRV_SO, NULL, &t->drv), EMU_OK);
     emu_device_desc dd;
     memset(&dd, 0, sizeof(dd));
@@ -62,6 +76,7 @@ static void kt_finish(kt *t)
     assert_int_equal(emu_shutdown(t->rt), EMU_OK);
     assert_int_equal(emu_violation_count(t->rt), 0);
     emu_destroy(t->rt);
+    g_live = NULL;
 }
 
 static void root_enumerated_adapter(void **state)
@@ -86,6 +101,7 @@ static void root_enumerated_adapter_has_no_resources(void **state)
     emu_runtime *rt;
     emu_driver *drv;
     assert_int_equal(emu_create(&cfg, &rt), EMU_OK);
+    g_live = rt;
     assert_int_equal(emu_load_driver(rt, KDRV_SO, NULL, &drv), EMU_OK);
     emu_device_desc dd;
     memset(&dd, 0, sizeof(dd));
@@ -99,6 +115,7 @@ static void root_enumerated_adapter_has_no_resources(void **state)
     assert_int_equal(emu_add_device(rt, &dd, &ad), EMU_ERR_INVAL);
     assert_int_equal(emu_shutdown(rt), EMU_OK);
     emu_destroy(rt);
+    g_live = NULL;
 }
 
 static void dpc_runs_as_a_dpc(void **state)
@@ -163,11 +180,11 @@ static void spin_locks_and_interlocked_lists(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(root_enumerated_adapter),
-        cmocka_unit_test(root_enumerated_adapter_has_no_resources),
-        cmocka_unit_test(dpc_runs_as_a_dpc),
-        cmocka_unit_test(lookaside_list),
-        cmocka_unit_test(spin_locks_and_interlocked_lists),
+        cmocka_unit_test_teardown(root_enumerated_adapter, teardown),
+        cmocka_unit_test_teardown(root_enumerated_adapter_has_no_resources, teardown),
+        cmocka_unit_test_teardown(dpc_runs_as_a_dpc, teardown),
+        cmocka_unit_test_teardown(lookaside_list, teardown),
+        cmocka_unit_test_teardown(spin_locks_and_interlocked_lists, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

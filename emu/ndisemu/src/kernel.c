@@ -160,15 +160,16 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)
     return was ? TRUE : FALSE;
 }
 
+/* rt->mu held. Every KDPC queued so far has run (on Windows: on every
+ * processor). */
 static bool no_dpc_pending(emu_runtime *rt, void *arg)
 {
     (void)rt;
-    emu_driver *self = arg;
+    (void)arg;
     for (emu_kdpc *k = g_dpcs; k; k = k->next) {
         if (k->queued)
             return false;
     }
-    (void)self;
     return g_dpcs_running == 0;
 }
 

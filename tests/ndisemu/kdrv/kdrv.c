@@ -43,6 +43,31 @@ static void kd_isr_dpc(NDIS_HANDLE ctx, PVOID a, PVOID b, PVOID c)
     UNREFERENCED_PARAMETER(c);
 }
 
+static NTSTATUS KdDispatch(PDEVICE_OBJECT dev, PIRP irp);
+
+/* The control device lives while an adapter does: a miniport driver keeps
+ * no device object past its last adapter (DriverUnloadBlocked). */
+static NDIS_STATUS register_device(void)
+{
+    static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
+    static NDIS_STRING name = NDIS_STRING_CONST("\\Device\\KDrv");
+    static NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\KDrv");
+    major[IRP_MJ_CREATE] = KdDispatch;
+    major[IRP_MJ_CLOSE] = KdDispatch;
+    major[IRP_MJ_CLEANUP] = KdDispatch;
+    major[IRP_MJ_DEVICE_CONTROL] = KdDispatch;
+    NDIS_DEVICE_OBJECT_ATTRIBUTES da;
+    PDEVICE_OBJECT dev;
+    NdisZeroMemory(&da, sizeof(da));
+    NU_INIT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
+                   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
+                   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
+    da.DeviceName = &name;
+    da.SymbolicName = &link;
+    da.MajorFunctions = major;
+    return NdisRegisterDeviceEx(g_driver, &da, &dev, &g_dev_handle);
+}
+
 static NDIS_STATUS KdInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
                                   PNDIS_MINIPORT_INIT_PARAMETERS params)
 {
@@ -102,6 +127,10 @@ static NDIS_STATUS KdInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
     g_adapter.interrupt_status = NdisMRegisterInterruptEx(handle, a, &ic, &intr);
     if (g_adapter.interrupt_status == NDIS_STATUS_SUCCESS)
         NdisMDeregisterInterruptEx(intr);
+    if (register_device() != NDIS_STATUS_SUCCESS) {
+        NdisFreeMemoryWithTagPriority(handle, a, 'AdK');
+        return NDIS_STATUS_FAILURE;
+    }
     g_adapter.initialized = 1;
     return NDIS_STATUS_SUCCESS;
 }
@@ -110,6 +139,8 @@ static void KdHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
     kd_adapter *a = ctx;
+    NdisDeregisterDeviceEx(g_dev_handle);
+    g_dev_handle = NULL;
     NdisFreeMemoryWithTagPriority(a->handle, a, 'AdK');
 }
 
@@ -187,7 +218,7 @@ static ULONG do_lookaside(kdrv_lookaside *r)
         e[i] = NdisAllocateFromNPagedLookasideList(&l);
     r->distinct = 0;
     for (int i = 0; i < 6; i++) {
-        bool dup = e[i] == NULL;
+        BOOLEAN dup = e[i] == NULL;
         for (int j = 0; j < i; j++)
             dup |= e[j] == e[i];
         r->distinct += !dup;
@@ -317,8 +348,6 @@ static NTSTATUS KdDispatch(PDEVICE_OBJECT dev, PIRP irp)
 static void KdUnload(PDRIVER_OBJECT DriverObject)
 {
     UNREFERENCED_PARAMETER(DriverObject);
-    if (g_dev_handle)
-        NdisDeregisterDeviceEx(g_dev_handle);
     NdisMDeregisterMiniportDriver(g_driver);
 }
 
@@ -347,27 +376,5 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.ShutdownHandlerEx = KdShutdown;
     ch.CancelOidRequestHandler = KdCancelOid;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
-    if (st != NDIS_STATUS_SUCCESS)
-        return STATUS_UNSUCCESSFUL;
-    static PDRIVER_DISPATCH major[IRP_MJ_MAXIMUM_FUNCTION + 1];
-    static NDIS_STRING name = NDIS_STRING_CONST("\\Device\\KDrv");
-    static NDIS_STRING link = NDIS_STRING_CONST("\\DosDevices\\KDrv");
-    major[IRP_MJ_CREATE] = KdDispatch;
-    major[IRP_MJ_CLOSE] = KdDispatch;
-    major[IRP_MJ_CLEANUP] = KdDispatch;
-    major[IRP_MJ_DEVICE_CONTROL] = KdDispatch;
-    NDIS_DEVICE_OBJECT_ATTRIBUTES da;
-    PDEVICE_OBJECT dev;
-    NdisZeroMemory(&da, sizeof(da));
-    NU_INIT_HEADER(&da.Header, NDIS_OBJECT_TYPE_DEVICE_OBJECT_ATTRIBUTES,
-                   NDIS_DEVICE_OBJECT_ATTRIBUTES_REVISION_1,
-                   NDIS_SIZEOF_DEVICE_OBJECT_ATTRIBUTES_REVISION_1);
-    da.DeviceName = &name;
-    da.SymbolicName = &link;
-    da.MajorFunctions = major;
-    if (NdisRegisterDeviceEx(g_driver, &da, &dev, &g_dev_handle) != NDIS_STATUS_SUCCESS) {
-        NdisMDeregisterMiniportDriver(g_driver);
-        return STATUS_UNSUCCESSFUL;
-    }
-    return STATUS_SUCCESS;
+    return st == NDIS_STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_UNSUCCESSFUL;
 }
