@@ -189,8 +189,10 @@ void KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance)
     Dpc->Importance = (UCHAR)Importance;
 }
 
-/* The runtime's CPUs are its scheduler's: any processor of group 0 is
- * accepted and recorded, and the DPC runs where the scheduler runs it. */
+/* The runtime's CPUs are its scheduler's: a processor of group 0 below
+ * KeQueryActiveProcessorCountEx is accepted (anything else is
+ * STATUS_INVALID_PARAMETER, as on Windows), and the DPC runs where the
+ * scheduler runs it. */
 NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
 {
     if (!emu_enter("KeSetTargetProcessorDpcEx", "%p", (void *)Dpc))
@@ -198,7 +200,6 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
     if (!ProcNumber || ProcNumber->Group != 0 || ProcNumber->Reserved != 0 ||
         ProcNumber->Number >= KeQueryActiveProcessorCountEx(0))
         return STATUS_INVALID_PARAMETER;
-    Dpc->Number = (USHORT)(ProcNumber->Number + 0x500); /* a target is set */
     return STATUS_SUCCESS;
 }
 
