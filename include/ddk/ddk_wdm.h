@@ -60,6 +60,10 @@
 #define _At_(x, y)
 #define _Pre_notnull_
 #define _Post_invalid_
+#define _Post_
+#define __fallthrough
+#define _Analysis_mode_(mode)
+#define _Deref_out_range_(op, e)
 #define _Field_size_(x)
 #define _Field_size_bytes_(x)
 #define _Analysis_assume_(x)
@@ -81,7 +85,9 @@
 #define UNALIGNED
 #define NTAPI
 #define NTKERNELAPI
-#define DECLSPEC_ALIGN(x)         _Alignas(x)
+/* __declspec(align()) also goes between struct and its tag, as in
+ * `typedef struct DECLSPEC_CACHEALIGN _X {...}`: gcc's attribute does too. */
+#define DECLSPEC_ALIGN(x)         __attribute__((aligned(x)))
 #define UNREFERENCED_PARAMETER(p) ((void)(p))
 #define FORCEINLINE               static inline
 
@@ -206,7 +212,10 @@ ULONG DbgPrint(const char *Format, ...) __attribute__((format(printf, 1, 2)));
 #define CONTAINING_RECORD(a, t, f)     ((t *)((char *)(a)-offsetof(t, f)))
 #define ARRAYSIZE(a)                   (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP_BY(l, a)              (((ULONG_PTR)(l) + (a)-1) & ~((ULONG_PTR)(a)-1))
+#define ALIGN_UP(length, type)         ALIGN_UP_BY(length, sizeof(type))
 #define PAGE_SIZE                      0x1000
+#define PAGE_SHIFT                     12
+#define BYTES_TO_PAGES(Size)           (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
 #define MEMORY_ALLOCATION_ALIGNMENT    16
 
 /* ---- interlocked operations (sequentially consistent, like the kernel's) ---- */
@@ -290,6 +299,12 @@ static inline BOOLEAN RemoveEntryList(PLIST_ENTRY e)
 static inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY h)
 {
     PLIST_ENTRY e = h->Flink;
+    RemoveEntryList(e);
+    return e;
+}
+static inline PLIST_ENTRY RemoveTailList(PLIST_ENTRY h)
+{
+    PLIST_ENTRY e = h->Blink;
     RemoveEntryList(e);
     return e;
 }
@@ -420,6 +435,7 @@ _Static_assert(sizeof(DRIVER_OBJECT) == 0x150, "DRIVER_OBJECT x64 size");
 /* Drivers only pass DEVICE_OBJECT pointers around; the runtime owns it. */
 typedef struct _DEVICE_OBJECT DEVICE_OBJECT, *PDEVICE_OBJECT;
 #include "ddk_io.h"
+#include "ddk_ke.h"
 
 #define METHOD_BUFFERED     0
 #define METHOD_IN_DIRECT    1

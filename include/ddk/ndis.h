@@ -29,6 +29,7 @@
 #include "ndis_nbl.h"
 #include "ndis_oid.h"
 #include "ndis_status_ind.h"
+#include "ndis_vmq.h"
 #include "ndis_miniport.h"
 #include "ndis_protocol.h"
 #include "ndis_ext.h"

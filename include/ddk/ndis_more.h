@@ -213,4 +213,95 @@ NDIS_STATUS NdisAllocateMemoryWithTag(PVOID *VirtualAddress, UINT Length, ULONG 
 NDIS_STATUS NdisQueryAdapterInstanceName(PNDIS_STRING pAdapterInstanceName,
                                          NDIS_HANDLE NdisBindingHandle);
 
+/* ---- what Microsoft's netvmini sample uses besides VMQ and QoS
+ * (ndis_vmq.h): power profiles, pause functions, revisions, the NDIS
+ * forms of lookaside lists and interlocked lists, IRQL helpers ---- */
+typedef enum _NDIS_POWER_PROFILE {
+    NdisPowerProfileBattery,
+    NdisPowerProfileAcOnLine
+} NDIS_POWER_PROFILE,
+    *PNDIS_POWER_PROFILE;
+
+#if !defined(_WIN32)
+typedef enum _NDIS_SUPPORTED_PAUSE_FUNCTIONS {
+    NdisPauseFunctionsUnsupported,
+    NdisPauseFunctionsSendOnly,
+    NdisPauseFunctionsReceiveOnly,
+    NdisPauseFunctionsSendAndReceive,
+    NdisPauseFunctionsUnknown
+} NDIS_SUPPORTED_PAUSE_FUNCTIONS,
+    *PNDIS_SUPPORTED_PAUSE_FUNCTIONS;
+#endif
+#define NDIS_LINK_STATE_XMIT_LINK_SPEED_AUTO_NEGOTIATED 0x00000001
+#define NDIS_LINK_STATE_RCV_LINK_SPEED_AUTO_NEGOTIATED  0x00000002
+#define NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED          0x00000004
+#define NDIS_LINK_STATE_PAUSE_FUNCTIONS_AUTO_NEGOTIATED 0x00000008
+
+#define NDIS_PM_CAPABILITIES_REVISION_1 1
+#define NDIS_SIZEOF_NDIS_PM_CAPABILITIES_REVISION_1 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_PM_CAPABILITIES, MinLinkChangeWakeUp)
+#define NDIS_SIZEOF_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES_REVISION_2 \
+    RTL_SIZEOF_THROUGH_FIELD(NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES, InterfaceType)
+#define NDIS_MINIPORT_ATTRIBUTES_CONTROLS_DEFAULT_PORT 0x00000080
+#define NDIS_MINIPORT_ATTRIBUTES_NO_PAUSE_ON_SUSPEND   0x00000100
+
+#define NDIS_INIT_FUNCTION(_F)     alloc_text(INIT, _F)
+#define NDIS_PAGEABLE_FUNCTION(_F) alloc_text(PAGE, _F)
+
+#define NdisGetPhysicalAddressHigh(_PhysicalAddress) ((_PhysicalAddress).HighPart)
+#define NdisGetPhysicalAddressLow(_PhysicalAddress)  ((_PhysicalAddress).LowPart)
+#define NdisAdjustMdlLength(_Mdl, _Length)           (((_Mdl)->ByteCount) = (_Length))
+
+#define NDIS_CURRENT_IRQL()                  KeGetCurrentIrql()
+#define NDIS_RAISE_IRQL_TO_DISPATCH(_pIrql_) KeRaiseIrql(DISPATCH_LEVEL, _pIrql_)
+#define NDIS_LOWER_IRQL(_OldIrql_, _CurIrql_) \
+    {                                         \
+        if (_OldIrql_ != _CurIrql_)           \
+            KeLowerIrql(_OldIrql_);           \
+    }
+
+#define NdisInterlockedInsertHeadList(_ListHead, _ListEntry, _SpinLock) \
+    ExInterlockedInsertHeadList(_ListHead, _ListEntry, &(_SpinLock)->SpinLock)
+#define NdisInterlockedInsertTailList(_ListHead, _ListEntry, _SpinLock) \
+    ExInterlockedInsertTailList(_ListHead, _ListEntry, &(_SpinLock)->SpinLock)
+#define NdisInterlockedRemoveHeadList(_ListHead, _SpinLock) \
+    ExInterlockedRemoveHeadList(_ListHead, &(_SpinLock)->SpinLock)
+
+/* The alignment NDIS wants for data shared between processors (a cache
+ * line), and the runtime's NDIS version. */
+NDIS_EXPORTED_ROUTINE ULONG NdisGetSharedDataAlignment(void);
+NDIS_EXPORTED_ROUTINE UINT NdisGetVersion(void);
+#define NDIS_RUNTIME_VERSION_630 ((6 << 16) | 30)
+
+#define OID_GEN_RCV_DISCARDS           0x0002021B
+#define OID_GEN_XMIT_DISCARDS          0x0002021C
+#define OID_PM_ADD_PROTOCOL_OFFLOAD    0xFD01010D
+#define OID_PM_REMOVE_PROTOCOL_OFFLOAD 0xFD01010F
+
+typedef struct _CM_RESOURCE_LIST CM_RESOURCE_LIST, *PCM_RESOURCE_LIST;
+/* A root-enumerated virtual adapter has no resources: both lists NULL. */
+NDIS_EXPORTED_ROUTINE void NdisMGetDeviceProperty(NDIS_HANDLE MiniportAdapterHandle,
+                                                  PDEVICE_OBJECT *PhysicalDeviceObject,
+                                                  PDEVICE_OBJECT *FunctionalDeviceObject,
+                                                  PDEVICE_OBJECT *NextDeviceObject,
+                                                  PCM_RESOURCE_LIST *AllocatedResources,
+                                                  PCM_RESOURCE_LIST *AllocatedResourcesTranslated);
+
+#if defined(_WIN32) && !defined(POOL_NX_ALLOCATION) /* wdm.h's; mingw-w64's lacks it */
+#define POOL_NX_ALLOCATION 512
+#endif
+/* Inline in the WDK: NDIS 6.30 and later runtimes get no-execute pool. */
+FORCEINLINE void NdisInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside,
+                                                   PALLOCATE_FUNCTION Allocate, PFREE_FUNCTION Free,
+                                                   ULONG Flags, SIZE_T Size, ULONG Tag,
+                                                   USHORT Depth)
+{
+    if (NdisGetVersion() >= NDIS_RUNTIME_VERSION_630)
+        Flags |= POOL_NX_ALLOCATION;
+    ExInitializeNPagedLookasideList(Lookaside, Allocate, Free, Flags, Size, Tag, Depth);
+}
+#define NdisDeleteNPagedLookasideList(_L)       ExDeleteNPagedLookasideList(_L)
+#define NdisAllocateFromNPagedLookasideList(_L) ExAllocateFromNPagedLookasideList(_L)
+#define NdisFreeToNPagedLookasideList(_L, _E)   ExFreeToNPagedLookasideList(_L, _E)
+
 #endif /* VFO_DDK_NDIS_MORE_H */

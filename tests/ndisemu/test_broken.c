@@ -98,6 +98,18 @@ static const broken_case k_cases[] = {
      * ready in one DPC than MaxNblsToIndicate) */
     { "ignore_max_nbls", false, "ReceiveThrottle", "NdisMIndicateReceiveNetBufferLists" },
     { "dpc_over_budget", false, "DpcWatchdog", "MiniportInterruptDPC" },
+    /* kernel services: lookaside lists, KDPCs, executive spin locks (codes 120-128) */
+    { "lookaside_not_deleted", false, "LookasideNotDeleted", "driver unload" },
+    { "dpc_queued_at_unload", false, "DpcQueuedAtUnload", "driver unload" },
+    { "dpc_not_initialized", false, "DpcNotInitialized", "KeInsertQueueDpc" },
+    { "dpc_reinit_queued", false, "DpcReinitializedWhileQueued", "KeInitializeDpc" },
+    { "lookaside_use_after_delete", false, "LookasideUseAfterDelete",
+      "ExpInterlockedPopEntrySList" },
+    { "lookaside_init_twice", false, "LookasideInitTwice", "ExInitializeNPagedLookasideList" },
+    { "lookaside_not_initialized", false, "LookasideNotInitialized",
+      "ExDeleteNPagedLookasideList" },
+    { "flush_dpcs_at_dispatch", false, "Irql_Miscellaneous_Function", "KeFlushQueuedDpcs" },
+    { "ke_release_not_held", false, "SpinLock", "KeReleaseSpinLock" },
     /* lightweight filters (passflt variants, the filter scenario) */
     { "flt_send_while_paused", false, "FilterPausedNoSend", "NdisFSendNetBufferLists" },
     { "flt_indicate_while_paused", false, "FilterPausedNoIndicate",

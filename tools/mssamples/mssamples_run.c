@@ -26,6 +26,7 @@
 #include "loopnic.h"
 #include "miniprot.h"
 #include "ndisemu/emu.h"
+#include "ndisemu/emu_netcfg.h"
 
 static int g_steps, g_failed;
 
@@ -411,6 +412,217 @@ static int run_filter(const char *so, const char *dir, uint64_t seed)
     return 0;
 }
 
+/* ---- netvmini ---- */
+
+#define NVM_SERVICE "netvmini"
+
+static bool nvm_stats(emu_ctl *pt, miniprot_stats *st)
+{
+    size_t ret;
+    int32_t nt;
+    return emu_ctl_ioctl(pt, IOCTL_MINIPROT_STATS, NULL, 0, st, sizeof(*st), &ret, &nt) == 0 &&
+           nt == 0;
+}
+
+/* n broadcast frames from the test protocol's sending binding; returns how
+ * many the protocol received (on any binding). */
+static bool nvm_traffic(emu_runtime *rt, emu_ctl *pt, unsigned n, unsigned long long *received)
+{
+    miniprot_stats st0, st1;
+    size_t ret;
+    int32_t nt;
+    if (!nvm_stats(pt, &st0))
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[100];
+        memset(f, 0, sizeof(f));
+        memset(f, 0xff, 6);
+        memcpy(f + 6, k_mac, 6);
+        f[12] = 0x88;
+        f[13] = 0xB5;
+        f[14] = (uint8_t)i;
+        if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_SEND, f, sizeof(f), NULL, 0, &ret, &nt) || nt)
+            return false;
+    }
+    emu_run_until_idle(rt);
+    if (!nvm_stats(pt, &st1))
+        return false;
+    *received = st1.received - st0.received;
+    return *received == n;
+}
+
+/* An OID request through the test protocol (its first open binding):
+ * status, and the buffer as the miniport left it. */
+static int nvm_oid(emu_ctl *pt, unsigned type, unsigned oid, const void *in, unsigned in_len,
+                   unsigned buf_len, void *out, size_t out_len)
+{
+    uint8_t req[sizeof(miniprot_oid) + 64];
+    uint8_t res[sizeof(miniprot_oid_result) + 256];
+    miniprot_oid o = { .type = type, .oid = oid, .buf_len = buf_len, .in_len = in_len };
+    memcpy(req, &o, sizeof(o));
+    if (in_len)
+        memcpy(req + sizeof(o), in, in_len);
+    size_t ret = 0;
+    int32_t nt;
+    if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_OID, req, sizeof(o) + in_len, res, sizeof(res), &ret,
+                      &nt) ||
+        nt || ret < sizeof(miniprot_oid_result))
+        return -1;
+    miniprot_oid_result r;
+    memcpy(&r, res, sizeof(r));
+    if (out)
+        memcpy(out, res + sizeof(r), out_len < ret - sizeof(r) ? out_len : ret - sizeof(r));
+    return r.status;
+}
+
+static int run_netvmini(const char *so, const char *dir, uint64_t seed)
+{
+    char desc[512];
+    /* netvmini630.inf: a root-enumerated (root\\NetVMini630) Ethernet
+     * adapter, UpperRange ndis5, LowerRange ethernet. */
+    if (write_desc(dir, NVM_SERVICE,
+                   "service = " NVM_SERVICE "\n[miniport]\nupper = ndis5\nlower = ethernet\n"
+                   "pnpid = root\\NetVMini630\n",
+                   desc, sizeof(desc)))
+        return 2;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed, .report = stdout };
+    emu_runtime *rt;
+    if (emu_create(&cfg, &rt))
+        return 2;
+    if (getenv("MSSAMPLES_TRACE"))
+        emu_trace(rt, EMU_TRACE_TEXT, stdout);
+    emu_driver *nvm = NULL, *pt = NULL;
+    emu_adapter *ad[2] = { NULL, NULL };
+    int err = emu_load_driver(rt, so, desc, &nvm);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err,
+         "load netvmini: DriverEntry (NdisInitializeNPagedLookasideList, "
+         "NdisMRegisterMiniportDriver) [%s]",
+         emu_strerror(err));
+    err = err ? err : emu_load_driver(rt, MSSAMPLES_MINIPROT_SO, MSSAMPLES_MINIPROT_DESC, &pt);
+    step(!err, "load ndisemu's test protocol (miniprot) [%s]", emu_strerror(err));
+    for (int i = 0; i < 2 && !err; i++) {
+        emu_device_desc dd;
+        memset(&dd, 0, sizeof(dd));
+        dd.instance = i ? "netvmini1" : "netvmini0";
+        dd.pnp_id = "root\\NetVMini630"; /* no device model: root-enumerated */
+        err = emu_add_device(rt, &dd, &ad[i]);
+        err = err ? err : emu_run_until_idle(rt);
+        step(!err,
+             "add root-enumerated adapter %s (no PCI device): MiniportInitializeEx, "
+             "MiniportRestart, the protocol binds [%s]",
+             dd.instance, emu_strerror(err));
+    }
+    emu_ctl *ptc = NULL;
+    unsigned long long got = 0;
+    if (!err)
+        err = emu_ctl_open(rt, MINIPROT_DEVICE, &ptc);
+    if (ptc) {
+        miniprot_stats st;
+        bool ok = nvm_stats(ptc, &st) && st.bound == 2;
+        step(ok, "the protocol has a binding to each adapter (%u)", ok ? st.bound : 0);
+        /* The protocol sends on its first binding (netvmini0) and opens each
+         * binding with no packet filter: netvmini1's binding gets one
+         * (directed + broadcast) while it is the only binding, then
+         * netvmini0's comes back (binding path off and on). */
+        uint32_t id0 = emu_adapter_id(ad[0]);
+        err = emu_netcfg_set_path(rt, "MINIPROT", id0, false);
+        emu_run_until_idle(rt);
+        ULONG filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+        size_t ret;
+        int32_t nt = -1;
+        if (!err)
+            err = emu_ctl_ioctl(ptc, IOCTL_MINIPROT_SET_FILTER, &filter, sizeof(filter), NULL, 0,
+                                &ret, &nt);
+        step(!err && nt == 0,
+             "OID set OID_GEN_CURRENT_PACKET_FILTER (directed, broadcast) on netvmini1 "
+             "[%s, status %#x]",
+             emu_strerror(err), (unsigned)nt);
+        err = err ? err : emu_netcfg_set_path(rt, "MINIPROT", id0, true);
+        emu_run_until_idle(rt);
+        step(!err && nvm_stats(ptc, &st) && st.bound == 2,
+             "the protocol binds to netvmini0 again, with no packet filter [%s]",
+             emu_strerror(err));
+        uint8_t mac0[6] = { 0 }, mac1[6] = { 0 };
+        int s0 = nvm_oid(ptc, NdisRequestQueryInformation, OID_802_3_CURRENT_ADDRESS, NULL, 0, 6,
+                         mac0, 6);
+        int s1 = nvm_oid(ptc, NdisRequestQueryInformation, OID_802_3_PERMANENT_ADDRESS, NULL, 0, 6,
+                         mac1, 6);
+        step(s0 == 0 && s1 == 0 && memcmp(mac0, mac1, 6) == 0 && (mac0[0] & 1) == 0,
+             "OID queries OID_802_3_CURRENT_ADDRESS and _PERMANENT_ADDRESS on netvmini0: "
+             "%02x:%02x:%02x:%02x:%02x:%02x [%#x, %#x]",
+             mac0[0], mac0[1], mac0[2], mac0[3], mac0[4], mac0[5], (unsigned)s0, (unsigned)s1);
+        ULONG speed = 0, mcast[1] = { 0 };
+        int s2 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_MAXIMUM_TOTAL_SIZE, NULL, 0,
+                         sizeof(speed), &speed, sizeof(speed));
+        uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+        int s3 =
+            nvm_oid(ptc, NdisRequestSetInformation, OID_802_3_MULTICAST_LIST, mc, 6, 6, NULL, 0);
+        (void)mcast;
+        step(s2 == 0 && speed >= 1514 && s3 == 0,
+             "OID query OID_GEN_MAXIMUM_TOTAL_SIZE (%u) and set OID_802_3_MULTICAST_LIST [%#x, "
+             "%#x]",
+             (unsigned)speed, (unsigned)s2, (unsigned)s3);
+        /* The sending binding is netvmini0's: its transmit counter moves by
+         * the frames sent, its receive counter not (the hub does not give a
+         * frame back to its sender, and its binding has no filter). */
+        ULONG64 tx0 = 0, tx1 = 0, rx0 = 0, rx1 = 0;
+        int q0 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_XMIT_OK, NULL, 0, 8, &tx0, 8);
+        int q1 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_RCV_OK, NULL, 0, 8, &rx0, 8);
+        bool ok2 = nvm_traffic(rt, ptc, 20, &got);
+        int q2 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_XMIT_OK, NULL, 0, 8, &tx1, 8);
+        int q3 = nvm_oid(ptc, NdisRequestQueryInformation, OID_GEN_RCV_OK, NULL, 0, 8, &rx1, 8);
+        ok2 = ok2 && (q0 | q1 | q2 | q3) == 0 && tx1 - tx0 == 20 && rx1 == rx0;
+        step(ok2,
+             "20 broadcast frames sent on netvmini0 reach netvmini1 through netvmini's "
+             "software hub (%llu received; netvmini0's OID_GEN_XMIT_OK +%llu, OID_GEN_RCV_OK "
+             "+%llu)",
+             got, (unsigned long long)(tx1 - tx0), (unsigned long long)(rx1 - rx0));
+        err = emu_restart_stack(rt, ad[1]);
+        emu_run_until_idle(rt);
+        miniprot_stats st2;
+        step(!err && nvm_stats(ptc, &st2) && st2.pauses > st.pauses && st2.restarts > st.restarts,
+             "pause and restart netvmini1 (MiniportPause, MiniportRestart; the binding pauses "
+             "and restarts) [%s]",
+             emu_strerror(err));
+        ok2 = nvm_traffic(rt, ptc, 10, &got);
+        step(ok2, "10 frames after the restart (%llu received)", got);
+        err = emu_set_power(rt, ad[1], 3);
+        emu_run_until_idle(rt);
+        step(!err, "netvmini1 to D3 (pause, OID_PNP_SET_POWER D3) [%s]", emu_strerror(err));
+        ok2 = nvm_traffic(rt, ptc, 5, &got);
+        step(got == 0, "5 frames while netvmini1 sleeps: none received (%llu)", got);
+        err = emu_set_power(rt, ad[1], 0);
+        emu_run_until_idle(rt);
+        step(!err, "netvmini1 back to D0 (OID_PNP_SET_POWER D0, restart) [%s]", emu_strerror(err));
+        /* The binding's packet filter survives the sleep (NDIS restores
+         * what the protocol set) */
+        ok2 = nvm_traffic(rt, ptc, 10, &got);
+        step(ok2, "10 frames after the wake (%llu received)", got);
+        emu_ctl_close(ptc);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!ad[i])
+            continue;
+        err = emu_remove_device(rt, ad[i]);
+        emu_run_until_idle(rt);
+        step(!err, "remove netvmini%d: unbind, MiniportHaltEx [%s]", i, emu_strerror(err));
+    }
+    if (nvm) {
+        err = emu_unload_driver(rt, nvm);
+        step(!err,
+             "unload netvmini: MiniportDriverUnload (NdisDeleteNPagedLookasideList, "
+             "NdisMDeregisterMiniportDriver) [%s]",
+             emu_strerror(err));
+    }
+    err = emu_shutdown(rt);
+    step(!err && emu_violation_count(rt) == 0,
+         "shutdown: unload, leak checks [%s, %zu violation(s)]", emu_strerror(err),
+         emu_violation_count(rt));
+    emu_destroy(rt);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -421,6 +633,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(argv[1], "ndisprot") == 0) {
         rc = run_ndisprot(argv[2], argv[3], seed);
+    } else if (strcmp(argv[1], "netvmini") == 0) {
+        rc = run_netvmini(argv[2], argv[3], seed);
     } else if (strcmp(argv[1], "filter") == 0) {
         rc = run_filter(argv[2], argv[3], seed);
     } else {

@@ -611,9 +611,65 @@ static void register_device(void)
 }
 #endif
 
+#if DRIVER_BREAK >= BRK_LOOKASIDE_NOT_DELETED && DRIVER_BREAK <= BRK_KE_RELEASE_NOT_HELD
+/* The kernel services' contracts (codes 120-128): lookaside lists, KDPCs,
+ * executive spin locks. */
+static NPAGED_LOOKASIDE_LIST g_brk_la;
+static KDPC g_brk_dpc;
+static KSPIN_LOCK g_brk_lock[2];
+
+static void brk_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Arg1);
+    UNREFERENCED_PARAMETER(Arg2);
+}
+
+static void kernel_breaks_at_entry(void)
+{
+    KIRQL old;
+    if (BROKEN(BRK_LOOKASIDE_NOT_DELETED) || BROKEN(BRK_LOOKASIDE_INIT_TWICE))
+        NdisInitializeNPagedLookasideList(&g_brk_la, NULL, NULL, 0, 64, 'aLpM', 0);
+    if (BROKEN(BRK_LOOKASIDE_INIT_TWICE))
+        NdisInitializeNPagedLookasideList(&g_brk_la, NULL, NULL, 0, 64, 'aLpM', 0);
+    if (BROKEN(BRK_DPC_NOT_INITIALIZED))
+        KeInsertQueueDpc(&g_brk_dpc, NULL, NULL);
+    if (BROKEN(BRK_DPC_REINIT_QUEUED)) {
+        KeInitializeDpc(&g_brk_dpc, brk_dpc, NULL);
+        KeInsertQueueDpc(&g_brk_dpc, NULL, NULL);
+        KeInitializeDpc(&g_brk_dpc, brk_dpc, NULL);
+    }
+    if (BROKEN(BRK_LOOKASIDE_USE_AFTER_DELETE)) {
+        NdisInitializeNPagedLookasideList(&g_brk_la, NULL, NULL, 0, 64, 'aLpM', 0);
+        NdisDeleteNPagedLookasideList(&g_brk_la);
+        PVOID p = NdisAllocateFromNPagedLookasideList(&g_brk_la);
+        UNREFERENCED_PARAMETER(p);
+    }
+    if (BROKEN(BRK_LOOKASIDE_NOT_INITIALIZED))
+        NdisDeleteNPagedLookasideList(&g_brk_la);
+    if (BROKEN(BRK_FLUSH_DPCS_AT_DISPATCH)) {
+        KeInitializeSpinLock(&g_brk_lock[0]);
+        KeAcquireSpinLock(&g_brk_lock[0], &old);
+        KeFlushQueuedDpcs();
+        KeReleaseSpinLock(&g_brk_lock[0], old);
+    }
+    if (BROKEN(BRK_KE_RELEASE_NOT_HELD)) {
+        KeInitializeSpinLock(&g_brk_lock[0]);
+        KeInitializeSpinLock(&g_brk_lock[1]);
+        KeAcquireSpinLock(&g_brk_lock[0], &old);
+        KeReleaseSpinLock(&g_brk_lock[1], old);
+    }
+}
+#endif
+
 static void MpUnload(PDRIVER_OBJECT DriverObject)
 {
     UNREFERENCED_PARAMETER(DriverObject);
+#if DRIVER_BREAK == BRK_DPC_QUEUED_AT_UNLOAD
+    KeInitializeDpc(&g_brk_dpc, brk_dpc, NULL);
+    KeInsertQueueDpc(&g_brk_dpc, NULL, NULL);
+#endif
 #if DRIVER_BREAK == BRK_DEVICE_OBJECT_KEPT
     if (g_dev_handle)
         NdisDeregisterDeviceEx(g_dev_handle);
@@ -648,6 +704,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.CheckForHangHandlerEx = MpCheckForHang;
     ch.ResetHandlerEx = MpReset;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
+#if DRIVER_BREAK >= BRK_LOOKASIDE_NOT_DELETED && DRIVER_BREAK <= BRK_KE_RELEASE_NOT_HELD
+    if (st == NDIS_STATUS_SUCCESS)
+        kernel_breaks_at_entry();
+#endif
 #if DRIVER_BREAK == BRK_DEVICE_OBJECT_KEPT
     if (st == NDIS_STATUS_SUCCESS)
         register_device();

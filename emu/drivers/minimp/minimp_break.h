@@ -55,6 +55,17 @@
 #define BRK_CANCEL_LOCK_NOT_HELD       88 /* CancelSpinLock: released without holding it (miniprot) */
 #define BRK_IRP_CANCEL_IGNORED         89 /* CancelledIrpNotCompleted: cancel routine keeps the IRP */
 
+/* kernel services (kernel.c; issue 14, netvmini, codes 120-128) */
+#define BRK_LOOKASIDE_NOT_DELETED      120 /* LookasideNotDeleted: never deleted, driver unloads */
+#define BRK_DPC_QUEUED_AT_UNLOAD       121 /* DpcQueuedAtUnload: KDPC queued in DriverUnload */
+#define BRK_DPC_NOT_INITIALIZED        122 /* DpcNotInitialized: KeInsertQueueDpc, no init */
+#define BRK_DPC_REINIT_QUEUED          123 /* DpcReinitializedWhileQueued: KeInitializeDpc again */
+#define BRK_LOOKASIDE_USE_AFTER_DELETE 124 /* LookasideUseAfterDelete: allocate after delete */
+#define BRK_LOOKASIDE_INIT_TWICE       125 /* LookasideInitTwice: initialized again, not deleted */
+#define BRK_LOOKASIDE_NOT_INITIALIZED  126 /* LookasideNotInitialized: delete, never initialized */
+#define BRK_FLUSH_DPCS_AT_DISPATCH     127 /* Irql_Miscellaneous_Function: KeFlushQueuedDpcs */
+#define BRK_KE_RELEASE_NOT_HELD        128 /* SpinLock: KeReleaseSpinLock of a lock not held */
+
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */
 #define BRK_NO_SOURCE_HANDLE         42 /* NblSourceHandle */

@@ -611,6 +611,8 @@ NDIS_STATUS NdisMRegisterInterruptEx(NDIS_HANDLE MiniportAdapterHandle,
     if (!ad || !Chars || !NdisInterruptHandle ||
         Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_INTERRUPT)
         return NDIS_STATUS_INVALID_PARAMETER;
+    if (ad->root) /* no interrupt resource */
+        return NDIS_STATUS_RESOURCES;
     bool msg = Chars->MsiSupported && ad->desc.msix_vectors > 0;
     if ((msg && (!Chars->MessageInterruptHandler || !Chars->MessageInterruptDpcHandler)) ||
         (!msg && (!Chars->InterruptHandler || !Chars->InterruptDpcHandler)))
@@ -986,4 +988,91 @@ bool emu_host_cancel(emu_host *host, uint64_t id)
     }
     emu_unlock(rt);
     return ok;
+}
+
+/* ---- shared memory for VM queues (NdisAllocateSharedMemory): NDIS's own
+ * provider, as when no shared memory provider is registered: memory the
+ * device may DMA to, described by the handle and a one-element
+ * scatter/gather list when the caller gives room for it ---- */
+
+NDIS_STATUS NdisAllocateSharedMemory(NDIS_HANDLE NdisHandle,
+                                     PNDIS_SHARED_MEMORY_PARAMETERS SharedMemoryParameters,
+                                     PNDIS_HANDLE pAllocationHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisAllocateSharedMemory", "%p", (void *)SharedMemoryParameters))
+        return NDIS_STATUS_FAILURE;
+    emu_adapter *ad =
+        (emu_adapter *)emu_obj_check(rt, NdisHandle, K_ADAPTER, "NdisAllocateSharedMemory");
+    PNDIS_SHARED_MEMORY_PARAMETERS p = SharedMemoryParameters;
+    if (!ad || !p || !pAllocationHandle || p->Length == 0)
+        return NDIS_STATUS_INVALID_PARAMETER;
+    PVOID va;
+    NDIS_PHYSICAL_ADDRESS pa;
+    NdisMAllocateSharedMemory(NdisHandle, p->Length, TRUE, &va, &pa);
+    if (!va)
+        return NDIS_STATUS_RESOURCES;
+    emu_lock(rt);
+    emu_dma_region *r = NULL;
+    for (r = rt->dma; r && r->host != va; r = r->next)
+        ;
+    emu_unlock(rt);
+    p->VirtualAddress = va;
+    p->SharedMemoryHandle = r;
+    if (p->SGListBuffer &&
+        p->SGListBufferLength >= sizeof(SCATTER_GATHER_LIST) + sizeof(SCATTER_GATHER_ELEMENT)) {
+        p->SGListBuffer->NumberOfElements = 1;
+        p->SGListBuffer->Elements[0].Address = pa;
+        p->SGListBuffer->Elements[0].Length = p->Length;
+    }
+    *pAllocationHandle = r;
+    return NDIS_STATUS_SUCCESS;
+}
+
+void NdisFreeSharedMemory(NDIS_HANDLE NdisHandle, NDIS_HANDLE AllocationHandle)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisFreeSharedMemory", "%p", AllocationHandle))
+        return;
+    emu_lock(rt);
+    emu_dma_region *r = rt->dma;
+    while (r && r != AllocationHandle)
+        r = r->next;
+    PVOID va = r ? r->host : NULL;
+    ULONG len = r ? (ULONG)r->len : 0;
+    NDIS_PHYSICAL_ADDRESS pa;
+    pa.QuadPart = r ? (LONGLONG)r->pa : 0;
+    emu_unlock(rt);
+    if (!r) {
+        emu_violate(rt, "HandleAfterClose", "NdisFreeSharedMemory",
+                    "%p is not a live NdisAllocateSharedMemory allocation", AllocationHandle);
+        return;
+    }
+    NdisMFreeSharedMemory(NdisHandle, len, TRUE, va, pa);
+}
+
+/* A root-enumerated adapter has no bus device or resources; a PCI one's
+ * device objects are the runtime's (none a driver may attach to here). */
+void NdisMGetDeviceProperty(NDIS_HANDLE MiniportAdapterHandle, PDEVICE_OBJECT *PhysicalDeviceObject,
+                            PDEVICE_OBJECT *FunctionalDeviceObject,
+                            PDEVICE_OBJECT *NextDeviceObject, PCM_RESOURCE_LIST *AllocatedResources,
+                            PCM_RESOURCE_LIST *AllocatedResourcesTranslated)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter("NdisMGetDeviceProperty", "%p", MiniportAdapterHandle))
+        return;
+    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER,
+                                                   "NdisMGetDeviceProperty");
+    if (!ad)
+        return;
+    if (PhysicalDeviceObject)
+        *PhysicalDeviceObject = &ad->pdo;
+    if (FunctionalDeviceObject)
+        *FunctionalDeviceObject = &ad->fdo;
+    if (NextDeviceObject)
+        *NextDeviceObject = &ad->pdo;
+    if (AllocatedResources)
+        *AllocatedResources = NULL;
+    if (AllocatedResourcesTranslated)
+        *AllocatedResourcesTranslated = NULL;
 }

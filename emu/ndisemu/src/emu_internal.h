@@ -264,6 +264,14 @@ struct emu_host {
 
 struct emu_adapter {
     emu_obj obj;
+    /* NdisMGetDeviceProperty's device objects (the runtime's; no driver
+     * code runs on them) */
+    DEVICE_OBJECT pdo, fdo;
+    bool root; /* root-enumerated: no bus device (desc.ops NULL) */
+    /* NdisMSetMiniportAttributes' hardware assist attributes (current) */
+    NDIS_RECEIVE_FILTER_CAPABILITIES rf_caps;
+    NDIS_QOS_CAPABILITIES qos_caps;
+    bool have_rf_caps, have_qos_caps;
     struct emu_adapter *next;
     emu_runtime *rt;
     struct emu_driver *drv;
@@ -673,6 +681,14 @@ typedef struct emu_thread {
 } emu_thread;
 
 extern emu_runtime *emu_rt;
+/* sync.c: a KSPIN_LOCK (IRQL unchanged); false when the run stops. */
+bool emu_spin_acquire(PKSPIN_LOCK l, const char *call);
+bool emu_spin_try_acquire(PKSPIN_LOCK l, const char *call);
+bool emu_spin_release(PKSPIN_LOCK l, const char *call);
+/* kernel.c: lookaside lists deleted and KDPCs out of the queue by the time
+ * drv unloads (false after reporting); the records, at emu_destroy. */
+bool emu_kernel_unload_check(emu_runtime *rt, struct emu_driver *drv);
+void emu_kernel_free_all(void);
 emu_thread *emu_self(void);
 
 /* ---- runtime core (rt.c) ---- */
@@ -707,10 +723,13 @@ emu_obj *emu_handle_kind(emu_runtime *rt, NDIS_HANDLE h, uint32_t kinds, const c
      EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_DRIVER) | EMU_HK(K_FILTER_MODULE))
 /* NBL/NB pools and timer objects ("Obtaining Pool Handles"): a protocol's
  * NdisRegisterProtocolDriver handle, a miniport's MiniportInitializeEx
- * adapter handle, or a generic object. Neither a binding nor a miniport
- * driver handle is listed (the stricter reading). */
-#define EMU_HK_POOL \
-    (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_MODULE))
+ * adapter handle, or a generic object. A binding handle is not listed. The
+ * page does not list a miniport driver's NdisMRegisterMiniportDriver handle
+ * either, but Microsoft's own netvmini sample allocates its adapters' NBL
+ * pool and timers with it and NDIS accepts it, so it is accepted here. */
+#define EMU_HK_POOL                                                                         \
+    (EMU_HK(K_PROTOCOL) | EMU_HK(K_ADAPTER) | EMU_HK(K_GENERIC) | EMU_HK(K_FILTER_MODULE) | \
+     EMU_HK(K_MP_DRIVER))
 /* NdisAllocateIoWorkItem: a miniport adapter or driver handle, an
  * NdisRegisterDeviceEx handle (or a filter's); never a protocol's. A generic
  * object qualifies only with a driver object ("associated with a device

@@ -33,6 +33,15 @@
 
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
+    { "ExDeleteNPagedLookasideList", MISC, P, D },     /* (family) */
+    { "ExInitializeNPagedLookasideList", MISC, P, D }, /* (family) */
+    { "ExInterlockedInsertHeadList", MISC, P, H },     /* any level (interrupts off) */
+    { "ExInterlockedInsertTailList", MISC, P, H },     /* any level (interrupts off) */
+    { "ExInterlockedRemoveHeadList", MISC, P, H },     /* any level (interrupts off) */
+    { "ExQueryDepthSList", MISC, P, H },               /* any level */
+    { "ExpInterlockedFlushSList", MISC, P, D },        /* (family) */
+    { "ExpInterlockedPopEntrySList", MISC, P, D },     /* (family) */
+    { "ExpInterlockedPushEntrySList", MISC, P, D },    /* (family) */
     { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
     { "IoCompleteRequest", MISC, P, D },    /* (family) */
     { "IoCreateDevice", MISC, P, P },       /* (family) */
@@ -40,13 +49,29 @@ static const emu_irql_rule k_rules[] = {
     { "IoDeleteDevice", MISC, P, P },       /* (family) */
     { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
-    { "KeEnterCriticalRegion", MISC, P, A },     /* (family) */
-    { "KeInitializeMutex", MISC, P, P },         /* (family) */
-    { "KeLeaveCriticalRegion", MISC, P, A },     /* (family) */
-    { "KeLowerIrql", "IrqlKeRaiseLower", P, H }, /* any level */
-    { "KeRaiseIrql", "IrqlKeRaiseLower", P, H }, /* any level */
-    { "KeReleaseMutex", MISC, P, D },            /* (family) */
-    { "KeStallExecutionProcessor", MISC, P, H }, /* any level */
+    { "KeAcquireSpinLockAtDpcLevel", SYNCH, D, H },      /* >= DISPATCH */
+    { "KeAcquireSpinLockRaiseToDpc", SYNCH, P, D },      /* (family) */
+    { "KeEnterCriticalRegion", MISC, P, A },             /* (family) */
+    { "KeFlushQueuedDpcs", MISC, P, P },                 /* (family) */
+    { "KeInitializeDpc", MISC, P, H },                   /* any level */
+    { "KeInitializeMutex", MISC, P, P },                 /* (family) */
+    { "KeInitializeSpinLock", SYNCH, P, H },             /* any level */
+    { "KeInsertQueueDpc", MISC, P, H },                  /* any level */
+    { "KeLeaveCriticalRegion", MISC, P, A },             /* (family) */
+    { "KeLowerIrql", "IrqlKeRaiseLower", P, H },         /* any level */
+    { "KeQueryActiveProcessorCountEx", MISC, P, H },     /* any level */
+    { "KeQueryDpcWatchdogInformation", MISC, D, H },     /* >= DISPATCH */
+    { "KeQueryTickCount", MISC, P, H },                  /* any level */
+    { "KeQueryTimeIncrement", MISC, P, H },              /* any level */
+    { "KeRaiseIrql", "IrqlKeRaiseLower", P, H },         /* any level */
+    { "KeReleaseMutex", MISC, P, D },                    /* (family) */
+    { "KeReleaseSpinLock", SYNCH, D, D },                /* (family) */
+    { "KeReleaseSpinLockFromDpcLevel", SYNCH, D, H },    /* >= DISPATCH */
+    { "KeRemoveQueueDpc", MISC, P, H },                  /* any level */
+    { "KeSetImportanceDpc", MISC, P, H },                /* any level */
+    { "KeSetTargetProcessorDpcEx", MISC, P, H },         /* any level */
+    { "KeStallExecutionProcessor", MISC, P, H },         /* any level */
+    { "KeTryToAcquireSpinLockAtDpcLevel", SYNCH, D, H }, /* >= DISPATCH */
     { "KeWaitForSingleObject", MISC, P, A },   /* (family); <= DISPATCH only with a zero timeout */
     { "NdisAcquireRWLockRead", SYNCH, P, D },  /* (family) */
     { "NdisAcquireRWLockWrite", SYNCH, P, D }, /* (family) */
@@ -66,8 +91,9 @@ static const emu_irql_rule k_rules[] = {
     { "NdisAllocateNetBufferListContext", NB, P, D },
     { "NdisAllocateNetBufferListPool", NB, P, D },
     { "NdisAllocateNetBufferPool", NB, P, D },
-    { "NdisAllocateRWLock", SYNCH, P, D },   /* (family) */
-    { "NdisAllocateSpinLock", SYNCH, P, H }, /* any level */
+    { "NdisAllocateRWLock", SYNCH, P, D },      /* (family) */
+    { "NdisAllocateSharedMemory", MINI, P, P }, /* (family) */
+    { "NdisAllocateSpinLock", SYNCH, P, H },    /* any level */
     { "NdisAllocateTimerObject", TIMER, P, D },
     { "NdisCancelOidRequest", OID, P, D },
     { "NdisCancelSendNetBufferLists", SENDRC, P, D },
@@ -113,13 +139,16 @@ static const emu_irql_rule k_rules[] = {
     { "NdisFreeNetBufferListContext", NB, P, D },
     { "NdisFreeNetBufferListPool", NB, P, D },
     { "NdisFreeNetBufferPool", NB, P, D },
-    { "NdisFreeRWLock", SYNCH, P, D },  /* (family) */
-    { "NdisFreeSpinLock", MISC, P, H }, /* any level */
+    { "NdisFreeRWLock", SYNCH, P, D },      /* (family) */
+    { "NdisFreeSharedMemory", MINI, P, P }, /* (family) */
+    { "NdisFreeSpinLock", MISC, P, H },     /* any level */
     { "NdisFreeTimerObject", TIMER, P, D },
     { "NdisGeneratePartialCancelId", SENDRC, P, D }, /* (family) */
     { "NdisGetDataBuffer", NB, P, D },
-    { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
-    { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
+    { "NdisGetSharedDataAlignment", MISC, P, D }, /* (family) */
+    { "NdisGetVersion", MISC, P, H },             /* any level */
+    { "NdisInitUnicodeString", MISC, P, D },      /* nonpaged destination */
+    { "NdisInitializeEvent", SYNCH, P, H },       /* any level */
     { "NdisInitializeReadWriteLock", SYNCH, P, D },
     { "NdisMAllocateNetBufferSGList", GATHER, D, D },
     { "NdisMAllocateSharedMemory", MINI, P, P }, /* (family) */
@@ -128,7 +157,8 @@ static const emu_irql_rule k_rules[] = {
     { "NdisMDeregisterScatterGatherDma", GATHER, P, P },
     { "NdisMFreeNetBufferSGList", GATHER, D, D },
     { "NdisMFreeSharedMemory", MINI, P, D },
-    { "NdisMGetBusData", MINI, P, H }, /* any level */
+    { "NdisMGetBusData", MINI, P, H },        /* any level */
+    { "NdisMGetDeviceProperty", MINI, P, P }, /* (family) */
     { "NdisMIndicateReceiveNetBufferLists", SENDRC, P, D },
     { "NdisMIndicateStatusEx", STATUS, P, D },
     { "NdisMMapIoSpace", MINI, P, P },
@@ -170,7 +200,8 @@ static const emu_irql_rule k_rules[] = {
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
-    { "RtlInitUnicodeString", MISC, P, D }, /* (family) */
+    { "RtlFindLeastSignificantBit", MISC, P, H }, /* any level */
+    { "RtlInitUnicodeString", MISC, P, D },       /* (family) */
 };
 
 static int by_name(const void *key, const void *elem)

@@ -297,7 +297,8 @@ static int unload_op(emu_runtime *rt, void *arg)
                     drv->desc.service);
         return EMU_ERR_STOPPED;
     }
-    if (!emu_leak_check(rt, drv, NULL, "LeakAtUnload", "driver unload"))
+    if (!emu_kernel_unload_check(rt, drv) ||
+        !emu_leak_check(rt, drv, NULL, "LeakAtUnload", "driver unload"))
         return EMU_ERR_STOPPED;
     return EMU_OK;
 }

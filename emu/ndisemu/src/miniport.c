@@ -120,6 +120,38 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
             ad->have_offload = true;
         }
         break;
+    case NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES: {
+        /* VMQ / NIC switch / QoS capabilities (NDIS 6.20+): kept as the
+         * miniport's current ones, what OID_RECEIVE_FILTER_CURRENT_
+         * CAPABILITIES and OID_QOS_CURRENT_CAPABILITIES would answer. */
+        const NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES *h =
+            &Attributes->HardwareAssistAttributes;
+        if (!ad->have_reg_attrs ||
+            h->Header.Size < NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_1) {
+            st = NDIS_STATUS_INVALID_PARAMETER;
+            break;
+        }
+        bool r2 =
+            h->Header.Revision >= NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_2 &&
+            h->Header.Size >= NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_2;
+        bool r3 =
+            h->Header.Revision >= NDIS_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_3 &&
+            h->Header.Size >= NDIS_SIZEOF_MINIPORT_ADAPTER_HARDWARE_ASSIST_ATTRIBUTES_REVISION_3;
+        const NDIS_RECEIVE_FILTER_CAPABILITIES *rf =
+            r2 ? h->CurrentReceiveFilterCapabilities : NULL;
+        if (rf && rf->Header.Size >= NDIS_SIZEOF_RECEIVE_FILTER_CAPABILITIES_REVISION_1) {
+            memset(&ad->rf_caps, 0, sizeof(ad->rf_caps));
+            memcpy(&ad->rf_caps, rf,
+                   rf->Header.Size < sizeof(ad->rf_caps) ? rf->Header.Size : sizeof(ad->rf_caps));
+            ad->have_rf_caps = true;
+        }
+        const NDIS_QOS_CAPABILITIES *q = r3 ? h->CurrentQosCapabilities : NULL;
+        if (q && q->Header.Size >= NDIS_SIZEOF_QOS_CAPABILITIES_REVISION_1) {
+            ad->qos_caps = *q;
+            ad->have_qos_caps = true;
+        }
+        break;
+    }
     default:
         st = NDIS_STATUS_NOT_SUPPORTED;
         break;
@@ -216,7 +248,7 @@ static int build_resources(emu_runtime *rt, emu_adapter *ad)
     ULONG n = 0;
     for (int i = 0; i < EMU_PCI_BARS; i++)
         n += ad->desc.bar_size[i] != 0;
-    n += 1; /* interrupt */
+    n += !ad->root; /* interrupt (a root-enumerated adapter has none) */
     ad->res =
         calloc(1, sizeof(CM_PARTIAL_RESOURCE_LIST) + n * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR));
     if (!ad->res)
@@ -236,6 +268,10 @@ static int build_resources(emu_runtime *rt, emu_adapter *ad)
         d->u.Memory.Start.QuadPart = (LONGLONG)ad->bar_pa[i];
         d->u.Memory.Length = (ULONG)sz;
         d++;
+    }
+    if (ad->root) {
+        ad->res->Count = n;
+        return EMU_OK;
     }
     d->Type = CmResourceTypeInterrupt;
     d->ShareDisposition = CmResourceShareDeviceExclusive;
@@ -470,8 +506,18 @@ static int add_op(emu_runtime *rt, void *arg)
 
 int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **out)
 {
-    if (!desc || !desc->instance || !desc->ops)
+    /* No device model: a root-enumerated (software) adapter, which has no
+     * BARs, interrupts or configuration space. */
+    static const emu_device_ops no_device;
+    if (!desc || !desc->instance)
         return EMU_ERR_INVAL;
+    bool root = !desc->ops;
+    if (root && desc->msix_vectors)
+        return EMU_ERR_INVAL;
+    for (unsigned b = 0; root && b < EMU_PCI_BARS; b++) {
+        if (desc->bar_size[b])
+            return EMU_ERR_INVAL;
+    }
     emu_lock(rt);
     emu_driver *drv = driver_for(rt, desc);
     bool dup = false;
@@ -491,6 +537,9 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
     ad->drv = drv;
     ad->id = rt->next_adapter_id++;
     ad->desc = *desc;
+    ad->root = root;
+    if (root)
+        ad->desc.ops = &no_device;
     ad->host.ad = ad;
     snprintf(ad->instance, sizeof(ad->instance), "%s", desc->instance);
     snprintf(ad->pnp_id, sizeof(ad->pnp_id), "%s", desc->pnp_id ? desc->pnp_id : "");

@@ -195,6 +195,7 @@ void emu_destroy(emu_runtime *rt)
     emu_nbl_quarantine_free();
     emu_irp_quarantine_free();
     emu_mem_free_all(rt);
+    emu_kernel_free_all();
     for (emu_mmio_map *m = rt->mmio, *n; m; m = n) {
         n = m->next;
         free(m);

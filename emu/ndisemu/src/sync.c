@@ -51,11 +51,11 @@ static uint64_t spin_owner_id(void)
 #define SPIN_STOPPED_WAIT_NS 1000000000ull
 
 /* False when the lock was not taken (the run stops). */
-static bool spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
+bool emu_spin_acquire(PKSPIN_LOCK l, const char *call)
 {
     emu_runtime *rt = emu_rt;
     uint64_t me = spin_owner_id();
-    uint64_t cur = __atomic_load_n(&l->SpinLock, __ATOMIC_SEQ_CST);
+    uint64_t cur = __atomic_load_n(l, __ATOMIC_SEQ_CST);
     uint64_t stopped_at = 0;
     if (cur == me) {
         emu_violate(rt, "SpinLock", call, "spin lock %p acquired again by its holder", (void *)l);
@@ -63,7 +63,7 @@ static bool spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
     }
     for (;;) {
         uint64_t expected = 0;
-        if (__atomic_compare_exchange_n(&l->SpinLock, &expected, me, false, __ATOMIC_ACQUIRE,
+        if (__atomic_compare_exchange_n(l, &expected, me, false, __ATOMIC_ACQUIRE,
                                         __ATOMIC_RELAXED))
             break;
         bool det = rt->cfg.sched == EMU_SCHED_DETERMINISTIC;
@@ -83,10 +83,28 @@ static bool spin_acquire(PNDIS_SPIN_LOCK l, const char *call)
     return true;
 }
 
-static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
+/* KeTryToAcquireSpinLockAtDpcLevel: false (not taken) when another holds
+ * it; its holder trying again is still the SpinLock rule. */
+bool emu_spin_try_acquire(PKSPIN_LOCK l, const char *call)
 {
     uint64_t me = spin_owner_id();
-    uint64_t cur = __atomic_load_n(&l->SpinLock, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(l, __ATOMIC_SEQ_CST) == me) {
+        emu_violate(emu_rt, "SpinLock", call, "spin lock %p acquired again by its holder",
+                    (void *)l);
+        return false;
+    }
+    uint64_t expected = 0;
+    if (!__atomic_compare_exchange_n(l, &expected, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return false;
+    emu_self()->locks_held++;
+    emu_lockdep_acquired(l, call);
+    return true;
+}
+
+bool emu_spin_release(PKSPIN_LOCK l, const char *call)
+{
+    uint64_t me = spin_owner_id();
+    uint64_t cur = __atomic_load_n(l, __ATOMIC_SEQ_CST);
     if (cur != me) {
         emu_violate(emu_rt, "SpinLock", call,
                     cur ? "spin lock %p released by a thread that does not hold it"
@@ -95,7 +113,7 @@ static bool spin_release(PNDIS_SPIN_LOCK l, const char *call)
         return false;
     }
     emu_lockdep_released(l);
-    __atomic_store_n(&l->SpinLock, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(l, 0, __ATOMIC_RELEASE);
     emu_self()->locks_held--;
     return true;
 }
@@ -122,7 +140,7 @@ void NdisAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
         return;
     emu_thread *t = emu_self();
     KIRQL old = t->irql;
-    if (!spin_acquire(SpinLock, "NdisAcquireSpinLock"))
+    if (!emu_spin_acquire(&SpinLock->SpinLock, "NdisAcquireSpinLock"))
         return;
     t->irql = DISPATCH_LEVEL;
     SpinLock->OldIrql = old;
@@ -133,7 +151,7 @@ void NdisReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
     if (!emu_enter("NdisReleaseSpinLock", "%p", (void *)SpinLock))
         return;
     KIRQL old = SpinLock->OldIrql;
-    if (spin_release(SpinLock, "NdisReleaseSpinLock"))
+    if (emu_spin_release(&SpinLock->SpinLock, "NdisReleaseSpinLock"))
         emu_self()->irql = old;
 }
 
@@ -141,14 +159,14 @@ void NdisDprAcquireSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
     if (!emu_enter("NdisDprAcquireSpinLock", "%p", (void *)SpinLock))
         return;
-    spin_acquire(SpinLock, "NdisDprAcquireSpinLock");
+    emu_spin_acquire(&SpinLock->SpinLock, "NdisDprAcquireSpinLock");
 }
 
 void NdisDprReleaseSpinLock(PNDIS_SPIN_LOCK SpinLock)
 {
     if (!emu_enter("NdisDprReleaseSpinLock", "%p", (void *)SpinLock))
         return;
-    spin_release(SpinLock, "NdisDprReleaseSpinLock");
+    emu_spin_release(&SpinLock->SpinLock, "NdisDprReleaseSpinLock");
 }
 
 /* ---- reader/writer locks ---- */
