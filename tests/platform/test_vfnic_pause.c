@@ -22,9 +22,10 @@
  * NdisMSendNetBufferListsComplete and its sends_out decrement. Before the
  * fix (complete_sends did not call maybe_finish_pause) a send refused after
  * a surprise removal or with the link down, or failed by the surprise
- * removal's notification, left the pause pending whenever MiniportPause ran
- * right after NdisMSendNetBufferListsComplete returned; only the DPC and
- * the receive return finished a pause.
+ * removal's notification or by a PF reset's recovery, left the pause
+ * pending whenever MiniportPause ran right after
+ * NdisMSendNetBufferListsComplete returned (4 of the 6 flows failed); only
+ * the DPC and the receive return finished a pause.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -256,13 +257,19 @@ KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
     return 0;
 }
 
+/* The reset recovery's work item, for the flow to run. */
+static NDIS_IO_WORKITEM_ROUTINE g_work;
+static PVOID g_work_ctx;
+
 void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
                          PVOID WorkItemContext)
 {
     (void)NdisIoWorkItemHandle;
-    (void)Routine;
-    (void)WorkItemContext;
-    violate("unexpected NdisQueueIoWorkItem");
+    ENTRY("NdisQueueIoWorkItem");
+    if (g_work)
+        violate("work item queued twice");
+    g_work = Routine;
+    g_work_ctx = WorkItemContext;
 }
 
 void nu_indicate_link(NDIS_HANDLE mp, BOOLEAN up, ULONG64 speed_bps)
@@ -358,6 +365,8 @@ static void reset_world(int pause_at)
     g_pause_where[0] = 0;
     g_pause_status = NDIS_STATUS_SUCCESS;
     g_nsent = 0;
+    g_work = NULL;
+    g_work_ctx = NULL;
     memset(g_regs, 0, sizeof(g_regs));
     g_regs[VFDEV_STATUS / 4] = VFDEV_STATUS_LINK_UP;
 
@@ -502,6 +511,22 @@ static void tx_interrupt(void)
     interrupt(VFDEV_INT_TX);
 }
 
+/* A PF-imposed reset with three sends in the ring: the DPC queues the
+ * recovery, which fails them (the device dropped them). */
+static void three_in_the_ring_and_a_reset(void)
+{
+    send_nbls(3);
+    interrupt(VFDEV_INT_RESET);
+    assert_non_null(g_work);
+}
+
+static void reset_recovery(void)
+{
+    NDIS_IO_WORKITEM_ROUTINE w = g_work;
+    g_work = NULL;
+    w(g_work_ctx, NULL); /* at PASSIVE_LEVEL, as NDIS runs a work item */
+}
+
 static void two_received(void)
 {
     device_rx(2);
@@ -515,6 +540,8 @@ static const flow FLOWS[] = {
     { "sends in the ring failed by the surprise removal", three_in_the_ring, surprise_removal, 3,
       0 },
     { "sends completed by the DPC", three_sent_by_the_device, tx_interrupt, 3, 3 },
+    { "sends in the ring failed by the PF reset's recovery", three_in_the_ring_and_a_reset,
+      reset_recovery, 3, 0 },
     { "receives returned", two_received, return_receives, 0, 0 },
 };
 
@@ -565,14 +592,14 @@ static void every_schedule(const flow *f, flow_result *r)
     memset(r, 0, sizeof(*r));
     for (int k = 0; k < 1000 && run_schedule(f, k, r); k++) {
     }
-    printf("  %-50s %2u schedules, %2u pended, %u failed%s%s\n", f->name, r->schedules, r->pended,
+    printf("  %-52s %2u schedules, %2u pended, %u failed%s%s\n", f->name, r->schedules, r->pended,
            r->failures, r->failures ? ": " : "", r->first_failure);
 }
 
 /* Every flow finishes a pause that pended, whichever point MiniportPause
  * ran at (the printed counts: schedules tried, and in how many the pause
  * pended because vfnic still counted an NBL as its own). With the old
- * complete_sends the three refused or failed send flows fail here. */
+ * complete_sends the four refused or failed send flows fail here. */
 static void pause_completes_at_every_point(void **state)
 {
     (void)state;
