@@ -178,7 +178,7 @@ def sniff(out_path, pcap_dir=None):
         t = sec + nsec / 1e9
         if pcaps:
             pcaps.write(port, sec, nsec, frame)
-        frame = frame[:RECORD_BYTES]
+            frame = frame[:RECORD_BYTES]
         direction = "out" if addr[2] == PACKET_OUTGOING else "in"
         c = classify(frame)
         records.append([round(t, 6), port, direction, c[0], c[1], len(frame)] +
