@@ -5,6 +5,8 @@
  * surprise removal under traffic (sends fail, none vanish), a graceful
  * eject, and a wire that refuses frames (they wait in the ring, then go out
  * or fail when the VF is pulled); the verifier stays clean, nothing leaks.
+ * MiniportPause racing vfnic's own completions on another processor, which
+ * ndisemu's scheduler does not interleave, is test_vfnic_pause's.
  */
 #include <setjmp.h>
 #include <stdarg.h>

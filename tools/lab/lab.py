@@ -19,7 +19,7 @@ ways and an iperf3 TCP stream to the peer while the host:
   link      turns the VF's link off for a few seconds and on again (set_link)
 
 Usage: lab.py --build BUILD [--cases migrate,cancel,abc,link] [--stacks vfo,linux]
-              [--secs N] [--rate N] [--json FILE] [--plot FILE] [--ci] [-q]
+              [--secs N] [--rate N] [--json FILE] [--plot FILE] [--pcap] [--ci] [-q]
 Exit status: 0 ok, 1 a failure (with --ci: an assertion), 77 skipped (not
 root or a prerequisite missing; as root a missing prerequisite fails).
 """
@@ -251,8 +251,10 @@ class Run:
     def execute(self):
         labnet.setup()
         sniff_out = os.path.join(self.work, "frames.json")
+        # --pcap: the sniffer also writes each port's frames to WORK/PORT.pcap.
         self.sniffer = subprocess.Popen(["ip", "netns", "exec", labnet.NS_SW, sys.executable,
-                                         os.path.join(HERE, "labnet.py"), "sniff", sniff_out],
+                                         os.path.join(HERE, "labnet.py"), "sniff", sniff_out] +
+                                        ([self.work] if self.a.pcap else []),
                                         stdout=subprocess.PIPE, text=True)
         if "ready" not in self.sniffer.stdout.readline():
             raise LabFailure("the switch sniffer did not start")
@@ -389,6 +391,9 @@ def attempt(a, stack, case, n):
         result = r.execute()
         run = r.collect(result)
         run["work"] = work
+        if a.pcap:
+            run["pcaps"] = sorted(os.path.join(work, f) for f in os.listdir(work)
+                                  if f.endswith(".pcap"))
         return run
     finally:
         r.cleanup()
@@ -426,6 +431,8 @@ def main():
     ap.add_argument("--rate", type=int, default=200, help="UDP datagrams/s each way")
     ap.add_argument("--json", help="write the results as JSON here ('-': stdout)")
     ap.add_argument("--plot", help="PNG path (default LAB/lab.png)")
+    ap.add_argument("--pcap", action="store_true",
+                    help="write each bridge port's frames to RUN_DIR/PORT.pcap (libpcap)")
     ap.add_argument("--ci", action="store_true", help="assert (tests/lab)")
     ap.add_argument("-q", "--quiet", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="echo the guest consoles")
@@ -477,6 +484,9 @@ def main():
     if a.json != "-":
         print(labreport.table(runs))
         print(f"lab: plot {plot}")
+        for run in runs:
+            if run.get("pcaps"):
+                print(f"lab: pcaps {run['stack']}/{run['case']}: {' '.join(run['pcaps'])}")
         print(f"lab: {len(runs)} run(s), retries {sum(len(r['retries']) for r in runs)}, "
               f"{report['wall_s']} s wall")
     for f in fails:

@@ -15,7 +15,10 @@ namespaces only. The sniffer (`labnet.py sniff OUT`, run inside vfolab-sw)
 records every frame crossing a TAP port with the kernel's timestamp: which
 port, which direction (in = from the guest into the switch, out = from the
 switch to the guest), its length, and for the lab's streams the UDP
-sequence number or the TCP payload length.
+sequence number or the TCP payload length. With a pcap directory
+(`labnet.py sniff OUT DIR`, lab.py --pcap) it also writes every frame it
+records, whole, to DIR/PORT.pcap (tools/lab/labpcap.py); the JSON stays
+what it is without it (lengths as read into 2048 bytes).
 """
 import json
 import os
@@ -25,6 +28,8 @@ import struct
 import subprocess
 import sys
 import time
+
+import labpcap
 
 NS_SW = "vfolab-sw"
 NS_PEER = "vfolab-peer"
@@ -137,10 +142,14 @@ def classify(frame):
     return "other", 0
 
 
-def sniff(out_path):
+RECORD_BYTES = 2048  # what the JSON's lengths were always read into
+
+
+def sniff(out_path, pcap_dir=None):
     """Records frames on the TAP ports until SIGTERM, then writes them as
     JSON: [time, port, "in"|"out", kind, detail, length(, the sender's
-    timestamp for udpseq datagrams)] each."""
+    timestamp for udpseq datagrams)] each. With pcap_dir, also each frame
+    whole to pcap_dir/PORT.pcap."""
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -148,10 +157,12 @@ def sniff(out_path):
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.settimeout(0.2)
     records = []
+    pcaps = labpcap.PortWriters(pcap_dir) if pcap_dir else None
+    bufsize = labpcap.SNAPLEN if pcaps else RECORD_BYTES
     print("sniffer: ready", flush=True)
     while not stop:
         try:
-            frame, anc, _flags, addr = s.recvmsg(2048, 64)
+            frame, anc, _flags, addr = s.recvmsg(bufsize, 64)
         except socket.timeout:
             continue
         except InterruptedError:
@@ -159,22 +170,29 @@ def sniff(out_path):
         port = addr[0]
         if not port.startswith("lt") or port == "lt-peer":
             continue
-        t = time.time()
+        now = time.time_ns()
+        sec, nsec = now // 1000000000, now % 1000000000
         for level, typ, data in anc:
             if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
                 sec, nsec = struct.unpack_from("qq", data)
-                t = sec + nsec / 1e9
+        t = sec + nsec / 1e9
+        if pcaps:
+            pcaps.write(port, sec, nsec, frame)
+            frame = frame[:RECORD_BYTES]
         direction = "out" if addr[2] == PACKET_OUTGOING else "in"
         c = classify(frame)
         records.append([round(t, 6), port, direction, c[0], c[1], len(frame)] +
                        ([round(c[2], 6)] if len(c) > 2 else []))
+    if pcaps:
+        pcaps.close()
     with open(out_path, "w") as f:
         json.dump(records, f)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "sniff":
-        sniff(sys.argv[2])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "sniff":
+        sniff(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None)
     else:
-        print("usage: labnet.py sniff OUT.json (inside the switch namespace)", file=sys.stderr)
+        print("usage: labnet.py sniff OUT.json [PCAP_DIR] (inside the switch namespace)",
+              file=sys.stderr)
         sys.exit(2)
