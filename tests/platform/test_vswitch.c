@@ -290,6 +290,32 @@ static void impairment_drops_duplicates_and_swaps_exact_counts(void **state)
     assert_int_equal(n10, 0);
 }
 
+/* vfdev's transmit checks its link, drops its lock and sends: a link-down
+ * (or the VF's removal) in between takes the port down under the frame.
+ * The sender must learn it did not go out, or it reports a frame sent that
+ * never was (a guest datagram lost at a lab eject, #16). */
+static void checked_send_from_a_down_port_is_refused(void **state)
+{
+    world *w = *state;
+    uint8_t f[NF_ETH_MIN] = { 0 };
+    memcpy(f, MAC_P, 6);
+    memcpy(f + 6, MAC_G, 6);
+    unsigned refused = 99;
+    assert_int_equal(emu_port_send_checked(w->vf, f, sizeof(f), &refused), 3);
+    assert_int_equal(refused, 0);
+    emu_port_set_up(w->vf, false);
+    assert_int_equal(emu_port_send_checked(w->vf, f, sizeof(f), &refused), 0);
+    assert_int_equal(refused, 1);
+    assert_int_equal(w->s_peer.n, 1);
+    emu_port_stats st;
+    emu_port_get_stats(w->vf, &st);
+    assert_int_equal(st.drop_down, 1);
+    /* a bad frame is not the port's state: dropped, not refused */
+    emu_port_set_up(w->vf, true);
+    assert_int_equal(emu_port_send_checked(w->vf, f, 10, &refused), 0);
+    assert_int_equal(refused, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +327,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(flooding_to_both_paths_is_optional, setup, teardown),
         cmocka_unit_test_setup_teardown(disconnected_port_counts_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(checked_send_from_a_down_port_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(observer_sees_what_the_station_gets, setup, teardown),
         cmocka_unit_test_setup_teardown(impairment_drops_duplicates_and_swaps_exact_counts, setup,
                                         teardown),

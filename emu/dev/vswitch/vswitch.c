@@ -428,15 +428,19 @@ static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsign
         return 0;
     pl->n = pl->ports = 0;
     pl->from = origin;
-    pthread_mutex_lock(&sw->mu);
-    if (!frame || len < NF_ETH_HLEN || len > NF_ETH_MAX)
-        in->st.drop_bad++;
-    else if (!in->up)
-        in->st.drop_down++;
-    else
-        forward(sw, pl, in, frame, len);
-    pthread_mutex_unlock(&sw->mu);
+    /* A frame offered to a port that is down never left the station (a
+     * NIC without carrier keeps it): a checked sender learns it as refused. */
     unsigned no = 0;
+    pthread_mutex_lock(&sw->mu);
+    if (!frame || len < NF_ETH_HLEN || len > NF_ETH_MAX) {
+        in->st.drop_bad++;
+    } else if (!in->up) {
+        in->st.drop_down++;
+        no = 1;
+    } else {
+        forward(sw, pl, in, frame, len);
+    }
+    pthread_mutex_unlock(&sw->mu);
     for (unsigned i = 0; i < pl->n; i++) {
         if (pl->d[i].rx_check) {
             if (!pl->d[i].rx_check(pl->d[i].ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from)) {
@@ -451,7 +455,7 @@ static unsigned port_send(emu_port *in, const uint8_t *frame, size_t len, unsign
             pl->d[i].observer(pl->d[i].observer_ctx, pl->d[i].frame, pl->d[i].len, pl->d[i].from);
         free(pl->d[i].owned);
     }
-    unsigned ports = pl->ports > no ? pl->ports - no : 0;
+    unsigned ports = pl->ports > no ? pl->ports - no : 0; /* a down port delivered none */
     free(pl);
     if (refused)
         *refused = no;

@@ -98,7 +98,9 @@ void emu_port_get_stats(emu_port *p, emu_port_stats *out);
  * was delivered to. */
 unsigned emu_port_send(emu_port *p, const uint8_t *frame, size_t len);
 /* emu_port_send, also counting in *refused the deliveries whose station
- * (emu_port_connect_checked) refused the frame; those are not in the result. */
+ * (emu_port_connect_checked) refused the frame; those are not in the result.
+ * A frame offered while the sender's own port is down is refused (1): it
+ * never left, and the sender may keep it as a NIC without carrier does. */
 unsigned emu_port_send_checked(emu_port *p, const uint8_t *frame, size_t len, unsigned *refused);
 
 /* The switch a port belongs to. */
