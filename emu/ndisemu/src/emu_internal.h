@@ -615,6 +615,7 @@ typedef struct emu_im_dev {
     const char *regp[EMU_IM_REG + 1];
     bool installed;
     bool requested; /* NdisIMInitializeDeviceInstanceEx, MiniportInitializeEx not begun */
+    bool asked;     /* NdisIMInitializeDeviceInstanceEx was ever called for it */
     NDIS_HANDLE ctx;
     struct emu_adapter *ad; /* MiniportInitializeEx began, until the halt */
 } emu_im_dev;

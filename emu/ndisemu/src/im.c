@@ -284,7 +284,7 @@ NDIS_STATUS NdisIMInitializeDeviceInstanceEx(NDIS_HANDLE DriverHandle, PNDIS_STR
         emu_unlock(rt);
         return NDIS_STATUS_NOT_ACCEPTED;
     }
-    d->requested = true;
+    d->requested = d->asked = true;
     d->ctx = DeviceContext;
     bool installed = d->installed;
     emu_unlock(rt);
@@ -312,13 +312,15 @@ NDIS_STATUS NdisIMCancelInitializeDeviceInstance(NDIS_HANDLE DriverHandle,
     }
     emu_lock(rt);
     emu_im_dev *d = find_dev(rt, mp->drv->desc.service, inst);
-    bool pending = d && d->requested, running = d && d->ad;
+    bool pending = d && d->requested, asked = d && d->asked;
     if (pending)
         d->requested = false; /* MiniportInitializeEx will not be called */
     emu_unlock(rt);
     if (pending)
         return NDIS_STATUS_SUCCESS;
-    if (running) /* "no way to stop the initialization": it began */
+    /* "No way to stop the initialization": MiniportInitializeEx began (the
+     * documented answer; a MUX driver racing its own start relies on it). */
+    if (asked)
         return NDIS_STATUS_FAILURE;
     /* It "cancels a preceding call to NdisIMInitializeDeviceInstanceEx":
      * there is none for this instance. */
@@ -392,6 +394,8 @@ int emu_im_install_device(emu_runtime *rt, const char *service, const char *inst
         d = new_dev(rt, drv->desc.service, instance);
     int err = !drv ? EMU_ERR_NOTFOUND : !d ? EMU_ERR_NOMEM : d->installed ? EMU_ERR_BUSY : EMU_OK;
     if (!err) {
+        /* The device's own name (a request may have named it in another case). */
+        snprintf(d->instance, sizeof(d->instance), "%s", instance);
         d->installed = true;
         int n = 0;
         for (int i = 0; registry && registry[i] && n < EMU_IM_REG; i++)
