@@ -550,6 +550,16 @@ static bool mux_traffic(emu_runtime *rt, emu_ctl *pt, emu_adapter *v[2], loopnic
            l1.tx_frames - l0.tx_frames == 3ull * n;
 }
 
+/* How many times the trace of a run step shows a callback (a "cb" line
+ * naming it). */
+static unsigned trace_count(const char *trace, const char *name)
+{
+    unsigned n = 0;
+    for (const char *p = trace; p && (p = strstr(p, name)); p += strlen(name))
+        n++;
+    return n;
+}
+
 static int run_mux(const char *so, const char *dir, uint64_t seed)
 {
     char desc[512];
@@ -640,14 +650,30 @@ static int run_mux(const char *so, const char *dir, uint64_t seed)
              what);
         miniprot_stats s0, s1;
         emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s0, sizeof(s0), &ret, &nt);
+        /* Only MUXP is bound to the NIC: every ProtocolNetPnPEvent of the
+         * stack restart is its binding's. */
+        char *trace = NULL;
+        size_t trace_len = 0;
+        FILE *tf = getenv("MSSAMPLES_TRACE") ? NULL : open_memstream(&trace, &trace_len);
+        if (tf)
+            emu_trace(rt, EMU_TRACE_TEXT, tf);
         err = emu_restart_stack(rt, ad);
         emu_run_until_idle(rt);
+        if (tf) {
+            emu_trace(rt, EMU_TRACE_OFF, NULL);
+            fclose(tf);
+        }
+        unsigned pnp = trace_count(trace, "ProtocolNetPnPEvent"),
+                 mpause = trace_count(trace, "MiniportPause");
+        free(trace);
         emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s1, sizeof(s1), &ret, &nt);
-        ok = !err && mux_traffic(rt, ptc, v, nic, 5, what, sizeof(what));
+        ok = !err && (getenv("MSSAMPLES_TRACE") || (pnp == 2 && mpause == 1)) &&
+             s1.pauses == s0.pauses && mux_traffic(rt, ptc, v, nic, 5, what, sizeof(what));
         step(ok,
-             "pause and restart of the NIC's stack (MUXP's lower binding gets NetEventPause, "
-             "NetEventRestart), then 5 frames each way: %s [%s]",
-             what, emu_strerror(err));
+             "pause and restart of the NIC's stack: MUXP's binding gets NetEventPause and "
+             "NetEventRestart (%u ProtocolNetPnPEvent, %u MiniportPause), the VELANs go on "
+             "running (the test protocol above saw %llu pause); then 5 frames each way: %s [%s]",
+             pnp, mpause, s1.pauses - s0.pauses, what, emu_strerror(err));
         /* Unbinding MUXP from the NIC (the path disabled): its
          * ProtocolUnbindAdapterEx calls NdisIMDeInitializeDeviceInstance for
          * each VELAN: the test protocol unbinds from them, they halt. */
