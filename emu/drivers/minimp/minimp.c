@@ -117,7 +117,8 @@ static NDIS_STATUS oid_set(mp_adapter *a, PNDIS_OID_REQUEST r)
     case OID_802_3_MULTICAST_LIST:
         if (len % 6 || len / 6 > 32)
             return len % 6 ? NDIS_STATUS_INVALID_LENGTH : NDIS_STATUS_MULTICAST_FULL;
-        NdisMoveMemory(a->mcast, buf, len);
+        if (len) /* an empty list (NULL, 0) clears it */
+            NdisMoveMemory(a->mcast, buf, len);
         a->n_mcast = len / 6;
         r->DATA.SET_INFORMATION.BytesRead = len;
         return NDIS_STATUS_SUCCESS;

@@ -16,7 +16,6 @@
  */
 #include "emu_internal.h"
 
-#include <stdlib.h>
 #include <strings.h>
 
 /* ---- the Rtl string routines (wdm.h, ntddk.h) ---- */
@@ -148,22 +147,17 @@ static bool instance_of(PNDIS_STRING s, char *out, size_t n)
     return true;
 }
 
-typedef struct start_req {
-    char service[EMU_NAME_MAX];
-    char instance[EMU_NAME_MAX];
-} start_req;
-
 static const emu_device_ops k_no_device; /* a virtual miniport has no hardware */
 
-/* PnP thread: starts the device if it is installed and still asked for. */
+/* PnP thread: starts the device if it is installed and still asked for.
+ * arg: its record (records live as long as the runtime). */
 static int start_op(emu_runtime *rt, void *arg)
 {
-    start_req *r = arg;
+    emu_im_dev *d = arg;
     emu_device_desc dd;
     memset(&dd, 0, sizeof(dd));
     emu_lock(rt);
-    emu_im_dev *d = find_dev(rt, r->service, r->instance);
-    bool go = d && d->installed && d->requested && !d->ad;
+    bool go = d->installed && d->requested && !d->ad;
     if (go) {
         dd.instance = d->instance;
         dd.service = d->service;
@@ -176,24 +170,6 @@ static int start_op(emu_runtime *rt, void *arg)
     emu_adapter *ad = NULL;
     int err = emu_adapter_add(rt, &dd, &ad);
     return err == EMU_ERR_DRIVER ? EMU_OK : err; /* a failed initialize is the driver's answer */
-}
-
-static void start_done(void *ctx, int status)
-{
-    (void)status;
-    free(ctx);
-}
-
-/* rt->mu not held: posts the start of d on the PnP thread. */
-static void post_start(emu_runtime *rt, const char *service, const char *instance)
-{
-    start_req *r = calloc(1, sizeof(*r));
-    if (!r)
-        return;
-    snprintf(r->service, sizeof(r->service), "%s", service);
-    snprintf(r->instance, sizeof(r->instance), "%s", instance);
-    if (emu_pnp_post(rt, start_op, r, start_done, r) != EMU_OK)
-        free(r);
 }
 
 int emu_im_claim(emu_runtime *rt, emu_driver *drv, emu_adapter *ad, NDIS_HANDLE *ctx)
@@ -290,8 +266,13 @@ NDIS_STATUS NdisIMInitializeDeviceInstanceEx(NDIS_HANDLE DriverHandle, PNDIS_STR
     emu_unlock(rt);
     emu_tracef(rt, "im", "NdisIMInitializeDeviceInstanceEx", "%s %s", inst,
                installed ? "(starting)" : "(waits for the device)");
-    if (installed)
-        post_start(rt, service, inst);
+    /* NDIS starts it later, on its PnP thread (never inside this call). */
+    if (installed && emu_pnp_post(rt, start_op, d, NULL, NULL) != EMU_OK) {
+        emu_lock(rt);
+        d->requested = false;
+        emu_unlock(rt);
+        return NDIS_STATUS_RESOURCES;
+    }
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -368,16 +349,6 @@ NDIS_STATUS NdisIMDeInitializeDeviceInstance(NDIS_HANDLE NdisMiniportHandle)
     return err == EMU_OK ? NDIS_STATUS_SUCCESS : NDIS_STATUS_FAILURE;
 }
 
-static int install_op(emu_runtime *rt, void *arg)
-{
-    start_req *r = arg;
-    emu_lock(rt);
-    emu_im_dev *d = find_dev(rt, r->service, r->instance);
-    bool go = d && d->requested && !d->ad;
-    emu_unlock(rt);
-    return go ? start_op(rt, r) : EMU_OK;
-}
-
 int emu_im_install_device(emu_runtime *rt, const char *service, const char *instance,
                           const char *const *registry)
 {
@@ -409,10 +380,7 @@ int emu_im_install_device(emu_runtime *rt, const char *service, const char *inst
         return err;
     for (int i = 0; i < drv->desc.n_prot; i++)
         emu_netcfg_store_path(rt, drv->desc.prot[i].name, instance, false);
-    start_req r;
-    snprintf(r.service, sizeof(r.service), "%s", drv->desc.service);
-    snprintf(r.instance, sizeof(r.instance), "%s", instance);
-    return emu_pnp_run(rt, install_op, &r);
+    return emu_pnp_run(rt, start_op, d); /* started if it was asked for */
 }
 
 bool emu_adapter_is_virtual(const emu_adapter *ad)
