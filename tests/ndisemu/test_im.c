@@ -272,6 +272,114 @@ static void binding_parameters_are_per_binding(void **state)
     assert_int_equal(emu_violation_count(e->rt), 0);
 }
 
+static bool pt_io(im_env *e, uint32_t code, const void *in, size_t in_len, void *out,
+                  size_t out_len)
+{
+    size_t ret;
+    int32_t nt;
+    if (!e->ctl && emu_ctl_open(e->rt, MINIPROT_DEVICE, &e->ctl))
+        return false;
+    return emu_ctl_ioctl(e->ctl, code, in, in_len, out, out_len, &ret, &nt) == EMU_OK && nt == 0;
+}
+
+static unsigned long long rx_on(im_env *e, emu_adapter *ad)
+{
+    uint32_t id = emu_adapter_id(ad);
+    unsigned long long n = ~0ull;
+    return pt_io(e, IOCTL_MINIPROT_BINDING_RX, &id, sizeof(id), &n, sizeof(n)) ? n : ~0ull;
+}
+
+/* n frames sent on the binding to `from`, addressed to MAC k_mac ^ 0x10 + to
+ * in the last byte (virtual miniport `to`'s). */
+static bool send_via(im_env *e, emu_adapter *from, unsigned to, unsigned n)
+{
+    uint32_t id = emu_adapter_id(from);
+    if (!pt_io(e, IOCTL_MINIPROT_SELECT, &id, sizeof(id), NULL, 0))
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[96];
+        memset(f, 0, sizeof(f));
+        memcpy(f, k_mac, 6);
+        f[5] ^= (uint8_t)(0x10 + to);
+        memcpy(f + 6, k_mac, 6);
+        f[12] = 0x88;
+        f[13] = 0xB5;
+        f[14] = (uint8_t)i;
+        if (!pt_io(e, IOCTL_MINIPROT_SEND, f, sizeof(f), NULL, 0))
+            return false;
+    }
+    return emu_run_until_idle(e->rt) == EMU_OK;
+}
+
+/* Frames down through the virtual miniports (NBL context, SourceHandle
+ * kept) to the NIC and back up the one they are addressed to; the lower
+ * binding's pause waits for sends in flight; a virtual miniport's own stack
+ * restart. */
+static void frames_pass_through_the_virtual_miniports(void **state)
+{
+    (void)state;
+    im_env *e = &g_env;
+    assert_int_equal(env_start(e, IMDRV_SO, IMDRV_DESC, 6, true, NULL, false), EMU_OK);
+    assert_int_equal(emu_im_install_device(e->rt, "imdrv", VM_A, NULL), EMU_OK);
+    assert_int_equal(emu_im_install_device(e->rt, "imdrv", VM_B, NULL), EMU_OK);
+    assert_int_equal(emu_run_until_idle(e->rt), EMU_OK);
+    emu_adapter *a = emu_find_adapter(e->rt, VM_A), *b = emu_find_adapter(e->rt, VM_B);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(e->st->lower_restarts, 1);
+    loopnic_stats l0, l1;
+    loopnic_get_stats(e->nic, &l0);
+    assert_true(send_via(e, a, 0, 8)); /* A to A */
+    assert_true(send_via(e, a, 1, 5)); /* A to B */
+    assert_true(send_via(e, b, 1, 3)); /* B to B */
+    assert_true(send_via(e, b, 7, 2)); /* to nobody: dropped by the IM */
+    loopnic_get_stats(e->nic, &l1);
+    assert_int_equal(l1.tx_frames - l0.tx_frames, 18);
+    assert_int_equal(e->st->frames_down, 18);
+    assert_int_equal(rx_on(e, a), 8);
+    assert_int_equal(rx_on(e, b), 8);
+    assert_int_equal(e->st->frames_up, 16);
+    assert_int_equal(e->st->frames_dropped, 2);
+    /* the NIC's stack restarts: the IM's binding pauses and restarts, the
+     * virtual miniports go on */
+    assert_int_equal(emu_restart_stack(e->rt, e->ad), EMU_OK);
+    assert_int_equal(e->st->lower_pauses, 1);
+    assert_int_equal(e->st->lower_restarts, 2);
+    assert_true(send_via(e, a, 1, 4));
+    assert_int_equal(rx_on(e, b), 12);
+    /* a virtual miniport's own stack restarts (the protocol above it pauses,
+     * then the miniport) while frames come back up it */
+    assert_true(send_via(e, b, 0, 3));
+    assert_int_equal(emu_restart_stack(e->rt, a), EMU_OK);
+    assert_true(send_via(e, b, 0, 3));
+    assert_int_equal(rx_on(e, a), 14);
+    uint32_t any = 0;
+    assert_true(pt_io(e, IOCTL_MINIPROT_SELECT, &any, sizeof(any), NULL, 0));
+    emu_ctl_close(e->ctl);
+    e->ctl = NULL;
+    assert_int_equal(emu_remove_device(e->rt, e->ad), EMU_OK);
+    assert_int_equal(emu_unload_driver(e->rt, e->im), EMU_OK);
+    assert_int_equal(emu_shutdown(e->rt), EMU_OK);
+    assert_int_equal(emu_violation_count(e->rt), 0);
+}
+
+/* The system shuts down with the virtual miniports running: everything is
+ * torn down in an order NDIS allows, nothing leaks. */
+static void shutdown_with_virtual_miniports_running(void **state)
+{
+    (void)state;
+    im_env *e = &g_env;
+    assert_int_equal(env_start(e, IMDRV_SO, IMDRV_DESC, 5, true, NULL, false), EMU_OK);
+    assert_int_equal(emu_im_install_device(e->rt, "imdrv", VM_A, NULL), EMU_OK);
+    assert_int_equal(emu_im_install_device(e->rt, "imdrv", VM_B, NULL), EMU_OK);
+    assert_int_equal(emu_run_until_idle(e->rt), EMU_OK);
+    assert_true(running_virtual(e->rt, VM_A));
+    assert_true(running_virtual(e->rt, VM_B));
+    assert_int_equal(emu_shutdown(e->rt), EMU_OK);
+    assert_int_equal(emu_violation_count(e->rt), 0);
+    assert_int_equal(e->st->halts, 2);
+}
+
 typedef struct broken_im {
     const char *name; /* broken_im_<name> */
     const char *rule;
@@ -323,7 +431,7 @@ static void trips_exactly_its_rule(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[4 + ARRAYSIZE(k_broken)];
+    struct CMUnitTest tests[6 + ARRAYSIZE(k_broken)];
     size_t n = 0;
     tests[n++] =
         (struct CMUnitTest)cmocka_unit_test_teardown(starts_installed_devices_when_asked, teardown);
@@ -333,6 +441,10 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test_teardown(a_cancelled_start_never_happens, teardown);
     tests[n++] =
         (struct CMUnitTest)cmocka_unit_test_teardown(binding_parameters_are_per_binding, teardown);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
+        shutdown_with_virtual_miniports_running, teardown);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_teardown(
+        frames_pass_through_the_virtual_miniports, teardown);
     for (size_t i = 0; i < ARRAYSIZE(k_broken); i++) {
         struct CMUnitTest t = cmocka_unit_test_prestate_setup_teardown(
             trips_exactly_its_rule, NULL, teardown, (void *)&k_broken[i]);

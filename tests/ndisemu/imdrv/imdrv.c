@@ -5,6 +5,12 @@
  * miniport per name (NdisIMInitializeDeviceInstanceEx, the name upper-cased
  * with NdisUpcaseUnicodeString); each virtual miniport enters itself above
  * the lower adapter in the interface stack; unbinding deinitializes them.
+ * Data path: a virtual miniport sends down the lower binding with the NBL's
+ * SourceHandle kept in an NBL context until the completion comes back; the
+ * lower binding's receives go up the virtual miniport whose MAC (the lower
+ * one's, last byte ^ 0x10 + index) they are addressed to, one NBL at a time,
+ * and are returned down when the protocol above returns them. Pauses wait
+ * for what is outstanding.
  * What it saw is in imdrv_state, which tests read with dlsym.
  *
  * The binding parameter ImTestMode: 1 = cancel the last virtual miniport's
@@ -29,6 +35,10 @@ typedef struct im_vm {
     NDIS_HANDLE handle; /* MiniportAdapterHandle, from MiniportInitializeEx to the halt */
     NET_IFINDEX if_index;
     BOOLEAN asked, cancelled;
+    UCHAR mac[6];
+    /* g_lock */
+    BOOLEAN running, pausing;
+    ULONG sends_out, recvs_out;
 } im_vm;
 
 typedef struct im_lower {
@@ -37,7 +47,18 @@ typedef struct im_lower {
     NDIS_STATUS status;
     NDIS_BIND_PARAMETERS bp; /* copied at bind; pointers not kept */
     NET_IFINDEX if_index;
+    /* g_lock */
+    BOOLEAN running, pausing;
+    ULONG sends_out;
+    NDIS_EVENT drained; /* sends_out reached 0 while pausing */
 } im_lower;
+
+/* The NBL context of a send on its way down. */
+typedef struct im_send_ctx {
+    NDIS_HANDLE source; /* the SourceHandle it came with */
+    struct im_vm *vm;
+} im_send_ctx;
+#define IM_CTX_SIZE 16 /* a MEMORY_ALLOCATION_ALIGNMENT multiple, >= sizeof(im_send_ctx) */
 
 imdrv_state_t imdrv_state;
 
@@ -97,6 +118,7 @@ static NDIS_STATUS MpInitialize(NDIS_HANDLE h, NDIS_HANDLE drvctx,
     NdisMoveMemory(g->PermanentMacAddress, g_lower.bp.CurrentMacAddress, 6);
     g->CurrentMacAddress[5] ^= (UCHAR)(0x10 + (vm - g_vm));
     g->PermanentMacAddress[5] ^= (UCHAR)(0x10 + (vm - g_vm));
+    NdisMoveMemory(vm->mac, g->CurrentMacAddress, 6);
     g->SupportedPacketFilters = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
     g->AccessType = NET_IF_ACCESS_BROADCAST;
     g->DirectionType = NET_IF_DIRECTION_SENDRECEIVE;
@@ -131,17 +153,34 @@ static void MpHalt(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
     vm->handle = NULL;
 }
 
+/* g_lock held: a pending pause of vm ends once nothing is outstanding. */
+static BOOLEAN vm_pause_done_locked(im_vm *vm)
+{
+    if (!vm->pausing || vm->sends_out || vm->recvs_out)
+        return FALSE;
+    vm->pausing = FALSE;
+    return TRUE;
+}
+
 static NDIS_STATUS MpPause(NDIS_HANDLE ctx, PNDIS_MINIPORT_PAUSE_PARAMETERS p)
 {
-    UNREFERENCED_PARAMETER(ctx);
+    im_vm *vm = ctx;
     UNREFERENCED_PARAMETER(p);
-    return NDIS_STATUS_SUCCESS;
+    NdisAcquireSpinLock(&g_lock);
+    vm->running = FALSE;
+    vm->pausing = TRUE;
+    BOOLEAN done = vm_pause_done_locked(vm);
+    NdisReleaseSpinLock(&g_lock);
+    return done ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PENDING;
 }
 
 static NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS p)
 {
-    UNREFERENCED_PARAMETER(ctx);
+    im_vm *vm = ctx;
     UNREFERENCED_PARAMETER(p);
+    NdisAcquireSpinLock(&g_lock);
+    vm->running = TRUE;
+    NdisReleaseSpinLock(&g_lock);
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -157,23 +196,62 @@ static NDIS_STATUS MpOid(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     return NDIS_STATUS_NOT_SUPPORTED;
 }
 
-/* No data path of its own: what the protocols above send completes at once. */
+/* Each NBL down the lower binding on its own, its SourceHandle kept. */
 static void MpSend(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG flags)
 {
     im_vm *vm = ctx;
     UNREFERENCED_PARAMETER(port);
-    for (PNET_BUFFER_LIST n = nbls; n; n = NET_BUFFER_LIST_NEXT_NBL(n))
-        NET_BUFFER_LIST_STATUS(n) = NDIS_STATUS_SUCCESS;
-    NdisMSendNetBufferListsComplete(
-        vm->handle, nbls,
-        (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+    ULONG cf =
+        (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0;
+    while (nbls) {
+        PNET_BUFFER_LIST nbl = nbls;
+        nbls = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        NdisAcquireSpinLock(&g_lock);
+        BOOLEAN go = vm->running && g_lower.running && g_lower.handle;
+        if (go) {
+            vm->sends_out++;
+            g_lower.sends_out++;
+        }
+        NdisReleaseSpinLock(&g_lock);
+        NDIS_STATUS st =
+            go ? NdisAllocateNetBufferListContext(nbl, IM_CTX_SIZE, 0, IM_TAG) : NDIS_STATUS_PAUSED;
+        if (st != NDIS_STATUS_SUCCESS) {
+            if (go) {
+                NdisAcquireSpinLock(&g_lock);
+                vm->sends_out--;
+                g_lower.sends_out--;
+                NdisReleaseSpinLock(&g_lock);
+            }
+            NET_BUFFER_LIST_STATUS(nbl) = st;
+            NdisMSendNetBufferListsComplete(vm->handle, nbl, cf);
+            continue;
+        }
+        im_send_ctx *c = (im_send_ctx *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
+        c->source = nbl->SourceHandle;
+        c->vm = vm;
+        nbl->SourceHandle = g_lower.handle;
+        NdisSendNetBufferLists(g_lower.handle, nbl, NDIS_DEFAULT_PORT_NUMBER,
+                               flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL);
+    }
 }
 
+/* The protocol above returns what came up: back down to the lower binding. */
 static void MpReturn(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(nbls);
-    UNREFERENCED_PARAMETER(flags);
+    im_vm *vm = ctx;
+    ULONG n = 0;
+    for (PNET_BUFFER_LIST x = nbls; x; x = NET_BUFFER_LIST_NEXT_NBL(x))
+        n++;
+    NdisReturnNetBufferLists(
+        g_lower.handle, nbls,
+        (flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+    NdisAcquireSpinLock(&g_lock);
+    vm->recvs_out -= n;
+    BOOLEAN done = vm_pause_done_locked(vm);
+    NdisReleaseSpinLock(&g_lock);
+    if (done)
+        NdisMPauseComplete(vm->handle);
 }
 
 static void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
@@ -269,7 +347,10 @@ static NDIS_STATUS PtBind(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS_BIND_P
     g_lower.bp = *bp;
     g_lower.bp.ProtocolSection = g_lower.bp.AdapterName = NULL;
     g_lower.if_index = bp->BoundIfIndex;
+    g_lower.running = FALSE; /* paused until NetEventRestart */
+    g_lower.sends_out = 0;
     NdisInitializeEvent(&g_lower.event);
+    NdisInitializeEvent(&g_lower.drained);
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
     UINT sel;
     NDIS_OPEN_PARAMETERS op;
@@ -357,8 +438,29 @@ static void PtCloseComplete(NDIS_HANDLE ctx)
 
 static NDIS_STATUS PtPnP(NDIS_HANDLE ctx, PNET_PNP_EVENT_NOTIFICATION n)
 {
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(n);
+    im_lower *l = ctx;
+    if (!l)
+        return NDIS_STATUS_SUCCESS; /* a global event */
+    if (n->NetPnPEvent.NetEvent == NetEventPause) {
+        /* no new send down; the pause completes when the sent ones are back */
+        NdisAcquireSpinLock(&g_lock);
+        l->running = FALSE;
+        l->pausing = TRUE;
+        NdisResetEvent(&l->drained);
+        BOOLEAN wait = l->sends_out != 0;
+        NdisReleaseSpinLock(&g_lock);
+        if (wait)
+            NdisWaitEvent(&l->drained, 0);
+        NdisAcquireSpinLock(&g_lock);
+        l->pausing = FALSE;
+        NdisReleaseSpinLock(&g_lock);
+        imdrv_state.lower_pauses++;
+    } else if (n->NetPnPEvent.NetEvent == NetEventRestart) {
+        NdisAcquireSpinLock(&g_lock);
+        l->running = TRUE;
+        NdisReleaseSpinLock(&g_lock);
+        imdrv_state.lower_restarts++;
+    }
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -375,24 +477,79 @@ static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
     UNREFERENCED_PARAMETER(s);
 }
 
+/* The running virtual miniport a frame to dst goes to, counted as lent
+ * (g_lock held); NULL: none. */
+static im_vm *vm_for_locked(const UCHAR *dst, BOOLEAN lend)
+{
+    for (ULONG i = 0; i < g_nvm; i++) {
+        im_vm *vm = &g_vm[i];
+        if (vm->handle && vm->running && NdisEqualMemory(vm->mac, dst, 6)) {
+            if (lend)
+                vm->recvs_out++;
+            return vm;
+        }
+    }
+    return NULL;
+}
+
+/* Each NBL up the virtual miniport it is addressed to, one at a time (the
+ * lower miniport's own NBL: it comes back through MpReturn); the rest back. */
 static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port, ULONG n,
                       ULONG flags)
 {
     im_lower *l = ctx;
-    UNREFERENCED_PARAMETER(port);
     UNREFERENCED_PARAMETER(n);
-    if (flags & NDIS_RECEIVE_FLAGS_RESOURCES)
-        return;
-    NdisReturnNetBufferLists(
-        l->handle, nbls,
-        (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0);
+    BOOLEAN resources = (flags & NDIS_RECEIVE_FLAGS_RESOURCES) != 0;
+    ULONG rf = (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
+    while (nbls) {
+        PNET_BUFFER_LIST nbl = nbls;
+        nbls = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        UCHAR tmp[6];
+        PUCHAR dst = NdisGetDataBuffer(NET_BUFFER_LIST_FIRST_NB(nbl), 6, tmp, 1, 0);
+        NdisAcquireSpinLock(&g_lock);
+        im_vm *vm = dst ? vm_for_locked(dst, !resources) : NULL;
+        NdisReleaseSpinLock(&g_lock);
+        if (vm) {
+            imdrv_state.frames_up++;
+            NdisMIndicateReceiveNetBufferLists(vm->handle, nbl, port, 1, flags);
+        } else {
+            imdrv_state.frames_dropped++;
+            if (!resources)
+                NdisReturnNetBufferLists(l->handle, nbl, rf);
+        }
+    }
 }
 
+/* A send came back: its SourceHandle restored, completed up its virtual
+ * miniport. */
 static void PtSendComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
 {
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(nbls);
-    UNREFERENCED_PARAMETER(flags);
+    im_lower *l = ctx;
+    ULONG cf = (flags & NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL)
+                   ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL
+                   : 0;
+    while (nbls) {
+        PNET_BUFFER_LIST nbl = nbls;
+        nbls = NET_BUFFER_LIST_NEXT_NBL(nbl);
+        NET_BUFFER_LIST_NEXT_NBL(nbl) = NULL;
+        im_send_ctx *c = (im_send_ctx *)NET_BUFFER_LIST_CONTEXT_DATA_START(nbl);
+        im_vm *vm = c->vm;
+        nbl->SourceHandle = c->source;
+        NdisFreeNetBufferListContext(nbl, IM_CTX_SIZE);
+        if (NET_BUFFER_LIST_STATUS(nbl) == NDIS_STATUS_SUCCESS)
+            imdrv_state.frames_down++;
+        NdisMSendNetBufferListsComplete(vm->handle, nbl, cf);
+        NdisAcquireSpinLock(&g_lock);
+        vm->sends_out--;
+        BOOLEAN done = vm_pause_done_locked(vm);
+        BOOLEAN drained = --l->sends_out == 0 && l->pausing;
+        NdisReleaseSpinLock(&g_lock);
+        if (done)
+            NdisMPauseComplete(vm->handle);
+        if (drained)
+            NdisSetEvent(&l->drained);
+    }
 }
 
 NTSTATUS DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING reg);

@@ -22,6 +22,10 @@ typedef struct imdrv_state_t {
     unsigned equal_ignoring_case, differs_with_case; /* NdisEqualString on its names */
     unsigned bind_revision;                          /* NDIS_BIND_PARAMETERS Header.Revision */
     int bind_has_section, bind_has_pm_caps;
+    unsigned frames_down;                  /* sends the lower miniport completed with SUCCESS */
+    unsigned frames_up;                    /* receives indicated up a virtual miniport */
+    unsigned frames_dropped;               /* receives addressed to no running virtual miniport */
+    unsigned lower_pauses, lower_restarts; /* of its binding to the NIC */
 } imdrv_state_t;
 
 #endif
