@@ -505,7 +505,7 @@ static unsigned miniprot_bound(emu_ctl *pt)
 }
 
 /* The test protocol's packet filter on each VELAN (directed, broadcast:
- * mux forwards the union to the NIC), and each VELAN's MAC. */
+ * mux keeps it per VELAN, the NIC promiscuous), and each VELAN's MAC. */
 static bool mux_filters(emu_runtime *rt, emu_ctl *ptc, emu_adapter *v[2], uint8_t mac[2][6])
 {
     size_t ret;
@@ -630,7 +630,7 @@ static int run_mux(const char *so, const char *dir, uint64_t seed)
         uint8_t mac[2][6];
         bool ok = mux_filters(rt, ptc, v, mac);
         step(ok,
-             "each VELAN: packet filter set (forwarded to the NIC), its own MAC from the "
+             "each VELAN: packet filter set (mux sets the NIC promiscuous), its own MAC from the "
              "registry's NetworkAddress (%02x:..:%02x:%02x, %02x:..:%02x:%02x)",
              mac[0][0], mac[0][4], mac[0][5], mac[1][0], mac[1][4], mac[1][5]);
         ULONG media = 99;
