@@ -194,5 +194,10 @@ NTSTATUS IoDeleteSymbolicLink(PUNICODE_STRING SymbolicLinkName);
 void KeEnterCriticalRegion(void);
 void KeLeaveCriticalRegion(void);
 void RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
+/* wdm.h, ntddk.h */
+BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+                              BOOLEAN CaseInSensitive);
+NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString,
+                                BOOLEAN AllocateDestinationString);
 
 #endif /* VFO_DDK_IO_H */

@@ -35,5 +35,6 @@
 #include "ndis_ext.h"
 #include "ndis_layout.h"
 #include "ndis_more.h"
+#include "ndis_im.h"
 
 #endif /* VFO_DDK_NDIS_H */

@@ -623,6 +623,318 @@ static int run_netvmini(const char *so, const char *dir, uint64_t seed)
     return 0;
 }
 
+/* ---- mux ---- */
+
+/* The two VELANs of the scenario: device instance names (what the notify
+ * object of the sample writes to the protocol's UpperBindings as
+ * \Device\<name>) and their locally administered MAC addresses (registry
+ * NetworkAddress, which the sample's MiniportInitializeEx reads). */
+#define MUX_SERVICE "mux"
+#define MUX_PROT    "MUXP"
+static const char *const k_velan[2] = { "{5E1A0001-0000-4D55-5800-000000000001}",
+                                        "{5E1A0001-0000-4D55-5800-000000000002}" };
+static const char *const k_velan_reg[2][2] = { { "NetworkAddress=02000000A001", NULL },
+                                               { "NetworkAddress=02000000B001", NULL } };
+static const uint8_t k_velan_mac[2][6] = { { 0x02, 0, 0, 0, 0xA0, 0x01 },
+                                           { 0x02, 0, 0, 0, 0xB0, 0x01 } };
+
+static bool mux_select(emu_ctl *pt, uint32_t ifindex)
+{
+    size_t ret;
+    int32_t nt;
+    return emu_ctl_ioctl(pt, IOCTL_MINIPROT_SELECT, &ifindex, sizeof(ifindex), NULL, 0, &ret,
+                         &nt) == EMU_OK &&
+           nt == 0;
+}
+
+static unsigned long long mux_rx(emu_ctl *pt, uint32_t ifindex)
+{
+    unsigned long long n = 0;
+    size_t ret;
+    int32_t nt;
+    if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_BINDING_RX, &ifindex, sizeof(ifindex), &n, sizeof(n), &ret,
+                      &nt) ||
+        nt)
+        return ~0ull;
+    return n;
+}
+
+/* n frames sent on the VELAN with IfIndex from (from its MAC) to dst. */
+static bool mux_send(emu_runtime *rt, emu_ctl *pt, uint32_t from, const uint8_t src[6],
+                     const uint8_t dst[6], unsigned n)
+{
+    size_t ret;
+    int32_t nt;
+    if (!mux_select(pt, from))
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t f[128];
+        memset(f, 0, sizeof(f));
+        memcpy(f, dst, 6);
+        memcpy(f + 6, src, 6);
+        f[12] = 0x88;
+        f[13] = 0xB5;
+        f[14] = (uint8_t)i;
+        if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_SEND, f, sizeof(f), NULL, 0, &ret, &nt) || nt)
+            return false;
+    }
+    emu_run_until_idle(rt);
+    return true;
+}
+
+static bool if_stack_has(emu_runtime *rt, uint32_t higher, uint32_t lower)
+{
+    emu_if_stack_entry e[16];
+    size_t n = emu_if_stack(rt, e, 16);
+    for (size_t i = 0; i < n && i < 16; i++)
+        if (e[i].higher == higher && e[i].lower == lower)
+            return true;
+    return false;
+}
+
+static unsigned live_velans(emu_runtime *rt, emu_adapter *v[2])
+{
+    unsigned n = 0;
+    for (int i = 0; i < 2; i++) {
+        v[i] = emu_find_adapter(rt, k_velan[i]);
+        if (v[i] && strcmp(emu_adapter_state(v[i]), "running") == 0 && emu_adapter_is_virtual(v[i]))
+            n++;
+        else
+            v[i] = NULL;
+    }
+    return n;
+}
+
+static unsigned miniprot_bound(emu_ctl *pt)
+{
+    miniprot_stats st;
+    size_t ret;
+    int32_t nt;
+    if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_STATS, NULL, 0, &st, sizeof(st), &ret, &nt))
+        return ~0u;
+    return st.bound;
+}
+
+/* The test protocol's packet filter on each VELAN (directed, broadcast:
+ * mux keeps it per VELAN, the NIC promiscuous), and each VELAN's MAC. */
+static bool mux_filters(emu_runtime *rt, emu_ctl *ptc, emu_adapter *v[2], uint8_t mac[2][6])
+{
+    size_t ret;
+    int32_t nt;
+    bool ok = true;
+    for (int i = 0; i < 2; i++) {
+        ULONG f = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+        ok =
+            ok && mux_select(ptc, emu_adapter_id(v[i])) &&
+            emu_ctl_ioctl(ptc, IOCTL_MINIPROT_SET_FILTER, &f, sizeof(f), NULL, 0, &ret, &nt) ==
+                EMU_OK &&
+            nt == 0 &&
+            emu_ctl_ioctl(ptc, IOCTL_MINIPROT_QUERY_MAC, NULL, 0, mac[i], 6, &ret, &nt) == EMU_OK &&
+            nt == 0 && memcmp(mac[i], k_velan_mac[i], 6) == 0;
+    }
+    emu_run_until_idle(rt);
+    return ok;
+}
+
+/* Each VELAN receives what is addressed to it and nothing else: n frames
+ * from VELAN a to each VELAN's MAC. */
+static bool mux_traffic(emu_runtime *rt, emu_ctl *pt, emu_adapter *v[2], loopnic *nic, unsigned n,
+                        char *what, size_t wn)
+{
+    uint32_t id[2] = { emu_adapter_id(v[0]), emu_adapter_id(v[1]) };
+    loopnic_stats l0, l1;
+    loopnic_get_stats(nic, &l0);
+    unsigned long long a0 = mux_rx(pt, id[0]), b0 = mux_rx(pt, id[1]);
+    bool ok = mux_send(rt, pt, id[0], k_velan_mac[0], k_velan_mac[0], n);
+    unsigned long long a1 = mux_rx(pt, id[0]), b1 = mux_rx(pt, id[1]);
+    ok = ok && mux_send(rt, pt, id[1], k_velan_mac[1], k_velan_mac[1], n);
+    unsigned long long a2 = mux_rx(pt, id[0]), b2 = mux_rx(pt, id[1]);
+    ok = ok && mux_send(rt, pt, id[0], k_velan_mac[0], k_velan_mac[1], n);
+    unsigned long long a3 = mux_rx(pt, id[0]), b3 = mux_rx(pt, id[1]);
+    loopnic_get_stats(nic, &l1);
+    snprintf(what, wn,
+             "A->A: A got %llu, B %llu; B->B: A %llu, B %llu; A->B: A %llu, B %llu; "
+             "NIC sent %llu",
+             a1 - a0, b1 - b0, a2 - a1, b2 - b1, a3 - a2, b3 - b2,
+             (unsigned long long)(l1.tx_frames - l0.tx_frames));
+    return ok && a1 - a0 == n && b1 == b0 && a2 == a1 && b2 - b1 == n && a3 == a2 && b3 - b2 == n &&
+           l1.tx_frames - l0.tx_frames == 3ull * n;
+}
+
+/* How many times the trace of a run step shows a callback (a "cb" line
+ * naming it). */
+static unsigned trace_count(const char *trace, const char *name)
+{
+    unsigned n = 0;
+    for (const char *p = trace; p && (p = strstr(p, name)); p += strlen(name))
+        n++;
+    return n;
+}
+
+static int run_mux(const char *so, const char *dir, uint64_t seed)
+{
+    char desc[512];
+    /* mux_mp.inf: the virtual miniport MS_MUXMP (UpperRange ndis5, LowerRange
+     * ethernet); muxp.inf: the protocol MS_MUXP (service MUXP, LowerRange ndis5,
+     * UpperRange noupper); one mux.sys for both, the protocol's Name "MUXP". */
+    if (write_desc(dir, MUX_SERVICE,
+                   "service = " MUX_SERVICE "\n[miniport]\nupper = ndis5\nlower = ethernet\n"
+                   "[protocol " MUX_PROT "]\nlower = ndis5\nupper = noupper\n",
+                   desc, sizeof(desc)))
+        return 2;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = seed, .report = stdout };
+    emu_runtime *rt;
+    if (emu_create(&cfg, &rt))
+        return 2;
+    if (getenv("MSSAMPLES_TRACE"))
+        emu_trace(rt, EMU_TRACE_TEXT, stdout);
+    loopnic *nic = loopnic_create(k_mac);
+    emu_driver *mp = NULL, *pt = NULL, *mux = NULL;
+    emu_adapter *ad = NULL, *v[2] = { NULL, NULL };
+    emu_device_desc dd;
+    int err = emu_load_driver(rt, MSSAMPLES_MINIMP_SO, MSSAMPLES_MINIMP_DESC, &mp);
+    loopnic_device_desc(nic, "loopnic0", &dd);
+    dd.service = "minimp";
+    err = err ? err : emu_add_device(rt, &dd, &ad);
+    err = err ? err : emu_load_driver(rt, MSSAMPLES_MINIPROT_SO, MSSAMPLES_MINIPROT_DESC, &pt);
+    /* The test protocol talks through the VELANs only (its binding to the
+     * physical NIC disabled, as the sample's notify object can do). */
+    err = err ? err : emu_netcfg_set_path(rt, "MINIPROT", emu_adapter_id(ad), false);
+    err = err ? err : emu_run_until_idle(rt);
+    step(!err,
+         "load ndisemu's minimal miniport on the loop NIC and the test protocol (not bound "
+         "to the NIC) [%s]",
+         emu_strerror(err));
+    char ub[256];
+    snprintf(ub, sizeof(ub), "\\Device\\%s,\\Device\\%s", k_velan[0], k_velan[1]);
+    err = err ? err : emu_set_binding_param(rt, MUX_PROT, "loopnic0", "UpperBindings", ub);
+    err = err ? err : emu_load_driver(rt, so, desc, &mux);
+    err = err ? err : emu_run_until_idle(rt);
+    unsigned n = live_velans(rt, v);
+    step(!err && n == 0,
+         "load mux: DriverEntry (NdisMRegisterMiniportDriver, NdisRegisterProtocolDriver, "
+         "NdisIMAssociateMiniport); MUXP binds to the NIC, reads UpperBindings (two VELANs) and "
+         "calls NdisIMInitializeDeviceInstanceEx for each; not installed yet: none starts "
+         "[%s, %u running]",
+         emu_strerror(err), n);
+    for (int i = 0; i < 2 && !err; i++)
+        err = emu_im_install_device(rt, MUX_SERVICE, k_velan[i], k_velan_reg[i]);
+    err = err ? err : emu_run_until_idle(rt);
+    emu_ctl *ptc = NULL;
+    if (!err)
+        err = emu_ctl_open(rt, MINIPROT_DEVICE, &ptc);
+    n = live_velans(rt, v);
+    unsigned bound = ptc ? miniprot_bound(ptc) : 0;
+    uint32_t nic_id = emu_adapter_id(ad);
+    bool stacked = n == 2 && if_stack_has(rt, emu_adapter_id(v[0]), nic_id) &&
+                   if_stack_has(rt, emu_adapter_id(v[1]), nic_id);
+    step(
+        !err && n == 2 && bound == 2 && stacked,
+        "install the two VELAN devices (the notify object's part): NDIS calls MiniportInitializeEx "
+        "with each VELAN's context, restarts them, the test protocol binds to both "
+        "(%u bound); NdisIfAddIfStackEntry put each over the NIC in the interface stack "
+        "(%s) [%s]",
+        bound, stacked ? "yes" : "no", emu_strerror(err));
+    if (n == 2 && ptc) {
+        size_t ret;
+        int32_t nt;
+        uint8_t mac[2][6];
+        bool ok = mux_filters(rt, ptc, v, mac);
+        step(ok,
+             "each VELAN: packet filter set (mux sets the NIC promiscuous), its own MAC from the "
+             "registry's NetworkAddress (%02x:..:%02x:%02x, %02x:..:%02x:%02x)",
+             mac[0][0], mac[0][4], mac[0][5], mac[1][0], mac[1][4], mac[1][5]);
+        ULONG media = 99;
+        ok = mux_select(ptc, emu_adapter_id(v[1])) &&
+             emu_ctl_ioctl(ptc, IOCTL_MINIPROT_QUERY_MEDIA, NULL, 0, &media, sizeof(media), &ret,
+                           &nt) == EMU_OK &&
+             nt == 0 && media == 0 /* NdisMediaStateConnected */;
+        step(ok,
+             "OID pass-through: OID_GEN_MEDIA_CONNECT_STATUS on a VELAN goes down to the NIC's "
+             "miniport and back (connected) [status %#x]",
+             (unsigned)nt);
+        char what[256];
+        ok = mux_traffic(rt, ptc, v, nic, 10, what, sizeof(what));
+        step(ok,
+             "frames down through mux to the NIC and back up to the VELAN they are addressed "
+             "to, 10 each way: %s",
+             what);
+        miniprot_stats s0, s1;
+        emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s0, sizeof(s0), &ret, &nt);
+        /* Only MUXP is bound to the NIC: every ProtocolNetPnPEvent of the
+         * stack restart is its binding's. */
+        char *trace = NULL;
+        size_t trace_len = 0;
+        FILE *tf = getenv("MSSAMPLES_TRACE") ? NULL : open_memstream(&trace, &trace_len);
+        if (tf)
+            emu_trace(rt, EMU_TRACE_TEXT, tf);
+        err = emu_restart_stack(rt, ad);
+        emu_run_until_idle(rt);
+        if (tf) {
+            emu_trace(rt, EMU_TRACE_OFF, NULL);
+            fclose(tf);
+        }
+        unsigned pnp = trace_count(trace, "ProtocolNetPnPEvent"),
+                 mpause = trace_count(trace, "MiniportPause");
+        free(trace);
+        emu_ctl_ioctl(ptc, IOCTL_MINIPROT_STATS, NULL, 0, &s1, sizeof(s1), &ret, &nt);
+        ok = !err && (getenv("MSSAMPLES_TRACE") || (pnp == 2 && mpause == 1)) &&
+             s1.pauses == s0.pauses && mux_traffic(rt, ptc, v, nic, 5, what, sizeof(what));
+        step(ok,
+             "pause and restart of the NIC's stack: MUXP's binding gets NetEventPause and "
+             "NetEventRestart (%u ProtocolNetPnPEvent, %u MiniportPause), the VELANs go on "
+             "running (the test protocol above saw %llu pause); then 5 frames each way: %s [%s]",
+             pnp, mpause, s1.pauses - s0.pauses, what, emu_strerror(err));
+        /* Unbinding MUXP from the NIC (the path disabled): its
+         * ProtocolUnbindAdapterEx calls NdisIMDeInitializeDeviceInstance for
+         * each VELAN: the test protocol unbinds from them, they halt. */
+        err = emu_netcfg_set_path(rt, MUX_PROT, nic_id, false);
+        emu_run_until_idle(rt);
+        n = live_velans(rt, v);
+        bound = miniprot_bound(ptc);
+        emu_if_stack_entry e[4];
+        size_t ns = emu_if_stack(rt, e, 4);
+        step(!err && n == 0 && bound == 0 && ns == 0,
+             "unbind MUXP from the NIC: NdisIMDeInitializeDeviceInstance for each VELAN (the "
+             "test protocol unbinds, MiniportHaltEx, NdisIfDeleteIfStackEntry); %u VELAN(s) "
+             "left, %u binding(s), %zu stack entries [%s]",
+             n, bound, ns, emu_strerror(err));
+        err = emu_netcfg_set_path(rt, MUX_PROT, nic_id, true);
+        emu_run_until_idle(rt);
+        n = live_velans(rt, v);
+        bound = miniprot_bound(ptc);
+        ok = !err && n == 2 && bound == 2 && mux_filters(rt, ptc, v, mac) &&
+             mux_traffic(rt, ptc, v, nic, 5, what, sizeof(what));
+        step(ok,
+             "bind again: both VELANs start again, the protocol binds, 5 frames each way: %s [%s]",
+             n == 2 ? what : "-", emu_strerror(err));
+        mux_select(ptc, 0);
+        emu_ctl_close(ptc);
+    }
+    if (ad) {
+        err = emu_remove_device(rt, ad);
+        emu_run_until_idle(rt);
+        n = live_velans(rt, v);
+        step(!err && n == 0,
+             "remove the NIC: MUXP unbinds, the VELANs are deinitialized and halt [%s, %u left]",
+             emu_strerror(err), n);
+    }
+    if (mux) {
+        err = emu_unload_driver(rt, mux);
+        step(!err,
+             "unload mux: MiniportDriverUnload (NdisDeregisterProtocolDriver, "
+             "NdisMDeregisterMiniportDriver) [%s]",
+             emu_strerror(err));
+    }
+    err = emu_shutdown(rt);
+    step(!err && emu_violation_count(rt) == 0,
+         "shutdown: unload, leak checks [%s, %zu violation(s)]", emu_strerror(err),
+         emu_violation_count(rt));
+    emu_destroy(rt);
+    loopnic_destroy(nic);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -637,6 +949,8 @@ int main(int argc, char **argv)
         rc = run_netvmini(argv[2], argv[3], seed);
     } else if (strcmp(argv[1], "filter") == 0) {
         rc = run_filter(argv[2], argv[3], seed);
+    } else if (strcmp(argv[1], "mux") == 0) {
+        rc = run_mux(argv[2], argv[3], seed);
     } else {
         printf("FAIL no scenario for sample %s yet\n", argv[1]);
         return 1;

@@ -97,6 +97,15 @@
 #define BRK_FLT_RETURN_EARLY          96 /* NblReturnOnce: returns down what it indicated up */
 #define BRK_FLT_ATTRIBUTES_UNDER_LOCK 97 /* Irql_Filter_Driver_Function: NdisFSetAttributes */
 
+/* intermediate drivers (tests/ndisemu/imdrv) */
+#define BRK_IM_ASSOCIATE_OUTSIDE_ENTRY 140 /* IMAssociateMiniport: in ProtocolBindAdapterEx */
+#define BRK_IM_NOT_ASSOCIATED          141 /* IMDriver: never NdisIMAssociateMiniport */
+#define BRK_IM_NO_IM_FLAG              142 /* IMDriver: no NDIS_INTERMEDIATE_DRIVER flag */
+#define BRK_IM_CANCEL_WITHOUT_INIT     143 /* IMCancelInitialize: nothing to cancel */
+#define BRK_IM_DEINIT_IN_INIT          144 /* IMDeInitialize: inside MiniportInitializeEx */
+#define BRK_IM_INIT_UNDER_LOCK         145 /* Irql_IM_Function: NdisIMInitializeDeviceInstanceEx */
+#define BRK_IF_STACK_UNDER_LOCK        146 /* Irql_Interfaces_Function: NdisIfAddIfStackEntry */
+
 #ifndef DRIVER_BREAK
 #define DRIVER_BREAK BRK_NONE
 #endif

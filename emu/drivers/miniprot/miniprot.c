@@ -26,6 +26,8 @@
 
 typedef struct pt_binding {
     NDIS_HANDLE handle;
+    ULONG if_index;   /* the bound adapter's (BoundIfIndex) */
+    ULONG64 received; /* g_lock: NBLs received on this binding */
     NDIS_HANDLE bind_ctx, unbind_ctx;
     NDIS_HANDLE pool;
     NDIS_HANDLE timer; /* returns held receives */
@@ -56,6 +58,13 @@ static miniprot_stats g_stats;
 static ULONG g_veto;
 static ULONG g_lso;       /* g_lock: IOCTL_MINIPROT_SET_LSO */
 static ULONG g_rx_inline; /* g_lock: IOCTL_MINIPROT_RX_INLINE */
+static ULONG g_select;    /* g_lock: IOCTL_MINIPROT_SELECT (0: any binding) */
+
+/* g_lock held: b is one the control device's requests may use. */
+static BOOLEAN selected_locked(const pt_binding *b)
+{
+    return g_select == 0 || b->if_index == g_select;
+}
 
 static void count(unsigned long long *field, unsigned long long n)
 {
@@ -68,7 +77,8 @@ static void count(unsigned long long *field, unsigned long long n)
 static pt_binding *running_binding_locked(void)
 {
     for (int i = 0; i < PT_MAX_BINDINGS; i++) {
-        if (g_bind[i].in_use && g_bind[i].running && !g_bind[i].closing)
+        if (g_bind[i].in_use && g_bind[i].running && !g_bind[i].closing &&
+            selected_locked(&g_bind[i]))
             return &g_bind[i];
     }
     return NULL;
@@ -179,6 +189,8 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     if (!b)
         return NDIS_STATUS_RESOURCES;
     b->bind_ctx = bind_ctx;
+    b->if_index = bp->BoundIfIndex;
+    b->received = 0;
     NdisInitializeEvent(&b->idle);
     NdisInitializeEvent(&b->oid_done);
     count(&g_stats.binds, 1);
@@ -478,10 +490,12 @@ static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 }
 
 /* TRUE: return them now (IOCTL_MINIPROT_RX_INLINE). */
-static BOOLEAN record_frames(PNET_BUFFER_LIST nbls)
+static BOOLEAN record_frames(pt_binding *b, PNET_BUFFER_LIST nbls)
 {
     ULONG64 now = pt_now_ns();
     NdisAcquireSpinLock(&g_lock);
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        b->received++;
     g_stats.last_rx_ns = now;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
         PNET_BUFFER nb = NET_BUFFER_LIST_FIRST_NB(nbl);
@@ -529,7 +543,7 @@ static void PtReceive(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER p
     pt_binding *b = ctx;
     UNREFERENCED_PARAMETER(port);
     UNREFERENCED_PARAMETER(n);
-    BOOLEAN inline_return = record_frames(nbls);
+    BOOLEAN inline_return = record_frames(b, nbls);
     if (flags & NDIS_RECEIVE_FLAGS_RESOURCES)
         return; /* lent for this call only: never kept, never returned */
     ULONG rf = (flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL) ? NDIS_RETURN_FLAGS_DISPATCH_LEVEL : 0;
@@ -574,7 +588,8 @@ NDIS_HANDLE pt_get_open_binding(void **ref)
     pt_binding *b = NULL;
     NdisAcquireSpinLock(&g_lock);
     for (int i = 0; i < PT_MAX_BINDINGS && !b; i++) {
-        if (g_bind[i].in_use && g_bind[i].opened && !g_bind[i].closing)
+        if (g_bind[i].in_use && g_bind[i].opened && !g_bind[i].closing &&
+            selected_locked(&g_bind[i]))
             b = &g_bind[i];
     }
     if (b)
@@ -690,6 +705,31 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
         return STATUS_SUCCESS;
     case IOCTL_MINIPROT_BURST:
         return pt_burst_io(buf, in, buf, out, info);
+    case IOCTL_MINIPROT_SELECT:
+        NdisAcquireSpinLock(&g_lock);
+        g_select = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;
+        NdisReleaseSpinLock(&g_lock);
+        return STATUS_SUCCESS;
+    case IOCTL_MINIPROT_BINDING_RX: {
+        if (in < sizeof(ULONG) || out < sizeof(ULONG64))
+            return STATUS_BUFFER_TOO_SMALL;
+        ULONG want = *(ULONG *)buf;
+        ULONG64 n = 0;
+        BOOLEAN found = FALSE;
+        NdisAcquireSpinLock(&g_lock);
+        for (int i = 0; i < PT_MAX_BINDINGS; i++) {
+            if (g_bind[i].in_use && g_bind[i].if_index == want) {
+                n = g_bind[i].received;
+                found = TRUE;
+            }
+        }
+        NdisReleaseSpinLock(&g_lock);
+        if (!found)
+            return STATUS_NOT_FOUND;
+        NdisMoveMemory(buf, &n, sizeof(n));
+        *info = sizeof(n);
+        return STATUS_SUCCESS;
+    }
     case IOCTL_MINIPROT_RX_INLINE:
         NdisAcquireSpinLock(&g_lock);
         g_rx_inline = in >= sizeof(ULONG) ? *(ULONG *)buf : 0;

@@ -39,6 +39,12 @@
 #define IOCTL_MINIPROT_BURST     MINIPROT_IOCTL(10)
 #define IOCTL_MINIPROT_RX_INLINE MINIPROT_IOCTL(11)
 #define MINIPROT_BURST_MAX       1024u
+/* SELECT: in ULONG IfIndex; the control device's sends and OID requests
+ * use only the binding to the adapter with that IfIndex (0: any, the
+ * default). BINDING_RX: in ULONG IfIndex, out ULONG64: NBLs received on
+ * the binding to that adapter (STATUS_NOT_FOUND: no such binding). */
+#define IOCTL_MINIPROT_SELECT     MINIPROT_IOCTL(12)
+#define IOCTL_MINIPROT_BINDING_RX MINIPROT_IOCTL(13)
 typedef struct miniprot_burst {
     unsigned int frames, len, list, inflight;
     unsigned char head[64];

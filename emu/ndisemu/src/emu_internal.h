@@ -130,6 +130,7 @@ typedef struct emu_mp_driver {
     struct emu_driver *drv;
     NDIS_MINIPORT_DRIVER_CHARACTERISTICS ch;
     NDIS_HANDLE ctx;
+    struct emu_protocol *im_prot; /* NdisIMAssociateMiniport (im.c) */
 } emu_mp_driver;
 
 /* An operation NDIS starts in a driver that the driver may pend and finish
@@ -323,6 +324,12 @@ struct emu_adapter {
     struct emu_filter *filters[EMU_MAX_FILTERS];
     int n_filters;
     bool filter_failed; /* a mandatory filter failed to attach: no bindings */
+    /* An intermediate driver's virtual miniport (im.c): started by
+     * NdisIMInitializeDeviceInstanceEx with this context; im_deinit: being
+     * halted by NdisIMDeInitializeDeviceInstance. */
+    bool im, im_deinit;
+    NDIS_HANDLE im_ctx;
+    NDIS_PNP_CAPABILITIES pnp_caps; /* the general attributes' (for bindings) */
 };
 
 struct emu_binding {
@@ -343,6 +350,8 @@ struct emu_binding {
     unsigned delivering; /* receive/status callbacks into the protocol in progress */
     emu_obj bind_ctx, unbind_ctx;
     NDIS_BIND_PARAMETERS bp;
+    WCHAR section_buf[256]; /* bp.ProtocolSection */
+    NDIS_STRING section;
 };
 typedef struct emu_binding emu_binding;
 
@@ -599,6 +608,40 @@ typedef struct emu_trace_line {
     char text[240];
 } emu_trace_line;
 
+/* ---- intermediate drivers (im.c; rt->mu) ---- */
+#define EMU_IM_DEVS    16
+#define EMU_IM_REG     8
+#define EMU_IF_STACK   64
+#define EMU_BIND_PARAM 32
+/* A virtual miniport device of an intermediate driver: installed (what the
+ * driver's notify object does through INetCfg: emu_im_install_device) and
+ * started by NdisIMInitializeDeviceInstanceEx, in either order. */
+typedef struct emu_im_dev {
+    char service[EMU_NAME_MAX]; /* the intermediate driver's */
+    char instance[EMU_NAME_MAX];
+    char reg[EMU_IM_REG][200]; /* "Keyword=Value" */
+    const char *regp[EMU_IM_REG + 1];
+    bool installed;
+    bool requested; /* NdisIMInitializeDeviceInstanceEx, MiniportInitializeEx not begun */
+    bool asked;     /* NdisIMInitializeDeviceInstanceEx was ever called for it */
+    NDIS_HANDLE ctx;
+    struct emu_adapter *ad; /* MiniportInitializeEx began, until the halt */
+} emu_im_dev;
+typedef struct emu_im_state {
+    emu_im_dev devs[EMU_IM_DEVS];
+    int n_devs;
+    struct {
+        NET_IFINDEX higher, lower;
+    } stack[EMU_IF_STACK]; /* ifStackTable entries the drivers added */
+    int n_stack;
+    struct {
+        char prot[64];
+        char instance[EMU_NAME_MAX];
+        emu_kv kv;
+    } params[EMU_BIND_PARAM]; /* Services\<prot>\Parameters\Adapters\<instance> */
+    int n_params;
+} emu_im_state;
+
 struct emu_runtime {
     emu_config cfg;
     pthread_mutex_t mu;
@@ -635,6 +678,7 @@ struct emu_runtime {
         bool enabled;
     } paths[128];
     int n_paths;
+    emu_im_state im; /* intermediate drivers, interface stack, binding parameters (im.c) */
     emu_nc_watch_fn watch;
     void *watch_ctx;
 
@@ -669,6 +713,7 @@ struct emu_runtime {
 typedef struct emu_thread {
     KIRQL irql;
     int locks_held;
+    const char *cb; /* the driver callback this thread runs (innermost) */
     /* lockdep.c: the locks this thread holds, in acquisition order (kept
      * across nested callbacks: see lockdep.c). */
     const void *held[EMU_LOCKDEP_DEPTH];
@@ -940,5 +985,18 @@ void emu_netcfg_store_path(emu_runtime *rt, const char *prot, const char *instan
 /* miniport.c: the miniport's own pause and restart, for stack operations. */
 int emu_mp_pause(emu_runtime *rt, emu_adapter *ad, ULONG reason);
 int emu_mp_restart(emu_runtime *rt, emu_adapter *ad);
+
+/* ---- intermediate drivers (im.c) ---- */
+/* rt->mu held, from emu_adapter_add: is the new adapter of drv named
+ * instance an intermediate driver's virtual miniport? 1: yes, started by
+ * NdisIMInitializeDeviceInstanceEx (*ctx its context); -1: one that was
+ * not asked for (or was cancelled): it does not start; 0: not one. */
+int emu_im_claim(emu_runtime *rt, struct emu_driver *drv, struct emu_adapter *ad, NDIS_HANDLE *ctx);
+/* The adapter halted or failed to initialize: its virtual miniport device
+ * may be started again, and NDIS deletes its interface stack entries. */
+void emu_im_adapter_gone(emu_runtime *rt, struct emu_adapter *ad);
+/* A protocol's per-binding parameter (NULL if none); rt->mu not held. */
+const char *emu_binding_param(emu_runtime *rt, const emu_binding *b, const char *key, char *buf,
+                              size_t n);
 
 #endif /* NDISEMU_EMU_INTERNAL_H */

@@ -30,6 +30,8 @@
 #define SYNCH  "Irql_Synch_Function"
 #define TIMER  "Irql_Timer_Function"
 #define FILTER "Irql_Filter_Driver_Function"
+#define IM     "Irql_IM_Function"
+#define IFS    "Irql_Interfaces_Function"
 
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
@@ -147,6 +149,12 @@ static const emu_irql_rule k_rules[] = {
     { "NdisGetDataBuffer", NB, P, D },
     { "NdisGetSharedDataAlignment", MISC, P, D }, /* (family) */
     { "NdisGetVersion", MISC, P, H },             /* any level */
+    { "NdisIMAssociateMiniport", IM, P, P },
+    { "NdisIMCancelInitializeDeviceInstance", IM, P, P },
+    { "NdisIMDeInitializeDeviceInstance", IM, P, P },
+    { "NdisIMInitializeDeviceInstanceEx", IM, P, P },
+    { "NdisIfAddIfStackEntry", IFS, P, P },
+    { "NdisIfDeleteIfStackEntry", IFS, P, P },
     { "NdisInitUnicodeString", MISC, P, D },      /* nonpaged destination */
     { "NdisInitializeEvent", SYNCH, P, H },       /* any level */
     { "NdisInitializeReadWriteLock", SYNCH, P, D },
@@ -200,8 +208,10 @@ static const emu_irql_rule k_rules[] = {
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
+    { "RtlEqualUnicodeString", MISC, P, P },  /* (family: NdisEqualString) */
     { "RtlFindLeastSignificantBit", MISC, P, H }, /* any level */
     { "RtlInitUnicodeString", MISC, P, D },       /* (family) */
+    { "RtlUpcaseUnicodeString", MISC, P, P }, /* (family: NdisUpcaseUnicodeString) */
 };
 
 static int by_name(const void *key, const void *elem)

@@ -20,7 +20,10 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
     emu_driver *drv = (emu_driver *)DriverObject;
     if (!drv || drv->magic != EMU_MAGIC || !Chars || !NdisMiniportDriverHandle)
         return NDIS_STATUS_INVALID_PARAMETER;
-    if (Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS ||
+    /* The documented Type, or NDIS_OBJECT_TYPE_DEFAULT: Windows registers
+     * that too (Microsoft's NDIS 6.0 mux sample uses it). */
+    if ((Chars->Header.Type != NDIS_OBJECT_TYPE_MINIPORT_DRIVER_CHARACTERISTICS &&
+         Chars->Header.Type != NDIS_OBJECT_TYPE_DEFAULT) ||
         Chars->Header.Size < NDIS_SIZEOF_MINIPORT_DRIVER_CHARACTERISTICS_REVISION_1 ||
         Chars->MajorNdisVersion != 6) {
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
@@ -99,6 +102,8 @@ NDIS_STATUS NdisMSetMiniportAttributes(NDIS_HANDLE NdisMiniportHandle,
             break;
         }
         ad->gen = *g;
+        if (g->PowerManagementCapabilities)
+            ad->pnp_caps = *g->PowerManagementCapabilities;
         if (g->RecvScaleCapabilities) {
             ad->rss = *g->RecvScaleCapabilities;
             ad->have_rss = true;
@@ -395,7 +400,8 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     memset(&ip, 0, sizeof(ip));
     EMU_INIT_HEADER(&ip.Header, NDIS_OBJECT_TYPE_MINIPORT_INIT_PARAMETERS,
                     NDIS_MINIPORT_INIT_PARAMETERS_REVISION_1, sizeof(ip));
-    ip.AllocatedResources = ad->res;
+    ip.AllocatedResources = ad->im ? NULL : ad->res; /* a virtual miniport has none */
+    ip.IMDeviceInstanceContext = ad->im_ctx;
     ip.IfIndex = ad->id;
     ip.NetLuid.Info.NetLuidIndex = ad->id;
     ip.NetLuid.Info.IfType = IF_TYPE_ETHERNET_CSMACD;
@@ -485,6 +491,7 @@ static int add_op(emu_runtime *rt, void *arg)
         ad->state = AD_HALTED;
         emu_obj_kill(rt, &ad->obj);
         emu_unlock(rt);
+        emu_im_adapter_gone(rt, ad);
         return err;
     }
     emu_netcfg_notify(rt, EMU_NC_ADAPTER_ARRIVAL, ad->id, NULL);
@@ -553,6 +560,14 @@ int emu_adapter_add(emu_runtime *rt, const emu_device_desc *desc, emu_adapter **
         ad->n_reg++;
     }
     ad->desc.registry = NULL;
+    int im = emu_im_claim(rt, drv, ad, &ad->im_ctx);
+    if (im < 0) {
+        /* An intermediate driver's virtual miniport nobody asked to start. */
+        emu_obj_kill(rt, &ad->obj);
+        emu_unlock(rt);
+        return EMU_ERR_BUSY;
+    }
+    ad->im = im > 0;
     ad->desc.instance = ad->instance;
     ad->desc.pnp_id = ad->pnp_id;
     ad->desc.service = NULL;
@@ -643,9 +658,10 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
     }
     if (!emu_wait(rt, hang_task_cancelled, ad, EMU_WAIT_NS))
         return EMU_ERR_STOPPED;
-    NDIS_HALT_ACTION action = surprise ? NdisHaltDeviceSurpriseRemoved
-                              : failed ? NdisHaltDeviceFailed
-                                       : NdisHaltDeviceDisabled;
+    NDIS_HALT_ACTION action = ad->im_deinit ? NdisHaltDeviceInstanceDeInitialized
+                              : surprise    ? NdisHaltDeviceSurpriseRemoved
+                              : failed      ? NdisHaltDeviceFailed
+                                            : NdisHaltDeviceDisabled;
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportHaltEx", ad->drv, ad, PASSIVE_LEVEL);
     ad->drv->mp->ch.HaltHandlerEx(ad->ctx, action);
@@ -654,6 +670,7 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
     emu_lock(rt);
     ad->state = AD_HALTED;
     emu_unlock(rt);
+    emu_im_adapter_gone(rt, ad);
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     bool clean = emu_leak_check(rt, ad->drv, ad, "LeakAtHalt", "MiniportHaltEx");

@@ -51,7 +51,10 @@ NDIS_STATUS NdisRegisterProtocolDriver(NDIS_HANDLE ProtocolDriverContext,
     emu_driver *drv = emu_self()->cur_drv;
     if (!drv || !Chars || !NdisProtocolHandle)
         return NDIS_STATUS_INVALID_PARAMETER;
-    if (Chars->Header.Type != NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS ||
+    /* The documented Type, or NDIS_OBJECT_TYPE_DEFAULT: Windows registers
+     * that too (Microsoft's NDIS 6.0 mux sample uses it). */
+    if ((Chars->Header.Type != NDIS_OBJECT_TYPE_PROTOCOL_DRIVER_CHARACTERISTICS &&
+         Chars->Header.Type != NDIS_OBJECT_TYPE_DEFAULT) ||
         Chars->Header.Size < NDIS_SIZEOF_PROTOCOL_DRIVER_CHARACTERISTICS_REVISION_1 ||
         Chars->MajorNdisVersion != 6) {
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
@@ -130,8 +133,33 @@ static void fill_bind_params(emu_binding *b)
     emu_adapter *ad = b->ad;
     NDIS_BIND_PARAMETERS *bp = &b->bp;
     memset(bp, 0, sizeof(*bp));
-    EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS, NDIS_BIND_PARAMETERS_REVISION_4,
-                    NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4);
+    /* The revision of the protocol's NDIS version (6.0, 6.1, 6.20, 6.30+):
+     * a 6.0 protocol checks for REVISION_1 (the mux sample does). */
+    UCHAR minor = b->prot->ch.MinorNdisVersion;
+    if (minor < 1)
+        EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+                        NDIS_BIND_PARAMETERS_REVISION_1, NDIS_SIZEOF_BIND_PARAMETERS_REVISION_1);
+    else if (minor < 20)
+        EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+                        NDIS_BIND_PARAMETERS_REVISION_2,
+                        RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, HDSplitCurrentConfig));
+    else if (minor < 30)
+        EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+                        NDIS_BIND_PARAMETERS_REVISION_3,
+                        RTL_SIZEOF_THROUGH_FIELD(NDIS_BIND_PARAMETERS, NicSwitchCapabilities));
+    else
+        EMU_INIT_HEADER(&bp->Header, NDIS_OBJECT_TYPE_BIND_PARAMETERS,
+                        NDIS_BIND_PARAMETERS_REVISION_4, NDIS_SIZEOF_BIND_PARAMETERS_REVISION_4);
+    /* The protocol's key for this binding (where its per-binding
+     * parameters are, emu_set_binding_param). */
+    char section[256];
+    snprintf(
+        section, sizeof(section),
+        "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\%s\\Parameters\\Adapters\\%s",
+        b->prot->name, ad->instance);
+    emu_ascii_to_wstr(section, b->section_buf, ARRAYSIZE(b->section_buf), &b->section);
+    bp->ProtocolSection = &b->section;
+    bp->PowerManagementCapabilities = &ad->pnp_caps;
     bp->AdapterName = &ad->name;
     bp->BoundAdapterName = &ad->name;
     bp->MediaType = ad->gen.MediaType;

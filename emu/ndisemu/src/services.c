@@ -332,6 +332,7 @@ void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle)
 typedef struct emu_config_h {
     emu_obj obj;
     emu_adapter *ad;
+    emu_binding *b; /* opened with a binding handle: the protocol's parameters for it */
     NDIS_CONFIGURATION_PARAMETER param;
     WCHAR str[160];
     UCHAR mac[6];
@@ -356,8 +357,10 @@ NDIS_STATUS NdisOpenConfigurationEx(PNDIS_CONFIGURATION_OBJECT ConfigObject,
     emu_lock(rt);
     emu_config_h *c =
         emu_obj_new(rt, sizeof(*c), K_CONFIG, drv, h && h->kind == K_ADAPTER ? ad : NULL, 0);
-    if (c)
+    if (c) {
         c->ad = h && h->kind == K_ADAPTER ? ad : NULL;
+        c->b = h && h->kind == K_BINDING ? (emu_binding *)h : NULL;
+    }
     emu_unlock(rt);
     if (!c)
         return NDIS_STATUS_RESOURCES;
@@ -379,9 +382,15 @@ void NdisCloseConfiguration(NDIS_HANDLE ConfigurationHandle)
     emu_unlock(rt);
 }
 
-/* Adapter (device) values first, then the driver's description defaults. */
-static const char *lookup(emu_config_h *c, const char *key)
+/* Adapter (device) values first, or with a binding handle the protocol's
+ * parameters for that binding; then the driver's description defaults. */
+static const char *lookup(emu_config_h *c, const char *key, char *buf, size_t n)
 {
+    if (c->b) {
+        const char *v = emu_binding_param(emu_rt, c->b, key, buf, n);
+        if (v)
+            return v;
+    }
     if (c->ad) {
         for (int i = c->ad->n_reg - 1; i >= 0; i--) {
             if (strcasecmp(c->ad->reg[i].key, key) == 0)
@@ -409,7 +418,8 @@ void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *P
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadConfiguration");
     if (!c)
         return;
-    const char *v = lookup(c, key);
+    char vbuf[160];
+    const char *v = lookup(c, key, vbuf, sizeof(vbuf));
     if (!v)
         return;
     c->param.ParameterType = ParameterType;
@@ -423,6 +433,19 @@ void NdisReadConfiguration(PNDIS_STATUS Status, PNDIS_CONFIGURATION_PARAMETER *P
         c->param.ParameterData.IntegerData = (ULONG)x;
     } else if (ParameterType == NdisParameterString) {
         emu_ascii_to_wstr(v, c->str, 160, &c->param.ParameterData.StringData);
+    } else if (ParameterType == NdisParameterMultiString) {
+        /* REG_MULTI_SZ: each string NUL-terminated, an empty one last;
+         * Length counts every character but the final NUL. */
+        size_t k = 0, len = strlen(v);
+        if (len + 2 > ARRAYSIZE(c->str))
+            return;
+        for (size_t i = 0; i < len; i++)
+            c->str[k++] = v[i] == ',' ? 0 : (WCHAR)(unsigned char)v[i];
+        c->str[k++] = 0;
+        c->str[k] = 0;
+        c->param.ParameterData.StringData.Buffer = c->str;
+        c->param.ParameterData.StringData.Length = (USHORT)(k * sizeof(WCHAR));
+        c->param.ParameterData.StringData.MaximumLength = (USHORT)((k + 1) * sizeof(WCHAR));
     } else {
         return;
     }
@@ -462,7 +485,8 @@ void NdisReadNetworkAddress(PNDIS_STATUS Status, PVOID *NetworkAddress, PUINT Ne
         (emu_config_h *)emu_obj_check(rt, ConfigurationHandle, K_CONFIG, "NdisReadNetworkAddress");
     if (!c)
         return;
-    const char *v = lookup(c, "NetworkAddress");
+    char vbuf[160];
+    const char *v = lookup(c, "NetworkAddress", vbuf, sizeof(vbuf));
     if (!v || strlen(v) != 12)
         return;
     for (int i = 0; i < 6; i++) {

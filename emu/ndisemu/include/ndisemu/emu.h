@@ -162,6 +162,34 @@ typedef struct emu_link_info {
 } emu_link_info;
 void emu_adapter_link(const emu_adapter *ad, emu_link_info *out);
 
+/* ---- intermediate (MUX) drivers ---- */
+/* A protocol's parameter for its binding to an adapter instance (the
+ * registry's Services\<protocol>\Parameters\Adapters\<adapter> key, which
+ * a MUX driver's notify object writes): what NdisReadConfiguration returns
+ * with a configuration handle NdisOpenConfigurationEx opened with that
+ * binding's handle. For NdisParameterMultiString, ',' separates the
+ * strings. protocol: the Name of NdisRegisterProtocolDriver. */
+int emu_set_binding_param(emu_runtime *rt, const char *protocol, const char *instance,
+                          const char *key, const char *value);
+/* Installs a virtual miniport device of a loaded intermediate driver (its
+ * service), named instance (its device name is \Device\<instance>), with
+ * its registry ("Keyword=Value", NULL-terminated, may be NULL), as the
+ * driver's notify object does, and disables the driver's own protocol over
+ * it (as the notify object does: otherwise the protocol would bind to its
+ * own virtual miniport). NDIS starts it (MiniportInitializeEx, restart,
+ * protocols bind) once the driver called NdisIMInitializeDeviceInstanceEx
+ * for it, before or after this. */
+int emu_im_install_device(emu_runtime *rt, const char *service, const char *instance,
+                          const char *const *registry);
+/* The interface stack table (RFC 2863 ifStackTable) the drivers filled with
+ * NdisIfAddIfStackEntry: up to max entries, returns how many there are. */
+typedef struct emu_if_stack_entry {
+    uint32_t higher, lower; /* IfIndex = emu_adapter_id */
+} emu_if_stack_entry;
+size_t emu_if_stack(emu_runtime *rt, emu_if_stack_entry *out, size_t max);
+/* The adapter is an intermediate driver's virtual miniport. */
+bool emu_adapter_is_virtual(const emu_adapter *ad);
+
 /* ---- running ---- */
 /* Runs until nothing but periodic timers is left (deterministic: advancing
  * virtual time as needed, at most 1 hour of it; real-time: until queues drain). */
