@@ -3,13 +3,16 @@
  * migration.
  *
  *   vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace] [--json OUT]
- *                    [--plot OUT.png] [--driver SO[:DESC]]
+ *                    [--plot OUT.png] [--driver SO[:DESC]] [--filter SO:DESC]
  *   vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]
  *   vfo-emu check FILE...
  *
  * --driver names the virtio-net miniport under test: a path, or "vnetmin"
  * for the minimal test miniport (default: vfo.sys as built in this tree); a
- * scenario may name it too ("driver standby"), the command line wins. Exit status: 0 when every expectation held and the
+ * scenario may name it too ("driver standby"), the command line wins.
+ * --filter puts another lightweight filter (a .so and its description) in
+ * place of passflt wherever the scenario stacks one (`make mssamples` runs
+ * Microsoft's filter sample over vfo so). Exit status: 0 when every expectation held and the
  * verifier stayed clean, 1 on failures, 2 on usage or file errors.
  */
 #include <stdio.h>
@@ -17,12 +20,13 @@
 #include <string.h>
 
 #include "exec.h"
+#include "filter.h"
 #include "report.h"
 #include "scn.h"
 #include "world.h"
 
 typedef struct cli {
-    const char *cmd, *file, *json, *plot, *driver;
+    const char *cmd, *file, *json, *plot, *driver, *filter;
     uint64_t seed_lo, seed_hi;
     bool seeds_given, report, trace;
 } cli;
@@ -31,6 +35,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace]\n"
                     "                        [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]\n"
+                    "                        [--filter SO:DESC]\n"
                     "       vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] "
                     "[--driver SO[:DESC]]\n"
                     "       vfo-emu check FILE...\n");
@@ -74,6 +79,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->plot = argv[++i];
         } else if (!strcmp(a, "--driver") && next) {
             c->driver = argv[++i];
+        } else if (!strcmp(a, "--filter") && next && strchr(next, ':')) {
+            c->filter = argv[++i];
         } else if (!strcmp(a, "--report")) {
             c->report = true;
         } else if (!strcmp(a, "--trace")) {
@@ -135,6 +142,11 @@ static unsigned run_one(const cli *c, const scn_file *f, uint64_t seed, bool pro
     if (c->driver)
         apply_driver(&w, c->driver);
     unsigned failures = 1;
+    if (c->filter && filter_external(&w, c->filter)) {
+        printf("vfo-emu: --filter %s: not a .so and a description with a service name\n",
+               c->filter);
+        return 1; /* nothing allocated yet */
+    }
     if (exec_options(&w, f) == 0 && world_create(&w) == EMU_OK) {
         exec_run(&w, f);
         run_results *r = report_collect(&w);
