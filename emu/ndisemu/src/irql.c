@@ -34,12 +34,17 @@
 /* Sorted by name (strcmp): looked up with bsearch. */
 static const emu_irql_rule k_rules[] = {
     { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
-    { "IoCompleteRequest", MISC, P, D },    /* (family) */
-    { "IoCreateDevice", MISC, P, P },       /* (family) */
-    { "IoCreateSymbolicLink", MISC, P, P }, /* (family) */
-    { "IoDeleteDevice", MISC, P, P },       /* (family) */
-    { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
+    { "IoAttachDeviceToDeviceStack", MISC, P, D }, /* (family) */
+    { "IoCallDriver", MISC, P, D },                /* (family) */
+    { "IoCompleteRequest", MISC, P, D },           /* (family) */
+    { "IoCreateDevice", MISC, P, P },              /* (family) */
+    { "IoCreateDeviceSecure", MISC, P, P },        /* (family) */
+    { "IoCreateSymbolicLink", MISC, P, P },        /* (family) */
+    { "IoDeleteDevice", MISC, P, P },              /* (family) */
+    { "IoDeleteSymbolicLink", MISC, P, P },        /* (family) */
+    { "IoDetachDevice", MISC, P, P },              /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
+    { "IoSetCompletionRoutineEx", MISC, P, D },  /* (family) */
     { "KeEnterCriticalRegion", MISC, P, A },     /* (family) */
     { "KeInitializeMutex", MISC, P, P },         /* (family) */
     { "KeLeaveCriticalRegion", MISC, P, A },     /* (family) */
