@@ -10,6 +10,9 @@
  * binding paths are off by default and on over the adapters named, for
  * every instance of a primary (its VF on either host).
  *
+ * over=* stacks it over every guest Ethernet miniport ("vfo-emu run
+ * --stack-filter" does that in a scenario with no filter of its own).
+ *
  * With "vfo-emu run --filter SO:DESC" another filter sits there instead
  * (Microsoft's filter sample, `make mssamples`): loaded with its own
  * description, only over= applies, and two more commands talk to the
@@ -170,11 +173,13 @@ int filter_boot(world *w)
     char desc[256];
     if (!x->path.so[0] && write_desc(f, desc, sizeof(desc)))
         return EMU_ERR_LOAD;
-    /* paths first: the filter attaches as the adapters arrive */
-    int err = emu_filter_set_path(w->rt, service_of(w), "*", false);
+    /* paths first: the filter attaches as the adapters arrive; over=*:
+     * over every instance */
+    bool all = strcmp(f->over, "*") == 0;
+    int err = emu_filter_set_path(w->rt, service_of(w), "*", all);
     char list[sizeof(f->over)];
     snprintf(list, sizeof(list), "%s", f->over);
-    for (char *tok = strtok(list, ","); !err && tok; tok = strtok(NULL, ","))
+    for (char *tok = all ? NULL : strtok(list, ","); !err && tok; tok = strtok(NULL, ","))
         err = set_paths(w, tok, true);
     const char *so = x->path.so[0] ? x->path.so : VFO_EMU_PASSFLT_SO;
     if (!err)
@@ -252,6 +257,17 @@ static int ms_restart(world *w, const char *id)
     }
     emu_ctl_close(c);
     return result || done == 0 ? -1 : 0;
+}
+
+void filter_stack_all(world *w)
+{
+    world_filter *f = &w->filter;
+    if (f->enabled)
+        return; /* the scenario places its own */
+    memset(f, 0, sizeof(*f));
+    f->enabled = true;
+    snprintf(f->runtype, sizeof(f->runtype), "optional");
+    snprintf(f->over, sizeof(f->over), "*");
 }
 
 int filter_cmd(world *w, const scn_cmd *c)

@@ -13,6 +13,9 @@
 int filter_external(world *w, const char *spec);
 /* "filter ..." before boot: the filter's settings and where it sits. */
 int filter_option(world *w, const scn_cmd *c);
+/* "--stack-filter": passflt over every guest miniport, when the scenario
+ * has no filter of its own. */
+void filter_stack_all(world *w);
 /* Loads it (with its paths set) before the guest boots: it attaches as
  * the adapters arrive. No filter in the scenario: nothing. */
 int filter_boot(world *w);

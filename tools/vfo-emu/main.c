@@ -4,6 +4,7 @@
  *
  *   vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace] [--json OUT]
  *                    [--plot OUT.png] [--driver SO[:DESC]] [--filter SO:DESC]
+ *                    [--stack-filter]
  *   vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]
  *   vfo-emu check FILE...
  *
@@ -12,7 +13,10 @@
  * scenario may name it too ("driver standby"), the command line wins.
  * --filter puts another lightweight filter (a .so and its description) in
  * place of passflt wherever the scenario stacks one (`make mssamples` runs
- * Microsoft's filter sample over vfo so). Exit status: 0 when every expectation held and the
+ * Microsoft's filter sample over vfo so). --stack-filter stacks the filter
+ * over every guest Ethernet miniport (vfo's and each VF's) in a scenario
+ * that has none (the soak runs the driver and service scenarios so).
+ * Exit status: 0 when every expectation held and the
  * verifier stayed clean, 1 on failures, 2 on usage or file errors.
  */
 #include <stdio.h>
@@ -28,14 +32,14 @@
 typedef struct cli {
     const char *cmd, *file, *json, *plot, *driver, *filter;
     uint64_t seed_lo, seed_hi;
-    bool seeds_given, report, trace;
+    bool seeds_given, report, trace, stack_filter;
 } cli;
 
 static int usage(void)
 {
     fprintf(stderr, "usage: vfo-emu run FILE [--seed N | --seeds A..B] [--report] [--trace]\n"
                     "                        [--json OUT] [--plot OUT.png] [--driver SO[:DESC]]\n"
-                    "                        [--filter SO:DESC]\n"
+                    "                        [--filter SO:DESC] [--stack-filter]\n"
                     "       vfo-emu migrate [--seed N] [--json OUT] [--plot OUT.png] "
                     "[--driver SO[:DESC]]\n"
                     "       vfo-emu check FILE...\n");
@@ -81,6 +85,8 @@ static int parse_cli(int argc, char **argv, cli *c)
             c->driver = argv[++i];
         } else if (!strcmp(a, "--filter") && next && strchr(next, ':')) {
             c->filter = argv[++i];
+        } else if (!strcmp(a, "--stack-filter")) {
+            c->stack_filter = true;
         } else if (!strcmp(a, "--report")) {
             c->report = true;
         } else if (!strcmp(a, "--trace")) {
@@ -147,7 +153,10 @@ static unsigned run_one(const cli *c, const scn_file *f, uint64_t seed, bool pro
                c->filter);
         return 1; /* nothing allocated yet */
     }
-    if (exec_options(&w, f) == 0 && world_create(&w) == EMU_OK) {
+    int opt = exec_options(&w, f);
+    if (opt == 0 && c->stack_filter)
+        filter_stack_all(&w);
+    if (opt == 0 && world_create(&w) == EMU_OK) {
         exec_run(&w, f);
         run_results *r = report_collect(&w);
         world_finish(&w);
