@@ -158,8 +158,7 @@ bool emu_io_complete_stack(emu_runtime *rt, emu_irp *e)
     return true;
 }
 
-PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice,
-                                           PDEVICE_OBJECT TargetDevice)
+PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice, PDEVICE_OBJECT TargetDevice)
 {
     emu_runtime *rt = emu_rt;
     if (!emu_enter("IoAttachDeviceToDeviceStack", "src=%p target=%p", (void *)SourceDevice,
@@ -175,8 +174,7 @@ PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice,
     }
     if (src->attached_to || SourceDevice->AttachedDevice) {
         emu_violate(rt, "AttachAttachedDevice", "IoAttachDeviceToDeviceStack",
-                    "%s is already in a device stack: a device object is attached once",
-                    src->name);
+                    "%s is already in a device stack: a device object is attached once", src->name);
         return NULL;
     }
     emu_lock(rt);
@@ -211,9 +209,8 @@ void IoDetachDevice(PDEVICE_OBJECT TargetDevice)
                     (void *)TargetDevice);
         return;
     }
-    emu_ctldev *src = TargetDevice->AttachedDevice
-                          ? emu_ctldev_of(rt, TargetDevice->AttachedDevice)
-                          : NULL;
+    emu_ctldev *src =
+        TargetDevice->AttachedDevice ? emu_ctldev_of(rt, TargetDevice->AttachedDevice) : NULL;
     if (!src || src->attached_to != TargetDevice) {
         emu_violate(rt, "DetachNotAttached", "IoDetachDevice",
                     "nothing is attached to %s: IoDetachDevice takes the device "

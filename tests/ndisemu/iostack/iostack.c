@@ -80,7 +80,8 @@ static NTSTATUS lower_dispatch(PDEVICE_OBJECT dev, PIRP irp)
         g_pended = NULL;
         if (p) {
             PUCHAR pb = p->AssociatedIrp.SystemBuffer;
-            ULONG pout = IoGetCurrentIrpStackLocation(p)->Parameters.DeviceIoControl.OutputBufferLength;
+            ULONG pout =
+                IoGetCurrentIrpStackLocation(p)->Parameters.DeviceIoControl.OutputBufferLength;
             if (pout >= 4)
                 NdisMoveMemory(pb, "done", 4);
             complete(p, STATUS_SUCCESS, pout >= 4 ? 4 : 0);
@@ -153,7 +154,8 @@ static NTSTATUS upper_dispatch(PDEVICE_OBJECT dev, PIRP irp)
             return complete(irp, STATUS_INSUFFICIENT_RESOURCES, 0);
         NTSTATUS st = IoCallDriver(x->lower, irp);
         if (st == STATUS_PENDING || !back)
-            return complete(irp, STATUS_INVALID_DEVICE_STATE, 0); /* the lower one answers at once */
+            return complete(irp, STATUS_INVALID_DEVICE_STATE,
+                            0); /* the lower one answers at once */
         if (NT_SUCCESS(irp->IoStatus.Status) && irp->IoStatus.Information)
             ((PUCHAR)irp->AssociatedIrp.SystemBuffer)[0] = 'U';
         st = irp->IoStatus.Status;

@@ -29,7 +29,8 @@
 /* Answered by the upper device itself: iostack_stats. */
 #define IOSTACK_IOCTL_STATS IOSTACK_IOCTL(4)
 
-#define IOSTACK_CHECK_ATTACH_RETURN 0x01u /* IoAttachDeviceToDeviceStack returned the lower device */
+#define IOSTACK_CHECK_ATTACH_RETURN \
+    0x01u /* IoAttachDeviceToDeviceStack returned the lower device */
 #define IOSTACK_CHECK_STACKSIZE     0x02u /* upper StackSize == lower's + 1 */
 #define IOSTACK_CHECK_ATTACHED      0x04u /* lower->AttachedDevice == upper */
 #define IOSTACK_CHECK_COMPLETION_DO 0x08u /* the routine got the upper device */
