@@ -4,7 +4,7 @@
  * IoCallDriver and completed back up through completion routines
  * (continue, take back with STATUS_MORE_PROCESSING_REQUIRED, pending
  * propagated), IoCreateDeviceSecure's SDDL applied to opens; and the
- * broken variants 160-165, each tripping its rule.
+ * broken variants 160-168, each tripping its rule.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,6 +208,24 @@ static void test_broken_delete_attached(void **state)
     emu_destroy(rt);
 }
 
+static void test_broken_marked_not_pending(void **state)
+{
+    (void)state;
+    broken_irp(IOSTACK_BREAK166_SO, IOSTACK_IOCTL_ECHO, "MarkIrpPending");
+}
+
+static void test_broken_pending_not_marked(void **state)
+{
+    (void)state;
+    broken_irp(IOSTACK_BREAK167_SO, IOSTACK_IOCTL_PEND, "MarkIrpPending2");
+}
+
+static void test_broken_completion_not_marked(void **state)
+{
+    (void)state;
+    broken_irp(IOSTACK_BREAK168_SO, IOSTACK_IOCTL_RELEASE, "CompletionPendingNotMarked");
+}
+
 int iostack_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +236,9 @@ int iostack_tests(void)
         cmocka_unit_test(test_broken_detach_twice),
         cmocka_unit_test(test_broken_attach_twice),
         cmocka_unit_test(test_broken_delete_attached),
+        cmocka_unit_test(test_broken_marked_not_pending),
+        cmocka_unit_test(test_broken_pending_not_marked),
+        cmocka_unit_test(test_broken_completion_not_marked),
     };
     return cmocka_run_group_tests_name("iostack", tests, NULL, NULL);
 }

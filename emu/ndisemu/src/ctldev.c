@@ -592,12 +592,21 @@ NTSTATUS emu_io_dispatch(emu_runtime *rt, emu_irp *e, KIRQL irql)
         IofCompleteRequest(&e->irp, 0);
         return st;
     }
+    CHAR loc = e->irp.CurrentLocation;
+    unsigned depth = ++e->depth;
+    if (depth < ARRAYSIZE(e->passed))
+        e->passed[depth] = false;
+    if (depth == 1)
+        memset(e->marked, 0, sizeof(e->marked));
     emu_cb_scope s;
     emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, irql);
     NTSTATUS st = fn(d->devobj, &e->irp);
     cancel_lock_check_released("DriverDispatch");
     emu_ctldev_check_fields(rt, d, "DriverDispatch");
     emu_cb_end(&s);
+    /* (e stays valid: a completed IRP is parked in the quarantine ring) */
+    e->depth--;
+    emu_io_check_pending(rt, e, loc, depth, st);
     return st;
 }
 

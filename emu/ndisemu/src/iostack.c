@@ -85,6 +85,8 @@ NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
                     (void *)DeviceObject);
         return STATUS_INVALID_PARAMETER;
     }
+    if (e->depth < ARRAYSIZE(e->passed))
+        e->passed[e->depth] = true; /* the dispatch routine running passed it down */
     /* IoSetNextIrpStackLocation, then the target's location names it. */
     Irp->CurrentLocation--;
     Irp->Tail.Overlay.CurrentStackLocation--;
@@ -120,6 +122,8 @@ bool emu_io_complete_stack(emu_runtime *rt, emu_irp *e)
         PVOID ctx = sp->Context;
         UCHAR control = sp->Control;
         irp->PendingReturned = (control & SL_PENDING_RETURNED) != 0;
+        if (irp->PendingReturned && irp->CurrentLocation >= 1)
+            e->marked[(int)irp->CurrentLocation] = true;
         /* the location is done with: cleared as the I/O manager does */
         sp->CompletionRoutine = NULL;
         sp->Context = NULL;
@@ -152,6 +156,14 @@ bool emu_io_complete_stack(emu_runtime *rt, emu_irp *e)
                         "a completion routine of IRP %p returned %#x: it must return "
                         "STATUS_MORE_PROCESSING_REQUIRED or STATUS_CONTINUE_COMPLETION",
                         (void *)irp, (unsigned)r);
+            return false;
+        }
+        if (irp->PendingReturned && inside &&
+            !(irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED)) {
+            emu_violate(rt, "CompletionPendingNotMarked", "IoCompletion",
+                        "IRP %p came back with PendingReturned and its completion routine "
+                        "continued the completion without IoMarkIrpPending",
+                        (void *)irp);
             return false;
         }
     }
@@ -253,4 +265,24 @@ NTSTATUS WdmlibIoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExt
     d->sddl_truncated = truncated;
     emu_unlock(rt);
     return STATUS_SUCCESS;
+}
+
+void emu_io_check_pending(emu_runtime *rt, emu_irp *e, CHAR loc, unsigned depth, NTSTATUS st)
+{
+    if (loc < 1 || loc > EMU_IRP_MAX_STACK)
+        return;
+    /* marked: the location carries the bit now, or carried it when the
+     * completion passed it (and cleared it) */
+    bool marked = e->marked[(int)loc] || (e->stack[loc - 1].Control & SL_PENDING_RETURNED);
+    bool passed = depth < ARRAYSIZE(e->passed) && e->passed[depth];
+    if (st == STATUS_PENDING && !marked && !passed)
+        emu_violate(rt, "MarkIrpPending2", "DriverDispatch",
+                    "a dispatch routine returned STATUS_PENDING for IRP %p without "
+                    "IoMarkIrpPending and without passing it down",
+                    (void *)&e->irp);
+    else if (st != STATUS_PENDING && marked)
+        emu_violate(rt, "MarkIrpPending", "DriverDispatch",
+                    "a dispatch routine marked IRP %p pending (IoMarkIrpPending) and returned "
+                    "%#x, not STATUS_PENDING",
+                    (void *)&e->irp, (unsigned)st);
 }

@@ -24,6 +24,12 @@ struct emu_irp {
     IO_STACK_LOCATION stack[EMU_IRP_MAX_STACK];
     IO_STACK_LOCATION *io; /* the location the I/O manager filled (the first driver's) */
     uint32_t magic;
+    /* For the pending rules: the dispatch routines running on it (nesting
+     * through IoCallDriver), whether each passed it down, and which
+     * locations carried SL_PENDING_RETURNED when completion passed them. */
+    unsigned depth;
+    bool passed[EMU_IRP_MAX_STACK + 2];
+    bool marked[EMU_IRP_MAX_STACK + 2];
     void *sysbuf;
     MDL *mdl; /* direct I/O: the MDL describing the caller's buffer */
     /* METHOD_IN/OUT_DIRECT and METHOD_NEITHER IOCTLs: the caller's output
@@ -51,5 +57,8 @@ emu_driver *emu_io_driver_of_device(emu_runtime *rt, const DEVICE_OBJECT *dev);
  * order. False when a routine took the IRP back (STATUS_MORE_PROCESSING_
  * REQUIRED) or a rule broke: the I/O manager's completion must not run. */
 bool emu_io_complete_stack(emu_runtime *rt, emu_irp *e);
+/* After a dispatch routine at location loc (nesting depth) returned st:
+ * rules MarkIrpPending and MarkIrpPending2. */
+void emu_io_check_pending(emu_runtime *rt, emu_irp *e, CHAR loc, unsigned depth, NTSTATUS st);
 
 #endif /* EMU_IRP_H */

@@ -10,7 +10,13 @@
  * 164 = DriverEntry attaches the upper device a second time
  *       (AttachAttachedDevice);
  * 165 = unload deletes the upper device without detaching it
- *       (DeleteAttachedDevice).
+ *       (DeleteAttachedDevice);
+ * 166 = the lower device marks ECHO pending, completes it and returns
+ *       STATUS_SUCCESS (MarkIrpPending);
+ * 167 = the lower device pends PEND without IoMarkIrpPending
+ *       (MarkIrpPending2);
+ * 168 = PEND's completion routine does not carry the pending mark up
+ *       (CompletionPendingNotMarked).
  */
 #include <ndis.h>
 #include <wdmsec.h>
@@ -60,6 +66,9 @@ static NTSTATUS lower_dispatch(PDEVICE_OBJECT dev, PIRP irp)
     PUCHAR buf = irp->AssociatedIrp.SystemBuffer;
     if (code == IOSTACK_IOCTL_ECHO || code == IOSTACK_IOCTL_SYNC) {
         UCHAR tmp[64];
+#if IOSTACK_BREAK == 166
+        IoMarkIrpPending(irp);
+#endif
         ULONG n = in < out ? in : out;
         if (n > sizeof(tmp))
             return complete(irp, STATUS_INVALID_PARAMETER, 0);
@@ -71,7 +80,9 @@ static NTSTATUS lower_dispatch(PDEVICE_OBJECT dev, PIRP irp)
     if (code == IOSTACK_IOCTL_PEND) {
         if (g_pended)
             return complete(irp, STATUS_DEVICE_BUSY, 0);
+#if IOSTACK_BREAK != 167
         IoMarkIrpPending(irp);
+#endif
         g_pended = irp;
         return STATUS_PENDING;
     }
@@ -122,7 +133,9 @@ static NTSTATUS on_pend(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
     g_stats.completions++;
     if (irp->PendingReturned) {
         g_stats.checks |= IOSTACK_CHECK_PENDING;
+#if IOSTACK_BREAK != 168
         IoMarkIrpPending(irp);
+#endif
     }
     return STATUS_CONTINUE_COMPLETION;
 }
