@@ -155,6 +155,7 @@ static void broken_irp(const char *so, uint32_t code, const char *rule)
     int32_t st;
     emu_ctl_ioctl(h, code, "abcd", 4, out, sizeof(out), &n, &st);
     expect_rule(rt, rule);
+    emu_ctl_close(h);
     emu_destroy(rt);
 }
 
