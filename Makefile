@@ -52,7 +52,7 @@ mssamples: deps
 	    echo "    git clone https://github.com/microsoft/Windows-driver-samples"; \
 	    echo "    make mssamples MSSAMPLES=<path to it>"; exit 2; fi
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target ndisemu mssamples_run
+	@cmake --build $(BUILD) -j $(JOBS) --target ndisemu mssamples_run vfo-emu
 	@tools/mssamples/mssamples.sh "$(MSSAMPLES)" $(BUILD)
 
 format:

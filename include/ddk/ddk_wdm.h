@@ -544,16 +544,77 @@ _Static_assert(offsetof(IRP, IoStatus) == 48, "IRP.IoStatus");
 _Static_assert(offsetof(IRP, Tail.Overlay.CurrentStackLocation) == 184, "IRP.CurrentStackLocation");
 
 #define IO_NO_INCREMENT 0
+
+/* IO_STACK_LOCATION.Control */
+#define SL_PENDING_RETURNED  0x01
+#define SL_ERROR_RETURNED    0x02
+#define SL_INVOKE_ON_CANCEL  0x20
+#define SL_INVOKE_ON_SUCCESS 0x40
+#define SL_INVOKE_ON_ERROR   0x80
+
+#define STATUS_MORE_PROCESSING_REQUIRED ((NTSTATUS)0xC0000016L)
+#define STATUS_CONTINUE_COMPLETION      STATUS_SUCCESS
+
+typedef NTSTATUS IO_COMPLETION_ROUTINE(PDEVICE_OBJECT DeviceObject, struct _IRP *Irp,
+                                       PVOID Context);
+typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
+
+/* The stack locations follow the IRP; the highest-numbered one is the first
+ * driver's, location 1 the lowest. CurrentLocation counts down as the IRP
+ * goes down (IoCallDriver), up again as it completes. These are inline in
+ * the WDK too: what they do is visible to the I/O manager only through
+ * CurrentLocation and the locations' contents. */
 static inline PIO_STACK_LOCATION IoGetCurrentIrpStackLocation(PIRP irp)
 {
     return irp->Tail.Overlay.CurrentStackLocation;
 }
+static inline PIO_STACK_LOCATION IoGetNextIrpStackLocation(PIRP irp)
+{
+    return irp->Tail.Overlay.CurrentStackLocation - 1;
+}
+static inline void IoSetNextIrpStackLocation(PIRP irp)
+{
+    irp->CurrentLocation--;
+    irp->Tail.Overlay.CurrentStackLocation--;
+}
+static inline void IoSkipCurrentIrpStackLocation(PIRP irp)
+{
+    irp->CurrentLocation++;
+    irp->Tail.Overlay.CurrentStackLocation++;
+}
+/* The parameters and the file object, not the completion routine. */
+static inline void IoCopyCurrentIrpStackLocationToNext(PIRP irp)
+{
+    PIO_STACK_LOCATION next = IoGetNextIrpStackLocation(irp);
+    memcpy(next, IoGetCurrentIrpStackLocation(irp), offsetof(IO_STACK_LOCATION, CompletionRoutine));
+    next->Control = 0;
+}
+static inline void IoSetCompletionRoutine(PIRP irp, PIO_COMPLETION_ROUTINE CompletionRoutine,
+                                          PVOID Context, BOOLEAN InvokeOnSuccess,
+                                          BOOLEAN InvokeOnError, BOOLEAN InvokeOnCancel)
+{
+    PIO_STACK_LOCATION next = IoGetNextIrpStackLocation(irp);
+    next->CompletionRoutine = (PVOID)CompletionRoutine;
+    next->Context = Context;
+    next->Control = (UCHAR)((InvokeOnSuccess ? SL_INVOKE_ON_SUCCESS : 0) |
+                            (InvokeOnError ? SL_INVOKE_ON_ERROR : 0) |
+                            (InvokeOnCancel ? SL_INVOKE_ON_CANCEL : 0));
+}
 static inline void IoMarkIrpPending(PIRP irp)
 {
-    irp->PendingReturned = TRUE;
+    IoGetCurrentIrpStackLocation(irp)->Control |= SL_PENDING_RETURNED;
 }
 void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
 #define IoCompleteRequest(irp, boost) IofCompleteRequest((irp), (boost))
+NTSTATUS IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp);
+#define IoCallDriver(a, b) IofCallDriver(a, b)
+NTSTATUS IoSetCompletionRoutineEx(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                  PIO_COMPLETION_ROUTINE CompletionRoutine, PVOID Context,
+                                  BOOLEAN InvokeOnSuccess, BOOLEAN InvokeOnError,
+                                  BOOLEAN InvokeOnCancel);
+PDEVICE_OBJECT IoAttachDeviceToDeviceStack(PDEVICE_OBJECT SourceDevice,
+                                           PDEVICE_OBJECT TargetDevice);
+void IoDetachDevice(PDEVICE_OBJECT TargetDevice);
 
 /* ---- hardware resources handed to MiniportInitializeEx ---- */
 #define CmResourceTypeNull             0

@@ -242,6 +242,8 @@ static void test_broken_mutex_not_owned(void **state)
     emu_destroy(rt);
 }
 
+int iostack_tests(void);
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,5 +255,6 @@ int main(void)
         cmocka_unit_test(test_broken_rwlock60_write_under_read),
         cmocka_unit_test(test_broken_mutex_not_owned),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + iostack_tests(); /* test_iostack.c */
 }

@@ -162,6 +162,30 @@ while IFS='|' read -r name dir srcs defs; do
 done <<EOF_SAMPLES
 $SAMPLES
 EOF_SAMPLES
+# vfo with the filter sample stacked over its miniport and over the VF, in
+# place of passflt (tools/mssamples/vfo-msfilter.scn, through vfo-emu's
+# --filter): described as netlwf.inf says, as for its own scenario.
+EMU=$BUILD/tools/vfo-emu/vfo-emu
+SEEDS=${MSSAMPLES_SEEDS:-1..100}
+if [ ! -f "$OUT/filter.so" ]; then
+    res="NOT RUN: the filter sample did not build"
+    fails=$((fails + 1))
+elif [ ! -x "$EMU" ]; then
+    res="NOT RUN: $EMU is missing (cmake --build $BUILD --target vfo-emu)"
+    fails=$((fails + 1))
+else
+    printf 'service = ndislwf\n[filter]\nclass = compression\ntype = modifying\nruntype = mandatory\nmedia = ethernet,wan,ppip\n' >"$OUT/ndislwf-vfo.desc"
+    rlog=$OUT/vfo-filter.run.log
+    if "$EMU" run "$ROOT/tools/mssamples/vfo-msfilter.scn" --seeds "$SEEDS" \
+        --filter "$OUT/filter.so:$OUT/ndislwf-vfo.desc" </dev/null >"$rlog" 2>&1; then
+        res="PASS: seeds $SEEDS, $(grep -c '^PASS' "$rlog") passed, verifier clean"
+    else
+        res="RUN FAILED: $(grep -m3 -E '^FAIL|seeds failed' "$rlog" | tr '\n' ' ')"
+        fails=$((fails + 1))
+    fi
+fi
+SUMMARY="$SUMMARY$(printf '%-9s %s' "vfo+filter" "$res")
+"
 echo "mssamples: portability edits applied: $(wc -l <"$OUT/portability.log") (see $OUT/portability.log)"
 echo "mssamples: per-sample result (logs in $OUT/<sample>.build.log, .run.log):"
 printf '%s' "$SUMMARY"

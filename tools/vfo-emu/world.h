@@ -67,6 +67,14 @@ typedef struct world_filter {
     emu_driver *drv; /* once loaded */
 } world_filter;
 
+/* "--filter SO:DESC": another filter in passflt's place (Microsoft's filter
+ * sample, `make mssamples`): loaded with its own description, its service
+ * name read from it. */
+typedef struct world_ext_filter {
+    drv_path path; /* so empty: passflt */
+    char service[64];
+} world_ext_filter;
+
 typedef struct world {
     world_opts o;
     drv_path standby, vf, tcpip, extra[WORLD_MAX_EXTRA];
@@ -99,6 +107,7 @@ typedef struct world {
 
     emu_driver *standby_drv; /* the driver under test, once loaded */
     world_filter filter;
+    world_ext_filter ext_filter;
     struct guest_watch *watch; /* its pairs' states in the timeline (guest.c) */
     struct {
         char name[32];

@@ -12,14 +12,13 @@
  * cancelled at process exit completes.
  */
 #include "emu_internal.h"
+#include "irp.h"
 
 #include <sched.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #define EMU_STATUS_DELETE_PENDING ((NTSTATUS)0xC0000056L)
-
-typedef struct emu_irp emu_irp;
 
 struct emu_ctl {
     emu_runtime *rt;
@@ -30,24 +29,6 @@ struct emu_ctl {
      * address, so a driver can tell its handles apart (IRP_MJ_CLEANUP ends
      * only that handle's requests) and keep its context in FsContext. */
     FILE_OBJECT file_object;
-};
-
-struct emu_irp {
-    IRP irp;
-    IO_STACK_LOCATION stack[2];
-    void *sysbuf;
-    MDL *mdl; /* direct I/O: the MDL describing the caller's buffer */
-    /* METHOD_IN/OUT_DIRECT and METHOD_NEITHER IOCTLs: the caller's output
-     * buffer, apart from the input (NULL: the output is in sysbuf). */
-    void *outbuf;
-    size_t out_len;
-    bool done, completed_once;
-    emu_ioctl_done_fn cb;
-    void *cb_ctx;
-    bool owned;
-    emu_ctl *h; /* the handle it was sent on; NULL once it let go (rt->mu) */
-    emu_irp *next_pending;
-    emu_driver *drv;
 };
 
 static const char *basename_of(const char *s)
@@ -293,9 +274,6 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     emu_irp *e = CONTAINING_RECORD(Irp, emu_irp, irp);
     emu_lock(rt);
     bool twice = e->completed_once;
-    e->completed_once = true;
-    if (!twice)
-        pending_unlink(e);
     emu_unlock(rt);
     if (twice) {
         emu_violate(rt, "DoubleCompletion", "IoCompleteRequest", "IRP %p completed twice",
@@ -310,6 +288,14 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                     (void *)Irp);
         return;
     }
+    /* Up the device stack: each driver's completion routine (one may take
+     * the IRP back, and complete it again later). */
+    if (!emu_io_complete_stack(rt, e))
+        return;
+    emu_lock(rt);
+    e->completed_once = true;
+    pending_unlink(e);
+    emu_unlock(rt);
     if (e->cb) {
         size_t n = Irp->IoStatus.Information < e->out_len ? Irp->IoStatus.Information : e->out_len;
         e->cb(e->cb_ctx, Irp->IoStatus.Status, e->outbuf ? e->outbuf : e->sysbuf, n);
@@ -413,11 +399,17 @@ static bool cancel_irp(emu_runtime *rt, emu_irp *e)
         return false;
     }
     e->irp.CancelIrql = old;
+    /* The routine gets the device at the IRP's current location: the
+     * driver that set it holds the IRP there. */
+    PDEVICE_OBJECT dev = e->irp.CurrentLocation >= 1 && e->irp.CurrentLocation <= e->irp.StackCount
+                             ? e->irp.Tail.Overlay.CurrentStackLocation->DeviceObject
+                             : e->io->DeviceObject;
+    emu_driver *drv = emu_io_driver_of_device(rt, dev);
     emu_cb_scope s;
-    emu_cb_begin(&s, "DriverCancel", e->drv, NULL, DISPATCH_LEVEL);
-    fn((PDEVICE_OBJECT)e->stack[0].DeviceObject, &e->irp);
+    emu_cb_begin(&s, "DriverCancel", drv ? drv : e->drv, NULL, DISPATCH_LEVEL);
+    fn(dev, &e->irp);
     cancel_lock_check_released("DriverCancel");
-    emu_ctldev_check_fields(rt, emu_ctldev_of(rt, e->stack[0].DeviceObject), "DriverCancel");
+    emu_ctldev_check_fields(rt, emu_ctldev_of(rt, dev), "DriverCancel");
     t->irql = DISPATCH_LEVEL; /* what the scope expects: the release lowered it */
     emu_cb_end(&s);
     emu_lockdep_released(&g_cancel_owner); /* the scope restored the held stack */
@@ -552,24 +544,77 @@ static emu_irp *irp_new(emu_ctl *h, UCHAR major, size_t buflen)
         emu_tfree(e);
         return NULL;
     }
+    /* As many locations as the device on top of the opened one's stack
+     * asks for (its StackSize); the I/O manager fills the highest, the
+     * first driver's, and makes it current (IoCallDriver's decrement). */
+    DEVICE_OBJECT *top = emu_io_top(d->devobj);
+    CCHAR n = top->StackSize < 1 ? 1 : top->StackSize;
+    if (n > EMU_IRP_MAX_STACK)
+        n = EMU_IRP_MAX_STACK;
+    e->magic = EMU_IRP_MAGIC;
     e->irp.Type = 6;
-    e->irp.Size = sizeof(IRP);
-    e->irp.StackCount = 1;
-    e->irp.CurrentLocation = 1;
+    e->irp.Size = (USHORT)(sizeof(IRP) + n * sizeof(IO_STACK_LOCATION));
+    e->irp.StackCount = n;
+    e->irp.CurrentLocation = n;
     e->irp.AssociatedIrp.SystemBuffer = e->sysbuf;
-    e->irp.Tail.Overlay.CurrentStackLocation = &e->stack[0];
-    e->stack[0].MajorFunction = major;
-    e->stack[0].DeviceObject = d->devobj;
-    e->stack[0].FileObject = &h->file_object;
-    e->drv = d->obj.drv;
+    e->io = &e->stack[n - 1];
+    e->irp.Tail.Overlay.CurrentStackLocation = e->io;
+    e->io->MajorFunction = major;
+    e->io->DeviceObject = top;
+    e->io->FileObject = &h->file_object;
+    emu_driver *tdrv = emu_io_driver_of_device(h->rt, top);
+    e->drv = tdrv ? tdrv : d->obj.drv;
     return e;
 }
 
-/* Sends the IRP at PASSIVE_LEVEL. Returns the dispatch routine's status. */
+NTSTATUS emu_io_dispatch(emu_runtime *rt, emu_irp *e, KIRQL irql)
+{
+    IO_STACK_LOCATION *sp = e->irp.Tail.Overlay.CurrentStackLocation;
+    UCHAR major = sp->MajorFunction;
+    emu_ctldev *d = emu_ctldev_of(rt, sp->DeviceObject);
+    if (!d || major > IRP_MJ_MAXIMUM_FUNCTION) {
+        e->irp.IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+        IofCompleteRequest(&e->irp, 0);
+        return STATUS_INVALID_DEVICE_REQUEST;
+    }
+    /* An IoCreateDevice device is served by its driver object's table, read
+     * per IRP as the I/O manager does (entries left NULL here are
+     * IopInvalidDeviceRequest on Windows); NDIS's own devices by the table
+     * given to NdisRegisterDeviceEx, with CREATE/CLOSE/CLEANUP succeeding
+     * when the driver leaves them out. */
+    PDRIVER_DISPATCH fn = d->io_device ? d->obj.drv->drvobj.MajorFunction[major] : d->major[major];
+    if (!fn) {
+        e->irp.IoStatus.Status = d->io_device || major == IRP_MJ_DEVICE_CONTROL ||
+                                         major == IRP_MJ_READ || major == IRP_MJ_WRITE
+                                     ? STATUS_INVALID_DEVICE_REQUEST
+                                     : STATUS_SUCCESS;
+        NTSTATUS st = e->irp.IoStatus.Status;
+        IofCompleteRequest(&e->irp, 0);
+        return st;
+    }
+    CHAR loc = e->irp.CurrentLocation;
+    unsigned depth = ++e->depth;
+    if (depth < ARRAYSIZE(e->passed))
+        e->passed[depth] = false;
+    if (depth == 1)
+        memset(e->marked, 0, sizeof(e->marked));
+    emu_cb_scope s;
+    emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, irql);
+    NTSTATUS st = fn(d->devobj, &e->irp);
+    cancel_lock_check_released("DriverDispatch");
+    emu_ctldev_check_fields(rt, d, "DriverDispatch");
+    emu_cb_end(&s);
+    /* (e stays valid: a completed IRP is parked in the quarantine ring) */
+    e->depth--;
+    emu_io_check_pending(rt, e, loc, depth, st);
+    return st;
+}
+
+/* Sends the IRP at PASSIVE_LEVEL to the top of the opened device's stack.
+ * Returns the dispatch routine's status. */
 static NTSTATUS send_irp(emu_ctl *h, emu_irp *e)
 {
     emu_ctldev *d = h->dev;
-    UCHAR major = e->stack[0].MajorFunction;
     emu_runtime *rt = h->rt;
     if (emu_obj_dead(&d->obj)) {
         /* Deregistered (delete pending): the stricter reading is that an
@@ -584,27 +629,7 @@ static NTSTATUS send_irp(emu_ctl *h, emu_irp *e)
     e->next_pending = h->pending;
     h->pending = e;
     emu_unlock(rt);
-    /* An IoCreateDevice device is served by its driver object's table, read
-     * per IRP as the I/O manager does (entries left NULL here are
-     * IopInvalidDeviceRequest on Windows); NDIS's own devices by the table
-     * given to NdisRegisterDeviceEx, with CREATE/CLOSE/CLEANUP succeeding
-     * when the driver leaves them out. */
-    PDRIVER_DISPATCH fn = d->io_device ? d->obj.drv->drvobj.MajorFunction[major] : d->major[major];
-    if (!fn) {
-        e->irp.IoStatus.Status = d->io_device || major == IRP_MJ_DEVICE_CONTROL ||
-                                         major == IRP_MJ_READ || major == IRP_MJ_WRITE
-                                     ? STATUS_INVALID_DEVICE_REQUEST
-                                     : STATUS_SUCCESS;
-        IofCompleteRequest(&e->irp, 0);
-        return e->irp.IoStatus.Status;
-    }
-    emu_cb_scope s;
-    emu_cb_begin(&s, "DriverDispatch", d->obj.drv, NULL, PASSIVE_LEVEL);
-    NTSTATUS st = fn(d->devobj, &e->irp);
-    cancel_lock_check_released("DriverDispatch");
-    emu_ctldev_check_fields(rt, d, "DriverDispatch");
-    emu_cb_end(&s);
-    return st;
+    return emu_io_dispatch(rt, e, PASSIVE_LEVEL);
 }
 
 static bool irp_done(emu_runtime *rt, void *arg)
@@ -761,9 +786,9 @@ static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_l
     if (in_len)
         memcpy(e->sysbuf, in, in_len);
     e->out_len = out_len;
-    e->stack[0].Parameters.DeviceIoControl.IoControlCode = code;
-    e->stack[0].Parameters.DeviceIoControl.InputBufferLength = (ULONG)in_len;
-    e->stack[0].Parameters.DeviceIoControl.OutputBufferLength = (ULONG)out_len;
+    e->io->Parameters.DeviceIoControl.IoControlCode = code;
+    e->io->Parameters.DeviceIoControl.InputBufferLength = (ULONG)in_len;
+    e->io->Parameters.DeviceIoControl.OutputBufferLength = (ULONG)out_len;
     if (method == METHOD_BUFFERED)
         return e;
     if (in_len == 0)
@@ -779,7 +804,7 @@ static emu_irp *ioctl_irp(emu_ctl *h, uint32_t code, const void *in, size_t in_l
     }
     if (method == METHOD_NEITHER) {
         e->irp.AssociatedIrp.SystemBuffer = NULL;
-        e->stack[0].Parameters.DeviceIoControl.Type3InputBuffer = in_len ? e->sysbuf : NULL;
+        e->io->Parameters.DeviceIoControl.Type3InputBuffer = in_len ? e->sysbuf : NULL;
         e->irp.UserBuffer = e->outbuf;
     } else if (out_len) {
         e->mdl = mdl_of(e->outbuf, out_len);
@@ -884,9 +909,9 @@ static emu_irp *rw_irp(emu_ctl *h, UCHAR major, const void *data, size_t len)
         e->irp.UserBuffer = e->sysbuf;
     }
     if (major == IRP_MJ_READ)
-        e->stack[0].Parameters.Read.Length = (ULONG)len;
+        e->io->Parameters.Read.Length = (ULONG)len;
     else
-        e->stack[0].Parameters.Write.Length = (ULONG)len;
+        e->io->Parameters.Write.Length = (ULONG)len;
     return e;
 }
 

@@ -571,6 +571,9 @@ typedef struct emu_ctldev {
      * handle at a time (IoCreateDevice's Exclusive). */
     DEVICE_OBJECT *devobj;
     bool io_device, exclusive;
+    /* The device this one is attached on top of (IoAttachDeviceToDevice-
+     * Stack; the WDK keeps it in the opaque DEVOBJ_EXTENSION). */
+    DEVICE_OBJECT *attached_to;
     /* The fields of *devobj only the I/O manager writes, as it last left
      * them (rule DeviceObjectField, ctldev.c). */
     DEVICE_OBJECT shadow;

@@ -91,6 +91,14 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
                     (void *)DeviceObject);
         return;
     }
+    if (d->attached_to || DeviceObject->AttachedDevice) {
+        emu_unlock(rt);
+        /* "Handling an IRP_MN_REMOVE_DEVICE Request": detach, then delete */
+        emu_violate(rt, "DeleteAttachedDevice", "IoDeleteDevice",
+                    "%s is still in a device stack (%s): IoDetachDevice comes first", d->name,
+                    d->attached_to ? "attached to a lower device" : "a device is attached to it");
+        return;
+    }
     PDRIVER_OBJECT dobj = &d->obj.drv->drvobj;
     for (PDEVICE_OBJECT *pp = &dobj->DeviceObject; *pp; pp = &(*pp)->NextDevice) {
         if (*pp == DeviceObject) {

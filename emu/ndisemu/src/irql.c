@@ -45,12 +45,17 @@ static const emu_irql_rule k_rules[] = {
     { "ExpInterlockedPopEntrySList", MISC, P, D },     /* (family) */
     { "ExpInterlockedPushEntrySList", MISC, P, D },    /* (family) */
     { "IoAcquireCancelSpinLock", "CancelSpinLock", P, D },
-    { "IoCompleteRequest", MISC, P, D },    /* (family) */
-    { "IoCreateDevice", MISC, P, P },       /* (family) */
-    { "IoCreateSymbolicLink", MISC, P, P }, /* (family) */
-    { "IoDeleteDevice", MISC, P, P },       /* (family) */
-    { "IoDeleteSymbolicLink", MISC, P, P }, /* (family) */
+    { "IoAttachDeviceToDeviceStack", MISC, P, D }, /* (family) */
+    { "IoCallDriver", MISC, P, D },                /* (family) */
+    { "IoCompleteRequest", MISC, P, D },           /* (family) */
+    { "IoCreateDevice", MISC, P, P },              /* (family) */
+    { "IoCreateDeviceSecure", MISC, P, P },        /* (family) */
+    { "IoCreateSymbolicLink", MISC, P, P },        /* (family) */
+    { "IoDeleteDevice", MISC, P, P },              /* (family) */
+    { "IoDeleteSymbolicLink", MISC, P, P },        /* (family) */
+    { "IoDetachDevice", MISC, P, P },              /* (family) */
     { "IoReleaseCancelSpinLock", "CancelSpinLock", D, D },
+    { "IoSetCompletionRoutineEx", MISC, P, D },          /* (family) */
     { "KeAcquireSpinLockAtDpcLevel", SYNCH, D, H },      /* >= DISPATCH */
     { "KeAcquireSpinLockRaiseToDpc", SYNCH, P, D },      /* (family) */
     { "KeEnterCriticalRegion", MISC, P, A },             /* (family) */
@@ -155,8 +160,8 @@ static const emu_irql_rule k_rules[] = {
     { "NdisIMInitializeDeviceInstanceEx", IM, P, P },
     { "NdisIfAddIfStackEntry", IFS, P, P },
     { "NdisIfDeleteIfStackEntry", IFS, P, P },
-    { "NdisInitUnicodeString", MISC, P, D },      /* nonpaged destination */
-    { "NdisInitializeEvent", SYNCH, P, H },       /* any level */
+    { "NdisInitUnicodeString", MISC, P, D }, /* nonpaged destination */
+    { "NdisInitializeEvent", SYNCH, P, H },  /* any level */
     { "NdisInitializeReadWriteLock", SYNCH, P, D },
     { "NdisMAllocateNetBufferSGList", GATHER, D, D },
     { "NdisMAllocateSharedMemory", MINI, P, P }, /* (family) */
@@ -208,10 +213,10 @@ static const emu_irql_rule k_rules[] = {
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
-    { "RtlEqualUnicodeString", MISC, P, P },  /* (family: NdisEqualString) */
+    { "RtlEqualUnicodeString", MISC, P, P },      /* (family: NdisEqualString) */
     { "RtlFindLeastSignificantBit", MISC, P, H }, /* any level */
     { "RtlInitUnicodeString", MISC, P, D },       /* (family) */
-    { "RtlUpcaseUnicodeString", MISC, P, P }, /* (family: NdisUpcaseUnicodeString) */
+    { "RtlUpcaseUnicodeString", MISC, P, P },     /* (family: NdisUpcaseUnicodeString) */
 };
 
 static int by_name(const void *key, const void *elem)

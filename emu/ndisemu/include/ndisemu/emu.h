@@ -145,7 +145,9 @@ int emu_filter_set_path(emu_runtime *rt, const char *filter, const char *instanc
 int emu_request_filter_path(emu_runtime *rt, const char *filter, const char *instance, bool enable,
                             emu_done_fn done, void *ctx);
 /* The filter modules over an adapter, bottom (next to the miniport) first:
- * their filters' service names. Returns how many (at most max filled). */
+ * their filters' service names. Returns how many (at most max filled).
+ * (A module's FilterModuleGuidName is "{<service>-<emu_adapter_id, 8 hex
+ * digits>}".) */
 int emu_filter_stack(emu_runtime *rt, const emu_adapter *ad, const char **names, int max);
 emu_adapter *emu_find_adapter(emu_runtime *rt, const char *instance);
 const char *emu_adapter_instance(const emu_adapter *ad);
