@@ -74,14 +74,18 @@ static struct vh_alloc *new_alloc(vio_harness *h)
 }
 
 /* A block from the provider, or from the heap with its own guest-physical
- * address and an untranslatable hole of at least a page after it. */
-static uint8_t *block_get(vio_harness *h, size_t size, uint64_t *gpa)
+ * address and an untranslatable hole of at least a page after it. *zeroed:
+ * the block is all zero already (calloc: a large block comes straight from
+ * fresh pages, which a memset would only fault in). */
+static uint8_t *block_get(vio_harness *h, size_t size, uint64_t *gpa, bool *zeroed)
 {
     uint8_t *block;
 
+    *zeroed = false;
     if (h->params.block_alloc)
         return h->params.block_alloc(h->params.block_ctx, size, VH_GUARD, gpa);
-    block = malloc(size);
+    block = calloc(1, size);
+    *zeroed = block != NULL;
     if (block) {
         *gpa = h->next_gpa;
         h->next_gpa += ((size - 2 * VH_GUARD + VH_GPA_ALIGN - 1) / VH_GPA_ALIGN + 1) * VH_GPA_ALIGN;
@@ -102,10 +106,11 @@ static bool gm_alloc(vio_harness *h, size_t size, size_t align, vio_dma *out)
     struct vh_alloc *a;
     uint8_t *block;
     uint64_t gpa;
+    bool zeroed;
 
     if (size == 0 || align == 0 || align > VH_GPA_ALIGN || (align & (align - 1)))
         return false;
-    block = block_get(h, size + 2 * VH_GUARD, &gpa);
+    block = block_get(h, size + 2 * VH_GUARD, &gpa, &zeroed);
     if (!block)
         return false;
     a = new_alloc(h);
@@ -114,7 +119,8 @@ static bool gm_alloc(vio_harness *h, size_t size, size_t align, vio_dma *out)
         return false;
     }
     memset(block, VH_CANARY, VH_GUARD);
-    memset(block + VH_GUARD, 0, size);
+    if (!zeroed)
+        memset(block + VH_GUARD, 0, size);
     memset(block + VH_GUARD + size, VH_CANARY, VH_GUARD);
     VH_POISON(block, VH_GUARD);
     VH_POISON(block + VH_GUARD + size, VH_GUARD);

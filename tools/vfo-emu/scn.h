@@ -30,6 +30,7 @@ typedef struct scn_file {
     char name[128];
     scn_cmd *cmds;
     size_t n;
+    size_t cap; /* cmds has room for this many (grown by doubling) */
 } scn_file;
 
 /* Parses and checks the file: unknown commands, wrong numbers of words,

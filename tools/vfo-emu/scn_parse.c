@@ -118,12 +118,18 @@ static int add_line(scn_file *f, char *line, unsigned no, bool *booted, char *er
         return 0;
     if (check(&c, booted, err, errlen))
         return -1;
-    scn_cmd *grown = realloc(f->cmds, (f->n + 1) * sizeof(*grown));
-    if (!grown) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    if (f->n == f->cap) {
+        /* Doubling: a command is 2 KiB, and growing by one copied the whole
+         * array for every line (quadratic in the file's length). */
+        size_t cap = f->cap ? f->cap * 2 : 16;
+        scn_cmd *grown = realloc(f->cmds, cap * sizeof(*grown));
+        if (!grown) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        f->cmds = grown;
+        f->cap = cap;
     }
-    f->cmds = grown;
     f->cmds[f->n++] = c;
     if (strcmp(c.argv[0], "name") == 0) {
         f->name[0] = '\0';
@@ -251,6 +257,7 @@ void scn_free(scn_file *f)
     free(f->cmds);
     f->cmds = NULL;
     f->n = 0;
+    f->cap = 0;
 }
 
 bool scn_duration(const char *s, uint64_t *ns)

@@ -56,16 +56,20 @@ typedef enum emu_kind {
 
 /* Header of every object the runtime hands out as an NDIS_HANDLE. Objects
  * are never freed before the runtime is destroyed: a closed handle stays a
- * tombstone (dead), so later use is reported instead of corrupting memory. */
+ * tombstone (dead), so later use is reported instead of corrupting memory.
+ * A live object is on rt->objects; emu_obj_kill moves it to rt->dead_objects,
+ * so that walks over the live ones (the leak check at every halt) do not
+ * grow with every object a long run ever closed. */
 typedef struct emu_obj {
     uint32_t magic;
     emu_kind kind;
     bool dead;
     struct emu_obj *all_next;
-    struct emu_driver *drv; /* owning driver (for leak checks) */
-    struct emu_adapter *ad; /* adapter the object was created for, if any */
-    size_t charge;          /* bytes charged to drv/ad while alive */
-    bool charged;           /* the driver's memory (else the runtime's bookkeeping) */
+    struct emu_obj **all_pprev; /* the link pointing here on rt->objects; NULL: not on it */
+    struct emu_driver *drv;     /* owning driver (for leak checks) */
+    struct emu_adapter *ad;     /* adapter the object was created for, if any */
+    size_t charge;              /* bytes charged to drv/ad while alive */
+    bool charged;               /* the driver's memory (else the runtime's bookkeeping) */
     uint32_t tag;
 } emu_obj;
 
@@ -664,7 +668,8 @@ struct emu_runtime {
     unsigned n_workers;
     bool quit;
 
-    emu_obj *objects;
+    emu_obj *objects;      /* live handle objects (rt->mu) */
+    emu_obj *dead_objects; /* killed ones, kept until emu_destroy (rt->mu) */
     struct emu_driver *drivers;
     emu_protocol *protocols;
     struct emu_adapter *adapters;

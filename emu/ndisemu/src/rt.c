@@ -206,7 +206,11 @@ void emu_destroy(emu_runtime *rt)
             free(r->host);
         free(r);
     }
-    for (emu_obj *o = rt->objects, *n; o; o = n) {
+    for (emu_obj *o = rt->objects, *n; o || rt->dead_objects; o = n) {
+        if (!o) { /* the live ones done: now the dead ones */
+            o = rt->dead_objects;
+            rt->dead_objects = NULL;
+        }
         n = o->all_next;
         if (o->kind == K_ADAPTER) {
             emu_adapter *ad = (emu_adapter *)o;
@@ -253,6 +257,9 @@ void *emu_obj_new(emu_runtime *rt, size_t size, emu_kind kind, emu_driver *drv, 
     o->charge = size;
     o->charged = true;
     o->all_next = rt->objects;
+    if (rt->objects)
+        rt->objects->all_pprev = &o->all_next;
+    o->all_pprev = &rt->objects;
     rt->objects = o;
     emu_charge(rt, drv, ad, tag, (int64_t)size, 1);
     return o;
@@ -277,6 +284,14 @@ void emu_obj_kill(emu_runtime *rt, emu_obj *o)
     if (emu_obj_dead(o))
         return;
     __atomic_store_n(&o->dead, true, __ATOMIC_RELEASE);
+    if (o->all_pprev) {
+        *o->all_pprev = o->all_next;
+        if (o->all_next)
+            o->all_next->all_pprev = o->all_pprev;
+        o->all_pprev = NULL;
+        o->all_next = rt->dead_objects;
+        rt->dead_objects = o;
+    }
     if (o->charged)
         emu_charge(rt, o->drv, o->ad, o->tag, -(int64_t)o->charge, -1);
 }
