@@ -186,7 +186,7 @@ struct vfo_ctl_refusal {
 
 /* Monotonic while the driver is loaded; never reset by a pair change. */
 struct vfo_ctl_counters {
-    uint64_t attaches;             /* times the pair reached ACTIVE */
+    uint64_t attaches;             /* VF bindings that reached ACTIVE, each once */
     uint64_t detaches;             /* times a VF detached (any cause) */
     uint64_t switches_to_primary;  /* transmit moved onto the VF */
     uint64_t switches_to_standby;  /* transmit moved back to virtio */

@@ -96,8 +96,13 @@ static void note_visible_change(vfo_adapter *ad)
     uint32_t flags = (info.link.up ? VFO_CTL_ADAPTER_LINK_UP : 0) |
                      (info.tx_path == FO_PATH_PRIMARY ? VFO_CTL_ADAPTER_TX_ON_PRIMARY : 0);
     if (info.state != ad->shown_state || flags != (ad->shown_flags & shown_bits)) {
-        if (info.state == FO_ACTIVE && ad->shown_state != FO_ACTIVE)
-            vfo_count(&ad->ctr.attaches, 1); /* the control device's "reached ACTIVE" */
+        /* Once per VF binding: a pause/restart of the VF's stack (a filter
+         * attached under us) or D3/D0 leaves ACTIVE and comes back without a
+         * new attach, and detaches counts unbinds, so the two must match. */
+        if (info.state == FO_ACTIVE && info.attaches != ad->attach_counted) {
+            ad->attach_counted = info.attaches;
+            vfo_count(&ad->ctr.attaches, 1);
+        }
         ad->shown_state = info.state;
         ad->shown_flags = flags;
         vfo_generation_bump_locked();

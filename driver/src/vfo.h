@@ -288,6 +288,7 @@ struct vfo_adapter {
     bool registered;      /* pair is in the registry */
     fo_state shown_state; /* what the control device last reported */
     uint32_t shown_flags;
+    uint64_t attach_counted; /* the engine's attach number last counted */
 
     /* identity */
     UCHAR perm_mac[6], cur_mac[6];

@@ -232,6 +232,33 @@ static void d3_d0_with_vf_bound(void **state)
     }
 }
 
+/* The VF's stack paused and restarted (NDIS does that when a filter attaches
+ * or detaches under vfo's binding) and vfo's adapter through D3/D0: the pair
+ * leaves ACTIVE and comes back each time, but no VF attached or detached,
+ * so the control device's attaches stays 1 and detaches 0. */
+static void vf_stack_restart_is_not_an_attach(void **state)
+{
+    (void)state;
+    vfo_world *w = &g_w;
+    struct vfo_ctl_pairs p;
+    up_with_vf(w, 1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(emu_restart_stack(w->rt, w->vf_ad[0]), EMU_OK);
+        assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+        assert_int_equal(state_of(w, 0), VFO_CTL_PAIR_ACTIVE);
+    }
+    assert_int_equal(emu_set_power(w->rt, w->vfo_ad[0], 3), EMU_OK);
+    assert_int_equal(state_of(w, 0), VFO_CTL_PAIR_STANDBY_ONLY);
+    assert_int_equal(emu_set_power(w->rt, w->vfo_ad[0], 0), EMU_OK);
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_int_equal(state_of(w, 0), VFO_CTL_PAIR_ACTIVE);
+    assert_int_equal(vw_pairs(w, &p), EMU_OK);
+    assert_int_equal(pair_of(&p, 0)->counters.attaches, 1);
+    assert_int_equal(pair_of(&p, 0)->counters.detaches, 0);
+    assert_int_equal(link_downs(w, 0), 0);
+    finish(w);
+}
+
 static void netcfg_unbind_rebind(void **state)
 {
     (void)state;
@@ -387,6 +414,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(surprise_under_traffic, teardown),
         cmocka_unit_test_teardown(vfo_halt_with_vf_bound, teardown),
         cmocka_unit_test_teardown(d3_d0_with_vf_bound, teardown),
+        cmocka_unit_test_teardown(vf_stack_restart_is_not_an_attach, teardown),
         cmocka_unit_test_teardown(netcfg_unbind_rebind, teardown),
         cmocka_unit_test_teardown(two_pairs, teardown),
         cmocka_unit_test_teardown(second_protocol_on_vf, teardown),
