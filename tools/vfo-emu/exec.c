@@ -539,8 +539,14 @@ static int exec_one(world *w, const scn_cmd *c)
         return switch_cmd(w, c);
     if (!strcmp(n, "boot"))
         return world_boot(w) ? -1 : 0;
-    if (!strcmp(n, "run"))
-        return scn_duration(c->argv[1], &ns) ? (run_time(w, c, ns) ? 0 : -2) : -1;
+    if (!strcmp(n, "run")) {
+        if (!scn_duration(c->argv[1], &ns)) {
+            world_fail(w, c->line, "run: '%s' is not a duration (a number, then s, ms, us or ns)",
+                       c->argv[1]);
+            return -3;
+        }
+        return run_time(w, c, ns) ? 0 : -2;
+    }
     if (!strcmp(n, "expect"))
         return expect_cmd(w, c);
     if (!strcmp(n, "wait"))

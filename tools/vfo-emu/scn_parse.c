@@ -262,10 +262,17 @@ void scn_free(scn_file *f)
 
 bool scn_duration(const char *s, uint64_t *ns)
 {
+    /* Digits with at most one '.', nothing else: strtod alone would also take
+     * "nan", "inf", hex and exponents, and a NaN converted to an integer is
+     * undefined behaviour. */
+    size_t digits = strspn(s, "0123456789.");
+    const char *dot = memchr(s, '.', digits);
+    if (digits == 0 || (dot && memchr(dot + 1, '.', digits - (size_t)(dot + 1 - s))))
+        return false;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
+    if (end != s + digits || errno || !(v >= 0))
         return false;
     double mul = 1;
     if (strcmp(end, "s") == 0)
