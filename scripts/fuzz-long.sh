@@ -27,6 +27,16 @@
 #
 # The seed corpora and dictionaries are copied to $FUZZ_LONG_DIR/seeds/ at
 # the start, so the run needs nothing from the checkout afterwards.
+#
+# Carried between machines: the run's goal is tens of CPU hours and a
+# machine may be gone before it is reached. tests/fuzz/long-run/<target>.tsv
+# holds the slices run elsewhere (same columns) and tests/fuzz/long-run/
+# <target>/ the corpus they reached, merged (libFuzzer -merge=1). A run that
+# starts without a slices.tsv of its own takes the carried slices into its
+# totals, and every slice reads the carried corpus besides the seeds.
+#
+#   scripts/fuzz-long.sh --save    writes the run's slices and merged work
+#                                  corpora into tests/fuzz/long-run/ (to commit)
 # Per target, $FUZZ_LONG_DIR/<target>/slices.tsv gets one line per slice
 # (UTC end, wall s, CPU s, executions, edges, features, corpus, exit status,
 # new artifacts); $FUZZ_LONG_DIR/summary.txt the totals after every slice.
@@ -46,6 +56,24 @@ all=$(for d in tests/fuzz/*/; do
           [ -f "$d/fuzz_$t.c" ] && printf '%s ' "$t"
       done)
 targets=${FUZZ_TARGETS:-$all}
+carry=tests/fuzz/long-run
+
+if [ "${1:-}" = --save ]; then
+    export ASAN_OPTIONS=detect_leaks=0
+    for t in $targets; do
+        [ -f "$dir/$t/slices.tsv" ] || continue
+        cp "$dir/$t/slices.tsv" "$carry/$t.tsv"
+        rm -rf "$carry/$t.new"
+        mkdir -p "$carry/$t" "$carry/$t.new"
+        # Only what adds coverage over the committed seeds is kept.
+        "$build/tests/fuzz/fuzz_$t" -merge=1 "$carry/$t.new" "$carry/$t" "$dir/$t/corpus" \
+            >"$dir/$t/save.log" 2>&1 || { echo "fuzz-long: merge of $t failed, see $dir/$t/save.log" >&2; exit 1; }
+        rm -rf "$carry/$t"
+        mv "$carry/$t.new" "$carry/$t"
+        echo "fuzz-long: $t: $(wc -l <"$carry/$t.tsv") slices, $(ls "$carry/$t" | wc -l) corpus files -> $carry"
+    done
+    exit 0
+fi
 mkdir -p "$dir"
 
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
@@ -60,6 +88,11 @@ for t in $targets; do
     mkdir -p "$dir/seeds/$t/corpus"
     cp tests/fuzz/"$t"/corpus/* "$dir/seeds/$t/corpus/" 2>/dev/null || true
     [ -f "tests/fuzz/$t/$t.dict" ] && cp "tests/fuzz/$t/$t.dict" "$dir/seeds/$t/"
+    mkdir -p "$dir/seeds/$t/carried" "$dir/$t"
+    cp "$carry/$t"/* "$dir/seeds/$t/carried/" 2>/dev/null || true
+    if [ -f "$carry/$t.tsv" ] && [ ! -f "$dir/$t/slices.tsv" ]; then
+        cp "$carry/$t.tsv" "$dir/$t/slices.tsv"
+    fi
 done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -120,7 +153,7 @@ while :; do
         start=$(date +%s)
         status=0
         /usr/bin/time -f '%U %S' -o "$w/time.out" "$exe" "$@" "$w/corpus" "$src/corpus" \
-            >"$w/run.log" 2>&1 &
+            "$src/carried" >"$w/run.log" 2>&1 &
         echo "$t $!" >"$dir/current"
         wait $! || status=$?
         end=$(date +%s)
