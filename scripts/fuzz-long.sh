@@ -36,7 +36,9 @@
 # totals, and every slice reads the carried corpus besides the seeds.
 #
 #   scripts/fuzz-long.sh --save    writes the run's slices and merged work
-#                                  corpora into tests/fuzz/long-run/ (to commit)
+#                                  corpora into tests/fuzz/long-run/ (to commit;
+#                                  a target that reached its goal keeps its
+#                                  slices only)
 # Per target, $FUZZ_LONG_DIR/<target>/slices.tsv gets one line per slice
 # (UTC end, wall s, CPU s, executions, edges, features, corpus, exit status,
 # new artifacts); $FUZZ_LONG_DIR/summary.txt the totals after every slice.
@@ -62,7 +64,14 @@ if [ "${1:-}" = --save ]; then
     export ASAN_OPTIONS=detect_leaks=0
     for t in $targets; do
         [ -f "$dir/$t/slices.tsv" ] || continue
+        mkdir -p "$carry"
         cp "$dir/$t/slices.tsv" "$carry/$t.tsv"
+        if grep -q '^reached' "$dir/$t/done" 2>/dev/null; then
+            # Goal reached: the slices are the record; no corpus to go on from.
+            rm -rf "$carry/$t"
+            echo "fuzz-long: $t: $(wc -l <"$carry/$t.tsv") slices, goal reached -> $carry"
+            continue
+        fi
         rm -rf "$carry/$t.new"
         mkdir -p "$carry/$t" "$carry/$t.new"
         # Only what adds coverage over the committed seeds is kept.
