@@ -74,7 +74,7 @@ if [ "${1:-}" = --save ]; then
         fi
         rm -rf "$carry/$t.new"
         mkdir -p "$carry/$t" "$carry/$t.new"
-        # Only what adds coverage over the committed seeds is kept.
+        # The smallest set covering what was carried and this run's work corpus.
         "$build/tests/fuzz/fuzz_$t" -merge=1 "$carry/$t.new" "$carry/$t" "$dir/$t/corpus" \
             >"$dir/$t/save.log" 2>&1 || { echo "fuzz-long: merge of $t failed, see $dir/$t/save.log" >&2; exit 1; }
         rm -rf "$carry/$t"
