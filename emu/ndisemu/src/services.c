@@ -92,8 +92,9 @@ static void timer_task(emu_runtime *rt, emu_task *task)
  * callback before freeing what the callback uses). */
 static bool timer_dequeue(emu_runtime *rt, emu_timer *t, emu_task *task)
 {
-    if (task && !task->running && !task->period && task->due <= emu_time(rt) &&
-        (emu_rand(rt) & 1)) {
+    if (!task || task->running || task->dpc_queued)
+        return emu_task_cancel(rt, task);
+    if (!task->period && task->due <= emu_time(rt) && (emu_rand(rt) & 1)) {
         task->dpc_queued = true;
         t->dpcs_pending++;
         return false;
