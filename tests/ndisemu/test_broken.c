@@ -73,6 +73,7 @@ static const broken_case k_cases[] = {
     { "lock_order", false, "LockHierarchy", "NdisDprAcquireSpinLock" },
     { "lock_contract", false, "LockContract", "minimp contract (lock a held)" },
     { "timer_free_while_set", false, "TimerFreeWhileActive", "NdisFreeTimerObject" },
+    { "timer_cancel_missed", false, "TimerFreeWhileActive", "NdisFreeTimerObject" },
     { "lso_complete_unset", false, "LsoTransmitComplete", "NdisMSendNetBufferListsComplete" },
     { "device_object_kept", false, "DriverUnloadBlocked", "driver unload" },
     { "irp_pending_at_cleanup", true, "CleanupPendingIrp", "IRP_MJ_CLEANUP" },

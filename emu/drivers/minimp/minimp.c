@@ -257,6 +257,17 @@ static void free_adapter(mp_adapter *a)
             LARGE_INTEGER due;
             due.QuadPart = -10000000; /* set, then freed without a cancel */
             NdisSetTimerObject(a->timer, due, 0, NULL);
+        } else if (BROKEN(BRK_TIMER_CANCEL_MISSED)) {
+            /* Due at once, cancelled until a cancel misses the expiry (its
+             * DPC already queued), then freed without waiting for the
+             * callback that is still to run. */
+            LARGE_INTEGER now;
+            now.QuadPart = 0;
+            for (int i = 0; i < 64; i++) {
+                NdisSetTimerObject(a->timer, now, 0, NULL);
+                if (!NdisCancelTimerObject(a->timer))
+                    break;
+            }
         } else {
             NdisCancelTimerObject(a->timer);
         }
@@ -459,7 +470,8 @@ static void MpTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 /* Only the variants that misuse a timer have one. */
 static NDIS_STATUS setup_timer(mp_adapter *a)
 {
-    if (!BROKEN(BRK_TIMER_IN_ISR) && !BROKEN(BRK_TIMER_FREE_WHILE_SET))
+    if (!BROKEN(BRK_TIMER_IN_ISR) && !BROKEN(BRK_TIMER_FREE_WHILE_SET) &&
+        !BROKEN(BRK_TIMER_CANCEL_MISSED))
         return NDIS_STATUS_SUCCESS;
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));

@@ -65,6 +65,7 @@
 #define BRK_LOOKASIDE_NOT_INITIALIZED  126 /* LookasideNotInitialized: delete, never initialized */
 #define BRK_FLUSH_DPCS_AT_DISPATCH     127 /* Irql_Miscellaneous_Function: KeFlushQueuedDpcs */
 #define BRK_KE_RELEASE_NOT_HELD        128 /* SpinLock: KeReleaseSpinLock of a lock not held */
+#define BRK_TIMER_CANCEL_MISSED        129 /* TimerFreeWhileActive: free after a cancel FALSE */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

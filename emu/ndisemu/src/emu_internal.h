@@ -537,7 +537,8 @@ typedef struct emu_task {
     void *a, *b;
     uint64_t u;
     bool cancelled, running;
-    bool fired; /* T_TIMER: this run passed timer_task's check and calls back (rt->mu) */
+    bool fired;      /* T_TIMER: this run passed timer_task's check and calls back (rt->mu) */
+    bool dpc_queued; /* T_TIMER: a cancel or re-set found this expiry's DPC queued (rt->mu) */
 } emu_task;
 
 typedef struct emu_timer {
@@ -547,6 +548,7 @@ typedef struct emu_timer {
     emu_task *task;
     unsigned callbacks_running; /* rt->mu */
     unsigned callbacks_queued;  /* fired (DPC dequeued), the driver's function not yet entered */
+    unsigned dpcs_pending;      /* 1: an expiry a cancel or re-set missed, its DPC queued (one per timer) */
     bool cancelled;             /* NdisCancelTimerObject since the last set (rt->mu) */
 } emu_timer;
 

@@ -41,11 +41,14 @@ static void timer_task(emu_runtime *rt, emu_task *task)
 {
     emu_timer *t = task->a;
     emu_lock(rt);
-    if (emu_obj_dead(&t->obj) || t->task != task) {
+    if (task->dpc_queued)
+        t->dpcs_pending--;
+    if (emu_obj_dead(&t->obj) || (t->task != task && !task->dpc_queued)) {
+        emu_broadcast(rt);
         emu_unlock(rt);
         return;
     }
-    if (!task->period)
+    if (!task->period && t->task == task)
         t->task = NULL;
     PVOID ctx = t->ctx;
     t->callbacks_running++;
@@ -78,6 +81,32 @@ static void timer_task(emu_runtime *rt, emu_task *task)
     emu_unlock(rt);
 }
 
+/* rt->mu held. Takes a one-shot timer's expiry out of the queue; true when
+ * it was still there. On Windows an expiry that is due may already have its
+ * DPC in a processor's queue: NdisCancelTimerObject and NdisSetTimerObject
+ * miss it (the cancel returns FALSE) and the callback runs all the same.
+ * The deterministic scheduler has due expiries whenever several tasks are
+ * due at once; for such an expiry the seed decides, one time in two, that
+ * its DPC was already queued (the stricter reading: a driver must handle a
+ * cancel that returns FALSE for a timer it just set, waiting for its
+ * callback before freeing what the callback uses). A timer has one DPC:
+ * while it is queued, a later expiry the driver misses only joins it (one
+ * callback for both). In the real-time scheduler the threads' timing alone
+ * decides. */
+static bool timer_dequeue(emu_runtime *rt, emu_timer *t, emu_task *task)
+{
+    bool due = task && !task->running && !task->period && task->due <= emu_time(rt);
+    if (!due || rt->cfg.sched != EMU_SCHED_DETERMINISTIC || !(emu_rand(rt) & 1))
+        return emu_task_cancel(rt, task);
+    if (t->dpcs_pending) {
+        emu_task_cancel(rt, task); /* its DPC is the one already queued */
+        return false;
+    }
+    task->dpc_queued = true;
+    t->dpcs_pending++;
+    return false;
+}
+
 BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG MillisecondsPeriod,
                            PVOID FunctionContext)
 {
@@ -102,7 +131,7 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
      * (a periodic timer is not re-armed from it). */
     emu_task *old = t->task;
     bool running = old && old->running;
-    bool was_queued = emu_task_cancel(rt, old) || running;
+    bool was_queued = timer_dequeue(rt, t, old) || running;
     if (FunctionContext)
         t->ctx = FunctionContext;
     t->cancelled = false;
@@ -155,7 +184,7 @@ BOOLEAN NdisCancelTimerObject(NDIS_HANDLE TimerObject)
             running = task->fired;
             cancelled = !running;
         } else {
-            cancelled = emu_task_cancel(rt, task);
+            cancelled = timer_dequeue(rt, t, task);
         }
         t->task = NULL;
     }
@@ -191,7 +220,7 @@ void NdisFreeTimerObject(NDIS_HANDLE TimerObject)
      * must wait for the callback (its own signal) before freeing, or the
      * callback runs on freed context. Found by test_vfo_stress in vfo's old
      * halt (cancel, free, and the control tick ran after the halt). */
-    unsigned queued = t->callbacks_queued;
+    unsigned queued = t->callbacks_queued + t->dpcs_pending;
     if (t->task) {
         if (t->task->running)
             t->task->cancelled = true;

@@ -2,7 +2,8 @@
  * kdrv - a software miniport (no device: root-enumerated, as a virtual NIC
  * installed as root\...) that test_ndisemu_kernel drives through a control
  * device: KDPCs, lookaside lists, executive spin locks, interlocked lists,
- * and what MiniportInitializeEx of a root-enumerated adapter gets.
+ * NDIS timer cancels that miss, and what MiniportInitializeEx of a
+ * root-enumerated adapter gets.
  */
 #include <ndis.h>
 
@@ -14,6 +15,8 @@ static kdrv_adapter g_adapter;
 static KDPC g_dpc;
 static kdrv_dpc_stats g_dpc_stats;
 static int g_ctx;
+static NDIS_HANDLE g_ad_handle, g_timer;
+static volatile LONG g_timer_runs;
 
 typedef struct kd_adapter {
     NDIS_HANDLE handle;
@@ -77,6 +80,7 @@ static NDIS_STATUS KdInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drv_ctx,
     if (!a)
         return NDIS_STATUS_RESOURCES;
     a->handle = handle;
+    g_ad_handle = handle;
     NDIS_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES ra;
     NdisZeroMemory(&ra, sizeof(ra));
     NU_INIT_HEADER(&ra.Header, NDIS_OBJECT_TYPE_MINIPORT_ADAPTER_REGISTRATION_ATTRIBUTES,
@@ -139,6 +143,12 @@ static void KdHaltEx(NDIS_HANDLE ctx, NDIS_HALT_ACTION action)
 {
     UNREFERENCED_PARAMETER(action);
     kd_adapter *a = ctx;
+    if (g_timer) {
+        /* The test ran the callbacks of every cancel that missed first. */
+        NdisCancelTimerObject(g_timer);
+        NdisFreeTimerObject(g_timer);
+        g_timer = NULL;
+    }
     NdisDeregisterDeviceEx(g_dev_handle);
     g_dev_handle = NULL;
     NdisFreeMemoryWithTagPriority(a->handle, a, 'AdK');
@@ -271,6 +281,42 @@ static ULONG do_spin(kdrv_spin *r)
     return sizeof(*r);
 }
 
+static void kd_timer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
+{
+    UNREFERENCED_PARAMETER(s1);
+    UNREFERENCED_PARAMETER(ctx);
+    UNREFERENCED_PARAMETER(s2);
+    UNREFERENCED_PARAMETER(s3);
+    InterlockedIncrement(&g_timer_runs);
+}
+
+/* Due at once (absolute time 0 is past), cancelled at once: on Windows the
+ * expiry may already have its DPC queued on another processor. */
+static ULONG do_timer_miss(kdrv_timer_miss *r)
+{
+    r->tries = r->misses = 0;
+    if (!g_timer) {
+        NDIS_TIMER_CHARACTERISTICS tc;
+        NdisZeroMemory(&tc, sizeof(tc));
+        NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                       NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                       NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+        tc.AllocationTag = 'TdK';
+        tc.TimerFunction = kd_timer;
+        if (NdisAllocateTimerObject(g_ad_handle, &tc, &g_timer) != NDIS_STATUS_SUCCESS)
+            return 0;
+    }
+    LARGE_INTEGER now;
+    now.QuadPart = 0;
+    while (r->tries < 64 && r->misses < 2) {
+        r->tries++;
+        NdisSetTimerObject(g_timer, now, 0, NULL);
+        if (!NdisCancelTimerObject(g_timer))
+            r->misses++;
+    }
+    return sizeof(*r);
+}
+
 static NTSTATUS KdDispatch(PDEVICE_OBJECT dev, PIRP irp)
 {
     UNREFERENCED_PARAMETER(dev);
@@ -325,6 +371,27 @@ static NTSTATUS KdDispatch(PDEVICE_OBJECT dev, PIRP irp)
             }
             info = do_spin(&r);
             NdisMoveMemory(buf, &r, sizeof(r));
+            break;
+        }
+        case IOCTL_KDRV_TIMER_MISS: {
+            kdrv_timer_miss r;
+            if (out < sizeof(r)) {
+                st = STATUS_BUFFER_TOO_SMALL;
+                break;
+            }
+            info = do_timer_miss(&r);
+            st = info ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+            NdisMoveMemory(buf, &r, sizeof(r));
+            break;
+        }
+        case IOCTL_KDRV_TIMER_RUNS: {
+            unsigned int runs = (unsigned int)g_timer_runs;
+            if (out < sizeof(runs)) {
+                st = STATUS_BUFFER_TOO_SMALL;
+                break;
+            }
+            NdisMoveMemory(buf, &runs, sizeof(runs));
+            info = sizeof(runs);
             break;
         }
         case IOCTL_KDRV_ADAPTER:

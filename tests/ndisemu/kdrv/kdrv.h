@@ -20,6 +20,11 @@
 #define IOCTL_KDRV_SPIN KDRV_IOCTL(5)
 /* out: kdrv_adapter: what MiniportInitializeEx found */
 #define IOCTL_KDRV_ADAPTER KDRV_IOCTL(6)
+/* an NDIS timer set due at once and cancelled, until two cancels missed
+ * their expiry or 64 tries (out: kdrv_timer_miss) */
+#define IOCTL_KDRV_TIMER_MISS KDRV_IOCTL(7)
+/* out: unsigned int, the timer callbacks that ran */
+#define IOCTL_KDRV_TIMER_RUNS KDRV_IOCTL(8)
 
 typedef struct kdrv_dpc_queue {
     unsigned char first, second; /* KeInsertQueueDpc's (or KeRemoveQueueDpc's) results */
@@ -50,5 +55,10 @@ typedef struct kdrv_adapter {
     unsigned char no_resources; /* no translated resource list in the init parameters */
     int interrupt_status;       /* NdisMRegisterInterruptEx's */
 } kdrv_adapter;
+
+typedef struct kdrv_timer_miss {
+    unsigned int tries;
+    unsigned int misses; /* NdisCancelTimerObject returned FALSE */
+} kdrv_timer_miss;
 
 #endif /* KDRV_H */
