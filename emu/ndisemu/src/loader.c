@@ -271,6 +271,15 @@ static int unload_op(emu_runtime *rt, void *arg)
 {
     emu_driver *drv = arg;
     emu_cb_scope s;
+    /* Checked again here, the PnP operations being serialized: a device
+     * arrival queued before this unload may have started an adapter of the
+     * driver since emu_unload_driver looked. The system never unloads a
+     * driver under its device. */
+    emu_lock(rt);
+    bool busy = driver_has_adapters(rt, drv);
+    emu_unlock(rt);
+    if (busy)
+        return EMU_ERR_BUSY;
     if (drv->mp && !emu_obj_dead(&drv->mp->obj) && drv->mp->ch.UnloadHandler) {
         emu_cb_begin(&s, "MiniportDriverUnload", drv, NULL, PASSIVE_LEVEL);
         drv->mp->ch.UnloadHandler(&drv->drvobj);

@@ -144,27 +144,36 @@ int emu_create(const emu_config *cfg, emu_runtime **out)
     return EMU_OK;
 }
 
+/* rt->mu held: an adapter not yet halted, or NULL. */
+static emu_adapter *live_adapter(emu_runtime *rt)
+{
+    emu_adapter *ad = rt->adapters;
+    while (ad && ad->state == AD_HALTED)
+        ad = ad->next;
+    return ad;
+}
+
+/* Removes every adapter, then unloads the drivers one at a time. A device
+ * arrival still queued (a run that ends right after boot) may start an
+ * adapter while a driver unloads: the adapters are looked at again before
+ * each driver, and an unload its driver's new adapter refused is retried
+ * once that adapter is removed. */
 int emu_shutdown(emu_runtime *rt)
 {
     for (;;) {
         emu_lock(rt);
-        emu_adapter *ad = rt->adapters;
-        while (ad && ad->state == AD_HALTED)
-            ad = ad->next;
-        emu_unlock(rt);
-        if (!ad || emu_stopped(rt))
-            break;
-        if (emu_remove_device(rt, ad) == EMU_ERR_VETOED)
-            emu_surprise_remove(rt, ad);
-    }
-    for (;;) {
-        emu_lock(rt);
+        emu_adapter *ad = live_adapter(rt);
         emu_driver *d = rt->drivers;
         while (d && d->unloaded)
             d = d->next;
         emu_unlock(rt);
-        if (!d || emu_stopped(rt))
+        if ((!ad && !d) || emu_stopped(rt))
             break;
+        if (ad) {
+            if (emu_remove_device(rt, ad) == EMU_ERR_VETOED)
+                emu_surprise_remove(rt, ad);
+            continue;
+        }
         emu_lock(rt);
         int blocker = emu_driver_unload_blocker(rt, d);
         emu_unlock(rt);
@@ -179,7 +188,8 @@ int emu_shutdown(emu_runtime *rt)
         }
         if (blocker == EMU_UNLOAD_OPEN_HANDLE)
             emu_ctldev_drop_handles(rt, d); /* shutdown: every process is gone */
-        if (emu_unload_driver(rt, d) != EMU_OK)
+        int st = emu_unload_driver(rt, d);
+        if (st != EMU_OK && st != EMU_ERR_BUSY) /* busy: an adapter arrived first */
             break;
     }
     emu_run_until_idle(rt);
