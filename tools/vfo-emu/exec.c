@@ -39,19 +39,36 @@ static bool parse_u32(const char *s, uint32_t *out)
 
 /* ---- options (before boot) ---- */
 
-static int set_duration(const scn_cmd *c, uint64_t *field)
+#define DURATION_FORM "a number, then s, ms, us or ns"
+
+/* The command's argument WHAT ("" for its only one) is a duration;
+ * otherwise w->why says so. */
+static bool duration_arg(world *w, const char *what, const char *v, uint64_t *ns)
 {
-    return scn_duration(c->argv[2], field) ? 0 : -1;
+    if (scn_duration(v, ns))
+        return true;
+    snprintf(w->why, sizeof(w->why), "%.24s%s'%.48s' is not a duration (" DURATION_FORM ")", what,
+             what[0] ? " " : "", v);
+    return false;
+}
+
+static int set_duration(world *w, const scn_cmd *c, uint64_t *field)
+{
+    return duration_arg(w, c->argv[1], c->argv[2], field) ? 0 : -1;
 }
 
 /* A link-up delay: a duration, or "never" (the carrier never comes up). */
-static bool link_delay(const char *v, uint64_t *ns)
+static bool link_delay(world *w, const char *what, const char *v, uint64_t *ns)
 {
     if (strcmp(v, "never") == 0) {
         *ns = EMU_VFDEV_LINK_NEVER;
         return true;
     }
-    return scn_duration(v, ns);
+    if (scn_duration(v, ns))
+        return true;
+    snprintf(w->why, sizeof(w->why),
+             "%.24s '%.48s' is neither a duration (" DURATION_FORM ") nor 'never'", what, v);
+    return false;
 }
 
 static int set_flag(const char *v, bool *field)
@@ -90,19 +107,19 @@ static int set_option(world *w, const scn_cmd *c)
         return 0;
     }
     if (strcmp(k, "downtime") == 0)
-        return set_duration(c, &h->downtime_ns);
+        return set_duration(w, c, &h->downtime_ns);
     if (strcmp(k, "precopy") == 0)
-        return set_duration(c, &h->precopy_ns);
+        return set_duration(w, c, &h->precopy_ns);
     if (strcmp(k, "poll") == 0)
-        return set_duration(c, &h->poll_ns);
+        return set_duration(w, c, &h->poll_ns);
     if (strcmp(k, "cancel-wait") == 0)
-        return set_duration(c, &h->cancel_wait_ns);
+        return set_duration(w, c, &h->cancel_wait_ns);
     if (strcmp(k, "eject-delay") == 0)
-        return set_duration(c, &h->eject_delay_ns);
+        return set_duration(w, c, &h->eject_delay_ns);
     if (strcmp(k, "probe-delay") == 0)
-        return set_duration(c, &h->probe_delay_ns);
+        return set_duration(w, c, &h->probe_delay_ns);
     if (strcmp(k, "link-up-delay") == 0)
-        return link_delay(v, &h->link_up_delay_ns) ? 0 : -1;
+        return link_delay(w, k, v, &h->link_up_delay_ns) ? 0 : -1;
     if (strcmp(k, "unplug") == 0) {
         int r = set_word(v, "eject", "surprise", word, sizeof(word));
         h->surprise_unplug = r == 0 && strcmp(word, "surprise") == 0;
@@ -214,6 +231,10 @@ int exec_options(world *w, const scn_file *f)
             r = guest_option(w, c);
         else if (strcmp(name, "filter") == 0)
             r = filter_option(w, c);
+        if (r && w->why[0]) {
+            world_fail(w, c->line, "bad '%s' command: %s", name, w->why);
+            return -1;
+        }
         if (r) {
             world_fail(w, c->line, "bad '%s' command", name);
             return -1;
@@ -254,7 +275,8 @@ static int add_standby(world *w, const scn_cmd *c)
     return emu_hv_add_standby(w->hv, c->argv[1], failover, &nic) ? -1 : 0;
 }
 
-static int primary_word(emu_hv_primary_cfg *p, const char *word, const char **reg, unsigned *n_reg)
+static int primary_word(world *w, emu_hv_primary_cfg *p, const char *word, const char **reg,
+                        unsigned *n_reg)
 {
     const char *v;
     if ((v = scn_kv(word, "pair")))
@@ -274,11 +296,16 @@ static int primary_word(emu_hv_primary_cfg *p, const char *word, const char **re
     else if ((v = scn_kv(word, "mtu")))
         return parse_u32(v, &p->vf.mtu) && p->vf.mtu >= 576 && p->vf.mtu <= 9216 ? 0 : -1;
     else if ((v = scn_kv(word, "eject-delay")))
-        return scn_duration(v, &p->eject_delay_ns) ? 0 : -1;
+        return duration_arg(w, "eject-delay", v, &p->eject_delay_ns) ? 0 : -1;
     else if ((v = scn_kv(word, "link-up-delay")))
-        return (p->link_up_delay_set = link_delay(v, &p->link_up_delay_ns)) ? 0 : -1;
+        return (p->link_up_delay_set = link_delay(w, "link-up-delay", v, &p->link_up_delay_ns))
+                   ? 0
+                   : -1;
     else if ((v = scn_kv(word, "dst-link-up-delay")))
-        return (p->dst_link_up_delay_set = link_delay(v, &p->dst_link_up_delay_ns)) ? 0 : -1;
+        return (p->dst_link_up_delay_set =
+                    link_delay(w, "dst-link-up-delay", v, &p->dst_link_up_delay_ns))
+                   ? 0
+                   : -1;
     else if ((v = scn_kv(word, "reg")) && strchr(v, '=') && *n_reg < 8)
         reg[(*n_reg)++] = v;
     else
@@ -294,7 +321,7 @@ static int add_primary(world *w, const scn_cmd *c)
     const char *reg[9];
     unsigned n_reg = 0;
     for (unsigned i = 2; i < c->argc; i++) {
-        if (primary_word(&p, c->argv[i], reg, &n_reg))
+        if (primary_word(w, &p, c->argv[i], reg, &n_reg))
             return -1;
     }
     reg[n_reg] = NULL;
@@ -401,7 +428,7 @@ static int wait_cmd(world *w, const scn_cmd *c)
 {
     uint64_t timeout = WAIT_DEFAULT_NS, t0 = emu_now_ns(w->rt);
     const char *t = scn_opt(c, 4, "timeout");
-    if ((c->argc > 4 && !t) || (t && !scn_duration(t, &timeout)))
+    if ((c->argc > 4 && !t) || (t && !duration_arg(w, "timeout", t, &timeout)))
         return -1;
     char seen[64], err[160];
     for (;;) {
@@ -431,7 +458,8 @@ static int migrate_cmd(world *w, const scn_cmd *c)
     const char *to = scn_opt(c, 1, "to"), *d = scn_opt(c, 1, "downtime"),
                *pre = scn_opt(c, 1, "precopy");
     p.dst = to ? to : strcmp(emu_hv_host(w->hv), "dst") == 0 ? "src" : "dst";
-    if ((d && !scn_duration(d, &p.downtime_ns)) || (pre && !scn_duration(pre, &p.precopy_ns)))
+    if ((d && !duration_arg(w, "downtime", d, &p.downtime_ns)) ||
+        (pre && !duration_arg(w, "precopy", pre, &p.precopy_ns)))
         return -1;
     return emu_hv_migrate(w->hv, &p) ? -1 : 0;
 }
@@ -540,11 +568,8 @@ static int exec_one(world *w, const scn_cmd *c)
     if (!strcmp(n, "boot"))
         return world_boot(w) ? -1 : 0;
     if (!strcmp(n, "run")) {
-        if (!scn_duration(c->argv[1], &ns)) {
-            world_fail(w, c->line, "run: '%s' is not a duration (a number, then s, ms, us or ns)",
-                       c->argv[1]);
-            return -3;
-        }
+        if (!duration_arg(w, "", c->argv[1], &ns))
+            return -1;
         return run_time(w, c, ns) ? 0 : -2;
     }
     if (!strcmp(n, "expect"))
@@ -610,8 +635,11 @@ static bool exec_block(world *w, const scn_file *f, size_t from, size_t to)
             continue;
         }
         int r = exec_one(w, c);
-        if (r == -1)
+        if (r == -1 && w->why[0])
+            world_fail(w, c->line, "%s: %s", c->argv[0], w->why);
+        else if (r == -1)
             world_fail(w, c->line, "'%s' could not be carried out", c->argv[0]);
+        w->why[0] = '\0';
         if (r == -2 || (r == -1 && !w->booted) || emu_failed(w->rt))
             return false;
     }

@@ -117,6 +117,9 @@ typedef struct world {
 
     char failures[WORLD_MAX_FAILURES][256];
     unsigned n_failures;
+    /* Why the command being carried out could not be: set by the argument
+     * that was wrong, reported with the command's name, then cleared. */
+    char why[160];
     FILE *out; /* progress and reports */
 } world;
 
