@@ -147,20 +147,28 @@ static void primary_restart(vfo_adapter *ad)
     vfo_event_end(ad, r, "VF restart");
 }
 
-static void arm_timer(vfo_adapter *ad, const fo_action *a)
+/* Counted before it can fire; TRUE: it replaced a queued expiry, whose
+ * callback will not run. */
+static void set_announce_timer(vfo_adapter *ad, ULONG delay_ms)
 {
     LARGE_INTEGER due;
-    vfo_lock();
-    ad->timer_token = a->u.timer.token;
-    vfo_unlock();
-    due.QuadPart = -(LONGLONG)a->u.timer.delay_ms * 10000; /* relative, 100 ns units */
+    due.QuadPart = -(LONGLONG)delay_ms * 10000; /* relative, 100 ns units */
     if (due.QuadPart == 0)
         due.QuadPart = -1;
-    /* Counted before it can fire; TRUE: it replaced a queued expiry, whose
-     * callback will not run. */
     InterlockedIncrement(&ad->announce_timer_out);
     if (NdisSetTimerObject(ad->announce_timer, due, 0, NULL))
         InterlockedDecrement(&ad->announce_timer_out);
+}
+
+static void arm_timer(vfo_adapter *ad, const fo_action *a)
+{
+    LARGE_INTEGER up;
+    NdisGetSystemUpTimeEx(&up);
+    vfo_lock();
+    ad->timer_token = a->u.timer.token;
+    ad->timer_due_ms = (ULONGLONG)up.QuadPart + a->u.timer.delay_ms;
+    vfo_unlock();
+    set_announce_timer(ad, a->u.timer.delay_ms);
 }
 
 static void path_switched(vfo_adapter *ad, fo_path path)
@@ -311,9 +319,20 @@ static void announce_timer_fired(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     (void)s1;
     (void)s2;
     (void)s3;
+    LARGE_INTEGER up;
+    NdisGetSystemUpTimeEx(&up);
     vfo_lock();
     if (!ad->registered) {
         vfo_unlock();
+    } else if ((ULONGLONG)up.QuadPart < ad->timer_due_ms) {
+        /* Before the armed time: an earlier expiry whose DPC was already
+         * queued when the timer was set again (NdisSetTimerObject returned
+         * FALSE; a timer has one context, so it would read the new train's
+         * token and send its next frame early). Set again for the rest: that
+         * replaces the armed expiry, one callback at its time. */
+        ULONG left = (ULONG)(ad->timer_due_ms - (ULONGLONG)up.QuadPart);
+        vfo_unlock();
+        set_announce_timer(ad, left);
     } else {
         fo_reason r = fo_on_timer(&ad->pair, ad->timer_token);
         vfo_event_end(ad, r == FO_R_STALE_COMPLETION ? FO_R_OK : r, "announce timer");

@@ -381,8 +381,9 @@ struct vfo_adapter {
     NDIS_HANDLE announce_timer;
     LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
-    NDIS_EVENT released; /* STANDBY_RELEASED: MiniportHaltEx may finish */
-    vfo_work_track work; /* work items queued and not yet run (g_vfo.lock) */
+    ULONGLONG timer_due_ms; /* system up time the armed expiry is due at (g_vfo.lock) */
+    NDIS_EVENT released;    /* STANDBY_RELEASED: MiniportHaltEx may finish */
+    vfo_work_track work;    /* work items queued and not yet run (g_vfo.lock) */
 
     vfo_counters ctr;
     vfo_refused refused[VFO_CTL_MAX_REFUSALS];

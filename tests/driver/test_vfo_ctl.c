@@ -295,6 +295,72 @@ static void announce_after_migration(void **state)
     vw_destroy(w);
 }
 
+typedef struct frames_wait {
+    vfo_world *w;
+    uint64_t frames, until_ns;
+} frames_wait;
+
+static bool frames_reached(void *ctx)
+{
+    frames_wait *f = ctx;
+    return f->w->vn[0]->tx_frames >= f->frames;
+}
+
+static bool time_reached(void *ctx)
+{
+    frames_wait *f = ctx;
+    return emu_now_ns(f->w->rt) >= f->until_ns;
+}
+
+/* A second ANNOUNCE lands the instant the first train's timer is due (its
+ * next frame 50 ms after the first). By the seed, NdisSetTimerObject then
+ * misses the due expiry (its DPC already queued, as on a multiprocessor
+ * Windows) and that callback runs after the new train started: it belongs
+ * to the old train and must not send the new train's next frame early.
+ * The new train keeps its offsets (0, 50, 150 ms): its last frame goes out
+ * no earlier than 150 ms after the second ANNOUNCE. */
+/* A second ANNOUNCE lands the instant the first train's timer is due (its
+ * next frame, 50 ms after the first): `early` ns before, the few
+ * microseconds the device's ANNOUNCE takes to reach vfo's announcement
+ * code. When vfo's new train sets the timer before the due expiry ran, the
+ * seed may decide that expiry's DPC was already queued (ndisemu, as a
+ * multiprocessor Windows): NdisSetTimerObject misses it and its callback
+ * runs after the new train started. It belongs to the old train; with one
+ * context per timer it read the new train's token and sent its next frame
+ * at once, so the train ended 100 ms early. The new train must keep its
+ * offsets (0, 50, 150 ms): its last frame goes out 150 ms after it began.
+ * Before the fix seed 4 with `early` 1000 ns ended the train at 50 ms. */
+static void announce_twice(uint64_t seed, uint64_t early)
+{
+    vfo_world *w = &g_w;
+    assert_int_equal(vw_start(w, seed), EMU_OK);
+    assert_int_equal(vw_add_virtio(w, 0, NULL, NULL), EMU_OK);
+    frames_wait f = { .w = w, .frames = w->vn[0]->tx_frames + 1 };
+    assert_true(emu_vnet_announce(w->vn[0]->dev));
+    assert_int_equal(emu_run_for_until(w->rt, 1000000000ull, frames_reached, &f), EMU_OK);
+    assert_int_equal(w->vn[0]->tx_frames, f.frames); /* the first train's first frame */
+    uint64_t due = emu_now_ns(w->rt) + 50000000ull;  /* its timer is due */
+    f.until_ns = due - early;
+    assert_int_equal(emu_run_for_until(w->rt, 1000000000ull, time_reached, &f), EMU_OK);
+    assert_true(emu_vnet_announce(w->vn[0]->dev));
+    f.until_ns = due + 149000000ull;
+    assert_int_equal(emu_run_for_until(w->rt, 1000000000ull, time_reached, &f), EMU_OK);
+    uint64_t before_last = w->vn[0]->tx_frames;
+    assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
+    assert_true(w->vn[0]->tx_frames > before_last); /* the new train's last frame */
+    assert_int_equal(vw_finish(w), EMU_OK);
+    vw_destroy(w);
+}
+
+static void stale_announce_timer_callback_keeps_the_train(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        for (uint64_t early = 0; early <= 4000; early += 500)
+            announce_twice(seed, early);
+    }
+}
+
 /* ---- IRP-cancel storm -------------------------------------------------------
  * Three programs keep a WAIT_CHANGE pending each while the VF comes and goes
  * (every pairing and detach moves the generation and wakes the waits); the
@@ -440,6 +506,7 @@ int main(void)
         cmocka_unit_test_teardown(wait_change, teardown),
         cmocka_unit_test_teardown(only_admins_open, teardown),
         cmocka_unit_test_teardown(announce_after_migration, teardown),
+        cmocka_unit_test_teardown(stale_announce_timer_callback_keeps_the_train, teardown),
         cmocka_unit_test_teardown(device_errors_counted, teardown),
         cmocka_unit_test_teardown(cancel_storm, teardown),
     };
