@@ -189,7 +189,14 @@ int emu_shutdown(emu_runtime *rt)
         if (blocker == EMU_UNLOAD_OPEN_HANDLE)
             emu_ctldev_drop_handles(rt, d); /* shutdown: every process is gone */
         int st = emu_unload_driver(rt, d);
-        if (st != EMU_OK && st != EMU_ERR_BUSY) /* busy: an adapter arrived first */
+        if (st == EMU_ERR_BUSY) {
+            emu_lock(rt);
+            bool arrived = live_adapter(rt) != NULL;
+            emu_unlock(rt);
+            if (arrived) /* removed first, then the unload again */
+                continue;
+        }
+        if (st != EMU_OK)
             break;
     }
     emu_run_until_idle(rt);
