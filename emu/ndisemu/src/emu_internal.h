@@ -548,7 +548,7 @@ typedef struct emu_timer {
     emu_task *task;
     unsigned callbacks_running; /* rt->mu */
     unsigned callbacks_queued;  /* fired (DPC dequeued), the driver's function not yet entered */
-    unsigned dpcs_pending;      /* 1: an expiry a cancel or re-set missed, its DPC queued (one per timer) */
+    unsigned dpcs_pending;      /* 1: a missed expiry's DPC is queued (one per timer) */
     bool cancelled;             /* NdisCancelTimerObject since the last set (rt->mu) */
 } emu_timer;
 
