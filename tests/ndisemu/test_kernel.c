@@ -201,6 +201,32 @@ static void timer_cancel_can_miss_a_due_expiry(void **state)
     }
 }
 
+/* The missed expiry's DPC waits in its processor's queue for the seed's
+ * backlog; the timer set again 100 ns ahead fires meanwhile, or after it.
+ * Seeds 1-8 give both: one callback for the two expiries (joined) or two.
+ * Either way KeFlushQueuedDpcs returns after the queued DPC's callback.
+ * Fails on a scheduler without the one-DPC rule (always 2) or whose flush
+ * ignores timers' DPCs (0 after the flush). */
+static void timer_expiry_joins_its_queued_dpc(void **state)
+{
+    (void)state;
+    unsigned int joined = 0, separate = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        kt t;
+        kt_start(&t, seed);
+        kdrv_timer_join j;
+        kt_ioctl(&t, IOCTL_KDRV_TIMER_JOIN, &j, sizeof(j));
+        assert_int_equal(j.missed, 1);
+        assert_int_equal(j.runs_after_flush, 1);
+        assert_in_range(j.runs_after_sleep, 1, 2);
+        joined += j.runs_after_sleep == 1;
+        separate += j.runs_after_sleep == 2;
+        kt_finish(&t);
+    }
+    assert_true(joined > 0);
+    assert_true(separate > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +236,7 @@ int main(void)
         cmocka_unit_test_teardown(lookaside_list, teardown),
         cmocka_unit_test_teardown(spin_locks_and_interlocked_lists, teardown),
         cmocka_unit_test_teardown(timer_cancel_can_miss_a_due_expiry, teardown),
+        cmocka_unit_test_teardown(timer_expiry_joins_its_queued_dpc, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -547,7 +547,7 @@ typedef struct emu_timer {
     PVOID ctx;
     emu_task *task;
     unsigned callbacks_running; /* rt->mu */
-    unsigned callbacks_queued;  /* fired (DPC dequeued), the driver's function not yet entered */
+    unsigned callbacks_queued;  /* fired, its DPC waiting for a CPU (the real-time latency) */
     unsigned dpcs_pending;      /* 1: a missed expiry's DPC is queued (one per timer) */
     bool cancelled;             /* NdisCancelTimerObject since the last set (rt->mu) */
 } emu_timer;
@@ -662,6 +662,7 @@ struct emu_runtime {
     emu_task *tasks;
     bool pnp_active;
     int running_tasks;
+    unsigned timer_dpcs; /* NDIS timers' DPCs queued or running (KeFlushQueuedDpcs waits) */
     /* Guest frozen (emu_guest_freeze): only T_PLATFORM tasks run. frozen_ns
      * accumulates completed freezes, so waits measure guest time only. */
     bool frozen;

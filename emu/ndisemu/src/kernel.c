@@ -161,16 +161,16 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc)
 }
 
 /* rt->mu held. Every KDPC queued so far has run (on Windows: on every
- * processor). */
+ * processor), NDIS timers' DPCs included: an expiry still in the timer
+ * queue is not a queued DPC (cancel it first). */
 static bool no_dpc_pending(emu_runtime *rt, void *arg)
 {
-    (void)rt;
     (void)arg;
     for (emu_kdpc *k = g_dpcs; k; k = k->next) {
         if (k->queued)
             return false;
     }
-    return g_dpcs_running == 0;
+    return g_dpcs_running == 0 && rt->timer_dpcs == 0;
 }
 
 void KeFlushQueuedDpcs(void)

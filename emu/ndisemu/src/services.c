@@ -37,20 +37,40 @@ NDIS_STATUS NdisAllocateTimerObject(NDIS_HANDLE NdisHandle,
     return NDIS_STATUS_SUCCESS;
 }
 
+/* rt->mu held. The end of a timer DPC (its callback returned, or it had
+ * nothing to call): KeFlushQueuedDpcs may return. */
+static void timer_dpc_done(emu_runtime *rt)
+{
+    rt->timer_dpcs--;
+    emu_broadcast(rt);
+}
+
+/* An expiry fires (its DPC is queued), or a DPC queued earlier by a missed
+ * cancel (task->dpc_queued) runs. A timer has one KDPC: an expiry firing
+ * while that DPC is still queued queues nothing (KeInsertQueueDpc returns
+ * FALSE), so two expiries end in one callback. A driver that counts
+ * expiries set against callbacks run waits forever for the one that never
+ * comes. */
 static void timer_task(emu_runtime *rt, emu_task *task)
 {
     emu_timer *t = task->a;
     emu_lock(rt);
     if (task->dpc_queued)
         t->dpcs_pending--;
+    else
+        rt->timer_dpcs++;
     if (emu_obj_dead(&t->obj) || (t->task != task && !task->dpc_queued)) {
-        emu_broadcast(rt);
+        timer_dpc_done(rt);
         emu_unlock(rt);
         return;
     }
     if (!task->period && t->task == task)
         t->task = NULL;
-    PVOID ctx = t->ctx;
+    if (!task->dpc_queued && (t->dpcs_pending || t->callbacks_queued)) {
+        timer_dpc_done(rt); /* joined the DPC already queued */
+        emu_unlock(rt);
+        return;
+    }
     t->callbacks_running++;
     t->callbacks_queued++;
     task->fired = true;
@@ -59,6 +79,7 @@ static void timer_task(emu_runtime *rt, emu_task *task)
     emu_lock(rt);
     t->callbacks_queued--;
     bool freed = emu_obj_dead(&t->obj);
+    PVOID ctx = t->ctx; /* the DPC reads the context when it runs */
     emu_unlock(rt);
     if (freed) {
         /* NdisFreeTimerObject reported it already (TimerFreeWhileActive);
@@ -66,7 +87,7 @@ static void timer_task(emu_runtime *rt, emu_task *task)
         emu_lock(rt);
         task->fired = false;
         t->callbacks_running--;
-        emu_broadcast(rt);
+        timer_dpc_done(rt);
         emu_unlock(rt);
         return;
     }
@@ -77,7 +98,7 @@ static void timer_task(emu_runtime *rt, emu_task *task)
     emu_lock(rt);
     task->fired = false;
     t->callbacks_running--;
-    emu_broadcast(rt);
+    timer_dpc_done(rt);
     emu_unlock(rt);
 }
 
@@ -89,7 +110,9 @@ static void timer_task(emu_runtime *rt, emu_task *task)
  * due at once; for such an expiry the seed decides, one time in two, that
  * its DPC was already queued (the stricter reading: a driver must handle a
  * cancel that returns FALSE for a timer it just set, waiting for its
- * callback before freeing what the callback uses). A timer has one DPC:
+ * callback before freeing what the callback uses). That DPC then waits
+ * 0-3 ms (the seed's choice) for its processor, a DPC backlog: an expiry of
+ * the timer set again meanwhile joins it (timer_task). A timer has one DPC:
  * while it is queued, a later expiry the driver misses only joins it (one
  * callback for both). In the real-time scheduler the threads' timing alone
  * decides. */
@@ -98,12 +121,16 @@ static bool timer_dequeue(emu_runtime *rt, emu_timer *t, emu_task *task)
     bool due = task && !task->running && !task->period && task->due <= emu_time(rt);
     if (!due || rt->cfg.sched != EMU_SCHED_DETERMINISTIC || !(emu_rand(rt) & 1))
         return emu_task_cancel(rt, task);
-    if (t->dpcs_pending) {
-        emu_task_cancel(rt, task); /* its DPC is the one already queued */
-        return false;
+    emu_task_cancel(rt, task);
+    if (t->dpcs_pending)
+        return false; /* its DPC is the one already queued */
+    uint64_t backlog_ns = (emu_rand(rt) & 3) * 1000000ull;
+    emu_task *dpc = emu_task_post(rt, T_TIMER, backlog_ns, timer_task, t, NULL, 0);
+    if (dpc) {
+        dpc->dpc_queued = true;
+        t->dpcs_pending++;
+        rt->timer_dpcs++;
     }
-    task->dpc_queued = true;
-    t->dpcs_pending++;
     return false;
 }
 

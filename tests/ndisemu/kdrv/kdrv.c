@@ -290,30 +290,64 @@ static void kd_timer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     InterlockedIncrement(&g_timer_runs);
 }
 
+static BOOLEAN kd_timer_alloc(void)
+{
+    if (g_timer)
+        return TRUE;
+    NDIS_TIMER_CHARACTERISTICS tc;
+    NdisZeroMemory(&tc, sizeof(tc));
+    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    tc.AllocationTag = 'TdK';
+    tc.TimerFunction = kd_timer;
+    return NdisAllocateTimerObject(g_ad_handle, &tc, &g_timer) == NDIS_STATUS_SUCCESS;
+}
+
 /* Due at once (absolute time 0 is past), cancelled at once: on Windows the
  * expiry may already have its DPC queued on another processor. */
+static unsigned int kd_timer_misses(unsigned int want, unsigned int *tries)
+{
+    LARGE_INTEGER now;
+    now.QuadPart = 0;
+    unsigned int misses = 0;
+    for (*tries = 0; *tries < 64 && misses < want;) {
+        (*tries)++;
+        NdisSetTimerObject(g_timer, now, 0, NULL);
+        if (!NdisCancelTimerObject(g_timer))
+            misses++;
+    }
+    return misses;
+}
+
 static ULONG do_timer_miss(kdrv_timer_miss *r)
 {
     r->tries = r->misses = 0;
-    if (!g_timer) {
-        NDIS_TIMER_CHARACTERISTICS tc;
-        NdisZeroMemory(&tc, sizeof(tc));
-        NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                       NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                       NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
-        tc.AllocationTag = 'TdK';
-        tc.TimerFunction = kd_timer;
-        if (NdisAllocateTimerObject(g_ad_handle, &tc, &g_timer) != NDIS_STATUS_SUCCESS)
-            return 0;
-    }
-    LARGE_INTEGER now;
-    now.QuadPart = 0;
-    while (r->tries < 64 && r->misses < 2) {
-        r->tries++;
-        NdisSetTimerObject(g_timer, now, 0, NULL);
-        if (!NdisCancelTimerObject(g_timer))
-            r->misses++;
-    }
+    if (!kd_timer_alloc())
+        return 0;
+    r->misses = kd_timer_misses(2, &r->tries);
+    return sizeof(*r);
+}
+
+/* The missed expiry's DPC is queued; the timer set again 100 ns ahead
+ * fires while it may still be (a DPC backlog): then it joins that DPC, one
+ * callback for both. KeFlushQueuedDpcs returns only after the queued DPC
+ * (and its callback) ran. */
+static ULONG do_timer_join(kdrv_timer_join *r)
+{
+    NdisZeroMemory(r, sizeof(*r));
+    if (!kd_timer_alloc())
+        return 0;
+    LONG before = g_timer_runs;
+    unsigned int tries;
+    r->missed = kd_timer_misses(1, &tries);
+    LARGE_INTEGER soon;
+    soon.QuadPart = -1;
+    NdisSetTimerObject(g_timer, soon, 0, NULL);
+    KeFlushQueuedDpcs();
+    r->runs_after_flush = (unsigned int)(g_timer_runs - before);
+    NdisMSleep(10000);
+    r->runs_after_sleep = (unsigned int)(g_timer_runs - before);
     return sizeof(*r);
 }
 
@@ -380,6 +414,17 @@ static NTSTATUS KdDispatch(PDEVICE_OBJECT dev, PIRP irp)
                 break;
             }
             info = do_timer_miss(&r);
+            st = info ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+            NdisMoveMemory(buf, &r, sizeof(r));
+            break;
+        }
+        case IOCTL_KDRV_TIMER_JOIN: {
+            kdrv_timer_join r;
+            if (out < sizeof(r)) {
+                st = STATUS_BUFFER_TOO_SMALL;
+                break;
+            }
+            info = do_timer_join(&r);
             st = info ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
             NdisMoveMemory(buf, &r, sizeof(r));
             break;

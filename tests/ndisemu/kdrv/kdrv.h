@@ -25,6 +25,9 @@
 #define IOCTL_KDRV_TIMER_MISS KDRV_IOCTL(7)
 /* out: unsigned int, the timer callbacks that ran */
 #define IOCTL_KDRV_TIMER_RUNS KDRV_IOCTL(8)
+/* a miss as above, the timer set again 100 ns ahead, KeFlushQueuedDpcs, a
+ * 10 ms sleep (out: kdrv_timer_join) */
+#define IOCTL_KDRV_TIMER_JOIN KDRV_IOCTL(9)
 
 typedef struct kdrv_dpc_queue {
     unsigned char first, second; /* KeInsertQueueDpc's (or KeRemoveQueueDpc's) results */
@@ -60,5 +63,11 @@ typedef struct kdrv_timer_miss {
     unsigned int tries;
     unsigned int misses; /* NdisCancelTimerObject returned FALSE */
 } kdrv_timer_miss;
+
+typedef struct kdrv_timer_join {
+    unsigned int missed;           /* 1: a cancel returned FALSE within 64 tries */
+    unsigned int runs_after_flush; /* callbacks since the IOCTL began, after KeFlushQueuedDpcs */
+    unsigned int runs_after_sleep; /* and after the sleep: 1 when the second expiry joined */
+} kdrv_timer_join;
 
 #endif /* KDRV_H */
