@@ -147,17 +147,16 @@ static void primary_restart(vfo_adapter *ad)
     vfo_event_end(ad, r, "VF restart");
 }
 
-/* Counted before it can fire; TRUE: it replaced a queued expiry, whose
- * callback will not run. */
+/* g_vfo.lock held, the pair registered: halt clears that under the lock
+ * before it cancels the timer and flushes its DPC, so nothing sets it
+ * after. */
 static void set_announce_timer(vfo_adapter *ad, ULONG delay_ms)
 {
     LARGE_INTEGER due;
     due.QuadPart = -(LONGLONG)delay_ms * 10000; /* relative, 100 ns units */
     if (due.QuadPart == 0)
         due.QuadPart = -1;
-    InterlockedIncrement(&ad->announce_timer_out);
-    if (NdisSetTimerObject(ad->announce_timer, due, 0, NULL))
-        InterlockedDecrement(&ad->announce_timer_out);
+    NdisSetTimerObject(ad->announce_timer, due, 0, NULL);
 }
 
 static void arm_timer(vfo_adapter *ad, const fo_action *a)
@@ -165,10 +164,12 @@ static void arm_timer(vfo_adapter *ad, const fo_action *a)
     LARGE_INTEGER up;
     NdisGetSystemUpTimeEx(&up);
     vfo_lock();
-    ad->timer_token = a->u.timer.token;
-    ad->timer_due_ms = (ULONGLONG)up.QuadPart + a->u.timer.delay_ms;
+    if (ad->registered) {
+        ad->timer_token = a->u.timer.token;
+        ad->timer_due_ms = (ULONGLONG)up.QuadPart + a->u.timer.delay_ms;
+        set_announce_timer(ad, a->u.timer.delay_ms);
+    }
     vfo_unlock();
-    set_announce_timer(ad, a->u.timer.delay_ms);
 }
 
 static void path_switched(vfo_adapter *ad, fo_path path)
@@ -330,14 +331,12 @@ static void announce_timer_fired(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
          * FALSE; a timer has one context, so it would read the new train's
          * token and send its next frame early). Set again for the rest: that
          * replaces the armed expiry, one callback at its time. */
-        ULONG left = (ULONG)(ad->timer_due_ms - (ULONGLONG)up.QuadPart);
+        set_announce_timer(ad, (ULONG)(ad->timer_due_ms - (ULONGLONG)up.QuadPart));
         vfo_unlock();
-        set_announce_timer(ad, left);
     } else {
         fo_reason r = fo_on_timer(&ad->pair, ad->timer_token);
         vfo_event_end(ad, r == FO_R_STALE_COMPLETION ? FO_R_OK : r, "announce timer");
     }
-    InterlockedDecrement(&ad->announce_timer_out); /* the last access: halt may free */
 }
 
 bool vfo_glue_init(vfo_adapter *ad)
@@ -350,18 +349,19 @@ bool vfo_glue_init(vfo_adapter *ad)
     return vfo_timer_alloc(ad->handle, announce_timer_fired, ad, &ad->announce_timer);
 }
 
-/* After the pair left the registry: no event can arm the timer again (a
- * callback still to run finds the pair gone). NdisCancelTimerObject does not
- * wait for a callback already fired (its DPC dequeued): freed then, the
- * timer's callback ran on a freed timer and adapter (test_vfo_stress with a
- * VF paired: TimerFreeWhileActive), so halt waits for it. */
+/* After the pair left the registry: nothing sets the timer again (every set
+ * is under g_vfo.lock with the pair registered; a callback still to run
+ * finds the pair gone). NdisCancelTimerObject does not wait for a callback
+ * already fired: freed then, the callback ran on a freed timer and adapter
+ * (test_vfo_stress with a VF paired: TimerFreeWhileActive), so halt flushes
+ * the queued DPCs. Counting sets against callbacks instead hung the halt:
+ * an expiry firing while the timer's DPC is still queued joins it (two
+ * sets, one callback). */
 void vfo_glue_free(vfo_adapter *ad)
 {
     if (ad->announce_timer) {
-        if (NdisCancelTimerObject(ad->announce_timer))
-            InterlockedDecrement(&ad->announce_timer_out);
-        while (InterlockedCompareExchange(&ad->announce_timer_out, 0, 0) > 0)
-            NdisMSleep(1000);
+        NdisCancelTimerObject(ad->announce_timer);
+        KeFlushQueuedDpcs();
         NdisFreeTimerObject(ad->announce_timer);
         ad->announce_timer = NULL;
     }

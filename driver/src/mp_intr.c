@@ -20,21 +20,19 @@
 
 static void ctrl_poll(vfo_adapter *ad)
 {
-    bool idle = false, arm = false;
     NdisDprAcquireSpinLock(&ad->ctrl_lock);
     if (!ad->resetting && ad->vn && vnet_is_started(ad->vn)) {
         vnet_ctrl_poll(ad->vn);
         vfo_rx_filter_retry(ad);
-        idle = ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) == 0;
-        if (idle)
+        if (ad->ctrl_timer_armed && vnet_ctrl_pending(ad->vn) == 0) {
+            /* Nothing left to age. A tick whose DPC is already queued still
+             * runs; it finds nothing pending. */
             ad->ctrl_timer_armed = false;
-        arm = vfo_ctrl_tick_needed(ad);
+            NdisCancelTimerObject(ad->ctrl_timer);
+        }
+        vfo_ctrl_tick_start(ad);
     }
     NdisDprReleaseSpinLock(&ad->ctrl_lock);
-    if (idle && NdisCancelTimerObject(ad->ctrl_timer)) /* nothing left to age */
-        InterlockedDecrement(&ad->ctrl_ticks_out);
-    if (arm)
-        vfo_ctrl_timer_arm(ad);
 }
 
 /* Receive side throttling: at most what NDIS allows this DPC. Frames left
@@ -165,6 +163,14 @@ static void MpEnableInterrupt(NDIS_HANDLE ctx)
 
 /* While control commands are outstanding: age them, and recover the device
  * when one timed out (it holds the slot until a reset). */
+/* ctrl_lock held (halt's ctrl_stopped is read under it). */
+static void ctrl_timer_set(vfo_adapter *ad)
+{
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)VFO_CTRL_TICK_MS * 10000; /* relative, 100 ns units */
+    NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL);
+}
+
 static NDIS_TIMER_FUNCTION ctrl_tick;
 static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 {
@@ -182,52 +188,40 @@ static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
         again = vnet_ctrl_pending(ad->vn) > 0;
     }
     ad->ctrl_timer_armed = again;
-    NdisDprReleaseSpinLock(&ad->ctrl_lock);
     if (again)
-        vfo_ctrl_timer_arm(ad);
+        ctrl_timer_set(ad);
+    NdisDprReleaseSpinLock(&ad->ctrl_lock);
     if (timed_out) {
         VFO_WARN("%u control command(s) timed out: resetting the device", timed_out);
         vfo_request_reset(ad);
     }
-    InterlockedDecrement(&ad->ctrl_ticks_out); /* the last touch of ad */
 }
 
-/* ctrl_lock held: true when commands are outstanding and the timeout tick
- * is not running; the caller arms it once the lock is dropped. */
-bool vfo_ctrl_tick_needed(vfo_adapter *ad)
+/* ctrl_lock held: starts the timeout tick when commands are outstanding and
+ * it is not running. Set under the lock that halt's ctrl_stopped is set
+ * under, so after it no expiry is set again. */
+void vfo_ctrl_tick_start(vfo_adapter *ad)
 {
-    bool arm = !ad->ctrl_stopped && !ad->resetting && !ad->ctrl_timer_armed &&
-               vnet_ctrl_pending(ad->vn) > 0;
-    ad->ctrl_timer_armed |= arm;
-    return arm;
+    if (ad->ctrl_stopped || ad->resetting || ad->ctrl_timer_armed || vnet_ctrl_pending(ad->vn) == 0)
+        return;
+    ad->ctrl_timer_armed = true;
+    ctrl_timer_set(ad);
 }
 
-/* ctrl_lock held or not: starts the timeout tick (vfo_ctrl_tick_needed said so). */
-void vfo_ctrl_timer_arm(vfo_adapter *ad)
-{
-    LARGE_INTEGER due;
-    due.QuadPart = -(LONGLONG)VFO_CTRL_TICK_MS * 10000;
-    /* Counted before it is set, so the count never misses a running tick;
-     * TRUE: an expiry still queued was replaced, not added. */
-    InterlockedIncrement(&ad->ctrl_ticks_out);
-    if (NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL))
-        InterlockedDecrement(&ad->ctrl_ticks_out);
-}
-
-/* Halt, after the device stopped: nobody arms the tick again (the flag is
- * read under ctrl_lock by every arming decision), a queued expiry is
- * cancelled, and one already running or about to run (an arming decided
- * before the flag) is waited for. Only then may the timer be freed:
- * NdisCancelTimerObject does not wait for a one-shot timer's callback. */
+/* Halt, after the device stopped: nobody sets the tick again (ctrl_stopped,
+ * under ctrl_lock like every set), a set expiry is cancelled, and
+ * KeFlushQueuedDpcs waits for one whose DPC is queued or running. Only then
+ * may the timer be freed: NdisCancelTimerObject does not wait for a one-shot
+ * timer's callback. Waiting for a count of callbacks instead cannot work: a
+ * timer has one DPC, and an expiry that fires while it is still queued
+ * joins it (two sets, one callback). */
 static void ctrl_tick_quiesce(vfo_adapter *ad)
 {
     NdisAcquireSpinLock(&ad->ctrl_lock);
     ad->ctrl_stopped = true;
+    NdisCancelTimerObject(ad->ctrl_timer);
     NdisReleaseSpinLock(&ad->ctrl_lock);
-    if (NdisCancelTimerObject(ad->ctrl_timer))
-        InterlockedDecrement(&ad->ctrl_ticks_out);
-    while (InterlockedCompareExchange(&ad->ctrl_ticks_out, 0, 0) > 0)
-        NdisMSleep(1000);
+    KeFlushQueuedDpcs();
 }
 
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad)
@@ -314,10 +308,8 @@ void vfo_config_changed(vfo_adapter *ad)
         vnet_status as = VNET_E_STATE; /* a reset began meanwhile: nothing to acknowledge */
         if (!ad->resetting && vnet_is_started(ad->vn))
             as = vnet_ctrl_announce_ack(ad->vn, NULL, NULL);
-        bool arm = vfo_ctrl_tick_needed(ad);
+        vfo_ctrl_tick_start(ad);
         NdisDprReleaseSpinLock(&ad->ctrl_lock);
-        if (arm)
-            vfo_ctrl_timer_arm(ad);
         if (as != VNET_OK)
             VFO_WARN("announce acknowledgement not sent: %s", vnet_status_name(as));
     }

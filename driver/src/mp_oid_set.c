@@ -81,10 +81,8 @@ void vfo_rx_filter_apply(vfo_adapter *ad)
         ad->filter_dirty = true;
     else
         filter_submit(ad);
-    bool arm = vfo_ctrl_tick_needed(ad);
+    vfo_ctrl_tick_start(ad);
     NdisReleaseSpinLock(&ad->ctrl_lock);
-    if (arm)
-        vfo_ctrl_timer_arm(ad);
 }
 
 static NDIS_STATUS set_packet_filter(vfo_adapter *ad, const ULONG *v, ULONG len)

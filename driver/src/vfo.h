@@ -312,7 +312,6 @@ struct vfo_adapter {
     NDIS_HANDLE ctrl_timer; /* ages control commands, polls config without MSI-X */
     bool ctrl_timer_armed;
     bool ctrl_stopped;     /* ctrl_lock: halting, the tick is never armed again */
-    LONG ctrl_ticks_out;   /* expiries set and not yet run or cancelled */
     ULONG filter_inflight; /* receive filter commands the device has not answered */
     bool filter_dirty;     /* the filter changed since they were submitted */
     bool surprise_removed;
@@ -379,7 +378,6 @@ struct vfo_adapter {
     NDIS_HANDLE action_work;
     DECLSPEC_ALIGN(8) UCHAR replay_payload[VFO_OID_BUF];
     NDIS_HANDLE announce_timer;
-    LONG announce_timer_out; /* expiries set whose callback has not returned (halt waits) */
     uint32_t timer_token;
     ULONGLONG timer_due_ms; /* system up time the armed expiry is due at (g_vfo.lock) */
     NDIS_EVENT released;    /* STANDBY_RELEASED: MiniportHaltEx may finish */
@@ -558,8 +556,7 @@ void vfo_note_ring_error(vfo_adapter *ad, const char *queue);
 NDIS_STATUS vfo_intr_register(vfo_adapter *ad);
 void vfo_intr_deregister(vfo_adapter *ad);
 void vfo_config_changed(vfo_adapter *ad);
-bool vfo_ctrl_tick_needed(vfo_adapter *ad);
-void vfo_ctrl_timer_arm(vfo_adapter *ad);
+void vfo_ctrl_tick_start(vfo_adapter *ad);
 
 /* mp_tx.c */
 bool vfo_tx_init(vfo_adapter *ad);

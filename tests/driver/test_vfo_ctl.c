@@ -313,13 +313,6 @@ static bool time_reached(void *ctx)
 }
 
 /* A second ANNOUNCE lands the instant the first train's timer is due (its
- * next frame 50 ms after the first). By the seed, NdisSetTimerObject then
- * misses the due expiry (its DPC already queued, as on a multiprocessor
- * Windows) and that callback runs after the new train started: it belongs
- * to the old train and must not send the new train's next frame early.
- * The new train keeps its offsets (0, 50, 150 ms): its last frame goes out
- * no earlier than 150 ms after the second ANNOUNCE. */
-/* A second ANNOUNCE lands the instant the first train's timer is due (its
  * next frame, 50 ms after the first): `early` ns before, the few
  * microseconds the device's ANNOUNCE takes to reach vfo's announcement
  * code. When vfo's new train sets the timer before the due expiry ran, the
