@@ -102,6 +102,8 @@ static const broken_case k_cases[] = {
     /* kernel services: lookaside lists, KDPCs, executive spin locks (codes 120-128) */
     { "lookaside_not_deleted", false, "LookasideNotDeleted", "driver unload" },
     { "dpc_queued_at_unload", false, "DpcQueuedAtUnload", "driver unload" },
+    { "workitem_queued_twice", false, "WorkItemQueuedTwice", "NdisQueueIoWorkItem" },
+    { "workitem_free_while_queued", false, "WorkItemFreeWhileQueued", "NdisFreeIoWorkItem" },
     { "dpc_not_initialized", false, "DpcNotInitialized", "KeInsertQueueDpc" },
     { "dpc_reinit_queued", false, "DpcReinitializedWhileQueued", "KeInitializeDpc" },
     { "lookaside_use_after_delete", false, "LookasideUseAfterDelete",

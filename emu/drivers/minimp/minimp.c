@@ -152,6 +152,12 @@ static void MpOidWork(PVOID ctx, NDIS_HANDLE wi)
         NdisMOidRequestComplete(a->handle, r, st);
 }
 
+static void MpNopWork(PVOID ctx, NDIS_HANDLE wi)
+{
+    UNREFERENCED_PARAMETER(ctx);
+    UNREFERENCED_PARAMETER(wi);
+}
+
 static NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
 {
     mp_adapter *a = ctx;
@@ -163,6 +169,8 @@ static NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
         if (r->DATA.SET_INFORMATION.Oid == OID_GEN_CURRENT_PACKET_FILTER) {
             a->pending_oid = r;
             NdisQueueIoWorkItem(a->work, MpOidWork, a);
+            if (BROKEN(BRK_WORKITEM_QUEUED_TWICE))
+                NdisQueueIoWorkItem(a->work, MpOidWork, a);
             return NDIS_STATUS_PENDING;
         }
         return oid_set(a, r);
@@ -294,8 +302,11 @@ static void free_adapter(mp_adapter *a)
     if (a->tx_ring)
         NdisMFreeSharedMemory(a->handle, a->ring * sizeof(loopnic_desc), FALSE, a->tx_ring,
                               a->tx_ring_pa);
-    if (a->work)
+    if (a->work) {
+        if (BROKEN(BRK_WORKITEM_FREE_WHILE_QUEUED))
+            NdisQueueIoWorkItem(a->work, MpNopWork, a);
         NdisFreeIoWorkItem(a->work);
+    }
     if (a->regs)
         NdisMUnmapIoSpace(a->handle, (PVOID)a->regs, a->regs_len);
     NdisFreeSpinLock(&a->lock);

@@ -66,6 +66,8 @@
 #define BRK_FLUSH_DPCS_AT_DISPATCH     127 /* Irql_Miscellaneous_Function: KeFlushQueuedDpcs */
 #define BRK_KE_RELEASE_NOT_HELD        128 /* SpinLock: KeReleaseSpinLock of a lock not held */
 #define BRK_TIMER_CANCEL_MISSED        129 /* TimerFreeWhileActive: free after a cancel FALSE */
+#define BRK_WORKITEM_QUEUED_TWICE      130 /* WorkItemQueuedTwice: queued again, not started */
+#define BRK_WORKITEM_FREE_WHILE_QUEUED 131 /* WorkItemFreeWhileQueued: freed in halt, queued */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

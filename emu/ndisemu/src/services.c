@@ -351,6 +351,16 @@ static void workitem_task(emu_runtime *rt, emu_task *task)
     emu_cb_end(&s);
 }
 
+/* rt->mu held. In a worker queue: its routine has not started. The system
+ * dequeues a work item before it runs the routine, so the routine may queue
+ * or free its own work item; nothing else may while it is queued (an
+ * IO_WORKITEM has one queue link: IoFreeWorkItem "only free a work item that
+ * is not currently queued"; queued twice, the link is corrupted). */
+static bool workitem_queued(const emu_workitem *w)
+{
+    return w->task && !w->task->running;
+}
+
 void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUTINE Routine,
                          PVOID WorkItemContext)
 {
@@ -364,6 +374,12 @@ void NdisQueueIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle, NDIS_IO_WORKITEM_ROUT
     void *fp;
     *(NDIS_IO_WORKITEM_ROUTINE *)&fp = Routine;
     emu_lock(rt);
+    if (workitem_queued(w)) {
+        emu_unlock(rt);
+        emu_violate(rt, "WorkItemQueuedTwice", "NdisQueueIoWorkItem",
+                    "work item %p queued again before its routine started", NdisIoWorkItemHandle);
+        return;
+    }
     w->task = emu_task_post(rt, T_WORKITEM, 0, workitem_task, w, fp,
                             (uint64_t)(uintptr_t)WorkItemContext);
     emu_unlock(rt);
@@ -379,8 +395,13 @@ void NdisFreeIoWorkItem(NDIS_HANDLE NdisIoWorkItemHandle)
     if (!w)
         return;
     emu_lock(rt);
+    bool queued = workitem_queued(w);
     emu_obj_kill(rt, &w->obj);
     emu_unlock(rt);
+    if (queued)
+        emu_violate(rt, "WorkItemFreeWhileQueued", "NdisFreeIoWorkItem",
+                    "work item %p freed while queued (its routine has not started)",
+                    NdisIoWorkItemHandle);
 }
 
 /* ---- configuration ---- */
