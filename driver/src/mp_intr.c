@@ -161,8 +161,6 @@ static void MpEnableInterrupt(NDIS_HANDLE ctx)
     (void)ctx;
 }
 
-/* While control commands are outstanding: age them, and recover the device
- * when one timed out (it holds the slot until a reset). */
 /* ctrl_lock held (halt's ctrl_stopped is read under it). */
 static void ctrl_timer_set(vfo_adapter *ad)
 {
@@ -171,6 +169,8 @@ static void ctrl_timer_set(vfo_adapter *ad)
     NdisSetTimerObject(ad->ctrl_timer, due, 0, NULL);
 }
 
+/* While control commands are outstanding: age them, and recover the device
+ * when one timed out (it holds the slot until a reset). */
 static NDIS_TIMER_FUNCTION ctrl_tick;
 static void ctrl_tick(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 {
