@@ -150,18 +150,18 @@ static void print_stats(real *r, bool force)
         emu_netport_stats ns;
         emu_vfdev_get_stats(r->vf.dev, &vs);
         emu_netport_get_stats(r->vf.port, &ns);
-        uint64_t sum = vs.tx_frames + vs.tx_refused + ns.tx_frames + ns.tx_refused + ns.tx_errors;
+        uint64_t sum = vs.tx_frames + vs.tx_refused + vs.bad_doorbells + ns.tx_frames +
+                       ns.tx_refused + ns.tx_errors;
         if (sum != last || force) {
             last = sum;
             real_event(r, "VF_STATS",
-                       "%s: vf tx %llu refused %llu lost %llu; wire tx %llu refused %llu "
-                       "unconfirmed %llu errors "
-                       "%llu rx %llu",
+                       "%s: vf tx %llu refused %llu lost %llu bad doorbells %llu; wire tx %llu "
+                       "refused %llu unconfirmed %llu errors %llu rx %llu",
                        r->vf.ifname, (unsigned long long)vs.tx_frames,
                        (unsigned long long)vs.tx_refused, (unsigned long long)vs.tx_lost,
-                       (unsigned long long)ns.tx_frames, (unsigned long long)ns.tx_refused,
-                       (unsigned long long)ns.tx_unconfirmed, (unsigned long long)ns.tx_errors,
-                       (unsigned long long)ns.rx_frames);
+                       (unsigned long long)vs.bad_doorbells, (unsigned long long)ns.tx_frames,
+                       (unsigned long long)ns.tx_refused, (unsigned long long)ns.tx_unconfirmed,
+                       (unsigned long long)ns.tx_errors, (unsigned long long)ns.rx_frames);
         }
     }
     pthread_mutex_unlock(&r->vf_mu);

@@ -479,6 +479,10 @@ static uint64_t read_reg(emu_vfdev *vf, uint64_t off)
         return vf->imr;
     case VFDEV_RING_SIZE:
         return vf->ring_size;
+    case VFDEV_TX_TAIL:
+        return vf->tx_tail;
+    case VFDEV_RX_TAIL:
+        return vf->rx_tail;
     case VFDEV_CAPS:
         return vf->cfg.caps;
     case VFDEV_MTU:
@@ -497,6 +501,22 @@ static uint64_t mmio_read(void *dev, unsigned bar, uint64_t off, unsigned size)
     uint64_t v = bar == 0 && vf->present ? read_reg(vf, off) : ~0ull;
     pthread_mutex_unlock(&vf->mu);
     return size == 8 ? v : v & 0xFFFFFFFFull;
+}
+
+/* vf->mu held. A tail the driver writes posts descriptors: it may only move
+ * forward, and no further than the ring holds beyond the device's head. A
+ * tail behind the last one (a stale doorbell: two processors each wrote the
+ * tail they had queued, the older one last) would have the device walk the
+ * ring's old descriptors, sending them again and again, until its free
+ * running index wrapped. Refused and counted, as a NIC that checks its
+ * doorbell does; the driver's next write still posts everything. */
+static bool tail_ok(emu_vfdev *vf, uint32_t head, uint32_t tail, uint32_t new_tail)
+{
+    uint32_t posted = new_tail - head;
+    if (posted >= tail - head && posted <= vf->ring_size)
+        return true;
+    vf->st.bad_doorbells++;
+    return false;
 }
 
 static void write_ctrl(emu_vfdev *vf, uint32_t v)
@@ -531,11 +551,14 @@ static void write_reg(emu_vfdev *vf, uint64_t off, uint64_t v)
         vf->ring_size = v <= VFDEV_MAX_RING ? (uint32_t)v : 0;
         break;
     case VFDEV_TX_TAIL:
-        vf->tx_tail = (uint32_t)v;
-        schedule(vf, tx_work, &vf->tx_work_queued);
+        if (tail_ok(vf, vf->tx_head, vf->tx_tail, (uint32_t)v)) {
+            vf->tx_tail = (uint32_t)v;
+            schedule(vf, tx_work, &vf->tx_work_queued);
+        }
         break;
     case VFDEV_RX_TAIL:
-        vf->rx_tail = (uint32_t)v;
+        if (tail_ok(vf, vf->rx_head, vf->rx_tail, (uint32_t)v))
+            vf->rx_tail = (uint32_t)v;
         break;
     default:
         break;

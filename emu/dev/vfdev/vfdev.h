@@ -61,6 +61,9 @@ typedef struct emu_vfdev_stats {
     uint64_t resets;     /* PF-imposed resets */
     uint64_t tx_lost;    /* descriptors dropped by a reset or removal before the wire */
     uint64_t tx_refused; /* times the wire refused the frame at the ring's head (kept) */
+    /* TX or RX tail writes refused: behind the previous tail or past the ring
+     * (a driver that rang the doorbell outside its lock) */
+    uint64_t bad_doorbells;
 } emu_vfdev_stats;
 
 emu_vfdev *emu_vfdev_create(const emu_vfdev_cfg *cfg);

@@ -125,6 +125,15 @@ static NDIS_STATUS queue_nbl(vf_adapter *a, PNET_BUFFER_LIST nbl)
     return NDIS_STATUS_SUCCESS;
 }
 
+/* Lock held. The doorbell is rung under the lock that advanced the tail:
+ * rung after it, two processors could each write the tail they queued, the
+ * older one last, and the device would see its tail move back (vfdev
+ * refuses that; a NIC that does not walks its ring's stale descriptors). */
+static void ring_tx_doorbell(vf_adapter *a)
+{
+    vf_reg_write(a, VFDEV_TX_TAIL, a->tx_tail);
+}
+
 void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMBER port,
                           ULONG flags)
 {
@@ -163,10 +172,9 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
         *ftail = nbl;
         ftail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
     }
-    ULONG tail = a->tx_tail;
-    NdisDprReleaseSpinLock(&a->lock);
     if (kick)
-        vf_reg_write(a, VFDEV_TX_TAIL, tail);
+        ring_tx_doorbell(a);
+    NdisDprReleaseSpinLock(&a->lock);
     complete_sends(a, failed);
     KeLowerIrql(old);
 }
@@ -234,13 +242,10 @@ static void reap_tx(vf_adapter *a, BOOLEAN all, NDIS_STATUS status)
     }
     /* The backlog follows the ring: into it while the device runs, failed
      * with the ring when the device is gone or reset. */
-    BOOLEAN kick = drain_backlog_locked(a, all, status, &tail);
-    ULONG tx_tail = a->tx_tail;
-    kick = kick && a->hw_ready && !a->removed && !a->resetting;
+    if (drain_backlog_locked(a, all, status, &tail) && a->hw_ready && !a->removed && !a->resetting)
+        ring_tx_doorbell(a);
     NdisDprReleaseSpinLock(&a->lock);
     *tail = NULL;
-    if (kick)
-        vf_reg_write(a, VFDEV_TX_TAIL, tx_tail);
     complete_sends(a, done);
 }
 
