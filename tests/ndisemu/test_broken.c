@@ -104,6 +104,12 @@ static const broken_case k_cases[] = {
     { "dpc_queued_at_unload", false, "DpcQueuedAtUnload", "driver unload" },
     { "workitem_queued_twice", false, "WorkItemQueuedTwice", "NdisQueueIoWorkItem" },
     { "workitem_free_while_queued", false, "WorkItemFreeWhileQueued", "NdisFreeIoWorkItem" },
+    /* memory usage rules: NdisMMapIoSpace only in MiniportInitializeEx, no
+     * NdisMFreeSharedMemory in MiniportShutdownEx, every allocation tagged */
+    { "map_io_in_restart", false, "NdisMMapIoSpace", "NdisMMapIoSpace" },
+    { "free_shared_in_shutdown", false, "NdisMFreeSharedMemory", "NdisMFreeSharedMemory" },
+    { "alloc_without_tag", false, "NdisAllocateMemoryWithTagPriority",
+      "NdisAllocateMemoryWithTagPriority" },
     { "dpc_not_initialized", false, "DpcNotInitialized", "KeInsertQueueDpc" },
     { "dpc_reinit_queued", false, "DpcReinitializedWhileQueued", "KeInitializeDpc" },
     { "lookaside_use_after_delete", false, "LookasideUseAfterDelete",
@@ -146,7 +152,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
 {
     if (strcmp(c->name, "ignore_max_nbls") == 0)
         return h_burst_scenario;
-    if (strcmp(c->name, "dma_after_shutdown") == 0)
+    if (strcmp(c->name, "dma_after_shutdown") == 0 ||
+        strcmp(c->name, "free_shared_in_shutdown") == 0)
         return h_shutdown_scenario;
     if (strcmp(c->name, "lso_complete_unset") == 0)
         return h_lso_scenario;

@@ -32,7 +32,7 @@
  * move forward and the last one must post every queued send. vfnic rang it
  * after dropping its lock, so the older of two tails could be written last
  * (realdev_vfio's TCP stream stalled under the storm of stale frames the
- * VF's device model then sent; docs/results.md, "The stale doorbell").
+ * VF's device model then sent; docs/realdev.md, what the runs found).
  */
 #include <setjmp.h>
 #include <stdarg.h>

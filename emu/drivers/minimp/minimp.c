@@ -229,6 +229,11 @@ static NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS 
     NdisReleaseSpinLock(&a->lock);
     if (BROKEN(BRK_RESTART_COMPLETE_UNPENDED))
         NdisMRestartComplete(a->handle, NDIS_STATUS_SUCCESS); /* only after PENDING */
+    if (BROKEN(BRK_MAP_IO_IN_RESTART)) {
+        PVOID va; /* only MiniportInitializeEx may map */
+        if (NdisMMapIoSpace(&va, a->handle, a->regs_pa, a->regs_len) == NDIS_STATUS_SUCCESS)
+            NdisMUnmapIoSpace(a->handle, va, a->regs_len);
+    }
     return NDIS_STATUS_SUCCESS;
 }
 
@@ -505,6 +510,8 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
         return NDIS_STATUS_RESOURCES;
     NdisZeroMemory(a, sizeof(*a));
     a->handle = handle;
+    if (BROKEN(BRK_ALLOC_WITHOUT_TAG))
+        a->leak = NdisAllocateMemoryWithTagPriority(handle, 64, 0, NormalPoolPriority);
     NdisAllocateSpinLock(&a->lock);
     NDIS_STATUS st = find_resources(a, ip->AllocatedResources);
     if (st == NDIS_STATUS_SUCCESS) {
@@ -588,6 +595,10 @@ static void MpShutdownEx(NDIS_HANDLE ctx, NDIS_SHUTDOWN_ACTION action)
     UNREFERENCED_PARAMETER(action);
     if (!BROKEN(BRK_DMA_AFTER_SHUTDOWN))
         mp_reg_wr(ctx, LOOPNIC_CTRL, 0); /* the NIC stops: no more DMA */
+    if (BROKEN(BRK_FREE_SHARED_IN_SHUTDOWN)) {
+        mp_adapter *a = ctx; /* halt frees it; shutdown must not */
+        NdisMFreeSharedMemory(a->handle, a->ring * MP_BUF_SIZE, TRUE, a->rx_bufs, a->rx_bufs_pa);
+    }
 }
 
 static void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)

@@ -22,6 +22,15 @@ NDIS_STATUS NdisMMapIoSpace(PVOID *VirtualAddress, NDIS_HANDLE MiniportAdapterHa
         (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, "NdisMMapIoSpace");
     if (!ad || !VirtualAddress)
         return NDIS_STATUS_INVALID_PARAMETER;
+    /* DDI rule NdisMMapIoSpace: only in the context of MiniportInitializeEx
+     * (where the driver gets the resources it maps). */
+    const char *cb = emu_self()->cb;
+    if (!cb || strcmp(cb, "MiniportInitializeEx") != 0) {
+        emu_violate(rt, "NdisMMapIoSpace", "NdisMMapIoSpace",
+                    "%s: called from %s, not from MiniportInitializeEx", ad->instance,
+                    cb ? cb : "no driver callback");
+        return NDIS_STATUS_FAILURE;
+    }
     uint64_t pa = (uint64_t)PhysicalAddress.QuadPart;
     for (unsigned bar = 0; bar < EMU_PCI_BARS; bar++) {
         uint64_t base = ad->bar_pa[bar], size = ad->desc.bar_size[bar];
@@ -282,6 +291,14 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
     (void)MiniportAdapterHandle;
     if (!emu_enter("NdisMFreeSharedMemory", "va=%p", VirtualAddress))
         return;
+    /* DDI rule NdisMFreeSharedMemory: not from MiniportShutdownEx (which may
+     * run at HIGH_LEVEL in a bug check; it only stops the device). */
+    const char *cb = emu_self()->cb;
+    if (cb && strcmp(cb, "MiniportShutdownEx") == 0) {
+        emu_violate(rt, "NdisMFreeSharedMemory", "NdisMFreeSharedMemory",
+                    "va %p freed in MiniportShutdownEx", VirtualAddress);
+        return;
+    }
     emu_lock(rt);
     for (emu_dma_region **pp = &rt->dma; *pp; pp = &(*pp)->next) {
         emu_dma_region *r = *pp;

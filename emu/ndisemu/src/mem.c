@@ -61,6 +61,13 @@ PVOID NdisAllocateMemoryWithTagPriority(NDIS_HANDLE NdisHandle, UINT Length, ULO
         return NULL;
     if (!emu_handle_kind(rt, NdisHandle, EMU_HK_MEMORY, "NdisAllocateMemoryWithTagPriority"))
         return NULL;
+    /* DDI rule NdisAllocateMemoryWithTagPriority: every allocation names its
+     * pool tag (what the debugger and Driver Verifier tell blocks apart by). */
+    if (Tag == 0) {
+        emu_violate(rt, "NdisAllocateMemoryWithTagPriority", "NdisAllocateMemoryWithTagPriority",
+                    "%u bytes allocated without a pool tag (Tag 0)", Length);
+        return NULL;
+    }
     emu_adapter *ad;
     emu_driver *drv = emu_handle_driver(NdisHandle, &ad);
     if (!drv) {
