@@ -510,7 +510,11 @@ NDIS_STATUS PtUnbindAdapterEx(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
         fo_reason r = fo_primary_unbind(&ad->pair);
         vfo_event_end(ad, r, "unbind"); /* drain, stats, CLOSE_PRIMARY */
     } else {
-        vfo_binding_close(b);
+        /* An orphan: closed from its work item. Once it is closed
+         * unbind_finish asks NDIS to re-enumerate the bindings, which a
+         * protocol may not do from its unbind handler (DDI rule
+         * NdisReEnumerateProtocolBindings); the unbind pends meanwhile. */
+        NdisQueueIoWorkItem(b->work, close_work, b);
     }
     NDIS_STATUS st = vfo_pend_end(&b->unbind_pend);
     if (st != NDIS_STATUS_PENDING)

@@ -94,6 +94,8 @@ static const broken_case k_cases[] = {
     { "fail_binds_complete", true, "NetPnPEventMustSucceed",
       "ProtocolNetPnPEvent(NetEventBindsComplete)" },
     { "media_status_wrong_enum", false, "OidMediaConnectStatus", "MiniportOidRequest" },
+    { "reenumerate_in_bind", true, "NdisReEnumerateProtocolBindings",
+      "NdisReEnumerateProtocolBindings" },
     { "dma_after_shutdown", false, "ShutdownStopsDma", "device DMA" },
     /* receive side throttling and the DPC watchdog (bursts: more frames
      * ready in one DPC than MaxNblsToIndicate) */

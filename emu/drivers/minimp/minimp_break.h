@@ -93,6 +93,7 @@
 #define BRK_FAIL_BINDS_COMPLETE      63 /* NetPnPEventGlobal: fails NetEventBindsComplete */
 #define BRK_DMA_AFTER_SHUTDOWN       64 /* ShutdownStopsDma: MiniportShutdownEx leaves DMA on */
 #define BRK_MEDIA_STATUS_WRONG_ENUM  65 /* OidMediaConnectStatus: answers NDIS_MEDIA_CONNECT_STATE */
+#define BRK_REENUMERATE_IN_BIND      66 /* NdisReEnumerateProtocolBindings: in its bind handler */
 
 /* filter side (passflt, codes 90-99) */
 #define BRK_FLT_SEND_WHILE_PAUSED     90 /* FilterPausedNoSend: originates a send in FilterDetach */

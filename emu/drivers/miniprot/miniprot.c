@@ -213,6 +213,8 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
         NdisCompleteBindAdapterEx(bind_ctx, NDIS_STATUS_SUCCESS);
         NdisCompleteBindAdapterEx(bind_ctx, NDIS_STATUS_SUCCESS);
     }
+    if (BROKEN(BRK_REENUMERATE_IN_BIND))
+        NdisReEnumerateProtocolBindings(g_proto); /* not from a bind handler */
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING; /* finished in PtOpenAdapterComplete */
     return finish_open(b, st);

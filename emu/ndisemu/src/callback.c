@@ -16,6 +16,7 @@ void emu_cb_begin(emu_cb_scope *s, const char *name, emu_driver *drv, emu_adapte
     t->cur_drv = drv;
     t->cur_ad = ad;
     t->cb = name;
+    t->cb_binding = false;
     t->locks_held = 0;
     t->depth++;
     if (!emu_rt->cfg.no_call_checks)

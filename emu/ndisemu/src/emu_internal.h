@@ -724,7 +724,8 @@ struct emu_runtime {
 typedef struct emu_thread {
     KIRQL irql;
     int locks_held;
-    const char *cb; /* the driver callback this thread runs (innermost) */
+    const char *cb;  /* the driver callback this thread runs (innermost) */
+    bool cb_binding; /* it is ProtocolNetPnPEvent for one binding (context not NULL) */
     /* lockdep.c: the locks this thread holds, in acquisition order (kept
      * across nested callbacks: see lockdep.c). */
     const void *held[EMU_LOCKDEP_DEPTH];

@@ -103,8 +103,19 @@ void NdisReEnumerateProtocolBindings(NDIS_HANDLE NdisProtocolHandle)
         return;
     emu_protocol *p = (emu_protocol *)emu_obj_check(rt, NdisProtocolHandle, K_PROTOCOL,
                                                     "NdisReEnumerateProtocolBindings");
-    if (p)
-        emu_pnp_post(rt, bind_protocol_op, p, bind_all_op_done, NULL);
+    if (!p)
+        return;
+    /* DDI rule NdisReEnumerateProtocolBindings: not from a bind or unbind
+     * handler, nor from a NetPnPEvent for one binding (a global one, with a
+     * NULL ProtocolBindingContext, may). */
+    const emu_thread *t = emu_self();
+    if (t->cb && (strcmp(t->cb, "ProtocolBindAdapterEx") == 0 ||
+                  strcmp(t->cb, "ProtocolUnbindAdapterEx") == 0 || t->cb_binding)) {
+        emu_violate(rt, "NdisReEnumerateProtocolBindings", "NdisReEnumerateProtocolBindings",
+                    "called from %s%s", t->cb, t->cb_binding ? " for a binding" : "");
+        return;
+    }
+    emu_pnp_post(rt, bind_protocol_op, p, bind_all_op_done, NULL);
 }
 
 void NdisDeregisterProtocolDriver(NDIS_HANDLE NdisProtocolHandle)
@@ -454,6 +465,7 @@ int emu_binding_pnp(emu_runtime *rt, emu_binding *b, NET_PNP_EVENT_CODE code, vo
     pnp_params(&n, code, buf, len, &pp, &rp, b);
     emu_cb_scope s;
     emu_cb_begin(&s, "ProtocolNetPnPEvent", b->prot->drv, NULL, PASSIVE_LEVEL);
+    emu_self()->cb_binding = true;
     NDIS_STATUS st = b->prot->ch.NetPnPEventHandler(b->ctx, &n);
     emu_cb_end(&s);
     if (code == NetEventPause) {
