@@ -68,7 +68,7 @@
 #define BRK_TIMER_CANCEL_MISSED        129 /* TimerFreeWhileActive: free after a cancel FALSE */
 #define BRK_WORKITEM_QUEUED_TWICE      130 /* WorkItemQueuedTwice: queued again, not started */
 #define BRK_WORKITEM_FREE_WHILE_QUEUED 131 /* WorkItemFreeWhileQueued: freed in halt, queued */
-/* memory usage rules (issue 14's DDI pages, codes 132-134) */
+/* NDIS memory usage rule set (codes 132-134) */
 #define BRK_MAP_IO_IN_RESTART       132 /* NdisMMapIoSpace: maps its BAR again in MiniportRestart */
 #define BRK_FREE_SHARED_IN_SHUTDOWN 133 /* NdisMFreeSharedMemory: from MiniportShutdownEx */
 #define BRK_ALLOC_WITHOUT_TAG       134 /* NdisAllocateMemoryWithTagPriority: Tag 0 */
