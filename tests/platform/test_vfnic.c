@@ -124,6 +124,22 @@ static size_t guest_arrivals(world *w, emu_seq_arrival *out, size_t max)
     }
 }
 
+/* The guest's stream: its whole send log (s: its statistics) against the
+ * peer's arrivals. */
+static void guest_stream_at_peer(world *w, const tcpip_stats *s, emu_seqstat *out)
+{
+    static uint64_t sent_ns[4096];
+    uint64_t first = 0;
+    int32_t nt;
+    size_t ret;
+    assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_TX, &first, sizeof(first), sent_ns,
+                                   sizeof(sent_ns), &ret, &nt),
+                     EMU_OK);
+    assert_int_equal(ret / sizeof(uint64_t), s->seq_sent);
+    const emu_seqlog *prx = emu_peer_rx_log(w->peer);
+    emu_seqstat_compute(sent_ns, s->seq_sent, prx->arr, prx->n_arr, out);
+}
+
 static void stream_both_ways_without_loss(void **state)
 {
     world *w = *state;
@@ -149,7 +165,7 @@ static void stream_both_ways_without_loss(void **state)
     guest_stats(w->ctl, &s);
     assert_int_equal(s.seq_sent, 500);
     assert_int_equal(s.adapter[0].tx_failed, 0);
-    const emu_seqlog *ptx = emu_peer_tx_log(w->peer), *prx = emu_peer_rx_log(w->peer);
+    const emu_seqlog *ptx = emu_peer_tx_log(w->peer);
     static emu_seq_arrival arr[4096];
     size_t n = guest_arrivals(w, arr, 4096);
     emu_seqstat in, out;
@@ -157,16 +173,7 @@ static void stream_both_ways_without_loss(void **state)
     assert_true(in.sent >= 500);
     assert_int_equal(in.received, in.sent);
     assert_int_equal(in.lost + in.duplicates + in.reorders, 0);
-    /* The guest's stream: its send log against the peer's arrivals. */
-    static uint64_t sent_ns[1024];
-    uint64_t first = 0;
-    int32_t nt;
-    size_t ret;
-    assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_TX, &first, sizeof(first), sent_ns,
-                                   sizeof(sent_ns), &ret, &nt),
-                     EMU_OK);
-    assert_int_equal(ret / sizeof(uint64_t), s.seq_sent);
-    emu_seqstat_compute(sent_ns, s.seq_sent, prx->arr, prx->n_arr, &out);
+    guest_stream_at_peer(w, &s, &out);
     assert_int_equal(out.received, 500);
     assert_int_equal(out.lost + out.duplicates + out.reorders, 0);
     assert_int_equal(out.longest_gap_ns, 1 * MS);
@@ -448,17 +455,9 @@ static void stop_stream_all_arrived(world *w, emu_seqstat *out)
     assert_int_equal(emu_run_for(w->rt, 10 * MS), EMU_OK);
     tcpip_stats s;
     guest_stats(w->ctl, &s);
-    const emu_seqlog *prx = emu_peer_rx_log(w->peer);
     assert_int_equal(s.adapter[0].tx_failed, 0);
-    assert_int_equal(prx->n_arr, s.adapter[0].tx_seq);
-    static uint64_t sent_ns[4096];
-    uint64_t first = 0;
-    int32_t nt;
-    size_t ret;
-    assert_int_equal(emu_ctl_ioctl(w->ctl, IOCTL_TCPIP_READ_TX, &first, sizeof(first), sent_ns,
-                                   sizeof(sent_ns), &ret, &nt),
-                     EMU_OK);
-    emu_seqstat_compute(sent_ns, s.seq_sent, prx->arr, prx->n_arr, out);
+    assert_int_equal(emu_peer_rx_log(w->peer)->n_arr, s.adapter[0].tx_seq);
+    guest_stream_at_peer(w, &s, out);
 }
 
 /* A frame the wire refused stays in the VF's ring (its descriptor is not
