@@ -531,7 +531,7 @@ static void refused_frames_fail_when_the_vf_is_pulled(void **state)
  * is refused and counted; the device goes on from its own head, so no
  * frame goes out twice. The device model once took any tail: behind its
  * head, it walked the ring's old descriptors until its index wrapped (this
- * test then spins in the device's transmit work). */
+ * test then failed at once: the tail read back was the one past the ring). */
 static void stale_doorbell_is_refused(void **state)
 {
     world *w = *state;
