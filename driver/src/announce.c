@@ -93,7 +93,7 @@ static PNET_BUFFER_LIST build(vfo_adapter *ad, ULONG *count)
 
 /* On the VF each frame needs a reference like any send; frames the gate
  * refuses (TX just left the VF) go on virtio instead. */
-static void send_on_primary(vfo_adapter *ad, PNET_BUFFER_LIST frames)
+static void send_on_primary(vfo_adapter *ad, PNET_BUFFER_LIST frames, bool at_dispatch)
 {
     PNET_BUFFER_LIST vf = NULL, sb = NULL, *vf_tail = &vf, *sb_tail = &sb;
     for (PNET_BUFFER_LIST nbl = frames, next; nbl; nbl = next) {
@@ -108,13 +108,12 @@ static void send_on_primary(vfo_adapter *ad, PNET_BUFFER_LIST frames)
     }
     if (vf)
         NdisSendNetBufferLists(ad->bind->handle, vf, NDIS_DEFAULT_PORT_NUMBER,
-                               KeGetCurrentIrql() == DISPATCH_LEVEL ? NDIS_SEND_FLAGS_DISPATCH_LEVEL
-                                                                    : 0);
+                               at_dispatch ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0);
     if (sb)
-        vfo_tx_standby(ad, sb, KeGetCurrentIrql() == DISPATCH_LEVEL);
+        vfo_tx_standby(ad, sb, at_dispatch);
 }
 
-void vfo_announce_send(vfo_adapter *ad, fo_path path)
+void vfo_announce_send(vfo_adapter *ad, fo_path path, bool at_dispatch)
 {
     ULONG n;
     PNET_BUFFER_LIST frames = build(ad, &n);
@@ -124,7 +123,7 @@ void vfo_announce_send(vfo_adapter *ad, fo_path path)
     VFO_DEBUG("announce: %lu frame(s) on %s", (unsigned long)n,
               path == FO_PATH_PRIMARY ? "the VF" : "virtio");
     if (path == FO_PATH_PRIMARY)
-        send_on_primary(ad, frames);
+        send_on_primary(ad, frames, at_dispatch);
     else
-        vfo_tx_standby(ad, frames, KeGetCurrentIrql() == DISPATCH_LEVEL);
+        vfo_tx_standby(ad, frames, at_dispatch);
 }

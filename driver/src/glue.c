@@ -109,18 +109,23 @@ static void note_visible_change(vfo_adapter *ad)
     }
 }
 
-void vfo_event_end(vfo_adapter *ad, fo_reason r, const char *what)
+static void run_actions(vfo_adapter *ad, bool from_work, vfo_irql at);
+
+void vfo_event_end_at(vfo_adapter *ad, fo_reason r, const char *what, vfo_irql at)
 {
     queue_actions(ad);
     note_visible_change(ad);
     vfo_unlock();
     if (r != FO_R_OK)
         VFO_WARN("%s: engine refused the event: %s", what, fo_reason_name(r));
-    vfo_run_actions(ad);
+    run_actions(ad, false, at);
     vfo_ctl_flush();
 }
 
-static void run_actions(vfo_adapter *ad, bool from_work);
+void vfo_event_end(vfo_adapter *ad, fo_reason r, const char *what)
+{
+    vfo_event_end_at(ad, r, what, VFO_IRQL_ASK);
+}
 
 static void action_work(PVOID ctx, NDIS_HANDLE work)
 {
@@ -129,7 +134,7 @@ static void action_work(PVOID ctx, NDIS_HANDLE work)
     vfo_lock();
     ad->aq.work_queued = false;
     vfo_unlock();
-    run_actions(ad, true);
+    run_actions(ad, true, VFO_IRQL_ASK); /* PASSIVE_LEVEL */
     vfo_work_end(ad);
 }
 
@@ -194,7 +199,7 @@ static void report(vfo_adapter *ad, const fo_action *a)
         VFO_WARN("failover: %s", fo_reason_name(a->u.report.reason));
 }
 
-static void execute(vfo_adapter *ad, const fo_action *a)
+static void execute(vfo_adapter *ad, const fo_action *a, bool at_dispatch)
 {
     vfo_binding *b = ad->bind;
     switch (a->kind) {
@@ -217,7 +222,7 @@ static void execute(vfo_adapter *ad, const fo_action *a)
         vfo_indicate_offload(ad, &a->u.offload);
         break;
     case FO_ACT_SEND_ANNOUNCE:
-        vfo_announce_send(ad, a->u.announce.path);
+        vfo_announce_send(ad, a->u.announce.path, at_dispatch);
         break;
     case FO_ACT_ARM_TIMER:
         arm_timer(ad, a);
@@ -267,10 +272,18 @@ static void execute(vfo_adapter *ad, const fo_action *a)
     }
 }
 
-/* from_work: the adapter's action work item runs it (deferred actions may go). */
-static void run_actions(vfo_adapter *ad, bool from_work)
+/* from_work: the adapter's action work item runs it (deferred actions may
+ * go). at: what the caller knows of its IRQL; a flagged callback that
+ * does not say DISPATCH_LEVEL is not known to be at PASSIVE_LEVEL either,
+ * so its passive actions go to the work item. */
+static void run_actions(vfo_adapter *ad, bool from_work, vfo_irql at)
 {
-    bool passive = KeGetCurrentIrql() == PASSIVE_LEVEL; /* before the lock raises it */
+    bool passive = false, at_dispatch = at == VFO_IRQL_DISPATCH;
+    if (at == VFO_IRQL_ASK) {
+        KIRQL irql = KeGetCurrentIrql(); /* before the lock raises it */
+        passive = irql == PASSIVE_LEVEL;
+        at_dispatch = irql == DISPATCH_LEVEL;
+    }
     vfo_lock();
     if (ad->aq.running) {
         vfo_unlock();
@@ -294,7 +307,7 @@ static void run_actions(vfo_adapter *ad, bool from_work)
         ad->aq.head = (ad->aq.head + 1) % VFO_ACTION_RING;
         ad->aq.len--;
         vfo_unlock();
-        execute(ad, &a);
+        execute(ad, &a, at_dispatch);
         vfo_lock();
     }
     ad->aq.running = false;
@@ -303,14 +316,14 @@ static void run_actions(vfo_adapter *ad, bool from_work)
 
 void vfo_run_actions(vfo_adapter *ad)
 {
-    run_actions(ad, false);
+    run_actions(ad, false, VFO_IRQL_ASK);
 }
 
-void vfo_drained(vfo_adapter *ad)
+void vfo_drained(vfo_adapter *ad, vfo_irql at)
 {
     vfo_lock();
     fo_reason r = fo_on_drained(&ad->pair);
-    vfo_event_end(ad, r, "drained");
+    vfo_event_end_at(ad, r, "drained", at);
 }
 
 static NDIS_TIMER_FUNCTION announce_timer_fired;

@@ -236,9 +236,11 @@ NDIS_STATUS vfo_oid_set(vfo_adapter *ad, PNDIS_OID_REQUEST r)
         st = set_blob(ad, FO_SET_PM_PARAMETERS, buf, len);
         break;
     case OID_PNP_SET_POWER:
+        /* NdisOidComplete: SUCCESS or NOT_ACCEPTED, nothing else */
         if (len < sizeof(NDIS_DEVICE_POWER_STATE))
-            return NDIS_STATUS_INVALID_LENGTH;
-        st = vfo_set_power(ad, *(const NDIS_DEVICE_POWER_STATE *)buf);
+            return NDIS_STATUS_NOT_ACCEPTED;
+        vfo_set_power(ad, *(const NDIS_DEVICE_POWER_STATE *)buf);
+        st = NDIS_STATUS_SUCCESS;
         break;
     default:
         return NDIS_STATUS_NOT_SUPPORTED;

@@ -117,9 +117,10 @@ void vfo_rx_return_deferred_locked(vfo_adapter *ad)
         return_own_locked(ad, d);
 }
 
+/* From the receive DPC (vfo_rx_poll): DISPATCH_LEVEL by design. */
 static void indicate(vfo_adapter *ad, PNET_BUFFER_LIST head, ULONG n, bool low)
 {
-    ULONG flags = KeGetCurrentIrql() == DISPATCH_LEVEL ? NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL : 0;
+    const ULONG flags = NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
     vfo_count(&ad->ctr.rx_standby, (LONG64)n);
     if (ad->packet_filter == 0) { /* nobody asked for anything yet */
         return_own(ad, head);
@@ -215,7 +216,7 @@ void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
         /* Lent NBLs hold the binding open: ad->bind is the one they came from. */
         NdisReturnNetBufferLists(ad->bind->handle, vf, flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL);
         if (fo_primary_release(&ad->pair, nvf))
-            vfo_drained(ad);
+            vfo_drained(ad, vfo_irql_from_flag(flags & NDIS_RETURN_FLAGS_DISPATCH_LEVEL));
     }
 }
 
@@ -258,7 +259,7 @@ void vfo_rx_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST nbls,
     }
     (void)n;
     if (released && fo_primary_release(&ad->pair, released))
-        vfo_drained(ad);
+        vfo_drained(ad, vfo_irql_from_flag(flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL));
 }
 
 /* A receive on a pausing binding (fo_rx_accept_brief took n references): NDIS
@@ -304,5 +305,5 @@ void vfo_rx_brief_from_primary(vfo_adapter *ad, vfo_binding *b, PNET_BUFFER_LIST
     if (!(flags & NDIS_RECEIVE_FLAGS_RESOURCES))
         NdisReturnNetBufferLists(b->handle, nbls, ret_flags);
     if (fo_primary_release(&ad->pair, n))
-        vfo_drained(ad);
+        vfo_drained(ad, vfo_irql_from_flag(flags & NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL));
 }

@@ -70,7 +70,7 @@ NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS params)
     vfo_lock();
     fo_reason r = fo_upper_restart(&ad->pair);
     vfo_event_end(ad, r, "miniport restart");
-    vfo_tx_kick_queue(ad);
+    vfo_tx_kick_queue(ad, false);
     vfo_rx_schedule(ad); /* frames that arrived while paused */
     return NDIS_STATUS_SUCCESS;
 }
@@ -139,7 +139,7 @@ void vfo_device_stop(vfo_adapter *ad)
     NdisDprReleaseSpinLock(&ad->rx_lock);
     NdisDprReleaseSpinLock(&ad->tx_lock);
     NdisReleaseSpinLock(&ad->ctrl_lock);
-    vfo_tx_complete_done(ad);
+    vfo_tx_complete_done(ad, false);
 }
 
 /* Reset recovery, power and removal each stop or start the device from
@@ -206,13 +206,18 @@ static bool device_restart(vfo_adapter *ad)
  * send that arrives while the device is off: vfo's own (announcements) and
  * VF sends resent to virtio included (vfo_tx_standby). Queued for a device
  * that was off, they held virtio's share of the next pause for ever (the
- * MiniportPause of a removal never completed; fuzz_oid). */
-NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
+ * MiniportPause of a removal never completed; fuzz_oid).
+ * The OID completes with SUCCESS even when virtio does not come back at D0
+ * (NdisOidComplete allows SUCCESS or NOT_ACCEPTED only, and the adapter is
+ * at D0 whatever its device does): virtio then stays stopped, as after a
+ * failed recovery, its sends fail and its link is down; the VF, if there
+ * is one, carries the traffic. */
+void vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
 {
     fo_reason r;
     bool low = d != NdisDeviceStateD0;
     if (low == (vfo_get(&ad->low_power) != 0))
-        return NDIS_STATUS_SUCCESS;
+        return;
     if (low) {
         vfo_lock();
         r = fo_standby_set_power(&ad->pair, true);
@@ -223,8 +228,8 @@ NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
         vfo_device_release(ad);
         /* Whatever waits for the device now (the flag is seen by every
          * vfo_tx_standby that queues after this). */
-        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
-        return NDIS_STATUS_SUCCESS;
+        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE, false);
+        return;
     }
     vfo_device_acquire(ad);
     vfo_set(&ad->low_power, 0);
@@ -236,16 +241,15 @@ NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d)
     /* Sends queued while the device came up (no MiniportRestart follows
      * when the stack was not paused). */
     if (ok)
-        vfo_tx_kick_queue(ad);
+        vfo_tx_kick_queue(ad, false);
     else
-        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
+        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED, false);
     fo_link l = { ok && ad->link.link_up, vfo_link_speed_bps(ad) };
     vfo_lock();
     r = fo_standby_set_power(&ad->pair, false);
     if (r == FO_R_OK)
         r = fo_standby_link(&ad->pair, l);
     vfo_event_end(ad, r, "virtio D0");
-    return ok ? NDIS_STATUS_SUCCESS : NDIS_STATUS_DEVICE_FAILED;
 }
 
 /* ---- surprise removal, reset, shutdown ------------------------------------ */
@@ -282,7 +286,7 @@ void MpDevicePnPEventNotify(NDIS_HANDLE ctx, PNET_DEVICE_PNP_EVENT ev)
     vfo_device_acquire(ad); /* a reset recovery in progress finishes first */
     vfo_device_stop(ad);    /* in-flight sends complete as removed; receive buffers come back */
     vfo_device_release(ad);
-    vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
+    vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED, false);
     fo_link down = { false, 0 };
     vfo_lock();
     fo_reason r = fo_standby_link(&ad->pair, down);
@@ -309,11 +313,11 @@ static void reset_work(PVOID ctx, NDIS_HANDLE work)
         vfo_set(&ad->device_dead, 0);
         bool ok = device_restart(ad);
         if (ok) {
-            vfo_tx_kick_queue(ad);
+            vfo_tx_kick_queue(ad, false);
             vfo_rx_schedule(ad);
         } else {
             vfo_set(&ad->device_dead, 1);
-            vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
+            vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED, false);
         }
     }
     vfo_device_release(ad);

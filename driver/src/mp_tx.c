@@ -32,7 +32,7 @@ static bool bounce_init(vfo_adapter *ad)
     ad->tx_bounce_wait_tail = &ad->tx_bounce_wait;
     for (ULONG i = 0; i < VFO_BOUNCE_COUNT; i++) {
         vfo_bounce *b = &ad->tx_bounce[i];
-        NdisMAllocateSharedMemory(ad->handle, VFO_BOUNCE_SIZE, TRUE, &b->va, &b->pa);
+        b->va = vfo_shared_alloc(ad->handle, VFO_BOUNCE_SIZE, &b->pa);
         if (!b->va)
             return false;
         b->next_free = ad->tx_bounce_free;
@@ -375,7 +375,7 @@ static void pump(vfo_adapter *ad)
 
 /* Completes every NBL whose frames are all done: ours are freed, the upper
  * stack's go back up. */
-void vfo_tx_complete_done(vfo_adapter *ad)
+void vfo_tx_complete_done(vfo_adapter *ad, bool at_dispatch)
 {
     PNET_BUFFER_LIST up = NULL, *tail = &up;
     LONG n = 0, ok = 0;
@@ -395,7 +395,7 @@ void vfo_tx_complete_done(vfo_adapter *ad)
     }
     vfo_count(&ad->ctr.tx_standby, ok);
     if (up)
-        vfo_tx_complete_up(ad, up, KeGetCurrentIrql() == DISPATCH_LEVEL);
+        vfo_tx_complete_up(ad, up, at_dispatch);
     if (n)
         vfo_virtio_put(ad, n);
 }
@@ -408,10 +408,10 @@ void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch
                                     at_dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
 }
 
-void vfo_tx_kick_queue(vfo_adapter *ad)
+void vfo_tx_kick_queue(vfo_adapter *ad, bool at_dispatch)
 {
     pump(ad);
-    vfo_tx_complete_done(ad);
+    vfo_tx_complete_done(ad, at_dispatch);
 }
 
 /* NBLs for virtio: queued behind what waits already, then pumped. */
@@ -419,7 +419,6 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
 {
     PNET_BUFFER_LIST last = NULL;
     LONG n = 0;
-    (void)at_dispatch;
     for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl)) {
         vfo_tx_nbl *t = txn(nbl);
         t->next_nb = NET_BUFFER_LIST_FIRST_NB(nbl);
@@ -444,17 +443,17 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
     bool gone = ad->surprise_removed;
     NdisReleaseSpinLock(&ad->tx_lock);
     if (gone)
-        vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED);
+        vfo_tx_fail_queued(ad, NDIS_STATUS_ADAPTER_REMOVED, at_dispatch);
     else if (vfo_get(&ad->low_power)) /* the device is off until D0 (vfo_set_power) */
-        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE);
+        vfo_tx_fail_queued(ad, NDIS_STATUS_LOW_POWER_STATE, at_dispatch);
     else if (vfo_get(&ad->device_dead)) /* its last restart failed (reset_work) */
-        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED);
+        vfo_tx_fail_queued(ad, NDIS_STATUS_DEVICE_FAILED, at_dispatch);
     else
-        vfo_tx_kick_queue(ad);
+        vfo_tx_kick_queue(ad, at_dispatch);
 }
 
 /* The device is gone (or failed for good): everything waiting fails. */
-void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status)
+void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status, bool at_dispatch)
 {
     NdisAcquireSpinLock(&ad->tx_lock);
     while (ad->tx_bounce_wait) {
@@ -476,7 +475,7 @@ void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status)
         dequeue_head_locked(ad, nbl);
     }
     NdisReleaseSpinLock(&ad->tx_lock);
-    vfo_tx_complete_done(ad);
+    vfo_tx_complete_done(ad, at_dispatch);
 }
 
 /* TX DPC: completions from the used ring, then whatever waits. */
@@ -497,7 +496,7 @@ void vfo_tx_reap(vfo_adapter *ad)
         }
         NdisReleaseSpinLock(&ad->tx_lock);
     } while (more);
-    vfo_tx_kick_queue(ad);
+    vfo_tx_kick_queue(ad, true);
 }
 
 static void fail_now(vfo_adapter *ad, PNET_BUFFER_LIST nbls, NDIS_STATUS st, bool at_dispatch)
@@ -541,7 +540,7 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
                 continue;
             }
             if (fo_primary_release(&ad->pair, 1))
-                vfo_drained(ad);
+                vfo_drained(ad, vfo_irql_from_flag(dispatch));
         }
         vfo_nbl_append(&sb_tail, nbl);
     }
@@ -568,5 +567,5 @@ void MpCancelSend(NDIS_HANDLE ctx, PVOID cancel_id)
         return;
     NdisCancelSendNetBufferLists(ad->bind->handle, cancel_id);
     if (fo_primary_release(&ad->pair, 1))
-        vfo_drained(ad);
+        vfo_drained(ad, VFO_IRQL_ASK); /* no flags here */
 }

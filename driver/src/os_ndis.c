@@ -107,7 +107,7 @@ static bool dma_alloc(void *os, size_t size, size_t align, vio_dma *out)
     if (!rec)
         return false;
     rec->len = (ULONG)(size + extra);
-    NdisMAllocateSharedMemory(o->miniport, rec->len, TRUE, &rec->va, &rec->pa);
+    rec->va = vfo_shared_alloc(o->miniport, rec->len, &rec->pa);
     if (!rec->va) {
         vfo_free(o->miniport, rec, VFO_TAG_VIRTIO);
         return false;

@@ -107,13 +107,13 @@ void PtSendNetBufferListsComplete(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG 
         }
     }
     if (removed)
-        vfo_binding_removed(b);
+        vfo_binding_removed(b, vfo_irql_from_flag(dispatch));
     if (resend)
         vfo_tx_standby(ad, resend, dispatch);
     if (done)
         vfo_tx_complete_up(ad, done, dispatch);
     if (fo_primary_release(&ad->pair, n))
-        vfo_drained(ad);
+        vfo_drained(ad, vfo_irql_from_flag(dispatch));
 }
 
 static void receive_on(vfo_binding *b, vfo_adapter *ad, PNET_BUFFER_LIST nbls, ULONG n, ULONG flags)

@@ -183,8 +183,9 @@ void PtStatusEx(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION si)
     }
 }
 
-/* A send failed with ADAPTER_REMOVED: the VF is gone under us. */
-void vfo_binding_removed(vfo_binding *b)
+/* A send failed with ADAPTER_REMOVED: the VF is gone under us (`at`: from
+ * the send completion's flags). */
+void vfo_binding_removed(vfo_binding *b, vfo_irql at)
 {
     vfo_adapter *ad = vfo_binding_pair_locked(b);
     if (!ad)
@@ -195,5 +196,5 @@ void vfo_binding_removed(vfo_binding *b)
     }
     b->removed = true;
     fo_reason r = fo_primary_surprise_removed(&ad->pair);
-    vfo_event_end(ad, r, "VF surprise removed");
+    vfo_event_end_at(ad, r, "VF surprise removed", at);
 }

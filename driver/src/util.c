@@ -1,6 +1,6 @@
 /*
- * util.c - small helpers: pool memory, work items at PASSIVE_LEVEL, and the
- * interface GUIDs the control device reports.
+ * util.c - small helpers: pool and shared memory, work items at
+ * PASSIVE_LEVEL, and the interface GUIDs the control device reports.
  */
 #include "vfo.h"
 
@@ -16,6 +16,21 @@ PVOID vfo_alloc(NDIS_HANDLE h, SIZE_T size, ULONG tag)
     if (p)
         NdisZeroMemory(p, size);
     return p;
+}
+
+/* Shared memory (cached): a failure is written to the system event log, so
+ * the administrator of an adapter that did not start sees why (and the DDI
+ * rule WriteErrorLog asks it of MiniportInitializeEx). */
+PVOID vfo_shared_alloc(NDIS_HANDLE miniport, ULONG len, PNDIS_PHYSICAL_ADDRESS pa)
+{
+    PVOID va = NULL;
+    NdisMAllocateSharedMemory(miniport, len, TRUE, &va, pa);
+    if (!va) {
+        VFO_ERR("out of shared memory (%lu bytes)", (unsigned long)len);
+        NdisWriteErrorLogEntry(miniport, NDIS_ERROR_CODE_OUT_OF_RESOURCES, 2,
+                               (ULONG)VFO_ERRLOG_SHARED_MEMORY, len);
+    }
+    return va;
 }
 
 void vfo_free(NDIS_HANDLE h, PVOID p, ULONG tag)

@@ -27,6 +27,7 @@
 
 #include "fo_engine.h"
 #include "vfo_ctl.h"
+#include "vfo_eventlog.h"
 #include "vnet.h"
 #include "work.h"
 
@@ -450,15 +451,31 @@ static inline uint64_t vfo_count_get(const LONG64 *c)
  * send only then, and going ACTIVE sends announcements at once). */
 #define VFO_ACT_PRIMARY_RESTART ((fo_action_kind)0x100)
 void vfo_queue_primary_restart_locked(vfo_adapter *ad);
+/* What a caller knows of its IRQL. Inside a callback whose flags say
+ * whether it runs at DISPATCH_LEVEL (send, send complete, receive, return)
+ * the driver must not test the IRQL (Flags_Irql): the flag is what it
+ * knows, and a clear flag says only "not known to be DISPATCH_LEVEL", not
+ * PASSIVE_LEVEL. Elsewhere the caller may ask KeGetCurrentIrql. */
+typedef enum vfo_irql {
+    VFO_IRQL_ASK,          /* not in a flagged callback: KeGetCurrentIrql tells */
+    VFO_IRQL_DISPATCH,     /* the flags say DISPATCH_LEVEL */
+    VFO_IRQL_NOT_DISPATCH, /* the flags do not: at most DISPATCH, maybe above PASSIVE */
+} vfo_irql;
+static inline vfo_irql vfo_irql_from_flag(bool dispatch)
+{
+    return dispatch ? VFO_IRQL_DISPATCH : VFO_IRQL_NOT_DISPATCH;
+}
 /* Under g_vfo.lock after an engine call: queues its actions, bumps the
  * control device's generation when what it shows changed, unlocks, runs the
  * actions. `r` and `what` go to the trace when the event was refused. */
 void vfo_event_end(vfo_adapter *ad, fo_reason r, const char *what);
+/* The same from a flagged callback: `at` from its flags. */
+void vfo_event_end_at(vfo_adapter *ad, fo_reason r, const char *what, vfo_irql at);
 /* Runs queued actions (no lock held). Defers to a work item when an action
- * needs PASSIVE_LEVEL and the caller is above it. */
+ * needs PASSIVE_LEVEL and the caller is not known to be there. */
 void vfo_run_actions(vfo_adapter *ad);
-/* The fast path reported a drained gate. */
-void vfo_drained(vfo_adapter *ad);
+/* The fast path reported a drained gate (`at`: as vfo_event_end_at). */
+void vfo_drained(vfo_adapter *ad, vfo_irql at);
 void vfo_generation_bump_locked(void);
 bool vfo_glue_init(vfo_adapter *ad);
 void vfo_glue_free(vfo_adapter *ad);
@@ -469,7 +486,7 @@ void vfo_work_end(vfo_adapter *ad);
 /* ---- pt_bind.c / pt_events.c / pt_data.c: the protocol edge ---- */
 NDIS_STATUS vfo_protocol_register(NDIS_HANDLE driver_ctx);
 vfo_adapter *vfo_binding_pair_locked(vfo_binding *b);
-void vfo_binding_removed(vfo_binding *b);
+void vfo_binding_removed(vfo_binding *b, vfo_irql at);
 bool vfo_primary_wrap(PNET_BUFFER_LIST nbl, NDIS_HANDLE source);
 void vfo_primary_unwrap(PNET_BUFFER_LIST nbl);
 void vfo_binding_open_done(vfo_binding *b);
@@ -541,7 +558,7 @@ static inline void vfo_virtio_get(vfo_adapter *ad, LONG n)
 {
     InterlockedExchangeAdd(&ad->virtio_out, n);
 }
-NDIS_STATUS vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d);
+void vfo_set_power(vfo_adapter *ad, NDIS_DEVICE_POWER_STATE d);
 ULONG64 vfo_link_speed_bps(const vfo_adapter *ad);
 void vfo_link_state_fill(fo_link link, NDIS_LINK_STATE *ls);
 void vfo_indicate_status(vfo_adapter *ad, NDIS_STATUS code, PVOID buf, ULONG len);
@@ -565,10 +582,12 @@ void vfo_tx_standby(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch);
 void vfo_tx_done_cb(void *ctx, void *cookie, vnet_status status);
 void vfo_tx_resume_cb(void *ctx);
 void vfo_tx_reap(vfo_adapter *ad);
-void vfo_tx_kick_queue(vfo_adapter *ad);
-void vfo_tx_complete_done(vfo_adapter *ad);
+/* at_dispatch: the caller knows it runs at DISPATCH_LEVEL (a DPC, a flag);
+ * the completions up carry NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL then. */
+void vfo_tx_kick_queue(vfo_adapter *ad, bool at_dispatch);
+void vfo_tx_complete_done(vfo_adapter *ad, bool at_dispatch);
 MINIPORT_PROCESS_SG_LIST vfo_tx_process_sgl;
-void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status);
+void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status, bool at_dispatch);
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch);
 
 /* mp_rx.c */
@@ -611,7 +630,7 @@ void vfo_rx_filter_apply(vfo_adapter *ad);
 void vfo_rx_filter_retry(vfo_adapter *ad);
 
 /* announce.c */
-void vfo_announce_send(vfo_adapter *ad, fo_path path);
+void vfo_announce_send(vfo_adapter *ad, fo_path path, bool at_dispatch);
 bool vfo_announce_init(vfo_adapter *ad);
 void vfo_announce_free(vfo_adapter *ad);
 bool vfo_own_nbl_done(const vfo_adapter *ad, PNET_BUFFER_LIST nbl);
@@ -642,6 +661,7 @@ void vfo_guid_from_name(const NDIS_STRING *name, struct vfo_ctl_guid *out);
 bool vfo_guid_parse(const WCHAR *s, USHORT chars, struct vfo_ctl_guid *out);
 PVOID vfo_alloc(NDIS_HANDLE h, SIZE_T size, ULONG tag);
 void vfo_free(NDIS_HANDLE h, PVOID p, ULONG tag);
+PVOID vfo_shared_alloc(NDIS_HANDLE miniport, ULONG len, PNDIS_PHYSICAL_ADDRESS pa);
 bool vfo_run_passive(NDIS_HANDLE work, NDIS_IO_WORKITEM_ROUTINE fn, PVOID ctx);
 NDIS_HANDLE vfo_nbl_pool(NDIS_HANDLE h, ULONG tag, ULONG data_size);
 bool vfo_timer_alloc(NDIS_HANDLE h, PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HANDLE *out);

@@ -419,6 +419,18 @@ NDIS_EXPORTED_ROUTINE void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHand
                                                  BOOLEAN Cached, PVOID VirtualAddress,
                                                  NDIS_PHYSICAL_ADDRESS PhysicalAddress);
 
+/* The system event log: netevent.h's codes under ndis.h's names. */
+#define EVENT_NDIS_OUT_OF_RESOURCE       0xC0001389 /* unsigned, as 0x...L is on Windows */
+#define EVENT_NDIS_HARDWARE_FAILURE      0xC000138A
+#define EVENT_NDIS_DRIVER_FAILURE        0xC000138D
+#define NDIS_ERROR_CODE                  ULONG
+#define NDIS_ERROR_CODE_OUT_OF_RESOURCES EVENT_NDIS_OUT_OF_RESOURCE
+#define NDIS_ERROR_CODE_HARDWARE_FAILURE EVENT_NDIS_HARDWARE_FAILURE
+#define NDIS_ERROR_CODE_DRIVER_FAILURE   EVENT_NDIS_DRIVER_FAILURE
+NDIS_EXPORTED_ROUTINE void NdisWriteErrorLogEntry(NDIS_HANDLE NdisAdapterHandle,
+                                                  NDIS_ERROR_CODE ErrorCode,
+                                                  ULONG NumberOfErrorValues, ...);
+
 /* Register accessors over the kernel's READ/WRITE_REGISTER_*. As in the WDK, the
  * reads cast the register address and the writes do not: a write takes a pointer
  * of the access width (PUSHORT for a USHORT register). */

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "vfo_eventlog.h"
 #include "vfo_world.h"
 
 static unsigned g_seeds = 5;
@@ -154,6 +155,37 @@ static void refused_features_fail_initialize_cleanly(void **state)
     assert_non_null(vw_ctl(&w));
     assert_int_equal(vw_finish(&w), EMU_OK);
     vw_destroy(&w);
+}
+
+/* Shared memory runs out at every stage of vfo's initialize (its first
+ * ring, the rings, the bounce buffers): the initialize fails with
+ * everything it had allocated freed (ndisemu's LeakAtFailedInit) and an
+ * entry in the system event log saying why (WriteErrorLog). */
+static void out_of_shared_memory_fails_initialize_cleanly(void **state)
+{
+    (void)state;
+    vfo_world w;
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    uint64_t needed = emu_driver_mem_tag(w.rt, w.vfo, 'mhsN');
+    assert_true(needed > 0);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+    const uint64_t limits[] = { 1, needed / 4, needed / 2, needed * 3 / 4, needed - 1 };
+    for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+        emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC,
+                           .seed = 1,
+                           .shared_memory_limit = limits[i] };
+        emu_error_log_entry e;
+        assert_int_equal(vw_start_cfg(&w, &cfg, NULL), EMU_OK);
+        assert_int_not_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+        assert_int_equal(emu_violation_count(w.rt), 0);
+        assert_true(emu_error_log_get(w.rt, 0, &e));
+        assert_int_equal(e.code, NDIS_ERROR_CODE_OUT_OF_RESOURCES);
+        assert_int_equal(e.values[0], VFO_ERRLOG_SHARED_MEMORY);
+        assert_int_equal(vw_finish(&w), EMU_OK);
+        vw_destroy(&w);
+    }
 }
 
 /* The device asks for a reset, and the recovery's restart fails (the
@@ -369,6 +401,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(shutdown_stops_dma),
         cmocka_unit_test(refused_features_fail_initialize_cleanly),
         cmocka_unit_test(sends_after_a_failed_recovery_fail),
+        cmocka_unit_test(out_of_shared_memory_fails_initialize_cleanly),
         cmocka_unit_test(driver_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,38 @@ static void low_power_while_running_then_removal(void **state)
     vw_destroy(&w);
 }
 
+/*
+ * NdisOidComplete: a miniport completes OID_PNP_SET_POWER with SUCCESS or
+ * NOT_ACCEPTED only (it tells the miniport of a transition NDIS makes
+ * anyway). vfo answered a short buffer with INVALID_LENGTH, and a D0 whose
+ * virtio device did not come back with DEVICE_FAILED; the adapter is at D0
+ * all the same (its VF may carry the traffic), virtio stays stopped until a
+ * recovery works, and its sends fail meanwhile.
+ */
+static void set_power_completes_with_an_allowed_status(void **state)
+{
+    (void)state;
+    vfo_world w;
+    miniprot_stats st;
+    const NDIS_DEVICE_POWER_STATE d3 = NdisDeviceStateD3, d0 = NdisDeviceStateD0;
+    assert_int_equal(vw_start(&w, 1), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_pt_filter(&w, NDIS_PACKET_TYPE_DIRECTED), EMU_OK);
+    assert_int_equal(oid_set(&w, OID_PNP_SET_POWER, &d3, 2), NDIS_STATUS_NOT_ACCEPTED);
+    assert_false(emu_failed(w.rt));
+    assert_int_equal(oid_set(&w, OID_PNP_SET_POWER, &d3, sizeof(d3)), NDIS_STATUS_SUCCESS);
+    emu_vdev *vd = emu_vnet_vdev(w.vn[0]->dev);
+    emu_vdev_inject_fault(vd, EMU_VDEV_FAULT_REFUSE_FEATURES, 0, 0, EMU_VDEV_FOREVER);
+    assert_int_equal(oid_set(&w, OID_PNP_SET_POWER, &d0, sizeof(d0)), NDIS_STATUS_SUCCESS);
+    assert_false(emu_failed(w.rt));
+    assert_int_equal(vw_pt_send(&w, 3, 100, true), EMU_OK);
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    assert_int_equal(st.send_ok, 0);
+    assert_int_equal(st.send_failed, 3);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +212,7 @@ int main(void)
         cmocka_unit_test(empty_answer_into_no_buffer),
         cmocka_unit_test(address_after_an_odd_length),
         cmocka_unit_test(low_power_while_running_then_removal),
+        cmocka_unit_test(set_power_completes_with_an_allowed_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

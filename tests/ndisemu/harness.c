@@ -12,6 +12,7 @@
 static const uint8_t k_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
 uint32_t h_sg_async_pct;
+uint64_t h_shared_memory_limit;
 
 int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, const char *pt_so,
             bool quiet)
@@ -19,7 +20,11 @@ int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, c
     memset(h, 0, sizeof(*h));
     h->kind = kind;
     emu_config cfg = {
-        .sched = kind, .seed = seed, .quiet = quiet, .sg_async_pct = h_sg_async_pct
+        .sched = kind,
+        .seed = seed,
+        .quiet = quiet,
+        .sg_async_pct = h_sg_async_pct,
+        .shared_memory_limit = h_shared_memory_limit,
     };
     int err = emu_create(&cfg, &h->rt);
     if (err)

@@ -26,6 +26,8 @@ int h_start(harness *h, emu_sched_kind kind, uint64_t seed, const char *mp_so, c
             bool quiet);
 /* emu_config.sg_async_pct of the runtimes h_start creates from now on. */
 extern uint32_t h_sg_async_pct;
+/* emu_config.shared_memory_limit of the runtimes h_start creates from now on. */
+extern uint64_t h_shared_memory_limit;
 int h_add_nic(harness *h);
 int h_send(harness *h, unsigned n, unsigned len);
 int h_stats(harness *h, miniprot_stats *st);

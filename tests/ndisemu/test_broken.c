@@ -112,6 +112,16 @@ static const broken_case k_cases[] = {
     { "free_shared_in_shutdown", false, "NdisMFreeSharedMemory", "NdisMFreeSharedMemory" },
     { "alloc_without_tag", false, "NdisAllocateMemoryWithTagPriority",
       "NdisAllocateMemoryWithTagPriority" },
+    /* an OID completed with a status its list does not hold */
+    { "set_power_fails", false, "NdisOidComplete", "MiniportOidRequest" },
+    /* the IRQL tested in a callback that was told it */
+    { "irql_in_send", false, "Flags_Irql", "KeGetCurrentIrql" },
+    /* a busy wait past 50 us */
+    { "stall_too_long", false, "NdisStallExecution_Delay", "NdisStallExecution" },
+    /* a failed initialize that keeps what it allocated */
+    { "leak_at_failed_init", false, "LeakAtFailedInit", "MiniportInitializeEx" },
+    /* its rings do not fit the shared memory limit (k_small_shared) */
+    { "shared_fail_unlogged", false, "WriteErrorLog", "MiniportInitializeEx" },
     { "dpc_not_initialized", false, "DpcNotInitialized", "KeInsertQueueDpc" },
     { "dpc_reinit_queued", false, "DpcReinitializedWhileQueued", "KeInitializeDpc" },
     { "lookaside_use_after_delete", false, "LookasideUseAfterDelete",
@@ -164,9 +174,14 @@ static int (*scenario_of(const broken_case *c))(harness *h)
     return h_scenario;
 }
 
+/* Shared memory for the minimal miniport's two descriptor rings, not for
+ * its receive buffers: its initialize fails for want of memory. */
+static const uint64_t k_small_shared = 4096;
+
 static void trips_exactly_its_rule(void **state)
 {
     const broken_case *c = *state;
+    h_shared_memory_limit = strcmp(c->name, "shared_fail_unlogged") == 0 ? k_small_shared : 0;
     char mp[512], pt[512];
     snprintf(mp, sizeof(mp), "%s", MINIMP_SO);
     snprintf(pt, sizeof(pt), "%s", MINIPROT_SO);
@@ -207,6 +222,27 @@ static void trips_exactly_its_rule(void **state)
     }
 }
 
+/* The correct miniport, short of shared memory, fails its initialize with
+ * an entry in the event log (WriteErrorLog) and everything freed. */
+static void the_correct_miniport_logs_a_failed_allocation(void **state)
+{
+    (void)state;
+    harness *h = &g_h;
+    g_live = h;
+    h_shared_memory_limit = k_small_shared;
+    assert_int_equal(h_start(h, EMU_SCHED_DETERMINISTIC, 1, MINIMP_SO, MINIPROT_SO, true), EMU_OK);
+    h_shared_memory_limit = 0;
+    assert_int_equal(h_add_nic(h), EMU_ERR_DRIVER);
+    assert_false(emu_failed(h->rt));
+    emu_error_log_entry e;
+    assert_true(emu_error_log_get(h->rt, 0, &e));
+    assert_int_equal(e.code, NDIS_ERROR_CODE_OUT_OF_RESOURCES);
+    assert_false(emu_error_log_get(h->rt, 1, &e));
+    assert_int_equal(emu_shutdown(h->rt), EMU_OK);
+    g_live = NULL;
+    h_finish(h);
+}
+
 static void the_correct_drivers_trip_nothing(void **state)
 {
     (void)state;
@@ -237,7 +273,7 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 3];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 4];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -249,5 +285,7 @@ int main(void)
     tests[ARRAYSIZE(k_cases) + 1] = dma;
     struct CMUnitTest lso = cmocka_unit_test(the_correct_miniport_completes_large_sends);
     tests[ARRAYSIZE(k_cases) + 2] = lso;
+    struct CMUnitTest logged = cmocka_unit_test(the_correct_miniport_logs_a_failed_allocation);
+    tests[ARRAYSIZE(k_cases) + 3] = logged;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

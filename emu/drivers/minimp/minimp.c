@@ -123,9 +123,12 @@ static NDIS_STATUS oid_set(mp_adapter *a, PNDIS_OID_REQUEST r)
         r->DATA.SET_INFORMATION.BytesRead = len;
         return NDIS_STATUS_SUCCESS;
     case OID_PNP_SET_POWER:
+        /* NdisOidComplete: SUCCESS or NOT_ACCEPTED, nothing else */
         if (len < sizeof(NDIS_DEVICE_POWER_STATE))
-            return NDIS_STATUS_INVALID_LENGTH;
+            return NDIS_STATUS_NOT_ACCEPTED;
         set_power(a, *(NDIS_DEVICE_POWER_STATE *)buf);
+        if (BROKEN(BRK_SET_POWER_FAILS))
+            return NDIS_STATUS_DEVICE_FAILED;
         r->DATA.SET_INFORMATION.BytesRead = sizeof(NDIS_DEVICE_POWER_STATE);
         return NDIS_STATUS_SUCCESS;
     default:
@@ -446,7 +449,11 @@ static NDIS_STATUS setup_dma(mp_adapter *a)
     NdisMAllocateSharedMemory(a->handle, rl, FALSE, (PVOID *)&a->rx_ring, &a->rx_ring_pa);
     NdisMAllocateSharedMemory(a->handle, a->ring * MP_BUF_SIZE, TRUE, (PVOID *)&a->rx_bufs,
                               &a->rx_bufs_pa);
-    return a->tx_ring && a->rx_ring && a->rx_bufs ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
+    if (a->tx_ring && a->rx_ring && a->rx_bufs)
+        return NDIS_STATUS_SUCCESS;
+    if (!BROKEN(BRK_SHARED_FAIL_UNLOGGED)) /* WriteErrorLog */
+        NdisWriteErrorLogEntry(a->handle, NDIS_ERROR_CODE_OUT_OF_RESOURCES, 1, rl);
+    return NDIS_STATUS_RESOURCES;
 }
 
 static NDIS_STATUS setup_rx(mp_adapter *a)
@@ -540,6 +547,8 @@ static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,
         free_adapter(a);
         return st;
     }
+    if (BROKEN(BRK_LEAK_AT_FAILED_INIT))
+        return NDIS_STATUS_FAILURE; /* with all of it still allocated */
     if (BROKEN(BRK_LEAK_AT_HALT))
         a->leak = NdisAllocateMemoryWithTagPriority(handle, 64, 'kaeL', NormalPoolPriority);
     if (BROKEN(BRK_LEAK_AT_UNLOAD))

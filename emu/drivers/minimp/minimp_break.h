@@ -72,6 +72,16 @@
 #define BRK_MAP_IO_IN_RESTART       132 /* NdisMMapIoSpace: maps its BAR again in MiniportRestart */
 #define BRK_FREE_SHARED_IN_SHUTDOWN 133 /* NdisMFreeSharedMemory: from MiniportShutdownEx */
 #define BRK_ALLOC_WITHOUT_TAG       134 /* NdisAllocateMemoryWithTagPriority: Tag 0 */
+/* NDIS OidProcessing: a completion status outside NdisOidComplete's lists (135) */
+#define BRK_SET_POWER_FAILS 135 /* NdisOidComplete: OID_PNP_SET_POWER DEVICE_FAILED */
+/* NDIS IRQL rule set (136) */
+#define BRK_IRQL_IN_SEND 136 /* Flags_Irql: KeGetCurrentIrql in MiniportSendNetBufferLists */
+/* NDIS Warning rule set (137) */
+#define BRK_STALL_TOO_LONG 137 /* NdisStallExecution_Delay: 51 us in the DPC */
+/* NDIS DDI usage rule set: Init_* (138) */
+#define BRK_LEAK_AT_FAILED_INIT 138 /* LeakAtFailedInit: fails initialize, frees nothing */
+/* NDIS Miscellaneous rule set (139; run with a shared memory limit) */
+#define BRK_SHARED_FAIL_UNLOGGED 139 /* WriteErrorLog: no entry for a failed allocation */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

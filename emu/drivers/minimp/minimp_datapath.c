@@ -245,6 +245,8 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     mp_adapter *a = ctx;
     UNREFERENCED_PARAMETER(port);
     UNREFERENCED_PARAMETER(flags);
+    if (BROKEN(BRK_IRQL_IN_SEND)) /* what the flags said already */
+        flags = KeGetCurrentIrql() == DISPATCH_LEVEL ? NDIS_SEND_FLAGS_DISPATCH_LEVEL : 0;
 #ifdef MINIMP_SINK
     mp_sink_send(a, nbls);
     return;
@@ -418,8 +420,12 @@ static void break_in_dpc(mp_adapter *a)
     }
     if (BROKEN(BRK_LOWER_ABOVE_CURRENT))
         KeLowerIrql(HIGH_LEVEL);
-    if (BROKEN(BRK_DPC_OVER_BUDGET))
-        NdisStallExecution(150); /* a single DPC should stay within 100 us */
+    if (BROKEN(BRK_DPC_OVER_BUDGET)) { /* a single DPC should stay within 100 us */
+        for (int i = 0; i < 3; i++)
+            NdisStallExecution(50);
+    }
+    if (BROKEN(BRK_STALL_TOO_LONG))
+        NdisStallExecution(51);
 }
 
 void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVOID reserved)

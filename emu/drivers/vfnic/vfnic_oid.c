@@ -291,8 +291,10 @@ static NDIS_STATUS set_multicast(vf_adapter *a, PNDIS_OID_REQUEST r)
 
 static NDIS_STATUS set_power(vf_adapter *a, PNDIS_OID_REQUEST r)
 {
+    /* NdisOidComplete: OID_PNP_SET_POWER completes with SUCCESS or
+     * NOT_ACCEPTED only */
     if (r->DATA.SET_INFORMATION.InformationBufferLength < sizeof(NDIS_DEVICE_POWER_STATE))
-        return NDIS_STATUS_INVALID_LENGTH;
+        return NDIS_STATUS_NOT_ACCEPTED;
     NDIS_DEVICE_POWER_STATE d =
         *(NDIS_DEVICE_POWER_STATE *)r->DATA.SET_INFORMATION.InformationBuffer;
     NdisAcquireSpinLock(&a->lock);

@@ -246,6 +246,18 @@ static void dma_release(emu_adapter *ad, void *host, size_t len, bool bounce)
         free(host);
 }
 
+/* WriteErrorLog: a failure inside MiniportInitializeEx must be logged
+ * before it returns (checked there, in miniport.c). */
+static void shared_alloc_failed(emu_runtime *rt, emu_adapter *ad)
+{
+    const char *cb = emu_self()->cb;
+    if (!cb || strcmp(cb, "MiniportInitializeEx") != 0)
+        return;
+    emu_lock(rt);
+    ad->init_shared_failed = true;
+    emu_unlock(rt);
+}
+
 void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOLEAN Cached,
                                PVOID *VirtualAddress, PNDIS_PHYSICAL_ADDRESS PhysicalAddress)
 {
@@ -259,12 +271,20 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
                                                    "NdisMAllocateSharedMemory");
     if (!ad || Length == 0)
         return;
+    emu_lock(rt);
+    uint64_t limit = rt->cfg.shared_memory_limit;
+    bool over = limit && ad->shared_bytes + Length > limit;
+    emu_unlock(rt);
     const emu_dma_ops *dma = ad->desc.dma;
     uint64_t dev_addr = 0;
-    void *va = dma ? dma->alloc(dma->ctx, Length, &dev_addr)
+    void *va = over ? NULL
+               : dma
+                   ? dma->alloc(dma->ctx, Length, &dev_addr)
                    : aligned_alloc(PAGE_SIZE, (Length + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
-    if (!va)
+    if (!va) {
+        shared_alloc_failed(rt, ad);
         return;
+    }
     memset(va, 0, Length);
     emu_lock(rt);
     emu_dma_region *r = dma_add(rt, ad, va, Length, true);
@@ -272,11 +292,14 @@ void NdisMAllocateSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, 
         r->pa = dev_addr;
         r->bounce = true;
     }
-    if (r)
+    if (r) {
         emu_charge(rt, ad->drv, ad, 'mhsN', (int64_t)Length, 1);
+        ad->shared_bytes += Length;
+    }
     emu_unlock(rt);
     if (!r) {
         dma_release(ad, va, Length, dma != NULL);
+        shared_alloc_failed(rt, ad);
         return;
     }
     *VirtualAddress = va;
@@ -306,6 +329,7 @@ void NdisMFreeSharedMemory(NDIS_HANDLE MiniportAdapterHandle, ULONG Length, BOOL
             r->len == Length) {
             *pp = r->next;
             emu_charge(rt, r->ad->drv, r->ad, 'mhsN', -(int64_t)r->len, -1);
+            r->ad->shared_bytes -= r->len;
             emu_unlock(rt);
             dma_release(r->ad, r->host, r->len, r->bounce);
             free(r);

@@ -298,6 +298,10 @@ struct emu_adapter {
     int power; /* 0 or 3 */
     NDIS_HANDLE ctx;
     bool have_reg_attrs, have_gen_attrs;
+    uint64_t shared_bytes; /* shared memory held (rt->mu): emu_config.shared_memory_limit */
+    /* WriteErrorLog: within this MiniportInitializeEx an NdisMAllocateSharedMemory
+     * failed / an NdisWriteErrorLogEntry was written (rt->mu). */
+    bool init_shared_failed, init_error_logged;
     UINT hang_secs;
     NDIS_MINIPORT_ADAPTER_GENERAL_ATTRIBUTES gen;
     NDIS_RECEIVE_SCALE_CAPABILITIES rss;
@@ -708,9 +712,10 @@ struct emu_runtime {
     struct emu_nbl_ext *nbl_live; /* every live NBL (nbl_hist.c; rt->mu) */
     uint64_t nbl_serial;
 
-    emu_counters cnt;               /* rt->mu, except the two below */
-    uint64_t ndis_calls, bad_input; /* atomics: counted anywhere without rt->mu */
-    pthread_mutex_t trace_mu;       /* the trace ring and output; never held across calls */
+    emu_error_log_entry error_log[EMU_ERROR_LOG_MAX]; /* rt->mu; cnt.error_log_entries written */
+    emu_counters cnt;                                 /* rt->mu, except the two below */
+    uint64_t ndis_calls, bad_input;                   /* atomics: counted anywhere without rt->mu */
+    pthread_mutex_t trace_mu; /* the trace ring and output; never held across calls */
     emu_trace_format trace_fmt;
     FILE *trace_out;
     emu_trace_line ring[EMU_RING];

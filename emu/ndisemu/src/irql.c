@@ -210,9 +210,11 @@ static const emu_irql_rule k_rules[] = {
     { "NdisSetEvent", SYNCH, P, D },
     { "NdisSetOptionalHandlers", MISC, P, P }, /* (family) */
     { "NdisSetTimerObject", TIMER, P, D },
+    { "NdisStallExecution", MISC, P, H }, /* any level */
     { "NdisUnbindAdapter", PROT, P, D },
     { "NdisWaitEvent", MISC, P, P },
     { "NdisWriteConfiguration", MISC, P, P },
+    { "NdisWriteErrorLogEntry", MISC, P, D },
     { "RtlEqualUnicodeString", MISC, P, P },      /* (family: NdisEqualString) */
     { "RtlFindLeastSignificantBit", MISC, P, H }, /* any level */
     { "RtlInitUnicodeString", MISC, P, D },       /* (family) */

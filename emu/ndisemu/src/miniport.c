@@ -407,6 +407,7 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     ip.NetLuid.Info.IfType = IF_TYPE_ETHERNET_CSMACD;
     emu_lock(rt);
     ad->state = AD_INITIALIZING;
+    ad->init_shared_failed = ad->init_error_logged = false;
     emu_unlock(rt);
     emu_cb_scope s;
     emu_cb_begin(&s, "MiniportInitializeEx", ad->drv, ad, PASSIVE_LEVEL);
@@ -414,8 +415,26 @@ static int mp_init(emu_runtime *rt, emu_adapter *ad)
     emu_cb_end(&s);
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
+    /* WriteErrorLog: a shared memory allocation that failed in it is in
+     * the event log (NdisWriteErrorLogEntry) by the time it returns. */
+    emu_lock(rt);
+    bool unlogged = ad->init_shared_failed && !ad->init_error_logged;
+    emu_unlock(rt);
+    if (unlogged) {
+        emu_violate(rt, "WriteErrorLog", "MiniportInitializeEx",
+                    "%s: NdisMAllocateSharedMemory failed in it and no NdisWriteErrorLogEntry "
+                    "said so",
+                    ad->instance);
+        return EMU_ERR_STOPPED;
+    }
+    /* No MiniportHaltEx follows a failed initialize: what it allocated for
+     * the adapter (interrupt, DMA, work items, shared memory, mappings) it
+     * frees before it returns (LeakAtFailedInit; the DDI rules
+     * Init_RegisterInterrupt, Init_RegisterSG, Init_NdisAllocateIoWorkItem). */
     if (st != NDIS_STATUS_SUCCESS)
-        return EMU_ERR_DRIVER;
+        return emu_leak_check(rt, ad->drv, ad, "LeakAtFailedInit", "MiniportInitializeEx")
+                   ? EMU_ERR_DRIVER
+                   : EMU_ERR_STOPPED;
     if (!ad->have_reg_attrs || !ad->have_gen_attrs) {
         emu_violate(rt, "MiniportAttributes", "MiniportInitializeEx",
                     "%s: returned SUCCESS without registration and general attributes",

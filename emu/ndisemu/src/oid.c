@@ -7,7 +7,8 @@
 
 #include <stdlib.h>
 
-static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st);
+static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st,
+                   const char *call);
 
 static void dispatch_task(emu_runtime *rt, emu_task *t)
 {
@@ -31,7 +32,7 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
     NDIS_STATUS st = ad->drv->mp->ch.OidRequestHandler(ad->ctx, sl->req);
     emu_cb_end(&s);
     if (st != NDIS_STATUS_PENDING)
-        finish(rt, ad, sl, st);
+        finish(rt, ad, sl, st, "MiniportOidRequest");
 }
 
 static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
@@ -82,9 +83,59 @@ static bool media_status_ok(emu_runtime *rt, emu_adapter *ad, const NDIS_OID_REQ
     return ok;
 }
 
-/* The head request is done: report it to its originator, start the next. */
-static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st)
+/* NdisOidComplete's lists: a set of OID_PNP_SET_POWER completes only with
+ * SUCCESS or NOT_ACCEPTED (it tells the miniport of a transition NDIS makes
+ * anyway); a set of the OIDs that release something (a filter, a queue, a
+ * VF, a switch, a multicast address, a wake pattern, an offload, a security
+ * association, a tunnel OID) only with SUCCESS, NOT_ACCEPTED or
+ * REQUEST_ABORTED. OID_PNP_QUERY_POWER: "Miniport drivers must always
+ * return NDIS_STATUS_SUCCESS to this OID request. Any other return code is
+ * an error" (its page). Each list is for the request type the OID is
+ * defined for; any other request of these OIDs is not checked. */
+static bool completion_status_allowed(const NDIS_OID_REQUEST *r, NDIS_STATUS st,
+                                      const char **allowed)
 {
+    NDIS_OID oid = r->DATA.QUERY_INFORMATION.Oid;
+    if (r->RequestType == NdisRequestQueryInformation && oid == OID_PNP_QUERY_POWER) {
+        *allowed = "NDIS_STATUS_SUCCESS";
+        return st == NDIS_STATUS_SUCCESS;
+    }
+    if (r->RequestType != NdisRequestSetInformation)
+        return true;
+    switch (oid) {
+    case OID_PNP_SET_POWER:
+        *allowed = "NDIS_STATUS_SUCCESS or NDIS_STATUS_NOT_ACCEPTED";
+        return st == NDIS_STATUS_SUCCESS || st == NDIS_STATUS_NOT_ACCEPTED;
+    case OID_RECEIVE_FILTER_CLEAR_FILTER:
+    case OID_TCP_TASK_IPSEC_OFFLOAD_V2_DELETE_SA:
+    case OID_RECEIVE_FILTER_FREE_QUEUE:
+    case OID_NIC_SWITCH_FREE_VF:
+    case OID_NIC_SWITCH_DELETE_SWITCH:
+    case OID_802_3_DELETE_MULTICAST_ADDRESS:
+    case OID_PM_REMOVE_WOL_PATTERN:
+    case OID_PM_REMOVE_PROTOCOL_OFFLOAD:
+    case OID_TUNNEL_INTERFACE_RELEASE_OID:
+        *allowed = "NDIS_STATUS_SUCCESS, NDIS_STATUS_NOT_ACCEPTED or NDIS_STATUS_REQUEST_ABORTED";
+        return st == NDIS_STATUS_SUCCESS || st == NDIS_STATUS_NOT_ACCEPTED ||
+               st == NDIS_STATUS_REQUEST_ABORTED;
+    default:
+        return true;
+    }
+}
+
+/* The head request is done: report it to its originator, start the next.
+ * call: the completion (MiniportOidRequest's return, NdisMOidRequestComplete). */
+static void finish(emu_runtime *rt, emu_adapter *ad, emu_oid_slot *sl, NDIS_STATUS st,
+                   const char *call)
+{
+    const char *allowed = NULL;
+    if (!completion_status_allowed(sl->req, st, &allowed)) {
+        emu_violate(rt, "NdisOidComplete", call,
+                    "%s: OID %#x completed with status %#x; it completes only with %s",
+                    ad->instance, (unsigned)sl->req->DATA.QUERY_INFORMATION.Oid, (unsigned)st,
+                    allowed);
+        return;
+    }
     if (st == NDIS_STATUS_SUCCESS && !media_status_ok(rt, ad, sl->req))
         return;
     emu_lock(rt);
@@ -129,7 +180,7 @@ void NdisMOidRequestComplete(NDIS_HANDLE MiniportAdapterHandle, PNDIS_OID_REQUES
                     ad->instance, (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid);
         return;
     }
-    finish(rt, ad, sl, Status);
+    finish(rt, ad, sl, Status, call);
 }
 
 static bool slot_done(emu_runtime *rt, void *arg)

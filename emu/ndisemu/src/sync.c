@@ -9,13 +9,43 @@
 #include "emu_internal.h"
 
 #include <sched.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Flags_Irql: the callbacks whose flags say whether they run at
+ * DISPATCH_LEVEL (NDIS_SEND_FLAGS_DISPATCH_LEVEL, ..._SEND_COMPLETE_...,
+ * ..._RECEIVE_..., ..._RETURN_...). */
+static bool cb_has_dispatch_flag(const char *cb)
+{
+    static const char *const k_flagged[] = {
+        "MiniportSendNetBufferLists",    "MiniportReturnNetBufferLists",
+        "ProtocolReceiveNetBufferLists", "ProtocolSendNetBufferListsComplete",
+        "FilterSendNetBufferLists",      "FilterSendNetBufferListsComplete",
+        "FilterReceiveNetBufferLists",   "FilterReturnNetBufferLists",
+    };
+    for (size_t i = 0; cb && i < sizeof(k_flagged) / sizeof(k_flagged[0]); i++) {
+        if (strcmp(cb, k_flagged[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Also NDIS_CURRENT_IRQL(). Within a callback that was given a dispatch
+ * level flag the driver must not test the IRQL (Flags_Irql; "Dispatch IRQL
+ * Tracking": the flag is set from the IRQL the caller knows, not by
+ * testing it): the flag it was handed is the answer, and what the callback
+ * passes on is that flag or what its own design knows. */
 KIRQL KeGetCurrentIrql(void)
 {
-    return emu_self()->irql;
+    emu_thread *t = emu_self();
+    if (emu_rt && cb_has_dispatch_flag(t->cb))
+        emu_violate(emu_rt, "Flags_Irql", "KeGetCurrentIrql",
+                    "called within %s, whose flags say whether it runs at DISPATCH_LEVEL: "
+                    "use the flag it was given",
+                    t->cb);
+    return t->irql;
 }
 
 void KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql)
@@ -365,25 +395,43 @@ void NdisMSleep(ULONG MicrosecondsToSleep)
     emu_wait(emu_rt, never, NULL, (uint64_t)MicrosecondsToSleep * 1000ull);
 }
 
+/* NdisStallExecution_Delay: never more than 50 us at a time (the rule's
+ * words for NdisStallExecution; "Avoid Polling Devices" asks the same of
+ * KeStallExecutionProcessor, the stricter reading holds both to it). A
+ * longer wait sleeps (NdisMSleep) or rearms a timer. */
+#define EMU_MAX_STALL_US 50
+
+static void stall(ULONG us, const char *call)
+{
+    emu_runtime *rt = emu_rt;
+    if (!emu_enter(call, "us=%u", us))
+        return;
+    if (us > EMU_MAX_STALL_US) {
+        emu_violate(rt, "NdisStallExecution_Delay", call,
+                    "a busy wait of %u us; at most %u us at a time", (unsigned)us,
+                    (unsigned)EMU_MAX_STALL_US);
+        return;
+    }
+    emu_dpc_run *run = emu_self()->dpc;
+    if (run) /* a busy wait is the DPC's time */
+        run->cost_ns += (uint64_t)us * 1000ull;
+    if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
+        /* A busy wait: time passes, nothing else runs on this "CPU". */
+        __atomic_add_fetch(&rt->now, (uint64_t)us * 1000ull, __ATOMIC_SEQ_CST);
+    } else {
+        struct timespec ts = { 0, (long)us * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 void NdisStallExecution(UINT MicrosecondsToStall)
 {
-    KeStallExecutionProcessor(MicrosecondsToStall);
+    stall(MicrosecondsToStall, "NdisStallExecution");
 }
 
 void KeStallExecutionProcessor(ULONG MicroSeconds)
 {
-    emu_runtime *rt = emu_rt;
-    emu_enter("KeStallExecutionProcessor", "us=%u", MicroSeconds);
-    emu_dpc_run *run = emu_self()->dpc;
-    if (run) /* a busy wait is the DPC's time */
-        run->cost_ns += (uint64_t)MicroSeconds * 1000ull;
-    if (rt->cfg.sched == EMU_SCHED_DETERMINISTIC) {
-        /* A busy wait: time passes, nothing else runs on this "CPU". */
-        __atomic_add_fetch(&rt->now, (uint64_t)MicroSeconds * 1000ull, __ATOMIC_SEQ_CST);
-    } else {
-        struct timespec ts = { 0, (long)MicroSeconds * 1000 };
-        nanosleep(&ts, NULL);
-    }
+    stall(MicroSeconds, "KeStallExecutionProcessor");
 }
 
 /* 100 ns units since 1601-01-01; the emulated machine boots at 2024-01-01. */

@@ -87,6 +87,10 @@ typedef struct emu_config {
      * MiniportProcessSGList before or after NDIS returns from
      * NdisMAllocateNetBufferSGList"): the device may be gone by then. */
     uint32_t sg_async_pct;
+    /* Bytes of shared memory (NdisMAllocateSharedMemory) each adapter may
+     * hold at once; 0 = no limit. An allocation past it fails (NULL), as on
+     * a machine short of contiguous memory. */
+    uint64_t shared_memory_limit;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
@@ -251,13 +255,26 @@ typedef struct emu_counters {
     uint64_t interrupts;
     uint64_t dpcs;
     uint64_t tasks_run;
-    uint64_t bad_dma;         /* device DMA outside a live mapping */
-    uint64_t lost_interrupts; /* signalled with nothing connected */
-    uint64_t bad_input;       /* invalid arguments rejected with an error status */
-    uint64_t send_cancels;    /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
-    uint64_t sends_refused;   /* NBLs NDIS failed itself: the miniport was not running */
+    uint64_t bad_dma;           /* device DMA outside a live mapping */
+    uint64_t lost_interrupts;   /* signalled with nothing connected */
+    uint64_t bad_input;         /* invalid arguments rejected with an error status */
+    uint64_t send_cancels;      /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
+    uint64_t sends_refused;     /* NBLs NDIS failed itself: the miniport was not running */
+    uint64_t error_log_entries; /* NdisWriteErrorLogEntry calls (emu_error_log_get) */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
+
+/* ---- the system event log (NdisWriteErrorLogEntry) ---- */
+#define EMU_ERROR_LOG_VALUES 8
+typedef struct emu_error_log_entry {
+    char instance[96]; /* the adapter that wrote it */
+    uint32_t code;     /* NDIS_ERROR_CODE_* */
+    uint32_t n_values; /* as passed (at most EMU_ERROR_LOG_VALUES kept) */
+    uint32_t values[EMU_ERROR_LOG_VALUES];
+} emu_error_log_entry;
+/* The i-th entry written (the first EMU_ERROR_LOG_MAX are kept); false past them. */
+#define EMU_ERROR_LOG_MAX 64
+bool emu_error_log_get(emu_runtime *rt, size_t i, emu_error_log_entry *out);
 
 /* ---- memory accounting (NdisAllocateMemoryWithTagPriority, pools, NBLs,
  *      shared memory, timers, ... everything NDIS allocates for a driver) ---- */

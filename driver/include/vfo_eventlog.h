@@ -1,0 +1,12 @@
+/*
+ * vfo_eventlog.h - what vfo.sys writes to the system event log
+ * (NdisWriteErrorLogEntry): the NDIS error code says what happened, the
+ * first value where. Shared with the tests that read the entries back.
+ */
+#ifndef VFO_EVENTLOG_H
+#define VFO_EVENTLOG_H
+
+/* NDIS_ERROR_CODE_OUT_OF_RESOURCES, values: this, the bytes asked for. */
+#define VFO_ERRLOG_SHARED_MEMORY 0x56464F01u /* "VFO" 1: NdisMAllocateSharedMemory failed */
+
+#endif /* VFO_EVENTLOG_H */
