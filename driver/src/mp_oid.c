@@ -265,6 +265,33 @@ NDIS_STATUS vfo_oid_query(vfo_adapter *ad, PNDIS_OID_REQUEST r)
     }
 }
 
+/* NdisOidComplete: a set of OID_PNP_SET_POWER, or of an OID that releases
+ * something, completes with SUCCESS or NOT_ACCEPTED (or REQUEST_ABORTED)
+ * only, whatever kept vfo from doing it: a bad buffer, or an OID it does
+ * not support (fuzz_oid: OID_PM_REMOVE_WOL_PATTERN answered
+ * NOT_SUPPORTED). */
+static NDIS_STATUS completion_status(const NDIS_OID_REQUEST *r, NDIS_STATUS st)
+{
+    if (r->RequestType != NdisRequestSetInformation || st == NDIS_STATUS_SUCCESS ||
+        st == NDIS_STATUS_PENDING)
+        return st;
+    switch (r->DATA.SET_INFORMATION.Oid) {
+    case OID_PNP_SET_POWER:
+    case OID_RECEIVE_FILTER_CLEAR_FILTER:
+    case OID_TCP_TASK_IPSEC_OFFLOAD_V2_DELETE_SA:
+    case OID_RECEIVE_FILTER_FREE_QUEUE:
+    case OID_NIC_SWITCH_FREE_VF:
+    case OID_NIC_SWITCH_DELETE_SWITCH:
+    case OID_802_3_DELETE_MULTICAST_ADDRESS:
+    case OID_PM_REMOVE_WOL_PATTERN:
+    case OID_PM_REMOVE_PROTOCOL_OFFLOAD:
+    case OID_TUNNEL_INTERFACE_RELEASE_OID:
+        return NDIS_STATUS_NOT_ACCEPTED;
+    default:
+        return st;
+    }
+}
+
 NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
 {
     vfo_adapter *ad = ctx;
@@ -284,7 +311,7 @@ NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     if (st != NDIS_STATUS_SUCCESS && st != NDIS_STATUS_BUFFER_TOO_SHORT &&
         st != NDIS_STATUS_NOT_SUPPORTED)
         vfo_count(&ad->ctr.bad_oids, 1);
-    return st;
+    return completion_status(r, st);
 }
 
 /* Every OID is answered before MiniportOidRequest returns. */

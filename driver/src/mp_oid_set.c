@@ -235,10 +235,9 @@ NDIS_STATUS vfo_oid_set(vfo_adapter *ad, PNDIS_OID_REQUEST r)
     case OID_PM_PARAMETERS:
         st = set_blob(ad, FO_SET_PM_PARAMETERS, buf, len);
         break;
-    case OID_PNP_SET_POWER:
-        /* NdisOidComplete: SUCCESS or NOT_ACCEPTED, nothing else */
+    case OID_PNP_SET_POWER: /* a refusal leaves as NOT_ACCEPTED (MpOidRequest) */
         if (len < sizeof(NDIS_DEVICE_POWER_STATE))
-            return NDIS_STATUS_NOT_ACCEPTED;
+            return NDIS_STATUS_INVALID_LENGTH;
         vfo_set_power(ad, *(const NDIS_DEVICE_POWER_STATE *)buf);
         st = NDIS_STATUS_SUCCESS;
         break;
