@@ -358,8 +358,11 @@ void vfo_request_reset(vfo_adapter *ad)
 BOOLEAN MpCheckForHangEx(NDIS_HANDLE ctx)
 {
     vfo_adapter *ad = ctx;
-    /* Fresh VF counters for the merged statistics; nothing here hangs. */
+    /* Fresh VF counters for the merged statistics. A stalled transmit
+     * queue is recovered by vfo's own reset (vfo_tx_watchdog), not NDIS's:
+     * virtio's reset is vfo's business, and the VF path carries on. */
     vfo_adapter_sample_primary(ad);
+    vfo_tx_watchdog(ad);
     return FALSE;
 }
 

@@ -478,6 +478,42 @@ void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status, bool at_dispatch)
     vfo_tx_complete_done(ad, at_dispatch);
 }
 
+/* The host stopped serving the transmit queue (a stuck vhost thread, a
+ * backend that no longer polls): frames in flight, and none completed over
+ * VFO_TX_STALL_CHECKS hang checks in a row (2 s apart). The device is reset
+ * (reset_work), which gives every frame in flight back, failed, and starts
+ * it again. Held for ever, those sends kept every pause of the adapter
+ * from completing, and Driver Verifier bug checks a miniport that
+ * completes none for 22 s while it holds some (NdisTimedDataHang). Runs
+ * from MiniportCheckForHangEx, which NDIS serializes per adapter. */
+#define VFO_TX_STALL_CHECKS 4
+
+void vfo_tx_watchdog(vfo_adapter *ad)
+{
+    uint32_t in_flight = 0;
+    bool stalled = false;
+    NdisAcquireSpinLock(&ad->tx_lock);
+    if (tx_usable(ad))
+        in_flight = vnet_tx_pending(ad->vn);
+    if (in_flight) {
+        vnet_tx_stats s;
+        vnet_get_tx_stats(ad->vn, &s);
+        ad->tx_watch_idle = s.completed == ad->tx_watch_completed ? ad->tx_watch_idle + 1 : 0;
+        ad->tx_watch_completed = s.completed;
+        stalled = ad->tx_watch_idle >= VFO_TX_STALL_CHECKS;
+    }
+    if (!in_flight || stalled)
+        ad->tx_watch_idle = 0;
+    NdisReleaseSpinLock(&ad->tx_lock);
+    if (!stalled)
+        return;
+    VFO_WARN("virtio transmit queue stalled (%lu frame(s) in flight, none completed): resetting",
+             (unsigned long)in_flight);
+    NdisWriteErrorLogEntry(ad->handle, NDIS_ERROR_CODE_HARDWARE_FAILURE, 2,
+                           (ULONG)VFO_ERRLOG_TX_STALLED, (ULONG)in_flight);
+    vfo_request_reset(ad);
+}
+
 /* TX DPC: completions from the used ring, then whatever waits. */
 void vfo_tx_reap(vfo_adapter *ad)
 {

@@ -323,6 +323,10 @@ struct vfo_adapter {
     LONG isr_bits;                /* INTx: ISR status bits for the DPC */
     LONG needs_reset;             /* DEVICE_NEEDS_RESET or a broken queue: recover at PASSIVE */
     NDIS_HANDLE reset_work;
+    /* vfo_tx_watchdog (tx_lock): transmit completions at the last hang
+     * check, and how many checks in a row saw frames in flight and none. */
+    uint64_t tx_watch_completed;
+    ULONG tx_watch_idle;
 
     /* upper edge */
     LONG state;       /* vfo_mp_state (vfo_get/vfo_set: the datapath reads it on any CPU) */
@@ -589,6 +593,7 @@ void vfo_tx_complete_done(vfo_adapter *ad, bool at_dispatch);
 MINIPORT_PROCESS_SG_LIST vfo_tx_process_sgl;
 void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status, bool at_dispatch);
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch);
+void vfo_tx_watchdog(vfo_adapter *ad);
 
 /* mp_rx.c */
 bool vfo_rx_init(vfo_adapter *ad);

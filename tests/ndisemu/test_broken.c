@@ -122,6 +122,12 @@ static const broken_case k_cases[] = {
     { "leak_at_failed_init", false, "LeakAtFailedInit", "MiniportInitializeEx" },
     /* its rings do not fit the shared memory limit (k_small_shared) */
     { "shared_fail_unlogged", false, "WriteErrorLog", "MiniportInitializeEx" },
+    /* sends taken and never completed: none for 22 s */
+    { "sends_held", false, "NdisTimedDataHang", "MiniportSendNetBufferLists" },
+    /* an OID pended and never completed: not within 12 s */
+    { "oid_never_completed", false, "NdisTimedOidComplete", "MiniportOidRequest" },
+    /* one send kept while the others complete: not within 30 s */
+    { "one_send_held", false, "NdisTimedDataSend", "MiniportSendNetBufferLists" },
     { "dpc_not_initialized", false, "DpcNotInitialized", "KeInsertQueueDpc" },
     { "dpc_reinit_queued", false, "DpcReinitializedWhileQueued", "KeInitializeDpc" },
     { "lookaside_use_after_delete", false, "LookasideUseAfterDelete",
@@ -169,6 +175,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_shutdown_scenario;
     if (strcmp(c->name, "lso_complete_unset") == 0)
         return h_lso_scenario;
+    if (strcmp(c->name, "one_send_held") == 0)
+        return h_steady_scenario;
     if (is_filter(c))
         return h_filter_scenario;
     return h_scenario;
@@ -249,6 +257,13 @@ static void the_correct_drivers_trip_nothing(void **state)
     assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_scenario), 0);
 }
 
+/* The correct miniport completes every send of a steady trickle. */
+static void the_correct_miniport_completes_every_send(void **state)
+{
+    (void)state;
+    assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_steady_scenario), 0);
+}
+
 /* The correct miniport completes large sends with their completion
  * information (LSOv2 Type kept, Reserved zero; LSOv1 TcpPayload). */
 static void the_correct_miniport_completes_large_sends(void **state)
@@ -273,7 +288,7 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 4];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 5];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -287,5 +302,7 @@ int main(void)
     tests[ARRAYSIZE(k_cases) + 2] = lso;
     struct CMUnitTest logged = cmocka_unit_test(the_correct_miniport_logs_a_failed_allocation);
     tests[ARRAYSIZE(k_cases) + 3] = logged;
+    struct CMUnitTest steady = cmocka_unit_test(the_correct_miniport_completes_every_send);
+    tests[ARRAYSIZE(k_cases) + 4] = steady;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

@@ -171,6 +171,8 @@ static NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     case NdisRequestSetInformation:
         if (r->DATA.SET_INFORMATION.Oid == OID_GEN_CURRENT_PACKET_FILTER) {
             a->pending_oid = r;
+            if (BROKEN(BRK_OID_NEVER_COMPLETED)) /* pended, and nothing will finish it */
+                return NDIS_STATUS_PENDING;
             NdisQueueIoWorkItem(a->work, MpOidWork, a);
             if (BROKEN(BRK_WORKITEM_QUEUED_TWICE))
                 NdisQueueIoWorkItem(a->work, MpOidWork, a);

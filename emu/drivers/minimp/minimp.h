@@ -81,6 +81,7 @@ typedef struct mp_adapter {
     UCHAR mcast[32][6];
     ULONG n_mcast;
     PNDIS_OID_REQUEST pending_oid;
+    BOOLEAN held_one_send; /* BRK_ONE_SEND_HELD: its first send is kept */
 
 #ifdef MINIMP_SINK
     mp_sink sink;

@@ -82,6 +82,10 @@
 #define BRK_LEAK_AT_FAILED_INIT 138 /* LeakAtFailedInit: fails initialize, frees nothing */
 /* NDIS Miscellaneous rule set (139; run with a shared memory limit) */
 #define BRK_SHARED_FAIL_UNLOGGED 139 /* WriteErrorLog: no entry for a failed allocation */
+/* NDIS/WIFI verification (140-142) */
+#define BRK_SENDS_HELD          140 /* NdisTimedDataHang: takes sends, never gives them to the device */
+#define BRK_OID_NEVER_COMPLETED 141 /* NdisTimedOidComplete: a packet-filter set pended for ever */
+#define BRK_ONE_SEND_HELD       142 /* NdisTimedDataSend: keeps its first send, completes the rest */
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

@@ -269,6 +269,12 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
             KeLowerIrql(old);
             continue;
         }
+        if (BROKEN(BRK_SENDS_HELD)) /* admitted, then forgotten */
+            continue;
+        if (BROKEN(BRK_ONE_SEND_HELD) && !a->held_one_send) { /* the first one only */
+            a->held_one_send = TRUE;
+            continue;
+        }
         /* Once an NB is handed to the device, the DPC on another CPU may
          * complete and free the whole NBL: read the next NB first. */
         PNET_BUFFER nb_next;

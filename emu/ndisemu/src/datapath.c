@@ -56,9 +56,13 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
     h->running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
-        nbl_frame f = {
-            .kind = F_SEND, .ad = ad, .b = b, .from = from, .to = h->to, .src = nbl->SourceHandle
-        };
+        nbl_frame f = { .kind = F_SEND,
+                        .ad = ad,
+                        .b = b,
+                        .from = from,
+                        .to = h->to,
+                        .src = nbl->SourceHandle,
+                        .sent_ns = emu_guest_time(ad->rt) };
         emu_lso_note_send(&f, nbl);
         x->fr[x->depth++] = f;
         emu_nbl_note(emu_rt, x, NBL_EV_SEND, 0, "by %s to %s over %s",
@@ -71,10 +75,13 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
         b->sends_out += n;
     if (from)
         from->sends_out += n;
-    if (h->to)
+    if (h->to) {
         h->to->sends_in += n;
-    else
+    } else {
+        if (ad->sends_out == 0)
+            ad->send_progress_ns = ad->send_oldest_ns = emu_guest_time(ad->rt);
         ad->sends_out += n;
+    }
 }
 
 /* Unlocked: hands the taken chain to the next filter or the miniport. */
@@ -278,9 +285,10 @@ void emu_send_complete_runs(emu_runtime *rt, emu_adapter *ad, bool at_miniport,
             from->sends_out -= n;
         else
             b->sends_out -= n;
-        if (at_miniport)
+        if (at_miniport) {
             ad->sends_out -= n;
-        else
+            ad->send_progress_ns = emu_guest_time(rt);
+        } else
             to->sends_in -= n;
         if (!from)
             rt->cnt.send_completes += n;
@@ -817,4 +825,71 @@ UCHAR NdisGeneratePartialCancelId(void)
     if (!emu_enter("NdisGeneratePartialCancelId", "-"))
         return 0;
     return (UCHAR)(__atomic_add_fetch(&next, 1, __ATOMIC_RELAXED) & 0xff);
+}
+
+/* NdisTimedDataHang (Driver Verifier's NDIS/WIFI verification): a miniport
+ * that holds sends completes at least one every 22 s; a device that stopped
+ * serving its transmit queue must not hold them for ever. NdisTimedDataSend
+ * (the same option): each send is completed within 30 s of reaching the
+ * miniport, however many others complete meanwhile. Time the guest was
+ * frozen does not count (its processors did not run). Checked whenever the
+ * deterministic scheduler moves virtual time (with or without rt->mu). */
+#define EMU_SEND_HANG_NS (22ull * 1000000000ull)
+#define EMU_SEND_LATE_NS (30ull * 1000000000ull)
+
+/* rt->mu held. The oldest send the miniport of ad holds, and when it got
+ * it; NULL when it holds none. Walks every live NBL: called only when
+ * ad->send_oldest_ns, a lower bound, is more than 30 s old. */
+static emu_nbl_ext *oldest_send(emu_runtime *rt, emu_adapter *ad, uint64_t *sent_ns)
+{
+    emu_nbl_ext *oldest = NULL;
+    for (emu_nbl_ext *x = rt->nbl_live; x; x = x->live_next) {
+        const nbl_frame *f = x->depth > 0 ? &x->fr[x->depth - 1] : NULL;
+        if (!f || f->kind != F_SEND || f->ad != ad || f->to)
+            continue;
+        if (!oldest || f->sent_ns < *sent_ns) {
+            oldest = x;
+            *sent_ns = f->sent_ns;
+        }
+    }
+    return oldest;
+}
+
+void emu_send_hang_check(emu_runtime *rt)
+{
+    bool held = emu_lock_held();
+    if (!held)
+        emu_lock(rt);
+    uint64_t now = emu_guest_time(rt);
+    emu_adapter *hung = NULL, *late = NULL;
+    const emu_nbl_ext *late_nbl = NULL;
+    for (emu_adapter *ad = rt->adapters; ad && !hung && !late; ad = ad->next) {
+        if (!ad->sends_out || emu_obj_dead(&ad->obj))
+            continue;
+        if (now - ad->send_progress_ns > EMU_SEND_HANG_NS) {
+            hung = ad;
+        } else if (now - ad->send_oldest_ns > EMU_SEND_LATE_NS) {
+            uint64_t sent = now;
+            late_nbl = oldest_send(rt, ad, &sent);
+            ad->send_oldest_ns = sent;
+            if (late_nbl && now - sent > EMU_SEND_LATE_NS)
+                late = ad;
+        }
+    }
+    emu_adapter *ad = hung ? hung : late;
+    uint64_t n = hung ? hung->sends_out : 0, serial = late_nbl ? late_nbl->serial : 0,
+             idle_ms =
+                 ad ? (now - (hung ? ad->send_progress_ns : ad->send_oldest_ns)) / 1000000 : 0;
+    if (!held)
+        emu_unlock(rt);
+    if (hung)
+        emu_violate(rt, "NdisTimedDataHang", "MiniportSendNetBufferLists",
+                    "%s: holds %llu send(s) and completed none for %llu ms (at most 22 s)",
+                    hung->instance, (unsigned long long)n, (unsigned long long)idle_ms);
+    else if (late)
+        emu_violate(rt, "NdisTimedDataSend", "MiniportSendNetBufferLists",
+                    "%s: NBL %p (#%llu) reached the miniport %llu ms ago and is not completed "
+                    "(at most 30 s)",
+                    late->instance, (const void *)&late_nbl->nbl, (unsigned long long)serial,
+                    (unsigned long long)idle_ms);
 }

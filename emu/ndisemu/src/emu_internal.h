@@ -316,10 +316,17 @@ struct emu_adapter {
     bool pause_done;
     emu_pending_op restart, reset;
     uint64_t sends_out; /* NBLs at the miniport */
+    /* NdisTimedDataHang: guest time (emu_guest_time) when the miniport last
+     * completed a send, or got one while it held none (rt->mu). */
+    uint64_t send_progress_ns;
+    /* NdisTimedDataSend: at most the guest time the oldest send the
+     * miniport holds reached it (rt->mu; exact after each scan). */
+    uint64_t send_oldest_ns;
     uint64_t recvs_out; /* NBLs indicated, not yet returned */
 
     emu_oid_slot *oid_head, *oid_tail; /* head = in progress */
     bool oid_busy;
+    uint64_t oid_started_ns; /* NdisTimedOidComplete: guest time the head reached the miniport */
 
     emu_interrupt *intr;
     emu_dma *dma;
@@ -444,6 +451,9 @@ typedef struct nbl_frame {
      * type, 0 for none) and the TCP payload bytes it carries. */
     uint8_t lso;
     uint32_t lso_payload;
+    /* F_SEND: guest time (emu_guest_time) it was handed to this hop
+     * (NdisTimedDataSend, when the hop is the miniport) */
+    uint64_t sent_ns;
 } nbl_frame;
 
 /* lso.c: rule LsoTransmitComplete. Note a send's LSO request in its frame;
@@ -811,6 +821,13 @@ struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
  * entries stay linked until the runtime is destroyed: a walk outside the
  * lock needs it only to read the head. */
 struct emu_adapter *emu_adapters_head(emu_runtime *rt);
+/* sched.c, rt->mu held: virtual time the guest ran (frozen time left out). */
+uint64_t emu_guest_time(emu_runtime *rt);
+/* The rules on how long a miniport may hold work, checked after virtual
+ * time moved (rt->mu held or not): NdisTimedDataHang and NdisTimedDataSend
+ * (datapath.c), NdisTimedOidComplete (oid.c). */
+void emu_send_hang_check(emu_runtime *rt);
+void emu_oid_hang_check(emu_runtime *rt);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -83,6 +83,18 @@ static uint64_t frozen_total(emu_runtime *rt)
     return rt->frozen_ns + (rt->frozen ? emu_time(rt) - rt->frozen_since : 0);
 }
 
+/* After the deterministic clock moved: the rules with time limits. */
+static void timed_checks(emu_runtime *rt)
+{
+    emu_send_hang_check(rt);
+    emu_oid_hang_check(rt);
+}
+
+uint64_t emu_guest_time(emu_runtime *rt)
+{
+    return emu_time(rt) - frozen_total(rt);
+}
+
 /* rt->mu held. Deterministic: a seeded choice among the due tasks.
  * Real-time: the oldest due task. */
 static emu_task *pick(emu_runtime *rt, bool allow_pnp)
@@ -172,6 +184,7 @@ static bool det_step(emu_runtime *rt, bool allow_pnp, uint64_t limit)
     bool moved = false;
     if (next && next->due <= limit) {
         __atomic_store_n(&rt->now, next->due, __ATOMIC_SEQ_CST);
+        timed_checks(rt);
         moved = true;
     }
     emu_unlock(rt);
@@ -211,8 +224,10 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
             if (stop)
                 return false;
             if (!det_step(rt, false, limit)) {
-                if (emu_time(rt) < limit && limit != UINT64_MAX)
+                if (emu_time(rt) < limit && limit != UINT64_MAX) {
                     __atomic_store_n(&rt->now, limit, __ATOMIC_SEQ_CST);
+                    timed_checks(rt);
+                }
                 return false;
             }
         }
@@ -374,8 +389,10 @@ int emu_sched_run_for(emu_runtime *rt, uint64_t ns)
     uint64_t target = emu_time(rt) + ns;
     while (det_step(rt, true, target)) {
     }
-    if (emu_time(rt) < target)
+    if (emu_time(rt) < target) {
         __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
+        timed_checks(rt);
+    }
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
@@ -397,8 +414,10 @@ int emu_run_for_until(emu_runtime *rt, uint64_t ns, bool (*stop)(void *ctx), voi
     bool stopped = false;
     while (!(stopped = stop(ctx)) && det_step(rt, true, target)) {
     }
-    if (!stopped && emu_time(rt) < target)
+    if (!stopped && emu_time(rt) < target) {
         __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
+        timed_checks(rt);
+    }
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
