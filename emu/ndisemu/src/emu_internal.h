@@ -823,11 +823,9 @@ struct emu_driver *emu_handle_driver(NDIS_HANDLE h, struct emu_adapter **ad);
 struct emu_adapter *emu_adapters_head(emu_runtime *rt);
 /* sched.c, rt->mu held: virtual time the guest ran (frozen time left out). */
 uint64_t emu_guest_time(emu_runtime *rt);
-/* The rules on how long a miniport may hold work, checked after virtual
- * time moved (rt->mu held or not): NdisTimedDataHang and NdisTimedDataSend
- * (datapath.c), NdisTimedOidComplete (oid.c). */
-void emu_send_hang_check(emu_runtime *rt);
-void emu_oid_hang_check(emu_runtime *rt);
+/* timed.c: the rules on how long a miniport may hold work (NdisTimed*),
+ * checked after virtual time moved (rt->mu held or not). */
+void emu_timed_checks(emu_runtime *rt);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -325,29 +325,3 @@ NDIS_STATUS emu_oid_internal(emu_runtime *rt, emu_adapter *ad, NDIS_REQUEST_TYPE
     emu_tfree(sl);
     return st;
 }
-
-/* NdisTimedOidComplete (Driver Verifier's NDIS/WIFI verification): the
- * miniport completes an OID request within 12 s of getting it. Guest time:
- * a frozen guest's processors do not run. */
-#define EMU_OID_HANG_NS (12ull * 1000000000ull)
-
-void emu_oid_hang_check(emu_runtime *rt)
-{
-    bool held = emu_lock_held();
-    if (!held)
-        emu_lock(rt);
-    uint64_t now = emu_guest_time(rt);
-    emu_adapter *hung = NULL;
-    for (emu_adapter *ad = rt->adapters; ad && !hung; ad = ad->next) {
-        if (ad->oid_busy && !emu_obj_dead(&ad->obj) && now - ad->oid_started_ns > EMU_OID_HANG_NS)
-            hung = ad;
-    }
-    unsigned oid = hung ? (unsigned)hung->oid_head->req->DATA.QUERY_INFORMATION.Oid : 0;
-    uint64_t ms = hung ? (now - hung->oid_started_ns) / 1000000 : 0;
-    if (!held)
-        emu_unlock(rt);
-    if (hung)
-        emu_violate(rt, "NdisTimedOidComplete", "MiniportOidRequest",
-                    "%s: OID %#x not completed %llu ms after the miniport got it (at most 12 s)",
-                    hung->instance, oid, (unsigned long long)ms);
-}

@@ -83,13 +83,6 @@ static uint64_t frozen_total(emu_runtime *rt)
     return rt->frozen_ns + (rt->frozen ? emu_time(rt) - rt->frozen_since : 0);
 }
 
-/* After the deterministic clock moved: the rules with time limits. */
-static void timed_checks(emu_runtime *rt)
-{
-    emu_send_hang_check(rt);
-    emu_oid_hang_check(rt);
-}
-
 uint64_t emu_guest_time(emu_runtime *rt)
 {
     return emu_time(rt) - frozen_total(rt);
@@ -184,7 +177,7 @@ static bool det_step(emu_runtime *rt, bool allow_pnp, uint64_t limit)
     bool moved = false;
     if (next && next->due <= limit) {
         __atomic_store_n(&rt->now, next->due, __ATOMIC_SEQ_CST);
-        timed_checks(rt);
+        emu_timed_checks(rt);
         moved = true;
     }
     emu_unlock(rt);
@@ -226,7 +219,7 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
             if (!det_step(rt, false, limit)) {
                 if (emu_time(rt) < limit && limit != UINT64_MAX) {
                     __atomic_store_n(&rt->now, limit, __ATOMIC_SEQ_CST);
-                    timed_checks(rt);
+                    emu_timed_checks(rt);
                 }
                 return false;
             }
@@ -391,7 +384,7 @@ int emu_sched_run_for(emu_runtime *rt, uint64_t ns)
     }
     if (emu_time(rt) < target) {
         __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
-        timed_checks(rt);
+        emu_timed_checks(rt);
     }
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
@@ -416,7 +409,7 @@ int emu_run_for_until(emu_runtime *rt, uint64_t ns, bool (*stop)(void *ctx), voi
     }
     if (!stopped && emu_time(rt) < target) {
         __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
-        timed_checks(rt);
+        emu_timed_checks(rt);
     }
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
