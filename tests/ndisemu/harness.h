@@ -40,6 +40,7 @@ int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
 /* Large sends (LSOv2, then LSOv1) through the minimal drivers, looped back. */
 int h_lso_scenario(harness *h);
+/* A send every second for 40 s of virtual time (NdisTimedDataSend). */
 int h_steady_scenario(harness *h);
 /* LSOv2 sends racing a surprise removal (real time); h_sends_refused
  * accumulates the sends NDIS failed itself (emu_counters.sends_refused). */
