@@ -39,12 +39,17 @@
 #                                  corpora into tests/fuzz/long-run/ (to commit;
 #                                  a target that reached its goal keeps its
 #                                  slices only)
+#   scripts/fuzz-long.sh --table   prints the carried totals per target as the
+#                                  Markdown table of docs/fuzzing.md
+#   touch $FUZZ_LONG_DIR/stop      the run stops when the slice under way ends
+#                                  (nothing lost; delete the file to run again)
 # Per target, $FUZZ_LONG_DIR/<target>/slices.tsv gets one line per slice
 # (UTC end, wall s, CPU s, executions, edges, features, corpus, exit status,
 # new artifacts); $FUZZ_LONG_DIR/summary.txt the totals after every slice.
 # A slice that ends with a crash (any new crash-/leak-/timeout-/oom- file)
-# takes its target out of the rotation. Stop the run: kill the script's PID,
-# then the libFuzzer process it started (its PID is in $FUZZ_LONG_DIR/current).
+# takes its target out of the rotation. Stop the run at once: kill the
+# script's PID, then the libFuzzer process it started (its PID is in
+# $FUZZ_LONG_DIR/current); the slice under way is then not counted.
 set -eu
 cd "$(dirname "$0")/.."
 dir=${FUZZ_LONG_DIR:-/work/fuzzlong-runs}
@@ -83,6 +88,30 @@ if [ "${1:-}" = --save ]; then
     done
     exit 0
 fi
+
+if [ "${1:-}" = --table ]; then
+    echo "| target | slices | executions | CPU s | wall s | edges | features | carried corpus | crashes | goal reached? |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    for t in $all; do
+        [ -f "$carry/$t.tsv" ] || continue
+        corpus=0
+        [ -d "$carry/$t" ] && corpus=$(ls "$carry/$t" | wc -l)
+        awk -F'\t' -v t="$t" -v corpus="$corpus" -v max_e="$max_execs" -v max_c="$max_cpu" '
+            { n++; w += $2; c += $3; e += $4; k += $9
+              if ($5 > edges) edges = $5
+              if ($6 > ft) ft = $6 }
+            END {
+                if (e >= max_e) goal = sprintf("yes (%d executions)", max_e)
+                else if (c >= max_c) goal = sprintf("yes (%d CPU s)", max_c)
+                else goal = sprintf("no: %.1f%% of %d executions, %.1f%% of %d CPU s",
+                                    100 * e / max_e, max_e, 100 * c / max_c, max_c)
+                printf "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n",
+                       t, n, e, c, w, edges, ft, corpus, k, goal
+            }' "$carry/$t.tsv"
+    done
+    exit 0
+fi
+
 mkdir -p "$dir"
 
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
@@ -103,6 +132,7 @@ for t in $targets; do
         cp "$carry/$t.tsv" "$dir/$t/slices.tsv"
     fi
 done
+
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -179,8 +209,9 @@ while :; do
             echo "stopped: exit $status, $crashes new artifact(s)" >"$w/done"
         fi
         summary
+        [ -f "$dir/stop" ] && break
     done
     summary
-    [ "$active" = 1 ] || break
+    [ "$active" = 1 ] && [ ! -f "$dir/stop" ] || break
 done
 rm -f "$dir/current"
