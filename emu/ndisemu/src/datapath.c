@@ -78,8 +78,10 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
     if (h->to) {
         h->to->sends_in += n;
     } else {
-        if (ad->sends_out == 0)
+        if (ad->sends_out == 0) {
             ad->send_progress_ns = ad->send_oldest_ns = emu_guest_time(ad->rt);
+            emu_timed_arm(ad->rt, ad->send_progress_ns);
+        }
         ad->sends_out += n;
     }
 }

@@ -681,6 +681,9 @@ struct emu_runtime {
      * accumulates completed freezes, so waits measure guest time only. */
     bool frozen;
     uint64_t frozen_since, frozen_ns;
+    /* timed.c: no NdisTimed* rule can fire before this guest time (written
+     * under rt->mu, read without it) */
+    uint64_t timed_due;
     pthread_t *workers;
     unsigned n_workers;
     bool quit;
@@ -824,8 +827,10 @@ struct emu_adapter *emu_adapters_head(emu_runtime *rt);
 /* sched.c, rt->mu held: virtual time the guest ran (frozen time left out). */
 uint64_t emu_guest_time(emu_runtime *rt);
 /* timed.c: the rules on how long a miniport may hold work (NdisTimed*),
- * checked after virtual time moved (rt->mu held or not). */
+ * checked after virtual time moved (rt->mu held or not); a clock one of
+ * them watches started at guest time `started` (rt->mu held). */
 void emu_timed_checks(emu_runtime *rt);
+void emu_timed_arm(emu_runtime *rt, uint64_t started);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -26,6 +26,7 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
     }
     ad->oid_busy = true;
     ad->oid_started_ns = emu_guest_time(rt);
+    emu_timed_arm(rt, ad->oid_started_ns);
     rt->cnt.oids++;
     emu_unlock(rt);
     emu_cb_scope s;
