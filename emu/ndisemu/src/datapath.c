@@ -54,6 +54,7 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
     h->ad = ad;
     h->to = emu_filter_send_target(ad, level);
     h->running = ad->state == AD_RUNNING && !ad->surprise_removed && ad->power == 0;
+    uint64_t now = emu_guest_time(ad->rt);
     for (PNET_BUFFER_LIST nbl = chain; nbl; nbl = nbl->Next) {
         emu_nbl_ext *x = CONTAINING_RECORD(nbl, emu_nbl_ext, nbl);
         nbl_frame f = { .kind = F_SEND,
@@ -62,7 +63,7 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
                         .from = from,
                         .to = h->to,
                         .src = nbl->SourceHandle,
-                        .sent_ns = emu_guest_time(ad->rt) };
+                        .sent_ns = now };
         emu_lso_note_send(&f, nbl);
         x->fr[x->depth++] = f;
         emu_nbl_note(emu_rt, x, NBL_EV_SEND, 0, "by %s to %s over %s",
@@ -79,7 +80,7 @@ static void send_take(emu_adapter *ad, int level, emu_binding *b, emu_filter *fr
         h->to->sends_in += n;
     } else {
         if (ad->sends_out == 0) {
-            ad->send_progress_ns = ad->send_oldest_ns = emu_guest_time(ad->rt);
+            ad->send_progress_ns = ad->send_oldest_ns = now;
             emu_timed_arm(ad->rt, ad->send_progress_ns);
         }
         ad->sends_out += n;

@@ -88,6 +88,14 @@ uint64_t emu_guest_time(emu_runtime *rt)
     return emu_time(rt) - frozen_total(rt);
 }
 
+/* Moves deterministic virtual time to t (rt->mu held or not), then checks
+ * the rules with time limits: every move goes through here. */
+static void advance_to(emu_runtime *rt, uint64_t t)
+{
+    __atomic_store_n(&rt->now, t, __ATOMIC_SEQ_CST);
+    emu_timed_checks(rt);
+}
+
 /* rt->mu held. Deterministic: a seeded choice among the due tasks.
  * Real-time: the oldest due task. */
 static emu_task *pick(emu_runtime *rt, bool allow_pnp)
@@ -176,8 +184,7 @@ static bool det_step(emu_runtime *rt, bool allow_pnp, uint64_t limit)
     emu_task *next = earliest(rt, allow_pnp);
     bool moved = false;
     if (next && next->due <= limit) {
-        __atomic_store_n(&rt->now, next->due, __ATOMIC_SEQ_CST);
-        emu_timed_checks(rt);
+        advance_to(rt, next->due);
         moved = true;
     }
     emu_unlock(rt);
@@ -217,10 +224,8 @@ bool emu_wait(emu_runtime *rt, emu_pred_fn pred, void *arg, uint64_t timeout_ns)
             if (stop)
                 return false;
             if (!det_step(rt, false, limit)) {
-                if (emu_time(rt) < limit && limit != UINT64_MAX) {
-                    __atomic_store_n(&rt->now, limit, __ATOMIC_SEQ_CST);
-                    emu_timed_checks(rt);
-                }
+                if (emu_time(rt) < limit && limit != UINT64_MAX)
+                    advance_to(rt, limit);
                 return false;
             }
         }
@@ -382,10 +387,8 @@ int emu_sched_run_for(emu_runtime *rt, uint64_t ns)
     uint64_t target = emu_time(rt) + ns;
     while (det_step(rt, true, target)) {
     }
-    if (emu_time(rt) < target) {
-        __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
-        emu_timed_checks(rt);
-    }
+    if (emu_time(rt) < target)
+        advance_to(rt, target);
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
@@ -407,10 +410,8 @@ int emu_run_for_until(emu_runtime *rt, uint64_t ns, bool (*stop)(void *ctx), voi
     bool stopped = false;
     while (!(stopped = stop(ctx)) && det_step(rt, true, target)) {
     }
-    if (!stopped && emu_time(rt) < target) {
-        __atomic_store_n(&rt->now, target, __ATOMIC_SEQ_CST);
-        emu_timed_checks(rt);
-    }
+    if (!stopped && emu_time(rt) < target)
+        advance_to(rt, target);
     return emu_stopped(rt) ? EMU_ERR_STOPPED : EMU_OK;
 }
 
