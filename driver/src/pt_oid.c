@@ -154,6 +154,8 @@ static bool claim_stats_locked(vfo_binding *b)
 {
     if (vfo_get(&b->orphan) || b->closing || b->step != VFO_BS_BOUND)
         return false;
+    if (b->ad && !fo_primary_may_query(&b->ad->pair))
+        return false; /* the VF is being reset: no OID until it ends */
     if (b->stats.use != VFO_OID_FREE) {
         b->stats_again = true; /* asked again when the slot frees */
         return false;

@@ -224,6 +224,87 @@ static void stalled_transmit_queue(void **state)
     vw_destroy(&w);
 }
 
+/* The VF's NIC stops moving frames under traffic; NDIS resets the VF's
+ * miniport (its hang check saw it; the reset takes 2.5 s). From
+ * NDIS_STATUS_RESET_START to _END vfo sends on virtio and makes no call to
+ * the VF (ndisemu's ResetQuiet), afterwards TX is back on the VF. The upper
+ * protocol's timer sends all along, every 10 ms. vfo's own hang check
+ * (every 2 s) runs during the VF's reset, as on Windows: it asked the VF
+ * for statistics then, which tripped ResetQuiet before the fix. The same
+ * in real time (hang checks every millisecond). */
+static void vf_reset_run(bool realtime)
+{
+    vfo_world w;
+    struct vfo_ctl_pairs p;
+    miniprot_stats st;
+    vnet_pci_opts o = { .standby = true, .loopback = true };
+    vw_mac(0, o.mac);
+    emu_config cfg = { .sched = EMU_SCHED_REALTIME, .workers = 4, .rt_hang_check_ns = 1000000 };
+    assert_int_equal(realtime ? vw_start_cfg(&w, &cfg, MINIMP_NDISVF_DESC) : vw_start(&w, 1),
+                     EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, &o, NULL), EMU_OK);
+    assert_int_equal(vw_pt_filter(&w, NDIS_PACKET_TYPE_DIRECTED), EMU_OK);
+    assert_int_equal(vw_plug_vf(&w, 0, o.mac), EMU_OK);
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    assert_true(only_adapter(&p)->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY);
+
+    uint64_t virtio_before = w.vn[0]->tx_frames;
+    loopnic_fault(w.vf[0]);
+    miniprot_trickle t = { .frames = 500, .period_ms = 10 };
+    memcpy(t.head, o.mac, 6);
+    memcpy(t.head + 6, o.mac, 6);
+    t.head[12] = 0x88;
+    t.head[13] = 0xB5;
+    size_t ret;
+    int32_t nt;
+    assert_int_equal(
+        emu_ctl_ioctl(w.pt_ctl, IOCTL_MINIPROT_TRICKLE, &t, sizeof(t), NULL, 0, &ret, &nt), EMU_OK);
+    assert_int_equal(nt, 0);
+    /* 5 s of trickle; real time: until it ended (it always does) */
+    assert_int_equal(emu_run_for(w.rt, 6000000000ull), EMU_OK);
+    for (unsigned i = 0; realtime && i < 600; i++) {
+        assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+        if (st.sent + st.send_refused == 500 && st.send_ok + st.send_failed == st.sent)
+            break;
+        assert_int_equal(emu_run_for(w.rt, 100000000ull), EMU_OK);
+    }
+    assert_int_equal(emu_run_until_idle(w.rt), EMU_OK);
+    assert_false(emu_failed(w.rt));
+
+    emu_counters c;
+    emu_get_counters(w.rt, &c);
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    assert_int_equal(st.sent, 500); /* vfo refuses nothing */
+    assert_int_equal(st.send_ok, 500);
+    assert_true(c.resets >= 1);
+    if (!realtime) {
+        assert_int_equal(c.resets, 1);
+        assert_true(w.vn[0]->tx_frames - virtio_before >= 240); /* the 2.5 s on virtio */
+    }
+    /* The VF is back: TX on it. (Real time: the hang check may reset it
+     * again if it looked while the fault stood; the last one ended.) */
+    assert_int_equal(emu_run_for(w.rt, 100000000ull), EMU_OK);
+    assert_int_equal(vw_pairs(&w, &p), EMU_OK);
+    const struct vfo_ctl_adapter *a = only_adapter(&p);
+    assert_int_equal(a->pair_state, VFO_CTL_PAIR_ACTIVE);
+    assert_true(a->flags & VFO_CTL_ADAPTER_TX_ON_PRIMARY);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
+static void vf_reset_by_ndis(void **state)
+{
+    (void)state;
+    vf_reset_run(false);
+}
+
+static void vf_reset_by_ndis_realtime(void **state)
+{
+    (void)state;
+    vf_reset_run(true);
+}
+
 /* The device asks for a reset, and the recovery's restart fails (the
  * device refuses the features from then on). virtio stays stopped until a
  * recovery succeeds; the sends that come meanwhile were queued for it and
@@ -439,6 +520,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(sends_after_a_failed_recovery_fail),
         cmocka_unit_test(out_of_shared_memory_fails_initialize_cleanly),
         cmocka_unit_test(stalled_transmit_queue),
+        cmocka_unit_test(vf_reset_by_ndis),
+        cmocka_unit_test(vf_reset_by_ndis_realtime),
         cmocka_unit_test(driver_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

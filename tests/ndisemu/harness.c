@@ -348,6 +348,40 @@ int h_steady_scenario(harness *h)
     return 0;
 }
 
+/* The NIC stops moving frames under a trickle of sends from the
+ * protocol's timer (10 ms apart, 4 s): the hang check sees it, NDIS resets
+ * the miniport (2.5 s, pended), the protocol refuses sends from
+ * RESET_START to RESET_END, and every frame it did send, the ones stuck in
+ * the ring too, completes or fails back to it. */
+int h_reset_scenario(harness *h)
+{
+    STEP(h_add_nic(h) == EMU_OK);
+    STEP(h_send(h, 4, 60) == EMU_OK);
+    loopnic_fault(h->nic);
+    miniprot_trickle t = { .frames = 400, .period_ms = 10 };
+    memcpy(t.head, k_mac, 6);
+    memcpy(t.head + 6, k_mac, 6);
+    t.head[12] = 0x88;
+    t.head[13] = 0xB5;
+    size_t ret;
+    int32_t nt;
+    STEP(emu_ctl_ioctl(h->ctl, IOCTL_MINIPROT_TRICKLE, &t, sizeof(t), NULL, 0, &ret, &nt) ==
+             EMU_OK &&
+         nt == 0);
+    STEP(emu_run_for(h->rt, 5ull * 1000 * 1000 * 1000) == EMU_OK);
+    STEP(emu_run_until_idle(h->rt) == EMU_OK);
+    emu_counters c;
+    emu_get_counters(h->rt, &c);
+    miniprot_stats s;
+    STEP(h_stats(h, &s) == EMU_OK);
+    STEP(c.resets == 1 && s.resets == 1);
+    /* 2.5 s of reset, a send every 10 ms */
+    STEP(s.send_refused >= 249 && s.send_refused <= 251);
+    STEP(s.sent + s.send_refused == 404 && s.send_ok + s.send_failed == s.sent);
+    STEP(emu_remove_device(h->rt, h->ad) == EMU_OK);
+    return 0;
+}
+
 int h_run_clean(emu_sched_kind kind, uint64_t seed, int (*scenario)(harness *h))
 {
     harness h;

@@ -38,6 +38,8 @@ int h_scenario(harness *h);
  * 1 ms of virtual time: a NIC that was not stopped DMAs them. */
 int h_shutdown_scenario(harness *h);
 int h_burst_scenario(harness *h);
+/* The NIC hangs under traffic; NDIS resets it (NDIS_STATUS_RESET_START/_END). */
+int h_reset_scenario(harness *h);
 /* Large sends (LSOv2, then LSOv1) through the minimal drivers, looped back. */
 int h_lso_scenario(harness *h);
 /* A send every second for 40 s of virtual time (NdisTimedDataSend). */

@@ -45,6 +45,8 @@ static const broken_case k_cases[] = {
     { "return_twice", true, "NblReturnOnce", "NdisReturnNetBufferLists" },
     { "no_source_handle", true, "NblSourceHandle", "NdisSendNetBufferLists" },
     { "send_while_paused", true, "PausedNoSend", "NdisSendNetBufferLists" },
+    /* sends on while NDIS resets the miniport (h_reset_scenario) */
+    { "send_during_reset", true, "ResetQuiet", "NdisSendNetBufferLists" },
     { "use_after_close", true, "HandleAfterClose", "NdisOidRequest" },
     { "context_leak", true, "NblContextBalanced", "NdisFreeNetBufferList" },
     { "pause_with_outstanding", true, "PauseWithOutstanding",
@@ -177,6 +179,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_lso_scenario;
     if (strcmp(c->name, "one_send_held") == 0)
         return h_steady_scenario;
+    if (strcmp(c->name, "send_during_reset") == 0)
+        return h_reset_scenario;
     if (is_filter(c))
         return h_filter_scenario;
     return h_scenario;
@@ -264,6 +268,59 @@ static void the_correct_miniport_completes_every_send(void **state)
     assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, 1, h_steady_scenario), 0);
 }
 
+/* NDIS resets the correct miniport when its NIC hangs; the correct
+ * protocol holds its sends from RESET_START to RESET_END (ResetQuiet), and
+ * nothing sent is lost. */
+static void the_correct_drivers_ride_out_a_reset(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, seed, h_reset_scenario), 0);
+}
+
+/* An OID left in the miniport over two hang checks (every second here):
+ * NDIS resets the miniport, and again after the reset and two more checks,
+ * until the request's 12 s run out. */
+static void oid_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
+{
+    (void)ntstatus;
+    (void)out;
+    (void)returned;
+    *(bool *)ctx = true;
+}
+
+static void an_overdue_oid_resets_the_miniport(void **state)
+{
+    (void)state;
+    harness *h = &g_h;
+    g_live = h;
+    char mp[512];
+    snprintf(mp, sizeof(mp), "%s/broken_mp_oid_never_completed.so", DRIVER_DIR_MP);
+    assert_int_equal(h_start(h, EMU_SCHED_DETERMINISTIC, 1, mp, MINIPROT_SO, true), EMU_OK);
+    assert_int_equal(h_add_nic(h), EMU_OK);
+    struct {
+        miniprot_oid o;
+        uint32_t filter;
+    } req = { { NdisRequestSetInformation, OID_GEN_CURRENT_PACKET_FILTER, 0, 4, 4 },
+              NDIS_PACKET_TYPE_DIRECTED };
+    bool done = false;
+    assert_int_equal(emu_ctl_ioctl_async(h->ctl, IOCTL_MINIPROT_OID, &req, sizeof(req),
+                                         sizeof(miniprot_oid_result) + 4, oid_done, &done),
+                     EMU_OK);
+    emu_counters c;
+    /* seen at one check, reset at the next (2.5 s: no checks meanwhile),
+     * seen again, reset again */
+    assert_int_equal(emu_run_for(h->rt, 7ull * 1000 * 1000 * 1000), EMU_OK);
+    emu_get_counters(h->rt, &c);
+    assert_false(done);
+    assert_int_equal(c.resets, 2);
+    emu_run_for(h->rt, 10ull * 1000 * 1000 * 1000);
+    assert_true(emu_failed(h->rt));
+    assert_string_equal(emu_violation_get(h->rt, 0)->rule, "NdisTimedOidComplete");
+    g_live = NULL;
+    h_finish(h);
+}
+
 /* The correct miniport completes large sends with their completion
  * information (LSOv2 Type kept, Reserved zero; LSOv1 TcpPayload). */
 static void the_correct_miniport_completes_large_sends(void **state)
@@ -288,7 +345,7 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 5];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 7];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -304,5 +361,9 @@ int main(void)
     tests[ARRAYSIZE(k_cases) + 3] = logged;
     struct CMUnitTest steady = cmocka_unit_test(the_correct_miniport_completes_every_send);
     tests[ARRAYSIZE(k_cases) + 4] = steady;
+    struct CMUnitTest reset = cmocka_unit_test(the_correct_drivers_ride_out_a_reset);
+    tests[ARRAYSIZE(k_cases) + 5] = reset;
+    struct CMUnitTest overdue = cmocka_unit_test(an_overdue_oid_resets_the_miniport);
+    tests[ARRAYSIZE(k_cases) + 6] = overdue;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

@@ -20,6 +20,7 @@ struct loopnic {
     uint64_t tx_ring, rx_ring;
     uint32_t tx_tail, tx_head, rx_tail, rx_head;
     bool tx_scheduled;
+    bool faulted; /* atomic: set from any thread (loopnic_fault) */
     pthread_mutex_t stats_lock;
     loopnic_stats stats;
 };
@@ -84,6 +85,8 @@ static void tx_work(void *arg)
     n->tx_scheduled = false;
     uint8_t buf[MAX_FRAME];
     bool did = false;
+    if (__atomic_load_n(&n->faulted, __ATOMIC_ACQUIRE))
+        return; /* the restart (FAULT written) schedules this again */
     while (n->host && (n->ctrl & 1) && n->tx_head != n->tx_tail && n->ring_size) {
         uint64_t dpa = n->tx_ring + (uint64_t)(n->tx_head % n->ring_size) * sizeof(loopnic_desc);
         loopnic_desc d;
@@ -159,6 +162,8 @@ static uint64_t mmio_read(void *dev, unsigned bar, uint64_t off, unsigned size)
         return n->ring_size;
     case LOOPNIC_LINK:
         return 1;
+    case LOOPNIC_FAULT:
+        return __atomic_load_n(&n->faulted, __ATOMIC_ACQUIRE) ? 1 : 0;
     default:
         return 0;
     }
@@ -205,6 +210,13 @@ static void mmio_write(void *dev, unsigned bar, uint64_t off, unsigned size, uin
         if (tail_valid(n, n->rx_head, (uint32_t)v))
             n->rx_tail = (uint32_t)v;
         break;
+    case LOOPNIC_FAULT:
+        if ((v & 1) && __atomic_exchange_n(&n->faulted, false, __ATOMIC_ACQ_REL) &&
+            !n->tx_scheduled && n->host && n->tx_head != n->tx_tail) {
+            n->tx_scheduled = true;
+            emu_host_schedule(n->host, 2000, tx_work, n);
+        }
+        break;
     default:
         break;
     }
@@ -217,6 +229,7 @@ static void attach(void *dev, emu_host *host)
     n->ctrl = n->isr = n->imr = 0;
     n->tx_head = n->tx_tail = n->rx_head = n->rx_tail = 0;
     n->tx_scheduled = false;
+    __atomic_store_n(&n->faulted, false, __ATOMIC_RELEASE);
 }
 
 static void detach(void *dev)
@@ -267,4 +280,9 @@ void loopnic_get_stats(loopnic *n, loopnic_stats *out)
     pthread_mutex_lock(&n->stats_lock);
     *out = n->stats;
     pthread_mutex_unlock(&n->stats_lock);
+}
+
+void loopnic_fault(loopnic *n)
+{
+    __atomic_store_n(&n->faulted, true, __ATOMIC_RELEASE);
 }

@@ -12,6 +12,8 @@
  *   0x0C ISR (read clears; bit0 TX done, bit1 RX)  0x10 IMR (same bits)
  *   0x18 TX_RING (64-bit PA)  0x20 RX_RING (64-bit PA)  0x28 RING_SIZE
  *   0x2C TX_TAIL (doorbell)   0x30 RX_TAIL (doorbell)   0x34 LINK (ro, 1 = up)
+ *   0x38 FAULT (bit0: the device stopped moving frames; write 1 to restart
+ *        it, which resumes where it stopped: nothing in the rings is lost)
  * Descriptor (16 bytes): u64 addr, u32 len, u32 flags (bit0 DONE).
  */
 #ifndef LOOPNIC_H
@@ -33,6 +35,7 @@
 #define LOOPNIC_TX_TAIL   0x2C
 #define LOOPNIC_RX_TAIL   0x30
 #define LOOPNIC_LINK      0x34
+#define LOOPNIC_FAULT     0x38
 #define LOOPNIC_INT_TX    1u
 #define LOOPNIC_INT_RX    2u
 #define LOOPNIC_DESC_DONE 1u
@@ -59,5 +62,8 @@ void loopnic_destroy(loopnic *n);
 void loopnic_device_desc(loopnic *n, const char *instance, emu_device_desc *desc);
 /* Callable from any thread. */
 void loopnic_get_stats(loopnic *n, loopnic_stats *out);
+/* Callable from any thread: the device stops moving frames (FAULT reads 1)
+ * until its driver restarts it; what it would do meanwhile waits. */
+void loopnic_fault(loopnic *n);
 
 #endif /* LOOPNIC_H */

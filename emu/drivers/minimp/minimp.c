@@ -242,7 +242,8 @@ static NDIS_STATUS MpRestart(NDIS_HANDLE ctx, PNDIS_MINIPORT_RESTART_PARAMETERS 
     return NDIS_STATUS_SUCCESS;
 }
 
-/* loopnic never hangs; the broken variant claims it did once. */
+/* Hung: loopnic stopped moving frames (its FAULT register); the broken
+ * variant claims it once without cause. */
 static BOOLEAN MpCheckForHang(NDIS_HANDLE ctx)
 {
     mp_adapter *a = ctx;
@@ -250,16 +251,40 @@ static BOOLEAN MpCheckForHang(NDIS_HANDLE ctx)
         a->hang_once = TRUE;
         return TRUE;
     }
-    return FALSE;
+    ULONG fault = a->removed ? 0 : mp_reg_rd(a, LOOPNIC_FAULT);
+    return fault != 0xFFFFFFFFu && (fault & 1) != 0; /* all ones: the device is gone */
+}
+
+/* The device restart takes a while (a NIC whose link renegotiates needs
+ * seconds): the reset completes from a timer. Sends meanwhile stay in the
+ * ring and go once it runs again. */
+#define MP_RESET_MS 2500
+
+static void MpResetTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
+{
+    mp_adapter *a = ctx;
+    UNREFERENCED_PARAMETER(s1);
+    UNREFERENCED_PARAMETER(s2);
+    UNREFERENCED_PARAMETER(s3);
+    NdisDprAcquireSpinLock(&a->lock);
+    if (!a->removed)
+        mp_reg_wr(a, LOOPNIC_FAULT, 1);
+    NdisDprReleaseSpinLock(&a->lock);
+    NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE);
 }
 
 static NDIS_STATUS MpReset(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
 {
     mp_adapter *a = ctx;
     *addressing_reset = FALSE;
-    if (BROKEN(BRK_RESET_COMPLETE_UNPENDED))
+    if (BROKEN(BRK_RESET_COMPLETE_UNPENDED)) {
         NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE); /* only after PENDING */
-    return NDIS_STATUS_SUCCESS;
+        return NDIS_STATUS_SUCCESS;
+    }
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)MP_RESET_MS * 10000;
+    NdisSetTimerObject(a->reset_timer, due, 0, NULL);
+    return NDIS_STATUS_PENDING;
 }
 
 /* ---- initialize / halt ---- */
@@ -290,6 +315,11 @@ static void free_adapter(mp_adapter *a)
             NdisCancelTimerObject(a->timer);
         }
         NdisFreeTimerObject(a->timer);
+    }
+    if (a->reset_timer) {
+        /* NDIS halts no adapter while its reset is pended: not set now. */
+        NdisCancelTimerObject(a->reset_timer);
+        NdisFreeTimerObject(a->reset_timer);
     }
 #ifdef MINIMP_SINK
     mp_sink_free(a);
@@ -492,21 +522,28 @@ static void MpTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     UNREFERENCED_PARAMETER(s3);
 }
 
-/* Only the variants that misuse a timer have one. */
-static NDIS_STATUS setup_timer(mp_adapter *a)
+static NDIS_STATUS alloc_timer(mp_adapter *a, PNDIS_TIMER_FUNCTION fn, NDIS_HANDLE *out)
 {
-    if (!BROKEN(BRK_TIMER_IN_ISR) && !BROKEN(BRK_TIMER_FREE_WHILE_SET) &&
-        !BROKEN(BRK_TIMER_CANCEL_MISSED))
-        return NDIS_STATUS_SUCCESS;
     NDIS_TIMER_CHARACTERISTICS tc;
     NdisZeroMemory(&tc, sizeof(tc));
     NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
                    NDIS_TIMER_CHARACTERISTICS_REVISION_1,
                    NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
     tc.AllocationTag = MP_TAG;
-    tc.TimerFunction = MpTimer;
+    tc.TimerFunction = fn;
     tc.FunctionContext = a;
-    return NdisAllocateTimerObject(a->handle, &tc, &a->timer);
+    return NdisAllocateTimerObject(a->handle, &tc, out);
+}
+
+/* The reset's timer; only the variants that misuse a timer have the other. */
+static NDIS_STATUS setup_timer(mp_adapter *a)
+{
+    NDIS_STATUS st = alloc_timer(a, MpResetTimer, &a->reset_timer);
+    if (st != NDIS_STATUS_SUCCESS ||
+        (!BROKEN(BRK_TIMER_IN_ISR) && !BROKEN(BRK_TIMER_FREE_WHILE_SET) &&
+         !BROKEN(BRK_TIMER_CANCEL_MISSED)))
+        return st;
+    return alloc_timer(a, MpTimer, &a->timer);
 }
 
 static NDIS_STATUS MpInitializeEx(NDIS_HANDLE handle, NDIS_HANDLE drvctx,

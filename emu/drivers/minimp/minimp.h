@@ -86,9 +86,10 @@ typedef struct mp_adapter {
 #ifdef MINIMP_SINK
     mp_sink sink;
 #endif
-    PVOID leak;        /* BRK_LEAK_AT_* */
-    NDIS_HANDLE timer; /* BRK_TIMER_IN_ISR */
-    BOOLEAN hang_once; /* BRK_RESET_COMPLETE_UNPENDED */
+    PVOID leak;              /* BRK_LEAK_AT_* */
+    NDIS_HANDLE timer;       /* BRK_TIMER_IN_ISR */
+    NDIS_HANDLE reset_timer; /* completes a pended MiniportResetEx */
+    BOOLEAN hang_once;       /* BRK_RESET_COMPLETE_UNPENDED */
 } mp_adapter;
 
 /* minimp_datapath.c */

@@ -99,6 +99,7 @@
 #define BRK_PNP_COMPLETE_UNPENDED    49 /* DoubleComplete: NdisCompleteNetPnPEvent + SUCCESS */
 #define BRK_IRP_COMPLETE_TWICE       50 /* DoubleCompletion: IoCompleteRequest twice */
 #define BRK_OPEN_UNDER_LOCK          51 /* Irql_Protocol_Driver_Function: NdisOpenAdapterEx */
+#define BRK_SEND_DURING_RESET        52 /* ResetQuiet: sends between RESET_START and _END */
 
 /* issue 13, classes 1, 2, 8, 11 (codes 60-69) */
 #define BRK_WORKITEM_PROTOCOL_HANDLE 60 /* HandleKind: NdisAllocateIoWorkItem(protocol handle) */

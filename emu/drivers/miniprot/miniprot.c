@@ -35,6 +35,9 @@ typedef struct pt_binding {
     NDIS_EVENT idle;   /* users reached 0 while closing */
     /* g_lock */
     BOOLEAN in_use, opened, running, pausing, closing, timer_armed, oid_busy;
+    /* Between NDIS_STATUS_RESET_START and _END: no sends, no OIDs (the
+     * writes and requests fail, as ndisprot's do). */
+    BOOLEAN resetting;
     ULONG sends_out;
     ULONG users;
     PNET_BUFFER_LIST held;
@@ -78,7 +81,7 @@ static pt_binding *running_binding_locked(void)
 {
     for (int i = 0; i < PT_MAX_BINDINGS; i++) {
         if (g_bind[i].in_use && g_bind[i].running && !g_bind[i].closing &&
-            selected_locked(&g_bind[i]))
+            (!g_bind[i].resetting || BROKEN(BRK_SEND_DURING_RESET)) && selected_locked(&g_bind[i]))
             return &g_bind[i];
     }
     return NULL;
@@ -448,7 +451,7 @@ static PNET_BUFFER_LIST build_frame(pt_binding *b, const UCHAR *frame, ULONG len
     return nbl;
 }
 
-static NTSTATUS send_frame(const UCHAR *frame, ULONG len)
+NTSTATUS pt_send_frame(const UCHAR *frame, ULONG len)
 {
     if (len == 0 || len > 2048)
         return STATUS_INVALID_PARAMETER;
@@ -458,6 +461,8 @@ static NTSTATUS send_frame(const UCHAR *frame, ULONG len)
     if (b) {
         b->sends_out++;
         g_stats.sent++;
+    } else {
+        g_stats.send_refused++;
     }
     NdisReleaseSpinLock(&g_lock);
     if (!b)
@@ -573,9 +578,15 @@ static void PtOidComplete(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r, NDIS_STATUS st)
 
 static void PtStatus(NDIS_HANDLE ctx, PNDIS_STATUS_INDICATION s)
 {
-    UNREFERENCED_PARAMETER(ctx);
-    UNREFERENCED_PARAMETER(s);
+    pt_binding *b = ctx;
     count(&g_stats.status_events, 1);
+    if (!b || !s ||
+        (s->StatusCode != NDIS_STATUS_RESET_START && s->StatusCode != NDIS_STATUS_RESET_END))
+        return;
+    NdisAcquireSpinLock(&g_lock);
+    b->resetting = s->StatusCode == NDIS_STATUS_RESET_START;
+    NdisReleaseSpinLock(&g_lock);
+    count(&g_stats.resets, b->resetting ? 1 : 0);
 }
 
 /* ---- OIDs (from the control device, at PASSIVE_LEVEL) ---- */
@@ -590,7 +601,7 @@ NDIS_HANDLE pt_get_open_binding(void **ref)
     pt_binding *b = NULL;
     NdisAcquireSpinLock(&g_lock);
     for (int i = 0; i < PT_MAX_BINDINGS && !b; i++) {
-        if (g_bind[i].in_use && g_bind[i].opened && !g_bind[i].closing &&
+        if (g_bind[i].in_use && g_bind[i].opened && !g_bind[i].closing && !g_bind[i].resetting &&
             selected_locked(&g_bind[i]))
             b = &g_bind[i];
     }
@@ -683,7 +694,9 @@ static NTSTATUS device_control(PIO_STACK_LOCATION sp, PUCHAR buf, ULONG *info)
     ULONG out = sp->Parameters.DeviceIoControl.OutputBufferLength;
     switch (sp->Parameters.DeviceIoControl.IoControlCode) {
     case IOCTL_MINIPROT_SEND:
-        return send_frame(buf, in);
+        return pt_send_frame(buf, in);
+    case IOCTL_MINIPROT_TRICKLE:
+        return pt_trickle_io(buf, in);
     case IOCTL_MINIPROT_STATS:
         return get_stats(buf, out, info);
     case IOCTL_MINIPROT_SET_FILTER:
@@ -811,6 +824,7 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
 static void PtUnload(PDRIVER_OBJECT drv)
 {
     UNREFERENCED_PARAMETER(drv);
+    pt_trickle_free();
     NdisDeregisterProtocolDriver(g_proto);
     if (g_dev_handle)
         NdisDeregisterDeviceEx(g_dev_handle);
@@ -895,6 +909,10 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     if (register_device() != NDIS_STATUS_SUCCESS) {
         NdisDeregisterProtocolDriver(g_proto);
         NdisFreeGenericObject(g_obj);
+        return STATUS_UNSUCCESSFUL;
+    }
+    if (pt_trickle_init(g_proto) != NDIS_STATUS_SUCCESS) {
+        PtUnload(DriverObject);
         return STATUS_UNSUCCESSFUL;
     }
     DriverObject->DriverUnload = PtUnload;

@@ -45,6 +45,14 @@
  * the binding to that adapter (STATUS_NOT_FOUND: no such binding). */
 #define IOCTL_MINIPROT_SELECT     MINIPROT_IOCTL(12)
 #define IOCTL_MINIPROT_BINDING_RX MINIPROT_IOCTL(13)
+/* TRICKLE: in miniprot_trickle; sends `frames` frames of head, one every
+ * period_ms, from a timer (STATUS_DEVICE_BUSY while one runs). */
+#define IOCTL_MINIPROT_TRICKLE MINIPROT_IOCTL(14)
+#define MINIPROT_TRICKLE_LEN   60u
+typedef struct miniprot_trickle {
+    unsigned int frames, period_ms;
+    unsigned char head[MINIPROT_TRICKLE_LEN];
+} miniprot_trickle;
 typedef struct miniprot_burst {
     unsigned int frames, len, list, inflight;
     unsigned char head[64];
@@ -77,6 +85,8 @@ typedef struct miniprot_stats {
     unsigned char last_frame[64];
     unsigned long long global_events; /* PnP events with a NULL binding context */
     unsigned long long last_rx_ns;    /* KeQueryPerformanceCounter at the last receive */
+    unsigned long long resets;        /* NDIS_STATUS_RESET_START indications */
+    unsigned long long send_refused;  /* sends not made: no running binding, or a reset */
 } miniprot_stats;
 
 #endif /* MINIPROT_H */

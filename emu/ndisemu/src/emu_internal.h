@@ -334,6 +334,13 @@ struct emu_adapter {
     emu_memacct mem;
     struct emu_task *hang_task;
     bool hang_running; /* MiniportCheckForHangEx is running (rt->mu) */
+    /* reset.c: the OID request in the miniport at the last hang check, if
+     * any (only compared, never dereferenced), and whether NDIS is
+     * resetting the adapter (rt->mu). */
+    const void *hang_oid;
+    uint64_t hang_oid_ns;
+    bool resetting, reset_in_handler;
+    uint64_t reset_started_ns; /* guest time of the reset's start (timed.c) */
     /* The filter modules over the miniport, bottom (next to it) first
      * (rt->mu; changed only on the PnP thread with the stack paused). */
     struct emu_filter *filters[EMU_MAX_FILTERS];
@@ -363,6 +370,10 @@ struct emu_binding {
     uint64_t sends_out;
     uint64_t recvs_held;
     unsigned delivering; /* receive/status callbacks into the protocol in progress */
+    /* reset.c (rt->mu): nonzero while NDIS resets the miniport and the
+     * protocol's ProtocolStatusEx has taken NDIS_STATUS_RESET_START: the
+     * rt->cb_seq when that indication returned (ResetQuiet). */
+    uint64_t reset_seq;
     emu_obj bind_ctx, unbind_ctx;
     NDIS_BIND_PARAMETERS bp;
     WCHAR section_buf[256]; /* bp.ProtocolSection */
@@ -684,6 +695,8 @@ struct emu_runtime {
     /* timed.c: no NdisTimed* rule can fire before this guest time (written
      * under rt->mu, read without it) */
     uint64_t timed_due;
+    /* reset.c: counts entries into a driver from outside it (atomic). */
+    uint64_t cb_seq;
     pthread_t *workers;
     unsigned n_workers;
     bool quit;
@@ -753,6 +766,9 @@ typedef struct emu_thread {
     struct emu_driver *cur_drv;
     int depth;
     emu_dpc_run *dpc; /* the MiniportInterruptDPC running on this thread, if any */
+    /* reset.c: the callback sequence number (rt->cb_seq) at which this
+     * thread last entered cur_drv from outside it (ResetQuiet). */
+    uint64_t drv_entry;
 } emu_thread;
 
 extern emu_runtime *emu_rt;
@@ -831,6 +847,20 @@ uint64_t emu_guest_time(emu_runtime *rt);
  * them watches started at guest time `started` (rt->mu held). */
 void emu_timed_checks(emu_runtime *rt);
 void emu_timed_arm(emu_runtime *rt, uint64_t started);
+/* reset.c: NDIS resets ad's miniport (its hang check said so, or an OID
+ * stayed in it over two hang checks: `why`), telling the drivers above
+ * with NDIS_STATUS_RESET_START and _END. From the hang check's task. */
+void emu_reset_miniport(emu_runtime *rt, struct emu_adapter *ad, const char *why);
+/* reset.c: NdisMResetComplete's part; and the halt's wait for a pended
+ * reset to end (false after reporting). */
+void emu_reset_complete(emu_runtime *rt, struct emu_adapter *ad, NDIS_STATUS st);
+bool emu_reset_wait_idle(emu_runtime *rt, struct emu_adapter *ad);
+/* reset.c, from the hang check: true when the OID request in the
+ * miniport now was already there at the previous check. */
+bool emu_reset_oid_overdue(emu_runtime *rt, struct emu_adapter *ad);
+/* reset.c: ResetQuiet. False (after reporting) when protocol binding b
+ * makes `call`, directed at the miniport, while it is being reset. */
+bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -211,7 +211,7 @@ void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMResetComplete");
     if (ad)
-        emu_op_complete(emu_rt, &ad->reset, Status, "NdisMResetComplete", "reset");
+        emu_reset_complete(emu_rt, ad, Status);
 }
 
 static int remove_failed_op(emu_runtime *rt, void *arg)
@@ -295,7 +295,6 @@ static int build_resources(emu_runtime *rt, emu_adapter *ad)
 }
 
 static void hang_check_task(emu_runtime *rt, emu_task *t);
-static void hang_reset(emu_runtime *rt, emu_adapter *ad);
 
 int emu_mp_restart(emu_runtime *rt, emu_adapter *ad)
 {
@@ -469,7 +468,7 @@ static void hang_check_task(emu_runtime *rt, emu_task *t)
 {
     emu_adapter *ad = t->a;
     emu_lock(rt);
-    bool run = ad->state == AD_RUNNING && ad->power == 0 && !ad->surprise_removed;
+    bool run = ad->state == AD_RUNNING && ad->power == 0 && !ad->surprise_removed && !ad->resetting;
     ad->hang_running = run;
     emu_unlock(rt);
     if (!run)
@@ -478,26 +477,15 @@ static void hang_check_task(emu_runtime *rt, emu_task *t)
     emu_cb_begin(&s, "MiniportCheckForHangEx", ad->drv, ad, PASSIVE_LEVEL);
     BOOLEAN hung = ad->drv->mp->ch.CheckForHangHandlerEx(ad->ctx);
     emu_cb_end(&s);
-    if (hung)
-        hang_reset(rt, ad);
+    bool oid_overdue = emu_reset_oid_overdue(rt, ad);
+    if (hung || oid_overdue)
+        emu_reset_miniport(rt, ad,
+                           hung ? "MiniportCheckForHangEx returned TRUE"
+                                : "an OID request stayed in the miniport over two hang checks");
     emu_lock(rt);
     ad->hang_running = false; /* a pause may begin */
     emu_broadcast(rt);
     emu_unlock(rt);
-}
-
-/* The reset a hang check asked for, before any pause. */
-static void hang_reset(emu_runtime *rt, emu_adapter *ad)
-{
-    emu_cb_scope s;
-    if (!ad->drv->mp->ch.ResetHandlerEx)
-        return;
-    BOOLEAN addressing = FALSE;
-    emu_op_start(rt, &ad->reset);
-    emu_cb_begin(&s, "MiniportResetEx", ad->drv, ad, DISPATCH_LEVEL);
-    NDIS_STATUS st = ad->drv->mp->ch.ResetHandlerEx(ad->ctx, &addressing);
-    emu_cb_end(&s);
-    emu_op_finish(rt, &ad->reset, &st, "MiniportResetEx");
 }
 
 static int add_op(emu_runtime *rt, void *arg)
@@ -675,7 +663,7 @@ int emu_adapter_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, bool fai
         if (err)
             return err;
     }
-    if (!emu_wait(rt, hang_task_cancelled, ad, EMU_WAIT_NS))
+    if (!emu_wait(rt, hang_task_cancelled, ad, EMU_WAIT_NS) || !emu_reset_wait_idle(rt, ad))
         return EMU_ERR_STOPPED;
     NDIS_HALT_ACTION action = ad->im_deinit ? NdisHaltDeviceInstanceDeInitialized
                               : surprise    ? NdisHaltDeviceSurpriseRemoved

@@ -248,6 +248,8 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
+    if (!emu_reset_quiet_ok(rt, b, call))
+        return NDIS_STATUS_RESET_IN_PROGRESS;
     emu_adapter *ad = b->ad;
     emu_lock(rt);
     NDIS_STATUS refused = ad->state == AD_HALTED || ad->surprise_removed ? NDIS_STATUS_CLOSING
@@ -283,7 +285,7 @@ void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
         return;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
-    if (!b)
+    if (!b || !emu_reset_quiet_ok(rt, b, "NdisCancelOidRequest"))
         return;
     emu_lock(rt);
     int level = b->ad->n_filters;

@@ -6,7 +6,9 @@
  *   NdisTimedDataSend     each send is completed within 30 s of reaching the
  *                         miniport, however many others complete meanwhile;
  *   NdisTimedOidComplete  an OID request is completed within 12 s of
- *                         reaching the miniport.
+ *                         reaching the miniport;
+ * and ndisemu's OperationNotCompleted for a pended MiniportResetEx, which
+ * NDIS does not wait for (reset.c): completed within 30 s.
  * Measured in guest time (emu_guest_time): while the guest is frozen its
  * processors do not run, and neither does Windows' own clock for these
  * rules. Checked whenever the deterministic scheduler moves virtual time. */
@@ -44,7 +46,7 @@ void emu_timed_arm(emu_runtime *rt, uint64_t started)
 }
 
 /* What a scan found: the first rule broken, with what its report names. */
-typedef enum timed_rule { TIMED_DATA_HANG = 1, TIMED_DATA_SEND, TIMED_OID } timed_rule;
+typedef enum timed_rule { TIMED_DATA_HANG = 1, TIMED_DATA_SEND, TIMED_OID, TIMED_RESET } timed_rule;
 typedef struct timed_finding {
     timed_rule rule;
     emu_adapter *ad;
@@ -99,6 +101,16 @@ static bool check_adapter(emu_runtime *rt, emu_adapter *ad, uint64_t now, uint64
         }
         *next = oid_at < *next ? oid_at : *next;
     }
+    if (ad->resetting && !ad->reset_in_handler) {
+        uint64_t reset_at = ad->reset_started_ns + EMU_WAIT_NS;
+        if (now > reset_at) {
+            *f = (timed_finding){ .rule = TIMED_RESET,
+                                  .ad = ad,
+                                  .ms = (now - ad->reset_started_ns) / 1000000 };
+            return true;
+        }
+        *next = reset_at < *next ? reset_at : *next;
+    }
     return false;
 }
 
@@ -139,6 +151,12 @@ void emu_timed_checks(emu_runtime *rt)
         emu_violate(rt, "NdisTimedOidComplete", "MiniportOidRequest",
                     "%s: OID %#x not completed %llu ms after the miniport got it (at most 12 s)",
                     f.ad->instance, f.oid, (unsigned long long)f.ms);
+        break;
+    case TIMED_RESET:
+        emu_violate(rt, "OperationNotCompleted", "MiniportResetEx",
+                    "%s: reset pended %llu ms ago and not completed with NdisMResetComplete "
+                    "(at most 30 s)",
+                    f.ad->instance, (unsigned long long)f.ms);
         break;
     }
 }

@@ -306,8 +306,12 @@ fo_reason fo_primary_restart(fo_pair *p);            /* NetEventRestart */
 fo_reason fo_primary_pause(fo_pair *p);              /* NetEventPause */
 fo_reason fo_primary_link(fo_pair *p, fo_link link); /* NDIS_STATUS_LINK_STATE */
 fo_reason fo_primary_reset(fo_pair *p, bool start);  /* NDIS_STATUS_RESET_START / _END */
-fo_reason fo_primary_query_remove(fo_pair *p);       /* NetEventQueryRemoveDevice */
-fo_reason fo_primary_cancel_remove(fo_pair *p);      /* NetEventCancelRemoveDevice */
+/* The primary's miniport may be asked something (its statistics): bound,
+ * and not being reset (from NDIS_STATUS_RESET_START to _END a protocol
+ * sends nothing and makes no OID request to it). */
+bool fo_primary_may_query(const fo_pair *p);
+fo_reason fo_primary_query_remove(fo_pair *p);  /* NetEventQueryRemoveDevice */
+fo_reason fo_primary_cancel_remove(fo_pair *p); /* NetEventCancelRemoveDevice */
 fo_reason fo_primary_surprise_removed(fo_pair *p);
 fo_reason fo_primary_set_power(fo_pair *p, bool low_power); /* NetEventSetPower */
 fo_reason fo_primary_unbind(fo_pair *p);                    /* ProtocolUnbindAdapterEx */

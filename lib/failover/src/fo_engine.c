@@ -171,7 +171,8 @@ static void settle_drain(fo_pair *p)
     }
     if (p->state == FO_DETACHING && !p->close_issued) {
         p->close_issued = true;
-        fo_emit_kind(p, FO_ACT_QUERY_PRIMARY_STATS); /* the last sample before it goes */
+        if (fo_primary_may_query(p))
+            fo_emit_kind(p, FO_ACT_QUERY_PRIMARY_STATS); /* the last sample before it goes */
         fo_emit_kind(p, FO_ACT_CLOSE_PRIMARY);
     }
 }
@@ -398,6 +399,11 @@ fo_reason fo_primary_reset(fo_pair *p, bool start)
         fo_stats_path_rebase(&p->stats.primary);
     }
     return done(p);
+}
+
+bool fo_primary_may_query(const fo_pair *p)
+{
+    return fo_primary_bound(p) && !p->in_reset;
 }
 
 fo_reason fo_primary_query_remove(fo_pair *p)

@@ -261,6 +261,7 @@ typedef struct emu_counters {
     uint64_t send_cancels;      /* NdisCancelSendNetBufferLists calls (each reaches a miniport) */
     uint64_t sends_refused;     /* NBLs NDIS failed itself: the miniport was not running */
     uint64_t error_log_entries; /* NdisWriteErrorLogEntry calls (emu_error_log_get) */
+    uint64_t resets;            /* MiniportResetEx calls by NDIS (hang check, OID overdue) */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 
