@@ -100,6 +100,19 @@ static void PtReturnTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3);
 static void PtCompletePause(PVOID ctx, NDIS_HANDLE wi);
 static NTSTATUS cancel_sends(void);
 
+NDIS_STATUS pt_alloc_timer(PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HANDLE *out)
+{
+    NDIS_TIMER_CHARACTERISTICS tc;
+    NdisZeroMemory(&tc, sizeof(tc));
+    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
+                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
+                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
+    tc.AllocationTag = PT_TAG;
+    tc.TimerFunction = fn;
+    tc.FunctionContext = ctx;
+    return NdisAllocateTimerObject(g_proto, &tc, out);
+}
+
 /* After a successful open: the binding's pool, return timer and work item. */
 static NDIS_STATUS open_resources(pt_binding *b)
 {
@@ -113,15 +126,7 @@ static NDIS_STATUS open_resources(pt_binding *b)
     pp.DataSize = 2048;
     /* Pools take the protocol driver handle ("Obtaining Pool Handles"). */
     b->pool = NdisAllocateNetBufferListPool(g_proto, &pp);
-    NDIS_TIMER_CHARACTERISTICS tc;
-    NdisZeroMemory(&tc, sizeof(tc));
-    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
-    tc.AllocationTag = PT_TAG;
-    tc.TimerFunction = PtReturnTimer;
-    tc.FunctionContext = b;
-    if (NdisAllocateTimerObject(g_proto, &tc, &b->timer) != NDIS_STATUS_SUCCESS)
+    if (pt_alloc_timer(PtReturnTimer, b, &b->timer) != NDIS_STATUS_SUCCESS)
         b->timer = NULL;
     b->work = NdisAllocateIoWorkItem(BROKEN(BRK_WORKITEM_PROTOCOL_HANDLE) ? g_proto : g_obj);
     return b->pool && b->timer && b->work ? NDIS_STATUS_SUCCESS : NDIS_STATUS_RESOURCES;
@@ -911,7 +916,7 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
         NdisFreeGenericObject(g_obj);
         return STATUS_UNSUCCESSFUL;
     }
-    if (pt_trickle_init(g_proto) != NDIS_STATUS_SUCCESS) {
+    if (pt_trickle_init() != NDIS_STATUS_SUCCESS) {
         PtUnload(DriverObject);
         return STATUS_UNSUCCESSFUL;
     }

@@ -30,12 +30,14 @@ NTSTATUS pt_burst_io(const UCHAR *in, ULONG in_len, UCHAR *out, ULONG out_len, U
 BOOLEAN pt_burst_complete(PNET_BUFFER_LIST nbl);
 ULONG64 pt_now_ns(void);
 
-/* miniprot.c: one frame on the running binding (any IRQL <= DISPATCH_LEVEL). */
+/* miniprot.c: one frame on the running binding (any IRQL <= DISPATCH_LEVEL);
+ * a timer of the protocol's. */
 NTSTATUS pt_send_frame(const UCHAR *frame, ULONG len);
+NDIS_STATUS pt_alloc_timer(PNDIS_TIMER_FUNCTION fn, PVOID ctx, NDIS_HANDLE *out);
 
 /* miniprot_trickle.c: IOCTL_MINIPROT_TRICKLE; its timer lives from
  * DriverEntry to unload. */
-NDIS_STATUS pt_trickle_init(NDIS_HANDLE protocol);
+NDIS_STATUS pt_trickle_init(void);
 void pt_trickle_free(void);
 NTSTATUS pt_trickle_io(const UCHAR *in, ULONG in_len);
 

@@ -10,7 +10,6 @@
 
 #include "miniprot.h"
 #include "miniprot_int.h"
-#include "nu_object.h"
 
 static NDIS_HANDLE g_timer;
 static volatile LONG g_left;   /* frames still to send */
@@ -40,16 +39,9 @@ static void PtTrickleTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
         arm();
 }
 
-NDIS_STATUS pt_trickle_init(NDIS_HANDLE protocol)
+NDIS_STATUS pt_trickle_init(void)
 {
-    NDIS_TIMER_CHARACTERISTICS tc;
-    NdisZeroMemory(&tc, sizeof(tc));
-    NU_INIT_HEADER(&tc.Header, NDIS_OBJECT_TYPE_TIMER_CHARACTERISTICS,
-                   NDIS_TIMER_CHARACTERISTICS_REVISION_1,
-                   NDIS_SIZEOF_TIMER_CHARACTERISTICS_REVISION_1);
-    tc.AllocationTag = PT_TAG;
-    tc.TimerFunction = PtTrickleTimer;
-    return NdisAllocateTimerObject(protocol, &tc, &g_timer);
+    return pt_alloc_timer(PtTrickleTimer, NULL, &g_timer);
 }
 
 /* At unload: no callback runs afterwards (KeFlushQueuedDpcs waits for one
