@@ -36,7 +36,8 @@ typedef struct pt_binding {
     /* g_lock */
     BOOLEAN in_use, opened, running, pausing, closing, timer_armed, oid_busy;
     /* Between NDIS_STATUS_RESET_START and _END: no sends, no OIDs (the
-     * writes and requests fail, as ndisprot's do). */
+     * writes and requests fail, as ndisprot's NPROTO_RESET_IN_PROGRESS
+     * intends; its write path does not test the flag). */
     BOOLEAN resetting;
     ULONG sends_out;
     ULONG users;
