@@ -13,10 +13,12 @@ void emu_cb_begin(emu_cb_scope *s, const char *name, emu_driver *drv, emu_adapte
     s->name = name;
     s->irql = irql;
     t->irql = irql;
-    /* Entering a driver from outside it starts a new entry (ResetQuiet
-     * tells calls decided before a reset began from those after). */
-    if (t->cur_drv != drv || !t->drv_entry)
-        t->drv_entry = __atomic_add_fetch(&emu_rt->cb_seq, 1, __ATOMIC_ACQ_REL);
+    /* Entering a driver from outside it: which resets had begun by then
+     * (ResetQuiet tells calls decided before a reset began from those
+     * after). A load, not a shared counter's increment: this runs at
+     * every callback. */
+    if (t->cur_drv != drv)
+        t->drv_entry = __atomic_load_n(&emu_rt->reset_epoch, __ATOMIC_ACQUIRE);
     t->cur_drv = drv;
     t->cur_ad = ad;
     t->cb = name;

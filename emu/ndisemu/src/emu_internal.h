@@ -370,9 +370,10 @@ struct emu_binding {
     uint64_t sends_out;
     uint64_t recvs_held;
     unsigned delivering; /* receive/status callbacks into the protocol in progress */
-    /* reset.c (rt->mu): nonzero while NDIS resets the miniport and the
-     * protocol's ProtocolStatusEx has taken NDIS_STATUS_RESET_START: the
-     * rt->cb_seq when that indication returned (ResetQuiet). */
+    /* reset.c (written under rt->mu): nonzero while NDIS resets the
+     * miniport and the protocol's ProtocolStatusEx has taken
+     * NDIS_STATUS_RESET_START: the rt->reset_epoch the reset got when that
+     * indication returned (ResetQuiet). */
     uint64_t reset_seq;
     emu_obj bind_ctx, unbind_ctx;
     NDIS_BIND_PARAMETERS bp;
@@ -695,8 +696,8 @@ struct emu_runtime {
     /* timed.c: no NdisTimed* rule can fire before this guest time (written
      * under rt->mu, read without it) */
     uint64_t timed_due;
-    /* reset.c: counts entries into a driver from outside it (atomic). */
-    uint64_t cb_seq;
+    /* reset.c: resets begun so far (atomic; ResetQuiet). */
+    uint64_t reset_epoch;
     pthread_t *workers;
     unsigned n_workers;
     bool quit;
@@ -766,8 +767,8 @@ typedef struct emu_thread {
     struct emu_driver *cur_drv;
     int depth;
     emu_dpc_run *dpc; /* the MiniportInterruptDPC running on this thread, if any */
-    /* reset.c: the callback sequence number (rt->cb_seq) at which this
-     * thread last entered cur_drv from outside it (ResetQuiet). */
+    /* reset.c: rt->reset_epoch when this thread last entered cur_drv
+     * from outside it (ResetQuiet). */
     uint64_t drv_entry;
 } emu_thread;
 

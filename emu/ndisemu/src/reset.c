@@ -13,7 +13,9 @@
  *    A call already decided when the indication returned is not counted
  *    against it: one a thread makes that was inside the protocol's driver
  *    then, which a real protocol cannot stop without waiting in its status
- *    handler (DISPATCH_LEVEL). */
+ *    handler (DISPATCH_LEVEL). Each reset gets an epoch when its START
+ *    indication returned; each entry into a driver records the epoch of
+ *    its moment. */
 #include "emu_internal.h"
 
 static void indicate(emu_runtime *rt, emu_adapter *ad, NDIS_STATUS code)
@@ -78,7 +80,7 @@ void emu_reset_miniport(emu_runtime *rt, emu_adapter *ad, const char *why)
     emu_tracef(rt, "ndis", "reset", "%s: %s", ad->instance, why);
     indicate(rt, ad, NDIS_STATUS_RESET_START);
     emu_lock(rt);
-    mark_bindings(ad, __atomic_load_n(&rt->cb_seq, __ATOMIC_ACQUIRE));
+    mark_bindings(ad, __atomic_add_fetch(&rt->reset_epoch, 1, __ATOMIC_ACQ_REL));
     ad->reset_in_handler = true;
     emu_unlock(rt);
 
@@ -151,8 +153,8 @@ bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call)
     if (!since)
         return true;
     emu_thread *t = emu_self();
-    if (t->cur_drv == b->prot->drv && t->drv_entry <= since)
-        return true;
+    if (t->cur_drv == b->prot->drv && t->drv_entry < since)
+        return true; /* in the driver since before the reset began */
     emu_violate(rt, "ResetQuiet", call,
                 "protocol %s: %s to %s between NDIS_STATUS_RESET_START and _END (sends "
                 "and requests wait for the reset's end)",
