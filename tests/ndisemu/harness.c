@@ -351,8 +351,8 @@ int h_steady_scenario(harness *h)
 /* The NIC stops moving frames under a trickle of sends from the
  * protocol's timer (10 ms apart, 4 s): the hang check sees it, NDIS resets
  * the miniport (2.5 s, pended), the protocol refuses sends from
- * RESET_START to RESET_END, and every frame it did send, the ones stuck in
- * the ring too, completes or fails back to it. */
+ * RESET_START to RESET_END, and every frame it did send completes or fails
+ * back to it: the ones stuck in the ring fail as the reset begins. */
 int h_reset_scenario(harness *h)
 {
     STEP(h_add_nic(h) == EMU_OK);

@@ -47,6 +47,7 @@ static const broken_case k_cases[] = {
     { "send_while_paused", true, "PausedNoSend", "NdisSendNetBufferLists" },
     /* sends on while NDIS resets the miniport (h_reset_scenario) */
     { "send_during_reset", true, "ResetQuiet", "NdisSendNetBufferLists" },
+    { "reset_holds_sends", false, "ResetWithOutstanding", "NdisMResetComplete" },
     { "use_after_close", true, "HandleAfterClose", "NdisOidRequest" },
     { "context_leak", true, "NblContextBalanced", "NdisFreeNetBufferList" },
     { "pause_with_outstanding", true, "PauseWithOutstanding",
@@ -179,7 +180,7 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_lso_scenario;
     if (strcmp(c->name, "one_send_held") == 0)
         return h_steady_scenario;
-    if (strcmp(c->name, "send_during_reset") == 0)
+    if (strcmp(c->name, "send_during_reset") == 0 || strcmp(c->name, "reset_holds_sends") == 0)
         return h_reset_scenario;
     if (is_filter(c))
         return h_filter_scenario;
@@ -269,8 +270,9 @@ static void the_correct_miniport_completes_every_send(void **state)
 }
 
 /* NDIS resets the correct miniport when its NIC hangs; the correct
- * protocol holds its sends from RESET_START to RESET_END (ResetQuiet), and
- * nothing sent is lost. */
+ * protocol holds its sends from RESET_START to RESET_END (ResetQuiet), the
+ * miniport completes (aborted) what its ring held before the reset ends
+ * (ResetWithOutstanding), and every send comes back to the protocol. */
 static void the_correct_drivers_ride_out_a_reset(void **state)
 {
     (void)state;
@@ -278,9 +280,8 @@ static void the_correct_drivers_ride_out_a_reset(void **state)
         assert_int_equal(h_run_clean(EMU_SCHED_DETERMINISTIC, seed, h_reset_scenario), 0);
 }
 
-/* An OID left in the miniport over two hang checks (every second here):
- * NDIS resets the miniport, and again after the reset and two more checks,
- * until the request's 12 s run out. */
+/* An OID request left in the miniport over two hang checks (every second
+ * here): NDIS resets the miniport. */
 static void oid_done(void *ctx, int32_t ntstatus, const void *out, size_t returned)
 {
     (void)ntstatus;
@@ -289,13 +290,14 @@ static void oid_done(void *ctx, int32_t ntstatus, const void *out, size_t return
     *(bool *)ctx = true;
 }
 
-static void an_overdue_oid_resets_the_miniport(void **state)
+/* Starts broken_mp_<variant> with the correct protocol and sets its packet
+ * filter, a request the variant never completes. */
+static harness *start_with_stuck_oid(const char *variant, bool *done)
 {
-    (void)state;
     harness *h = &g_h;
     g_live = h;
     char mp[512];
-    snprintf(mp, sizeof(mp), "%s/broken_mp_oid_never_completed.so", DRIVER_DIR_MP);
+    snprintf(mp, sizeof(mp), "%s/broken_mp_%s.so", DRIVER_DIR_MP, variant);
     assert_int_equal(h_start(h, EMU_SCHED_DETERMINISTIC, 1, mp, MINIPROT_SO, true), EMU_OK);
     assert_int_equal(h_add_nic(h), EMU_OK);
     struct {
@@ -303,22 +305,74 @@ static void an_overdue_oid_resets_the_miniport(void **state)
         uint32_t filter;
     } req = { { NdisRequestSetInformation, OID_GEN_CURRENT_PACKET_FILTER, 0, 4, 4 },
               NDIS_PACKET_TYPE_DIRECTED };
-    bool done = false;
+    *done = false;
     assert_int_equal(emu_ctl_ioctl_async(h->ctl, IOCTL_MINIPROT_OID, &req, sizeof(req),
-                                         sizeof(miniprot_oid_result) + 4, oid_done, &done),
+                                         sizeof(miniprot_oid_result) + 4, oid_done, done),
                      EMU_OK);
+    return h;
+}
+
+/* The reset waits for the request, as an NDIS 6.30 miniport's must (it
+ * completes what it held first): no more hang checks, so no second reset,
+ * until the request's 12 s run out. */
+static void an_overdue_oid_resets_the_miniport(void **state)
+{
+    (void)state;
+    bool done;
+    harness *h = start_with_stuck_oid("oid_never_completed", &done);
     emu_counters c;
-    /* seen at one check, reset at the next (2.5 s: no checks meanwhile),
-     * seen again, reset again */
     assert_int_equal(emu_run_for(h->rt, 7ull * 1000 * 1000 * 1000), EMU_OK);
     emu_get_counters(h->rt, &c);
     assert_false(done);
-    assert_int_equal(c.resets, 2);
+    assert_int_equal(c.resets, 1);
+    assert_false(emu_failed(h->rt));
     emu_run_for(h->rt, 10ull * 1000 * 1000 * 1000);
     assert_true(emu_failed(h->rt));
     assert_string_equal(emu_violation_get(h->rt, 0)->rule, "NdisTimedOidComplete");
     g_live = NULL;
     h_finish(h);
+}
+
+/* The same request, and a reset that completes without it: the miniport
+ * held it across the reset (ResetWithOutstanding, its OID half; the sends'
+ * half is reset_holds_sends in k_cases). */
+static void a_reset_must_not_outlive_the_oid(void **state)
+{
+    (void)state;
+    bool done;
+    harness *h = start_with_stuck_oid("reset_holds_oid", &done);
+    emu_run_for(h->rt, 7ull * 1000 * 1000 * 1000);
+    emu_counters c;
+    emu_get_counters(h->rt, &c);
+    assert_int_equal(c.resets, 1);
+    assert_true(emu_failed(h->rt));
+    const emu_violation *v = emu_violation_get(h->rt, 0);
+    assert_string_equal(v->rule, "ResetWithOutstanding");
+    assert_string_equal(v->call, "NdisMResetComplete");
+    assert_non_null(strstr(v->detail, "OID 0x1010e"));
+    g_live = NULL;
+    h_finish(h);
+}
+
+/* A miniport with a MiniportCheckForHangEx and no MiniportResetEx: NDIS
+ * refuses its registration ("required if you provide
+ * CheckForHangHandlerEx"), so its DriverEntry fails and it never loads. */
+static void a_hang_check_needs_a_reset_handler(void **state)
+{
+    (void)state;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = 1 };
+    emu_runtime *rt;
+    assert_int_equal(emu_create(&cfg, &rt), EMU_OK);
+    char mp[512];
+    snprintf(mp, sizeof(mp), "%s/broken_mp_hang_check_without_reset.so", DRIVER_DIR_MP);
+    char desc[512];
+    snprintf(desc, sizeof(desc), "%s/broken_mp_hang_check_without_reset.desc", DRIVER_DIR_MP);
+    emu_driver *drv = NULL;
+    assert_int_equal(emu_load_driver(rt, mp, desc, &drv), EMU_ERR_LOAD);
+    emu_counters c;
+    emu_get_counters(rt, &c);
+    assert_int_equal(c.bad_input, 1);
+    emu_destroy(rt);
 }
 
 /* The correct miniport completes large sends with their completion
@@ -345,7 +399,7 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 7];
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 9];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
@@ -365,5 +419,9 @@ int main(void)
     tests[ARRAYSIZE(k_cases) + 5] = reset;
     struct CMUnitTest overdue = cmocka_unit_test(an_overdue_oid_resets_the_miniport);
     tests[ARRAYSIZE(k_cases) + 6] = overdue;
+    struct CMUnitTest held = cmocka_unit_test(a_reset_must_not_outlive_the_oid);
+    tests[ARRAYSIZE(k_cases) + 7] = held;
+    struct CMUnitTest hang = cmocka_unit_test(a_hang_check_needs_a_reset_handler);
+    tests[ARRAYSIZE(k_cases) + 8] = hang;
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }

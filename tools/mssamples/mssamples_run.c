@@ -236,15 +236,12 @@ static bool nvm_stats(emu_ctl *pt, miniprot_stats *st)
            nt == 0;
 }
 
-/* n broadcast frames from the test protocol's sending binding; returns how
- * many the protocol received (on any binding). */
-static bool nvm_traffic(emu_runtime *rt, emu_ctl *pt, unsigned n, unsigned long long *received)
+/* n broadcast frames from the test protocol's sending binding; the
+ * scheduler is not run, so they may still be in the miniport. */
+static bool nvm_send(emu_ctl *pt, unsigned n)
 {
-    miniprot_stats st0, st1;
     size_t ret;
     int32_t nt;
-    if (!nvm_stats(pt, &st0))
-        return false;
     for (unsigned i = 0; i < n; i++) {
         uint8_t f[100];
         memset(f, 0, sizeof(f));
@@ -256,6 +253,16 @@ static bool nvm_traffic(emu_runtime *rt, emu_ctl *pt, unsigned n, unsigned long 
         if (emu_ctl_ioctl(pt, IOCTL_MINIPROT_SEND, f, sizeof(f), NULL, 0, &ret, &nt) || nt)
             return false;
     }
+    return true;
+}
+
+/* n frames (nvm_send), then everything runs; returns how many the
+ * protocol received (on any binding). */
+static bool nvm_traffic(emu_runtime *rt, emu_ctl *pt, unsigned n, unsigned long long *received)
+{
+    miniprot_stats st0, st1;
+    if (!nvm_stats(pt, &st0) || !nvm_send(pt, n))
+        return false;
     emu_run_until_idle(rt);
     if (!nvm_stats(pt, &st1))
         return false;
@@ -285,6 +292,39 @@ static int nvm_oid(emu_ctl *pt, unsigned type, unsigned oid, const void *in, uns
     if (out)
         memcpy(out, res + sizeof(r), out_len < ret - sizeof(r) ? out_len : ret - sizeof(r));
     return r.status;
+}
+
+/* NDIS resets netvmini0 (emu_request_reset: as after a hang check that
+ * returned TRUE) right after 8 sends, before its simulated NIC completed
+ * them all: its MPResetEx completes the sends it queued
+ * (NDIS_STATUS_RESET_IN_PROGRESS) and pends the reset until its NIC is
+ * idle, which ndisemu's ResetWithOutstanding (NDIS 6.30) checks;
+ * ProtocolStatusEx sees RESET_START and RESET_END, and every send comes
+ * back to the protocol. */
+static void nvm_reset(emu_runtime *rt, emu_ctl *ptc, emu_adapter *ad)
+{
+    miniprot_stats st0, st1;
+    emu_counters c0, c1;
+    emu_get_counters(rt, &c0);
+    /* the scheduler does not run meanwhile: netvmini's send-complete
+     * timer has not fired when the reset is queued */
+    bool ok = nvm_stats(ptc, &st0) && nvm_send(ptc, 8);
+    int err = ok ? emu_request_reset(rt, ad, NULL, NULL) : EMU_ERR_INVAL;
+    ok = ok && !err && emu_run_until_idle(rt) == EMU_OK && nvm_stats(ptc, &st1);
+    emu_get_counters(rt, &c1);
+    unsigned long long sent = st1.sent - st0.sent, good = st1.send_ok - st0.send_ok,
+                       failed = st1.send_failed - st0.send_failed,
+                       held = c1.reset_held_sends - c0.reset_held_sends;
+    step(ok && c1.resets - c0.resets == 1 && st1.resets - st0.resets == 1 && sent == 8 &&
+             good + failed == sent && emu_violation_count(rt) == 0,
+         "NDIS resets netvmini0 right after 8 sends: RESET_START and _END to the protocol; "
+         "netvmini held %llu of them as MPResetEx began and completed every one before the "
+         "reset ended (%llu sent OK, %llu failed back) [%s, %llu reset(s), %zu violation(s)]",
+         held, good, failed, emu_strerror(err), (unsigned long long)(c1.resets - c0.resets),
+         emu_violation_count(rt));
+    unsigned long long got = 0;
+    bool ok2 = nvm_traffic(rt, ptc, 10, &got);
+    step(ok2, "10 frames after the reset (%llu received)", got);
 }
 
 static int run_netvmini(const char *so, const char *dir, uint64_t seed)
@@ -411,6 +451,7 @@ static int run_netvmini(const char *so, const char *dir, uint64_t seed)
          * what the protocol set) */
         ok2 = nvm_traffic(rt, ptc, 10, &got);
         step(ok2, "10 frames after the wake (%llu received)", got);
+        nvm_reset(rt, ptc, ad[0]);
         emu_ctl_close(ptc);
     }
     for (int i = 0; i < 2; i++) {

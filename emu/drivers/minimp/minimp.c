@@ -171,7 +171,8 @@ static NDIS_STATUS MpOidRequest(NDIS_HANDLE ctx, PNDIS_OID_REQUEST r)
     case NdisRequestSetInformation:
         if (r->DATA.SET_INFORMATION.Oid == OID_GEN_CURRENT_PACKET_FILTER) {
             a->pending_oid = r;
-            if (BROKEN(BRK_OID_NEVER_COMPLETED)) /* pended, and nothing will finish it */
+            /* pended, and nothing will finish it */
+            if (BROKEN(BRK_OID_NEVER_COMPLETED) || BROKEN(BRK_RESET_HOLDS_OID))
                 return NDIS_STATUS_PENDING;
             NdisQueueIoWorkItem(a->work, MpOidWork, a);
             if (BROKEN(BRK_WORKITEM_QUEUED_TWICE))
@@ -256,9 +257,19 @@ static BOOLEAN MpCheckForHang(NDIS_HANDLE ctx)
 }
 
 /* The device restart takes a while (a NIC whose link renegotiates needs
- * seconds): the reset completes from a timer. Sends meanwhile stay in the
- * ring and go once it runs again. */
-#define MP_RESET_MS 2500
+ * seconds): the reset completes from a timer. What the TX ring held when
+ * it began completes aborted at once (NDIS 6.30: nothing is held across a
+ * reset), and sends meanwhile fail; the broken variant keeps them in the
+ * ring and restarts the device where it stopped. */
+#define MP_RESET_MS       2500
+#define MP_RESET_RETRY_MS 1
+
+static void reset_timer_set(mp_adapter *a, LONG ms)
+{
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)ms * 10000;
+    NdisSetTimerObject(a->reset_timer, due, 0, NULL);
+}
 
 static void MpResetTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
 {
@@ -266,10 +277,15 @@ static void MpResetTimer(PVOID s1, PVOID ctx, PVOID s2, PVOID s3)
     UNREFERENCED_PARAMETER(s1);
     UNREFERENCED_PARAMETER(s2);
     UNREFERENCED_PARAMETER(s3);
-    NdisDprAcquireSpinLock(&a->lock);
-    if (!a->removed)
-        mp_reg_wr(a, LOOPNIC_FAULT, 1);
-    NdisDprReleaseSpinLock(&a->lock);
+    if (BROKEN(BRK_RESET_HOLDS_SENDS)) {
+        NdisDprAcquireSpinLock(&a->lock);
+        if (!a->removed)
+            mp_reg_wr(a, LOOPNIC_FAULT, 1); /* resumes where it stopped */
+        NdisDprReleaseSpinLock(&a->lock);
+    } else if (!mp_reset_end(a)) {
+        reset_timer_set(a, MP_RESET_RETRY_MS);
+        return;
+    }
     NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE);
 }
 
@@ -281,9 +297,9 @@ static NDIS_STATUS MpReset(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
         NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE); /* only after PENDING */
         return NDIS_STATUS_SUCCESS;
     }
-    LARGE_INTEGER due;
-    due.QuadPart = -(LONGLONG)MP_RESET_MS * 10000;
-    NdisSetTimerObject(a->reset_timer, due, 0, NULL);
+    if (!BROKEN(BRK_RESET_HOLDS_SENDS))
+        mp_reset_begin(a);
+    reset_timer_set(a, MP_RESET_MS);
     return NDIS_STATUS_PENDING;
 }
 
@@ -785,7 +801,8 @@ NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
     ch.ShutdownHandlerEx = MpShutdownEx;
     ch.CancelOidRequestHandler = MpCancelOidRequest;
     ch.CheckForHangHandlerEx = MpCheckForHang;
-    ch.ResetHandlerEx = MpReset;
+    if (!BROKEN(BRK_HANG_CHECK_WITHOUT_RESET))
+        ch.ResetHandlerEx = MpReset;
     NDIS_STATUS st = NdisMRegisterMiniportDriver(DriverObject, RegistryPath, NULL, &ch, &g_driver);
 #if DRIVER_BREAK >= BRK_LOOKASIDE_NOT_DELETED && DRIVER_BREAK <= BRK_KE_RELEASE_NOT_HELD
     if (st == NDIS_STATUS_SUCCESS)

@@ -71,9 +71,11 @@ typedef struct mp_adapter {
     PSCATTER_GATHER_LIST tx_sgl[MP_MAX_RING];
     ULONG rx_tail, rx_clean; /* positions given to the device / consumed */
     PNET_BUFFER_LIST rx_pos_nbl[MP_MAX_RING];
-    ULONG sends_out; /* NBLs at the miniport */
-    ULONG recvs_out; /* NBLs indicated, not yet returned */
+    PNET_BUFFER_LIST rx_held[MP_MAX_RING]; /* a reset's end: the buffers to post again */
+    ULONG sends_out;                       /* NBLs at the miniport */
+    ULONG recvs_out;                       /* NBLs indicated, not yet returned */
     BOOLEAN running, pausing, removed, low_power;
+    BOOLEAN resetting; /* from MiniportResetEx to NdisMResetComplete */
     ULONG64 xmit_ok, rcv_ok;
 
     /* OID state: NDIS sends one OID at a time. */
@@ -99,6 +101,12 @@ void mp_hw_start_locked(mp_adapter *a);
 void mp_hw_stop_locked(mp_adapter *a);
 BOOLEAN mp_pause_done_locked(mp_adapter *a);
 void mp_tx_clean(mp_adapter *a);
+/* NDIS's reset (MiniportResetEx, at <= DISPATCH_LEVEL): the device stops
+ * and every send it held completes aborted. mp_reset_end (DISPATCH_LEVEL)
+ * restarts it once nothing the reset began with is left: FALSE while a
+ * send still maps its buffers or an OID request is still being done. */
+void mp_reset_begin(mp_adapter *a);
+BOOLEAN mp_reset_end(mp_adapter *a);
 MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
 MINIPORT_CANCEL_SEND MpCancelSend;
 MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;

@@ -86,6 +86,11 @@
 #define BRK_SENDS_HELD          140 /* NdisTimedDataHang: takes sends, never gives them to the device */
 #define BRK_OID_NEVER_COMPLETED 141 /* NdisTimedOidComplete: a packet-filter set pended for ever */
 #define BRK_ONE_SEND_HELD       142 /* NdisTimedDataSend: keeps its first send, completes the rest */
+/* NDIS 6.30 resets (147-149) */
+#define BRK_RESET_HOLDS_SENDS 147 /* ResetWithOutstanding: the ring's sends kept across a reset */
+#define BRK_RESET_HOLDS_OID   148 /* ResetWithOutstanding: 141's OID, the reset not waiting */
+/* a check for hang without a reset handler: registration fails (149) */
+#define BRK_HANG_CHECK_WITHOUT_RESET 149
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

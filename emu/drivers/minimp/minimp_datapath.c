@@ -58,22 +58,35 @@ static void post_rx_locked(mp_adapter *a, PNET_BUFFER_LIST nbl)
     a->rx_tail++;
 }
 
-/* Only at initialize and D0, with no I/O outstanding: resets both rings
- * and hands the device every receive buffer. */
-void mp_hw_start_locked(mp_adapter *a)
+/* Empty rings, programmed from scratch, and the device enabled; the
+ * caller posts receive buffers, then calls rings_go_locked. */
+static void rings_program_locked(mp_adapter *a)
 {
     mp_reg_wr(a, LOOPNIC_CTRL, 0);
     mp_reg_wr64(a, LOOPNIC_TX_RING, (ULONG64)a->tx_ring_pa.QuadPart);
     mp_reg_wr64(a, LOOPNIC_RX_RING, (ULONG64)a->rx_ring_pa.QuadPart);
     mp_reg_wr(a, LOOPNIC_RING_SIZE, a->ring);
     NdisZeroMemory(a->tx_ring, a->ring * sizeof(loopnic_desc));
-    a->tx_tail = a->tx_clean = a->tx_reserved = 0;
+    a->tx_tail = a->tx_clean = 0;
     a->rx_tail = a->rx_clean = 0;
     mp_reg_wr(a, LOOPNIC_CTRL, 1);
-    for (ULONG i = 0; i < a->ring; i++)
-        post_rx_locked(a, a->rx_nbl[i]);
+}
+
+static void rings_go_locked(mp_adapter *a)
+{
     mp_reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
     mp_reg_wr(a, LOOPNIC_IMR, LOOPNIC_INT_TX | LOOPNIC_INT_RX);
+}
+
+/* Only at initialize and D0, with no I/O outstanding: resets both rings
+ * and hands the device every receive buffer. */
+void mp_hw_start_locked(mp_adapter *a)
+{
+    rings_program_locked(a);
+    a->tx_reserved = 0;
+    for (ULONG i = 0; i < a->ring; i++)
+        post_rx_locked(a, a->rx_nbl[i]);
+    rings_go_locked(a);
 }
 
 void mp_hw_stop_locked(mp_adapter *a)
@@ -169,17 +182,19 @@ void MpProcessSGList(PDEVICE_OBJECT pDO, PVOID Reserved, PSCATTER_GATHER_LIST sg
     if (len > sgl->Elements[0].Length)
         len = sgl->Elements[0].Length;
     NdisDprAcquireSpinLock(&a->lock);
-    if (a->removed) {
+    if (a->removed || a->resetting) {
         /* NDIS may call this after NdisMAllocateNetBufferSGList returned:
          * the device went away meanwhile and its ring was cleaned for the
          * last time (MpDevicePnPEventNotify), so nothing would ever finish
          * the NB there. Before this it went into the ring anyway, and the
          * send was never completed (the pause at the unbind waited for
          * ever: test_ndisemu_lifecycle lifecycle_with_late_sg_lists, and
-         * the VF path of test_vfo_stress about once in 60 runs). */
+         * the VF path of test_vfo_stress about once in 60 runs). A reset
+         * meanwhile aborted what the ring held: this NB joins them. */
         NdisMFreeNetBufferSGList(a->dma, sgl, nb);
         a->tx_reserved--;
-        NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_ADAPTER_REMOVED;
+        NET_BUFFER_LIST_STATUS(nbl) =
+            a->removed ? NDIS_STATUS_ADAPTER_REMOVED : NDIS_STATUS_REQUEST_ABORTED;
         BOOLEAN last = nbl_put_locked(nbl);
         NdisDprReleaseSpinLock(&a->lock);
         if (last)
@@ -208,6 +223,8 @@ static NDIS_STATUS admit_send_locked(mp_adapter *a, PNET_BUFFER_LIST nbl, ULONG 
         return NDIS_STATUS_ADAPTER_REMOVED;
     if (!a->running || a->low_power)
         return NDIS_STATUS_PAUSED;
+    if (a->resetting)
+        return NDIS_STATUS_RESET_IN_PROGRESS;
     if (nbs == 0 || nbs > room)
         return NDIS_STATUS_RESOURCES;
     a->tx_reserved += nbs;
@@ -291,23 +308,27 @@ void MpCancelSend(NDIS_HANDLE ctx, PVOID id)
     UNREFERENCED_PARAMETER(id);
 }
 
-/* Completes every sent NB the device finished (all of them once the
- * device is gone). At DISPATCH_LEVEL. */
-void mp_tx_clean(mp_adapter *a)
+/* Completes every sent NB the device finished; with `abort` (the device
+ * is gone, or stopped by a reset) every NB in the ring, the unfinished
+ * ones with that status. At DISPATCH_LEVEL. */
+static void tx_reclaim(mp_adapter *a, NDIS_STATUS abort)
 {
     PNET_BUFFER_LIST done = NULL, *tail = &done;
     ULONG n = 0;
     NdisDprAcquireSpinLock(&a->lock);
+    if (a->removed)
+        abort = NDIS_STATUS_ADAPTER_REMOVED;
     while (a->tx_clean != a->tx_tail) {
         ULONG slot = a->tx_clean % a->ring;
-        if (!a->removed && !desc_is_done(&a->tx_ring[slot]))
+        BOOLEAN finished = desc_is_done(&a->tx_ring[slot]);
+        if (!finished && abort == NDIS_STATUS_SUCCESS)
             break;
         PNET_BUFFER nb = a->tx_nb[slot];
         PNET_BUFFER_LIST nbl = NB_NBL(nb);
         NdisMFreeNetBufferSGList(a->dma, a->tx_sgl[slot], nb);
         a->tx_clean++;
-        if (a->removed)
-            NET_BUFFER_LIST_STATUS(nbl) = NDIS_STATUS_ADAPTER_REMOVED;
+        if (a->removed || !finished)
+            NET_BUFFER_LIST_STATUS(nbl) = abort;
         if (nbl_put_locked(nbl)) {
             *tail = nbl;
             tail = &NET_BUFFER_LIST_NEXT_NBL(nbl);
@@ -320,6 +341,59 @@ void mp_tx_clean(mp_adapter *a)
     *tail = NULL;
     if (n)
         complete_sends(a, done, n);
+}
+
+void mp_tx_clean(mp_adapter *a)
+{
+    tx_reclaim(a, NDIS_STATUS_SUCCESS);
+}
+
+/* ---- NDIS's reset ---- */
+
+/* NDIS 6.30: no send is held across a reset (MiniportResetEx's page). The
+ * device is disabled (it forgets both rings and stops DMA), then the
+ * driver takes back what its TX ring held. */
+void mp_reset_begin(mp_adapter *a)
+{
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    NdisDprAcquireSpinLock(&a->lock);
+    a->resetting = TRUE;
+    mp_hw_stop_locked(a);
+    NdisDprReleaseSpinLock(&a->lock);
+    tx_reclaim(a, NDIS_STATUS_REQUEST_ABORTED);
+    KeLowerIrql(old);
+}
+
+/* The device restarted: the fault cleared, both rings programmed again,
+ * and the receive buffers the driver holds (not those up the stack)
+ * posted again; frames it had received but not indicated are dropped. */
+static void reset_restart_locked(mp_adapter *a)
+{
+    ULONG n = 0;
+    for (ULONG pos = a->rx_clean; pos != a->rx_tail; pos++)
+        a->rx_held[n++] = a->rx_pos_nbl[pos % a->ring];
+    mp_reg_wr(a, LOOPNIC_FAULT, 1);
+    rings_program_locked(a);
+    for (ULONG i = 0; i < n; i++)
+        post_rx_locked(a, a->rx_held[i]);
+    rings_go_locked(a);
+}
+
+BOOLEAN mp_reset_end(mp_adapter *a)
+{
+    NdisDprAcquireSpinLock(&a->lock);
+    /* A send admitted before the reset may still be mapping its buffers
+     * (MpProcessSGList aborts it), and an OID request finishes on a work
+     * item: the reset completes after them. */
+    BOOLEAN busy = a->tx_reserved != 0 || (a->pending_oid != NULL && !BROKEN(BRK_RESET_HOLDS_OID));
+    if (!busy) {
+        if (!a->removed && !a->low_power)
+            reset_restart_locked(a);
+        a->resetting = FALSE;
+    }
+    NdisDprReleaseSpinLock(&a->lock);
+    return !busy;
 }
 
 /* ---- interrupt, DPC, receive ---- */
@@ -374,7 +448,7 @@ static BOOLEAN rx_indicate(mp_adapter *a, ULONG limit)
     if (BROKEN(BRK_IGNORE_MAX_NBLS))
         limit = NDIS_INDICATE_ALL_NBLS; /* indicates whatever it has */
     NdisDprAcquireSpinLock(&a->lock);
-    while (a->running && !a->removed && a->rx_clean != a->rx_tail) {
+    while (a->running && !a->removed && !a->resetting && a->rx_clean != a->rx_tail) {
         ULONG pos = a->rx_clean % a->ring;
         loopnic_desc *d = &a->rx_ring[pos];
         if (!desc_is_done(d))
@@ -478,7 +552,7 @@ void MpReturnNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, ULONG flags)
         n++;
     }
     a->recvs_out -= n;
-    if (!a->removed && !a->low_power)
+    if (!a->removed && !a->low_power && !a->resetting)
         mp_reg_wr(a, LOOPNIC_RX_TAIL, a->rx_tail);
     BOOLEAN paused = mp_pause_done_locked(a);
     NdisDprReleaseSpinLock(&a->lock);

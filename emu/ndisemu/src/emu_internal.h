@@ -341,6 +341,12 @@ struct emu_adapter {
     uint64_t hang_oid_ns;
     bool resetting, reset_in_handler;
     uint64_t reset_started_ns; /* guest time of the reset's start (timed.c) */
+    /* ResetWithOutstanding (reset.c, NDIS 6.30 miniports): the mark the
+     * sends at the miniport got when MiniportResetEx was called, and the
+     * OID request then in it (compared only), by its start time (rt->mu). */
+    uint32_t reset_mark;
+    const void *reset_oid;
+    uint64_t reset_oid_ns;
     /* The filter modules over the miniport, bottom (next to it) first
      * (rt->mu; changed only on the PnP thread with the stack paused). */
     struct emu_filter *filters[EMU_MAX_FILTERS];
@@ -466,6 +472,9 @@ typedef struct nbl_frame {
     /* F_SEND: guest time (emu_guest_time) it was handed to this hop
      * (NdisTimedDataSend, when the hop is the miniport) */
     uint64_t sent_ns;
+    /* F_SEND at the miniport: the adapter's reset_mark when NDIS began a
+     * reset with it there (0: none; ResetWithOutstanding) */
+    uint32_t reset_mark;
 } nbl_frame;
 
 /* lso.c: rule LsoTransmitComplete. Note a send's LSO request in its frame;

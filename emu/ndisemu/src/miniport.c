@@ -33,7 +33,10 @@ NDIS_STATUS NdisMRegisterMiniportDriver(PDRIVER_OBJECT DriverObject, PUNICODE_ST
         !Chars->RestartHandler || !Chars->OidRequestHandler || !Chars->SendNetBufferListsHandler ||
         !Chars->ReturnNetBufferListsHandler || !Chars->CancelSendHandler ||
         !Chars->DevicePnPEventNotifyHandler || !Chars->ShutdownHandlerEx ||
-        !Chars->CancelOidRequestHandler || !Chars->UnloadHandler) {
+        !Chars->CancelOidRequestHandler || !Chars->UnloadHandler ||
+        (Chars->CheckForHangHandlerEx && !Chars->ResetHandlerEx)) {
+        /* ResetHandlerEx: "Optional (required if you provide
+         * CheckForHangHandlerEx)" (NDIS_MINIPORT_DRIVER_CHARACTERISTICS). */
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_BAD_CHARACTERISTICS;
     }
@@ -887,6 +890,26 @@ int emu_request_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, emu_done
     if (!adapter_ok(rt, ad))
         return EMU_ERR_INVAL;
     return emu_pnp_post(rt, surprise ? surprise_op : remove_op, ad, done, ctx);
+}
+
+static int reset_op(emu_runtime *rt, void *arg)
+{
+    emu_adapter *ad = arg;
+    emu_lock(rt);
+    bool running =
+        ad->state == AD_RUNNING && ad->power == 0 && !ad->surprise_removed && !ad->resetting;
+    emu_unlock(rt);
+    if (!running)
+        return EMU_ERR_BUSY;
+    emu_reset_miniport(rt, ad, "requested (emu_request_reset)");
+    return EMU_OK;
+}
+
+int emu_request_reset(emu_runtime *rt, emu_adapter *ad, emu_done_fn done, void *ctx)
+{
+    if (!adapter_ok(rt, ad) || !ad->drv->mp->ch.ResetHandlerEx)
+        return EMU_ERR_INVAL;
+    return emu_pnp_post(rt, reset_op, ad, done, ctx);
 }
 
 typedef struct power_req {

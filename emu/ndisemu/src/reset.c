@@ -15,7 +15,12 @@
  *    then, which a real protocol cannot stop without waiting in its status
  *    handler (DISPATCH_LEVEL). Each reset gets an epoch when its START
  *    indication returned; each entry into a driver records the epoch of
- *    its moment. */
+ *    its moment;
+ *  - ResetWithOutstanding: a miniport of NDIS 6.30 or later completes the
+ *    sends and the OID request it held when MiniportResetEx was called
+ *    before the reset completes (before MiniportResetEx returns a final
+ *    status, or before NdisMResetComplete). What reaches it during the
+ *    reset is not counted: a send then is as new as any other. */
 #include "emu_internal.h"
 
 static void indicate(emu_runtime *rt, emu_adapter *ad, NDIS_STATUS code)
@@ -44,11 +49,83 @@ static void mark_bindings(emu_adapter *ad, uint64_t seq)
     }
 }
 
+/* MiniportResetEx's page: "Starting with NDIS 6.30, the miniport driver
+ * must not hold pending OID or send requests until after the reset
+ * operation is complete." Before 6.30 it could. */
+static bool completes_at_reset(const emu_adapter *ad)
+{
+    const NDIS_MINIPORT_DRIVER_CHARACTERISTICS *ch = &ad->drv->mp->ch;
+    return ch->MajorNdisVersion > 6 || (ch->MajorNdisVersion == 6 && ch->MinorNdisVersion >= 30);
+}
+
+/* rt->mu held. The NBL's frame if the miniport of ad holds it as a send:
+ * on top, or under the frames of the sends that miniport made with it (a
+ * failover or intermediate driver's, which passes it on as its own
+ * protocol edge's send: it is still the miniport's to complete). */
+static nbl_frame *send_at_miniport(emu_nbl_ext *x, const emu_adapter *ad)
+{
+    for (int i = x->depth - 1; i >= 0; i--) {
+        nbl_frame *f = &x->fr[i];
+        if (f->kind == F_SEND && f->ad == ad && !f->to)
+            return f;
+    }
+    return NULL;
+}
+
+/* rt->mu held, as MiniportResetEx is called: marks what the miniport holds
+ * (the sends, and the OID request by its start time). */
+static void mark_outstanding(emu_runtime *rt, emu_adapter *ad)
+{
+    if (++ad->reset_mark == 0)
+        ad->reset_mark = 1;
+    for (emu_nbl_ext *x = ad->sends_out ? rt->nbl_live : NULL; x; x = x->live_next) {
+        nbl_frame *f = send_at_miniport(x, ad);
+        if (f) {
+            f->reset_mark = ad->reset_mark;
+            rt->cnt.reset_held_sends++;
+        }
+    }
+    ad->reset_oid = ad->oid_busy ? (const void *)ad->oid_head : NULL;
+    ad->reset_oid_ns = ad->oid_started_ns;
+}
+
+/* As the reset completes (in `call`): what the miniport held when it began
+ * and still holds breaks ResetWithOutstanding. */
+static void check_outstanding(emu_runtime *rt, emu_adapter *ad, const char *call)
+{
+    if (!completes_at_reset(ad))
+        return;
+    emu_lock(rt);
+    uint64_t held = 0, serial = 0;
+    for (emu_nbl_ext *x = ad->sends_out ? rt->nbl_live : NULL; x; x = x->live_next) {
+        const nbl_frame *f = send_at_miniport(x, ad);
+        if (f && f->reset_mark == ad->reset_mark && held++ == 0)
+            serial = x->serial;
+    }
+    bool oid_held = ad->oid_busy && ad->reset_oid == (const void *)ad->oid_head &&
+                    ad->reset_oid_ns == ad->oid_started_ns;
+    unsigned oid = oid_held ? (unsigned)ad->oid_head->req->DATA.QUERY_INFORMATION.Oid : 0;
+    emu_unlock(rt);
+    if (held)
+        emu_violate(rt, "ResetWithOutstanding", call,
+                    "%s: the reset completed while the miniport still held %llu send(s) it had "
+                    "when MiniportResetEx was called (first: NBL #%llu); an NDIS 6.30 miniport "
+                    "completes them first (NDIS_STATUS_REQUEST_ABORTED)",
+                    ad->instance, (unsigned long long)held, (unsigned long long)serial);
+    else if (oid_held)
+        emu_violate(rt, "ResetWithOutstanding", call,
+                    "%s: the reset completed while the miniport still held the OID request "
+                    "(OID %#x) it had when MiniportResetEx was called; an NDIS 6.30 miniport "
+                    "completes it first",
+                    ad->instance, oid);
+}
+
 /* The reset is over (completed at once, or by NdisMResetComplete after
  * MiniportResetEx returned PENDING): the protocols may send again from
  * their RESET_END handlers. */
-static void reset_end(emu_runtime *rt, emu_adapter *ad)
+static void reset_end(emu_runtime *rt, emu_adapter *ad, const char *call)
 {
+    check_outstanding(rt, ad, call);
     emu_lock(rt);
     bool was = ad->resetting;
     if (was) {
@@ -81,6 +158,7 @@ void emu_reset_miniport(emu_runtime *rt, emu_adapter *ad, const char *why)
     indicate(rt, ad, NDIS_STATUS_RESET_START);
     emu_lock(rt);
     mark_bindings(ad, __atomic_add_fetch(&rt->reset_epoch, 1, __ATOMIC_ACQ_REL));
+    mark_outstanding(rt, ad);
     ad->reset_in_handler = true;
     emu_unlock(rt);
 
@@ -100,7 +178,7 @@ void emu_reset_miniport(emu_runtime *rt, emu_adapter *ad, const char *why)
      * now; one before a final status is DoubleComplete. */
     if (st == NDIS_STATUS_PENDING ? completed
                                   : emu_op_finish(rt, &ad->reset, &st, "MiniportResetEx"))
-        reset_end(rt, ad);
+        reset_end(rt, ad, st == NDIS_STATUS_PENDING ? "NdisMResetComplete" : "MiniportResetEx");
 }
 
 void emu_reset_complete(emu_runtime *rt, emu_adapter *ad, NDIS_STATUS st)
@@ -109,7 +187,7 @@ void emu_reset_complete(emu_runtime *rt, emu_adapter *ad, NDIS_STATUS st)
     bool in_handler = ad->reset_in_handler;
     emu_unlock(rt);
     if (emu_op_complete(rt, &ad->reset, st, "NdisMResetComplete", "reset") && !in_handler)
-        reset_end(rt, ad);
+        reset_end(rt, ad, "NdisMResetComplete");
 }
 
 static bool reset_idle(emu_runtime *rt, void *arg)

@@ -135,6 +135,13 @@ int emu_request_add_device(emu_runtime *rt, const emu_device_desc *desc, emu_don
 int emu_request_remove(emu_runtime *rt, emu_adapter *ad, bool surprise, emu_done_fn done,
                        void *ctx);
 int emu_request_power(emu_runtime *rt, emu_adapter *ad, int dstate, emu_done_fn done, void *ctx);
+/* NDIS resets the adapter's miniport as after a hang check that returned
+ * TRUE (RESET_START up the stack, MiniportResetEx, RESET_END once it
+ * completed), queued like a PnP operation; done runs once MiniportResetEx
+ * returned, a pended reset goes on. EMU_ERR_BUSY (to done) when the
+ * adapter is not running or already resetting, EMU_ERR_INVAL when its
+ * miniport has no MiniportResetEx. */
+int emu_request_reset(emu_runtime *rt, emu_adapter *ad, emu_done_fn done, void *ctx);
 
 /* Lightweight filters (a driver whose description has a [filter] section
  * and that calls NdisFRegisterFilterDriver). A filter attaches over every
@@ -262,6 +269,7 @@ typedef struct emu_counters {
     uint64_t sends_refused;     /* NBLs NDIS failed itself: the miniport was not running */
     uint64_t error_log_entries; /* NdisWriteErrorLogEntry calls (emu_error_log_get) */
     uint64_t resets;            /* MiniportResetEx calls by NDIS (hang check, OID overdue) */
+    uint64_t reset_held_sends;  /* NBLs a miniport held as NDIS called its MiniportResetEx */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 
