@@ -366,11 +366,22 @@ BOOLEAN MpCheckForHangEx(NDIS_HANDLE ctx)
     return FALSE;
 }
 
+/* vfo's hang check never asks for a reset, but NDIS also resets a
+ * miniport that holds an OID request over its checks, or for reasons of
+ * its own. An NDIS 6.30 miniport holds no send across a reset (the page of
+ * MiniportResetEx): the reset completes once every send vfo held has come
+ * back, from the VF or from virtio, which normally takes microseconds;
+ * sends meanwhile fail (NDIS_STATUS_RESET_IN_PROGRESS: the protocols hold
+ * theirs from NDIS_STATUS_RESET_START on). Nothing else needs resetting:
+ * virtio's own recovery is vfo's business (vfo_tx_watchdog, reset_work). */
 NDIS_STATUS MpResetEx(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
 {
-    (void)ctx;
+    vfo_adapter *ad = ctx;
     *addressing_reset = FALSE;
-    return NDIS_STATUS_SUCCESS;
+    if (vfo_tx_reset_begin(ad))
+        return NDIS_STATUS_SUCCESS;
+    VFO_DEBUG("NDIS reset: waiting for the sends in flight");
+    return NDIS_STATUS_PENDING;
 }
 
 /* May run at any IRQL up to HIGH_LEVEL on a bug check: no locks, no waits,

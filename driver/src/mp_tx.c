@@ -400,12 +400,39 @@ void vfo_tx_complete_done(vfo_adapter *ad, bool at_dispatch)
         vfo_virtio_put(ad, n);
 }
 
+/* Read right after an interlocked change of upper_tx_out (a full
+ * barrier): a plain load, so the send path does not take the flag's cache
+ * line exclusive on every call as an interlocked read would. MpResetEx
+ * sets it, then reads the count, both interlocked. */
+static bool reset_waits(vfo_adapter *ad)
+{
+    return ReadULongAcquire((ULONG const volatile *)&ad->ndis_resetting) != 0;
+}
+
+/* The one place the upper stack's sends leave vfo. Whoever brings
+ * upper_tx_out to 0 while NDIS resets the miniport completes the reset:
+ * everything vfo held when it began is back (sends that came since failed
+ * at once and count too, so 0 is reached). */
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch)
 {
-    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+    LONG n = 0;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl), n++)
         vfo_tx_lso_complete(nbl);
     NdisMSendNetBufferListsComplete(ad->handle, nbls,
                                     at_dispatch ? NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL : 0);
+    if (InterlockedExchangeAdd(&ad->upper_tx_out, -n) == n && reset_waits(ad) &&
+        InterlockedCompareExchange(&ad->ndis_resetting, 0, 1) == 1)
+        NdisMResetComplete(ad->handle, NDIS_STATUS_SUCCESS, FALSE);
+}
+
+bool vfo_tx_reset_begin(vfo_adapter *ad)
+{
+    vfo_set(&ad->ndis_resetting, 1);
+    if (vfo_get(&ad->upper_tx_out) != 0)
+        return false;
+    /* Nothing held; if a completion just took the flag, it completed the
+     * reset already and this one must not. */
+    return InterlockedCompareExchange(&ad->ndis_resetting, 0, 1) == 1;
 }
 
 void vfo_tx_kick_queue(vfo_adapter *ad, bool at_dispatch)
@@ -549,8 +576,17 @@ void MpSendNetBufferLists(NDIS_HANDLE ctx, PNET_BUFFER_LIST nbls, NDIS_PORT_NUMB
     bool dispatch = (flags & NDIS_SEND_FLAGS_DISPATCH_LEVEL) != 0;
     PNET_BUFFER_LIST vf = NULL, sb = NULL, bad = NULL;
     PNET_BUFFER_LIST *vf_tail = &vf, *sb_tail = &sb, *bad_tail = &bad;
-    LONG nvf = 0;
+    LONG nvf = 0, n = 0;
     (void)port;
+    for (PNET_BUFFER_LIST nbl = nbls; nbl; nbl = NET_BUFFER_LIST_NEXT_NBL(nbl))
+        n++;
+    /* Counted before the reset flag is read (both interlocked): a reset
+     * that saw none of these sees them fail here. */
+    InterlockedExchangeAdd(&ad->upper_tx_out, n);
+    if (reset_waits(ad)) {
+        fail_now(ad, nbls, NDIS_STATUS_RESET_IN_PROGRESS, dispatch);
+        return;
+    }
     if (vfo_get(&ad->low_power)) { /* OID_PNP_SET_POWER: new sends fail so */
         fail_now(ad, nbls, NDIS_STATUS_LOW_POWER_STATE, dispatch);
         return;

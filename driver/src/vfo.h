@@ -336,6 +336,11 @@ struct vfo_adapter {
     LONG pause_completing;
     LONG upper_drained_primary; /* the engine's share of the pause is done (vfo_get/vfo_set) */
     LONG virtio_out;            /* NBLs in the virtio TX path + virtio RX NBLs lent up */
+    /* NDIS's reset of this miniport (MpResetEx): the upper stack's sends
+     * in vfo, MiniportSendNetBufferLists to their completion, and whether
+     * a reset waits for them (vfo_get/vfo_set; mp_tx.c). */
+    LONG upper_tx_out;
+    LONG ndis_resetting;
     ULONG mtu;
     ULONG packet_filter;
     ULONG lookahead;
@@ -593,6 +598,10 @@ void vfo_tx_complete_done(vfo_adapter *ad, bool at_dispatch);
 MINIPORT_PROCESS_SG_LIST vfo_tx_process_sgl;
 void vfo_tx_fail_queued(vfo_adapter *ad, NDIS_STATUS status, bool at_dispatch);
 void vfo_tx_complete_up(vfo_adapter *ad, PNET_BUFFER_LIST nbls, bool at_dispatch);
+/* MpResetEx: from now on new sends fail (NDIS_STATUS_RESET_IN_PROGRESS).
+ * True when vfo held no send, so the reset is complete; false when the
+ * last of them to come back completes it (NdisMResetComplete). */
+bool vfo_tx_reset_begin(vfo_adapter *ad);
 void vfo_tx_watchdog(vfo_adapter *ad);
 
 /* mp_rx.c */
