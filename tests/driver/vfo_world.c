@@ -22,10 +22,24 @@ int vw_start(vfo_world *w, uint64_t seed)
     return vw_start_cfg(w, &cfg, NULL);
 }
 
+/* The runtime of the world started last and not yet destroyed. A test
+ * whose assertion failed jumped out without vw_destroy: its runtime still
+ * holds NDIS's one global, and every later test's emu_create would fail
+ * (EMU_ERR_BUSY), hiding their own results. The next start destroys it
+ * (its device models leak: they may still be attached to it). */
+static emu_runtime *g_live_rt;
+
 int vw_start_cfg(vfo_world *w, const emu_config *cfg, const char *mp_desc)
 {
     memset(w, 0, sizeof(*w));
+    if (g_live_rt) {
+        fprintf(stderr, "vfo_world: a previous test left its runtime (it failed?): destroyed\n");
+        emu_destroy(g_live_rt);
+        g_live_rt = NULL;
+    }
     int err = emu_create(cfg, &w->rt);
+    if (!err)
+        g_live_rt = w->rt;
     if (!err && getenv("VW_TRACE"))
         emu_trace(w->rt, EMU_TRACE_TEXT, stderr);
     if (!err)
@@ -199,6 +213,8 @@ void vw_destroy(vfo_world *w)
 {
     if (w->rt)
         emu_destroy(w->rt);
+    if (w->rt == g_live_rt)
+        g_live_rt = NULL;
     for (unsigned i = 0; i < VW_MAX; i++) {
         vnet_pci_destroy(w->vn[i]);
         if (w->vf[i])
