@@ -399,29 +399,26 @@ static void the_correct_miniport_stops_dma_at_shutdown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ARRAYSIZE(k_cases) + 9];
+    /* After one case per broken variant: the correct drivers, and the rules
+     * that need a scenario of their own. */
+    static const struct CMUnitTest k_more[] = {
+        cmocka_unit_test(the_correct_drivers_trip_nothing),
+        cmocka_unit_test(the_correct_miniport_stops_dma_at_shutdown),
+        cmocka_unit_test(the_correct_miniport_completes_large_sends),
+        cmocka_unit_test(the_correct_miniport_logs_a_failed_allocation),
+        cmocka_unit_test(the_correct_miniport_completes_every_send),
+        cmocka_unit_test(the_correct_drivers_ride_out_a_reset),
+        cmocka_unit_test(an_overdue_oid_resets_the_miniport),
+        cmocka_unit_test(a_reset_must_not_outlive_the_oid),
+        cmocka_unit_test(a_hang_check_needs_a_reset_handler),
+    };
+    struct CMUnitTest tests[ARRAYSIZE(k_cases) + ARRAYSIZE(k_more)];
     for (size_t i = 0; i < ARRAYSIZE(k_cases); i++) {
         struct CMUnitTest t = { k_cases[i].name, trips_exactly_its_rule, NULL, teardown,
                                 (void *)&k_cases[i] };
         tests[i] = t;
     }
-    struct CMUnitTest ok = cmocka_unit_test(the_correct_drivers_trip_nothing);
-    tests[ARRAYSIZE(k_cases)] = ok;
-    struct CMUnitTest dma = cmocka_unit_test(the_correct_miniport_stops_dma_at_shutdown);
-    tests[ARRAYSIZE(k_cases) + 1] = dma;
-    struct CMUnitTest lso = cmocka_unit_test(the_correct_miniport_completes_large_sends);
-    tests[ARRAYSIZE(k_cases) + 2] = lso;
-    struct CMUnitTest logged = cmocka_unit_test(the_correct_miniport_logs_a_failed_allocation);
-    tests[ARRAYSIZE(k_cases) + 3] = logged;
-    struct CMUnitTest steady = cmocka_unit_test(the_correct_miniport_completes_every_send);
-    tests[ARRAYSIZE(k_cases) + 4] = steady;
-    struct CMUnitTest reset = cmocka_unit_test(the_correct_drivers_ride_out_a_reset);
-    tests[ARRAYSIZE(k_cases) + 5] = reset;
-    struct CMUnitTest overdue = cmocka_unit_test(an_overdue_oid_resets_the_miniport);
-    tests[ARRAYSIZE(k_cases) + 6] = overdue;
-    struct CMUnitTest held = cmocka_unit_test(a_reset_must_not_outlive_the_oid);
-    tests[ARRAYSIZE(k_cases) + 7] = held;
-    struct CMUnitTest hang = cmocka_unit_test(a_hang_check_needs_a_reset_handler);
-    tests[ARRAYSIZE(k_cases) + 8] = hang;
+    for (size_t i = 0; i < ARRAYSIZE(k_more); i++)
+        tests[ARRAYSIZE(k_cases) + i] = k_more[i];
     return _cmocka_run_group_tests("broken drivers", tests, ARRAYSIZE(tests), NULL, NULL);
 }
