@@ -48,6 +48,7 @@ static const broken_case k_cases[] = {
     /* sends on while NDIS resets the miniport (h_reset_scenario) */
     { "send_during_reset", true, "ResetQuiet", "NdisSendNetBufferLists" },
     { "reset_holds_sends", false, "ResetWithOutstanding", "NdisMResetComplete" },
+    { "reset_self_indicated", false, "MiniportStatusCode", "NdisMIndicateStatusEx" },
     { "use_after_close", true, "HandleAfterClose", "NdisOidRequest" },
     { "context_leak", true, "NblContextBalanced", "NdisFreeNetBufferList" },
     { "pause_with_outstanding", true, "PauseWithOutstanding",
@@ -180,7 +181,8 @@ static int (*scenario_of(const broken_case *c))(harness *h)
         return h_lso_scenario;
     if (strcmp(c->name, "one_send_held") == 0)
         return h_steady_scenario;
-    if (strcmp(c->name, "send_during_reset") == 0 || strcmp(c->name, "reset_holds_sends") == 0)
+    if (strcmp(c->name, "send_during_reset") == 0 || strcmp(c->name, "reset_holds_sends") == 0 ||
+        strcmp(c->name, "reset_self_indicated") == 0)
         return h_reset_scenario;
     if (is_filter(c))
         return h_filter_scenario;

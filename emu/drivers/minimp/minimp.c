@@ -297,6 +297,8 @@ static NDIS_STATUS MpReset(NDIS_HANDLE ctx, PBOOLEAN addressing_reset)
         NdisMResetComplete(a->handle, NDIS_STATUS_SUCCESS, FALSE); /* only after PENDING */
         return NDIS_STATUS_SUCCESS;
     }
+    if (BROKEN(BRK_RESET_SELF_INDICATED))
+        mp_indicate_bare_status(a, NDIS_STATUS_RESET_START); /* NDIS already did */
     if (!BROKEN(BRK_RESET_HOLDS_SENDS))
         mp_reset_begin(a);
     reset_timer_set(a, MP_RESET_MS);

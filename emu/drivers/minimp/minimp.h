@@ -107,6 +107,7 @@ void mp_tx_clean(mp_adapter *a);
  * send still maps its buffers or an OID request is still being done. */
 void mp_reset_begin(mp_adapter *a);
 BOOLEAN mp_reset_end(mp_adapter *a);
+void mp_indicate_bare_status(mp_adapter *a, NDIS_STATUS code);
 MINIPORT_SEND_NET_BUFFER_LISTS MpSendNetBufferLists;
 MINIPORT_CANCEL_SEND MpCancelSend;
 MINIPORT_RETURN_NET_BUFFER_LISTS MpReturnNetBufferLists;

@@ -91,6 +91,8 @@
 #define BRK_RESET_HOLDS_OID   148 /* ResetWithOutstanding: 141's OID, the reset not waiting */
 /* a check for hang without a reset handler: registration fails (149) */
 #define BRK_HANG_CHECK_WITHOUT_RESET 149
+/* MiniportStatusCode: MiniportResetEx indicates NDIS_STATUS_RESET_START */
+#define BRK_RESET_SELF_INDICATED 150
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */

@@ -396,6 +396,19 @@ BOOLEAN mp_reset_end(mp_adapter *a)
     return !busy;
 }
 
+/* A status indication without a buffer (only the broken variants make
+ * one: the link state without its NDIS_LINK_STATE, NDIS's RESET_START). */
+void mp_indicate_bare_status(mp_adapter *a, NDIS_STATUS code)
+{
+    NDIS_STATUS_INDICATION si;
+    NdisZeroMemory(&si, sizeof(si));
+    NU_INIT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
+                   NDIS_STATUS_INDICATION_REVISION_1, NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
+    si.SourceHandle = a->handle;
+    si.StatusCode = code;
+    NdisMIndicateStatusEx(a->handle, &si);
+}
+
 /* ---- interrupt, DPC, receive ---- */
 
 static void break_in_isr(mp_adapter *a)
@@ -409,15 +422,8 @@ static void break_in_isr(mp_adapter *a)
         due.QuadPart = -10000;
         NdisSetTimerObject(a->timer, due, 0, NULL);
     }
-    if (BROKEN(BRK_STATUS_IN_ISR)) {
-        NDIS_STATUS_INDICATION si;
-        NdisZeroMemory(&si, sizeof(si));
-        NU_INIT_HEADER(&si.Header, NDIS_OBJECT_TYPE_STATUS_INDICATION,
-                       NDIS_STATUS_INDICATION_REVISION_1, NDIS_SIZEOF_STATUS_INDICATION_REVISION_1);
-        si.SourceHandle = a->handle;
-        si.StatusCode = NDIS_STATUS_LINK_STATE;
-        NdisMIndicateStatusEx(a->handle, &si);
-    }
+    if (BROKEN(BRK_STATUS_IN_ISR))
+        mp_indicate_bare_status(a, NDIS_STATUS_LINK_STATE);
 }
 
 BOOLEAN MpMessageIsr(NDIS_HANDLE ctx, ULONG msg, PBOOLEAN queue_dpc, PULONG targets)

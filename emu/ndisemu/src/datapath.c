@@ -1,6 +1,6 @@
 /*
  * datapath.c - sends, send completions, receive indications, returns and
- * status indications, with the NBL ownership rules.
+ * status indications on their way up, with the NBL ownership rules.
  *
  * Each NBL carries a stack of ownership frames. NdisSendNetBufferLists
  * pushes a SEND frame (the miniport owns it); NdisMSendNetBufferListsComplete
@@ -207,7 +207,7 @@ void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetB
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return;
-    if (!emu_reset_quiet_ok(rt, b, call))
+    if (!emu_reset_quiet_ok(rt, b, call, ""))
         return;
     emu_adapter *ad = b->ad;
     /* Checked and taken over under one lock hold, so a pause cannot slip
@@ -750,37 +750,6 @@ void emu_status_up(emu_runtime *rt, emu_adapter *ad, emu_filter *from, PNDIS_STA
     delivered(rt, targets, nt);
 }
 
-void NdisMIndicateStatusEx(NDIS_HANDLE MiniportAdapterHandle,
-                           PNDIS_STATUS_INDICATION StatusIndication)
-{
-    emu_runtime *rt = emu_rt;
-    const char *call = "NdisMIndicateStatusEx";
-    if (!emu_enter(call, "status=%#x",
-                   StatusIndication ? (unsigned)StatusIndication->StatusCode : 0u))
-        return;
-    emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
-    if (!ad)
-        return;
-    if (!StatusIndication || StatusIndication->Header.Type != NDIS_OBJECT_TYPE_STATUS_INDICATION) {
-        __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    emu_lock(rt);
-    if (StatusIndication->StatusCode == NDIS_STATUS_LINK_STATE &&
-        StatusIndication->StatusBufferSize >= sizeof(NDIS_LINK_STATE) &&
-        StatusIndication->StatusBuffer) {
-        const NDIS_LINK_STATE *ls = StatusIndication->StatusBuffer;
-        bool was_up = ad->link.MediaConnectState == MediaConnectStateConnected;
-        bool up = ls->MediaConnectState == MediaConnectStateConnected;
-        ad->link_ups += !was_up && up;
-        ad->link_downs += was_up && !up;
-        ad->link = *ls;
-    }
-    rt->cnt.status_indications++;
-    emu_unlock(rt);
-    emu_status_up(rt, ad, NULL, StatusIndication);
-}
-
 /* ---- send cancellation ---- */
 
 /* A cancel goes down the stack from level, at the caller's IRQL: to the
@@ -814,7 +783,7 @@ void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId)
     if (!emu_enter(call, "id=%p", CancelId))
         return;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
-    if (!b || !emu_reset_quiet_ok(rt, b, call))
+    if (!b || !emu_reset_quiet_ok(rt, b, call, ""))
         return;
     emu_lock(rt);
     rt->cnt.send_cancels++;

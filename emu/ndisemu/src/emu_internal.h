@@ -327,6 +327,7 @@ struct emu_adapter {
     emu_oid_slot *oid_head, *oid_tail; /* head = in progress */
     bool oid_busy;
     uint64_t oid_started_ns; /* NdisTimedOidComplete: guest time the head reached the miniport */
+    bool oid_pended;         /* the head's MiniportOidRequest returned NDIS_STATUS_PENDING */
 
     emu_interrupt *intr;
     emu_dma *dma;
@@ -870,7 +871,7 @@ bool emu_reset_wait_idle(emu_runtime *rt, struct emu_adapter *ad);
 bool emu_reset_oid_overdue(emu_runtime *rt, struct emu_adapter *ad);
 /* reset.c: ResetQuiet. False (after reporting) when protocol binding b
  * makes `call`, directed at the miniport, while it is being reset. */
-bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call);
+bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, const char *what);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -25,7 +25,8 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
         return;
     }
     ad->oid_busy = true;
-    ad->oid_started_ns = emu_guest_time(rt);
+    ad->oid_pended = false;
+    uint64_t started = ad->oid_started_ns = emu_guest_time(rt);
     emu_timed_arm(rt, ad->oid_started_ns);
     rt->cnt.oids++;
     emu_unlock(rt);
@@ -33,8 +34,16 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
     emu_cb_begin(&s, "MiniportOidRequest", ad->drv, ad, PASSIVE_LEVEL);
     NDIS_STATUS st = ad->drv->mp->ch.OidRequestHandler(ad->ctx, sl->req);
     emu_cb_end(&s);
-    if (st != NDIS_STATUS_PENDING)
+    if (st != NDIS_STATUS_PENDING) {
         finish(rt, ad, sl, st, "MiniportOidRequest");
+        return;
+    }
+    /* Pending from here (ResetWithOutstanding counts only such a request):
+     * unless NdisMOidRequestComplete already finished it. */
+    emu_lock(rt);
+    if (ad->oid_busy && ad->oid_head == sl && ad->oid_started_ns == started)
+        ad->oid_pended = true;
+    emu_unlock(rt);
 }
 
 static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
@@ -248,7 +257,9 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    if (!emu_reset_quiet_ok(rt, b, call))
+    char what[24];
+    snprintf(what, sizeof(what), " (OID %#x)", (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid);
+    if (!emu_reset_quiet_ok(rt, b, call, what))
         return NDIS_STATUS_RESET_IN_PROGRESS;
     emu_adapter *ad = b->ad;
     emu_lock(rt);
@@ -285,7 +296,7 @@ void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
         return;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
-    if (!b || !emu_reset_quiet_ok(rt, b, "NdisCancelOidRequest"))
+    if (!b || !emu_reset_quiet_ok(rt, b, "NdisCancelOidRequest", ""))
         return;
     emu_lock(rt);
     int level = b->ad->n_filters;

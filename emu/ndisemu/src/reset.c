@@ -85,7 +85,11 @@ static void mark_outstanding(emu_runtime *rt, emu_adapter *ad)
             rt->cnt.reset_held_sends++;
         }
     }
-    ad->reset_oid = ad->oid_busy ? (const void *)ad->oid_head : NULL;
+    /* The page's "pending OID requests": one whose MiniportOidRequest is
+     * still running on another thread has not pended yet, and the miniport
+     * could not complete it before its reset anyway (it completes by
+     * returning). */
+    ad->reset_oid = ad->oid_busy && ad->oid_pended ? (const void *)ad->oid_head : NULL;
     ad->reset_oid_ns = ad->oid_started_ns;
 }
 
@@ -222,7 +226,8 @@ bool emu_reset_oid_overdue(emu_runtime *rt, emu_adapter *ad)
     return overdue;
 }
 
-bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call)
+/* what: more about the call for the report ("" or e.g. " (OID 0x1010e)"). */
+bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, const char *what)
 {
     if (rt->cfg.no_call_checks)
         return true;
@@ -234,8 +239,8 @@ bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call)
     if (t->cur_drv == b->prot->drv && t->drv_entry < since)
         return true; /* in the driver since before the reset began */
     emu_violate(rt, "ResetQuiet", call,
-                "protocol %s: %s to %s between NDIS_STATUS_RESET_START and _END (sends "
+                "protocol %s: %s%s to %s between NDIS_STATUS_RESET_START and _END (sends "
                 "and requests wait for the reset's end)",
-                b->prot->name, call, b->ad->instance);
+                b->prot->name, call, what, b->ad->instance);
     return false;
 }

@@ -20,8 +20,8 @@ seeds = {
     "bogus-info": send(recipe(4, info=(0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF))) + send(recipe(7, 3, 1, 9, (0x1234, 0x8000, 0x0fff, 1))) + IDLE,
     "link-short": send(recipe(8, code=0, size=4, sbytes=b"\x01\x02\x03\x04")) + send(recipe(8, code=0, size=0)) + IDLE,
     "link-down": send(recipe(8, code=0, size=63, sbytes=bytes([0x80, 1, 0x28, 0]) + bytes(4) + struct.pack("<I", 2))) + IDLE + traffic(2, 10) + IDLE,
-    "reset": send(recipe(8, code=1, size=0)) + IDLE + send(recipe(8, code=2, size=0)) + IDLE,
-    "media": send(recipe(8, code=4)) + send(recipe(8, code=3)) + send(recipe(8, code=7, size=20)) + IDLE,
+    "offload-config": send(recipe(8, code=1, size=0)) + IDLE + send(recipe(8, code=5, size=12, sbytes=bytes(12))) + IDLE,
+    "unknown-codes": send(recipe(8, code=3)) + send(recipe(8, code=7, size=20)) + IDLE,
     "pause-remove": send(recipe(15, 100, 30, 200, (3, 4, 5, 6), 0, 8)) + vf(2) + send(recipe(1, 50)) + VFO_PAUSE + vf(1) + vf(1) + send(recipe(2)) + IDLE,
 }
 os.makedirs("corpus", exist_ok=True)
