@@ -121,6 +121,14 @@ void vfo_binding_replay(vfo_adapter *ad, vfo_binding *b, const fo_action *a)
     size_t len = 0;
     ULONG oid_len;
     vfo_lock();
+    if (!fo_primary_may_query(&ad->pair)) {
+        /* The engine asked before the VF's reset began; from its
+         * NDIS_STATUS_RESET_START to _END no OID goes to the VF (ResetQuiet).
+         * Aborted, the setting is sent again once the reset is over. */
+        vfo_unlock();
+        replay_answer(b, a->u.replay.token, FO_OID_ABORTED);
+        return;
+    }
     if (s->use != VFO_OID_FREE) {
         /* Answered when the outstanding one completes: answered now, the
          * engine would issue it again at once, into the same busy slot. */
