@@ -207,7 +207,7 @@ void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetB
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
         return;
-    if (!emu_reset_quiet_ok(rt, b, call, ""))
+    if (!emu_reset_quiet_ok(rt, b, call, 0))
         return;
     emu_adapter *ad = b->ad;
     /* Checked and taken over under one lock hold, so a pause cannot slip
@@ -783,7 +783,7 @@ void NdisCancelSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PVOID CancelId)
     if (!emu_enter(call, "id=%p", CancelId))
         return;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
-    if (!b || !emu_reset_quiet_ok(rt, b, call, ""))
+    if (!b || !emu_reset_quiet_ok(rt, b, call, 0))
         return;
     emu_lock(rt);
     rt->cnt.send_cancels++;

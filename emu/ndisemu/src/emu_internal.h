@@ -871,7 +871,7 @@ bool emu_reset_wait_idle(emu_runtime *rt, struct emu_adapter *ad);
 bool emu_reset_oid_overdue(emu_runtime *rt, struct emu_adapter *ad);
 /* reset.c: ResetQuiet. False (after reporting) when protocol binding b
  * makes `call`, directed at the miniport, while it is being reset. */
-bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, const char *what);
+bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, NDIS_OID oid);
 emu_protocol *emu_protocols_head(emu_runtime *rt);
 
 /* ---- verifier + trace (verifier.c) ---- */

@@ -257,9 +257,7 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return NDIS_STATUS_INVALID_PARAMETER;
     }
-    char what[24];
-    snprintf(what, sizeof(what), " (OID %#x)", (unsigned)OidRequest->DATA.QUERY_INFORMATION.Oid);
-    if (!emu_reset_quiet_ok(rt, b, call, what))
+    if (!emu_reset_quiet_ok(rt, b, call, OidRequest->DATA.QUERY_INFORMATION.Oid))
         return NDIS_STATUS_RESET_IN_PROGRESS;
     emu_adapter *ad = b->ad;
     emu_lock(rt);
@@ -296,7 +294,7 @@ void NdisCancelOidRequest(NDIS_HANDLE NdisBindingHandle, PVOID RequestId)
         return;
     emu_binding *b =
         (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, "NdisCancelOidRequest");
-    if (!b || !emu_reset_quiet_ok(rt, b, "NdisCancelOidRequest", ""))
+    if (!b || !emu_reset_quiet_ok(rt, b, "NdisCancelOidRequest", 0))
         return;
     emu_lock(rt);
     int level = b->ad->n_filters;

@@ -226,8 +226,8 @@ bool emu_reset_oid_overdue(emu_runtime *rt, emu_adapter *ad)
     return overdue;
 }
 
-/* what: more about the call for the report ("" or e.g. " (OID 0x1010e)"). */
-bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, const char *what)
+/* oid: the request's OID, named in the report (0: not an OID request). */
+bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, NDIS_OID oid)
 {
     if (rt->cfg.no_call_checks)
         return true;
@@ -238,6 +238,9 @@ bool emu_reset_quiet_ok(emu_runtime *rt, emu_binding *b, const char *call, const
     emu_thread *t = emu_self();
     if (t->cur_drv == b->prot->drv && t->drv_entry < since)
         return true; /* in the driver since before the reset began */
+    char what[24] = "";
+    if (oid)
+        snprintf(what, sizeof(what), " (OID %#x)", (unsigned)oid);
     emu_violate(rt, "ResetQuiet", call,
                 "protocol %s: %s%s to %s between NDIS_STATUS_RESET_START and _END (sends "
                 "and requests wait for the reset's end)",
