@@ -40,6 +40,19 @@ static void ctrl_poll(vfo_adapter *ad)
  * the number to us (NDIS_INDICATE_ALL_NBLS, or no parameters before NDIS
  * 6.20) MoreNblsPending must stay FALSE and we queue the DPC ourselves:
  * either way each DPC stays short (no DPC watchdog under a flood). */
+/* The receive DPC again, on the processor that asks (NdisMQueueDpcEx's
+ * TargetProcessors is not optional: NDIS reads the group and mask). */
+static void queue_rx_dpc(vfo_adapter *ad, ULONG msg)
+{
+    PROCESSOR_NUMBER pn;
+    GROUP_AFFINITY here;
+    NdisZeroMemory(&here, sizeof(here));
+    KeGetCurrentProcessorNumberEx(&pn);
+    here.Group = pn.Group;
+    here.Mask = (KAFFINITY)1 << pn.Number;
+    NdisMQueueDpcEx(ad->intr, msg, &here, NULL);
+}
+
 static void rx_dpc(vfo_adapter *ad, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS tp)
 {
     ULONG max = tp ? tp->MaxNblsToIndicate : NDIS_INDICATE_ALL_NBLS;
@@ -48,7 +61,7 @@ static void rx_dpc(vfo_adapter *ad, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS
     if (max != NDIS_INDICATE_ALL_NBLS)
         tp->MoreNblsPending = 1;
     else
-        NdisMQueueDpcEx(ad->intr, msg, NULL, NULL);
+        queue_rx_dpc(ad, msg);
 }
 
 /* Frames that arrived while nothing polled (paused, resetting): the
@@ -56,8 +69,7 @@ static void rx_dpc(vfo_adapter *ad, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS
 void vfo_rx_schedule(vfo_adapter *ad)
 {
     if (ad->intr)
-        NdisMQueueDpcEx(ad->intr, ad->os.msix_granted >= VFO_MSG_PER_QUEUE ? VFO_MSG_RX : 0, NULL,
-                        NULL);
+        queue_rx_dpc(ad, ad->os.msix_granted >= VFO_MSG_PER_QUEUE ? VFO_MSG_RX : 0);
 }
 
 static void service_all(vfo_adapter *ad, bool config, ULONG msg,

@@ -167,9 +167,9 @@ static void bounce_post(vfo_adapter *ad, vfo_tx_req *req)
 {
     vfo_bounce *b = req->bounce;
     const UCHAR *p = NdisGetDataBuffer(req->nb, req->len, b->va, 1, 0);
-    if (!p) { /* the NB holds less data than it says */
+    if (!p) { /* low resources: the NB's buffers could not be mapped */
         vfo_count(&ad->ctr.tx_dropped, 1);
-        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        frame_done(ad, req, NDIS_STATUS_RESOURCES);
         return;
     }
     if (p != b->va)
@@ -256,6 +256,7 @@ static UCHAR frame_cast(PNET_BUFFER nb)
 {
     UCHAR storage[6];
     const UCHAR *dst = NdisGetDataBuffer(nb, 6, storage, 1, 0);
+    /* NULL under low resources: counted as unicast (the statistics only) */
     return dst ? vfo_frame_cast(dst) : VFO_CAST_UNICAST;
 }
 
@@ -267,15 +268,22 @@ static void prepare(vfo_adapter *ad, vfo_tx_req *req)
     req->sgl = NULL;
     /* req->copy holds small frames only; a large send's fixed headers
      * (never a small frame) use it instead. */
-    if (req->len < 14 || !vfo_tx_virtio_offload(req->nbl, nb, &req->off, req->copy)) {
+    NDIS_STATUS st = req->len < 14 ? NDIS_STATUS_INVALID_PACKET
+                                   : vfo_tx_virtio_offload(req->nbl, nb, &req->off, req->copy);
+    if (st != NDIS_STATUS_SUCCESS) {
         vfo_count(&ad->ctr.tx_dropped, 1);
-        frame_done(ad, req, NDIS_STATUS_INVALID_PACKET);
+        frame_done(ad, req, st);
         return;
     }
     req->cast = frame_cast(nb);
     if (req->len <= VNET_TX_COPY_MAX) {
         /* Copied by lib/vnet behind the header: no DMA mapping needed. */
         const UCHAR *p = NdisGetDataBuffer(nb, req->len, req->copy, 1, 0);
+        if (!p) { /* low resources: the NB's buffers could not be mapped */
+            vfo_count(&ad->ctr.tx_dropped, 1);
+            frame_done(ad, req, NDIS_STATUS_RESOURCES);
+            return;
+        }
         req->segs[0].pa = 0;
         req->segs[0].va = p;
         req->segs[0].len = req->len;
@@ -285,8 +293,8 @@ static void prepare(vfo_adapter *ad, vfo_tx_req *req)
     }
     /* DISPATCH_LEVEL only (its IRQL rule); sends may come at PASSIVE_LEVEL. */
     NdisAcquireSpinLock(&ad->sg_lock);
-    NDIS_STATUS st = NdisMAllocateNetBufferSGList(ad->os.dma, nb, req, NDIS_SG_LIST_WRITE_TO_DEVICE,
-                                                  req->sgl_buf, ad->sgl_size);
+    st = NdisMAllocateNetBufferSGList(ad->os.dma, nb, req, NDIS_SG_LIST_WRITE_TO_DEVICE,
+                                      req->sgl_buf, ad->sgl_size);
     NdisReleaseSpinLock(&ad->sg_lock);
     if (st != NDIS_STATUS_SUCCESS) {
         vfo_count(&ad->ctr.tx_dropped, 1);

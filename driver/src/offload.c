@@ -381,42 +381,44 @@ static bool lso_headers(const UCHAR *p, const vfo_l34 *h, ULONG len, vnet_tx_off
     return true;
 }
 
-bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
-                           UCHAR *hdr_buf)
+NDIS_STATUS vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
+                                  UCHAR *hdr_buf)
 {
     UCHAR storage[VFO_HDR_PEEK];
     fo_tx_meta meta;
     vfo_l34 h;
     NdisZeroMemory(off, sizeof(*off));
     if (!vfo_tx_meta(nbl, &meta))
-        return false;
+        return NDIS_STATUS_INVALID_PACKET;
     if (!(meta.offloads & ~(uint32_t)FO_OFL_TX_IP4_CSUM))
-        return true; /* nothing virtio does (an IPv4 header checksum is never offered) */
+        return NDIS_STATUS_SUCCESS; /* nothing virtio does (an IPv4 header checksum is never offered) */
     ULONG len = NET_BUFFER_DATA_LENGTH(nb);
     ULONG peek = len < VFO_HDR_PEEK ? len : VFO_HDR_PEEK;
     const UCHAR *p = NdisGetDataBuffer(nb, peek, storage, 1, 0);
-    if (!p || !parse_headers(p, peek, &h))
-        return false;
+    if (!p)
+        return NDIS_STATUS_RESOURCES; /* not mappable now (peek <= the NB's length) */
+    if (!parse_headers(p, peek, &h))
+        return NDIS_STATUS_INVALID_PACKET;
     if (meta.offloads & (FO_OFL_LSO4 | FO_OFL_LSO6)) {
         NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO lso;
         lso.Value = NET_BUFFER_LIST_INFO(nbl, TcpLargeSendNetBufferListInfo);
         if (h.proto != IPPROTO_TCP_)
-            return false;
+            return NDIS_STATUS_INVALID_PACKET;
         off->flags =
             VNET_TXO_CSUM | ((meta.offloads & FO_OFL_LSO6) ? VNET_TXO_TSO6 : VNET_TXO_TSO4);
         off->mss = (uint16_t)lso.LsoV2Transmit.MSS;
         off->hdr_len = (uint16_t)(h.l4 + h.l4_len);
         if (off->hdr_len > peek || !lso_headers(p, &h, len, off, hdr_buf))
-            return false;
+            return NDIS_STATUS_INVALID_PACKET;
     } else {
         bool tcp = (meta.offloads & (FO_OFL_TX_TCP4_CSUM | FO_OFL_TX_TCP6_CSUM)) != 0;
         if (h.proto != (tcp ? IPPROTO_TCP_ : IPPROTO_UDP_))
-            return false;
+            return NDIS_STATUS_INVALID_PACKET;
         off->flags = VNET_TXO_CSUM;
     }
     off->csum_start = h.l4;
     off->csum_offset = h.proto == IPPROTO_TCP_ ? 16 : 6;
-    return true;
+    return NDIS_STATUS_SUCCESS;
 }
 
 /* NDIS_TCP_LARGE_SEND_OFFLOAD_NET_BUFFER_LIST_INFO at completion: for LSOv2

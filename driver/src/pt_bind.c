@@ -279,7 +279,6 @@ void PtOpenAdapterCompleteEx(NDIS_HANDLE ctx, NDIS_STATUS status)
 static void open_candidate(vfo_binding *b, PNDIS_STRING name)
 {
     NDIS_MEDIUM medium = NdisMedium802_3;
-    UINT selected = 0;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
     VFO_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
@@ -287,7 +286,7 @@ static void open_candidate(vfo_binding *b, PNDIS_STRING name)
     op.AdapterName = name;
     op.MediumArray = &medium;
     op.MediumArraySize = 1;
-    op.SelectedMediumIndex = &selected;
+    op.SelectedMediumIndex = &b->medium;
     b->step = VFO_BS_OPENING;
     NDIS_STATUS st = NdisOpenAdapterEx(g_vfo.protocol, b, &op, b->bind_ctx, &b->handle);
     if (st != NDIS_STATUS_PENDING)

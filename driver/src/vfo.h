@@ -173,6 +173,7 @@ typedef struct vfo_adapter vfo_adapter;
 typedef struct vfo_binding {
     LIST_ENTRY entry; /* g_vfo.bindings */
     NDIS_HANDLE handle;
+    UINT medium; /* SelectedMediumIndex: NDIS writes it when a pended open completes */
     NDIS_HANDLE bind_ctx;
     NDIS_HANDLE unbind_ctx;
     NDIS_HANDLE work; /* continues the bind at PASSIVE_LEVEL */
@@ -624,9 +625,12 @@ void vfo_standby_caps(const vfo_adapter *ad, fo_caps *caps);
 /* The offloads one NBL asks for, and how virtio must do them. False: the
  * request is malformed (the NBL is failed). */
 bool vfo_tx_meta(PNET_BUFFER_LIST nbl, fo_tx_meta *meta);
-/* hdr_buf (VNET_TX_COPY_MAX bytes): where a large send's fixed headers go. */
-bool vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
-                           UCHAR *hdr_buf);
+/* hdr_buf (VNET_TX_COPY_MAX bytes): where a large send's fixed headers go.
+ * NDIS_STATUS_INVALID_PACKET: the request or the headers are malformed;
+ * NDIS_STATUS_RESOURCES: the headers could not be mapped (NdisGetDataBuffer
+ * returns NULL under low resources). */
+NDIS_STATUS vfo_tx_virtio_offload(PNET_BUFFER_LIST nbl, PNET_BUFFER nb, vnet_tx_offload *off,
+                                  UCHAR *hdr_buf);
 void vfo_tx_lso_complete(PNET_BUFFER_LIST nbl);
 PVOID vfo_rx_csum_info(const vfo_adapter *ad, const UCHAR *frame, ULONG len, uint32_t vflags);
 

@@ -46,6 +46,7 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc);
 void KeFlushQueuedDpcs(void);
 void KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
 NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
 /* The x64 WDK reads the shared user data page; here a call gives the

@@ -188,6 +188,40 @@ static void out_of_shared_memory_fails_initialize_cleanly(void **state)
     }
 }
 
+/* NdisGetDataBuffer "can also be NULL due to a low resource condition ...
+ * even if the data is contiguous or the Storage parameter is non-NULL".
+ * vfo used the result of its copy of a short frame unchecked: lib/vnet then
+ * gathered the frame from guest-physical address 0 (bad_dma). Now such a
+ * frame fails with NDIS_STATUS_RESOURCES (TCP retransmits it), the others go
+ * out, and the device never reaches outside a mapping. Short frames are
+ * copied, long ones mapped (their destination is peeked for the
+ * statistics). */
+static void data_buffer_unmappable_fails_the_frame(void **state)
+{
+    (void)state;
+    emu_config cfg = { .sched = EMU_SCHED_DETERMINISTIC, .seed = 1, .data_buffer_fail_pct = 30 };
+    vfo_world w;
+    miniprot_stats st;
+    emu_counters c;
+    assert_int_equal(vw_start_cfg(&w, &cfg, NULL), EMU_OK);
+    assert_int_equal(vw_add_virtio(&w, 0, NULL, NULL), EMU_OK);
+    assert_int_equal(vw_pt_filter(&w, NDIS_PACKET_TYPE_DIRECTED), EMU_OK);
+    uint64_t tx_before = w.vn[0]->tx_frames;
+    assert_int_equal(vw_pt_send(&w, 50, 100, true), EMU_OK);
+    assert_int_equal(vw_pt_send(&w, 50, 1000, true), EMU_OK);
+    assert_int_equal(vw_pt_stats(&w, &st), EMU_OK);
+    emu_get_counters(w.rt, &c);
+    assert_true(c.data_buffer_failures > 0);
+    assert_int_equal(c.bad_dma, 0);
+    assert_int_equal(st.sent, 100);
+    assert_int_equal(st.send_ok + st.send_failed, 100);
+    assert_true(st.send_failed > 0);
+    assert_int_equal(w.vn[0]->tx_frames - tx_before, st.send_ok);
+    assert_int_equal(emu_violation_count(w.rt), 0);
+    assert_int_equal(vw_finish(&w), EMU_OK);
+    vw_destroy(&w);
+}
+
 /* The host stops serving the transmit queue (a stuck vhost thread): the
  * frames vfo handed to virtio never come back. vfo held them for ever
  * (ndisemu's NdisTimedDataHang, Driver Verifier's bug check after 22 s:
@@ -557,6 +591,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(refused_features_fail_initialize_cleanly),
         cmocka_unit_test(sends_after_a_failed_recovery_fail),
         cmocka_unit_test(out_of_shared_memory_fails_initialize_cleanly),
+        cmocka_unit_test(data_buffer_unmappable_fails_the_frame),
         cmocka_unit_test(stalled_transmit_queue),
         cmocka_unit_test(vf_reset_by_ndis),
         cmocka_unit_test(vf_reset_by_ndis_realtime),

@@ -289,6 +289,13 @@ KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
     return 0;
 }
 
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
+{
+    if (ProcNumber)
+        NdisZeroMemory(ProcNumber, sizeof(*ProcNumber));
+    return 0;
+}
+
 /* The reset recovery's work item, for the flow to run. */
 static NDIS_IO_WORKITEM_ROUTINE g_work;
 static PVOID g_work_ctx;

@@ -93,6 +93,8 @@
 #define BRK_HANG_CHECK_WITHOUT_RESET 149
 /* MiniportStatusCode: MiniportResetEx indicates NDIS_STATUS_RESET_START */
 #define BRK_RESET_SELF_INDICATED 150
+/* QueueDpcTargets: NdisMQueueDpcEx with a NULL TargetProcessors */
+#define BRK_DPC_WITHOUT_TARGETS 153
 
 /* protocol side (miniprot) */
 #define BRK_RETURN_TWICE             41 /* NblReturnOnce */
@@ -107,6 +109,17 @@
 #define BRK_IRP_COMPLETE_TWICE       50 /* DoubleCompletion: IoCompleteRequest twice */
 #define BRK_OPEN_UNDER_LOCK          51 /* Irql_Protocol_Driver_Function: NdisOpenAdapterEx */
 #define BRK_SEND_DURING_RESET        52 /* ResetQuiet: sends between RESET_START and _END */
+/* NdisGetDataBuffer: AlignMultiple 3 (not a power of two) for a received frame */
+#define BRK_DATA_BUFFER_BAD_ALIGN 151
+/* OpenAdapterOutputs: SelectedMediumIndex on the bind handler's stack, and
+ * the bind returns PENDING when the open pends */
+#define BRK_OPEN_OUTPUT_ON_STACK 152
+/* DispatchLevelFlag: NDIS_SEND_FLAGS_DISPATCH_LEVEL on a send at PASSIVE_LEVEL */
+#define BRK_DISPATCH_FLAG_AT_PASSIVE 154
+/* SpinLockSafe: IoCompleteRequest while holding a spin lock */
+#define BRK_COMPLETE_UNDER_LOCK 155
+/* PauseWithOutstanding: NdisCloseAdapterEx with its OID request pending */
+#define BRK_CLOSE_WITH_OID 156
 
 /* issue 13, classes 1, 2, 8, 11 (codes 60-69) */
 #define BRK_WORKITEM_PROTOCOL_HANDLE 60 /* HandleKind: NdisAllocateIoWorkItem(protocol handle) */

@@ -17,6 +17,7 @@
  * made under that lock, and the driver reads a descriptor the device
  * finished only after an acquire load of its DONE flag.
  */
+#include "nu_dpc.h"
 #include "minimp.h"
 
 /* The device writes the rest of a descriptor before DONE (release). */
@@ -498,6 +499,8 @@ static void break_in_dpc(mp_adapter *a)
     }
     if (BROKEN(BRK_SLEEP_IN_DPC))
         NdisMSleep(10); /* below DISPATCH_LEVEL only */
+    if (BROKEN(BRK_DPC_WITHOUT_TARGETS))
+        NdisMQueueDpcEx(a->intr, 0, NULL, NULL); /* TargetProcessors is not optional */
     if (BROKEN(BRK_RETURN_HOLDING_LOCK))
         NdisDprAcquireSpinLock(&a->lock);
     if (BROKEN(BRK_RAISE_WITHOUT_LOWER)) {
@@ -532,7 +535,7 @@ void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
         if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
             tp->MoreNblsPending = 1;
         else
-            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+            nu_queue_dpc_here(a->intr, msg);
     }
     break_in_dpc(a);
 }

@@ -12,6 +12,7 @@
  *    going on when NBLs come back.
  * No frame is copied and no device is touched per packet.
  */
+#include "nu_dpc.h"
 #include "minimp.h"
 
 #ifdef MINIMP_SINK
@@ -133,7 +134,7 @@ void mp_sink_send(mp_adapter *a, PNET_BUFFER_LIST nbls)
         mp_complete_sends(a, nbls, n);
     }
     if (kick)
-        NdisMQueueDpcEx(a->intr, 0, NULL, NULL);
+        nu_queue_dpc_here(a->intr, 0);
     KeLowerIrql(old);
 }
 
@@ -190,7 +191,7 @@ void mp_sink_dpc(mp_adapter *a, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS tp)
         if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
             tp->MoreNblsPending = 1;
         else
-            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+            nu_queue_dpc_here(a->intr, msg);
     }
 }
 
@@ -226,7 +227,7 @@ PNET_BUFFER_LIST mp_sink_return(mp_adapter *a, PNET_BUFFER_LIST nbls)
     if (paused)
         NdisMPauseComplete(a->handle);
     if (go_on)
-        NdisMQueueDpcEx(a->intr, 0, NULL, NULL);
+        nu_queue_dpc_here(a->intr, 0);
     KeLowerIrql(old);
     return rest;
 }

@@ -26,6 +26,7 @@
 
 typedef struct pt_binding {
     NDIS_HANDLE handle;
+    UINT medium;      /* SelectedMediumIndex: NDIS writes it when a pended open completes */
     ULONG if_index;   /* the bound adapter's (BoundIfIndex) */
     ULONG64 received; /* g_lock: NBLs received on this binding */
     NDIS_HANDLE bind_ctx, unbind_ctx;
@@ -204,7 +205,7 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     NdisInitializeEvent(&b->oid_done);
     count(&g_stats.binds, 1);
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
-    UINT sel;
+    UINT on_stack; /* only the broken variant's */
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
     NU_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
@@ -212,7 +213,7 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     op.AdapterName = bp->AdapterName;
     op.MediumArray = media;
     op.MediumArraySize = 1;
-    op.SelectedMediumIndex = &sel;
+    op.SelectedMediumIndex = BROKEN(BRK_OPEN_OUTPUT_ON_STACK) ? &on_stack : &b->medium;
     if (BROKEN(BRK_OPEN_UNDER_LOCK))
         NdisAcquireSpinLock(&g_lock); /* NdisOpenAdapterEx: PASSIVE_LEVEL only */
     NDIS_STATUS st = NdisOpenAdapterEx(g_proto, b, &op, bind_ctx, &b->handle);
@@ -276,6 +277,18 @@ static NDIS_STATUS PtUnbindAdapter(NDIS_HANDLE unbind_ctx, NDIS_HANDLE ctx)
     rundown(b);
     free_resources(b);
     NDIS_HANDLE h = b->handle;
+    if (BROKEN(BRK_CLOSE_WITH_OID)) {
+        /* a packet filter set (minimp pends it), not waited for */
+        static ULONG filter = NDIS_PACKET_TYPE_DIRECTED;
+        NdisZeroMemory(&b->oid, sizeof(b->oid));
+        NU_INIT_HEADER(&b->oid.Header, NDIS_OBJECT_TYPE_OID_REQUEST, NDIS_OID_REQUEST_REVISION_1,
+                       NDIS_SIZEOF_OID_REQUEST_REVISION_1);
+        b->oid.RequestType = NdisRequestSetInformation;
+        b->oid.DATA.SET_INFORMATION.Oid = OID_GEN_CURRENT_PACKET_FILTER;
+        b->oid.DATA.SET_INFORMATION.InformationBuffer = &filter;
+        b->oid.DATA.SET_INFORMATION.InformationBufferLength = sizeof(filter);
+        NdisOidRequest(h, &b->oid);
+    }
     NDIS_STATUS st = NdisCloseAdapterEx(h);
     if (BROKEN(BRK_USE_AFTER_CLOSE)) {
         NDIS_OID_REQUEST r;
@@ -479,7 +492,10 @@ NTSTATUS pt_send_frame(const UCHAR *frame, ULONG len)
         sends_done(b, 1);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER, 0);
+    /* The IOCTL runs at PASSIVE_LEVEL: the broken variant claims DISPATCH. */
+    NdisSendNetBufferLists(b->handle, nbl, NDIS_DEFAULT_PORT_NUMBER,
+                           BROKEN(BRK_DISPATCH_FLAG_AT_PASSIVE) ? NDIS_SEND_FLAGS_DISPATCH_LEVEL
+                                                                : 0);
     return STATUS_SUCCESS;
 }
 
@@ -515,7 +531,8 @@ static BOOLEAN record_frames(pt_binding *b, PNET_BUFFER_LIST nbls)
         ULONG len = NET_BUFFER_DATA_LENGTH(nb);
         UCHAR tmp[64];
         ULONG copy = len < sizeof(tmp) ? len : sizeof(tmp);
-        PVOID p = copy ? NdisGetDataBuffer(nb, copy, tmp, 1, 0) : NULL;
+        ULONG align = BROKEN(BRK_DATA_BUFFER_BAD_ALIGN) ? 3 : 1;
+        PVOID p = copy ? NdisGetDataBuffer(nb, copy, tmp, align, 0) : NULL;
         if (p)
             NdisMoveMemory(g_stats.last_frame, p, copy);
         g_stats.last_len = len;
@@ -808,10 +825,6 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
     if (ioctl)
         IoSetCancelRoutine(irp, PtCancel); /* and never cleared */
 #endif
-    if (BROKEN(BRK_DISPATCH_KEEPS_CANCEL_LOCK) && ioctl) {
-        KIRQL old;
-        IoAcquireCancelSpinLock(&old);
-    }
     if (ioctl && sp->Parameters.DeviceIoControl.IoControlCode == IOCTL_MINIPROT_OID) {
         st = pt_oid_io_start(irp, sp);
         if (st == STATUS_PENDING)
@@ -821,9 +834,17 @@ static NTSTATUS PtDispatch(PDEVICE_OBJECT dev, PIRP irp)
     }
     irp->IoStatus.Status = st;
     irp->IoStatus.Information = info;
+    if (BROKEN(BRK_COMPLETE_UNDER_LOCK))
+        NdisAcquireSpinLock(&g_lock); /* SpinLockSafe: IoCompleteRequest with none held */
     IoCompleteRequest(irp, IO_NO_INCREMENT);
+    if (BROKEN(BRK_COMPLETE_UNDER_LOCK))
+        NdisReleaseSpinLock(&g_lock);
     if (BROKEN(BRK_IRP_COMPLETE_TWICE) && sp->MajorFunction == IRP_MJ_DEVICE_CONTROL)
         IoCompleteRequest(irp, IO_NO_INCREMENT);
+    if (BROKEN(BRK_DISPATCH_KEEPS_CANCEL_LOCK) && ioctl) {
+        KIRQL old;
+        IoAcquireCancelSpinLock(&old); /* and returns holding it */
+    }
     return st;
 }
 

@@ -26,6 +26,7 @@
 
 typedef struct tp_binding {
     NDIS_HANDLE handle, bind_ctx, unbind_ctx, pool, work;
+    UINT medium; /* SelectedMediumIndex: NDIS writes it when a pended open completes */
     tap_os *tap;
     UCHAR mac[6];
     /* g_lock */
@@ -246,7 +247,6 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     NdisMoveMemory(b->mac, bp->CurrentMacAddress, 6);
     NdisInitializeEvent(&b->oid_done);
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
-    UINT sel;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
     NU_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
@@ -254,7 +254,7 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     op.AdapterName = bp->AdapterName;
     op.MediumArray = media;
     op.MediumArraySize = 1;
-    op.SelectedMediumIndex = &sel;
+    op.SelectedMediumIndex = &b->medium;
     NDIS_STATUS st = NdisOpenAdapterEx(g_proto, b, &op, bind_ctx, &b->handle);
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING; /* finished in PtOpenAdapterComplete */

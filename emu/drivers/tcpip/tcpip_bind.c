@@ -288,7 +288,6 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     NdisInitializeEvent(&b->oid_idle);
     NdisSetEvent(&b->oid_idle);
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
-    UINT sel;
     NDIS_OPEN_PARAMETERS op;
     NdisZeroMemory(&op, sizeof(op));
     NU_INIT_HEADER(&op.Header, NDIS_OBJECT_TYPE_OPEN_PARAMETERS, NDIS_OPEN_PARAMETERS_REVISION_1,
@@ -296,7 +295,7 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     op.AdapterName = bp->AdapterName;
     op.MediumArray = media;
     op.MediumArraySize = 1;
-    op.SelectedMediumIndex = &sel;
+    op.SelectedMediumIndex = &b->medium;
     NDIS_STATUS st = NdisOpenAdapterEx(g_tc.proto, b, &op, bind_ctx, &b->handle);
     if (st == NDIS_STATUS_PENDING)
         return NDIS_STATUS_PENDING;

@@ -17,6 +17,7 @@
 typedef struct tc_binding {
     BOOLEAN in_use, running, pausing;
     NDIS_HANDLE handle, bind_ctx, unbind_ctx, pool;
+    UINT medium;            /* SelectedMediumIndex: NDIS writes it when a pended open completes */
     NDIS_HANDLE chain_pool; /* DataSize 0: NBLs over MDL chains of our own */
     NDIS_HANDLE work;       /* the OID sequence */
     NDIS_HANDLE pause_work; /* completes a pended pause at PASSIVE_LEVEL */

@@ -4,6 +4,7 @@
  * link changes, recovery from a PF-imposed reset, pause/restart and
  * surprise removal.
  */
+#include "nu_dpc.h"
 #include "vfnic.h"
 
 /* Per sent NBL, in MiniportReserved: [0] NBs still at the device. */
@@ -462,7 +463,7 @@ void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
         if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
             tp->MoreNblsPending = 1;
         else
-            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+            nu_queue_dpc_here(a->intr, msg);
     }
     if (cause & VFDEV_INT_LINK)
         link_changed(a);

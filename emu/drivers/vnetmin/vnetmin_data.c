@@ -5,6 +5,7 @@
  * Vectors as lib/vnet assigns them: receive 0, transmit 1, control 2,
  * configuration 3.
  */
+#include "nu_dpc.h"
 #include "vnetmin.h"
 
 #define NBL_PENDING(nbl) (NET_BUFFER_LIST_MINIPORT_RESERVED(nbl)[0])
@@ -360,7 +361,7 @@ void MpMessageDpc(NDIS_HANDLE ctx, ULONG msg, PVOID dpc_ctx, PVOID throttle, PVO
         if (tp->MaxNblsToIndicate != NDIS_INDICATE_ALL_NBLS)
             tp->MoreNblsPending = 1;
         else
-            NdisMQueueDpcEx(a->intr, msg, NULL, NULL);
+            nu_queue_dpc_here(a->intr, msg);
     } else if (msg == MSG_TX)
         reap_tx(a);
     else if (msg == MSG_CONFIG)

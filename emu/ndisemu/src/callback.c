@@ -6,6 +6,29 @@
  */
 #include "emu_internal.h"
 
+/* The driver callbacks this thread is inside, by depth (emu_frame_mark):
+ * each entry gets a serial of this thread's, so a callback that returned and
+ * a later one at the same depth differ. */
+#define CB_DEPTH_MAX 64
+static __thread uint64_t tls_cb_serial[CB_DEPTH_MAX];
+static __thread uint64_t tls_cb_next;
+
+void emu_frame_mark_here(emu_frame_mark *m)
+{
+    emu_thread *t = emu_self();
+    m->tid = t->tid;
+    m->depth = t->depth;
+    m->serial = t->depth > 0 && t->depth < CB_DEPTH_MAX ? tls_cb_serial[t->depth] : 0;
+}
+
+bool emu_frame_returned(const emu_frame_mark *m)
+{
+    emu_thread *t = emu_self();
+    if (m->tid != t->tid || m->serial == 0)
+        return false; /* another thread's, or outside any callback: unknown */
+    return t->depth < m->depth || tls_cb_serial[m->depth] != m->serial;
+}
+
 void emu_cb_begin(emu_cb_scope *s, const char *name, emu_driver *drv, emu_adapter *ad, KIRQL irql)
 {
     emu_thread *t = emu_self();
@@ -25,6 +48,8 @@ void emu_cb_begin(emu_cb_scope *s, const char *name, emu_driver *drv, emu_adapte
     t->cb_binding = false;
     t->locks_held = 0;
     t->depth++;
+    if (t->depth < CB_DEPTH_MAX)
+        tls_cb_serial[t->depth] = ++tls_cb_next;
     if (!emu_rt->cfg.no_call_checks)
         emu_tracef(emu_rt, "cb", name, "%s", emu_adapter_label(ad));
 }

@@ -269,7 +269,8 @@ void IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     emu_runtime *rt = emu_rt;
     (void)PriorityBoost;
     if (!emu_enter("IoCompleteRequest", "irp=%p status=%#x", (void *)Irp,
-                   (unsigned)Irp->IoStatus.Status))
+                   (unsigned)Irp->IoStatus.Status) ||
+        !emu_spin_lock_safe("IoCompleteRequest"))
         return;
     emu_irp *e = CONTAINING_RECORD(Irp, emu_irp, irp);
     emu_lock(rt);
@@ -338,6 +339,19 @@ static bool cancel_lock_take(emu_runtime *rt, const char *call)
     t->irql = DISPATCH_LEVEL;
     emu_lockdep_acquired(&g_cancel_owner, call);
     return true;
+}
+
+bool emu_spin_lock_safe(const char *call)
+{
+    emu_thread *t = emu_self();
+    bool cancel = __atomic_load_n(&g_cancel_owner, __ATOMIC_SEQ_CST) == t->tid;
+    if (t->locks_held == 0 && !cancel)
+        return true;
+    emu_violate(emu_rt, "SpinLockSafe", call,
+                "called holding %s; release it first (the completion can call back into the "
+                "driver, which takes it again: a deadlock)",
+                cancel ? "the cancel spin lock" : "a spin lock");
+    return false;
 }
 
 static void cancel_lock_give(KIRQL irql)

@@ -202,7 +202,8 @@ void NdisSendNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST NetB
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisSendNetBufferLists";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, SendFlags, NDIS_SEND_FLAGS_DISPATCH_LEVEL))
         return;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)
@@ -308,7 +309,8 @@ void NdisMSendNetBufferListsComplete(NDIS_HANDLE MiniportAdapterHandle,
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisMSendNetBufferListsComplete";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendCompleteFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, SendCompleteFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, SendCompleteFlags, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
     if (!ad)
@@ -594,7 +596,8 @@ void NdisMIndicateReceiveNetBufferLists(NDIS_HANDLE MiniportAdapterHandle,
     emu_runtime *rt = emu_rt;
     const char *call = "NdisMIndicateReceiveNetBufferLists";
     if (!emu_enter(call, "nbl=%p n=%u flags=%#x", (void *)NetBufferLists, NumberOfNetBufferLists,
-                   ReceiveFlags))
+                   ReceiveFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, ReceiveFlags, NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL))
         return;
     emu_adapter *ad = (emu_adapter *)emu_obj_check(rt, MiniportAdapterHandle, K_ADAPTER, call);
     if (!ad || !dpc_charge(rt, ad, NumberOfNetBufferLists, call))
@@ -702,7 +705,8 @@ void NdisReturnNetBufferLists(NDIS_HANDLE NdisBindingHandle, PNET_BUFFER_LIST Ne
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisReturnNetBufferLists";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, ReturnFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, ReturnFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, ReturnFlags, NDIS_RETURN_FLAGS_DISPATCH_LEVEL))
         return;
     emu_binding *b = (emu_binding *)emu_obj_check(rt, NdisBindingHandle, K_BINDING, call);
     if (!b)

@@ -878,21 +878,34 @@ KAFFINITY NdisMQueueDpcEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,
                           PGROUP_AFFINITY TargetProcessors, PVOID MiniportDpcContext)
 {
     emu_runtime *rt = emu_rt;
-    (void)TargetProcessors;
     if (!emu_enter("NdisMQueueDpcEx", "msg=%u", MessageId))
         return 0;
     emu_interrupt *in =
         (emu_interrupt *)emu_obj_check(rt, NdisInterruptHandle, K_INTERRUPT, "NdisMQueueDpcEx");
     if (!in)
         return 0;
+    /* "[in] PGROUP_AFFINITY TargetProcessors": not optional; NDIS reads the
+     * group and the mask through it. */
+    if (!TargetProcessors) {
+        emu_violate(rt, "QueueDpcTargets", "NdisMQueueDpcEx",
+                    "%s: TargetProcessors is NULL; it names the processors to queue the DPC on "
+                    "(a GROUP_AFFINITY, e.g. the current processor's)",
+                    emu_adapter_label(emu_self()->cur_ad));
+        return 0;
+    }
     if (MessageId >= in->n_msgs) {
         __atomic_add_fetch(&rt->bad_input, 1, __ATOMIC_RELAXED);
         return 0;
     }
+    /* Processors of group 0 only (one here); the DPC runs once, as "CPU 0"
+     * (docs/ndisemu.md): the lowest processor asked for is reported. */
+    KAFFINITY asked = TargetProcessors->Group == 0 ? TargetProcessors->Mask : 0;
+    if (!asked)
+        return 0;
     emu_lock(rt);
     bool queued = queue_dpc(rt, in, MessageId, MiniportDpcContext);
     emu_unlock(rt);
-    return queued ? 1 : 0; /* the processors it was queued on: CPU 0 */
+    return queued ? asked & (~asked + 1) : 0;
 }
 
 BOOLEAN NdisMSynchronizeWithInterruptEx(NDIS_HANDLE NdisInterruptHandle, ULONG MessageId,

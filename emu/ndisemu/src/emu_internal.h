@@ -361,6 +361,13 @@ struct emu_adapter {
     NDIS_PNP_CAPABILITIES pnp_caps; /* the general attributes' (for bindings) */
 };
 
+/* A driver callback a thread was in (emu_frame_mark_here, callback.c). */
+typedef struct emu_frame_mark {
+    uint32_t tid;
+    int depth;
+    uint64_t serial;
+} emu_frame_mark;
+
 struct emu_binding {
     emu_obj obj;
     emu_protocol *prot;
@@ -373,9 +380,21 @@ struct emu_binding {
     struct emu_thread *pause_cb_thread;
     bool pause_returned, pause_pended;
     bool opened, open_done, close_done;
+    /* A pended open's outputs, written as it completes (OpenAdapterOutputs):
+     * where, what, and the calling thread's stack above NdisOpenAdapterEx
+     * ([open_stack_lo, open_stack_hi), tid). */
+    PUINT open_sel_ptr;
+    UINT open_sel;
+    PNDIS_HANDLE open_handle_ptr;
+    uintptr_t open_stack_lo, open_stack_hi;
+    emu_frame_mark open_caller;
+    const char *open_caller_cb;
     emu_pending_op bind, unbind, pnp;
     uint64_t sends_out;
     uint64_t recvs_held;
+    /* NdisOidRequest calls not yet completed back to the protocol (by
+     * returning, or by its ProtocolOidRequestComplete): no close before. */
+    uint64_t oids_out;
     unsigned delivering; /* receive/status callbacks into the protocol in progress */
     /* reset.c (written under rt->mu): nonzero while NDIS resets the
      * miniport and the protocol's ProtocolStatusEx has taken
@@ -883,6 +902,17 @@ void emu_tracef(emu_runtime *rt, const char *kind, const char *fn, const char *f
  * against the function's documented range (irql.c). Returns false (after
  * reporting the function's IRQL rule) when the IRQL is outside it. */
 bool emu_enter(const char *fn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* False (after reporting DispatchLevelFlag) when a caller's
+ * *_DISPATCH_LEVEL flag is set below or above DISPATCH_LEVEL. */
+bool emu_dispatch_flag_ok(const char *call, const char *flag_name, bool flag_set);
+/* ctldev.c: false (after reporting SpinLockSafe) when the caller holds a
+ * spin lock or the cancel spin lock (IoCompleteRequest, NdisMResetComplete). */
+bool emu_spin_lock_safe(const char *call);
+/* oid.c: an NdisOidRequest of binding b is back with its protocol (by
+ * returning, or about to reach its ProtocolOidRequestComplete). */
+void emu_oid_back_to_protocol(emu_runtime *rt, emu_binding *b);
+#define EMU_DISPATCH_FLAG_OK(call, flags, flag) \
+    emu_dispatch_flag_ok(call, #flag, ((flags) & (flag)) != 0)
 
 /* ---- the IRQL table (irql.c) ---- */
 typedef struct emu_irql_rule {
@@ -902,6 +932,12 @@ typedef struct emu_cb_scope {
 void emu_cb_begin(emu_cb_scope *s, const char *name, struct emu_driver *drv, struct emu_adapter *ad,
                   KIRQL irql);
 void emu_cb_end(emu_cb_scope *s);
+/* The driver callback the calling thread is in (the innermost), to ask
+ * later, on that thread, whether it has returned since: its stack frame is
+ * then gone. False when asked on another thread, or when the mark was made
+ * outside any callback (not known). */
+void emu_frame_mark_here(emu_frame_mark *m);
+bool emu_frame_returned(const emu_frame_mark *m);
 
 /* Pended operations (callback.c). Call op_start before the handler, then
  * op_finish with what it returned: PENDING waits for the completion call

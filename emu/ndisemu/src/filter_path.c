@@ -96,7 +96,8 @@ void NdisFSendNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST NetB
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisFSendNetBufferLists";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferList, SendFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferList, SendFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, SendFlags, NDIS_SEND_FLAGS_DISPATCH_LEVEL))
         return;
     emu_filter *f = module_arg(NdisFilterHandle, call);
     if (!f)
@@ -114,7 +115,8 @@ void NdisFSendNetBufferListsComplete(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_L
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisFSendNetBufferListsComplete";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferList, SendCompleteFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferList, SendCompleteFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, SendCompleteFlags, NDIS_SEND_COMPLETE_FLAGS_DISPATCH_LEVEL))
         return;
     emu_filter *f = module_arg(NdisFilterHandle, call);
     if (!f)
@@ -151,7 +153,8 @@ void NdisFIndicateReceiveNetBufferLists(NDIS_HANDLE NdisFilterHandle,
     emu_runtime *rt = emu_rt;
     const char *call = "NdisFIndicateReceiveNetBufferLists";
     if (!emu_enter(call, "nbl=%p n=%u flags=%#x", (void *)NetBufferLists, NumberOfNetBufferLists,
-                   ReceiveFlags))
+                   ReceiveFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, ReceiveFlags, NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL))
         return;
     emu_filter *f = module_arg(NdisFilterHandle, call);
     if (!f)
@@ -186,7 +189,8 @@ void NdisFReturnNetBufferLists(NDIS_HANDLE NdisFilterHandle, PNET_BUFFER_LIST Ne
 {
     emu_runtime *rt = emu_rt;
     const char *call = "NdisFReturnNetBufferLists";
-    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, ReturnFlags))
+    if (!emu_enter(call, "nbl=%p flags=%#x", (void *)NetBufferLists, ReturnFlags) ||
+        !EMU_DISPATCH_FLAG_OK(call, ReturnFlags, NDIS_RETURN_FLAGS_DISPATCH_LEVEL))
         return;
     emu_filter *f = module_arg(NdisFilterHandle, call);
     if (!f)
@@ -237,12 +241,12 @@ typedef struct oid_done {
 static void oid_complete_task(emu_runtime *rt, emu_task *t)
 {
     oid_done *d = t->a;
-    (void)rt;
     emu_cb_scope s;
     if (d->o.up) {
         emu_cb_begin(&s, "FilterOidRequestComplete", d->o.up->fd->drv, NULL, PASSIVE_LEVEL);
         d->o.up->fd->ch.OidRequestCompleteHandler(d->o.up->ctx, d->o.req, d->o.status);
     } else {
+        emu_oid_back_to_protocol(rt, d->o.b);
         emu_cb_begin(&s, "ProtocolOidRequestComplete", d->o.b->prot->drv, NULL, PASSIVE_LEVEL);
         d->o.b->prot->ch.OidRequestCompleteHandler(d->o.b->ctx, d->o.req, d->o.status);
     }

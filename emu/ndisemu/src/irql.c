@@ -60,6 +60,7 @@ static const emu_irql_rule k_rules[] = {
     { "KeAcquireSpinLockRaiseToDpc", SYNCH, P, D },      /* (family) */
     { "KeEnterCriticalRegion", MISC, P, A },             /* (family) */
     { "KeFlushQueuedDpcs", MISC, P, P },                 /* (family) */
+    { "KeGetCurrentProcessorNumberEx", MISC, P, H },     /* any level */
     { "KeInitializeDpc", MISC, P, H },                   /* any level */
     { "KeInitializeMutex", MISC, P, P },                 /* (family) */
     { "KeInitializeSpinLock", SYNCH, P, H },             /* any level */

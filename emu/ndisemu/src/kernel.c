@@ -203,6 +203,17 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber)
     return STATUS_SUCCESS;
 }
 
+/* Every DPC runs as on "CPU 0" (docs/ndisemu.md), and so does the rest:
+ * processor 0 of group 0, whichever thread asks. */
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
+{
+    if (!emu_enter("KeGetCurrentProcessorNumberEx", "%p", (void *)ProcNumber))
+        return 0;
+    if (ProcNumber) /* _Out_opt_ */
+        memset(ProcNumber, 0, sizeof(*ProcNumber));
+    return 0;
+}
+
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber)
 {
     if (!emu_enter("KeQueryActiveProcessorCountEx", "group=%u", GroupNumber))

@@ -210,7 +210,8 @@ void NdisMResetComplete(NDIS_HANDLE MiniportAdapterHandle, NDIS_STATUS Status,
                         BOOLEAN AddressingReset)
 {
     (void)AddressingReset;
-    if (!emu_enter("NdisMResetComplete", "status=%#x", (unsigned)Status))
+    if (!emu_enter("NdisMResetComplete", "status=%#x", (unsigned)Status) ||
+        !emu_spin_lock_safe("NdisMResetComplete"))
         return;
     emu_adapter *ad = adapter_of(MiniportAdapterHandle, "NdisMResetComplete");
     if (ad)

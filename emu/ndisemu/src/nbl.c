@@ -642,6 +642,28 @@ PVOID NdisGetDataBuffer(PNET_BUFFER NetBuffer, ULONG BytesNeeded, PVOID Storage,
 {
     if (!emu_enter("NdisGetDataBuffer", "nb=%p bytes=%u", (void *)NetBuffer, BytesNeeded))
         return NULL;
+    emu_runtime *rt = emu_rt;
+    /* AlignMultiple: "expressed in power of two", 0 for none; AlignOffset:
+     * "the offset, in bytes, from the alignment multiple". */
+    if ((AlignMultiple & (AlignMultiple - 1)) != 0 ||
+        (AlignMultiple > 1 && AlignOffset >= AlignMultiple)) {
+        emu_violate(rt, "NdisGetDataBuffer", "NdisGetDataBuffer",
+                    "AlignMultiple %u with AlignOffset %u: the multiple is a power of two (or 0) "
+                    "and the offset lies below it",
+                    AlignMultiple, AlignOffset);
+        return NULL;
+    }
+    /* "The return value can also be NULL due to a low resource condition
+     * where a data buffer cannot be mapped. This may occur even if the data
+     * is contiguous or the Storage parameter is non-NULL." */
+    if (rt->cfg.data_buffer_fail_pct) {
+        emu_lock(rt); /* the seeded generator */
+        bool fail = emu_rand(rt) % 100 < rt->cfg.data_buffer_fail_pct;
+        rt->cnt.data_buffer_failures += fail;
+        emu_unlock(rt);
+        if (fail)
+            return NULL;
+    }
     if (BytesNeeded == 0 || BytesNeeded > NetBuffer->DataLength || !NetBuffer->CurrentMdl)
         return NULL;
     PMDL m = NetBuffer->CurrentMdl;

@@ -46,17 +46,24 @@ void emu_oid_dispatch_next(emu_runtime *rt, emu_adapter *ad)
     emu_unlock(rt);
 }
 
+void emu_oid_back_to_protocol(emu_runtime *rt, emu_binding *b)
+{
+    emu_lock(rt);
+    b->oids_out--;
+    emu_unlock(rt);
+}
+
 static void complete_to_protocol_task(emu_runtime *rt, emu_task *t)
 {
     emu_oid_slot *sl = t->a;
     emu_binding *b = sl->from;
     emu_filter *f = sl->from_filter;
-    (void)rt;
     emu_cb_scope s;
     if (f) {
         emu_cb_begin(&s, "FilterOidRequestComplete", f->fd->drv, NULL, PASSIVE_LEVEL);
         f->fd->ch.OidRequestCompleteHandler(f->ctx, sl->req, sl->status);
     } else {
+        emu_oid_back_to_protocol(rt, b);
         emu_cb_begin(&s, "ProtocolOidRequestComplete", b->prot->drv, NULL, PASSIVE_LEVEL);
         b->prot->ch.OidRequestCompleteHandler(b->ctx, sl->req, sl->status);
     }
@@ -268,8 +275,14 @@ NDIS_STATUS NdisOidRequest(NDIS_HANDLE NdisBindingHandle, PNDIS_OID_REQUEST OidR
     emu_unlock(rt);
     if (refused != NDIS_STATUS_SUCCESS)
         return refused;
+    emu_lock(rt);
+    b->oids_out++;
+    emu_unlock(rt);
     /* Through the filter modules that take OIDs, to the miniport. */
-    return emu_oid_down(rt, ad, level, b, NULL, OidRequest);
+    NDIS_STATUS st = emu_oid_down(rt, ad, level, b, NULL, OidRequest);
+    if (st != NDIS_STATUS_PENDING)
+        emu_oid_back_to_protocol(rt, b);
+    return st;
 }
 
 void emu_oid_cancel_at_miniport(emu_runtime *rt, emu_adapter *ad, emu_binding *b, emu_filter *f,

@@ -5,6 +5,7 @@
  */
 #include "emu_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -272,9 +273,61 @@ int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad)
     return err;
 }
 
+/* The calling thread's stack from the caller's frame up: [*lo, *hi). The
+ * top is looked up once per thread (for the main thread glibc reads
+ * /proc/self/maps). */
+static void caller_stack(uintptr_t *lo, uintptr_t *hi)
+{
+    static __thread uintptr_t top;
+    if (!top) {
+        pthread_attr_t a;
+        void *base = NULL;
+        size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &base, &size) == 0)
+                top = (uintptr_t)base + size;
+            pthread_attr_destroy(&a);
+        }
+    }
+    *lo = top ? (uintptr_t)__builtin_frame_address(0) : 0;
+    *hi = top;
+}
+
+/* NdisOpenAdapterEx's page: "If NdisOpenAdapterEx returns
+ * NDIS_STATUS_PENDING, the caller must not use the values at
+ * NdisBindingHandle and the SelectedMediumIndex member at OpenParameters
+ * until NDIS calls the ProtocolOpenAdapterCompleteEx function": NDIS writes
+ * them then. Storage on the caller's stack whose callback (its
+ * ProtocolBindAdapterEx, which returned PENDING) has returned meanwhile is
+ * freed memory on Windows: reported, not written. A bind handler that waits
+ * for the completion keeps its frame (Microsoft's ndisprot and mux do). */
+static bool open_outputs(emu_runtime *rt, emu_binding *b)
+{
+    const uintptr_t where[2] = { (uintptr_t)b->open_sel_ptr, (uintptr_t)b->open_handle_ptr };
+    const char *what[2] = { "OpenParameters->SelectedMediumIndex", "NdisBindingHandle" };
+    bool gone = emu_frame_returned(&b->open_caller);
+    for (int i = 0; i < 2 && gone; i++) {
+        uintptr_t p = where[i];
+        if (p >= b->open_stack_lo && p < b->open_stack_hi) {
+            emu_violate(rt, "OpenAdapterOutputs", "NdisOpenAdapterEx",
+                        "protocol %s: the open pended and %s points into the stack of %s, which "
+                        "has returned since; NDIS writes it as the open completes (keep it in "
+                        "the binding's context)",
+                        b->prot->name, what[i], b->open_caller_cb);
+            return false;
+        }
+    }
+    if (b->open_sel_ptr)
+        *b->open_sel_ptr = b->open_sel;
+    *b->open_handle_ptr = b;
+    return true;
+}
+
 static void open_complete_task(emu_runtime *rt, emu_task *t)
 {
     emu_binding *b = t->a;
+    if (!open_outputs(rt, b))
+        return;
     emu_cb_scope s;
     emu_cb_begin(&s, "ProtocolOpenAdapterCompleteEx", b->prot->drv, NULL, PASSIVE_LEVEL);
     b->prot->ch.OpenAdapterCompleteHandlerEx(b->ctx, NDIS_STATUS_SUCCESS);
@@ -309,18 +362,30 @@ NDIS_STATUS NdisOpenAdapterEx(NDIS_HANDLE NdisProtocolHandle, NDIS_HANDLE Protoc
     }
     if (sel == OpenParameters->MediumArraySize)
         return NDIS_STATUS_UNSUPPORTED_MEDIA;
-    if (OpenParameters->SelectedMediumIndex)
-        *OpenParameters->SelectedMediumIndex = sel;
     emu_lock(rt);
     b->ctx = ProtocolBindingContext;
     b->opened = true;
-    *NdisBindingHandle = b;
-    /* NDIS may complete an open asynchronously; the seed decides. */
+    /* NDIS may complete an open asynchronously; the seed decides. Pended,
+     * the outputs are written as it completes (open_outputs); until then
+     * they hold what no open gives (a caller using them early fails). */
     bool pend = rt->cfg.sched == EMU_SCHED_DETERMINISTIC && (emu_rand(rt) & 1);
-    if (pend)
+    b->open_sel_ptr = OpenParameters->SelectedMediumIndex;
+    b->open_sel = sel;
+    b->open_handle_ptr = NdisBindingHandle;
+    if (pend) {
+        caller_stack(&b->open_stack_lo, &b->open_stack_hi);
+        emu_frame_mark_here(&b->open_caller);
+        b->open_caller_cb = emu_self()->cb;
+        if (b->open_sel_ptr)
+            *b->open_sel_ptr = (UINT)-1;
+        *NdisBindingHandle = NULL;
         emu_task_post(rt, T_COMPLETION, 0, open_complete_task, b, NULL, 0);
-    else
+    } else {
+        if (b->open_sel_ptr)
+            *b->open_sel_ptr = sel;
+        *NdisBindingHandle = b;
         b->open_done = true;
+    }
     emu_unlock(rt);
     return pend ? NDIS_STATUS_PENDING : NDIS_STATUS_SUCCESS;
 }
@@ -373,13 +438,16 @@ NDIS_STATUS NdisCloseAdapterEx(NDIS_HANDLE NdisBindingHandle)
     if (!b)
         return NDIS_STATUS_INVALID_PARAMETER;
     emu_lock(rt);
-    uint64_t so = b->sends_out, rh = b->recvs_held;
+    uint64_t so = b->sends_out, rh = b->recvs_held, oo = b->oids_out;
     emu_unlock(rt);
-    if (so || rh) {
+    /* "Protocol drivers should wait for all send requests and OID requests
+     * that they originated to complete before calling NdisCloseAdapterEx." */
+    if (so || rh || oo) {
         emu_violate(rt, "PauseWithOutstanding", "NdisCloseAdapterEx",
-                    "binding %s-%s closed with %llu send(s) not completed and %llu received "
-                    "NBL(s) not returned",
-                    b->prot->name, b->ad->instance, (unsigned long long)so, (unsigned long long)rh);
+                    "binding %s-%s closed with %llu send(s) not completed, %llu received "
+                    "NBL(s) not returned and %llu OID request(s) not completed",
+                    b->prot->name, b->ad->instance, (unsigned long long)so, (unsigned long long)rh,
+                    (unsigned long long)oo);
         return NDIS_STATUS_FAILURE;
     }
     emu_lock(rt);

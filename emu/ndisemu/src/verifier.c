@@ -109,6 +109,27 @@ void emu_tracef(emu_runtime *rt, const char *kind, const char *fn, const char *f
     pthread_mutex_unlock(&rt->trace_mu);
 }
 
+/* "If the known current IRQL is DISPATCH_LEVEL, the caller should set
+ * this flag. If the current IRQL is unknown, or the caller is not running at
+ * DISPATCH_LEVEL, the caller should clear this flag" (Dispatch IRQL
+ * Tracking): the callee trusts a set flag and skips raising the IRQL, so one
+ * set below DISPATCH_LEVEL runs it at the wrong level. A clear flag is always
+ * right. */
+bool emu_dispatch_flag_ok(const char *call, const char *flag_name, bool flag_set)
+{
+    emu_runtime *rt = emu_rt;
+    if (!flag_set || rt->cfg.no_call_checks)
+        return true;
+    KIRQL irql = emu_self()->irql;
+    if (irql == DISPATCH_LEVEL)
+        return true;
+    emu_violate(rt, "DispatchLevelFlag", call,
+                "%s set at IRQL %u: the flag says the caller runs at DISPATCH_LEVEL (clear it "
+                "when not, or when unknown)",
+                flag_name, irql);
+    return false;
+}
+
 bool emu_enter(const char *fn, const char *fmt, ...)
 {
     emu_runtime *rt = emu_rt;

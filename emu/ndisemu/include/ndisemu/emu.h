@@ -91,6 +91,11 @@ typedef struct emu_config {
      * hold at once; 0 = no limit. An allocation past it fails (NULL), as on
      * a machine short of contiguous memory. */
     uint64_t shared_memory_limit;
+    /* Percent (0 = never) of NdisGetDataBuffer calls that return NULL
+     * whatever the data's layout and Storage, as under low resources ("This
+     * may occur even if the data is contiguous or the Storage parameter is
+     * non-NULL"): a driver that uses the result unchecked crashes. */
+    uint32_t data_buffer_fail_pct;
 } emu_config;
 #define EMU_RX_ALL_NBLS 0xFFFFFFFFu
 
@@ -270,6 +275,7 @@ typedef struct emu_counters {
     uint64_t error_log_entries; /* NdisWriteErrorLogEntry calls (emu_error_log_get) */
     uint64_t resets;            /* MiniportResetEx calls by NDIS (hang check, OID overdue) */
     uint64_t reset_held_sends;  /* NBLs a miniport held as NDIS called its MiniportResetEx */
+    uint64_t data_buffer_failures; /* NdisGetDataBuffer NULLs of data_buffer_fail_pct */
 } emu_counters;
 void emu_get_counters(emu_runtime *rt, emu_counters *out);
 
