@@ -159,8 +159,10 @@ BOOLEAN NdisSetTimerObject(NDIS_HANDLE TimerObject, LARGE_INTEGER DueTime, LONG 
     emu_task *old = t->task;
     bool running = old && old->running;
     bool was_queued = timer_dequeue(rt, t, old) || running;
-    if (FunctionContext)
-        t->ctx = FunctionContext;
+    /* "If this parameter is NULL, NDIS uses the default value that is
+     * specified in the NDIS_TIMER_CHARACTERISTICS structure" (not the
+     * context of the previous set). */
+    t->ctx = FunctionContext ? FunctionContext : t->ch.FunctionContext;
     t->cancelled = false;
     t->task = emu_task_post(rt, T_TIMER, delay, timer_task, t, NULL, 0);
     if (t->task && MillisecondsPeriod > 0)
