@@ -72,9 +72,15 @@ static void counters_read_under_traffic(void **state)
     }
     assert_int_equal(emu_run_until_idle(w->rt), EMU_OK);
     assert_int_equal(vw_pairs(w, &p), EMU_OK);
-    /* Every frame went out on virtio and came back (loopback). */
+    /* Every frame went out on virtio and came back (loopback): vfo received
+     * it, or the device dropped it for want of a receive buffer (a loaded
+     * machine: the test protocol holds what it got for a while, as a NIC's
+     * ring runs dry; 1 ctest run in 4 beside fuzzers). vfo counted every
+     * frame the device delivered. */
+    const emu_vnet_stats *vs = emu_vnet_get_stats(w->vn[0]->dev);
     assert_int_equal(p.adapters[0].counters.tx_standby_packets, 300 * 8);
-    assert_true(p.adapters[0].counters.rx_standby_packets >= 300 * 8);
+    assert_true(vs->rx_frames + vs->rx_no_buffers >= 300 * 8);
+    assert_int_equal(p.adapters[0].counters.rx_standby_packets, vs->rx_frames);
     assert_int_equal(vw_finish(w), EMU_OK);
 }
 
