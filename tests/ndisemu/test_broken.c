@@ -75,6 +75,7 @@ static const broken_case k_cases[] = {
     { "dispatch_flag_at_passive", true, "DispatchLevelFlag", "NdisSendNetBufferLists" },
     { "complete_under_lock", true, "SpinLockSafe", "IoCompleteRequest" },
     { "close_with_oid", true, "PauseWithOutstanding", "NdisCloseAdapterEx" },
+    { "fail_bind_open", true, "BindFailedOpen", "ProtocolBindAdapterEx" },
     { "raise_without_lower", false, "IrqlKeRaiseLower2", "MiniportInterruptDPC" },
     { "lower_above_current", false, "IrqlKeRaiseLower", "KeLowerIrql" },
     /* spin locks */

@@ -120,6 +120,8 @@
 #define BRK_COMPLETE_UNDER_LOCK 155
 /* PauseWithOutstanding: NdisCloseAdapterEx with its OID request pending */
 #define BRK_CLOSE_WITH_OID 156
+/* BindFailedOpen: the bind fails after a successful open, left open */
+#define BRK_FAIL_BIND_OPEN 157
 
 /* issue 13, classes 1, 2, 8, 11 (codes 60-69) */
 #define BRK_WORKITEM_PROTOCOL_HANDLE 60 /* HandleKind: NdisAllocateIoWorkItem(protocol handle) */

@@ -153,11 +153,13 @@ static void release_slot(pt_binding *b)
     NdisReleaseSpinLock(&g_lock);
 }
 
-/* The open finished with status: set the binding up or give the slot back. */
+/* The open finished with status: the binding is up, or its slot and
+ * resources are given back. They were allocated before the open, so a failed
+ * bind never leaves an open binding behind (BindFailedOpen). */
 static NDIS_STATUS finish_open(pt_binding *b, NDIS_STATUS status)
 {
-    if (status == NDIS_STATUS_SUCCESS)
-        status = open_resources(b);
+    if (status == NDIS_STATUS_SUCCESS && BROKEN(BRK_FAIL_BIND_OPEN))
+        status = NDIS_STATUS_FAILURE; /* and the open stays open */
     if (status != NDIS_STATUS_SUCCESS) {
         free_resources(b);
         release_slot(b);
@@ -204,6 +206,11 @@ static NDIS_STATUS PtBindAdapter(NDIS_HANDLE drvctx, NDIS_HANDLE bind_ctx, PNDIS
     NdisInitializeEvent(&b->idle);
     NdisInitializeEvent(&b->oid_done);
     count(&g_stats.binds, 1);
+    if (open_resources(b) != NDIS_STATUS_SUCCESS) {
+        free_resources(b);
+        release_slot(b);
+        return NDIS_STATUS_RESOURCES;
+    }
     NDIS_MEDIUM media[1] = { NdisMedium802_3 };
     UINT on_stack; /* only the broken variant's */
     NDIS_OPEN_PARAMETERS op;

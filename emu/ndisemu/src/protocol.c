@@ -256,6 +256,19 @@ int emu_bind(emu_runtime *rt, emu_protocol *p, emu_adapter *ad)
     if (emu_stopped(rt))
         return EMU_ERR_STOPPED;
     emu_lock(rt);
+    bool left_open = st != NDIS_STATUS_SUCCESS && b->opened && b->state != B_CLOSED;
+    emu_unlock(rt);
+    /* "If the driver calls NdisCompleteBindAdapterEx with an error status,
+     * the binding attempt failed and the driver has released any resources
+     * it allocated to establish the binding": the open among them. */
+    if (left_open) {
+        emu_violate(rt, "BindFailedOpen", "ProtocolBindAdapterEx",
+                    "protocol %s: the bind to %s failed (%#x) with its binding still open "
+                    "(NdisCloseAdapterEx first)",
+                    p->name, ad->instance, (unsigned)st);
+        return EMU_ERR_STOPPED;
+    }
+    emu_lock(rt);
     emu_obj_kill(rt, &b->bind_ctx); /* valid until the bind finished */
     bool ok = st == NDIS_STATUS_SUCCESS && b->opened && b->state != B_CLOSED;
     if (!ok) {
