@@ -35,11 +35,6 @@ static void ctrl_poll(vfo_adapter *ad)
     NdisDprReleaseSpinLock(&ad->ctrl_lock);
 }
 
-/* Receive side throttling: at most what NDIS allows this DPC. Frames left
- * over run in the DPC NDIS queues again for MoreNblsPending; when NDIS left
- * the number to us (NDIS_INDICATE_ALL_NBLS, or no parameters before NDIS
- * 6.20) MoreNblsPending must stay FALSE and we queue the DPC ourselves:
- * either way each DPC stays short (no DPC watchdog under a flood). */
 /* The receive DPC again, on the processor that asks (NdisMQueueDpcEx's
  * TargetProcessors is not optional: NDIS reads the group and mask). */
 static void queue_rx_dpc(vfo_adapter *ad, ULONG msg)
@@ -53,6 +48,11 @@ static void queue_rx_dpc(vfo_adapter *ad, ULONG msg)
     NdisMQueueDpcEx(ad->intr, msg, &here, NULL);
 }
 
+/* Receive side throttling: at most what NDIS allows this DPC. Frames left
+ * over run in the DPC NDIS queues again for MoreNblsPending; when NDIS left
+ * the number to us (NDIS_INDICATE_ALL_NBLS, or no parameters before NDIS
+ * 6.20) MoreNblsPending must stay FALSE and we queue the DPC ourselves:
+ * either way each DPC stays short (no DPC watchdog under a flood). */
 static void rx_dpc(vfo_adapter *ad, ULONG msg, PNDIS_RECEIVE_THROTTLE_PARAMETERS tp)
 {
     ULONG max = tp ? tp->MaxNblsToIndicate : NDIS_INDICATE_ALL_NBLS;
