@@ -381,8 +381,8 @@ struct emu_binding {
     bool pause_returned, pause_pended;
     bool opened, open_done, close_done;
     /* A pended open's outputs, written as it completes (OpenAdapterOutputs):
-     * where, what, and the calling thread's stack above NdisOpenAdapterEx
-     * ([open_stack_lo, open_stack_hi), tid). */
+     * where, what, the calling thread's stack above NdisOpenAdapterEx
+     * ([open_stack_lo, open_stack_hi)) and the callback that called. */
     PUINT open_sel_ptr;
     UINT open_sel;
     PNDIS_HANDLE open_handle_ptr;
